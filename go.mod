@@ -1,0 +1,3 @@
+module github.com/gale-stream/gale
+
+go 1.26

@@ -1,0 +1,79 @@
+package spout
+
+import (
+	"context"
+
+	"github.com/gale-stream/gale/topology"
+	"github.com/gale-stream/gale/tuple"
+)
+
+// Spout is a source of tuples. The engine runs each task's Spout in a
+// goroutine of its own: Open, NextTuple, Ack, Fail and Close are never
+// called concurrently on one Spout, so a Spout needs no locks of its own.
+type Spout interface {
+	// Open prepares the spout. out stays valid until Close returns.
+	Open(ctx context.Context, tc *topology.TaskContext, out Collector) error
+	// NextTuple emits zero or more tuples through the collector and
+	// returns quickly. When it emits nothing the engine waits a little
+	// (up to a millisecond) before calling it again. A returned error is
+	// reported against the component and the spout keeps running; return
+	// an error wrapping ErrStop to stop this task for good.
+	NextTuple(ctx context.Context) error
+	// Ack tells the spout that the tuple tree of msgID completed.
+	Ack(msgID any)
+	// Fail tells the spout that the tuple tree of msgID failed or timed
+	// out; the spout should emit it again (replay).
+	Fail(msgID any)
+	// Close releases what Open acquired. It is called once, after the
+	// last NextTuple/Ack/Fail.
+	Close() error
+}
+
+// Activator is an optional interface for spouts that want to know when
+// their topology is deactivated (NextTuple stops being called) and
+// activated again.
+type Activator interface {
+	Activate()
+	Deactivate()
+}
+
+// Collector emits a spout's tuples. Emits may block while downstream
+// queues are full: that is how a slow bolt slows its spouts down.
+//
+// A Collector must only be used from the spout's own goroutine (inside
+// Open, NextTuple, Ack or Fail).
+type Collector interface {
+	// Emit sends values on the default stream. A non-nil msgID makes the
+	// tuple reliable: the spout is told Ack(msgID) when its tree
+	// completes, or Fail(msgID) when it fails or times out. msgID must be
+	// comparable (a map key).
+	Emit(values tuple.Values, msgID any)
+	// EmitTo sends values on the given stream.
+	EmitTo(stream string, values tuple.Values, msgID any)
+	// EmitDirect sends values to one task of a consumer subscribed to
+	// the (direct) stream with the Direct grouping.
+	EmitDirect(task int, stream string, values tuple.Values, msgID any)
+	// Send is the general form of the emits above; it returns the ids of
+	// the tasks the tuple was sent to when m.NeedTaskIDs is set.
+	Send(m Message) []int
+	// ReportError records an error against the task (metrics, UI, logs)
+	// without stopping it.
+	ReportError(err error)
+}
+
+// Message is one emit, with every option.
+type Message struct {
+	// Stream defaults to tuple.DefaultStream.
+	Stream string
+	Values tuple.Values
+	// MsgID makes the tuple reliable; see Collector.Emit.
+	MsgID any
+	// DirectTask, when positive, makes the emit direct to that task.
+	DirectTask int
+	// ID is the tuple's deterministic id (e.g. topic/partition/offset).
+	ID string
+	// BatchID names the batch the tuple belongs to.
+	BatchID string
+	// NeedTaskIDs asks Send to return the receiving task ids.
+	NeedTaskIDs bool
+}

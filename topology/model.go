@@ -1,0 +1,189 @@
+package topology
+
+import (
+	"encoding/json"
+	"log/slog"
+	"time"
+
+	"github.com/gale-stream/gale/tuple"
+)
+
+// Kind tells spouts from bolts.
+type Kind int
+
+const (
+	// KindSpout is a component that emits tuples from a source.
+	KindSpout Kind = iota + 1
+	// KindBolt is a component that consumes streams.
+	KindBolt
+)
+
+func (k Kind) String() string {
+	switch k {
+	case KindSpout:
+		return "spout"
+	case KindBolt:
+		return "bolt"
+	}
+	return "unknown"
+}
+
+// Grouping decides which task(s) of a consuming bolt receive each tuple of
+// a stream.
+type Grouping string
+
+// The groupings, with Storm's meaning.
+const (
+	// Shuffle spreads tuples evenly and randomly over the consumer's tasks.
+	Shuffle Grouping = "shuffle"
+	// FieldsGrouping sends tuples with equal values of the grouping fields
+	// to the same task (a stable hash).
+	FieldsGrouping Grouping = "fields"
+	// All sends every tuple to every task.
+	All Grouping = "all"
+	// Global sends every tuple to the task with the lowest id.
+	Global Grouping = "global"
+	// Direct lets the emitter choose the task (EmitDirect); the stream must
+	// be declared direct.
+	Direct Grouping = "direct"
+	// LocalOrShuffle prefers tasks in the emitter's worker, else shuffles.
+	LocalOrShuffle Grouping = "local_or_shuffle"
+	// None means "don't care"; it behaves as Shuffle.
+	None Grouping = "none"
+	// PartialKey is the two-choices grouping: each key goes to the less
+	// loaded of two candidate tasks, which balances skewed keys.
+	PartialKey Grouping = "partial_key"
+)
+
+// Groupings lists every grouping name, in the order of the docs.
+var Groupings = []Grouping{Shuffle, FieldsGrouping, All, Global, Direct, LocalOrShuffle, None, PartialKey}
+
+// NeedsFields reports whether g takes a list of fields.
+func (g Grouping) NeedsFields() bool { return g == FieldsGrouping || g == PartialKey }
+
+// Streams maps stream ids to the fields of their tuples.
+type Streams map[string]tuple.Fields
+
+// Topology is a validated or to-be-validated graph of spouts and bolts.
+//
+// A Topology returned by Decode or Builder.Build is valid against the
+// Catalog it was checked with: every component's Type is known, its Config
+// is decoded into Component.Settings, and Component.Streams holds its
+// output streams.
+type Topology struct {
+	// Name identifies the topology in a cluster.
+	Name string `json:"name"`
+	// Config holds topology-wide settings; see Settings for the keys Gale
+	// knows. Other keys are passed to components untouched.
+	Config map[string]any `json:"config,omitempty"`
+	// Spouts and Bolts are the components, in declaration order.
+	Spouts []*Component `json:"spouts"`
+	Bolts  []*Component `json:"bolts,omitempty"`
+
+	// Settings is Config decoded; set by validation.
+	Settings Settings `json:"-"`
+}
+
+// Component is one spout or bolt of a topology.
+type Component struct {
+	// ID names the component uniquely within the topology.
+	ID string `json:"id"`
+	// Type names a registered component type.
+	Type string `json:"type"`
+	// Parallelism is the number of tasks; defaults to 1.
+	Parallelism int `json:"parallelism,omitempty"`
+	// Config is the type-specific configuration, decoded by the type.
+	Config json.RawMessage `json:"config,omitempty"`
+	// Inputs lists the streams a bolt consumes; spouts have none.
+	Inputs []Input `json:"inputs,omitempty"`
+	// Outputs overrides the type's output streams where the type allows it.
+	Outputs Streams `json:"outputs,omitempty"`
+	// Tick asks the engine to send the component a tick tuple at this
+	// interval (bolts only); zero means none.
+	Tick Duration `json:"tick,omitempty"`
+
+	// Kind is set by validation.
+	Kind Kind `json:"-"`
+	// Settings is Config decoded into the type's config struct (a pointer),
+	// or nil when the type takes no config; set by validation.
+	Settings any `json:"-"`
+	// Streams are the component's output streams; set by validation.
+	Streams Streams `json:"-"`
+	// DirectStreams lists the output streams declared direct.
+	DirectStreams []string `json:"-"`
+}
+
+// Input subscribes a bolt to one stream of another component.
+type Input struct {
+	// Component is the id of the emitting component.
+	Component string `json:"component"`
+	// Stream is the stream id; defaults to tuple.DefaultStream.
+	Stream string `json:"stream,omitempty"`
+	// Grouping decides which tasks get which tuples; defaults to Shuffle.
+	Grouping Grouping `json:"grouping,omitempty"`
+	// Fields are the grouping fields for FieldsGrouping and PartialKey.
+	Fields []string `json:"fields,omitempty"`
+}
+
+// Settings are the topology-wide settings Gale understands, decoded from
+// Topology.Config. Their keys keep Storm's names.
+type Settings struct {
+	// Workers is the number of workers the topology wants in a cluster
+	// ("topology.workers", default 1).
+	Workers int
+	// Ackers is the number of acker tasks ("topology.acker.executors",
+	// default 1). Zero disables acking: spout tuples are acked as soon as
+	// they are emitted.
+	Ackers int
+	// MessageTimeout fails a tuple tree not completed in time
+	// ("topology.message.timeout.secs", default 30 s).
+	MessageTimeout time.Duration
+	// MaxSpoutPending caps the trees in flight per spout task
+	// ("topology.max.spout.pending", default 1000; 0 means no cap).
+	MaxSpoutPending int
+	// Debug logs every emitted tuple ("topology.debug").
+	Debug bool
+	// QueueSize is the capacity of each task's input queue in tuples
+	// ("topology.executor.receive.buffer.size", default 32768).
+	QueueSize int
+	// BatchSize is the number of tuples moved between tasks at once
+	// ("topology.transfer.batch.size", default 64).
+	BatchSize int
+}
+
+// TaskContext tells a running task where it is. It is built by the engine
+// and passed to Spout.Open and Bolt.Prepare.
+type TaskContext struct {
+	// Topology is the validated topology the task belongs to.
+	Topology *Topology
+	// Component is the task's component.
+	Component *Component
+	// TaskID is the task's topology-wide id (1-based, Storm's numbering:
+	// tasks are numbered component by component in id order).
+	TaskID int
+	// TaskIndex is the task's index within its component, 0..Parallelism-1.
+	TaskIndex int
+	// ComponentTasks gives the task ids of every component, for EmitDirect.
+	ComponentTasks map[string][]int
+	// Logger logs with the topology, component and task as attributes.
+	Logger *slog.Logger
+}
+
+// Duration is a time.Duration that reads JSON either as a string in Go's
+// syntax ("1.5s", "200ms") or as a number of seconds.
+type Duration time.Duration
+
+// MarshalJSON writes the duration as a Go duration string.
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return json.Marshal(time.Duration(d).String())
+}
+
+// UnmarshalJSON reads "1.5s" or 1.5 (seconds).
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	v, err := ParseDuration(b)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}

@@ -1,0 +1,134 @@
+// Package tuple holds the data that flows through a Gale topology: a
+// [Tuple] is an ordered list of [Values] whose names ([Fields]) are declared
+// by the stream it travels on.
+//
+// Tuples are passed between tasks of one process without serialisation, so
+// a tuple's Values must not be modified once emitted: downstream tasks may
+// share the same slice.
+package tuple
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Reserved stream and component names.
+const (
+	// DefaultStream is the stream a component emits on when it names none.
+	DefaultStream = "default"
+	// TickStream carries the tick tuples the engine sends to a bolt that
+	// asked for them (see [Tuple.IsTick]).
+	TickStream = "__tick"
+	// SystemComponent is the source component of tick tuples.
+	SystemComponent = "__system"
+)
+
+// Fields names the values of the tuples on one stream, in order.
+type Fields []string
+
+// Index returns the position of name in f, or -1.
+func (f Fields) Index(name string) int {
+	return slices.Index(f, name)
+}
+
+// Contains reports whether f names the field name.
+func (f Fields) Contains(name string) bool { return f.Index(name) >= 0 }
+
+// String returns the fields as "[a b c]".
+func (f Fields) String() string { return "[" + strings.Join(f, " ") + "]" }
+
+// Values is the ordered content of a tuple.
+type Values []any
+
+// Anchor ties a tuple to the tree of one spout tuple: Root identifies the
+// tree and Edge is the random id of the edge by which this tuple belongs to
+// it. See package acker for the algorithm.
+type Anchor struct {
+	Root uint64
+	Edge uint64
+}
+
+// Tuple is one message received by a bolt.
+//
+// The exported routing fields are set by the engine; bolts read them. The
+// Values slice is shared with other receivers of the same emit and must be
+// treated as read-only.
+type Tuple struct {
+	// Values are the tuple's content, one per field of Fields.
+	Values Values
+	// Fields names Values; it is shared by every tuple of the stream.
+	Fields Fields
+	// Stream is the stream the tuple arrived on.
+	Stream string
+	// Component and Task identify the emitter.
+	Component string
+	Task      int
+
+	// ID is a deterministic tuple id when the source gives one, for example
+	// "topic/partition/offset" from the Kafka spout; empty otherwise.
+	// Tuples emitted anchored to exactly one input inherit its ID (with a
+	// "/index" suffix) and BatchID.
+	ID string
+	// BatchID names the batch the tuple belongs to (see package sinks);
+	// empty when the source does not cut batches.
+	BatchID string
+
+	// Anchors link the tuple to the trees it belongs to; empty when the
+	// tuple is not tracked. Set by the engine.
+	Anchors []Anchor
+	// AckVal accumulates the edges emitted anchored to this tuple. It is
+	// engine state: bolts must not touch it.
+	AckVal uint64
+	// Done records that the tuple was acked or failed. Engine state.
+	Done bool
+	// Born is the time (UnixNano) the executor took the tuple from its queue,
+	// for latency metrics. Engine state.
+	Born int64
+}
+
+// Len returns the number of values.
+func (t *Tuple) Len() int { return len(t.Values) }
+
+// Value returns the i-th value, or nil when out of range.
+func (t *Tuple) Value(i int) any {
+	if i < 0 || i >= len(t.Values) {
+		return nil
+	}
+	return t.Values[i]
+}
+
+// ValueByField returns the value of the named field, or nil when the
+// stream has no such field.
+func (t *Tuple) ValueByField(name string) any {
+	return t.Value(t.Fields.Index(name))
+}
+
+// String returns the value of field name formatted as a string: a string
+// as is, []byte as text, anything else with fmt's %v. It returns "" when
+// the field is missing.
+func (t *Tuple) String(name string) string {
+	return AsString(t.ValueByField(name))
+}
+
+// IsTick reports whether t is a tick tuple sent by the engine.
+func (t *Tuple) IsTick() bool {
+	return t.Stream == TickStream && t.Component == SystemComponent
+}
+
+// AsString formats a value as text: a string as is, []byte as text, nil
+// as "", anything else with fmt's %v.
+func AsString(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case []byte:
+		return string(x)
+	case fmt.Stringer:
+		return x.String()
+	default:
+		return fmt.Sprint(x)
+	}
+}
