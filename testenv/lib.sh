@@ -1,0 +1,122 @@
+# testenv/lib.sh - helpers shared by testenv/testenv and testenv/backends/*.sh.
+# Source it; it defines no behaviour on its own.
+#
+# Layout (override with the environment):
+#   GALE_TESTENV_CACHE  downloads, kept between runs   (default ~/.cache/gale-testenv)
+#   GALE_TESTENV_RUN    data dirs, logs, pid files      (default ~/.cache/gale-testenv/run)
+# Each backend NAME keeps its state in $GALE_TESTENV_RUN/NAME/ with
+#   NAME/log/      logs (printed by die_with_logs when a start fails)
+#   NAME/pids/     one file per started process: its PID
+#   NAME/env       the shell exports `testenv env` prints for it
+
+GALE_TESTENV_CACHE=${GALE_TESTENV_CACHE:-$HOME/.cache/gale-testenv}
+GALE_TESTENV_RUN=${GALE_TESTENV_RUN:-$GALE_TESTENV_CACHE/run}
+TESTENV_DIR=${TESTENV_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
+export GALE_TESTENV_CACHE GALE_TESTENV_RUN TESTENV_DIR
+
+_t0=$(date +%s)
+
+# log MSG...: a progress line on stderr, prefixed with the backend and seconds elapsed.
+log() { printf '[testenv %s +%ss] %s\n' "${BACKEND:-main}" "$(( $(date +%s) - _t0 ))" "$*" >&2; }
+
+# die MSG...: print an error naming the backend and exit 1.
+die() { printf '[testenv %s] ERROR: %s\n' "${BACKEND:-main}" "$*" >&2; exit 1; }
+
+# die_with_logs MSG...: print the tail of every log of the backend, then die.
+die_with_logs() {
+    local f dir="$GALE_TESTENV_RUN/${BACKEND:-main}/log"
+    if [[ -d "$dir" ]]; then
+        for f in "$dir"/*; do
+            [[ -f "$f" ]] || continue
+            printf -- '--- last 30 lines of %s ---\n' "$f" >&2
+            tail -n 30 "$f" >&2
+        done
+    fi
+    die "$@"
+}
+
+# need_cmd CMD [HINT]: fail clearly when a command is missing.
+need_cmd() {
+    command -v "$1" >/dev/null 2>&1 || die "'$1' is not installed${2:+: $2}"
+}
+
+# need_java: JDK 17+ present (java and, for the HDFS launcher, javac).
+need_java() {
+    need_cmd java "install OpenJDK 17 (Debian: apt-get install openjdk-17-jdk-headless)"
+    local v
+    v=$(java -version 2>&1 | awk -F'"' '/version/ {print $2}' | cut -d. -f1)
+    [[ "$v" =~ ^[0-9]+$ ]] && (( v >= 17 )) || die "Java 17 or newer is needed, found '$v'"
+}
+
+# port_free PORT: succeed when nothing listens on 127.0.0.1:PORT.
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# require_port_free PORT WHAT: die naming the port when it is taken.
+require_port_free() {
+    port_free "$1" || die "port $1 (needed for $2) is already in use on 127.0.0.1; stop what holds it ($(command -v ss >/dev/null && ss -ltnp "sport = :$1" 2>/dev/null | tail -n +2 | head -1))"
+}
+
+# wait_until SECONDS DESC CMD...: poll CMD every 0.5 s until it succeeds; fail after SECONDS.
+# Also fails early when a PID named in WAIT_PID has died.
+wait_until() {
+    local secs=$1 desc=$2; shift 2
+    local deadline=$(( $(date +%s) + secs ))
+    until "$@" >/dev/null 2>&1; do
+        if [[ -n "${WAIT_PID:-}" ]] && ! pid_alive "$WAIT_PID"; then
+            die_with_logs "$desc: the process (pid $WAIT_PID) died while starting"
+        fi
+        (( $(date +%s) < deadline )) || die_with_logs "$desc: not ready after ${secs}s"
+        sleep 0.5
+    done
+}
+
+# pid_alive PID: the process exists and is not a zombie.
+pid_alive() {
+    [[ -n "$1" && -d "/proc/$1" ]] && [[ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]]
+}
+
+# pidfile_alive FILE: FILE names a live process.
+pidfile_alive() { [[ -f "$1" ]] && pid_alive "$(cat "$1")"; }
+
+# stop_pidfile FILE: SIGTERM the process in FILE (and its process group when it leads one),
+# wait up to 15 s, then SIGKILL; remove FILE. Only stops what testenv started.
+stop_pidfile() {
+    local f=$1 pid n
+    [[ -f "$f" ]] || return 0
+    pid=$(cat "$f")
+    if pid_alive "$pid"; then
+        log "stopping $(basename "$f" .pid) (pid $pid)"
+        kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+        for n in $(seq 1 150); do pid_alive "$pid" || break; sleep 0.1; done
+        if pid_alive "$pid"; then
+            kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+        fi
+    fi
+    rm -f "$f"
+}
+
+# start_bg PIDFILE LOGFILE CMD...: start CMD in its own session (setsid), detached,
+# stdout+stderr to LOGFILE, PID in PIDFILE.
+start_bg() {
+    local pidf=$1 logf=$2; shift 2
+    mkdir -p "$(dirname "$pidf")" "$(dirname "$logf")"
+    setsid "$@" >>"$logf" 2>&1 < /dev/null &
+    echo $! > "$pidf"
+}
+
+# mvn_copy_deps DIR POM: resolve the pom's dependencies into DIR/lib with Maven (offline when
+# DIR/lib/.done exists). Names Maven Central as the thing missing when it cannot be reached.
+mvn_copy_deps() {
+    local dir=$1 pom=$2
+    [[ -f "$dir/lib/.done" ]] && return 0
+    need_cmd mvn "install Maven (Debian: apt-get install maven)"
+    mkdir -p "$dir"
+    log "fetching jars with Maven into $dir/lib (first run only)"
+    if ! mvn -B -q -f "$pom" \
+        org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies \
+        -DoutputDirectory="$dir/lib" -DincludeScope=runtime >"$dir/mvn.log" 2>&1; then
+        tail -n 20 "$dir/mvn.log" >&2
+        die "Maven could not fetch the jars (is Maven Central reachable?); full log: $dir/mvn.log"
+    fi
+    touch "$dir/lib/.done"
+}
