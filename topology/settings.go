@@ -1,0 +1,170 @@
+package topology
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The topology config keys Gale knows, with Storm's names.
+const (
+	ConfigWorkers         = "topology.workers"
+	ConfigAckers          = "topology.acker.executors"
+	ConfigMessageTimeout  = "topology.message.timeout.secs"
+	ConfigMaxSpoutPending = "topology.max.spout.pending"
+	ConfigDebug           = "topology.debug"
+	ConfigQueueSize       = "topology.executor.receive.buffer.size"
+	ConfigBatchSize       = "topology.transfer.batch.size"
+)
+
+// DefaultSettings returns the settings of a topology whose config is
+// empty.
+func DefaultSettings() Settings {
+	return Settings{
+		Workers:         1,
+		Ackers:          1,
+		MessageTimeout:  30 * time.Second,
+		MaxSpoutPending: 1000,
+		QueueSize:       32768,
+		BatchSize:       64,
+	}
+}
+
+// ConfigKeys lists the "topology." config keys Gale knows, sorted.
+func ConfigKeys() []string {
+	keys := make([]string, 0, len(settingDecoders))
+	for k := range settingDecoders {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// settingDecoders read each known key into Settings; they return the
+// message of a problem, or "".
+var settingDecoders = map[string]func(s *Settings, v any) string{
+	ConfigWorkers:         intSetting(1, func(s *Settings, n int) { s.Workers = n }),
+	ConfigAckers:          intSetting(0, func(s *Settings, n int) { s.Ackers = n }),
+	ConfigMaxSpoutPending: intSetting(0, func(s *Settings, n int) { s.MaxSpoutPending = n }),
+	ConfigQueueSize:       intSetting(1, func(s *Settings, n int) { s.QueueSize = n }),
+	ConfigBatchSize:       intSetting(1, func(s *Settings, n int) { s.BatchSize = n }),
+	ConfigDebug: func(s *Settings, v any) string {
+		b, ok := v.(bool)
+		if !ok {
+			return "want a boolean, got " + describeGo(v)
+		}
+		s.Debug = b
+		return ""
+	},
+	ConfigMessageTimeout: func(s *Settings, v any) string {
+		f, ok := goNumber(v)
+		ns := math.Round(f * 1e9)
+		if !ok || !(f > 0) || ns < 1 {
+			return "want a positive number of seconds, got " + describeGo(v)
+		}
+		if ns >= math.MaxInt64 {
+			return "number of seconds out of range, got " + describeGo(v)
+		}
+		s.MessageTimeout = time.Duration(ns)
+		return ""
+	},
+}
+
+func intSetting(minimum int, set func(*Settings, int)) func(*Settings, any) string {
+	return func(s *Settings, v any) string {
+		want := "a positive integer"
+		if minimum == 0 {
+			want = "a non-negative integer"
+		}
+		f, ok := goNumber(v)
+		if !ok || f != math.Trunc(f) || f < float64(minimum) {
+			return "want " + want + ", got " + describeGo(v)
+		}
+		if f > math.MaxInt32 {
+			return fmt.Sprintf("%s is out of range (at most %d)", describeGo(v), math.MaxInt32)
+		}
+		set(s, int(f))
+		return ""
+	}
+}
+
+// goNumber reads any Go or JSON number (not durations: keys in seconds
+// take plain numbers).
+func goNumber(v any) (float64, bool) {
+	switch x := v.(type) {
+	case json.Number:
+		f, err := strconv.ParseFloat(string(x), 64)
+		return f, err == nil
+	case time.Duration, Duration:
+		return 0, false
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return float64(rv.Int()), true
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return float64(rv.Uint()), true
+	case reflect.Float32, reflect.Float64:
+		f := rv.Float()
+		return f, !math.IsNaN(f) && !math.IsInf(f, 0)
+	}
+	return 0, false
+}
+
+// describeGo names a Go value the way describe names a JSON one.
+func describeGo(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return "string " + quoteShort(x)
+	case bool:
+		return "boolean " + strconv.FormatBool(x)
+	case json.Number:
+		return "number " + string(x)
+	case time.Duration:
+		return "time.Duration " + x.String()
+	case Duration:
+		return "topology.Duration " + time.Duration(x).String()
+	case map[string]any:
+		return "object"
+	case []any:
+		return "array"
+	}
+	if f, ok := goNumber(v); ok {
+		return "number " + strconv.FormatFloat(f, 'g', -1, 64)
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// decodeTopologySettings reads config into Settings, reporting problems at
+// config["key"].
+func decodeTopologySettings(errs *errList, config map[string]any) Settings {
+	s := DefaultSettings()
+	keys := make([]string, 0, len(config))
+	for k := range config {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		path := keyPath("config", k)
+		dec, ok := settingDecoders[k]
+		if !ok {
+			if strings.HasPrefix(k, "topology.") {
+				known := ConfigKeys()
+				errs.add(path, ErrInvalid, "unknown topology setting; known settings: %s%s",
+					strings.Join(known, ", "), didYouMean(k, known))
+			}
+			continue
+		}
+		if msg := dec(&s, config[k]); msg != "" {
+			errs.add(path, ErrInvalid, "%s", msg)
+		}
+	}
+	return s
+}
