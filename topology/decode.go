@@ -48,9 +48,9 @@ type marks struct {
 }
 
 type compMarks struct {
-	broken                                             bool // not even an object
+	broken                                              bool // not even an object
 	id, typ, parallelism, config, inputs, outputs, tick bool
-	input                                              map[int]bool // inputs with problems
+	input                                               map[int]bool // inputs with problems
 }
 
 func (m *marks) of(c *Component) *compMarks {
