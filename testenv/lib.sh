@@ -104,19 +104,71 @@ start_bg() {
     echo $! > "$pidf"
 }
 
-# mvn_copy_deps DIR POM: resolve the pom's dependencies into DIR/lib with Maven (offline when
-# DIR/lib/.done exists). Names Maven Central as the thing missing when it cannot be reached.
+# mvn_copy_deps DIR POM: resolve the pom's dependencies into DIR/lib with Maven (skipped when
+# DIR/lib/.done exists). Maven's local repository is DIR/m2 (so a backend's downloads live in
+# its own cache dir, never in ~/.m2, and clearing DIR really starts cold); it is removed once
+# the jars are copied. Names Maven Central as the thing missing when it cannot be reached.
 mvn_copy_deps() {
     local dir=$1 pom=$2
     [[ -f "$dir/lib/.done" ]] && return 0
     need_cmd mvn "install Maven (Debian: apt-get install maven)"
+    [[ -f "$pom" ]] || die "pom $pom is missing"
     mkdir -p "$dir"
-    log "fetching jars with Maven into $dir/lib (first run only)"
-    if ! mvn -B -q -f "$pom" \
+    rm -rf "$dir/lib"
+    log "fetching from Maven Central into $dir/lib (first run only; log: $dir/mvn.log)"
+    if ! mvn -B -f "$pom" -Dmaven.repo.local="$dir/m2" \
         org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies \
         -DoutputDirectory="$dir/lib" -DincludeScope=runtime >"$dir/mvn.log" 2>&1; then
-        tail -n 20 "$dir/mvn.log" >&2
-        die "Maven could not fetch the jars (is Maven Central reachable?); full log: $dir/mvn.log"
+        grep -E '^\[ERROR\]' "$dir/mvn.log" | head -n 5 >&2
+        if grep -qiE 'unknown ?host|could not transfer|connect(ion)? (timed out|refused)|network is unreachable|no route to host|temporary failure in name resolution' "$dir/mvn.log"; then
+            die "Maven Central is unreachable (Maven could not download; is the network/proxy up?); full log: $dir/mvn.log"
+        fi
+        die "Maven could not fetch the jars of $pom; full log: $dir/mvn.log"
     fi
+    rm -rf "$dir/m2"
     touch "$dir/lib/.done"
 }
+
+# backend_init NAME: set BACKEND and the directories of that backend:
+#   CACHE_DIR  $GALE_TESTENV_CACHE/NAME   downloads (kept by `down`)
+#   RUN_DIR    $GALE_TESTENV_RUN/NAME     data, config, env (removed by `down`, except log/)
+#   LOG_DIR    RUN_DIR/log                PID_DIR  RUN_DIR/pids
+backend_init() {
+    BACKEND=$1
+    CACHE_DIR=$GALE_TESTENV_CACHE/$1
+    RUN_DIR=$GALE_TESTENV_RUN/$1
+    LOG_DIR=$RUN_DIR/log
+    PID_DIR=$RUN_DIR/pids
+    export BACKEND
+}
+
+# pids_state DIR: print "none" (no pid file), "alive" (every pid file names a live process)
+# or "died NAME(pid N)..." (a pid file names a process that is gone).
+pids_state() {
+    local f n=0 dead=()
+    for f in "$1"/*.pid; do
+        [[ -f "$f" ]] || continue
+        n=$((n + 1))
+        pidfile_alive "$f" || dead+=("$(basename "$f" .pid)(pid $(cat "$f"))")
+    done
+    if (( n == 0 )); then echo none
+    elif (( ${#dead[@]} )); then echo "died ${dead[*]}"
+    else echo alive; fi
+}
+
+# pids_of DIR: the PIDs named by the pid files in DIR, one a line.
+pids_of() { local f; for f in "$1"/*.pid; do [[ -f "$f" ]] && cat "$f"; done; return 0; }
+
+# rss_mb PID...: resident memory in MiB of the processes and all their descendants.
+rss_mb() {
+    ps -eo pid=,ppid=,rss= | awk -v roots="$*" '
+        { ppid[$1] = $2; rss[$1] = $3 }
+        END {
+            n = split(roots, r, " "); for (i = 1; i <= n; i++) want[r[i]] = 1
+            for (p in rss) { q = p; while (q > 1) { if (q in want) { sum += rss[p]; break } ; q = ppid[q] } }
+            printf "%d\n", sum / 1024
+        }'
+}
+
+# now: the wall-clock time, for "started at" lines.
+now() { date '+%Y-%m-%d %H:%M:%S'; }
