@@ -461,8 +461,11 @@ func (d *configDecoder) structValue(n *node, path string, v reflect.Value) {
 		seen[k] = true
 		f, ok := fields.byName[k]
 		if !ok {
-			d.errs.add(fp, ErrUnknownField, "unknown field; known fields: %s%s",
-				listOrNone(fields.names), didYouMean(k, fields.names))
+			known := strings.Join(fields.names, ", ")
+			if known == "" {
+				known = "(none)"
+			}
+			d.errs.add(fp, ErrUnknownField, "unknown field; known fields: %s%s", known, didYouMean(k, fields.names))
 			continue
 		}
 		fv, ok := fieldByIndexAlloc(v, f.index)

@@ -117,12 +117,8 @@ func (l *errList) err() error {
 	}
 	list := slices.Clone(l.list)
 	slices.SortStableFunc(list, func(a, b *FieldError) int {
-		ra, ia := pathRank(a.Path)
-		rb, ib := pathRank(b.Path)
-		if ra != rb {
-			return ra - rb
-		}
-		return ia - ib
+		ka, kb := pathRank(a.Path), pathRank(b.Path)
+		return slices.Compare(ka[:], kb[:])
 	})
 	// Drop exact duplicates.
 	list = slices.CompactFunc(list, func(a, b *FieldError) bool {
@@ -132,36 +128,46 @@ func (l *errList) err() error {
 }
 
 // pathRank orders errors: document-wide first, then name, config, spouts
-// and bolts by index; other top-level paths last. Errors of one component
+// and bolts by index, and within a component its own fields before its
+// inputs, by index; other top-level paths last. Errors with equal ranks
 // keep the order they were found in.
-func pathRank(path string) (rank, index int) {
+func pathRank(path string) [3]int {
 	head, rest, _ := strings.Cut(path, "[")
 	if i := strings.IndexByte(head, '.'); i >= 0 {
 		head = head[:i]
 	}
+	var rank int
 	switch head {
 	case "":
 		if path == "" {
-			return 0, 0
+			return [3]int{0}
 		}
-		return 6, 0
+		return [3]int{6}
 	case "name":
-		return 1, 0
+		return [3]int{1}
 	case "config":
-		return 2, 0
+		return [3]int{2}
 	case "spouts":
 		rank = 3
 	case "bolts":
 		rank = 4
 	default:
-		return 5, 0
+		return [3]int{5}
 	}
-	if strings.HasPrefix(path, head+"[") {
-		if num, _, ok := strings.Cut(rest, "]"); ok {
-			if n, err := strconv.Atoi(num); err == nil {
-				return rank, n + 1
-			}
+	if !strings.HasPrefix(path, head+"[") {
+		return [3]int{rank}
+	}
+	num, rest, _ := strings.Cut(rest, "]")
+	comp, err := strconv.Atoi(num)
+	if err != nil {
+		return [3]int{rank}
+	}
+	input := 0
+	if after, ok := strings.CutPrefix(rest, ".inputs["); ok {
+		num, _, _ := strings.Cut(after, "]")
+		if n, err := strconv.Atoi(num); err == nil {
+			input = n + 1
 		}
 	}
-	return rank, 0
+	return [3]int{rank, comp + 1, input}
 }

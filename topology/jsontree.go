@@ -241,7 +241,7 @@ func indexPath(prefix string, i int) string { return prefix + "[" + strconv.Itoa
 // suggest returns the entry of known closest to name by edit distance
 // (ignoring case), or "" when none is close.
 func suggest(name string, known []string) string {
-	if len(name) > 128 {
+	if len(name) > 128 || len(known) > 1000 {
 		return ""
 	}
 	lname := strings.ToLower(name)
@@ -292,10 +292,14 @@ func editDistance(a, b string) int {
 	return prev[len(rb)]
 }
 
-// listOrNone joins names with ", ", or says "(none)".
+// listOrNone joins names with ", ", or says "(none)". Long lists are cut.
 func listOrNone(names []string) string {
-	if len(names) == 0 {
+	const max = 30
+	switch {
+	case len(names) == 0:
 		return "(none)"
+	case len(names) > max:
+		return fmt.Sprintf("%s, ... (%d more)", strings.Join(names[:max], ", "), len(names)-max)
 	}
 	return strings.Join(names, ", ")
 }

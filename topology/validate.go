@@ -254,6 +254,7 @@ func checkComponent(errs *errList, cat Catalog, ci *compInfo) {
 		return
 	}
 	ci.ins = make([]inputInfo, len(c.Inputs))
+	reads := map[[2]string]int{} // (component, stream) -> input index
 	for j := range c.Inputs {
 		ii := &ci.ins[j]
 		ii.producer = -1
@@ -291,12 +292,13 @@ func checkComponent(errs *errList, cat Catalog, ci *compInfo) {
 		} else if !checkFieldNames(errs, jp+".fields", in.Fields) {
 			ii.groupingOK = false
 		}
-		for k := range j {
-			prev := &c.Inputs[k]
-			if ci.ins[k].ok && ii.ok && prev.Component == in.Component && prev.Stream == in.Stream {
+		if ii.ok {
+			key := [2]string{in.Component, in.Stream}
+			if k, dup := reads[key]; dup {
 				errs.add(jp, ErrInvalid, "duplicate input: inputs[%d] already reads stream %q of %q", k, in.Stream, in.Component)
 				ii.ok = false
-				break
+			} else {
+				reads[key] = j
 			}
 		}
 		if !ii.ok {
@@ -347,8 +349,12 @@ func checkStreams(errs *errList, comps []*compInfo, ci *compInfo) {
 			errs.add(jp+".grouping", ErrGrouping, "stream %q of %q is direct: only grouping %q can read it",
 				in.Stream, in.Component, Direct)
 		}
+		have := make(map[string]bool, len(fields))
+		for _, f := range fields {
+			have[f] = true
+		}
 		for k, f := range in.Fields {
-			if !fields.Contains(f) {
+			if !have[f] {
 				errs.add(indexPath(jp+".fields", k), ErrGrouping, "field %q is not in stream %q of %q (its fields: %s)%s",
 					f, in.Stream, in.Component, listOrNone(fields), didYouMean(f, fields))
 			}
@@ -505,13 +511,16 @@ func checkName(s, what string) string {
 // empty, no duplicates.
 func checkFieldNames(errs *errList, path string, fields []string) bool {
 	ok := true
+	seen := make(map[string]int, len(fields))
 	for k, f := range fields {
 		if f == "" {
 			errs.add(indexPath(path, k), ErrInvalid, "a field name must not be empty")
 			ok = false
-		} else if i := slices.Index(fields[:k], f); i >= 0 {
+		} else if i, dup := seen[f]; dup {
 			errs.add(indexPath(path, k), ErrInvalid, "duplicate field %q (also at [%d])", f, i)
 			ok = false
+		} else {
+			seen[f] = k
 		}
 	}
 	return ok

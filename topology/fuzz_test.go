@@ -1,0 +1,83 @@
+package topology_test
+
+import (
+	"encoding/json"
+	"errors"
+	"reflect"
+	"testing"
+
+	"github.com/gale-stream/gale/topology"
+)
+
+func FuzzDecode(f *testing.F) {
+	seeds := []string{
+		wordCountJSON,
+		doc(spoutS, boltSplt),
+		doc(`{"id": "l", "type": "lines", "outputs": {"default": ["a", "b"], "x": []}}`,
+			`{"id": "f", "type": "filter", "config": {"contains": "x"}, "inputs": [{"component": "l", "stream": "x"}]},
+			 {"id": "r", "type": "router", "tick": 1.5, "inputs": [{"component": "l", "grouping": "partial_key", "fields": ["a"]}]},
+			 {"id": "p", "type": "print", "inputs": [{"component": "r", "stream": "routed", "grouping": "direct"}, {"component": "f", "grouping": "all"}]}`),
+		`{"name": "t", "config": {"topology.workers": 2, "topology.debug": true, "x": [1, {"y": null}]}, "spouts": [` + spoutS + `]}`,
+		doc(spoutS, `{"id": "a", "type": "split", "inputs": [{"component": "b"}]}, {"id": "b", "type": "split", "inputs": [{"component": "a"}]}`),
+		doc(`{"id": "s", "type": "generator", "parallelism": "2", "config": {"rate": 1.5, "every": "x"}}`,
+			`{"id": "c", "type": "count", "paralelism": 2, "config": {"limit": -1}, "inputs": [{"component": "s", "grouping": "fields", "fields": ["wrd"]}]}`),
+		`{"name": "__x", "spouts": [null, 1, {"id": 2}], "bolts": {}}`,
+		`{"name": "t", "spouts": [}`,
+		`[]`, `null`, ``, `{"name": "t", "name": "u"}`,
+	}
+	for _, s := range seeds {
+		f.Add([]byte(s))
+	}
+	cat := newCatalog()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		topo, err := topology.Decode(data, cat)
+		if err != nil {
+			if topo != nil {
+				t.Fatal("a topology returned with an error")
+			}
+			var errs *topology.Errors
+			if !errors.As(err, &errs) || len(errs.List) == 0 {
+				t.Fatalf("error is not a non-empty *Errors: %#v", err)
+			}
+			for _, fe := range errs.List {
+				if fe.Msg == "" || fe.Err == nil {
+					t.Fatalf("empty FieldError %#v", fe)
+				}
+			}
+			if syntax := errors.Is(err, topology.ErrSyntax); syntax == json.Valid(data) {
+				t.Fatalf("ErrSyntax = %v but json.Valid = %v: %v", syntax, json.Valid(data), err)
+			}
+			return
+		}
+		if topo == nil {
+			t.Fatal("nil topology without an error")
+		}
+		if len(topo.Spouts) == 0 {
+			t.Fatal("valid topology without spouts")
+		}
+		for _, c := range append(topo.Spouts, topo.Bolts...) {
+			if c == nil || c.Kind == 0 || c.Parallelism < 1 || c.Streams == nil {
+				t.Fatalf("component not completed: %+v", c)
+			}
+			for _, in := range c.Inputs {
+				if in.Stream == "" || in.Grouping == "" {
+					t.Fatalf("input defaults not set: %+v", in)
+				}
+			}
+		}
+		if err := topo.Validate(cat); err != nil {
+			t.Fatalf("Validate of a decoded topology: %v", err)
+		}
+		enc, err := topology.Encode(topo)
+		if err != nil {
+			t.Fatalf("Encode: %v", err)
+		}
+		again, err := topology.Decode(enc, cat)
+		if err != nil {
+			t.Fatalf("Decode(Encode(t)): %v\n%s", err, enc)
+		}
+		if !reflect.DeepEqual(topo, again) {
+			t.Fatalf("round trip changed the topology:\n%s", enc)
+		}
+	})
+}
