@@ -1,0 +1,228 @@
+package shell_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gale-stream/gale/internal/galetest"
+	"github.com/gale-stream/gale/spout/shell"
+	"github.com/gale-stream/gale/topology"
+	"github.com/gale-stream/gale/tuple"
+)
+
+// python returns the real python3 interpreter (not a version manager's
+// shim, slow to start), skipping the test loudly when there is none
+// (failing under CI=true).
+func python(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("python3")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("python3 is required: %v", err)
+		}
+		t.Skipf("SKIP: python3 not installed: %v", err)
+	}
+	if out, err := exec.Command(p, "-c", "import sys; print(sys.executable)").Output(); err == nil {
+		p = strings.TrimSpace(string(out))
+	}
+	return p
+}
+
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+type harness struct {
+	t    *testing.T
+	s    *shell.Spout
+	out  *galetest.SpoutCollector
+	logs *logBuffer
+}
+
+func open(t *testing.T, cfg *shell.Config) (*harness, error) {
+	t.Helper()
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := shell.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, s: s, out: &galetest.SpoutCollector{TaskIDs: []int{4}}, logs: &logBuffer{}}
+	tc := &topology.TaskContext{
+		Component: &topology.Component{ID: "sentences", Type: shell.TypeName,
+			Streams: topology.Streams{"default": {"sentence"}}},
+		TaskID: 1, ComponentTasks: map[string][]int{"sentences": {1}},
+		Logger: slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	}
+	err = s.Open(context.Background(), tc, h.out)
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return h, err
+}
+
+func config(cmd ...string) *shell.Config {
+	c := shell.DefaultConfig()
+	c.Command = cmd
+	return c
+}
+
+func (h *harness) next() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return h.s.NextTuple(ctx)
+}
+
+func (h *harness) emitted() []galetest.Emitted {
+	em, _ := h.out.Snapshot()
+	return em
+}
+
+func TestSpout_PythonSentences(t *testing.T) {
+	py := python(t)
+	ex, _ := filepath.Abs("../../examples/multilang/sentences.py")
+	h, err := open(t, config(py, ex))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if err := h.next(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	em := h.emitted()
+	if len(em) != 3 {
+		t.Fatalf("emitted %d tuples, want 3", len(em))
+	}
+	if em[0].Values[0] != "the cow jumped over the moon" || em[0].Stream != tuple.DefaultStream || em[0].MsgID == nil {
+		t.Errorf("first emit %+v", em[0])
+	}
+	if s, ok := em[1].MsgID.(interface{ String() string }); !ok || s.String() != `"s1"` {
+		t.Errorf("message id %v, want the subprocess's \"s1\"", em[1].MsgID)
+	}
+	h.s.Ack(em[0].MsgID)
+	h.s.Fail(em[1].MsgID)
+	if err := h.next(); err != nil {
+		t.Fatal(err)
+	}
+	em = h.emitted()
+	if len(em) != 4 || em[3].MsgID != em[1].MsgID || em[3].Values[0] != em[1].Values[0] {
+		t.Fatalf("after a fail, emitted %+v, want the failed tuple replayed with the same id", em[len(em)-1])
+	}
+	h.s.Deactivate()
+	h.s.Activate()
+	if _, errs := h.out.Snapshot(); len(errs) != 0 {
+		t.Errorf("errors %v", errs)
+	}
+}
+
+func TestSpout_CrashRestart(t *testing.T) {
+	py := python(t)
+	cfg := config(py, "testdata/fakespout.py")
+	cfg.Env = map[string]string{"FAKE_MODE": "crash", "FAKE_MARKER": filepath.Join(t.TempDir(), "m")}
+	cfg.RestartBackoff = shell.Backoff{Min: topology.Duration(20 * time.Millisecond), Max: topology.Duration(time.Second)}
+	h, err := open(t, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.next(); err != nil {
+		t.Fatal(err)
+	}
+	first := h.emitted()[0].MsgID
+	err = h.next()
+	if !errors.Is(err, shell.ErrExited) || !strings.Contains(err.Error(), `shell spout "sentences"`) ||
+		!strings.Contains(err.Error(), "exit status 4") || !strings.Contains(err.Error(), "fakespout: crashing") {
+		t.Fatalf("second next = %v, want ErrExited naming the component, status and stderr", err)
+	}
+	// An ack for a tuple of the dead subprocess is dropped, not forwarded.
+	h.s.Ack(first)
+	deadline := time.Now().Add(10 * time.Second)
+	for len(h.emitted()) < 3 {
+		if time.Now().After(deadline) {
+			t.Fatal("no tuples after the restart")
+		}
+		if err := h.next(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	em := h.emitted()
+	if em[1].Values[0] != "t1" || em[1].MsgID == first {
+		t.Errorf("after restart emitted %+v; its id must differ from the old incarnation's", em[1])
+	}
+	h.s.Ack(em[1].MsgID)
+	if !strings.Contains(h.logs.String(), `got ack 1`) {
+		t.Errorf("ack of a live tuple not forwarded; logs:\n%s", h.logs)
+	}
+	if strings.Count(h.logs.String(), "got ack") != 1 {
+		t.Errorf("ack of the dead subprocess's tuple was forwarded")
+	}
+}
+
+func TestSpout_HangAndMalformed(t *testing.T) {
+	py := python(t)
+	for _, tc := range []struct {
+		mode string
+		want error
+	}{{"hang", shell.ErrHeartbeatTimeout}, {"malformed", shell.ErrMalformed}} {
+		t.Run(tc.mode, func(t *testing.T) {
+			cfg := config(py, "testdata/fakespout.py")
+			cfg.Env = map[string]string{"FAKE_MODE": tc.mode}
+			cfg.HeartbeatTimeout = topology.Duration(300 * time.Millisecond)
+			h, err := open(t, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := h.next(); !errors.Is(err, tc.want) {
+				t.Fatalf("next = %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestSpout_TaskIDs(t *testing.T) {
+	py := python(t)
+	cfg := config(py, "testdata/fakespout.py")
+	cfg.Env = map[string]string{"FAKE_MODE": "taskids"}
+	h, err := open(t, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.next(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(h.logs.String(), "task ids [4]") {
+		t.Errorf("task ids not sent back; logs:\n%s", h.logs)
+	}
+}
+
+func TestSpout_CommandNotFound(t *testing.T) {
+	_, err := open(t, config("gale-no-such-spout-cmd"))
+	if !errors.Is(err, shell.ErrStart) || !strings.Contains(err.Error(), "gale-no-such-spout-cmd") {
+		t.Fatalf("Open = %v, want ErrStart naming the command", err)
+	}
+}
