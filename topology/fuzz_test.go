@@ -81,3 +81,61 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// fuzzConfig has no time.Duration, whose JSON form differs from
+// encoding/json's, so that both decoders can be compared.
+type fuzzConfig struct {
+	Base
+	*Extra
+	S   string             `json:"s"`
+	B   bool               `json:"b"`
+	I8  int8               `json:"i8"`
+	I   int                `json:"i"`
+	U16 uint16             `json:"u16"`
+	F32 float32            `json:"f32"`
+	F   float64            `json:"f"`
+	L   []Inner            `json:"l"`
+	A   [2]int             `json:"a"`
+	M   map[string]*Inner  `json:"m"`
+	P   *string            `json:"p"`
+	Any any                `json:"any"`
+	Raw json.RawMessage    `json:"raw"`
+	N   json.Number        `json:"n"`
+	D   topology.Duration  `json:"d"`
+	Lv  Level              `json:"lv"`
+	By  []byte             `json:"by"`
+	MM  map[string][]int64 `json:"mm"`
+}
+
+func FuzzDecodeConfig(f *testing.F) {
+	for _, s := range []string{
+		`{"host": "h", "port": 1, "tags": ["x"], "s": "s", "b": true, "i8": -128, "i": 1e3, "u16": 65535,
+		  "f32": 1.5, "f": -0, "l": [{"name": "n", "ratio": 1}], "a": [1, 2], "m": {"k": {"name": "x"}},
+		  "p": "p", "any": [1, {"a": null}], "raw": {"x": 1}, "n": 1.50, "d": "1s", "lv": "low", "by": "aGk=",
+		  "mm": {"a": [1, 2]}}`,
+		`{"i8": 128}`, `{"s": 1, "s": 2}`, `{"l": [{"nme": 1}]}`, `{"d": 1e300}`, `null`, `[]`, `{"a": [1]}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p := "x"
+		ours := fuzzConfig{I: 7, P: &p, M: map[string]*Inner{"keep": {}}}
+		err := topology.DecodeConfig(data, &ours, "c")
+		if err != nil {
+			var errs *topology.Errors
+			if !errors.As(err, &errs) || len(errs.List) == 0 {
+				t.Fatalf("error is not a non-empty *Errors: %#v", err)
+			}
+			return
+		}
+		q := "x"
+		theirs := fuzzConfig{I: 7, P: &q, M: map[string]*Inner{"keep": {}}}
+		if json.Unmarshal(data, &theirs) != nil {
+			return // stricter or different (numbers such as 1e3 for ints)
+		}
+		// encoding/json keeps RawMessage bytes as written; so do we.
+		if !reflect.DeepEqual(ours, theirs) {
+			t.Fatalf("DecodeConfig and encoding/json disagree on %s:\n%+v\n%+v", data, ours, theirs)
+		}
+	})
+}
