@@ -82,6 +82,9 @@ type Tuple struct {
 	AckVal uint64
 	// Done records that the tuple was acked or failed. Engine state.
 	Done bool
+	// Children counts the tuples emitted anchored to this one, to derive
+	// their IDs. Engine state.
+	Children int32
 	// Born is the time (UnixNano) the executor took the tuple from its queue,
 	// for latency metrics. Engine state.
 	Born int64

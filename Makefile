@@ -1,0 +1,36 @@
+# Gale — the two commands of the README:
+#   make run    runs examples/wordcount.json locally (no servers needed)
+#   make test   installs and starts the real backends, then runs every test
+GO       ?= go
+# cgo backends (Ceph via go-ceph/librados) are built only with these tags;
+# go-ceph needs "pacific" against Debian 12's Ceph 16.
+TAGS     ?= ceph,pacific
+
+.PHONY: run test unit vet build bench fuzz backends-up backends-down
+
+run:
+	$(GO) run ./cmd/gale run examples/wordcount.json
+
+test:
+	scripts/test.sh
+
+# unit tests only: no backend, no cgo
+unit:
+	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
+
+vet:
+	$(GO) vet ./...
+	$(GO) vet -tags $(TAGS) ./...
+
+build:
+	CGO_ENABLED=0 $(GO) build -o bin/gale ./cmd/gale
+	$(GO) build -tags $(TAGS) -o bin/gale-full ./cmd/gale
+
+bench:
+	scripts/bench.sh
+
+backends-up:
+	testenv/testenv up
+
+backends-down:
+	testenv/testenv down

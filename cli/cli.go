@@ -1,0 +1,138 @@
+// Package cli is the gale command line. A program that embeds Gale with
+// its own component types (see examples/custom-bolt) registers them and
+// calls Main, getting every gale command with those types compiled in:
+//
+//	func main() {
+//		registry.MustRegisterBolt(myBoltType)
+//		cli.Main()
+//	}
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/gale-stream/gale/registry"
+)
+
+// Env is what a command runs with: its streams and the registry of types.
+type Env struct {
+	Stdout   io.Writer
+	Stderr   io.Writer
+	Stdin    io.Reader
+	Registry *registry.Registry
+	// Getenv reads environment variables (os.Getenv by default).
+	Getenv func(string) string
+}
+
+type command struct {
+	name    string
+	args    string
+	summary string
+	run     func(ctx context.Context, env *Env, args []string) int
+}
+
+var commands []command
+
+func register(c command) { commands = append(commands, c) }
+
+// Main runs the gale command line on os.Args with registry.Default and
+// exits. The first SIGINT or SIGTERM cancels the command's context (a run
+// drains its in-flight tuples); a second one exits at once.
+func Main() {
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		n := 0
+		for range sigs {
+			n++
+			if n == 1 {
+				fmt.Fprintln(os.Stderr, "\ngale: stopping (draining in-flight tuples; press Ctrl-C again to exit now)")
+				cancel()
+				continue
+			}
+			fmt.Fprintln(os.Stderr, "gale: exiting now")
+			os.Exit(130)
+		}
+	}()
+	env := &Env{Stdout: os.Stdout, Stderr: os.Stderr, Stdin: os.Stdin, Registry: registry.Default, Getenv: os.Getenv}
+	code := Run(ctx, env, os.Args[1:])
+	cancel()
+	os.Exit(code)
+}
+
+// Run runs one gale command and returns its exit code: 0 on success, 1 on
+// failure, 2 on a usage error.
+func Run(ctx context.Context, env *Env, args []string) int {
+	if env.Registry == nil {
+		env.Registry = registry.Default
+	}
+	if env.Getenv == nil {
+		env.Getenv = os.Getenv
+	}
+	if env.Stdin == nil {
+		env.Stdin = strings.NewReader("")
+	}
+	if len(args) == 0 {
+		usage(env.Stderr)
+		return 2
+	}
+	switch args[0] {
+	case "-h", "--help", "help":
+		if len(args) > 1 {
+			return Run(ctx, env, []string{args[1], "--help"})
+		}
+		usage(env.Stdout)
+		return 0
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			return c.run(ctx, env, args[1:])
+		}
+	}
+	fmt.Fprintf(env.Stderr, "gale: unknown command %q\n\n", args[0])
+	usage(env.Stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `gale - a Storm-style stream topology engine
+
+Usage:
+  gale <command> [flags] [arguments]
+
+Commands:
+`)
+	cs := append([]command(nil), commands...)
+	sort.SliceStable(cs, func(i, j int) bool { return order(cs[i].name) < order(cs[j].name) })
+	for _, c := range cs {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, `
+Run 'gale <command> --help' for the flags of a command.
+
+Examples:
+  gale run examples/wordcount.json --duration 10s
+  gale validate my-topology.json
+  gale types
+`)
+}
+
+var cmdOrder = []string{"run", "validate", "types", "worker", "submit", "list", "describe", "kill",
+	"activate", "deactivate", "rebalance", "members", "verify", "decrypt", "bench", "version"}
+
+func order(name string) int {
+	for i, n := range cmdOrder {
+		if n == name {
+			return i
+		}
+	}
+	return len(cmdOrder)
+}

@@ -1,0 +1,198 @@
+package engine
+
+import (
+	"fmt"
+	"runtime/debug"
+	"time"
+
+	"github.com/gale-stream/gale/acker"
+	"github.com/gale-stream/gale/bolt"
+	"github.com/gale-stream/gale/tuple"
+)
+
+// boltExec runs one bolt task: it executes the batches of its queue one
+// tuple at a time and flushes what the bolt emitted after each batch.
+type boltExec struct {
+	rt   *Runtime
+	t    *task
+	b    bolt.Bolt
+	em   *emitter
+	coll *boltCollector
+	seq  uint64
+}
+
+func (r *Runtime) newBoltExec(t *task) (*boltExec, error) {
+	b, err := r.reg.NewBolt(t.comp)
+	if err != nil {
+		return nil, err
+	}
+	streams, err := r.outStreams(t)
+	if err != nil {
+		return nil, err
+	}
+	e := &boltExec{rt: r, t: t, b: b}
+	e.em = newEmitter(r, t, streams)
+	e.coll = &boltCollector{e: e}
+	return e, nil
+}
+
+func (e *boltExec) prepare() error {
+	if err := e.b.Prepare(e.rt.ctx, e.rt.taskContext(e.t), e.coll); err != nil {
+		return fmt.Errorf("prepare bolt %q task %d: %w", e.t.comp.ID, e.t.id, err)
+	}
+	return nil
+}
+
+func (e *boltExec) run() {
+	defer e.rt.boltsWG.Done()
+	defer func() {
+		if err := e.b.Cleanup(); err != nil {
+			e.rt.reportError(e.t, fmt.Errorf("cleanup: %w", err))
+		}
+	}()
+	var tick <-chan time.Time
+	if d := time.Duration(e.t.comp.Tick); d > 0 {
+		tk := time.NewTicker(d)
+		defer tk.Stop()
+		tick = tk.C
+	}
+	for {
+		select {
+		case batch := <-e.t.inbox:
+			e.em.setInLoop(true)
+			for _, t := range batch {
+				e.execute(t)
+			}
+			e.em.setInLoop(false) // flushes the batch's emits and acks
+			e.rt.inflight.Add(-int64(len(batch)))
+		case now := <-tick:
+			e.em.setInLoop(true)
+			e.execute(&tuple.Tuple{Values: tuple.Values{now.Unix()}, Fields: tuple.Fields{"time"},
+				Stream: tuple.TickStream, Component: tuple.SystemComponent, Done: true})
+			e.em.setInLoop(false)
+		case <-e.rt.stop:
+			return
+		}
+	}
+}
+
+func (e *boltExec) execute(t *tuple.Tuple) {
+	m := e.t.metrics
+	sample := e.seq&sampleMask == 0
+	e.seq++
+	var start time.Time
+	if sample {
+		start = time.Now()
+		t.Born = start.UnixNano()
+	}
+	err := e.safeExecute(t)
+	m.Executed.Add(1)
+	if sample {
+		m.exec.Record(time.Since(start))
+	}
+	if err != nil {
+		e.rt.reportError(e.t, err)
+		e.coll.Fail(t) // no-op when the bolt already acked or failed it
+	}
+}
+
+func (e *boltExec) safeExecute(t *tuple.Tuple) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			e.t.metrics.Panics.Add(1)
+			err = fmt.Errorf("execute tuple from %s/%s: %w: %v\n%s", t.Component, t.Stream, ErrPanic, p, debug.Stack())
+		}
+	}()
+	return e.b.Execute(e.rt.ctx, t)
+}
+
+// boltCollector is the bolt.Collector of one bolt task.
+type boltCollector struct {
+	e       *boltExec
+	anchor1 [1]*tuple.Tuple
+}
+
+var _ bolt.Collector = (*boltCollector)(nil)
+
+func (c *boltCollector) Emit(anchor *tuple.Tuple, values tuple.Values) {
+	em := c.e.em
+	em.mu.Lock()
+	var anchors []*tuple.Tuple
+	if anchor != nil {
+		c.anchor1[0] = anchor
+		anchors = c.anchor1[:]
+	}
+	_, _, err := em.emitLocked(&emission{values: values, anchors: anchors})
+	em.afterCallLocked()
+	em.mu.Unlock()
+	if err != nil {
+		c.e.rt.reportError(c.e.t, err)
+	}
+}
+
+func (c *boltCollector) EmitTo(stream string, anchors []*tuple.Tuple, values tuple.Values) {
+	c.Send(bolt.Message{Stream: stream, Anchors: anchors, Values: values})
+}
+
+func (c *boltCollector) EmitDirect(task int, stream string, anchors []*tuple.Tuple, values tuple.Values) {
+	c.Send(bolt.Message{Stream: stream, Anchors: anchors, Values: values, DirectTask: task})
+}
+
+func (c *boltCollector) Send(m bolt.Message) []int {
+	em := c.e.em
+	em.mu.Lock()
+	_, tasks, err := em.emitLocked(&emission{stream: m.Stream, values: m.Values, anchors: m.Anchors,
+		direct: m.DirectTask, id: m.ID, needIDs: m.NeedTaskIDs})
+	em.afterCallLocked()
+	em.mu.Unlock()
+	if err != nil {
+		c.e.rt.reportError(c.e.t, err)
+	}
+	return tasks
+}
+
+func (c *boltCollector) Ack(t *tuple.Tuple) {
+	em := c.e.em
+	em.mu.Lock()
+	if !t.Done {
+		t.Done = true
+		m := c.e.t.metrics
+		m.Acked.Add(1)
+		if t.Born != 0 {
+			m.process.Record(time.Duration(time.Now().UnixNano() - t.Born))
+		}
+		if c.e.rt.acking && len(t.Anchors) > 0 {
+			acker.AckOps(t, em.sendAck)
+		}
+		em.afterCallLocked()
+	}
+	em.mu.Unlock()
+}
+
+func (c *boltCollector) Fail(t *tuple.Tuple) {
+	em := c.e.em
+	em.mu.Lock()
+	if !t.Done {
+		t.Done = true
+		c.e.t.metrics.Failed.Add(1)
+		if c.e.rt.acking && len(t.Anchors) > 0 {
+			acker.FailOps(t, em.sendFl)
+		}
+		em.afterCallLocked()
+	}
+	em.mu.Unlock()
+}
+
+func (c *boltCollector) ResetTimeout(t *tuple.Tuple) {
+	em := c.e.em
+	em.mu.Lock()
+	if c.e.rt.acking {
+		for _, a := range t.Anchors {
+			em.bufferAck(ackMsg{kind: ackReset, root: a.Root})
+		}
+		em.afterCallLocked()
+	}
+	em.mu.Unlock()
+}
+
+func (c *boltCollector) ReportError(err error) { c.e.rt.reportError(c.e.t, err) }

@@ -1,0 +1,272 @@
+package engine
+
+import (
+	"fmt"
+	"strconv"
+	"sync"
+
+	"github.com/gale-stream/gale/acker"
+	"github.com/gale-stream/gale/internal/grouping"
+	"github.com/gale-stream/gale/tuple"
+)
+
+// ack message kinds, sent from spout and bolt tasks to acker tasks.
+const (
+	ackInit uint8 = iota + 1
+	ackAck
+	ackFail
+	ackReset
+)
+
+type ackMsg struct {
+	kind uint8
+	task int // ackInit: the spout task
+	root uint64
+	val  uint64
+}
+
+// outStream is one output stream of a task with its subscribers.
+type outStream struct {
+	id     string
+	fields tuple.Fields
+	subs   []outSub
+}
+
+type outSub struct {
+	consumer string
+	direct   bool
+	targets  []int
+	grouper  grouping.Grouper
+}
+
+// emitter is the sending half shared by a task's collector: it routes
+// emits to target tasks, anchors them, and batches tuples per target task
+// and ack messages per acker task. It is owned by one task; its methods
+// lock mu so that collectors may be used from other goroutines too.
+type emitter struct {
+	rt   *Runtime
+	task *task
+
+	mu      sync.Mutex // guards every field below
+	inLoop  bool       // the task's own loop will flush at the end of its batch
+	streams map[string]*outStream
+	bufs    [][]*tuple.Tuple // by target task id
+	dirty   []int            // task ids whose bufs are non-empty
+	acks    [][]ackMsg       // by acker index
+	ackDirt []int
+	scratch []int // targets of the current emit
+	slab    []tuple.Tuple
+	aslab   []tuple.Anchor
+	sendAck func(root, val uint64)
+	sendFl  func(root uint64)
+}
+
+func newEmitter(rt *Runtime, t *task, streams map[string]*outStream) *emitter {
+	e := &emitter{
+		rt:      rt,
+		task:    t,
+		streams: streams,
+		bufs:    make([][]*tuple.Tuple, len(rt.tasks)),
+		acks:    make([][]ackMsg, len(rt.ackers)),
+	}
+	e.sendAck = func(root, val uint64) { e.bufferAck(ackMsg{kind: ackAck, root: root, val: val}) }
+	e.sendFl = func(root uint64) { e.bufferAck(ackMsg{kind: ackFail, root: root}) }
+	return e
+}
+
+// newTuple hands out tuples from a slab: one allocation per 64 tuples.
+func (e *emitter) newTuple() *tuple.Tuple {
+	if len(e.slab) == 0 {
+		e.slab = make([]tuple.Tuple, 64)
+	}
+	t := &e.slab[0]
+	e.slab = e.slab[1:]
+	return t
+}
+
+func (e *emitter) anchorBuf(n int) []tuple.Anchor {
+	if len(e.aslab) < n {
+		e.aslab = make([]tuple.Anchor, max(128, n))
+	}
+	b := e.aslab[:0:n]
+	e.aslab = e.aslab[n:]
+	return b
+}
+
+// emission is one emit from a spout or a bolt.
+type emission struct {
+	stream  string
+	values  tuple.Values
+	direct  int
+	id      string
+	batchID string
+	root    uint64         // spouts: the tree root (0: untracked)
+	anchors []*tuple.Tuple // bolts
+	needIDs bool
+}
+
+// emit routes one emission; it returns the xor of the new edges (for a
+// spout's ack init) and, when asked, the target task ids. The caller holds
+// e.mu.
+func (e *emitter) emitLocked(m *emission) (xor uint64, tasks []int, err error) {
+	if m.stream == "" {
+		m.stream = tuple.DefaultStream
+	}
+	os, ok := e.streams[m.stream]
+	if !ok {
+		return 0, nil, fmt.Errorf("emit on stream %q: %w", m.stream, ErrUndeclaredStream)
+	}
+	if len(m.values) != len(os.fields) {
+		return 0, nil, fmt.Errorf("emit on stream %q: %d values for fields %v: %w", m.stream, len(m.values), os.fields, ErrFieldCount)
+	}
+	targets := e.scratch[:0]
+	for i := range os.subs {
+		s := &os.subs[i]
+		switch {
+		case m.direct > 0 && s.direct:
+			if err := grouping.CheckDirect(s.targets, m.direct); err != nil {
+				return 0, nil, fmt.Errorf("emit direct to task %d of %q: %w", m.direct, s.consumer, err)
+			}
+			targets = append(targets, m.direct)
+		case m.direct > 0 || s.direct:
+			// a direct emit reaches only direct subscribers, and the other
+			// way round, as in Storm
+		default:
+			targets = s.grouper.Choose(targets, m.values)
+		}
+	}
+	e.scratch = targets
+	metrics := e.task.metrics
+	metrics.Emitted.Add(1)
+	metrics.Transferred.Add(uint64(len(targets)))
+
+	tracked := e.rt.acking && (m.root != 0 || len(m.anchors) > 0)
+	var id, batch string
+	if m.root == 0 && len(m.anchors) == 1 && m.anchors[0].BatchID != "" {
+		// derive a deterministic id for tuples of a batch: parent id + the
+		// index of this child among the parent's children
+		a := m.anchors[0]
+		batch = a.BatchID
+		if m.id != "" {
+			id = m.id
+		} else {
+			id = a.ID + "/" + strconv.Itoa(int(a.Children))
+		}
+		a.Children++
+	} else {
+		id, batch = m.id, m.batchID
+	}
+	for _, target := range targets {
+		t := e.newTuple()
+		t.Values = m.values
+		t.Fields = os.fields
+		t.Stream = m.stream
+		t.Component = e.task.comp.ID
+		t.Task = e.task.id
+		t.ID = id
+		t.BatchID = batch
+		if tracked {
+			edge := acker.NewID()
+			if m.root != 0 {
+				t.Anchors = append(e.anchorBuf(1), tuple.Anchor{Root: m.root, Edge: edge})
+				xor ^= edge
+			} else {
+				t.Anchors = acker.Anchor(e.anchorBuf(rootsOf(m.anchors)), m.anchors, edge)
+			}
+		}
+		if e.rt.debug {
+			e.rt.log.Debug("emit", "component", e.task.comp.ID, "task", e.task.id, "stream", m.stream, "to", target, "values", m.values)
+		}
+		e.bufferLocked(target, t)
+	}
+	if m.needIDs {
+		tasks = append([]int(nil), targets...)
+	}
+	return xor, tasks, nil
+}
+
+func rootsOf(anchors []*tuple.Tuple) int {
+	n := 0
+	for _, a := range anchors {
+		n += len(a.Anchors)
+	}
+	return n
+}
+
+func (e *emitter) bufferLocked(target int, t *tuple.Tuple) {
+	b := e.bufs[target]
+	if b == nil {
+		b = make([]*tuple.Tuple, 0, e.rt.batchSize)
+		e.dirty = append(e.dirty, target)
+	}
+	b = append(b, t)
+	e.bufs[target] = b
+	if len(b) >= e.rt.batchSize {
+		e.flushTaskLocked(target)
+	}
+}
+
+func (e *emitter) bufferAck(m ackMsg) {
+	i := acker.TaskIndex(m.root, len(e.rt.ackers))
+	b := e.acks[i]
+	if b == nil {
+		e.ackDirt = append(e.ackDirt, i)
+	}
+	b = append(b, m)
+	e.acks[i] = b
+	if len(b) >= e.rt.batchSize {
+		e.flushAckLocked(i)
+	}
+}
+
+// flushTaskLocked sends the buffered tuples of one target task, blocking
+// while its queue is full (backpressure) unless the runtime stops.
+func (e *emitter) flushTaskLocked(target int) {
+	b := e.bufs[target]
+	if len(b) == 0 {
+		return
+	}
+	e.bufs[target] = b[:0:0] // the receiver owns b now
+	e.rt.deliver(target, b)
+	// remove from dirty lazily: flushAllLocked skips empty buffers
+}
+
+func (e *emitter) flushAckLocked(i int) {
+	b := e.acks[i]
+	if len(b) == 0 {
+		return
+	}
+	e.acks[i] = b[:0:0]
+	e.rt.ackers[i].send(b, e.rt.stop)
+}
+
+// flushAllLocked sends everything buffered.
+func (e *emitter) flushAllLocked() {
+	for _, target := range e.dirty {
+		e.flushTaskLocked(target)
+		e.bufs[target] = nil
+	}
+	e.dirty = e.dirty[:0]
+	for _, i := range e.ackDirt {
+		e.flushAckLocked(i)
+		e.acks[i] = nil
+	}
+	e.ackDirt = e.ackDirt[:0]
+}
+
+// afterCall flushes when the call came from outside the task's own loop
+// (a sink acking from its writer goroutine), since no loop will do it.
+func (e *emitter) afterCallLocked() {
+	if !e.inLoop {
+		e.flushAllLocked()
+	}
+}
+
+func (e *emitter) setInLoop(v bool) {
+	e.mu.Lock()
+	e.inLoop = v
+	if !v {
+		e.flushAllLocked()
+	}
+	e.mu.Unlock()
+}

@@ -1,0 +1,408 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gale-stream/gale/acker"
+	"github.com/gale-stream/gale/internal/grouping"
+	"github.com/gale-stream/gale/registry"
+	"github.com/gale-stream/gale/topology"
+	"github.com/gale-stream/gale/tuple"
+)
+
+// Options configure a Runtime.
+type Options struct {
+	// Registry builds the components; nil means registry.Default.
+	Registry *registry.Registry
+	// Logger receives the engine's logs; nil means slog.Default().
+	Logger *slog.Logger
+	// DrainTimeout bounds how long Run waits, once asked to stop, for the
+	// trees in flight to complete (default 30 s). Trees still pending then
+	// are replayed by their source on the next run.
+	DrainTimeout time.Duration
+}
+
+// task is one running instance of a component.
+type task struct {
+	id      int
+	index   int
+	comp    *topology.Component
+	metrics *TaskMetrics
+	inbox   chan []*tuple.Tuple // bolts only
+	sp      *spoutExec
+	bo      *boltExec
+}
+
+// Runtime runs one topology in this process. Create it with New, run it
+// with Run; Stats, Activate and Deactivate may be called from any goroutine
+// while it runs.
+type Runtime struct {
+	topo      *topology.Topology
+	reg       *registry.Registry
+	log       *slog.Logger
+	drainFor  time.Duration
+	acking    bool
+	debug     bool
+	batchSize int
+	timeout   time.Duration
+
+	tasks     []*task // by task id; tasks[0] is nil
+	compTasks map[string][]int
+	spouts    []*spoutExec
+	bolts     []*boltExec
+	ackers    []*ackerExec
+
+	inflight atomic.Int64 // tuples queued or being executed by bolts
+	ctx      context.Context
+	cancel   context.CancelFunc
+	stop     chan struct{} // closed when every executor must stop
+	spoutsWG sync.WaitGroup
+	boltsWG  sync.WaitGroup
+	ackersWG sync.WaitGroup
+	started  atomic.Int64  // UnixNano when Run started
+	finished chan struct{} // closed when every spout task has stopped by itself
+	nDone    atomic.Int32
+	runOnce  atomic.Bool
+}
+
+// New builds the runtime of a validated topology: it numbers the tasks,
+// wires their streams and instantiates every component (one instance per
+// task). Nothing runs until Run.
+func New(topo *topology.Topology, opts Options) (*Runtime, error) {
+	if opts.Registry == nil {
+		opts.Registry = registry.Default
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.DrainTimeout <= 0 {
+		opts.DrainTimeout = 30 * time.Second
+	}
+	set := topo.Settings
+	for _, c := range allComponents(topo) {
+		if c.Kind == 0 || c.Streams == nil {
+			return nil, fmt.Errorf("run topology %q: component %q: %w", topo.Name, c.ID, ErrNotValidated)
+		}
+	}
+	r := &Runtime{
+		topo:      topo,
+		reg:       opts.Registry,
+		log:       opts.Logger.With("topology", topo.Name),
+		drainFor:  opts.DrainTimeout,
+		acking:    set.Ackers > 0,
+		debug:     set.Debug,
+		batchSize: max(1, set.BatchSize),
+		timeout:   set.MessageTimeout,
+		compTasks: map[string][]int{},
+		stop:      make(chan struct{}),
+		finished:  make(chan struct{}),
+	}
+	if r.timeout <= 0 {
+		r.timeout = 30 * time.Second
+	}
+	r.ctx, r.cancel = context.WithCancel(context.Background())
+
+	// Storm's numbering: components sorted by id, tasks 1..N.
+	comps := allComponents(topo)
+	slices.SortFunc(comps, func(a, b *topology.Component) int { return cmpString(a.ID, b.ID) })
+	r.tasks = []*task{nil}
+	for _, c := range comps {
+		for i := range max(1, c.Parallelism) {
+			t := &task{id: len(r.tasks), index: i, comp: c, metrics: &TaskMetrics{}}
+			r.tasks = append(r.tasks, t)
+			r.compTasks[c.ID] = append(r.compTasks[c.ID], t.id)
+		}
+	}
+	for i := range set.Ackers {
+		r.ackers = append(r.ackers, &ackerExec{rt: r, idx: i,
+			inbox: make(chan []ackMsg, max(4, set.QueueSize/r.batchSize)),
+			tr:    acker.NewTracker(r.timeout)})
+	}
+	queueBatches := max(2, set.QueueSize/r.batchSize)
+	for _, t := range r.tasks[1:] {
+		var err error
+		switch t.comp.Kind {
+		case topology.KindSpout:
+			t.sp, err = r.newSpoutExec(t)
+			r.spouts = append(r.spouts, t.sp)
+		case topology.KindBolt:
+			t.inbox = make(chan []*tuple.Tuple, queueBatches)
+			t.bo, err = r.newBoltExec(t)
+			r.bolts = append(r.bolts, t.bo)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+func cmpString(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func allComponents(topo *topology.Topology) []*topology.Component {
+	return append(slices.Clone(topo.Spouts), topo.Bolts...)
+}
+
+// outStreams builds, for one producer task, its output streams with a
+// grouper per subscriber (groupers are per task, so they need no locks).
+func (r *Runtime) outStreams(t *task) (map[string]*outStream, error) {
+	out := map[string]*outStream{}
+	for id, fields := range t.comp.Streams {
+		out[id] = &outStream{id: id, fields: fields}
+	}
+	for _, b := range r.topo.Bolts {
+		for _, in := range b.Inputs {
+			if in.Component != t.comp.ID {
+				continue
+			}
+			os := out[in.Stream]
+			if os == nil {
+				return nil, fmt.Errorf("component %q reads undeclared stream %q of %q: %w", b.ID, in.Stream, t.comp.ID, ErrNotValidated)
+			}
+			targets := r.compTasks[b.ID]
+			var idx []int
+			for _, f := range in.Fields {
+				idx = append(idx, os.fields.Index(f))
+			}
+			sub := outSub{consumer: b.ID, targets: targets, direct: in.Grouping == topology.Direct}
+			if !sub.direct {
+				g, err := grouping.New(in.Grouping, targets, idx, targets)
+				if err != nil {
+					return nil, fmt.Errorf("component %q input %q/%q: %w", b.ID, in.Component, in.Stream, err)
+				}
+				sub.grouper = g
+			}
+			os.subs = append(os.subs, sub)
+		}
+	}
+	return out, nil
+}
+
+func (r *Runtime) taskContext(t *task) *topology.TaskContext {
+	return &topology.TaskContext{
+		Topology:       r.topo,
+		Component:      t.comp,
+		TaskID:         t.id,
+		TaskIndex:      t.index,
+		ComponentTasks: r.compTasks,
+		Logger:         r.log.With("component", t.comp.ID, "task", t.id),
+	}
+}
+
+// deliver hands a batch to a bolt task's queue, blocking while it is full.
+func (r *Runtime) deliver(target int, b []*tuple.Tuple) {
+	t := r.tasks[target]
+	r.inflight.Add(int64(len(b)))
+	select {
+	case t.inbox <- b:
+	case <-r.stop:
+		r.inflight.Add(-int64(len(b)))
+	}
+}
+
+// Run prepares every bolt and opens every spout, then runs the topology
+// until ctx is cancelled or every spout task stopped by itself
+// (spout.ErrStop). It then stops the spouts, waits up to the drain timeout
+// for the trees in flight to complete and the queues to empty, and stops
+// everything. Run may be called once.
+func (r *Runtime) Run(ctx context.Context) error {
+	if !r.runOnce.CompareAndSwap(false, true) {
+		return errors.New("engine: Run called twice")
+	}
+	defer r.cancel()
+	if err := r.open(); err != nil {
+		return err
+	}
+	r.started.Store(time.Now().UnixNano())
+	for _, a := range r.ackers {
+		r.ackersWG.Add(1)
+		go a.run()
+	}
+	for _, b := range r.bolts {
+		r.boltsWG.Add(1)
+		go b.run()
+	}
+	for _, s := range r.spouts {
+		r.spoutsWG.Add(1)
+		go s.run()
+	}
+	if len(r.spouts) == 0 {
+		close(r.finished)
+	}
+	select {
+	case <-ctx.Done():
+		r.log.Info("stopping: draining in-flight tuples", "timeout", r.drainFor)
+	case <-r.finished:
+		r.log.Debug("every spout finished; draining")
+	}
+	err := r.drain()
+	r.shutdown()
+	return err
+}
+
+// open prepares bolts then opens spouts; on error it closes what it opened.
+func (r *Runtime) open() error {
+	var prepared []*boltExec
+	var opened []*spoutExec
+	fail := func(err error) error {
+		for _, s := range opened {
+			_ = s.sp.Close()
+		}
+		for _, b := range prepared {
+			_ = b.b.Cleanup()
+		}
+		return err
+	}
+	for _, b := range r.bolts {
+		if err := b.prepare(); err != nil {
+			return fail(err)
+		}
+		prepared = append(prepared, b)
+	}
+	for _, s := range r.spouts {
+		if err := s.open(); err != nil {
+			return fail(err)
+		}
+		opened = append(opened, s)
+	}
+	return nil
+}
+
+// quiet reports whether nothing is in flight: spouts stopped and flushed
+// with no pending trees, and no tuple queued or executing in a bolt.
+func (r *Runtime) quiet() bool {
+	for _, s := range r.spouts {
+		if !s.quiet.Load() || s.npending.Load() > 0 {
+			return false
+		}
+	}
+	return r.inflight.Load() == 0
+}
+
+func (r *Runtime) drain() error {
+	for _, s := range r.spouts {
+		s.stopping.Store(true)
+		s.wake()
+	}
+	deadline := time.Now().Add(r.drainFor)
+	for !r.quiet() {
+		if time.Now().After(deadline) {
+			var pending int64
+			for _, s := range r.spouts {
+				pending += s.npending.Load()
+			}
+			r.log.Warn("drain timed out; pending trees will be replayed", "pending", pending, "queued", r.inflight.Load())
+			return fmt.Errorf("%d trees pending, %d tuples queued: %w", pending, r.inflight.Load(), ErrDrainTimeout)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	return nil
+}
+
+func (r *Runtime) shutdown() {
+	close(r.stop)
+	r.cancel()
+	r.spoutsWG.Wait()
+	r.boltsWG.Wait()
+	r.ackersWG.Wait()
+}
+
+// Activate resumes the spouts after Deactivate.
+func (r *Runtime) Activate() { r.setActive(true) }
+
+// Deactivate pauses the spouts: NextTuple is no longer called, while the
+// trees in flight complete.
+func (r *Runtime) Deactivate() { r.setActive(false) }
+
+func (r *Runtime) setActive(v bool) {
+	for _, s := range r.spouts {
+		s.active.Store(v)
+		s.wake()
+	}
+}
+
+// Tasks returns the task ids of each component.
+func (r *Runtime) Tasks() map[string][]int { return r.compTasks }
+
+// Stats returns a snapshot of every task's metrics and their sum per
+// component.
+func (r *Runtime) Stats() Stats {
+	st := Stats{Topology: r.topo.Name}
+	if s := r.started.Load(); s != 0 {
+		st.Uptime = time.Duration(time.Now().UnixNano() - s)
+	}
+	byComp := map[string]*ComponentStats{}
+	for _, c := range allComponents(r.topo) {
+		cs := &ComponentStats{Component: c.ID, Kind: c.Kind.String(), Type: c.Type}
+		byComp[c.ID] = cs
+	}
+	for _, t := range r.tasks[1:] {
+		ts := TaskStats{Component: t.comp.ID, Kind: t.comp.Kind.String(), Task: t.id}
+		t.metrics.snapshot(&ts)
+		if t.sp != nil {
+			ts.Pending = t.sp.npending.Load()
+		}
+		if t.inbox != nil {
+			ts.QueueLen = len(t.inbox) * r.batchSize
+		}
+		st.Tasks = append(st.Tasks, ts)
+		cs := byComp[t.comp.ID]
+		cs.Tasks++
+		cs.Emitted += ts.Emitted
+		cs.Transferred += ts.Transferred
+		cs.Acked += ts.Acked
+		cs.Failed += ts.Failed
+		cs.TimedOut += ts.TimedOut
+		cs.Executed += ts.Executed
+		cs.Errors += ts.Errors
+		cs.Panics += ts.Panics
+		cs.Pending += ts.Pending
+		cs.BusyNanos += ts.BusyNanos
+		// latencies: weighted by executed (bolts) or acked (spouts)
+		cs.ExecuteLat += ts.ExecuteLat * time.Duration(ts.Executed)
+		cs.ProcessLat += ts.ProcessLat * time.Duration(ts.Acked)
+		cs.CompleteLat += ts.CompleteLat * time.Duration(ts.Acked)
+		cs.CompleteP50 = max(cs.CompleteP50, ts.CompleteP50)
+		cs.CompleteP99 = max(cs.CompleteP99, ts.CompleteP99)
+		cs.LastErrors = append(cs.LastErrors, ts.LastErrors...)
+	}
+	for _, c := range allComponents(r.topo) {
+		cs := byComp[c.ID]
+		if cs.Executed > 0 {
+			cs.ExecuteLat /= time.Duration(cs.Executed)
+		}
+		if cs.Acked > 0 {
+			cs.ProcessLat /= time.Duration(cs.Acked)
+			cs.CompleteLat /= time.Duration(cs.Acked)
+		} else {
+			cs.ProcessLat, cs.CompleteLat = 0, 0
+		}
+		slices.SortFunc(cs.LastErrors, func(a, b ErrorRecord) int { return a.Time.Compare(b.Time) })
+		if n := len(cs.LastErrors); n > keepErrors {
+			cs.LastErrors = cs.LastErrors[n-keepErrors:]
+		}
+		st.Components = append(st.Components, *cs)
+	}
+	return st
+}
+
+// reportError records err against t and logs it.
+func (r *Runtime) reportError(t *task, err error) {
+	t.metrics.addError(err)
+	r.log.Error("component error", "component", t.comp.ID, "task", t.id, "err", err)
+}

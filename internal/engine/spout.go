@@ -1,0 +1,283 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"sync/atomic"
+	"time"
+
+	"github.com/gale-stream/gale/acker"
+	"github.com/gale-stream/gale/spout"
+	"github.com/gale-stream/gale/tuple"
+)
+
+type pendingTree struct {
+	msgID any
+	start int64 // UnixNano at emit when sampled, else 0
+}
+
+// spoutExec runs one spout task: it calls NextTuple while the spout may
+// emit (active, under max pending), delivers completions from the ackers
+// as Ack/Fail, and flushes its batches.
+type spoutExec struct {
+	rt      *Runtime
+	t       *task
+	sp      spout.Spout
+	em      *emitter
+	coll    *spoutCollector
+	events  *eventQueue
+	pending map[uint64]pendingTree // owned by the spout goroutine
+
+	npending atomic.Int64
+	active   atomic.Bool // cleared by Deactivate
+	stopping atomic.Bool // set when draining: no more NextTuple
+	quiet    atomic.Bool // stopping observed and buffers flushed
+	done     bool        // the spout returned ErrStop
+	maxPend  int
+}
+
+func (r *Runtime) newSpoutExec(t *task) (*spoutExec, error) {
+	sp, err := r.reg.NewSpout(t.comp)
+	if err != nil {
+		return nil, err
+	}
+	streams, err := r.outStreams(t)
+	if err != nil {
+		return nil, err
+	}
+	s := &spoutExec{rt: r, t: t, sp: sp, events: newEventQueue(),
+		pending: map[uint64]pendingTree{}, maxPend: r.topo.Settings.MaxSpoutPending}
+	s.em = newEmitter(r, t, streams)
+	s.em.inLoop = true // the spout's loop flushes; its collector is used from it
+	s.coll = &spoutCollector{s: s}
+	s.active.Store(true)
+	return s, nil
+}
+
+func (s *spoutExec) open() error {
+	tc := s.rt.taskContext(s.t)
+	if err := s.sp.Open(s.rt.ctx, tc, s.coll); err != nil {
+		return fmt.Errorf("open spout %q task %d: %w", s.t.comp.ID, s.t.id, err)
+	}
+	return nil
+}
+
+func (s *spoutExec) wake() {
+	select {
+	case s.events.notify <- struct{}{}:
+	default:
+	}
+}
+
+func (s *spoutExec) run() {
+	defer s.rt.spoutsWG.Done()
+	defer func() {
+		if err := s.sp.Close(); err != nil {
+			s.rt.reportError(s.t, fmt.Errorf("close: %w", err))
+		}
+	}()
+	var evs []acker.Event
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	idle := 0
+	sinceFlush := 0
+	wasActive := true
+	for {
+		select {
+		case <-s.rt.stop:
+			return
+		default:
+		}
+		evs = s.events.drain(evs)
+		for _, ev := range evs {
+			s.complete(ev)
+		}
+		if a := s.active.Load(); a != wasActive {
+			wasActive = a
+			s.activation(a)
+		}
+		stopping := s.stopping.Load()
+		if !stopping && !s.done && wasActive && (s.maxPend == 0 || len(s.pending) < s.maxPend) {
+			n := s.next()
+			if n > 0 {
+				idle = 0
+				sinceFlush += n
+				if sinceFlush >= s.rt.batchSize {
+					s.flush()
+					sinceFlush = 0
+				}
+				continue
+			}
+			idle++
+		} else {
+			idle = 1
+		}
+		// nothing to emit now: flush what is buffered, then wait for an
+		// ack, a wake-up, or a short back-off
+		s.flush()
+		sinceFlush = 0
+		if stopping || s.done {
+			s.quiet.Store(true)
+		}
+		wait := time.Duration(min(idle, 10)) * 100 * time.Microsecond
+		if stopping || s.done || !wasActive || (s.maxPend > 0 && len(s.pending) >= s.maxPend) {
+			wait = 100 * time.Millisecond // only an event can change things
+		}
+		timer.Reset(wait)
+		select {
+		case <-s.events.notify:
+		case <-timer.C:
+		case <-s.rt.stop:
+			return
+		}
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+	}
+}
+
+func (s *spoutExec) flush() {
+	s.em.mu.Lock()
+	s.em.flushAllLocked()
+	s.em.mu.Unlock()
+}
+
+// next calls NextTuple once and returns the number of emits it made.
+func (s *spoutExec) next() (n int) {
+	before := s.coll.emits
+	defer func() {
+		if p := recover(); p != nil {
+			s.t.metrics.Panics.Add(1)
+			s.rt.reportError(s.t, fmt.Errorf("NextTuple: %w: %v\n%s", ErrPanic, p, debug.Stack()))
+		}
+		n = s.coll.emits - before
+	}()
+	if err := s.sp.NextTuple(s.rt.ctx); err != nil {
+		if errors.Is(err, spout.ErrStop) {
+			s.finish()
+			return
+		}
+		s.rt.reportError(s.t, fmt.Errorf("NextTuple: %w", err))
+	}
+	return
+}
+
+// finish records that this spout task stopped by itself.
+func (s *spoutExec) finish() {
+	if s.done {
+		return
+	}
+	s.done = true
+	if int(s.rt.nDone.Add(1)) == len(s.rt.spouts) {
+		close(s.rt.finished)
+	}
+}
+
+func (s *spoutExec) activation(active bool) {
+	a, ok := s.sp.(spout.Activator)
+	if !ok {
+		return
+	}
+	defer s.recoverTo("Activate/Deactivate")
+	if active {
+		a.Activate()
+	} else {
+		a.Deactivate()
+	}
+}
+
+func (s *spoutExec) recoverTo(what string) {
+	if p := recover(); p != nil {
+		s.t.metrics.Panics.Add(1)
+		s.rt.reportError(s.t, fmt.Errorf("%s: %w: %v", what, ErrPanic, p))
+	}
+}
+
+// complete delivers one tree completion to the spout.
+func (s *spoutExec) complete(ev acker.Event) {
+	p, ok := s.pending[ev.Root]
+	if !ok {
+		return // a late duplicate; already reported
+	}
+	delete(s.pending, ev.Root)
+	s.npending.Add(-1)
+	m := s.t.metrics
+	if ev.Failed {
+		m.Failed.Add(1)
+		if ev.TimedOut {
+			m.TimedOut.Add(1)
+		}
+		defer s.recoverTo("Fail")
+		s.sp.Fail(p.msgID)
+		return
+	}
+	m.Acked.Add(1)
+	if p.start != 0 {
+		m.complete.Record(time.Duration(time.Now().UnixNano() - p.start))
+	}
+	defer s.recoverTo("Ack")
+	s.sp.Ack(p.msgID)
+}
+
+// spoutCollector is the spout.Collector of one spout task.
+type spoutCollector struct {
+	s     *spoutExec
+	emits int
+	seq   uint64
+}
+
+var _ spout.Collector = (*spoutCollector)(nil)
+
+func (c *spoutCollector) Emit(values tuple.Values, msgID any) {
+	c.send(&emission{values: values}, msgID)
+}
+
+func (c *spoutCollector) EmitTo(stream string, values tuple.Values, msgID any) {
+	c.send(&emission{stream: stream, values: values}, msgID)
+}
+
+func (c *spoutCollector) EmitDirect(task int, stream string, values tuple.Values, msgID any) {
+	c.send(&emission{stream: stream, values: values, direct: task}, msgID)
+}
+
+func (c *spoutCollector) Send(m spout.Message) []int {
+	return c.send(&emission{stream: m.Stream, values: m.Values, direct: m.DirectTask,
+		id: m.ID, batchID: m.BatchID, needIDs: m.NeedTaskIDs}, m.MsgID)
+}
+
+func (c *spoutCollector) ReportError(err error) { c.s.rt.reportError(c.s.t, err) }
+
+func (c *spoutCollector) send(m *emission, msgID any) []int {
+	s := c.s
+	c.emits++
+	reliable := msgID != nil
+	if reliable {
+		m.root = acker.NewID()
+	}
+	s.em.mu.Lock()
+	xor, tasks, err := s.em.emitLocked(m)
+	if err == nil && reliable {
+		var start int64
+		if c.seq&sampleMask == 0 {
+			start = time.Now().UnixNano()
+		}
+		c.seq++
+		s.pending[m.root] = pendingTree{msgID: msgID, start: start}
+		s.npending.Add(1)
+		if s.rt.acking {
+			s.em.bufferAck(ackMsg{kind: ackInit, task: s.t.id, root: m.root, val: xor})
+		} else {
+			// no ackers: the tuple counts as acked once emitted
+			s.events.push(acker.Event{Root: m.root, SpoutTask: s.t.id})
+		}
+	}
+	s.em.mu.Unlock()
+	if err != nil {
+		s.rt.reportError(s.t, err)
+	}
+	return tasks
+}
