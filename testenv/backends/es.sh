@@ -145,7 +145,7 @@ cmd_up() {
         rm -f "$PID_DIR"/*.pid
     fi
 
-    log "up started at $(now)"
+    [[ -n "${TESTENV_MAIN:-}" ]] || log "up started at $(now)"
     need_java
     need_cmd curl "apt-get install curl"
     require_port_free "$PORT" "OpenSearch HTTP"

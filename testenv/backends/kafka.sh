@@ -92,7 +92,7 @@ cmd_up() {
         rm -f "$PID_DIR"/*.pid
     fi
 
-    log "up started at $(now)"
+    [[ -n "${TESTENV_MAIN:-}" ]] || log "up started at $(now)"
     need_java
     require_port_free "$PORT" "Kafka PLAINTEXT listener"
     require_port_free "$CONTROLLER_PORT" "Kafka CONTROLLER listener"
