@@ -60,6 +60,7 @@ type Bolt struct {
 	queue    []*entry          // accepted, not yet written, FIFO
 	ctrl     []ctrlItem        // task id replies and heartbeats, FIFO
 	hbQueued bool              // a heartbeat is in ctrl
+	cur      *session          // the live incarnation; nil while down
 }
 
 type entry struct {
@@ -231,6 +232,9 @@ func (b *Bolt) start() (*session, error) {
 		return nil, b.wrap(0, nil, err)
 	}
 	b.log.Info("shell bolt subprocess started", "pid", s.pid, "command", b.opts.Command)
+	b.mu.Lock()
+	b.cur = s
+	b.mu.Unlock()
 	s.wg.Add(2)
 	go b.writer(s)
 	go b.dispatch(s)
@@ -300,6 +304,7 @@ func (b *Bolt) afterDeath(s *session) {
 	}
 	b.ctrl = slices.DeleteFunc(b.ctrl, func(c ctrlItem) bool { return c.gen <= s.gen })
 	b.hbQueued = false
+	b.cur = nil
 	b.mu.Unlock()
 	_ = os.Remove(pidFile(b.pidDir, s.pid))
 	slices.SortFunc(lost, func(x, y *entry) int { return cmp.Compare(x.seq, y.seq) })
