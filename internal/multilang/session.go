@@ -145,13 +145,14 @@ func (s *session) close() {
 	<-s.pumpDone
 }
 
-// exitCause turns a read or write failure into the error to report: an
-// end of stdout becomes ErrExited with the exit status when the process
-// has exited (it is given a moment to do so).
+// exitCause turns a read or write failure into the error to report: when
+// the process has exited (it is given a moment to) the error wraps
+// ErrExited and says the exit status, whichever of the end of stdout or a
+// broken stdin was noticed first.
 func (s *session) exitCause(err error) error {
 	switch {
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, os.ErrClosed),
-		errors.Is(err, ErrBrokenPipe):
+		errors.Is(err, ErrBrokenPipe), errors.Is(err, ErrExited):
 	default:
 		return err // malformed, too large...
 	}
@@ -159,22 +160,24 @@ func (s *session) exitCause(err error) error {
 	case <-s.proc.Exited():
 	case <-time.After(pipeGrace):
 	}
-	status := "still running"
 	select {
 	case <-s.proc.Exited():
-		status = "exit status 0"
-		if e := s.proc.ExitErr(); e != nil {
-			status = e.Error()
+	default: // it closed stdin or stdout but still runs
+		if errors.Is(err, ErrBrokenPipe) {
+			return err
 		}
-	default:
+		return fmt.Errorf("%w (closed its stdout, still running): %w", ErrExited, err)
 	}
-	if errors.Is(err, ErrBrokenPipe) {
-		return fmt.Errorf("%w (%s)", err, status)
+	status := "exit status 0"
+	if e := s.proc.ExitErr(); e != nil {
+		status = e.Error()
 	}
-	if errors.Is(err, io.ErrUnexpectedEOF) {
+	switch {
+	case errors.Is(err, io.EOF), errors.Is(err, ErrExited):
+		return fmt.Errorf("%w (%s)", ErrExited, status)
+	default: // a broken pipe, or stdout ended inside a message
 		return fmt.Errorf("%w (%s): %w", ErrExited, status, err)
 	}
-	return fmt.Errorf("%w (%s)", ErrExited, status)
 }
 
 // setWriteDeadline sets a write deadline on w when it supports one (pipes
