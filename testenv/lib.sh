@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # testenv/lib.sh - helpers shared by testenv/testenv and testenv/backends/*.sh.
 # Source it; it defines no behaviour on its own.
 #
@@ -114,7 +115,7 @@ mvn_copy_deps() {
     need_cmd mvn "install Maven (Debian: apt-get install maven)"
     [[ -f "$pom" ]] || die "pom $pom is missing"
     mkdir -p "$dir"
-    rm -rf "$dir/lib"
+    rm -rf "${dir:?}/lib"
     log "fetching from Maven Central into $dir/lib (first run only; log: $dir/mvn.log)"
     if ! mvn -B -f "$pom" -Dmaven.repo.local="$dir/m2" \
         org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies \
@@ -133,6 +134,7 @@ mvn_copy_deps() {
 #   CACHE_DIR  $GALE_TESTENV_CACHE/NAME   downloads (kept by `down`)
 #   RUN_DIR    $GALE_TESTENV_RUN/NAME     data, config, env (removed by `down`, except log/)
 #   LOG_DIR    RUN_DIR/log                PID_DIR  RUN_DIR/pids
+# shellcheck disable=SC2034  # used by the scripts that source this file
 backend_init() {
     BACKEND=$1
     CACHE_DIR=$GALE_TESTENV_CACHE/$1

@@ -57,7 +57,7 @@ install_opensearch() {
     mv "$OS_HOME.tmp/opensearch-$VERSION" "$OS_HOME"
     rmdir "$OS_HOME.tmp"
     chmod -R a+rX "$OS_HOME"   # the OpenSearch user only reads the install
-    rm -rf "$CACHE_DIR/lib"
+    rm -rf "${CACHE_DIR:?}/lib"
     touch "$OS_HOME/.done"
 }
 
@@ -160,7 +160,7 @@ cmd_up() {
     local runas=()
     (( EUID == 0 )) && runas=(setpriv --reuid="$OS_USER" --regid="$(id -g "$OS_USER")" --init-groups --)
 
-    log "starting OpenSearch $VERSION (heap $HEAP, user $( (( EUID == 0 )) && echo "$OS_USER" || id -un), JAVA_HOME $jh)"
+    log "starting OpenSearch $VERSION (heap $HEAP, user ${runas:+$OS_USER}$( (( EUID == 0 )) || id -un), JAVA_HOME $jh)"
     start_bg "$PIDFILE" "$LOG_DIR/opensearch.log" \
         env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$RUN_DIR/tmp" LANG=C.UTF-8 \
         OPENSEARCH_JAVA_HOME="$jh" JAVA_HOME="$jh" \
