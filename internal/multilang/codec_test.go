@@ -268,3 +268,48 @@ func FuzzReader(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeValues checks the tuple decoder against encoding/json: same
+// acceptance of valid arrays, same values (numbers as fromJSON makes them).
+func FuzzDecodeValues(f *testing.F) {
+	for _, s := range []string{`["a",1,-2.5e3,true,false,null,[1,{"k":"v"}]]`, `["\u00e9\n", "x\"y"]`, `[]`,
+		`[18446744073709551616]`, "[\"\xff\"]", `[1,]`, `["a"`, `{"a":1}`, `[01]`, `[1e]`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if !json.Valid(data) {
+			_, _ = decodeValues(data) // must not panic
+			return
+		}
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.UseNumber()
+		var want []any
+		if err := dec.Decode(&want); err != nil {
+			if _, err := decodeValues(data); err == nil {
+				t.Fatalf("decodeValues accepted %q, encoding/json did not", data)
+			}
+			return
+		}
+		for i := range want {
+			want[i] = fromJSON(want[i])
+		}
+		got, err := decodeValues(data)
+		if err != nil {
+			t.Fatalf("decodeValues(%q): %v", data, err)
+		}
+		if !reflect.DeepEqual(got, want) && !(len(got) == 0 && len(want) == 0) {
+			t.Fatalf("decodeValues(%q) = %#v, want %#v", data, got, want)
+		}
+	})
+}
+
+func TestDecodeValues_Deep(t *testing.T) {
+	deep := strings.Repeat("[", 20000) + strings.Repeat("]", 20000)
+	if _, err := decodeValues([]byte(deep)); err == nil {
+		t.Error("20000 nested arrays accepted")
+	}
+	ok := strings.Repeat("[", 100) + strings.Repeat("]", 100)
+	if _, err := decodeValues([]byte(ok)); err != nil {
+		t.Error(err)
+	}
+}

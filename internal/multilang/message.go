@@ -3,6 +3,7 @@ package multilang
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -74,9 +75,9 @@ type wireCommand struct {
 	Command     *string         `json:"command"`
 	ID          json.RawMessage `json:"id"`
 	Anchors     json.RawMessage `json:"anchors"`
-	Stream      json.RawMessage `json:"stream"`
-	Task        json.RawMessage `json:"task"`
-	NeedTaskIDs json.RawMessage `json:"need_task_ids"`
+	Stream      *string         `json:"stream"`
+	Task        *int64          `json:"task"`
+	NeedTaskIDs *bool           `json:"need_task_ids"`
 	Tuple       json.RawMessage `json:"tuple"`
 	Msg         json.RawMessage `json:"msg"`
 	Level       json.RawMessage `json:"level"`
@@ -93,10 +94,14 @@ func isNull(raw json.RawMessage) bool {
 func ParseCommand(msg []byte) (Command, error) {
 	var w wireCommand
 	if err := json.Unmarshal(msg, &w); err != nil {
-		if !json.Valid(msg) {
-			return Command{}, fmt.Errorf("%w: %w", ErrMalformed, err)
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &te) && te.Field != "":
+			return Command{}, fmt.Errorf("%w: %s is not %s: %q", ErrProtocol, te.Field, te.Type, truncate(msg, 200))
+		case errors.As(err, &te):
+			return Command{}, fmt.Errorf("%w: not a command object: %q", ErrProtocol, truncate(msg, 200))
 		}
-		return Command{}, fmt.Errorf("%w: not a command object: %q", ErrProtocol, truncate(msg, 200))
+		return Command{}, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	if w.Command == nil {
 		return Command{}, fmt.Errorf("%w: no command in message %q", ErrProtocol, truncate(msg, 200))
@@ -111,22 +116,14 @@ func ParseCommand(msg []byte) (Command, error) {
 		if c.Anchors, err = parseAnchors(w.Anchors); err != nil {
 			return c, err
 		}
-		if !isNull(w.Stream) {
-			if err := json.Unmarshal(w.Stream, &c.Stream); err != nil {
-				return c, fmt.Errorf("%w: emit: stream is not a string: %s", ErrProtocol, w.Stream)
-			}
+		if w.Stream != nil {
+			c.Stream = *w.Stream
 		}
-		if !isNull(w.Task) {
-			var task int64
-			if err := json.Unmarshal(w.Task, &task); err != nil {
-				return c, fmt.Errorf("%w: emit: task is not an integer: %s", ErrProtocol, w.Task)
-			}
-			c.Task = int(task)
+		if w.Task != nil {
+			c.Task = int(*w.Task)
 		}
-		if !isNull(w.NeedTaskIDs) {
-			if err := json.Unmarshal(w.NeedTaskIDs, &c.NeedTaskIDs); err != nil {
-				return c, fmt.Errorf("%w: emit: need_task_ids is not a boolean: %s", ErrProtocol, w.NeedTaskIDs)
-			}
+		if w.NeedTaskIDs != nil {
+			c.NeedTaskIDs = *w.NeedTaskIDs
 		}
 		if isNull(w.Tuple) {
 			return c, fmt.Errorf("%w: emit without tuple", ErrProtocol)

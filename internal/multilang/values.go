@@ -3,6 +3,7 @@ package multilang
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -91,16 +92,187 @@ func marshal(v any) ([]byte, error) {
 
 // decodeValues decodes a JSON array into Go values (see above).
 func decodeValues(raw json.RawMessage) ([]any, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var vs []any
-	if err := dec.Decode(&vs); err != nil {
+	d := valueDecoder{b: raw}
+	d.space()
+	if d.i >= len(d.b) || d.b[d.i] != '[' {
+		return nil, errors.New("not a JSON array")
+	}
+	v, err := d.value()
+	if err != nil {
 		return nil, err
 	}
-	for i, v := range vs {
-		vs[i] = fromJSON(v)
+	d.space()
+	if d.i != len(d.b) {
+		return nil, errors.New("trailing data after the array")
 	}
-	return vs, nil
+	return v.([]any), nil
+}
+
+// valueDecoder is a small JSON decoder for tuple values: the hot path of
+// every emit. It decodes numbers as fromJSON does, without reflection.
+type valueDecoder struct {
+	b     []byte
+	i     int
+	depth int
+}
+
+// maxDepth caps nesting, like encoding/json.
+const maxDepth = 10000
+
+var errSyntax = errors.New("invalid JSON value")
+
+func (d *valueDecoder) space() {
+	for d.i < len(d.b) {
+		switch d.b[d.i] {
+		case ' ', '\t', '\n', '\r':
+			d.i++
+		default:
+			return
+		}
+	}
+}
+
+func (d *valueDecoder) value() (any, error) {
+	d.space()
+	if d.i >= len(d.b) {
+		return nil, errSyntax
+	}
+	switch c := d.b[d.i]; {
+	case c == '"':
+		return d.str()
+	case c == '[':
+		if d.depth++; d.depth > maxDepth {
+			return nil, errSyntax
+		}
+		defer func() { d.depth-- }()
+		d.i++
+		out := []any{}
+		d.space()
+		if d.i < len(d.b) && d.b[d.i] == ']' {
+			d.i++
+			return out, nil
+		}
+		for {
+			v, err := d.value()
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, v)
+			d.space()
+			if d.i >= len(d.b) {
+				return nil, errSyntax
+			}
+			d.i++
+			switch d.b[d.i-1] {
+			case ',':
+			case ']':
+				return out, nil
+			default:
+				return nil, errSyntax
+			}
+		}
+	case c == '{':
+		if d.depth++; d.depth > maxDepth {
+			return nil, errSyntax
+		}
+		defer func() { d.depth-- }()
+		d.i++
+		out := map[string]any{}
+		d.space()
+		if d.i < len(d.b) && d.b[d.i] == '}' {
+			d.i++
+			return out, nil
+		}
+		for {
+			d.space()
+			if d.i >= len(d.b) || d.b[d.i] != '"' {
+				return nil, errSyntax
+			}
+			k, err := d.str()
+			if err != nil {
+				return nil, err
+			}
+			d.space()
+			if d.i >= len(d.b) || d.b[d.i] != ':' {
+				return nil, errSyntax
+			}
+			d.i++
+			v, err := d.value()
+			if err != nil {
+				return nil, err
+			}
+			out[k] = v
+			d.space()
+			if d.i >= len(d.b) {
+				return nil, errSyntax
+			}
+			d.i++
+			switch d.b[d.i-1] {
+			case ',':
+			case '}':
+				return out, nil
+			default:
+				return nil, errSyntax
+			}
+		}
+	case c == 't' || c == 'f' || c == 'n':
+		for _, lit := range []struct {
+			text string
+			v    any
+		}{{"true", true}, {"false", false}, {"null", nil}} {
+			if bytes.HasPrefix(d.b[d.i:], []byte(lit.text)) {
+				d.i += len(lit.text)
+				return lit.v, nil
+			}
+		}
+		return nil, errSyntax
+	default:
+		start := d.i
+		for d.i < len(d.b) {
+			c := d.b[d.i]
+			if c >= '0' && c <= '9' || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E' {
+				d.i++
+				continue
+			}
+			break
+		}
+		num := d.b[start:d.i]
+		if len(num) == 0 || !json.Valid(num) {
+			return nil, errSyntax
+		}
+		return fromJSON(json.Number(num)), nil
+	}
+}
+
+// str decodes a string starting at d.i.
+func (d *valueDecoder) str() (string, error) {
+	start := d.i
+	d.i++
+	simple := true
+	for d.i < len(d.b) {
+		c := d.b[d.i]
+		switch {
+		case c == '\\':
+			simple = false
+			d.i += 2
+			continue
+		case c == '"':
+			d.i++
+			tok := d.b[start:d.i]
+			if simple && utf8.Valid(tok) {
+				return string(tok[1 : len(tok)-1]), nil
+			}
+			var s string // escapes or invalid UTF-8: encoding/json's rules
+			if err := json.Unmarshal(tok, &s); err != nil {
+				return "", errSyntax
+			}
+			return s, nil
+		case c < 0x20:
+			return "", errSyntax
+		}
+		d.i++
+	}
+	return "", errSyntax
 }
 
 // fromJSON converts json.Number leaves into int64 or float64.
