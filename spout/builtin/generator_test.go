@@ -283,7 +283,7 @@ func TestGenerator_Rate(t *testing.T) {
 		{0, 5, 1},
 		{50 * time.Millisecond, 5, 1},
 		{50 * time.Millisecond, 5, 2},
-		{time.Second, 5, 3}, // the bucket holds one token at most
+		{time.Second, 5, 3},            // the bucket holds one token at most
 		{250 * time.Millisecond, 5, 4}, // one token, not 2.5
 		{100 * time.Millisecond, 5, 5},
 	}

@@ -91,10 +91,10 @@ type Lines struct {
 	now   func() time.Time // the clock, replaced by tests
 
 	src     lineSource
-	k, n    uint64            // task index and count
-	lineno  uint64            // number of the last line read
-	eof     bool              // the input is exhausted (not following)
-	waitEnd time.Time         // following: no read before this time
+	k, n    uint64                  // task index and count
+	lineno  uint64                  // number of the last line read
+	eof     bool                    // the input is exhausted (not following)
+	waitEnd time.Time               // following: no read before this time
 	pending map[uint64]*pendingLine // emitted and not acked
 	replay  []uint64                // failed line numbers, to emit first
 

@@ -1,0 +1,71 @@
+package builtin
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/gale-stream/gale/topology"
+	"github.com/gale-stream/gale/tuple"
+)
+
+// fieldValue returns the value of the named field of t, or its first
+// value when name is "".
+func fieldValue(t *tuple.Tuple, name string) (any, error) {
+	if name == "" {
+		if len(t.Values) == 0 {
+			return nil, fmt.Errorf("tuple from %s/%s has no values: %w", t.Component, t.Stream, ErrNoField)
+		}
+		return t.Values[0], nil
+	}
+	i := t.Fields.Index(name)
+	if i < 0 || i >= len(t.Values) {
+		return nil, fmt.Errorf("field %q of tuple from %s/%s with fields %v: %w", name, t.Component, t.Stream, t.Fields, ErrNoField)
+	}
+	return t.Values[i], nil
+}
+
+// checkField checks that every input stream has the field name, or at
+// least one field when name is "" (the first value).
+func checkField(name string, inputs []tuple.Fields) error {
+	for i, f := range inputs {
+		if name == "" && len(f) == 0 {
+			return fmt.Errorf("input %d has no fields: %w", i, ErrNoField)
+		}
+		if name != "" && !f.Contains(name) {
+			return fmt.Errorf("input %d with fields %v: field %q: %w", i, f, name, ErrNoField)
+		}
+	}
+	return nil
+}
+
+// passThrough declares on the default stream the fields of the inputs,
+// which must all be the same, after checking that they have the field
+// returned by field (nil: no field to check).
+func passThrough(field func(settings any) string) func(any, []tuple.Fields) (topology.Streams, error) {
+	return func(settings any, inputs []tuple.Fields) (topology.Streams, error) {
+		if len(inputs) == 0 {
+			return topology.Streams{}, nil
+		}
+		if field != nil {
+			if err := checkField(field(settings), inputs); err != nil {
+				return nil, err
+			}
+		}
+		for i, f := range inputs[1:] {
+			if !slices.Equal(f, inputs[0]) {
+				return nil, fmt.Errorf("%w: a pass-through bolt needs inputs with the same fields, got %v (input 0) and %v (input %d)",
+					ErrInvalidConfig, inputs[0], f, i+1)
+			}
+		}
+		return topology.Streams{tuple.DefaultStream: inputs[0]}, nil
+	}
+}
+
+// settingsAs asserts the settings a factory gets.
+func settingsAs[T any](typ string, settings any) (*T, error) {
+	c, ok := settings.(*T)
+	if !ok || c == nil {
+		return nil, fmt.Errorf("%s: settings of type %T, want %T: %w", typ, settings, c, ErrInvalidConfig)
+	}
+	return c, nil
+}
