@@ -81,7 +81,9 @@ func CountType() registry.BoltType {
 // every input at once: the counts are in-memory state, lost when the task
 // stops, and a replayed tuple is counted again (at-least-once).
 //
-// With emit "update" it emits {key, count} anchored to each input. With
+// The emitted key is the field's value formatted as a string, the count
+// an int64. With emit "update" it emits {key, count} anchored to each
+// input. With
 // emit "tick" it emits nothing until a tick tuple arrives, then emits the
 // counts changed since the previous tick, sorted by key and unanchored
 // (their inputs are already acked).

@@ -2,9 +2,13 @@ package builtin_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/gale-stream/gale/internal/galetest"
+	"github.com/gale-stream/gale/spout"
 	"github.com/gale-stream/gale/spout/builtin"
 )
 
@@ -40,4 +44,41 @@ func ExampleGenerator() {
 	// 2 gen/2 [red]
 	// 1 gen/1 [blue]
 	// generator: all 3 tuples emitted and acked: spout: stop
+}
+
+// The lines spout emits a file's lines with their numbers as message ids
+// and stops at the end of the file once every line is acked.
+func ExampleLines() {
+	dir, _ := os.MkdirTemp("", "lines")
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "in.txt")
+	_ = os.WriteFile(path, []byte("first\nsecond\n"), 0o600)
+
+	cfg := builtin.NewLinesConfig()
+	cfg.Path = path
+	l, err := builtin.NewLines(cfg)
+	if err != nil {
+		panic(err)
+	}
+	out := &galetest.SpoutCollector{}
+	ctx := context.Background()
+	if err := l.Open(ctx, nil, out); err != nil {
+		panic(err)
+	}
+	defer l.Close()
+	for {
+		err := l.NextTuple(ctx)
+		if errors.Is(err, spout.ErrStop) {
+			break
+		}
+		for _, e := range out.Emitted[len(out.Emitted)-1:] {
+			l.Ack(e.MsgID) // as the engine would, once the tree completes
+		}
+	}
+	for _, e := range out.Emitted {
+		fmt.Println(e.MsgID, e.Values)
+	}
+	// Output:
+	// 1 [first]
+	// 2 [second]
 }
