@@ -26,29 +26,41 @@ func TaskIndex(root uint64, n int) int {
 	return int((root ^ root>>29 ^ root>>47) % uint64(n))
 }
 
-// Anchor appends to dst the anchors of a new tuple emitted with edge id
-// edge, anchored to inputs, and XORs edge into each input's AckVal. Roots
-// shared by several inputs are merged by XOR, as Storm does.
+// Anchor appends to dst the anchors of a new tuple emitted anchored to
+// inputs, and XORs the new edge into each input's AckVal. The first input
+// gets edge; every further input gets an edge id of its own, and roots
+// shared by several inputs get the XOR of their edges.
+//
+// Storm gives all inputs the same edge, so a tuple anchored to two tuples
+// of the same tree gets the id e^e = 0 and the tree can complete before
+// that tuple is acked. Distinct edges close that hole: the shared root's id
+// is e1^e2, non-zero, and cancels only once the new tuple is acked too.
 func Anchor(dst []tuple.Anchor, inputs []*tuple.Tuple, edge uint64) []tuple.Anchor {
 	start := len(dst)
+	first := true
 	for _, in := range inputs {
 		if in == nil {
 			continue
 		}
+		e := edge
+		if !first {
+			e = NewID()
+		}
+		first = false
 		for _, a := range in.Anchors {
 			merged := false
 			for j := start; j < len(dst); j++ {
 				if dst[j].Root == a.Root {
-					dst[j].Edge ^= edge
+					dst[j].Edge ^= e
 					merged = true
 					break
 				}
 			}
 			if !merged {
-				dst = append(dst, tuple.Anchor{Root: a.Root, Edge: edge})
+				dst = append(dst, tuple.Anchor{Root: a.Root, Edge: e})
 			}
 		}
-		in.AckVal ^= edge
+		in.AckVal ^= e
 	}
 	return dst
 }

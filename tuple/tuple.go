@@ -67,8 +67,11 @@ type Tuple struct {
 
 	// ID is a deterministic tuple id when the source gives one, for example
 	// "topic/partition/offset" from the Kafka spout; empty otherwise.
-	// Tuples emitted anchored to exactly one input inherit its ID (with a
-	// "/index" suffix) and BatchID.
+	// A tuple emitted anchored to exactly one input that belongs to a batch
+	// (BatchID set) inherits the BatchID and an ID derived from its input's:
+	// "<input ID>/<k>" for the input's k-th child, so replays of a batch
+	// carry the same ids all the way down. Outside batches IDs are not
+	// derived, which keeps emits free of allocations.
 	ID string
 	// BatchID names the batch the tuple belongs to (see package sinks);
 	// empty when the source does not cut batches.
