@@ -18,6 +18,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/gale-stream/gale/internal/engine"
 	"github.com/gale-stream/gale/registry"
 )
 
@@ -43,9 +44,11 @@ var commands []command
 func register(c command) { commands = append(commands, c) }
 
 // Main runs the gale command line on os.Args with registry.Default and
-// exits. The first SIGINT or SIGTERM cancels the command's context (a run
+// exits. It sets the garbage collector for throughput (engine.TuneGC)
+// unless GOGC is set. The first SIGINT or SIGTERM cancels the command's context (a run
 // drains its in-flight tuples); a second one exits at once.
 func Main() {
+	engine.TuneGC()
 	ctx, cancel := context.WithCancel(context.Background())
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)

@@ -50,6 +50,7 @@ type emitter struct {
 	mu      sync.Mutex // guards every field below
 	inLoop  bool       // the task's own loop will flush at the end of its batch
 	streams map[string]*outStream
+	def     *outStream       // streams["default"], or nil
 	bufs    [][]*tuple.Tuple // by target task id
 	dirty   []int            // task ids whose bufs are non-empty
 	acks    [][]ackMsg       // by acker index
@@ -69,6 +70,7 @@ func newEmitter(rt *Runtime, t *task, streams map[string]*outStream) *emitter {
 		bufs:    make([][]*tuple.Tuple, len(rt.tasks)),
 		acks:    make([][]ackMsg, len(rt.ackers)),
 	}
+	e.def = streams[tuple.DefaultStream]
 	e.sendAck = func(root, val uint64) { e.bufferAck(ackMsg{kind: ackAck, root: root, val: val}) }
 	e.sendFl = func(root uint64) { e.bufferAck(ackMsg{kind: ackFail, root: root}) }
 	return e
@@ -109,11 +111,13 @@ type emission struct {
 // spout's ack init) and, when asked, the target task ids. The caller holds
 // e.mu.
 func (e *emitter) emitLocked(m *emission) (xor uint64, tasks []int, err error) {
-	if m.stream == "" {
-		m.stream = tuple.DefaultStream
+	var os *outStream
+	if m.stream == "" || m.stream == tuple.DefaultStream {
+		m.stream, os = tuple.DefaultStream, e.def
+	} else {
+		os = e.streams[m.stream]
 	}
-	os, ok := e.streams[m.stream]
-	if !ok {
+	if os == nil {
 		return 0, nil, fmt.Errorf("emit on stream %q: %w", m.stream, ErrUndeclaredStream)
 	}
 	if len(m.values) != len(os.fields) {
@@ -210,6 +214,7 @@ func (e *emitter) bufferAck(m ackMsg) {
 	i := acker.TaskIndex(m.root, len(e.rt.ackers))
 	b := e.acks[i]
 	if b == nil {
+		b = make([]ackMsg, 0, e.rt.batchSize)
 		e.ackDirt = append(e.ackDirt, i)
 	}
 	b = append(b, m)
@@ -226,9 +231,10 @@ func (e *emitter) flushTaskLocked(target int) {
 	if len(b) == 0 {
 		return
 	}
-	e.bufs[target] = b[:0:0] // the receiver owns b now
+	// the receiver owns b now; the next batch gets a buffer of full size
+	// (target stays in dirty until flushAllLocked, which skips empty ones)
+	e.bufs[target] = make([]*tuple.Tuple, 0, e.rt.batchSize)
 	e.rt.deliver(target, b)
-	// remove from dirty lazily: flushAllLocked skips empty buffers
 }
 
 func (e *emitter) flushAckLocked(i int) {
@@ -236,7 +242,7 @@ func (e *emitter) flushAckLocked(i int) {
 	if len(b) == 0 {
 		return
 	}
-	e.acks[i] = b[:0:0]
+	e.acks[i] = make([]ackMsg, 0, e.rt.batchSize)
 	e.rt.ackers[i].send(b, e.rt.stop)
 }
 
