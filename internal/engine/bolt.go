@@ -63,12 +63,14 @@ func (e *boltExec) run() {
 			for _, t := range batch {
 				e.execute(t)
 			}
+			e.t.metrics.Executed.Add(uint64(len(batch)))
 			e.em.setInLoop(false) // flushes the batch's emits and acks
 			e.rt.inflight.Add(-int64(len(batch)))
 		case now := <-tick:
 			e.em.setInLoop(true)
 			e.execute(&tuple.Tuple{Values: tuple.Values{now.Unix()}, Fields: tuple.Fields{"time"},
 				Stream: tuple.TickStream, Component: tuple.SystemComponent, Done: true})
+			e.t.metrics.Executed.Add(1)
 			e.em.setInLoop(false)
 		case <-e.rt.stop:
 			return
@@ -86,7 +88,6 @@ func (e *boltExec) execute(t *tuple.Tuple) {
 		t.Born = start.UnixNano()
 	}
 	err := e.safeExecute(t)
-	m.Executed.Add(1)
 	if sample {
 		m.exec.Record(time.Since(start))
 	}
@@ -156,10 +157,9 @@ func (c *boltCollector) Ack(t *tuple.Tuple) {
 	em.mu.Lock()
 	if !t.Done {
 		t.Done = true
-		m := c.e.t.metrics
-		m.Acked.Add(1)
+		em.nAcked++
 		if t.Born != 0 {
-			m.process.Record(time.Duration(time.Now().UnixNano() - t.Born))
+			c.e.t.metrics.process.Record(time.Duration(time.Now().UnixNano() - t.Born))
 		}
 		if c.e.rt.acking && len(t.Anchors) > 0 {
 			acker.AckOps(t, em.sendAck)
@@ -174,7 +174,7 @@ func (c *boltCollector) Fail(t *tuple.Tuple) {
 	em.mu.Lock()
 	if !t.Done {
 		t.Done = true
-		c.e.t.metrics.Failed.Add(1)
+		em.nFailed++
 		if c.e.rt.acking && len(t.Anchors) > 0 {
 			acker.FailOps(t, em.sendFl)
 		}

@@ -56,6 +56,9 @@ type emitter struct {
 	acks    [][]ackMsg       // by acker index
 	ackDirt []int
 	scratch []int // targets of the current emit
+	// counts not yet published to the task's metrics (published at each
+	// flush: atomics per tuple cost more than the work they count)
+	nEmitted, nTransferred, nAcked, nFailed uint64
 	slab    []tuple.Tuple
 	aslab   []tuple.Anchor
 	sendAck func(root, val uint64)
@@ -140,9 +143,8 @@ func (e *emitter) emitLocked(m *emission) (xor uint64, tasks []int, err error) {
 		}
 	}
 	e.scratch = targets
-	metrics := e.task.metrics
-	metrics.Emitted.Add(1)
-	metrics.Transferred.Add(uint64(len(targets)))
+	e.nEmitted++
+	e.nTransferred += uint64(len(targets))
 
 	tracked := e.rt.acking && (m.root != 0 || len(m.anchors) > 0)
 	var id, batch string
@@ -246,8 +248,28 @@ func (e *emitter) flushAckLocked(i int) {
 	e.rt.ackers[i].send(b, e.rt.stop)
 }
 
-// flushAllLocked sends everything buffered.
+// publishLocked adds the counts gathered since the last flush to the
+// task's metrics.
+func (e *emitter) publishLocked() {
+	m := e.task.metrics
+	if e.nEmitted != 0 {
+		m.Emitted.Add(e.nEmitted)
+		m.Transferred.Add(e.nTransferred)
+		e.nEmitted, e.nTransferred = 0, 0
+	}
+	if e.nAcked != 0 {
+		m.Acked.Add(e.nAcked)
+		e.nAcked = 0
+	}
+	if e.nFailed != 0 {
+		m.Failed.Add(e.nFailed)
+		e.nFailed = 0
+	}
+}
+
+// flushAllLocked sends everything buffered and publishes the counts.
 func (e *emitter) flushAllLocked() {
+	e.publishLocked()
 	for _, target := range e.dirty {
 		e.flushTaskLocked(target)
 		e.bufs[target] = nil
