@@ -59,10 +59,10 @@ type emitter struct {
 	// counts not yet published to the task's metrics (published at each
 	// flush: atomics per tuple cost more than the work they count)
 	nEmitted, nTransferred, nAcked, nFailed uint64
-	slab    []tuple.Tuple
-	aslab   []tuple.Anchor
-	sendAck func(root, val uint64)
-	sendFl  func(root uint64)
+	slab                                    []tuple.Tuple
+	aslab                                   []tuple.Anchor
+	sendAck                                 func(root, val uint64)
+	sendFl                                  func(root uint64)
 }
 
 func newEmitter(rt *Runtime, t *task, streams map[string]*outStream) *emitter {
