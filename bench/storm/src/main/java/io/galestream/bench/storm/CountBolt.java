@@ -1,0 +1,49 @@
+package io.galestream.bench.storm;
+
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.storm.task.OutputCollector;
+import org.apache.storm.task.TopologyContext;
+import org.apache.storm.topology.OutputFieldsDeclarer;
+import org.apache.storm.topology.base.BaseRichBolt;
+import org.apache.storm.tuple.Tuple;
+
+/** Counts words in a HashMap, emits nothing, acks every input. */
+final class CountBolt extends BaseRichBolt {
+    private static final long serialVersionUID = 1L;
+
+    private final String runId;
+
+    private transient OutputCollector out;
+    private transient Shared.RunStats stats;
+    private transient Map<String, long[]> counts;
+
+    CountBolt(String runId) {
+        this.runId = runId;
+    }
+
+    @Override
+    public void prepare(Map<String, Object> conf, TopologyContext context, OutputCollector collector) {
+        out = collector;
+        stats = Shared.stats(runId);
+        counts = new HashMap<>();
+    }
+
+    @Override
+    public void execute(Tuple input) {
+        String word = input.getString(0);
+        long[] c = counts.get(word);
+        if (c == null) {
+            counts.put(word, new long[] {1});
+        } else {
+            c[0]++;
+        }
+        out.ack(input);
+        stats.wordsCounted.increment();
+    }
+
+    @Override
+    public void declareOutputFields(OutputFieldsDeclarer declarer) {
+        // emits nothing
+    }
+}

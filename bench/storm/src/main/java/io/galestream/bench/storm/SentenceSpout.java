@@ -1,0 +1,94 @@
+package io.galestream.bench.storm;
+
+import java.util.List;
+import java.util.Map;
+import org.apache.storm.spout.SpoutOutputCollector;
+import org.apache.storm.task.TopologyContext;
+import org.apache.storm.topology.OutputFieldsDeclarer;
+import org.apache.storm.topology.base.BaseRichSpout;
+import org.apache.storm.tuple.Fields;
+import org.apache.storm.tuple.Values;
+
+/**
+ * Emits the fixed sentences, cycled in order, one per nextTuple call, as fast
+ * as Storm calls it. When reliable, each tuple carries a message id holding
+ * its emit time, and the ack callback records emit-to-ack latency.
+ */
+final class SentenceSpout extends BaseRichSpout {
+    private static final long serialVersionUID = 1L;
+
+    private final String runId;
+    private final boolean reliable;
+
+    private transient SpoutOutputCollector out;
+    private transient Shared.RunStats stats;
+    private transient List<Object>[] values;
+    private transient long[] wordCounts;
+    private transient long seq;
+
+    /** Message id: sequence number plus emit time. Stays in this JVM (the spout's pending map). */
+    static final class MsgId {
+        final long seq;
+        final long emitNanos;
+
+        MsgId(long seq, long emitNanos) {
+            this.seq = seq;
+            this.emitNanos = emitNanos;
+        }
+
+        @Override
+        public String toString() {
+            return "MsgId(" + seq + ")";
+        }
+    }
+
+    SentenceSpout(String runId, boolean reliable) {
+        this.runId = runId;
+        this.reliable = reliable;
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public void open(Map<String, Object> conf, TopologyContext context, SpoutOutputCollector collector) {
+        out = collector;
+        stats = Shared.stats(runId);
+        int n = Shared.SENTENCES.size();
+        values = new List[n];
+        wordCounts = new long[n];
+        for (int i = 0; i < n; i++) {
+            String s = Shared.SENTENCES.get(i);
+            values[i] = new Values(s);
+            wordCounts[i] = s.split(" ").length;
+        }
+    }
+
+    @Override
+    public void nextTuple() {
+        int i = (int) (seq % values.length);
+        if (reliable) {
+            out.emit(values[i], new MsgId(seq, System.nanoTime()));
+        } else {
+            out.emit(values[i]);
+        }
+        seq++;
+        stats.spoutEmitted.increment();
+        stats.spoutEmittedWords.add(wordCounts[i]);
+    }
+
+    @Override
+    public void ack(Object msgId) {
+        long micros = (System.nanoTime() - ((MsgId) msgId).emitNanos) / 1000;
+        stats.completeLatencyMicros.recordValue(Math.max(micros, 0));
+        stats.spoutAcked.increment();
+    }
+
+    @Override
+    public void fail(Object msgId) {
+        stats.spoutFailed.increment();
+    }
+
+    @Override
+    public void declareOutputFields(OutputFieldsDeclarer declarer) {
+        declarer.declare(new Fields("sentence"));
+    }
+}
