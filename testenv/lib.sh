@@ -174,3 +174,31 @@ rss_mb() {
 
 # now: the wall-clock time, for "started at" lines.
 now() { date '+%Y-%m-%d %H:%M:%S'; }
+
+# backend_alive_or_report: for a backend's status command. When its processes
+# are not all alive, print "stopped" or "DIED: ..." and return 1.
+backend_alive_or_report() {
+    local state
+    state=$(pids_state "$PID_DIR")
+    case $state in
+        none) echo "stopped"; return 1 ;;
+        died*) echo "DIED: ${state#died } is gone (logs: $LOG_DIR)"; return 1 ;;
+    esac
+}
+
+# cmd_env: the default env command of a backend: its saved exports, while alive.
+cmd_env() {
+    [[ $(pids_state "$PID_DIR") == alive && -f "$RUN_DIR/env" ]] || return 1
+    cat "$RUN_DIR/env"
+}
+
+# backend_main "$@": run a backend script's command (cmd_up, cmd_down, cmd_status, cmd_env).
+backend_main() {
+    case "${1:-}" in
+        up) cmd_up ;;
+        down) cmd_down ;;
+        status) cmd_status ;;
+        env) cmd_env ;;
+        *) echo "usage: $0 up|down|status|env" >&2; exit 2 ;;
+    esac
+}

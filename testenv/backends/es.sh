@@ -185,12 +185,8 @@ cmd_down() {
 }
 
 cmd_status() {
-    local state pid
-    state=$(pids_state "$PID_DIR")
-    case $state in
-        none) echo "stopped"; return 1 ;;
-        died*) echo "DIED: ${state#died } is gone (logs: $LOG_DIR)"; return 1 ;;
-    esac
+    local pid
+    backend_alive_or_report || return 1
     pid=$(cat "$PIDFILE")
     if es_serving; then
         echo "serving on $URL (pid $pid, $(rss_mb "$pid") MiB RSS)"
@@ -200,15 +196,4 @@ cmd_status() {
     fi
 }
 
-cmd_env() {
-    [[ $(pids_state "$PID_DIR") == alive && -f "$RUN_DIR/env" ]] || return 1
-    cat "$RUN_DIR/env"
-}
-
-case "${1:-}" in
-    up) cmd_up ;;
-    down) cmd_down ;;
-    status) cmd_status ;;
-    env) cmd_env ;;
-    *) echo "usage: $0 up|down|status|env" >&2; exit 2 ;;
-esac
+backend_main "$@"
