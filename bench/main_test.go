@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"log/slog"
 	"os"
 	"testing"
 
@@ -9,8 +10,10 @@ import (
 
 // TestMain runs the benchmarks with the GC setting the gale binary uses
 // (engine.TuneGC: GOGC=400 unless GOGC is set), so the figures are those of
-// Gale as shipped.
+// Gale as shipped, and logs only warnings so that info lines do not cut
+// through the benchmark result lines.
 func TestMain(m *testing.M) {
 	engine.TuneGC()
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	os.Exit(m.Run())
 }
