@@ -401,8 +401,16 @@ func (r *Runtime) Stats() Stats {
 	return st
 }
 
-// reportError records err against t and logs it.
+// reportError records err against t and logs it (at most a few per
+// second per task; the rest are counted).
 func (r *Runtime) reportError(t *task, err error) {
-	t.metrics.addError(err)
+	log, suppressed := t.metrics.addError(err)
+	if !log {
+		return
+	}
+	if suppressed > 0 {
+		r.log.Error("component error", "component", t.comp.ID, "task", t.id, "err", err, "not_logged_before", suppressed)
+		return
+	}
 	r.log.Error("component error", "component", t.comp.ID, "task", t.id, "err", err)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -485,3 +486,49 @@ func TestRuntime_NotValidated(t *testing.T) {
 		t.Fatalf("err = %v, want ErrNotValidated", err)
 	}
 }
+
+// TestTaskMetrics_ErrorLogRateLimit: every error is counted and the last
+// ones kept, but only a few per second are logged.
+func TestTaskMetrics_ErrorLogRateLimit(t *testing.T) {
+	var buf strings.Builder
+	var mu sync.Mutex
+	h := &harness{count: 500, reliable: true, failRatio: 0}
+	reg := h.registry(t)
+	reg.MustRegisterBolt(registry.BoltType{
+		ComponentType: topology.ComponentType{Name: "erring", Outputs: registry.Fixed(topology.Streams{})},
+		New: func(any) (bolt.Bolt, error) {
+			return bolt.Basic(bolt.Func(func(_ context.Context, t *tuple.Tuple, out bolt.BasicCollector) error {
+				out.ReportError(errors.New("bad record"))
+				return nil
+			})), nil
+		},
+	})
+	topo := decode(t, reg, `{"name": "errs", "spouts": [{"id": "gen", "type": "gen"}],
+	  "bolts": [{"id": "erring", "type": "erring", "inputs": [{"component": "gen"}]}]}`)
+	logger := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return buf.Write(p)
+	}), nil))
+	rt, err := engine.New(topo, engine.Options{Registry: reg, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	c := rt.Stats().Component("erring")
+	mu.Lock()
+	logged := strings.Count(buf.String(), "bad record")
+	mu.Unlock()
+	if c.Errors != 500 || len(c.LastErrors) != 10 {
+		t.Errorf("errors counted %d (want 500), kept %d (want 10)", c.Errors, len(c.LastErrors))
+	}
+	if logged == 0 || logged > 50 {
+		t.Errorf("logged %d of 500 errors; want a few", logged)
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

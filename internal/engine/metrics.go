@@ -28,9 +28,17 @@ type TaskMetrics struct {
 	process  Histogram // bolts: receipt to ack (sampled)
 	complete Histogram // spouts: emit to tree completion (sampled)
 
-	mu   sync.Mutex // guards errs
-	errs []ErrorRecord
+	mu         sync.Mutex // guards the fields below
+	errs       []ErrorRecord
+	logWindow  time.Time // start of the current one-second log window
+	logged     int       // errors logged in the window
+	suppressed int       // errors not logged in the window
 }
+
+// maxLoggedPerSecond caps the errors a task logs per second: a component
+// that fails every tuple must not flood the log (all are still counted and
+// the last ones kept).
+const maxLoggedPerSecond = 5
 
 // ErrorRecord is an error reported by a task.
 type ErrorRecord struct {
@@ -40,15 +48,28 @@ type ErrorRecord struct {
 
 const keepErrors = 10
 
-func (m *TaskMetrics) addError(err error) {
+// addError records err; it reports whether to log it, and how many errors
+// went unlogged in the previous window.
+func (m *TaskMetrics) addError(err error) (log bool, suppressed int) {
 	m.Errors.Add(1)
+	now := time.Now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if len(m.errs) == keepErrors {
 		copy(m.errs, m.errs[1:])
 		m.errs = m.errs[:keepErrors-1]
 	}
-	m.errs = append(m.errs, ErrorRecord{Time: time.Now(), Message: err.Error()})
+	m.errs = append(m.errs, ErrorRecord{Time: now, Message: err.Error()})
+	if now.Sub(m.logWindow) >= time.Second {
+		suppressed = m.suppressed
+		m.logWindow, m.logged, m.suppressed = now, 0, 0
+	}
+	if m.logged >= maxLoggedPerSecond {
+		m.suppressed++
+		return false, 0
+	}
+	m.logged++
+	return true, suppressed
 }
 
 // LastErrors returns the most recent errors, oldest first.
