@@ -255,8 +255,10 @@ func suggest(name string, known []string) string {
 			best, bestD = k, d
 		}
 	}
-	limit := 1 + utf8.RuneCountInString(name)/4
-	if bestD < 0 || bestD > limit || best == name {
+	n := utf8.RuneCountInString(name)
+	limit := 1 + n/4
+	// a suggestion must keep part of what was typed: "x" -> "b" is noise
+	if bestD < 0 || bestD > limit || bestD >= n || best == name {
 		return ""
 	}
 	return best
