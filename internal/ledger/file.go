@@ -1,0 +1,260 @@
+package ledger
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+)
+
+// FileStore keeps each partition's ledger in files of its own under a
+// directory, for local mode: an append-only log of JSON records
+// (PARTITION.log, fsynced per record) and an epoch file (PARTITION.epoch).
+//
+// Fencing: Open increments the epoch; every write first checks, under an
+// exclusive flock of the epoch file, that the epoch is still the writer's
+// own, then appends. A writer whose epoch was bumped gets ErrFenced and
+// nothing it writes afterwards reaches the log. flock works between
+// processes on one machine (and on most shared filesystems).
+type FileStore struct {
+	dir string
+}
+
+var _ Store = (*FileStore)(nil)
+
+// NewFileStore returns a store under dir (created if missing).
+func NewFileStore(dir string) (*FileStore, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("ledger dir: %w", err)
+	}
+	return &FileStore{dir: dir}, nil
+}
+
+// Close does nothing; writers hold their own files.
+func (s *FileStore) Close() error { return nil }
+
+type record struct {
+	Op    string `json:"op"` // "plan" or "commit"
+	Epoch uint64 `json:"epoch"`
+	Seq   uint64 `json:"seq"`
+	Start int64  `json:"start,omitempty"`
+	End   int64  `json:"end,omitempty"`
+}
+
+func safe(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '/' || r == '\\' || r == 0 {
+			return '_'
+		}
+		return r
+	}, s)
+}
+
+func (s *FileStore) paths(k Key) (dir, log, epoch string) {
+	dir = filepath.Join(s.dir, safe(k.Topology), safe(k.Spout), safe(k.Topic))
+	base := filepath.Join(dir, strconv.Itoa(int(k.Partition)))
+	return dir, base + ".log", base + ".epoch"
+}
+
+// Open bumps the partition's epoch (fencing earlier owners) and reads its
+// log back.
+func (s *FileStore) Open(_ context.Context, key Key) (Writer, State, error) {
+	dir, logPath, epochPath := s.paths(key)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, State{}, fmt.Errorf("open ledger %s: %w", key, err)
+	}
+	ef, err := os.OpenFile(epochPath, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, State{}, fmt.Errorf("open ledger %s: %w", key, err)
+	}
+	w := &fileWriter{key: key, epochFile: ef}
+	if err := w.lock(); err != nil {
+		ef.Close()
+		return nil, State{}, err
+	}
+	defer w.unlock()
+	old, err := readEpoch(ef)
+	if err != nil {
+		ef.Close()
+		return nil, State{}, fmt.Errorf("open ledger %s: %w", key, err)
+	}
+	w.epoch = old + 1
+	if err := writeEpoch(ef, w.epoch); err != nil {
+		ef.Close()
+		return nil, State{}, fmt.Errorf("open ledger %s: %w", key, err)
+	}
+	lf, err := os.OpenFile(logPath, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		ef.Close()
+		return nil, State{}, fmt.Errorf("open ledger %s: %w", key, err)
+	}
+	w.logFile = lf
+	w.st = newState()
+	if err := w.replay(); err != nil {
+		w.Close()
+		return nil, State{}, fmt.Errorf("read ledger %s: %w", key, err)
+	}
+	return w, w.st.export(), nil
+}
+
+func readEpoch(f *os.File) (uint64, error) {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return 0, err
+	}
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return 0, err
+	}
+	t := strings.TrimSpace(string(b))
+	if t == "" {
+		return 0, nil
+	}
+	return strconv.ParseUint(t, 10, 64)
+}
+
+func writeEpoch(f *os.File, e uint64) error {
+	if err := f.Truncate(0); err != nil {
+		return err
+	}
+	if _, err := f.WriteAt([]byte(strconv.FormatUint(e, 10)+"\n"), 0); err != nil {
+		return err
+	}
+	return f.Sync()
+}
+
+type fileWriter struct {
+	key       Key
+	epoch     uint64
+	mu        sync.Mutex // guards the fields below
+	epochFile *os.File
+	logFile   *os.File
+	st        *state
+	closed    bool
+}
+
+func (w *fileWriter) lock() error {
+	if err := syscall.Flock(int(w.epochFile.Fd()), syscall.LOCK_EX); err != nil {
+		return fmt.Errorf("lock ledger %s: %w", w.key, err)
+	}
+	return nil
+}
+
+func (w *fileWriter) unlock() { _ = syscall.Flock(int(w.epochFile.Fd()), syscall.LOCK_UN) }
+
+// replay folds the log into w.st. A torn last line (a crash mid-write) is
+// cut off, so that the next record starts on a line of its own; records of
+// a stale epoch written after a newer one are ignored.
+func (w *fileWriter) replay() error {
+	if _, err := w.logFile.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	r := bufio.NewReaderSize(w.logFile, 64*1024)
+	var good int64 // length of the complete lines read
+	var maxEpoch uint64
+	for {
+		line, err := r.ReadBytes('\n')
+		if err == io.EOF {
+			if len(line) > 0 {
+				if terr := w.logFile.Truncate(good); terr != nil {
+					return terr
+				}
+			}
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		good += int64(len(line))
+		var rec record
+		if json.Unmarshal(line, &rec) != nil || rec.Epoch < maxEpoch {
+			continue
+		}
+		maxEpoch = rec.Epoch
+		switch rec.Op {
+		case "plan":
+			p := Plan{Key: w.key, Seq: rec.Seq, Start: rec.Start, End: rec.End}
+			if w.st.checkPlan(p) == nil {
+				w.st.addPlan(p)
+			}
+		case "commit":
+			if w.st.checkCommit(rec.Seq) == nil {
+				w.st.addCommit(rec.Seq)
+			}
+		}
+	}
+}
+
+// append writes one record if this writer still owns the partition.
+func (w *fileWriter) append(r record) error {
+	if w.closed {
+		return ErrClosed
+	}
+	if err := w.lock(); err != nil {
+		return err
+	}
+	defer w.unlock()
+	cur, err := readEpoch(w.epochFile)
+	if err != nil {
+		return fmt.Errorf("ledger %s: %w", w.key, err)
+	}
+	if cur != w.epoch {
+		return fmt.Errorf("ledger %s: epoch %d, now %d: %w", w.key, w.epoch, cur, ErrFenced)
+	}
+	r.Epoch = w.epoch
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	if _, err := w.logFile.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("ledger %s: write: %w", w.key, err)
+	}
+	if err := w.logFile.Sync(); err != nil {
+		return fmt.Errorf("ledger %s: sync: %w", w.key, err)
+	}
+	return nil
+}
+
+func (w *fileWriter) Plan(_ context.Context, p Plan) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	p.Key = w.key
+	if err := w.st.checkPlan(p); err != nil {
+		return err
+	}
+	if err := w.append(record{Op: "plan", Seq: p.Seq, Start: p.Start, End: p.End}); err != nil {
+		return err
+	}
+	w.st.addPlan(p)
+	return nil
+}
+
+func (w *fileWriter) Commit(_ context.Context, seq uint64) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.st.checkCommit(seq); err != nil {
+		return err
+	}
+	if err := w.append(record{Op: "commit", Seq: seq}); err != nil {
+		return err
+	}
+	w.st.addCommit(seq)
+	return nil
+}
+
+func (w *fileWriter) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return nil
+	}
+	w.closed = true
+	return errors.Join(w.logFile.Close(), w.epochFile.Close())
+}

@@ -1,0 +1,156 @@
+// Package ledgertest is the conformance suite every ledger.Store must pass.
+package ledgertest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/gale-stream/gale/internal/ledger"
+)
+
+// Run runs the suite against stores made by newStore. Each subtest uses a
+// key of its own, so one store may serve them all.
+func Run(t *testing.T, newStore func(t *testing.T) ledger.Store) {
+	uniq := fmt.Sprint(time.Now().UnixNano())
+	key := func(name string) ledger.Key {
+		return ledger.Key{Topology: "conf-" + uniq, Spout: "kafka", Topic: name, Partition: 3}
+	}
+	ctx := context.Background()
+
+	t.Run("EmptyState", func(t *testing.T) {
+		s := newStore(t)
+		defer s.Close()
+		w, st, err := s.Open(ctx, key("empty"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Close()
+		if st.NextSeq != 0 || st.NextStart != -1 || st.Committed != 0 || st.CommittedEnd != -1 || len(st.Pending) != 0 {
+			t.Errorf("empty state %+v", st)
+		}
+	})
+
+	t.Run("PlansCommitsAndReopen", func(t *testing.T) {
+		s := newStore(t)
+		defer s.Close()
+		k := key("reopen")
+		w, _, err := s.Open(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ranges := [][2]int64{{0, 10}, {10, 25}, {25, 26}, {26, 40}}
+		for i, r := range ranges {
+			if err := w.Plan(ctx, ledger.Plan{Seq: uint64(i), Start: r[0], End: r[1]}); err != nil {
+				t.Fatalf("plan %d: %v", i, err)
+			}
+		}
+		// 2 completes before 1: 0 is contiguous, 2 waits for 1
+		for _, seq := range []uint64{0, 2} {
+			if err := w.Commit(ctx, seq); err != nil {
+				t.Fatal(err)
+			}
+		}
+		w.Close()
+		w2, st, err := s.Open(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w2.Close()
+		if st.Committed != 1 || st.CommittedEnd != 10 || st.NextSeq != 4 || st.NextStart != 40 {
+			t.Errorf("state after reopen %+v", st)
+		}
+		var pend []string
+		for _, p := range st.Pending {
+			pend = append(pend, fmt.Sprintf("%d[%d,%d)", p.Seq, p.Start, p.End))
+		}
+		if fmt.Sprint(pend) != "[1[10,25) 3[26,40)]" {
+			t.Errorf("pending %v, want [1[10,25) 3[26,40)]", pend)
+		}
+		if st.Pending[0].Key != k || st.Pending[0].BatchID() != "reopen/00003/000000000001" {
+			t.Errorf("pending plan %+v id %s", st.Pending[0], st.Pending[0].BatchID())
+		}
+		// commit 1 and 3: everything contiguous
+		for _, seq := range []uint64{1, 3} {
+			if err := w2.Commit(ctx, seq); err != nil {
+				t.Fatal(err)
+			}
+		}
+		w2.Close()
+		w3, st, err := s.Open(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w3.Close()
+		if st.Committed != 4 || st.CommittedEnd != 40 || len(st.Pending) != 0 {
+			t.Errorf("state after all commits %+v", st)
+		}
+	})
+
+	t.Run("RejectsGapsAndUnknownCommits", func(t *testing.T) {
+		s := newStore(t)
+		defer s.Close()
+		w, _, err := s.Open(ctx, key("gaps"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Close()
+		if err := w.Plan(ctx, ledger.Plan{Seq: 0, Start: 5, End: 9}); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range []ledger.Plan{{Seq: 2, Start: 9, End: 12}, {Seq: 1, Start: 10, End: 12}, {Seq: 1, Start: 9, End: 9}} {
+			if err := w.Plan(ctx, p); !errors.Is(err, ledger.ErrNotContiguous) {
+				t.Errorf("plan %+v: %v, want ErrNotContiguous", p, err)
+			}
+		}
+		if err := w.Commit(ctx, 7); !errors.Is(err, ledger.ErrUnknownBatch) {
+			t.Errorf("commit of an unplanned batch: %v", err)
+		}
+	})
+
+	t.Run("NewOwnerFencesOld", func(t *testing.T) {
+		s := newStore(t)
+		defer s.Close()
+		k := key("fence")
+		old, _, err := s.Open(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer old.Close()
+		if err := old.Plan(ctx, ledger.Plan{Seq: 0, Start: 0, End: 10}); err != nil {
+			t.Fatal(err)
+		}
+		s2 := newStore(t) // another process, as far as the store can tell
+		defer s2.Close()
+		neu, st, err := s2.Open(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer neu.Close()
+		if st.NextSeq != 1 || len(st.Pending) != 1 {
+			t.Fatalf("new owner sees %+v", st)
+		}
+		// the old owner still believes it owns the partition
+		if err := old.Plan(ctx, ledger.Plan{Seq: 1, Start: 10, End: 20}); !errors.Is(err, ledger.ErrFenced) {
+			t.Fatalf("fenced owner's plan: %v, want ErrFenced", err)
+		}
+		if err := old.Commit(ctx, 0); !errors.Is(err, ledger.ErrFenced) {
+			t.Fatalf("fenced owner's commit: %v, want ErrFenced", err)
+		}
+		if err := neu.Plan(ctx, ledger.Plan{Seq: 1, Start: 10, End: 30}); err != nil {
+			t.Fatalf("new owner's plan: %v", err)
+		}
+		neu.Close()
+		// the ledger holds one history: no conflicting plans, no overlap
+		check, st, err := s2.Open(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer check.Close()
+		if len(st.Pending) != 2 || st.Pending[1].Start != 10 || st.Pending[1].End != 30 || st.NextStart != 30 {
+			t.Errorf("after fencing: %+v", st)
+		}
+	})
+}
