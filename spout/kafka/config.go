@@ -1,0 +1,126 @@
+package kafka
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/gale-stream/gale/topology"
+)
+
+// Config is the JSON config of a kafka spout.
+type Config struct {
+	// Brokers are the bootstrap brokers, e.g. ["127.0.0.1:9092"]. Required.
+	Brokers []string `json:"brokers"`
+	// Topics to read. Required.
+	Topics []string `json:"topics"`
+	// Start is where a partition with no ledger history starts: "earliest",
+	// "latest", "committed" (the consumer group's committed offset, else
+	// earliest; the default) or "timestamp" (the first offset at or after
+	// StartTimestamp).
+	Start string `json:"start"`
+	// StartTimestamp is an RFC 3339 time, for Start "timestamp".
+	StartTimestamp string `json:"start_timestamp,omitempty"`
+	// Group is the consumer group offsets are committed to (so standard
+	// Kafka tools show the lag); default "gale-<topology>-<spout id>".
+	Group string `json:"group,omitempty"`
+	// Batch limits: a batch is cut when it reaches Records records or Bytes
+	// bytes of values, or Time after its first record, whichever comes first.
+	Batch BatchLimits `json:"batch"`
+	// MaxPendingBatches caps the batches in flight per partition (default 4).
+	MaxPendingBatches int `json:"max_pending_batches"`
+	// Deserializer turns record values into tuple values: "raw" ([]byte),
+	// "string" (UTF-8 text; invalid UTF-8 is a poison record) or "json"
+	// (a JSON document; Fields are extracted from it).
+	Deserializer string `json:"deserializer"`
+	// Fields are JSON paths ("user.name", "tags[0]") extracted into tuple
+	// fields named by their last element, with the json deserializer.
+	Fields []string `json:"fields,omitempty"`
+	// DeadLetterTopic receives the records the deserializer rejects, with
+	// the error in the "gale.error" header (default "<topic>.dlq").
+	DeadLetterTopic string `json:"dead_letter_topic,omitempty"`
+	// Ledger is where batch plans are recorded.
+	Ledger LedgerConfig `json:"ledger"`
+	// Bounded stops the spout once it has read, and committed, every record
+	// that existed when it started (a batch job over a topic).
+	Bounded bool `json:"bounded,omitempty"`
+}
+
+// BatchLimits bound the size of a batch.
+type BatchLimits struct {
+	Records int               `json:"records"`
+	Bytes   int               `json:"bytes"`
+	Time    topology.Duration `json:"time"`
+}
+
+// LedgerConfig selects the batch ledger store.
+type LedgerConfig struct {
+	// Kind is "file" (local mode; the default).
+	Kind string `json:"kind"`
+	// Dir is the file store's directory (default ".gale/ledger").
+	Dir string `json:"dir"`
+}
+
+// NewConfig returns the defaults.
+func NewConfig() *Config {
+	return &Config{
+		Start:             "committed",
+		Batch:             BatchLimits{Records: 500, Bytes: 1 << 20, Time: topology.Duration(200 * time.Millisecond)},
+		MaxPendingBatches: 4,
+		Deserializer:      "string",
+		Ledger:            LedgerConfig{Kind: "file", Dir: ".gale/ledger"},
+	}
+}
+
+var (
+	starts        = []string{"earliest", "latest", "committed", "timestamp"}
+	deserializers = []string{"raw", "string", "json"}
+)
+
+// Validate checks the config.
+func (c *Config) Validate() error {
+	var errs []error
+	if len(c.Brokers) == 0 {
+		errs = append(errs, errors.New("brokers: at least one broker is required"))
+	}
+	if len(c.Topics) == 0 {
+		errs = append(errs, errors.New("topics: at least one topic is required"))
+	}
+	if !slices.Contains(starts, c.Start) {
+		errs = append(errs, fmt.Errorf("start: %q is not one of %v", c.Start, starts))
+	}
+	if c.Start == "timestamp" {
+		if _, err := time.Parse(time.RFC3339, c.StartTimestamp); err != nil {
+			errs = append(errs, fmt.Errorf("start_timestamp: want an RFC 3339 time: %v", err))
+		}
+	}
+	if c.Batch.Records <= 0 || c.Batch.Bytes <= 0 || c.Batch.Time <= 0 {
+		errs = append(errs, errors.New("batch: records, bytes and time must be positive"))
+	}
+	if c.MaxPendingBatches <= 0 {
+		errs = append(errs, errors.New("max_pending_batches must be positive"))
+	}
+	if !slices.Contains(deserializers, c.Deserializer) {
+		errs = append(errs, fmt.Errorf("deserializer: %q is not one of %v", c.Deserializer, deserializers))
+	}
+	if len(c.Fields) > 0 && c.Deserializer != "json" {
+		errs = append(errs, errors.New("fields: only with the json deserializer"))
+	}
+	if c.Ledger.Kind != "file" {
+		errs = append(errs, fmt.Errorf("ledger.kind: %q is not supported (supported: file)", c.Ledger.Kind))
+	}
+	if c.Ledger.Dir == "" {
+		errs = append(errs, errors.New("ledger.dir must not be empty"))
+	}
+	return errors.Join(errs...)
+}
+
+// outputFields are the fields of the spout's tuples for c.
+func (c *Config) outputFields() []string {
+	f := []string{"topic", "partition", "offset", "key", "value", "timestamp", "headers"}
+	for _, p := range c.Fields {
+		f = append(f, fieldName(p))
+	}
+	return f
+}

@@ -1,0 +1,318 @@
+package kafka_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/IBM/sarama"
+
+	"github.com/gale-stream/gale/bolt"
+	"github.com/gale-stream/gale/internal/ledger"
+	"github.com/gale-stream/gale/internal/testenv"
+	"github.com/gale-stream/gale/local"
+	"github.com/gale-stream/gale/registry"
+	kafkaspout "github.com/gale-stream/gale/spout/kafka"
+	"github.com/gale-stream/gale/topology"
+	"github.com/gale-stream/gale/tuple"
+)
+
+func saramaConfig() *sarama.Config {
+	c := sarama.NewConfig()
+	c.Version = sarama.V4_0_0_0
+	c.Producer.Return.Successes = true
+	c.Producer.Partitioner = sarama.NewManualPartitioner
+	return c
+}
+
+// newTopic creates a topic with n partitions and produces count records,
+// record i to partition i mod n with value value(i). It returns the topic
+// and the number of records per partition.
+func newTopic(t *testing.T, brokers string, parts int32, count int, value func(i int) string) (string, map[int32]int64) {
+	t.Helper()
+	topic := fmt.Sprintf("gale-spout-%s-%d", strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-")), time.Now().UnixNano())
+	admin, err := sarama.NewClusterAdmin([]string{brokers}, saramaConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	if err := admin.CreateTopic(topic, &sarama.TopicDetail{NumPartitions: parts, ReplicationFactor: 1}, false); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if a, err := sarama.NewClusterAdmin([]string{brokers}, saramaConfig()); err == nil {
+			a.DeleteTopic(topic)
+			a.DeleteTopic(topic + ".dlq")
+			a.Close()
+		}
+	})
+	prod, err := sarama.NewSyncProducer([]string{brokers}, saramaConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prod.Close()
+	perPart := map[int32]int64{}
+	var msgs []*sarama.ProducerMessage
+	for i := range count {
+		p := int32(i) % parts
+		perPart[p]++
+		msgs = append(msgs, &sarama.ProducerMessage{Topic: topic, Partition: p,
+			Key: sarama.StringEncoder(fmt.Sprint(i)), Value: sarama.StringEncoder(value(i))})
+	}
+	for len(msgs) > 0 {
+		n := min(500, len(msgs))
+		if err := prod.SendMessages(msgs[:n]); err != nil {
+			t.Fatal(err)
+		}
+		msgs = msgs[n:]
+	}
+	return topic, perPart
+}
+
+// recorder remembers, per batch id, the tuple ids of every emission.
+type recorder struct {
+	mu       sync.Mutex
+	attempts map[string][][]string // batch id -> emissions -> tuple ids in order
+	failRate uint32                // per 100 batches failed on their first emission
+	failed   map[string]bool
+}
+
+func newRecorder(failRate uint32) *recorder {
+	return &recorder{attempts: map[string][][]string{}, failRate: failRate, failed: map[string]bool{}}
+}
+
+func (r *recorder) bolt() registry.BoltType {
+	return registry.BoltType{
+		ComponentType: topology.ComponentType{Name: "flaky", Outputs: registry.Fixed(topology.Streams{})},
+		New:           func(any) (bolt.Bolt, error) { return &flaky{r: r}, nil },
+	}
+}
+
+type flaky struct {
+	r   *recorder
+	out bolt.Collector
+}
+
+func (f *flaky) Prepare(_ context.Context, _ *topology.TaskContext, out bolt.Collector) error {
+	f.out = out
+	return nil
+}
+
+func (f *flaky) Execute(_ context.Context, t *tuple.Tuple) error {
+	r := f.r
+	r.mu.Lock()
+	a := r.attempts[t.BatchID]
+	if len(a) == 0 || (len(a[0]) > 0 && a[0][0] == t.ID) {
+		a = append(a, nil) // a new emission of the batch starts
+	}
+	a[len(a)-1] = append(a[len(a)-1], t.ID)
+	r.attempts[t.BatchID] = a
+	h := fnv.New32a()
+	h.Write([]byte(t.BatchID))
+	fail := len(a) == 1 && h.Sum32()%100 < r.failRate && !r.failed[t.BatchID]
+	if fail {
+		r.failed[t.BatchID] = true
+	}
+	r.mu.Unlock()
+	if fail {
+		f.out.Fail(t)
+	} else {
+		f.out.Ack(t)
+	}
+	return nil
+}
+
+func (f *flaky) Cleanup() error { return nil }
+
+func spoutTopology(t *testing.T, reg *registry.Registry, cfg map[string]any, parallelism int) *topology.Topology {
+	t.Helper()
+	b := topology.NewBuilder("kafka-test")
+	b.SetConfig("topology.message.timeout.secs", 20)
+	b.Spout("events", kafkaspout.TypeName, parallelism).Config(cfg)
+	b.Bolt("flaky", "flaky", 1).GlobalGrouping("events")
+	topo, err := b.Build(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return topo
+}
+
+func testRegistry(r *recorder) *registry.Registry {
+	reg := registry.New()
+	reg.MustRegisterSpout(kafkaspout.Type())
+	reg.MustRegisterBolt(r.bolt())
+	return reg
+}
+
+// checkLedger asserts that each partition's ledger covers [0, count)
+// contiguously and every batch is committed.
+func checkLedger(t *testing.T, dir, topic string, perPart map[int32]int64) {
+	t.Helper()
+	store, err := ledger.NewFileStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p, n := range perPart {
+		w, st, err := store.Open(context.Background(), ledger.Key{Topology: "kafka-test", Spout: "events", Topic: topic, Partition: p})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Close()
+		if st.NextStart != n || st.CommittedEnd != n || st.Committed != st.NextSeq || len(st.Pending) != 0 {
+			t.Errorf("partition %d: ledger %+v, want every batch committed up to offset %d", p, st, n)
+		}
+	}
+}
+
+// TestSpout_ReplayIdentity: batches fail at random (seeded by their id);
+// every emission of a batch id carries exactly the same tuple ids in the
+// same order, and every record is in exactly one batch, committed.
+func TestSpout_ReplayIdentity(t *testing.T) {
+	brokers := testenv.KafkaBrokers(t)
+	const count = 3000
+	topic, perPart := newTopic(t, brokers, 3, count, func(i int) string { return fmt.Sprintf("record %d", i) })
+	dir := t.TempDir()
+	r := newRecorder(25)
+	reg := testRegistry(r)
+	topo := spoutTopology(t, reg, map[string]any{
+		"brokers": []string{brokers}, "topics": []string{topic}, "start": "earliest", "bounded": true,
+		"batch":  map[string]any{"records": 37, "time": "50ms"},
+		"ledger": map[string]any{"dir": dir},
+	}, 2)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	stats, err := local.Run(ctx, topo, local.Options{Registry: reg})
+	if err != nil || ctx.Err() != nil {
+		t.Fatalf("run: %v (ctx %v)", err, ctx.Err())
+	}
+	replayed := 0
+	owner := map[string]string{}
+	for id, attempts := range r.attempts {
+		for i, a := range attempts[1:] {
+			if strings.Join(a, ",") != strings.Join(attempts[0], ",") {
+				t.Fatalf("batch %s emission %d differs from the first:\n%v\n%v", id, i+2, a, attempts[0])
+			}
+			replayed++
+		}
+		for _, tid := range attempts[0] {
+			if other, dup := owner[tid]; dup {
+				t.Fatalf("record %s in batches %s and %s", tid, other, id)
+			}
+			owner[tid] = id
+		}
+	}
+	if len(owner) != count {
+		t.Errorf("%d distinct records emitted, want %d", len(owner), count)
+	}
+	if replayed == 0 || len(r.failed) == 0 {
+		t.Errorf("no batch was replayed (failed %d): the test proves nothing", len(r.failed))
+	}
+	if got := stats.Component("events").Acked; got != uint64(count+replayed*0) && got < count {
+		t.Errorf("spout acked %d tuples, want at least %d", got, count)
+	}
+	checkLedger(t, dir, topic, perPart)
+	t.Logf("%d records in %d batches, %d batches failed and replayed", count, len(r.attempts), replayed)
+}
+
+// TestSpout_DeadLetters: with the json deserializer, records that are not
+// JSON go to the dead-letter topic with their error; the rest flow and
+// every batch commits.
+func TestSpout_DeadLetters(t *testing.T) {
+	brokers := testenv.KafkaBrokers(t)
+	const count = 400
+	poison := func(i int) bool { return i%37 == 5 }
+	topic, perPart := newTopic(t, brokers, 2, count, func(i int) string {
+		if poison(i) {
+			return fmt.Sprintf("not json %d {", i)
+		}
+		b, _ := json.Marshal(map[string]any{"n": i, "user": map[string]any{"name": fmt.Sprintf("u%d", i%7)}})
+		return string(b)
+	})
+	wantPoison := 0
+	for i := range count {
+		if poison(i) {
+			wantPoison++
+		}
+	}
+	dir := t.TempDir()
+	r := newRecorder(0)
+	reg := testRegistry(r)
+	topo := spoutTopology(t, reg, map[string]any{
+		"brokers": []string{brokers}, "topics": []string{topic}, "start": "earliest", "bounded": true,
+		"deserializer": "json", "fields": []string{"user.name"},
+		"batch":        map[string]any{"records": 50, "time": "50ms"},
+		"ledger":       map[string]any{"dir": dir},
+	}, 1)
+	if got := fmt.Sprint(topo.Spouts[0].Streams["default"]); got != "[topic partition offset key value timestamp headers name]" {
+		t.Errorf("declared fields %s", got)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	if _, err := local.Run(ctx, topo, local.Options{Registry: reg}); err != nil || ctx.Err() != nil {
+		t.Fatalf("run: %v (ctx %v)", err, ctx.Err())
+	}
+	emitted := 0
+	for _, a := range r.attempts {
+		emitted += len(a[0])
+	}
+	if emitted != count-wantPoison {
+		t.Errorf("emitted %d tuples, want %d", emitted, count-wantPoison)
+	}
+	checkLedger(t, dir, topic, perPart)
+
+	// the dead letters, with their errors
+	consumer, err := sarama.NewConsumer([]string{brokers}, saramaConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer consumer.Close()
+	seen := 0
+	for p := int32(0); p < 1; p++ {
+		pc, err := consumer.ConsumePartition(topic+".dlq", p, sarama.OffsetOldest)
+		if err != nil {
+			t.Fatalf("dead-letter topic: %v", err)
+		}
+		timeout := time.After(20 * time.Second)
+	read:
+		for seen < wantPoison {
+			select {
+			case m := <-pc.Messages():
+				seen++
+				var cause, source string
+				for _, h := range m.Headers {
+					switch string(h.Key) {
+					case "gale.error":
+						cause = string(h.Value)
+					case "gale.source":
+						source = string(h.Value)
+					}
+				}
+				if !strings.Contains(cause, "not JSON") || !strings.HasPrefix(source, topic+"/") || !strings.HasPrefix(string(m.Value), "not json") {
+					t.Errorf("dead letter %q: error %q source %q", m.Value, cause, source)
+				}
+			case <-timeout:
+				break read
+			}
+		}
+		pc.Close()
+	}
+	if seen != wantPoison {
+		t.Errorf("%d dead letters, want %d", seen, wantPoison)
+	}
+}
+
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) != "" {
+		os.Exit(runChild())
+	}
+	os.Exit(m.Run())
+}
+
+var _ = filepath.Join

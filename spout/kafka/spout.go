@@ -1,0 +1,584 @@
+package kafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"sync/atomic"
+	"time"
+
+	"github.com/IBM/sarama"
+
+	"github.com/gale-stream/gale/internal/ledger"
+	"github.com/gale-stream/gale/spout"
+	"github.com/gale-stream/gale/topology"
+	"github.com/gale-stream/gale/tuple"
+)
+
+// Spout reads Kafka partitions batch by batch; see the package doc.
+type Spout struct {
+	cfg   *Config
+	tc    *topology.TaskContext
+	out   spout.Collector
+	group string
+
+	store    ledger.Store
+	client   sarama.Client
+	consumer sarama.Consumer
+	offsets  sarama.OffsetManager
+	dlq      sarama.SyncProducer
+
+	parts       map[tp]*partition
+	order       []*partition
+	rr          int
+	retryAt     time.Time     // next connection attempt after a failure
+	backoff     time.Duration // current connection backoff
+	lastRefresh time.Time
+
+	// Counters, safe to read from any goroutine.
+	Batches atomic.Int64 // batches planned
+	Replays atomic.Int64 // batches emitted again
+	Poison  atomic.Int64 // records sent to the dead-letter topic
+	Commits atomic.Int64 // batches committed
+	Fenced  atomic.Int64 // partitions lost to a newer owner
+	Records atomic.Int64 // tuples emitted (replays included)
+}
+
+var _ spout.Spout = (*Spout)(nil)
+
+type tp struct {
+	topic     string
+	partition int32
+}
+
+// batchRef is the message id of every tuple of one batch.
+type batchRef struct {
+	topic     string
+	partition int32
+	seq       uint64
+}
+
+type batch struct {
+	plan        ledger.Plan
+	records     []*sarama.ConsumerMessage // nil until fetched (replays after a restart)
+	outstanding int
+	failed      bool
+}
+
+type partition struct {
+	tp
+	key     ledger.Key
+	w       ledger.Writer
+	pc      sarama.PartitionConsumer // the live consumer, from next
+	pom     sarama.PartitionOffsetManager
+	next    int64  // where the next new batch starts
+	nextSeq uint64 // its seq
+	end     int64  // bounded: the high watermark when the spout started
+	fenced  bool
+
+	buf      []*sarama.ConsumerMessage // read, not planned yet
+	bufBytes int
+	firstAt  time.Time
+
+	inflight  map[uint64]*batch // emitted, not complete
+	replay    []*batch          // to emit again, by seq
+	fetch     []*batch          // pending plans from the ledger, records not read yet
+	committed uint64            // batches committed contiguously
+	done      map[uint64]int64  // committed out of order: seq -> end offset
+}
+
+// New returns a kafka spout for cfg.
+func New(cfg *Config) *Spout { return &Spout{cfg: cfg, parts: map[tp]*partition{}} }
+
+// Open prepares the spout; it connects to Kafka lazily in NextTuple, so
+// that brokers that are down give reported errors and retries with backoff,
+// not a failed start.
+func (s *Spout) Open(_ context.Context, tc *topology.TaskContext, out spout.Collector) error {
+	s.tc, s.out = tc, out
+	s.group = s.cfg.Group
+	if s.group == "" {
+		s.group = "gale-" + tc.Topology.Name + "-" + tc.Component.ID
+	}
+	store, err := ledger.NewFileStore(s.cfg.Ledger.Dir)
+	if err != nil {
+		return fmt.Errorf("kafka spout %q: %w", tc.Component.ID, err)
+	}
+	s.store = store
+	return nil
+}
+
+func (s *Spout) saramaConfig() *sarama.Config {
+	c := sarama.NewConfig()
+	c.Version = sarama.V4_0_0_0
+	c.ClientID = "gale-" + s.group
+	c.Consumer.Return.Errors = true
+	c.Consumer.Offsets.Initial = sarama.OffsetOldest
+	c.Consumer.Offsets.AutoCommit.Interval = time.Second
+	c.Producer.Return.Successes = true
+	c.Producer.RequiredAcks = sarama.WaitForAll
+	c.Metadata.Retry.Max = 1
+	c.Net.DialTimeout = 5 * time.Second
+	return c
+}
+
+// connect builds the Kafka clients and takes the spout's partitions.
+func (s *Spout) connect(ctx context.Context) error {
+	client, err := sarama.NewClient(s.cfg.Brokers, s.saramaConfig())
+	if err != nil {
+		return fmt.Errorf("%w: brokers %v: %v", ErrUnreachable, s.cfg.Brokers, err)
+	}
+	consumer, err := sarama.NewConsumerFromClient(client)
+	if err == nil {
+		s.consumer = consumer
+		s.offsets, err = sarama.NewOffsetManagerFromClient(s.group, client)
+	}
+	if err == nil {
+		s.dlq, err = sarama.NewSyncProducerFromClient(client)
+	}
+	if err != nil {
+		s.closeClients()
+		client.Close()
+		return fmt.Errorf("%w: %v", ErrUnreachable, err)
+	}
+	s.client = client
+	return s.assign(ctx)
+}
+
+// assign takes the partitions of this task: the i-th of all the topics'
+// partitions (sorted) goes to task i mod parallelism. Called again
+// periodically so that added partitions are picked up.
+func (s *Spout) assign(ctx context.Context) error {
+	s.lastRefresh = time.Now()
+	var all []tp
+	topics := slices.Clone(s.cfg.Topics)
+	sort.Strings(topics)
+	for _, topic := range topics {
+		if err := s.client.RefreshMetadata(topic); err != nil {
+			return fmt.Errorf("topic %q: %w: %v", topic, ErrMissingTopic, err)
+		}
+		ps, err := s.client.Partitions(topic)
+		if err != nil || len(ps) == 0 {
+			return fmt.Errorf("topic %q: %w", topic, ErrMissingTopic)
+		}
+		slices.Sort(ps)
+		for _, p := range ps {
+			all = append(all, tp{topic, p})
+		}
+	}
+	n := max(1, s.tc.Component.Parallelism)
+	for i, t := range all {
+		if i%n != s.tc.TaskIndex {
+			continue
+		}
+		if _, ok := s.parts[t]; ok {
+			continue
+		}
+		p, err := s.openPartition(ctx, t)
+		if err != nil {
+			return err
+		}
+		s.parts[t] = p
+		s.order = append(s.order, p)
+	}
+	return nil
+}
+
+func (s *Spout) openPartition(ctx context.Context, t tp) (*partition, error) {
+	key := ledger.Key{Topology: s.tc.Topology.Name, Spout: s.tc.Component.ID, Topic: t.topic, Partition: t.partition}
+	w, st, err := s.store.Open(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("ledger of %s/%d: %w", t.topic, t.partition, err)
+	}
+	p := &partition{tp: t, key: key, w: w, nextSeq: st.NextSeq, committed: st.Committed,
+		inflight: map[uint64]*batch{}, done: map[uint64]int64{}, end: -1}
+	if p.pom, err = s.offsets.ManagePartition(t.topic, t.partition); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("offsets of %s/%d: %w", t.topic, t.partition, err)
+	}
+	for _, pl := range st.Pending {
+		p.fetch = append(p.fetch, &batch{plan: pl})
+	}
+	if st.NextStart >= 0 {
+		p.next = st.NextStart
+	} else if p.next, err = s.startOffset(t); err != nil {
+		p.close()
+		return nil, err
+	}
+	if s.cfg.Bounded {
+		if p.end, err = s.client.GetOffset(t.topic, t.partition, sarama.OffsetNewest); err != nil {
+			p.close()
+			return nil, fmt.Errorf("end offset of %s/%d: %w", t.topic, t.partition, err)
+		}
+	}
+	return p, nil
+}
+
+// startOffset is where a partition with no ledger history starts.
+func (s *Spout) startOffset(t tp) (int64, error) {
+	var at int64
+	switch s.cfg.Start {
+	case "latest":
+		at = sarama.OffsetNewest
+	case "timestamp":
+		ts, _ := time.Parse(time.RFC3339, s.cfg.StartTimestamp) // checked by Validate
+		at = ts.UnixMilli()
+	case "committed":
+		pom, err := s.offsets.ManagePartition(t.topic, t.partition)
+		if err == nil {
+			off, _ := pom.NextOffset()
+			pom.AsyncClose()
+			if off >= 0 {
+				return off, nil
+			}
+		}
+		at = sarama.OffsetOldest
+	default:
+		at = sarama.OffsetOldest
+	}
+	off, err := s.client.GetOffset(t.topic, t.partition, at)
+	if err != nil {
+		return 0, fmt.Errorf("start offset of %s/%d: %w", t.topic, t.partition, err)
+	}
+	return off, nil
+}
+
+// NextTuple emits one batch (a replay first, else a new one) of one of the
+// spout's partitions, round robin.
+func (s *Spout) NextTuple(ctx context.Context) error {
+	if s.client == nil {
+		if time.Now().Before(s.retryAt) {
+			return nil
+		}
+		if err := s.connect(ctx); err != nil {
+			s.backoff = min(max(2*s.backoff, 500*time.Millisecond), 30*time.Second)
+			s.retryAt = time.Now().Add(s.backoff)
+			return fmt.Errorf("%w (retrying in %v)", err, s.backoff)
+		}
+		s.backoff = 0
+	}
+	if time.Since(s.lastRefresh) > 30*time.Second && !s.cfg.Bounded {
+		if err := s.assign(ctx); err != nil {
+			return err
+		}
+	}
+	if s.cfg.Bounded && s.finished() {
+		return spout.ErrStop
+	}
+	var errs []error
+	for i := range s.order {
+		p := s.order[(s.rr+i)%len(s.order)]
+		emitted, err := s.step(ctx, p)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if emitted {
+			s.rr = (s.rr + i + 1) % len(s.order)
+			break
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// finished reports whether every partition reached its end (bounded mode).
+func (s *Spout) finished() bool {
+	for _, p := range s.order {
+		if !p.fenced && (p.next < p.end || len(p.inflight) > 0 || len(p.replay) > 0 || len(p.fetch) > 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// step makes progress on one partition; it reports whether it emitted.
+func (s *Spout) step(ctx context.Context, p *partition) (bool, error) {
+	if p.fenced {
+		return false, nil
+	}
+	if len(p.fetch) > 0 {
+		if err := s.fetchPending(p); err != nil {
+			return false, err
+		}
+	}
+	if len(p.replay) > 0 {
+		b := p.replay[0]
+		p.replay = p.replay[1:]
+		s.Replays.Add(1)
+		s.emit(ctx, p, b)
+		return true, nil
+	}
+	if len(p.inflight) >= s.cfg.MaxPendingBatches {
+		return false, nil
+	}
+	if p.pc == nil {
+		if s.cfg.Bounded && p.next >= p.end {
+			return false, nil
+		}
+		pc, err := s.consumer.ConsumePartition(p.topic, p.partition, p.next)
+		if err != nil {
+			return false, fmt.Errorf("consume %s/%d from %d: %w", p.topic, p.partition, p.next, err)
+		}
+		p.pc = pc
+	}
+	var errs []error
+	lim := s.cfg.Batch
+read:
+	for len(p.buf) < lim.Records && p.bufBytes < lim.Bytes {
+		select {
+		case m := <-p.pc.Messages():
+			if s.cfg.Bounded && m.Offset >= p.end {
+				break read
+			}
+			if len(p.buf) == 0 {
+				p.firstAt = time.Now()
+			}
+			p.buf = append(p.buf, m)
+			p.bufBytes += len(m.Value)
+		case err := <-p.pc.Errors():
+			errs = append(errs, fmt.Errorf("read %s/%d: %w", p.topic, p.partition, err))
+			break read
+		default:
+			break read
+		}
+	}
+	n := len(p.buf)
+	if n == 0 {
+		return false, errors.Join(errs...)
+	}
+	last := p.buf[n-1].Offset
+	full := n >= lim.Records || p.bufBytes >= lim.Bytes || time.Since(p.firstAt) >= time.Duration(lim.Time)
+	if !full && !(s.cfg.Bounded && last+1 >= p.end) {
+		return false, errors.Join(errs...)
+	}
+	plan := ledger.Plan{Key: p.key, Seq: p.nextSeq, Start: p.next, End: last + 1}
+	if err := p.w.Plan(ctx, plan); err != nil {
+		// never emit a batch that is not in the ledger
+		if errors.Is(err, ledger.ErrFenced) {
+			s.fence(p)
+		}
+		return false, errors.Join(append(errs, fmt.Errorf("plan batch %s: %w", plan.BatchID(), err))...)
+	}
+	s.Batches.Add(1)
+	b := &batch{plan: plan, records: p.buf}
+	p.buf, p.bufBytes = nil, 0
+	p.next, p.nextSeq = plan.End, plan.Seq+1
+	s.emit(ctx, p, b)
+	return true, errors.Join(errs...)
+}
+
+// fetchPending reads the records of the batches a previous owner planned
+// but did not commit, with exactly their planned ranges.
+func (s *Spout) fetchPending(p *partition) error {
+	first, last := p.fetch[0].plan.Start, p.fetch[len(p.fetch)-1].plan.End
+	pc, err := s.consumer.ConsumePartition(p.topic, p.partition, first)
+	if err != nil {
+		return fmt.Errorf("replay %s/%d from %d: %w", p.topic, p.partition, first, err)
+	}
+	defer pc.Close()
+	timeout := time.NewTimer(30 * time.Second)
+	defer timeout.Stop()
+	i := 0
+	for i < len(p.fetch) {
+		select {
+		case m := <-pc.Messages():
+			for i < len(p.fetch) && m.Offset >= p.fetch[i].plan.End {
+				i++
+			}
+			if i < len(p.fetch) && m.Offset >= p.fetch[i].plan.Start {
+				p.fetch[i].records = append(p.fetch[i].records, m)
+			}
+			if m.Offset >= last-1 {
+				i = len(p.fetch)
+			}
+		case err := <-pc.Errors():
+			return fmt.Errorf("replay %s/%d: %w", p.topic, p.partition, err)
+		case <-timeout.C:
+			return fmt.Errorf("replay %s/%d: offsets [%d, %d) not read within 30s", p.topic, p.partition, first, last)
+		}
+	}
+	p.replay = append(p.replay, p.fetch...)
+	p.fetch = nil
+	return nil
+}
+
+// emit sends every record of b as a tuple of batch b; poison records go to
+// the dead-letter topic instead.
+func (s *Spout) emit(ctx context.Context, p *partition, b *batch) {
+	b.outstanding, b.failed = 0, false
+	p.inflight[b.plan.Seq] = b
+	ref := batchRef{p.topic, p.partition, b.plan.Seq}
+	id := b.plan.BatchID()
+	for _, m := range b.records {
+		value, extra, err := s.cfg.deserialize(m.Value)
+		if err != nil {
+			s.deadLetter(m, err)
+			continue
+		}
+		headers := make(map[string]string, len(m.Headers))
+		for _, h := range m.Headers {
+			headers[string(h.Key)] = string(h.Value)
+		}
+		var key any
+		if m.Key != nil {
+			key = string(m.Key)
+		}
+		values := append(tuple.Values{m.Topic, m.Partition, m.Offset, key, value, m.Timestamp.UnixMilli(), headers}, extra...)
+		b.outstanding++
+		s.Records.Add(1)
+		s.out.Send(spout.Message{Values: values, MsgID: ref, BatchID: id,
+			ID: fmt.Sprintf("%s/%d/%d", m.Topic, m.Partition, m.Offset)})
+	}
+	if b.outstanding == 0 {
+		s.complete(ctx, p, b)
+	}
+}
+
+// deadLetter sends a record the deserializer rejected to the dead-letter
+// topic with the error in a header. It is counted and never blocks its
+// partition; a record that cannot be dead-lettered is reported.
+func (s *Spout) deadLetter(m *sarama.ConsumerMessage, cause error) {
+	s.Poison.Add(1)
+	topic := s.cfg.DeadLetterTopic
+	if topic == "" {
+		topic = m.Topic + ".dlq"
+	}
+	msg := &sarama.ProducerMessage{Topic: topic, Key: sarama.ByteEncoder(m.Key), Value: sarama.ByteEncoder(m.Value),
+		Headers: []sarama.RecordHeader{
+			{Key: []byte("gale.error"), Value: []byte(cause.Error())},
+			{Key: []byte("gale.source"), Value: []byte(fmt.Sprintf("%s/%d/%d", m.Topic, m.Partition, m.Offset))},
+		}}
+	if _, _, err := s.dlq.SendMessage(msg); err != nil {
+		s.out.ReportError(fmt.Errorf("dead-letter %s/%d/%d to %q: %w", m.Topic, m.Partition, m.Offset, topic, err))
+	}
+}
+
+func (s *Spout) batchOf(id any) (*partition, *batch) {
+	ref, ok := id.(batchRef)
+	if !ok {
+		return nil, nil
+	}
+	p := s.parts[tp{ref.topic, ref.partition}]
+	if p == nil {
+		return nil, nil
+	}
+	return p, p.inflight[ref.seq]
+}
+
+// Ack counts one tuple of a batch done.
+func (s *Spout) Ack(id any) {
+	p, b := s.batchOf(id)
+	if b == nil {
+		return
+	}
+	b.outstanding--
+	if b.outstanding == 0 {
+		s.complete(context.Background(), p, b)
+	}
+}
+
+// Fail fails the tuple's whole batch: once its other tuples settle, the
+// batch is emitted again with the same plan.
+func (s *Spout) Fail(id any) {
+	p, b := s.batchOf(id)
+	if b == nil {
+		return
+	}
+	b.failed = true
+	b.outstanding--
+	if b.outstanding == 0 {
+		s.complete(context.Background(), p, b)
+	}
+}
+
+// complete ends a batch whose tuples all settled: a failed one is queued
+// for replay; a good one is committed in the ledger, and the consumer
+// group's offset advances over the contiguous committed batches.
+func (s *Spout) complete(ctx context.Context, p *partition, b *batch) {
+	if b.failed {
+		b.failed = false
+		i := sort.Search(len(p.replay), func(i int) bool { return p.replay[i].plan.Seq > b.plan.Seq })
+		p.replay = slices.Insert(p.replay, i, b)
+		return
+	}
+	delete(p.inflight, b.plan.Seq)
+	if err := p.w.Commit(ctx, b.plan.Seq); err != nil {
+		if errors.Is(err, ledger.ErrFenced) {
+			s.fence(p)
+		}
+		s.out.ReportError(fmt.Errorf("commit batch %s: %w", b.plan.BatchID(), err))
+		return
+	}
+	s.Commits.Add(1)
+	p.done[b.plan.Seq] = b.plan.End
+	end := int64(-1)
+	for {
+		e, ok := p.done[p.committed]
+		if !ok {
+			break
+		}
+		delete(p.done, p.committed)
+		p.committed++
+		end = e
+	}
+	if end >= 0 && p.pom != nil {
+		p.pom.MarkOffset(end, "") // the consumer group's offset: the next record to read
+	}
+}
+
+// fence stops the partition: a newer owner writes its plans now.
+func (s *Spout) fence(p *partition) {
+	if p.fenced {
+		return
+	}
+	p.fenced = true
+	s.Fenced.Add(1)
+	p.replay, p.buf, p.fetch = nil, nil, nil
+	s.out.ReportError(fmt.Errorf("partition %s/%d: %w: stopped emitting", p.topic, p.partition, ledger.ErrFenced))
+}
+
+func (p *partition) close() {
+	if p.pc != nil {
+		p.pc.Close()
+		p.pc = nil
+	}
+	if p.pom != nil {
+		p.pom.Close()
+		p.pom = nil
+	}
+	if p.w != nil {
+		p.w.Close()
+	}
+}
+
+func (s *Spout) closeClients() {
+	if s.dlq != nil {
+		s.dlq.Close()
+		s.dlq = nil
+	}
+	if s.offsets != nil {
+		s.offsets.Close()
+		s.offsets = nil
+	}
+	if s.consumer != nil {
+		s.consumer.Close()
+		s.consumer = nil
+	}
+}
+
+// Close releases the partitions and the clients; committed offsets are
+// flushed to Kafka.
+func (s *Spout) Close() error {
+	for _, p := range s.order {
+		p.close()
+	}
+	s.closeClients()
+	var err error
+	if s.client != nil {
+		err = s.client.Close()
+	}
+	if s.store != nil {
+		err = errors.Join(err, s.store.Close())
+	}
+	return err
+}
