@@ -82,6 +82,7 @@ type recorder struct {
 	attempts map[string][][]string // batch id -> emissions -> tuple ids in order
 	failRate uint32                // per 100 batches failed on their first emission
 	failed   map[string]bool
+	order    []string // batch ids in the order of their first tuple
 }
 
 func newRecorder(failRate uint32) *recorder {
@@ -109,6 +110,9 @@ func (f *flaky) Execute(_ context.Context, t *tuple.Tuple) error {
 	r := f.r
 	r.mu.Lock()
 	a := r.attempts[t.BatchID]
+	if len(a) == 0 {
+		r.order = append(r.order, t.BatchID)
+	}
 	if len(a) == 0 || (len(a[0]) > 0 && a[0][0] == t.ID) {
 		a = append(a, nil) // a new emission of the batch starts
 	}

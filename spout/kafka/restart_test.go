@@ -1,5 +1,188 @@
 package kafka_test
 
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gale-stream/gale/bolt"
+	"github.com/gale-stream/gale/internal/ledger"
+	"github.com/gale-stream/gale/internal/testenv"
+	"github.com/gale-stream/gale/local"
+	"github.com/gale-stream/gale/registry"
+	kafkaspout "github.com/gale-stream/gale/spout/kafka"
+	"github.com/gale-stream/gale/topology"
+	"github.com/gale-stream/gale/tuple"
+)
+
 const childEnv = "GALE_KAFKA_SPOUT_CHILD"
 
-func runChild() int { return 0 }
+// runChild runs the spout with a slow bolt until it is killed: the parent
+// test SIGKILLs it while batches are planned but not committed.
+func runChild() int {
+	var cfg map[string]any
+	if err := json.Unmarshal([]byte(os.Getenv(childEnv)), &cfg); err != nil {
+		fmt.Fprintln(os.Stderr, "child config:", err)
+		return 2
+	}
+	reg := registry.New()
+	reg.MustRegisterSpout(kafkaspout.Type())
+	reg.MustRegisterBolt(registry.BoltType{
+		ComponentType: topology.ComponentType{Name: "flaky", Outputs: registry.Fixed(topology.Streams{})},
+		New: func(any) (bolt.Bolt, error) {
+			return bolt.Basic(bolt.Func(func(context.Context, *tuple.Tuple, bolt.BasicCollector) error {
+				time.Sleep(3 * time.Millisecond)
+				return nil
+			})), nil
+		},
+	})
+	b := topology.NewBuilder("kafka-test")
+	b.Spout("events", kafkaspout.TypeName, 1).Config(cfg)
+	b.Bolt("flaky", "flaky", 1).GlobalGrouping("events")
+	topo, err := b.Build(reg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	_, err = local.Run(context.Background(), topo, local.Options{Registry: reg})
+	fmt.Fprintln(os.Stderr, "child ended:", err)
+	return 1
+}
+
+// ledgerCounts reads the raw ledger logs (without opening them, which
+// would fence the child) and counts plan and commit records.
+func ledgerCounts(dir string) (plans, commits int) {
+	files, _ := filepath.Glob(filepath.Join(dir, "*", "*", "*", "*.log"))
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		plans += bytes.Count(b, []byte(`"op":"plan"`))
+		commits += bytes.Count(b, []byte(`"op":"commit"`))
+	}
+	return plans, commits
+}
+
+// TestSpout_RestartReplaysPlansFirst kills the process running the spout
+// (SIGKILL) while batches are planned but not committed; the next run
+// replays exactly those plans first, then continues with new batches, and
+// every record ends up in exactly one committed batch.
+func TestSpout_RestartReplaysPlansFirst(t *testing.T) {
+	brokers := testenv.KafkaBrokers(t)
+	const count = 2000
+	topic, perPart := newTopic(t, brokers, 2, count, func(i int) string { return "event " + strconv.Itoa(i) })
+	dir := t.TempDir()
+	cfg := map[string]any{
+		"brokers": []string{brokers}, "topics": []string{topic}, "start": "earliest", "bounded": true,
+		"batch": map[string]any{"records": 40, "time": "50ms"}, "max_pending_batches": 3,
+		"ledger": map[string]any{"dir": dir},
+	}
+	js, _ := json.Marshal(cfg)
+	child := exec.Command(os.Args[0], "-test.run=^$")
+	child.Env = append(os.Environ(), childEnv+"="+string(js))
+	var stderr bytes.Buffer
+	child.Stderr = &stderr
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		plans, commits := ledgerCounts(dir)
+		if plans >= 8 && commits >= 2 && plans > commits {
+			break
+		}
+		if time.Now().After(deadline) {
+			child.Process.Kill()
+			t.Fatalf("child made no progress (plans %d, commits %d)\n%s", plans, commits, stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := child.Process.Kill(); err != nil { // SIGKILL
+		t.Fatal(err)
+	}
+	child.Wait()
+
+	// what the dead run left: plans not committed, per partition
+	store, err := ledger.NewFileStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pending := map[int32][]ledger.Plan{}
+	npending := 0
+	for p := range perPart {
+		w, st, err := store.Open(context.Background(), ledger.Key{Topology: "kafka-test", Spout: "events", Topic: topic, Partition: p})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Close()
+		pending[p] = st.Pending
+		npending += len(st.Pending)
+	}
+	if npending == 0 {
+		t.Fatal("the kill left no planned-but-uncommitted batch: the test proves nothing")
+	}
+
+	// the restart
+	r := newRecorder(0)
+	reg := testRegistry(r)
+	topo := spoutTopology(t, reg, cfg, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	rt, err := local.New(topo, local.Options{Registry: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.Run(ctx); err != nil || ctx.Err() != nil {
+		t.Fatalf("restart run: %v (ctx %v)", err, ctx.Err())
+	}
+	for p, plans := range pending {
+		for _, pl := range plans {
+			a, ok := r.attempts[pl.BatchID()]
+			if !ok {
+				t.Errorf("pending batch %s was not replayed", pl.BatchID())
+				continue
+			}
+			var want []string
+			for off := pl.Start; off < pl.End; off++ {
+				want = append(want, fmt.Sprintf("%s/%d/%d", topic, p, off))
+			}
+			if strings.Join(a[0], ",") != strings.Join(want, ",") {
+				t.Errorf("batch %s replayed with %v, want its planned range [%d, %d)", pl.BatchID(), a[0], pl.Start, pl.End)
+			}
+		}
+	}
+	// replays came first: on each partition, every pending batch was
+	// emitted before any new one
+	for p, plans := range pending {
+		prefix := fmt.Sprintf("%s/%05d/", topic, p)
+		last := uint64(0)
+		if len(plans) > 0 {
+			last = plans[len(plans)-1].Seq
+		}
+		newSeen := false
+		for _, id := range r.order {
+			if !strings.HasPrefix(id, prefix) {
+				continue
+			}
+			seq, _ := strconv.ParseUint(strings.TrimPrefix(id, prefix), 10, 64)
+			isPending := len(plans) > 0 && seq >= plans[0].Seq && seq <= last
+			if isPending && newSeen {
+				t.Errorf("partition %d: pending batch %s emitted after a new batch", p, id)
+			}
+			if !isPending {
+				newSeen = true
+				if len(plans) > 0 && seq <= last {
+					t.Errorf("partition %d: batch %s re-emitted although committed before the kill", p, id)
+				}
+			}
+		}
+	}
+	checkLedger(t, dir, topic, perPart)
+	t.Logf("killed with %d batches pending; restart replayed them and finished %d batches", npending, len(r.attempts))
+}

@@ -119,6 +119,7 @@ func (s *Spout) saramaConfig() *sarama.Config {
 	c.Producer.Return.Successes = true
 	c.Producer.RequiredAcks = sarama.WaitForAll
 	c.Metadata.Retry.Max = 1
+	c.Metadata.AllowAutoTopicCreation = false // a missing topic is an error, never created by reading it
 	c.Net.DialTimeout = 5 * time.Second
 	return c
 }

@@ -1,0 +1,147 @@
+package kafka_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gale-stream/gale/internal/galetest"
+	"github.com/gale-stream/gale/internal/ledger"
+	"github.com/gale-stream/gale/internal/testenv"
+	kafkaspout "github.com/gale-stream/gale/spout/kafka"
+	"github.com/gale-stream/gale/topology"
+)
+
+func taskContext() *topology.TaskContext {
+	return &topology.TaskContext{
+		Topology:  &topology.Topology{Name: "kafka-test"},
+		Component: &topology.Component{ID: "events", Parallelism: 1},
+	}
+}
+
+func newSpout(t *testing.T, cfg *kafkaspout.Config) (*kafkaspout.Spout, *galetest.SpoutCollector) {
+	t.Helper()
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	s := kafkaspout.New(cfg)
+	out := &galetest.SpoutCollector{}
+	if err := s.Open(context.Background(), taskContext(), out); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, out
+}
+
+// pump calls NextTuple until the spout emitted at least n tuples.
+func pump(t *testing.T, s *kafkaspout.Spout, out *galetest.SpoutCollector, n int) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if err := s.NextTuple(context.Background()); err != nil {
+			t.Fatalf("NextTuple: %v", err)
+		}
+		if em, _ := out.Snapshot(); len(em) >= n {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t.Fatalf("spout did not emit %d tuples in 20s", n)
+}
+
+// TestSpout_SecondOwnerFencesFirst: two spouts that both believe they own
+// the partition: the second one's start fences the first, whose next plan
+// is refused; the ledger holds one history.
+func TestSpout_SecondOwnerFencesFirst(t *testing.T) {
+	brokers := testenv.KafkaBrokers(t)
+	topic, _ := newTopic(t, brokers, 1, 200, func(i int) string { return "r" })
+	dir := t.TempDir()
+	cfg := func() *kafkaspout.Config {
+		c := kafkaspout.NewConfig()
+		c.Brokers, c.Topics, c.Start, c.Ledger.Dir = []string{brokers}, []string{topic}, "earliest", dir
+		c.Batch.Records = 20
+		return c
+	}
+	first, out1 := newSpout(t, cfg())
+	pump(t, first, out1, 20) // one batch planned and emitted
+	second, out2 := newSpout(t, cfg())
+	pump(t, second, out2, 20) // its start fenced the first, then it replayed batch 0
+
+	for range 50 { // the first keeps trying: each new plan is refused
+		first.NextTuple(context.Background())
+	}
+	if first.Fenced.Load() != 1 {
+		t.Fatalf("first spout fenced %d partitions, want 1", first.Fenced.Load())
+	}
+	emitted1, errs1 := out1.Snapshot()
+	if len(emitted1) != 20 {
+		t.Errorf("the fenced spout emitted %d tuples, want only its first batch (20)", len(emitted1))
+	}
+	fenced := false
+	for _, e := range errs1 {
+		fenced = fenced || errors.Is(e, ledger.ErrFenced)
+	}
+	if !fenced {
+		t.Errorf("the fenced spout reported %v, want ErrFenced", errs1)
+	}
+	emitted2, _ := out2.Snapshot()
+	if emitted2[0].BatchID != emitted1[0].BatchID || emitted2[0].ID != emitted1[0].ID {
+		t.Errorf("the new owner's first batch %s/%s, want the replay of %s/%s",
+			emitted2[0].BatchID, emitted2[0].ID, emitted1[0].BatchID, emitted1[0].ID)
+	}
+	// one history: contiguous plans, no overlap
+	store, _ := ledger.NewFileStore(dir)
+	w, st, err := store.Open(context.Background(), ledger.Key{Topology: "kafka-test", Spout: "events", Topic: topic})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	prev := int64(0)
+	for _, p := range st.Pending {
+		if p.Start != prev {
+			t.Errorf("plan %d starts at %d, want %d (gap or overlap)", p.Seq, p.Start, prev)
+		}
+		prev = p.End
+	}
+}
+
+func TestSpout_MissingTopicIsNamed(t *testing.T) {
+	brokers := testenv.KafkaBrokers(t)
+	c := kafkaspout.NewConfig()
+	c.Brokers, c.Topics, c.Ledger.Dir = []string{brokers}, []string{"gale-no-such-topic-xyz"}, t.TempDir()
+	s, _ := newSpout(t, c)
+	err := s.NextTuple(context.Background())
+	if !errors.Is(err, kafkaspout.ErrMissingTopic) || !strings.Contains(err.Error(), "gale-no-such-topic-xyz") {
+		t.Fatalf("err = %v, want ErrMissingTopic naming the topic", err)
+	}
+}
+
+// TestSpout_UnreachableBrokersBackOff needs no Kafka: nothing listens on
+// port 1. The first call reports the error; the next ones wait for the
+// backoff instead of hammering the brokers.
+func TestSpout_UnreachableBrokersBackOff(t *testing.T) {
+	c := kafkaspout.NewConfig()
+	c.Brokers, c.Topics, c.Ledger.Dir = []string{"127.0.0.1:1"}, []string{"t"}, t.TempDir()
+	s, _ := newSpout(t, c)
+	err := s.NextTuple(context.Background())
+	if !errors.Is(err, kafkaspout.ErrUnreachable) || !strings.Contains(err.Error(), "127.0.0.1:1") || !strings.Contains(err.Error(), "retrying in") {
+		t.Fatalf("err = %v, want ErrUnreachable naming the broker and the retry", err)
+	}
+	if err := s.NextTuple(context.Background()); err != nil {
+		t.Fatalf("second call within the backoff: %v, want nil (waiting)", err)
+	}
+}
+
+func TestConfig_Validate(t *testing.T) {
+	c := kafkaspout.NewConfig()
+	c.Start, c.Deserializer, c.Fields = "sometime", "xml", []string{"a"}
+	c.Batch.Records = 0
+	err := c.Validate()
+	for _, want := range []string{"brokers", "topics", `start: "sometime"`, "batch:", `deserializer: "xml"`, "fields: only with the json"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate() = %v, want it to mention %q", err, want)
+		}
+	}
+}
