@@ -17,7 +17,7 @@ var ErrPoison = errors.New("poison record")
 func (c *Config) deserialize(v []byte) (value any, extra []any, err error) {
 	switch c.Deserializer {
 	case "raw":
-		return append([]byte(nil), v...), nil, nil
+		return v, nil, nil // sarama does not reuse a message's buffer
 	case "string":
 		if !utf8.Valid(v) {
 			return nil, nil, fmt.Errorf("%w: value is not valid UTF-8", ErrPoison)

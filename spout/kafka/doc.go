@@ -28,7 +28,8 @@
 //     previous owner, whose next ledger write fails; it then stops
 //     emitting for that partition.
 //   - A record the deserializer rejects goes to the dead-letter topic
-//     (default "<topic>.dlq") with the error in the "gale.error" header and
+//     (default "<topic>.dlq", created with one partition when missing)
+//     with the error in the "gale.error" header and
 //     its source in "gale.source"; it is counted and never blocks the
 //     partition. A batch replay dead-letters it again (at-least-once).
 //   - Brokers that are down are retried with backoff (errors reported,

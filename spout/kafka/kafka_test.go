@@ -251,8 +251,8 @@ func TestSpout_DeadLetters(t *testing.T) {
 	topo := spoutTopology(t, reg, map[string]any{
 		"brokers": []string{brokers}, "topics": []string{topic}, "start": "earliest", "bounded": true,
 		"deserializer": "json", "fields": []string{"user.name"},
-		"batch":        map[string]any{"records": 50, "time": "50ms"},
-		"ledger":       map[string]any{"dir": dir},
+		"batch":  map[string]any{"records": 50, "time": "50ms"},
+		"ledger": map[string]any{"dir": dir},
 	}, 1)
 	if got := fmt.Sprint(topo.Spouts[0].Streams["default"]); got != "[topic partition offset key value timestamp headers name]" {
 		t.Errorf("declared fields %s", got)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -115,7 +117,11 @@ func (s *Spout) saramaConfig() *sarama.Config {
 	c.ClientID = "gale-" + s.group
 	c.Consumer.Return.Errors = true
 	c.Consumer.Offsets.Initial = sarama.OffsetOldest
-	c.Consumer.Offsets.AutoCommit.Interval = time.Second
+	c.Consumer.Offsets.AutoCommit.Interval = 200 * time.Millisecond // also bounds Close
+	// a whole batch can wait in the consumer's channel
+	c.ChannelBufferSize = max(256, min(s.cfg.Batch.Records, 16384))
+	c.Consumer.Fetch.Default = 4 << 20
+	c.Consumer.MaxWaitTime = 100 * time.Millisecond // fetch long-poll; bounds Close and idle latency
 	c.Producer.Return.Successes = true
 	c.Producer.RequiredAcks = sarama.WaitForAll
 	c.Metadata.Retry.Max = 1
@@ -324,8 +330,24 @@ func (s *Spout) step(ctx context.Context, p *partition) (bool, error) {
 	}
 	var errs []error
 	lim := s.cfg.Batch
+	// Fill the batch: take what is there; while the batch is started but
+	// not full, wait a little for more (up to 5 ms, within its time limit)
+	// rather than cutting many small batches.
+	var wait *time.Timer
 read:
 	for len(p.buf) < lim.Records && p.bufBytes < lim.Bytes {
+		var waitC <-chan time.Time
+		if len(p.buf) > 0 {
+			left := time.Duration(lim.Time) - time.Since(p.firstAt)
+			if left <= 0 {
+				break
+			}
+			if wait == nil {
+				wait = time.NewTimer(min(left, 5*time.Millisecond))
+				defer wait.Stop()
+			}
+			waitC = wait.C
+		}
 		select {
 		case m := <-p.pc.Messages():
 			if s.cfg.Bounded && m.Offset >= p.end {
@@ -336,11 +358,34 @@ read:
 			}
 			p.buf = append(p.buf, m)
 			p.bufBytes += len(m.Value)
+			if s.cfg.Bounded && m.Offset+1 >= p.end {
+				break read
+			}
 		case err := <-p.pc.Errors():
 			errs = append(errs, fmt.Errorf("read %s/%d: %w", p.topic, p.partition, err))
 			break read
-		default:
+		case <-waitC:
 			break read
+		default:
+			if waitC == nil {
+				break read
+			}
+			select {
+			case m := <-p.pc.Messages():
+				if s.cfg.Bounded && m.Offset >= p.end {
+					break read
+				}
+				p.buf = append(p.buf, m)
+				p.bufBytes += len(m.Value)
+				if s.cfg.Bounded && m.Offset+1 >= p.end {
+					break read
+				}
+			case err := <-p.pc.Errors():
+				errs = append(errs, fmt.Errorf("read %s/%d: %w", p.topic, p.partition, err))
+				break read
+			case <-waitC:
+				break read
+			}
 		}
 	}
 	n := len(p.buf)
@@ -410,25 +455,30 @@ func (s *Spout) emit(ctx context.Context, p *partition, b *batch) {
 	p.inflight[b.plan.Seq] = b
 	ref := batchRef{p.topic, p.partition, b.plan.Seq}
 	id := b.plan.BatchID()
+	prefix := []byte(fmt.Sprintf("%s/%d/", p.topic, p.partition))
+	var partition any = p.partition
 	for _, m := range b.records {
 		value, extra, err := s.cfg.deserialize(m.Value)
 		if err != nil {
 			s.deadLetter(m, err)
 			continue
 		}
-		headers := make(map[string]string, len(m.Headers))
-		for _, h := range m.Headers {
-			headers[string(h.Key)] = string(h.Value)
+		var headers map[string]string // nil (empty) when the record has none
+		if len(m.Headers) > 0 {
+			headers = make(map[string]string, len(m.Headers))
+			for _, h := range m.Headers {
+				headers[string(h.Key)] = string(h.Value)
+			}
 		}
 		var key any
 		if m.Key != nil {
 			key = string(m.Key)
 		}
-		values := append(tuple.Values{m.Topic, m.Partition, m.Offset, key, value, m.Timestamp.UnixMilli(), headers}, extra...)
+		values := append(tuple.Values{m.Topic, partition, m.Offset, key, value, m.Timestamp.UnixMilli(), headers}, extra...)
 		b.outstanding++
 		s.Records.Add(1)
 		s.out.Send(spout.Message{Values: values, MsgID: ref, BatchID: id,
-			ID: fmt.Sprintf("%s/%d/%d", m.Topic, m.Partition, m.Offset)})
+			ID: string(strconv.AppendInt(prefix, m.Offset, 10))})
 	}
 	if b.outstanding == 0 {
 		s.complete(ctx, p, b)
@@ -449,9 +499,35 @@ func (s *Spout) deadLetter(m *sarama.ConsumerMessage, cause error) {
 			{Key: []byte("gale.error"), Value: []byte(cause.Error())},
 			{Key: []byte("gale.source"), Value: []byte(fmt.Sprintf("%s/%d/%d", m.Topic, m.Partition, m.Offset))},
 		}}
-	if _, _, err := s.dlq.SendMessage(msg); err != nil {
+	_, _, err := s.dlq.SendMessage(msg)
+	if errors.Is(err, sarama.ErrUnknownTopicOrPartition) {
+		if cerr := s.createTopic(topic); cerr != nil {
+			err = fmt.Errorf("%w (creating it: %v)", err, cerr)
+		} else {
+			_, _, err = s.dlq.SendMessage(msg)
+		}
+	}
+	if err != nil {
 		s.out.ReportError(fmt.Errorf("dead-letter %s/%d/%d to %q: %w", m.Topic, m.Partition, m.Offset, topic, err))
 	}
+}
+
+// createTopic creates the dead-letter topic (one partition, the broker's
+// default replication) the first time it is needed.
+func (s *Spout) createTopic(topic string) error {
+	admin, err := sarama.NewClusterAdminFromClient(s.client)
+	if err != nil {
+		return err
+	}
+	// not admin.Close(): it would close the shared client
+	err = admin.CreateTopic(topic, &sarama.TopicDetail{NumPartitions: 1, ReplicationFactor: -1}, false)
+	if err != nil && !errors.Is(err, sarama.ErrTopicAlreadyExists) {
+		var te *sarama.TopicError
+		if !errors.As(err, &te) || te.Err != sarama.ErrTopicAlreadyExists {
+			return err
+		}
+	}
+	return s.client.RefreshMetadata(topic)
 }
 
 func (s *Spout) batchOf(id any) (*partition, *batch) {
@@ -570,9 +646,17 @@ func (s *Spout) closeClients() {
 // Close releases the partitions and the clients; committed offsets are
 // flushed to Kafka.
 func (s *Spout) Close() error {
+	// Start every partition's shutdown at once: a PartitionOffsetManager's
+	// Close waits for a commit round, one after the other would add up.
+	var wg sync.WaitGroup
 	for _, p := range s.order {
-		p.close()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.close()
+		}()
 	}
+	wg.Wait()
 	s.closeClients()
 	var err error
 	if s.client != nil {
