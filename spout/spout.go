@@ -77,3 +77,14 @@ type Message struct {
 	// NeedTaskIDs asks Send to return the receiving task ids.
 	NeedTaskIDs bool
 }
+
+// TreeSender is an optional interface of a Collector (the engine's has it):
+// SendTree emits every message as ONE tuple tree, tracked as a whole. The
+// spout is told Ack(msgID) once when every tuple grown from every message
+// completed, or Fail(msgID) once when any failed or the tree timed out.
+// "topology.max.spout.pending" counts the tree once. Spouts that process
+// batches (the Kafka spout) use it to track a batch with one tree instead
+// of one per record. The messages' own MsgID fields are ignored.
+type TreeSender interface {
+	SendTree(msgID any, msgs []Message)
+}

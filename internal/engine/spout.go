@@ -230,7 +230,53 @@ type spoutCollector struct {
 	seq   uint64
 }
 
-var _ spout.Collector = (*spoutCollector)(nil)
+var (
+	_ spout.Collector  = (*spoutCollector)(nil)
+	_ spout.TreeSender = (*spoutCollector)(nil)
+)
+
+// SendTree emits msgs as one tuple tree; see spout.TreeSender.
+func (c *spoutCollector) SendTree(msgID any, msgs []spout.Message) {
+	s := c.s
+	c.emits += len(msgs)
+	root := acker.NewID()
+	var xor uint64
+	var errs []error
+	s.em.mu.Lock()
+	for i := range msgs {
+		m := &msgs[i]
+		x, _, err := s.em.emitLocked(&emission{stream: m.Stream, values: m.Values, direct: m.DirectTask,
+			id: m.ID, batchID: m.BatchID, root: root})
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		xor ^= x
+	}
+	c.track(root, msgID, xor)
+	s.em.mu.Unlock()
+	for _, err := range errs {
+		s.rt.reportError(s.t, err)
+	}
+}
+
+// track registers a new tree and tells its acker (the caller holds em.mu).
+func (c *spoutCollector) track(root uint64, msgID any, xor uint64) {
+	s := c.s
+	var start int64
+	if c.seq&sampleMask == 0 {
+		start = time.Now().UnixNano()
+	}
+	c.seq++
+	s.pending[root] = pendingTree{msgID: msgID, start: start}
+	s.npending.Add(1)
+	if s.rt.acking {
+		s.em.bufferAck(ackMsg{kind: ackInit, task: s.t.id, root: root, val: xor})
+	} else {
+		// no ackers: the tree counts as acked once emitted
+		s.events.push(acker.Event{Root: root, SpoutTask: s.t.id})
+	}
+}
 
 func (c *spoutCollector) Emit(values tuple.Values, msgID any) {
 	c.send(&emission{values: values}, msgID)
@@ -261,19 +307,7 @@ func (c *spoutCollector) send(m *emission, msgID any) []int {
 	s.em.mu.Lock()
 	xor, tasks, err := s.em.emitLocked(m)
 	if err == nil && reliable {
-		var start int64
-		if c.seq&sampleMask == 0 {
-			start = time.Now().UnixNano()
-		}
-		c.seq++
-		s.pending[m.root] = pendingTree{msgID: msgID, start: start}
-		s.npending.Add(1)
-		if s.rt.acking {
-			s.em.bufferAck(ackMsg{kind: ackInit, task: s.t.id, root: m.root, val: xor})
-		} else {
-			// no ackers: the tuple counts as acked once emitted
-			s.events.push(acker.Event{Root: m.root, SpoutTask: s.t.id})
-		}
+		c.track(m.root, msgID, xor)
 	}
 	s.em.mu.Unlock()
 	if err != nil {

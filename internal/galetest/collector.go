@@ -105,9 +105,24 @@ type SpoutCollector struct {
 	Emitted []Emitted
 	Errors  []error
 	TaskIDs []int
+	Trees   int // SendTree calls
 }
 
-var _ spout.Collector = (*SpoutCollector)(nil)
+var (
+	_ spout.Collector  = (*SpoutCollector)(nil)
+	_ spout.TreeSender = (*SpoutCollector)(nil)
+)
+
+// SendTree records every message, each with msgID, and counts the tree.
+func (c *SpoutCollector) SendTree(msgID any, msgs []spout.Message) {
+	for _, m := range msgs {
+		m.MsgID = msgID
+		c.Send(m)
+	}
+	c.mu.Lock()
+	c.Trees++
+	c.mu.Unlock()
+}
 
 func (c *SpoutCollector) Emit(values tuple.Values, msgID any) {
 	c.Send(spout.Message{Values: values, MsgID: msgID})

@@ -457,6 +457,7 @@ func (s *Spout) emit(ctx context.Context, p *partition, b *batch) {
 	id := b.plan.BatchID()
 	prefix := []byte(fmt.Sprintf("%s/%d/", p.topic, p.partition))
 	var partition any = p.partition
+	msgs := make([]spout.Message, 0, len(b.records))
 	for _, m := range b.records {
 		value, extra, err := s.cfg.deserialize(m.Value)
 		if err != nil {
@@ -475,10 +476,21 @@ func (s *Spout) emit(ctx context.Context, p *partition, b *batch) {
 			key = string(m.Key)
 		}
 		values := append(tuple.Values{m.Topic, partition, m.Offset, key, value, m.Timestamp.UnixMilli(), headers}, extra...)
-		b.outstanding++
-		s.Records.Add(1)
-		s.out.Send(spout.Message{Values: values, MsgID: ref, BatchID: id,
+		msgs = append(msgs, spout.Message{Values: values, MsgID: ref, BatchID: id,
 			ID: string(strconv.AppendInt(prefix, m.Offset, 10))})
+	}
+	s.Records.Add(int64(len(msgs)))
+	switch ts, ok := s.out.(spout.TreeSender); {
+	case len(msgs) == 0:
+	case ok:
+		// the whole batch is one tuple tree: one Ack or Fail for it
+		b.outstanding = 1
+		ts.SendTree(ref, msgs)
+	default:
+		b.outstanding = len(msgs)
+		for _, m := range msgs {
+			s.out.Send(m)
+		}
 	}
 	if b.outstanding == 0 {
 		s.complete(ctx, p, b)
