@@ -97,6 +97,7 @@ func (s *FileStore) Open(_ context.Context, key Key) (Writer, State, error) {
 		return nil, State{}, fmt.Errorf("open ledger %s: %w", key, err)
 	}
 	w.logFile = lf
+	w.logPath, w.epochPath = logPath, epochPath
 	w.st = newState()
 	if err := w.replay(); err != nil {
 		w.Close()
@@ -133,6 +134,8 @@ func writeEpoch(f *os.File, e uint64) error {
 type fileWriter struct {
 	key       Key
 	epoch     uint64
+	logPath   string
+	epochPath string
 	mu        sync.Mutex // guards the fields below
 	epochFile *os.File
 	logFile   *os.File
@@ -207,6 +210,15 @@ func (w *fileWriter) append(r record) error {
 	}
 	if cur != w.epoch {
 		return fmt.Errorf("ledger %s: epoch %d, now %d: %w", w.key, w.epoch, cur, ErrFenced)
+	}
+	// a ledger file deleted (or replaced) under us: writing to the old
+	// inode would succeed and be lost
+	for path, f := range map[string]*os.File{w.logPath: w.logFile, w.epochPath: w.epochFile} {
+		onDisk, err1 := os.Stat(path)
+		open, err2 := f.Stat()
+		if err1 != nil || err2 != nil || !os.SameFile(onDisk, open) {
+			return fmt.Errorf("ledger %s: %s: %w", w.key, path, ErrGone)
+		}
 	}
 	r.Epoch = w.epoch
 	b, err := json.Marshal(r)

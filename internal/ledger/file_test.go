@@ -2,6 +2,7 @@ package ledger_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -64,5 +65,30 @@ func TestFileStore_TornWrite(t *testing.T) {
 	}
 	if st.NextSeq != 2 || st.NextStart != 8 {
 		t.Errorf("a plan written after a torn record was lost: %+v", st)
+	}
+}
+
+// TestFileStore_DeletedWhileOpen: a ledger deleted under a running writer
+// makes its next write fail with ErrGone instead of going nowhere.
+func TestFileStore_DeletedWhileOpen(t *testing.T) {
+	dir := t.TempDir()
+	s, err := ledger.NewFileStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	w, _, err := s.Open(ctx, ledger.Key{Topology: "t", Spout: "s", Topic: "logs", Partition: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if err := w.Plan(ctx, ledger.Plan{Seq: 0, Start: 0, End: 5}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(dir, "t")); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Plan(ctx, ledger.Plan{Seq: 1, Start: 5, End: 9}); !errors.Is(err, ledger.ErrGone) {
+		t.Fatalf("plan after the ledger was deleted: %v, want ErrGone", err)
 	}
 }

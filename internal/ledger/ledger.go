@@ -93,6 +93,9 @@ var (
 	ErrUnknownBatch = errors.New("ledger: commit of an unplanned batch")
 	// ErrClosed: the writer or store was closed.
 	ErrClosed = errors.New("ledger: closed")
+	// ErrGone: the ledger's storage disappeared (a deleted file or topic);
+	// the writer refuses to record anything and the spout stops emitting.
+	ErrGone = errors.New("ledger: storage deleted while in use")
 )
 
 // state folds records into a State; both stores use it.
