@@ -56,10 +56,14 @@ type BatchLimits struct {
 
 // LedgerConfig selects the batch ledger store.
 type LedgerConfig struct {
-	// Kind is "file" (local mode; the default).
+	// Kind is "file" (local mode; the default) or "kafka" (production: a
+	// compacted topic, fenced with transactional producers).
 	Kind string `json:"kind"`
 	// Dir is the file store's directory (default ".gale/ledger").
 	Dir string `json:"dir"`
+	// Topic is the kafka store's topic (default "gale.ledger"), on the
+	// spout's brokers; it is created (compacted) when missing.
+	Topic string `json:"topic"`
 }
 
 // NewConfig returns the defaults.
@@ -69,7 +73,7 @@ func NewConfig() *Config {
 		Batch:             BatchLimits{Records: 500, Bytes: 1 << 20, Time: topology.Duration(200 * time.Millisecond)},
 		MaxPendingBatches: 4,
 		Deserializer:      "string",
-		Ledger:            LedgerConfig{Kind: "file", Dir: ".gale/ledger"},
+		Ledger:            LedgerConfig{Kind: "file", Dir: ".gale/ledger", Topic: "gale.ledger"},
 	}
 }
 
@@ -107,11 +111,17 @@ func (c *Config) Validate() error {
 	if len(c.Fields) > 0 && c.Deserializer != "json" {
 		errs = append(errs, errors.New("fields: only with the json deserializer"))
 	}
-	if c.Ledger.Kind != "file" {
-		errs = append(errs, fmt.Errorf("ledger.kind: %q is not supported (supported: file)", c.Ledger.Kind))
-	}
-	if c.Ledger.Dir == "" {
-		errs = append(errs, errors.New("ledger.dir must not be empty"))
+	switch c.Ledger.Kind {
+	case "file":
+		if c.Ledger.Dir == "" {
+			errs = append(errs, errors.New("ledger.dir must not be empty"))
+		}
+	case "kafka":
+		if c.Ledger.Topic == "" {
+			errs = append(errs, errors.New("ledger.topic must not be empty"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("ledger.kind: %q is not one of [file kafka]", c.Ledger.Kind))
 	}
 	return errors.Join(errs...)
 }

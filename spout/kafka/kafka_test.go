@@ -46,13 +46,7 @@ func newTopic(t *testing.T, brokers string, parts int32, count int, value func(i
 	if err := admin.CreateTopic(topic, &sarama.TopicDetail{NumPartitions: parts, ReplicationFactor: 1}, false); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if a, err := sarama.NewClusterAdmin([]string{brokers}, saramaConfig()); err == nil {
-			a.DeleteTopic(topic)
-			a.DeleteTopic(topic + ".dlq")
-			a.Close()
-		}
-	})
+	t.Cleanup(func() { deleteTopic(brokers, topic, topic+".dlq") })
 	prod, err := sarama.NewSyncProducer([]string{brokers}, saramaConfig())
 	if err != nil {
 		t.Fatal(err)
@@ -74,6 +68,16 @@ func newTopic(t *testing.T, brokers string, parts int32, count int, value func(i
 		msgs = msgs[n:]
 	}
 	return topic, perPart
+}
+
+// deleteTopic removes test topics (missing ones are fine).
+func deleteTopic(brokers string, topics ...string) {
+	if a, err := sarama.NewClusterAdmin([]string{brokers}, saramaConfig()); err == nil {
+		for _, t := range topics {
+			a.DeleteTopic(t)
+		}
+		a.Close()
+	}
 }
 
 // recorder remembers, per batch id, the tuple ids of every emission.
@@ -163,6 +167,11 @@ func checkLedger(t *testing.T, dir, topic string, perPart map[int32]int64) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkLedgerIn(t, store, topic, perPart)
+}
+
+func checkLedgerIn(t *testing.T, store ledger.Store, topic string, perPart map[int32]int64) {
+	t.Helper()
 	for p, n := range perPart {
 		w, st, err := store.Open(context.Background(), ledger.Key{Topology: "kafka-test", Spout: "events", Topic: topic, Partition: p})
 		if err != nil {
@@ -179,16 +188,24 @@ func checkLedger(t *testing.T, dir, topic string, perPart map[int32]int64) {
 // every emission of a batch id carries exactly the same tuple ids in the
 // same order, and every record is in exactly one batch, committed.
 func TestSpout_ReplayIdentity(t *testing.T) {
+	for _, kind := range []string{"file", "kafka"} {
+		t.Run(kind+"-ledger", func(t *testing.T) { testReplayIdentity(t, kind) })
+	}
+}
+
+func testReplayIdentity(t *testing.T, kind string) {
 	brokers := testenv.KafkaBrokers(t)
 	const count = 3000
 	topic, perPart := newTopic(t, brokers, 3, count, func(i int) string { return fmt.Sprintf("record %d", i) })
 	dir := t.TempDir()
+	ledgerTopic := fmt.Sprintf("gale-ledger-%d", time.Now().UnixNano())
+	t.Cleanup(func() { deleteTopic(brokers, ledgerTopic) })
 	r := newRecorder(25)
 	reg := testRegistry(r)
 	topo := spoutTopology(t, reg, map[string]any{
 		"brokers": []string{brokers}, "topics": []string{topic}, "start": "earliest", "bounded": true,
 		"batch":  map[string]any{"records": 37, "time": "50ms"},
-		"ledger": map[string]any{"dir": dir},
+		"ledger": map[string]any{"kind": kind, "dir": dir, "topic": ledgerTopic},
 	}, 2)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
@@ -222,7 +239,16 @@ func TestSpout_ReplayIdentity(t *testing.T) {
 	if ev := stats.Component("events"); ev.Acked != uint64(len(r.attempts)) || ev.Failed != uint64(replayed) {
 		t.Errorf("spout trees acked %d failed %d, want %d batches acked and %d failed", ev.Acked, ev.Failed, len(r.attempts), replayed)
 	}
-	checkLedger(t, dir, topic, perPart)
+	if kind == "file" {
+		checkLedger(t, dir, topic, perPart)
+	} else {
+		store, err := ledger.NewKafkaStore([]string{brokers}, ledgerTopic)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer store.Close()
+		checkLedgerIn(t, store, topic, perPart)
+	}
 	t.Logf("%d records in %d batches, %d batches failed and replayed", count, len(r.attempts), replayed)
 }
 

@@ -103,11 +103,13 @@ func (s *Spout) Open(_ context.Context, tc *topology.TaskContext, out spout.Coll
 	if s.group == "" {
 		s.group = "gale-" + tc.Topology.Name + "-" + tc.Component.ID
 	}
-	store, err := ledger.NewFileStore(s.cfg.Ledger.Dir)
-	if err != nil {
-		return fmt.Errorf("kafka spout %q: %w", tc.Component.ID, err)
+	if s.cfg.Ledger.Kind == "file" {
+		store, err := ledger.NewFileStore(s.cfg.Ledger.Dir)
+		if err != nil {
+			return fmt.Errorf("kafka spout %q: %w", tc.Component.ID, err)
+		}
+		s.store = store
 	}
-	s.store = store
 	return nil
 }
 
@@ -130,8 +132,16 @@ func (s *Spout) saramaConfig() *sarama.Config {
 	return c
 }
 
-// connect builds the Kafka clients and takes the spout's partitions.
+// connect builds the Kafka clients (and the Kafka ledger store) and takes
+// the spout's partitions.
 func (s *Spout) connect(ctx context.Context) error {
+	if s.store == nil {
+		store, err := ledger.NewKafkaStore(s.cfg.Brokers, s.cfg.Ledger.Topic)
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrUnreachable, err)
+		}
+		s.store = store
+	}
 	client, err := sarama.NewClient(s.cfg.Brokers, s.saramaConfig())
 	if err != nil {
 		return fmt.Errorf("%w: brokers %v: %v", ErrUnreachable, s.cfg.Brokers, err)

@@ -1,0 +1,241 @@
+package ledger
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/IBM/sarama"
+)
+
+// KafkaStore keeps the ledgers of many partitions in one compacted Kafka
+// topic, for production: a worker that dies loses nothing, and any worker
+// can take a partition over.
+//
+// Records are keyed "topology/spout/topic/partition/plan/seq" (and
+// ".../commit/seq"), values are JSON. Each partition's writer is a
+// transactional producer whose transactional.id derives from the
+// partition's key: opening a ledger initialises that producer, which
+// fences any older writer of the same partition (Kafka aborts its open
+// transaction and refuses its next one: ErrFenced), and only then reads
+// the topic back (read_committed), so no write of the old owner can land
+// after the read.
+type KafkaStore struct {
+	brokers []string
+	topic   string
+	client  sarama.Client
+}
+
+var _ Store = (*KafkaStore)(nil)
+
+func kafkaConfig() *sarama.Config {
+	c := sarama.NewConfig()
+	c.Version = sarama.V4_0_0_0
+	c.Metadata.AllowAutoTopicCreation = false
+	c.Consumer.IsolationLevel = sarama.ReadCommitted
+	c.Net.DialTimeout = 5 * time.Second
+	return c
+}
+
+// NewKafkaStore connects to brokers and creates the ledger topic (one
+// partition, compacted) when it is missing.
+func NewKafkaStore(brokers []string, topic string) (*KafkaStore, error) {
+	client, err := sarama.NewClient(brokers, kafkaConfig())
+	if err != nil {
+		return nil, fmt.Errorf("ledger on kafka %v: %w", brokers, err)
+	}
+	s := &KafkaStore{brokers: brokers, topic: topic, client: client}
+	if err := s.ensureTopic(); err != nil {
+		client.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *KafkaStore) ensureTopic() error {
+	admin, err := sarama.NewClusterAdminFromClient(s.client)
+	if err != nil {
+		return fmt.Errorf("ledger topic %q: %w", s.topic, err)
+	}
+	compact := "compact"
+	err = admin.CreateTopic(s.topic, &sarama.TopicDetail{NumPartitions: 1, ReplicationFactor: -1,
+		ConfigEntries: map[string]*string{"cleanup.policy": &compact}}, false)
+	var te *sarama.TopicError
+	if err != nil && !(errors.As(err, &te) && te.Err == sarama.ErrTopicAlreadyExists) && !errors.Is(err, sarama.ErrTopicAlreadyExists) {
+		return fmt.Errorf("create ledger topic %q: %w", s.topic, err)
+	}
+	return s.client.RefreshMetadata(s.topic)
+}
+
+// Close closes the store's client (writers have their own producers).
+func (s *KafkaStore) Close() error { return s.client.Close() }
+
+func (k Key) prefix() string { return k.String() + "/" }
+
+// Open fences earlier owners of key's ledger and reads it back.
+func (s *KafkaStore) Open(ctx context.Context, key Key) (Writer, State, error) {
+	c := kafkaConfig()
+	c.Producer.Idempotent = true
+	c.Producer.RequiredAcks = sarama.WaitForAll
+	c.Producer.Return.Successes = true
+	c.Producer.Retry.Max = 5
+	c.Net.MaxOpenRequests = 1
+	c.Producer.Transaction.ID = "gale-ledger-" + key.String()
+	c.Producer.Transaction.Retry.Max = 5
+	prod, err := sarama.NewSyncProducer(s.brokers, c) // InitProducerID: fences older owners
+	if err != nil {
+		return nil, State{}, fmt.Errorf("open ledger %s: %w", key, err)
+	}
+	w := &kafkaWriter{key: key, topic: s.topic, prod: prod, st: newState()}
+	// A read barrier: our own "open" record, committed after the fencing;
+	// reading up to it reads every record committed before it. (The end of
+	// a transactional topic is a commit marker consumers never see, so
+	// "read to the end" cannot tell when it is done.)
+	barrier, err := w.send("open", kafkaRecord{})
+	if err != nil {
+		prod.Close()
+		return nil, State{}, fmt.Errorf("open ledger %s: %w", key, err)
+	}
+	if err := s.read(ctx, key, w.st, barrier); err != nil {
+		prod.Close()
+		return nil, State{}, fmt.Errorf("read ledger %s: %w", key, err)
+	}
+	return w, w.st.export(), nil
+}
+
+type kafkaRecord struct {
+	Seq   uint64 `json:"seq"`
+	Start int64  `json:"start,omitempty"`
+	End   int64  `json:"end,omitempty"`
+}
+
+// read folds the committed records of key into st, up to the barrier
+// offset.
+func (s *KafkaStore) read(ctx context.Context, key Key, st *state, barrier int64) error {
+	consumer, err := sarama.NewConsumerFromClient(s.client)
+	if err != nil {
+		return err
+	}
+	defer consumer.Close()
+	pc, err := consumer.ConsumePartition(s.topic, 0, sarama.OffsetOldest)
+	if err != nil {
+		return err
+	}
+	defer pc.Close()
+	prefix := key.prefix()
+	timeout := time.NewTimer(60 * time.Second)
+	defer timeout.Stop()
+	for {
+		select {
+		case m := <-pc.Messages():
+			if k := string(m.Key); strings.HasPrefix(k, prefix) && m.Value != nil {
+				var r kafkaRecord
+				if json.Unmarshal(m.Value, &r) == nil {
+					switch {
+					case strings.HasPrefix(k[len(prefix):], "plan/"):
+						if p := (Plan{Key: key, Seq: r.Seq, Start: r.Start, End: r.End}); st.checkPlan(p) == nil {
+							st.addPlan(p)
+						}
+					case strings.HasPrefix(k[len(prefix):], "commit/"):
+						if st.checkCommit(r.Seq) == nil {
+							st.addCommit(r.Seq)
+						}
+					}
+				}
+			}
+			if m.Offset >= barrier {
+				return nil
+			}
+		case err := <-pc.Errors():
+			return err
+		case <-timeout.C:
+			return fmt.Errorf("reading the ledger topic %q timed out", s.topic)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+type kafkaWriter struct {
+	key    Key
+	topic  string
+	prod   sarama.SyncProducer
+	st     *state
+	closed bool
+}
+
+// write sends one record in a transaction of its own.
+func (w *kafkaWriter) write(kind string, r kafkaRecord) error {
+	if w.closed {
+		return ErrClosed
+	}
+	_, err := w.send(kind, r)
+	return err
+}
+
+// send writes one record in a transaction and returns its offset.
+func (w *kafkaWriter) send(kind string, r kafkaRecord) (int64, error) {
+	b, _ := json.Marshal(r)
+	msg := &sarama.ProducerMessage{Topic: w.topic, Partition: 0,
+		Key:   sarama.StringEncoder(fmt.Sprintf("%s%s/%012d", w.key.prefix(), kind, r.Seq)),
+		Value: sarama.ByteEncoder(b)}
+	var off int64
+	err := w.prod.BeginTxn()
+	if err == nil {
+		if _, off, err = w.prod.SendMessage(msg); err == nil {
+			err = w.prod.CommitTxn()
+		} else {
+			_ = w.prod.AbortTxn()
+		}
+	}
+	if err == nil {
+		return off, nil
+	}
+	return 0, w.classify(err)
+}
+
+// classify maps a producer error to ErrFenced, ErrGone or itself.
+func (w *kafkaWriter) classify(err error) error {
+	switch {
+	case errors.Is(err, sarama.ErrProducerFenced), errors.Is(err, sarama.ErrInvalidProducerEpoch),
+		w.prod.TxnStatus()&sarama.ProducerTxnFlagFatalError != 0 && !errors.Is(err, sarama.ErrUnknownTopicOrPartition):
+		return fmt.Errorf("ledger %s: %v: %w", w.key, err, ErrFenced)
+	case errors.Is(err, sarama.ErrUnknownTopicOrPartition):
+		return fmt.Errorf("ledger %s: topic %q: %v: %w", w.key, w.topic, err, ErrGone)
+	}
+	return fmt.Errorf("ledger %s: %w", w.key, err)
+}
+
+func (w *kafkaWriter) Plan(_ context.Context, p Plan) error {
+	p.Key = w.key
+	if err := w.st.checkPlan(p); err != nil {
+		return err
+	}
+	if err := w.write("plan", kafkaRecord{Seq: p.Seq, Start: p.Start, End: p.End}); err != nil {
+		return err
+	}
+	w.st.addPlan(p)
+	return nil
+}
+
+func (w *kafkaWriter) Commit(_ context.Context, seq uint64) error {
+	if err := w.st.checkCommit(seq); err != nil {
+		return err
+	}
+	if err := w.write("commit", kafkaRecord{Seq: seq}); err != nil {
+		return err
+	}
+	w.st.addCommit(seq)
+	return nil
+}
+
+func (w *kafkaWriter) Close() error {
+	if w.closed {
+		return nil
+	}
+	w.closed = true
+	return w.prod.Close()
+}
