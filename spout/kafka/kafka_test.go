@@ -70,6 +70,31 @@ func newTopic(t *testing.T, brokers string, parts int32, count int, value func(i
 	return topic, perPart
 }
 
+// checkGroupOffsets asserts that the consumer group committed the end of
+// every partition, as Kafka's own tools (kafka-consumer-groups) see it.
+func checkGroupOffsets(t *testing.T, brokers, group, topic string, perPart map[int32]int64) {
+	t.Helper()
+	admin, err := sarama.NewClusterAdmin([]string{brokers}, saramaConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	var parts []int32
+	for p := range perPart {
+		parts = append(parts, p)
+	}
+	resp, err := admin.ListConsumerGroupOffsets(group, map[string][]int32{topic: parts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p, n := range perPart {
+		b := resp.GetBlock(topic, p)
+		if b == nil || b.Offset != n {
+			t.Errorf("group %s partition %d: committed offset %v, want %d", group, p, b, n)
+		}
+	}
+}
+
 // deleteTopic removes test topics (missing ones are fine).
 func deleteTopic(brokers string, topics ...string) {
 	if a, err := sarama.NewClusterAdmin([]string{brokers}, saramaConfig()); err == nil {
@@ -239,6 +264,7 @@ func testReplayIdentity(t *testing.T, kind string) {
 	if ev := stats.Component("events"); ev.Acked != uint64(len(r.attempts)) || ev.Failed != uint64(replayed) {
 		t.Errorf("spout trees acked %d failed %d, want %d batches acked and %d failed", ev.Acked, ev.Failed, len(r.attempts), replayed)
 	}
+	checkGroupOffsets(t, brokers, "gale-kafka-test-events", topic, perPart)
 	if kind == "file" {
 		checkLedger(t, dir, topic, perPart)
 	} else {
