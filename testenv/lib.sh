@@ -202,3 +202,28 @@ backend_main() {
         *) echo "usage: $0 up|down|status|env" >&2; exit 2 ;;
     esac
 }
+
+# backend_already_up WHERE SERVING_FN WAIT_SECS: the start of a single-process
+# backend's up command. When its process ($PIDFILE) is alive, wait until it
+# serves and return 0: nothing to start. When it died, say so and forget its
+# pid files. Otherwise (or after a death) return 1: the caller starts it.
+backend_already_up() {
+    local where=$1 serving=$2 secs=$3 state pid
+    state=$(pids_state "$PID_DIR")
+    if [[ $state == alive ]]; then
+        pid=$(cat "$PIDFILE")
+        if "$serving"; then
+            log "already running and serving on $where (pid $pid): nothing to do"
+            return 0
+        fi
+        log "running (pid $pid) but not serving yet: waiting"
+        WAIT_PID=$pid wait_until "$secs" "$BACKEND on $where" "$serving"
+        log "serving on $where (pid $pid)"
+        return 0
+    fi
+    if [[ $state == died* ]]; then
+        log "the $BACKEND started earlier is gone ($state); starting it again on the same data"
+        rm -f "$PID_DIR"/*.pid
+    fi
+    return 1
+}

@@ -126,24 +126,9 @@ EOF
 }
 
 cmd_up() {
-    local state t0 pid jh
+    local t0 pid jh
     t0=$(date +%s)
-    state=$(pids_state "$PID_DIR")
-    if [[ $state == alive ]]; then
-        pid=$(cat "$PIDFILE")
-        if es_serving; then
-            log "already running and serving on $URL (pid $pid): nothing to do"
-            return 0
-        fi
-        log "running (pid $pid) but not serving yet: waiting"
-        WAIT_PID=$pid wait_until 180 "OpenSearch on $URL" es_serving
-        log "serving on $URL (pid $pid)"
-        return 0
-    fi
-    if [[ $state == died* ]]; then
-        log "the OpenSearch started earlier is gone ($state); starting it again on the same data"
-        rm -f "$PID_DIR"/*.pid
-    fi
+    backend_already_up "$URL" es_serving 180 && return 0
 
     [[ -n "${TESTENV_MAIN:-}" ]] || log "up started at $(now)"
     need_java

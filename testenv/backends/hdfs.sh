@@ -50,24 +50,9 @@ compile_launcher() {
 }
 
 cmd_up() {
-    local state t0 pid
+    local t0 pid
     t0=$(date +%s)
-    state=$(pids_state "$PID_DIR")
-    if [[ $state == alive ]]; then
-        pid=$(cat "$PIDFILE")
-        if hdfs_serving; then
-            log "already running and serving on $HOST:$RPC_PORT (pid $pid): nothing to do"
-            return 0
-        fi
-        log "running (pid $pid) but not serving yet: waiting"
-        WAIT_PID=$pid wait_until 120 "HDFS on $HOST:$RPC_PORT" hdfs_serving
-        log "serving on $HOST:$RPC_PORT (pid $pid)"
-        return 0
-    fi
-    if [[ $state == died* ]]; then
-        log "the HDFS started earlier is gone ($state); starting it again on the same data"
-        rm -f "$PID_DIR"/*.pid
-    fi
+    backend_already_up "$HOST:$RPC_PORT" hdfs_serving 120 && return 0
 
     [[ -n "${TESTENV_MAIN:-}" ]] || log "up started at $(now)"
     need_java

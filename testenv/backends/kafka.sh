@@ -73,24 +73,9 @@ EOF
 }
 
 cmd_up() {
-    local state t0 pid
+    local t0 pid
     t0=$(date +%s)
-    state=$(pids_state "$PID_DIR")
-    if [[ $state == alive ]]; then
-        pid=$(cat "$PIDFILE")
-        if kafka_serving; then
-            log "already running and serving on $BROKERS (pid $pid): nothing to do"
-            return 0
-        fi
-        log "running (pid $pid) but not serving yet: waiting"
-        WAIT_PID=$pid wait_until 90 "Kafka on $BROKERS" kafka_serving
-        log "serving on $BROKERS (pid $pid)"
-        return 0
-    fi
-    if [[ $state == died* ]]; then
-        log "the Kafka started earlier is gone ($state); starting it again on the same data"
-        rm -f "$PID_DIR"/*.pid
-    fi
+    backend_already_up "$BROKERS" kafka_serving 90 && return 0
 
     [[ -n "${TESTENV_MAIN:-}" ]] || log "up started at $(now)"
     need_java
