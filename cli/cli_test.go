@@ -14,6 +14,8 @@ import (
 
 	"github.com/gale-stream/gale/cli"
 	"github.com/gale-stream/gale/internal/engine"
+	"github.com/gale-stream/gale/registry"
+	"github.com/gale-stream/gale/topology"
 )
 
 func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -59,7 +61,8 @@ func TestValidate_PrintsEveryErrorWithPath(t *testing.T) {
 	for _, want := range []string{
 		"invalid topology (5 errors)",
 		`spouts[0].paralelism: unknown field`,
-		`spouts[0].type: unknown spout type "generatr"; known spout types: generator, lines`,
+		`spouts[0].type: unknown spout type "generatr"; known spout types: ` +
+			strings.Join(registry.Default.TypeNames(topology.KindSpout), ", ") + ` (did you mean "generator"?)`,
 		"bolts[0].parallelism: want a positive integer",
 		"bolts[0].inputs[0].fields",
 		`bolts[0].inputs[0].component: unknown component "x"`,
