@@ -4,6 +4,8 @@
 #   word count (spout -> split x2 -> count x2), acking off and on:
 #       Gale (go test -bench WordCount ./bench/) vs Apache Storm 2.8 (bench/storm)
 #   multilang: a Python split bolt through Gale's shell type vs the same in Go
+#   Kafka: Gale's kafka spout (ledger, acking) vs a bare sarama consumer on
+#       the same topic (starts Kafka with testenv/testenv up kafka)
 # Env: MEASURE (Storm seconds per mode, default 20), SENTENCES (Gale, default 4000000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +22,11 @@ bench/storm/run.sh warmup=10 "measure=$MEASURE" modes=unacked,acked pending=1000
 
 echo "==> multilang: Python split bolt vs Go split bolt"
 go test -run '^$' -bench 'Multilang' -benchtime 20000x ./bench/ | grep Benchmark || true
+
+echo "==> Kafka: kafka spout vs bare sarama consumer (500k records of 100 bytes)"
+testenv/testenv up kafka >/dev/null
+eval "$(testenv/testenv env)"
+go test -run '^$' -bench 'Kafka' -benchtime 3x ./bench/ | grep Benchmark
 
 echo
 echo "==> side by side (sentences emitted by the spout per second; latency of acked trees)"

@@ -442,15 +442,11 @@ func TestBolt_CleanupKillsAndFailsInFlight(t *testing.T) {
 	if err := b.Execute(context.Background(), sentence(0, "x")); err != nil {
 		t.Fatal(err)
 	}
-	began := time.Now()
 	if err := b.Cleanup(); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.Cleanup(); err != nil { // twice is fine
 		t.Fatal(err)
-	}
-	if d := time.Since(began); d > 3*time.Second {
-		t.Errorf("Cleanup took %v", d)
 	}
 	if !processGone(pid) {
 		t.Errorf("subprocess %d still running after Cleanup", pid)
