@@ -165,6 +165,7 @@ type kafkaWriter struct {
 	prod   sarama.SyncProducer
 	st     *state
 	closed bool
+	broken error // a fencing or a lost topic: every later write fails with it
 }
 
 // write sends one record in a transaction of its own.
@@ -172,7 +173,13 @@ func (w *kafkaWriter) write(kind string, r kafkaRecord) error {
 	if w.closed {
 		return ErrClosed
 	}
+	if w.broken != nil {
+		return w.broken
+	}
 	_, err := w.send(kind, r)
+	if errors.Is(err, ErrFenced) || errors.Is(err, ErrGone) {
+		w.broken = err
+	}
 	return err
 }
 

@@ -45,6 +45,9 @@ type Config struct {
 	// Bounded stops the spout once it has read, and committed, every record
 	// that existed when it started (a batch job over a topic).
 	Bounded bool `json:"bounded,omitempty"`
+	// MetadataRefresh is how often the spout looks for added partitions
+	// (default 30s).
+	MetadataRefresh topology.Duration `json:"metadata_refresh,omitempty"`
 }
 
 // BatchLimits bound the size of a batch.
@@ -74,6 +77,7 @@ func NewConfig() *Config {
 		MaxPendingBatches: 4,
 		Deserializer:      "string",
 		Ledger:            LedgerConfig{Kind: "file", Dir: ".gale/ledger", Topic: "gale.ledger"},
+		MetadataRefresh:   topology.Duration(30 * time.Second),
 	}
 }
 
@@ -101,6 +105,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Batch.Records <= 0 || c.Batch.Bytes <= 0 || c.Batch.Time <= 0 {
 		errs = append(errs, errors.New("batch: records, bytes and time must be positive"))
+	}
+	if c.MetadataRefresh <= 0 {
+		errs = append(errs, errors.New("metadata_refresh must be positive"))
 	}
 	if c.MaxPendingBatches <= 0 {
 		errs = append(errs, errors.New("max_pending_batches must be positive"))

@@ -8,7 +8,7 @@
 //
 //   - Partitions are spread over the spout's tasks deterministically: the
 //     i-th partition of the sorted topics goes to task i mod parallelism;
-//     new partitions are picked up every 30 s.
+//     new partitions are picked up every metadata_refresh (30 s).
 //   - Records are cut into batches [start, end) of at most batch.records
 //     records or batch.bytes bytes, or what arrived within batch.time. The
 //     plan (topology, spout, topic, partition, seq, start, end) is written

@@ -3,9 +3,12 @@ package kafka_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/IBM/sarama"
 
 	"github.com/gale-stream/gale/internal/galetest"
 	"github.com/gale-stream/gale/internal/ledger"
@@ -143,5 +146,91 @@ func TestConfig_Validate(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate() = %v, want it to mention %q", err, want)
 		}
+	}
+}
+
+// TestSpout_PicksUpAddedPartitions: partitions added to a topic while the
+// spout runs are assigned and read.
+func TestSpout_PicksUpAddedPartitions(t *testing.T) {
+	brokers := testenv.KafkaBrokers(t)
+	topic, _ := newTopic(t, brokers, 1, 10, func(i int) string { return "old" })
+	c := kafkaspout.NewConfig()
+	c.Brokers, c.Topics, c.Start, c.Ledger.Dir = []string{brokers}, []string{topic}, "earliest", t.TempDir()
+	c.Batch.Records = 10
+	c.MetadataRefresh = topology.Duration(100 * time.Millisecond)
+	s, out := newSpout(t, c)
+	pump(t, s, out, 10)
+
+	admin, err := sarama.NewClusterAdmin([]string{brokers}, saramaConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	if err := admin.CreatePartitions(topic, 2, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	prod, err := sarama.NewSyncProducer([]string{brokers}, saramaConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prod.Close()
+	for range 10 {
+		if _, _, err := prod.SendMessage(&sarama.ProducerMessage{Topic: topic, Partition: 1, Value: sarama.StringEncoder("new")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pump(t, s, out, 20)
+	emitted, _ := out.Snapshot()
+	fromNew := 0
+	for _, e := range emitted {
+		if e.Values[1] == int32(1) {
+			fromNew++
+		}
+	}
+	if fromNew != 10 {
+		t.Errorf("%d tuples from the added partition, want 10", fromNew)
+	}
+}
+
+// TestSpout_LedgerTopicDeleted: once the Kafka ledger topic is gone, the
+// spout cuts no new batch (it never emits without a plan) and reports it.
+func TestSpout_LedgerTopicDeleted(t *testing.T) {
+	brokers := testenv.KafkaBrokers(t)
+	topic, _ := newTopic(t, brokers, 1, 20, func(i int) string { return "r" })
+	ledgerTopic := fmt.Sprintf("gale-ledger-deleted-%d", time.Now().UnixNano())
+	c := kafkaspout.NewConfig()
+	c.Brokers, c.Topics, c.Start = []string{brokers}, []string{topic}, "earliest"
+	c.Ledger.Kind, c.Ledger.Topic = "kafka", ledgerTopic
+	c.Batch.Records = 20
+	s, out := newSpout(t, c)
+	pump(t, s, out, 20) // one batch, planned in the ledger topic
+
+	deleteTopic(brokers, ledgerTopic)
+	prod, err := sarama.NewSyncProducer([]string{brokers}, saramaConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prod.Close()
+	for range 20 {
+		if _, _, err := prod.SendMessage(&sarama.ProducerMessage{Topic: topic, Partition: 0, Value: sarama.StringEncoder("after")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var lastErr error
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if err := s.NextTuple(context.Background()); err != nil {
+			lastErr = err
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	emitted, _ := out.Snapshot()
+	if len(emitted) != 20 {
+		t.Errorf("emitted %d tuples after the ledger was deleted, want none beyond the first 20", len(emitted))
+	}
+	t.Logf("reported: %v", lastErr)
+	if lastErr == nil || !strings.Contains(lastErr.Error(), "plan batch") ||
+		!(errors.Is(lastErr, ledger.ErrGone) || errors.Is(lastErr, ledger.ErrFenced)) {
+		t.Errorf("last error %v, want the refused plan reported as ErrGone (or ErrFenced)", lastErr)
 	}
 }

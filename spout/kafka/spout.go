@@ -275,7 +275,7 @@ func (s *Spout) NextTuple(ctx context.Context) error {
 		}
 		s.backoff = 0
 	}
-	if time.Since(s.lastRefresh) > 30*time.Second && !s.cfg.Bounded {
+	if time.Since(s.lastRefresh) > time.Duration(s.cfg.MetadataRefresh) && !s.cfg.Bounded {
 		if err := s.assign(ctx); err != nil {
 			return err
 		}
