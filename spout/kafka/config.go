@@ -3,6 +3,7 @@ package kafka
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"time"
 
@@ -13,8 +14,11 @@ import (
 type Config struct {
 	// Brokers are the bootstrap brokers, e.g. ["127.0.0.1:9092"]. Required.
 	Brokers []string `json:"brokers"`
-	// Topics to read. Required.
-	Topics []string `json:"topics"`
+	// Topics to read; or TopicPattern.
+	Topics []string `json:"topics,omitempty"`
+	// TopicPattern is a regular expression: every topic it matches (in full)
+	// is read, topics created later included (seen at metadata_refresh).
+	TopicPattern string `json:"topic_pattern,omitempty"`
 	// Start is where a partition with no ledger history starts: "earliest",
 	// "latest", "committed" (the consumer group's committed offset, else
 	// earliest; the default) or "timestamp" (the first offset at or after
@@ -92,8 +96,15 @@ func (c *Config) Validate() error {
 	if len(c.Brokers) == 0 {
 		errs = append(errs, errors.New("brokers: at least one broker is required"))
 	}
-	if len(c.Topics) == 0 {
-		errs = append(errs, errors.New("topics: at least one topic is required"))
+	switch {
+	case len(c.Topics) == 0 && c.TopicPattern == "":
+		errs = append(errs, errors.New("topics: at least one topic (or a topic_pattern) is required"))
+	case len(c.Topics) > 0 && c.TopicPattern != "":
+		errs = append(errs, errors.New("topics and topic_pattern: give one of them, not both"))
+	case c.TopicPattern != "":
+		if _, err := regexp.Compile("^(?:" + c.TopicPattern + ")$"); err != nil {
+			errs = append(errs, fmt.Errorf("topic_pattern: %v", err))
+		}
 	}
 	if !slices.Contains(starts, c.Start) {
 		errs = append(errs, fmt.Errorf("start: %q is not one of %v", c.Start, starts))

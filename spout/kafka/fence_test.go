@@ -234,3 +234,25 @@ func TestSpout_LedgerTopicDeleted(t *testing.T) {
 		t.Errorf("last error %v, want the refused plan reported as ErrGone (or ErrFenced)", lastErr)
 	}
 }
+
+// TestSpout_TopicPattern reads every topic matching the pattern.
+func TestSpout_TopicPattern(t *testing.T) {
+	brokers := testenv.KafkaBrokers(t)
+	a, _ := newTopic(t, brokers, 1, 5, func(i int) string { return "a" })
+	b, _ := newTopic(t, brokers, 2, 6, func(i int) string { return "b" })
+	c := kafkaspout.NewConfig()
+	c.Brokers, c.Start, c.Ledger.Dir = []string{brokers}, "earliest", t.TempDir()
+	c.TopicPattern = strings.ReplaceAll(a, "-", "[-]") + "|" + strings.ReplaceAll(b, "-", "[-]")
+	c.Batch.Records = 5
+	c.Batch.Time = topology.Duration(20 * time.Millisecond)
+	s, out := newSpout(t, c)
+	pump(t, s, out, 11)
+	emitted, _ := out.Snapshot()
+	per := map[string]int{}
+	for _, e := range emitted {
+		per[e.Values[0].(string)]++
+	}
+	if per[a] != 5 || per[b] != 6 || len(per) != 2 {
+		t.Errorf("tuples per topic %v, want %s:5 %s:6", per, a, b)
+	}
+}

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -169,8 +171,10 @@ func (s *Spout) connect(ctx context.Context) error {
 func (s *Spout) assign(ctx context.Context) error {
 	s.lastRefresh = time.Now()
 	var all []tp
-	topics := slices.Clone(s.cfg.Topics)
-	sort.Strings(topics)
+	topics, err := s.topics()
+	if err != nil {
+		return err
+	}
 	for _, topic := range topics {
 		if err := s.client.RefreshMetadata(topic); err != nil {
 			return fmt.Errorf("topic %q: %w: %v", topic, ErrMissingTopic, err)
@@ -200,6 +204,33 @@ func (s *Spout) assign(ctx context.Context) error {
 		s.order = append(s.order, p)
 	}
 	return nil
+}
+
+// topics lists the topics to read, sorted: the configured ones, or those
+// matching the pattern now (internal topics such as __consumer_offsets and
+// dead-letter topics excluded).
+func (s *Spout) topics() ([]string, error) {
+	if s.cfg.TopicPattern == "" {
+		t := slices.Clone(s.cfg.Topics)
+		sort.Strings(t)
+		return t, nil
+	}
+	re := regexp.MustCompile("^(?:" + s.cfg.TopicPattern + ")$") // checked by Validate
+	if err := s.client.RefreshMetadata(); err != nil {
+		return nil, fmt.Errorf("list topics: %w", err)
+	}
+	all, err := s.client.Topics()
+	if err != nil {
+		return nil, fmt.Errorf("list topics: %w", err)
+	}
+	var t []string
+	for _, name := range all {
+		if re.MatchString(name) && !strings.HasPrefix(name, "__") && !strings.HasSuffix(name, ".dlq") {
+			t = append(t, name)
+		}
+	}
+	sort.Strings(t)
+	return t, nil
 }
 
 func (s *Spout) openPartition(ctx context.Context, t tp) (*partition, error) {
