@@ -50,7 +50,7 @@ func TestHDFS_RoundTrip(t *testing.T) {
 	if _, err := w.Write(payload); err != nil {
 		t.Fatalf("write: %v", err)
 	}
-	if err := w.Close(); err != nil {
+	if err := closeHDFS(w); err != nil {
 		t.Fatalf("close: %v", err)
 	}
 	// rename over an existing final name, the way the sink replaces a batch
@@ -61,7 +61,7 @@ func TestHDFS_RoundTrip(t *testing.T) {
 	if _, err := old.Write([]byte("stale")); err != nil {
 		t.Fatal(err)
 	}
-	if err := old.Close(); err != nil {
+	if err := closeHDFS(old); err != nil {
 		t.Fatal(err)
 	}
 	if err := client.Rename(tmp, final); err != nil {
@@ -108,5 +108,22 @@ func TestHDFS_RoundTrip(t *testing.T) {
 	}
 	if _, err := client.Stat(final); !os.IsNotExist(err) {
 		t.Errorf("file still there after delete: %v", err)
+	}
+}
+
+// closeHDFS closes a file written with the Go client. Close returns
+// ErrReplicating while the NameNode has not yet heard from the DataNode
+// about the last block; the client documents that retrying Close is safe
+// (the Java client retries with backoff), so do that, for up to 10 s.
+func closeHDFS(w *hdfs.FileWriter) error {
+	wait := 10 * time.Millisecond
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := w.Close()
+		if !hdfs.IsErrReplicating(err) || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(wait)
+		wait = min(2*wait, time.Second)
 	}
 }
