@@ -1,22 +1,62 @@
 #!/usr/bin/env bash
-# bench/storm/run.sh [key=value ...] — the Apache Storm 2.8 baseline of Gale's
-# word-count benchmark (bench/wordcount_test.go): builds once with Maven
-# (jars cached in ~/.cache/gale-bench, only Maven Central needed), then runs
-# the same topology shape in LocalCluster and prints RESULT lines.
-# Arguments go to WordCountBench: warmup=S measure=S modes=unacked,acked pending=1000,5000
+# Apache Storm baseline for Gale's word-count benchmark.
+#
+#   bench/storm/run.sh [SECONDS] [ARGS...]
+#
+# SECONDS is the measured window of each run (default 20). The runs are
+# unacked, then acked with max spout pending 1000 and 5000; each is preceded
+# by a warm-up (WARMUP seconds, default 10). Further ARGS go to the Java main
+# (e.g. modes=acked pending=2000 conf.topology.producer.batch.size=100).
+#
+# Prints one "RESULT storm mode=..." line per run on stdout, then a table;
+# progress and Storm's warnings go to stderr.
+#
+# scripts/bench.sh calls it as: run.sh warmup=10 measure=S modes=... pending=...
+# (key=value arguments given later override the defaults put first).
+#
+# Builds once with Maven (Maven Central only) into $GALE_BENCH_CACHE/storm/target,
+# with its own local Maven repository $GALE_BENCH_CACHE/m2 (GALE_BENCH_CACHE
+# defaults to ~/.cache/gale-bench); nothing is written inside the repository.
+# Rebuilds only when pom.xml or src/ change.
+# Env: WARMUP, JAVA_OPTS (default -Xmx1g -Xms1g), MVN (default mvn),
+# GALE_BENCH_CACHE.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-cache=${GALE_BENCH_CACHE:-$HOME/.cache/gale-bench}
-m2=$cache/m2
-mkdir -p "$cache"
-stamp=$here/target/.built
-if [[ ! -f $stamp || $here/pom.xml -nt $stamp || -n $(find "$here/src" -newer "$stamp" -print -quit) ]]; then
-    command -v mvn >/dev/null || { echo "run.sh: Maven (mvn) is needed" >&2; exit 1; }
-    echo "building the Storm baseline (first run fetches Storm 2.8 from Maven Central)..." >&2
-    mvn -B -q -f "$here/pom.xml" -Dmaven.repo.local="$m2" -DskipTests package >&2
-    mvn -B -q -f "$here/pom.xml" -Dmaven.repo.local="$m2" dependency:build-classpath \
-        -Dmdep.outputFile="$here/target/classpath.txt" >&2
-    touch "$stamp"
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="${GALE_BENCH_CACHE:-$HOME/.cache/gale-bench}"
+cache="$root/storm"
+build="$cache/target"
+m2="$root/m2"
+mvn="${MVN:-mvn}"
+
+measure=20
+if [[ $# -gt 0 && $1 =~ ^[0-9]+$ ]]; then
+	measure=$1
+	shift
 fi
-exec java -Xmx1g -cp "$here/target/classes:$(cat "$here/target/classpath.txt")" \
-    io.galestream.bench.storm.WordCountBench "$@"
+warmup="${WARMUP:-10}"
+
+for tool in java "$mvn" sha256sum; do
+	command -v "$tool" >/dev/null || { echo "run.sh: $tool not found" >&2; exit 1; }
+done
+
+# Rebuild only when the sources change.
+stamp="$(cd "$here" && find pom.xml src -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)"
+jar="$build/gale-storm-baseline-0.1.0.jar"
+if [[ ! -f $jar || ! -f $build/deps-classpath.txt || "$(cat "$build/.stamp" 2>/dev/null)" != "$stamp" ]]; then
+	echo "run.sh: building into $build" >&2
+	mkdir -p "$cache"
+	(cd "$here" && "$mvn" -q -B -Dstyle.color=never package "-Dmaven.repo.local=$m2" "-Dgale.bench.build.dir=$build") >&2
+	echo "$stamp" >"$build/.stamp"
+fi
+
+# LocalCluster writes storm-local/ and logs/ under the working directory.
+workdir="$cache/run"
+mkdir -p "$workdir"
+cd "$workdir"
+
+# shellcheck disable=SC2086
+exec java ${JAVA_OPTS:--Xmx1g -Xms1g} \
+	"-Dlog4j2.configurationFile=$here/src/main/resources/log4j2-bench.xml" \
+	-cp "$jar:$(cat "$build/deps-classpath.txt")" \
+	io.galestream.bench.storm.WordCountBench "warmup=$warmup" "measure=$measure" "$@"

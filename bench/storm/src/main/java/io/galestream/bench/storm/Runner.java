@@ -8,11 +8,7 @@ import java.util.Map;
 import org.HdrHistogram.Histogram;
 import org.apache.storm.Config;
 import org.apache.storm.LocalCluster;
-import org.apache.storm.generated.ExecutorStats;
-import org.apache.storm.generated.ExecutorSummary;
 import org.apache.storm.generated.KillOptions;
-import org.apache.storm.generated.SpoutStats;
-import org.apache.storm.generated.TopologyInfo;
 import org.apache.storm.generated.TopologySummary;
 import org.apache.storm.topology.TopologyBuilder;
 import org.apache.storm.tuple.Fields;
@@ -55,15 +51,19 @@ final class Runner {
         double p999Ms;
         double maxMs;
         double meanMs;
-        String stormOwn = "";
     }
 
-    static int run(int warmup, int measure, List<String> modes, List<Integer> pendings) throws Exception {
+    static int run(int warmup, int measure, List<String> modes, List<Integer> pendings,
+                   Map<String, Object> overrides) throws Exception {
         Map<String, Object> defaults = Utils.readStormConfig();
+        defaults.putAll(overrides);
         StringBuilder sb = new StringBuilder("storm " + org.apache.storm.utils.VersionInfo.getVersion()
             + " on Java " + System.getProperty("java.version") + "; batching/queue settings in force:");
         for (String k : BATCHING_KEYS) {
             sb.append("\n  ").append(k).append(" = ").append(defaults.get(k));
+        }
+        for (Map.Entry<String, Object> e : overrides.entrySet()) {
+            sb.append("\n  override: ").append(e.getKey()).append(" = ").append(e.getValue());
         }
         System.err.println(sb);
 
@@ -76,7 +76,7 @@ final class Runner {
                 boolean acked = mode.equals("acked");
                 List<Integer> ps = acked ? pendings : List.of(0);
                 for (int pending : ps) {
-                    Result r = runOne(cluster, ++n, acked, pending, warmup, measure);
+                    Result r = runOne(cluster, ++n, acked, pending, warmup, measure, overrides);
                     results.add(r);
                     System.out.println(resultLine(r));
                     System.out.flush();
@@ -86,7 +86,8 @@ final class Runner {
         System.out.println();
         System.out.println("Storm " + org.apache.storm.utils.VersionInfo.getVersion()
             + " word-count baseline (LocalCluster, 1 worker, spout x1 -> split x2 -> count x2), "
-            + fmt("warm-up %d s, measured %d s each", warmup, measure));
+            + fmt("warm-up %d s, measured %d s each", warmup, measure)
+            + (overrides.isEmpty() ? "" : ", overrides " + overrides));
         System.out.println(fmt("  %-8s %7s %13s %13s %13s %9s %9s %9s",
             "mode", "pending", "sentences/s", "words/s", "acked/s", "p50 ms", "p99 ms", "failed"));
         for (Result r : results) {
@@ -95,9 +96,6 @@ final class Runner {
                 r.mode, a ? String.valueOf(r.pending) : "-", r.sentencesPerS, r.wordsPerS,
                 a ? fmt("%.0f", r.ackedPerS) : "-", a ? fmt("%.2f", r.p50Ms) : "-",
                 a ? fmt("%.2f", r.p99Ms) : "-", a ? String.valueOf(r.failed) : "-"));
-            if (!r.stormOwn.isEmpty()) {
-                System.out.println("           storm's own stats (all-time, sampled): " + r.stormOwn);
-            }
         }
         System.out.println(fmt("total wall time %.1f s", (System.nanoTime() - t0) / 1e9));
         return 0;
@@ -117,7 +115,7 @@ final class Runner {
     }
 
     private static Result runOne(LocalCluster cluster, int n, boolean acked, int pending, int warmup,
-                                 int measure) throws Exception {
+                                 int measure, Map<String, Object> overrides) throws Exception {
         String mode = acked ? "acked" : "unacked";
         String name = "gale-wordcount-" + mode + (acked ? "-p" + pending : "") + "-" + n;
         String runId = name;
@@ -136,6 +134,7 @@ final class Runner {
         }
         conf.setMessageTimeoutSecs(30);
         conf.setDebug(false);
+        conf.putAll(overrides);
 
         System.err.println(fmt("[%s] submitting (ackers=%d, max.spout.pending=%s)", name, acked ? 1 : 0,
             acked ? String.valueOf(pending) : "unset"));
@@ -179,64 +178,9 @@ final class Runner {
             r.maxMs = h.getMaxValue() / 1000.0;
             r.meanMs = h.getMean() / 1000.0;
         }
-        try {
-            r.stormOwn = stormOwnStats(cluster.getTopologyInfoByName(name), acked);
-        } catch (Exception e) {
-            r.stormOwn = "unavailable (" + e + ")";
-        }
-
         kill(cluster, name, stats);
         Shared.forget(runId);
         return r;
-    }
-
-    /** Storm's sampled executor stats for the spout, as a cross-check of our own counters. */
-    private static String stormOwnStats(TopologyInfo info, boolean acked) {
-        long emitted = 0;
-        long ackedCount = 0;
-        double latencyWeighted = 0;
-        boolean any = false;
-        for (ExecutorSummary es : info.get_executors()) {
-            if (!"spout".equals(es.get_component_id()) || es.get_stats() == null) {
-                continue;
-            }
-            ExecutorStats st = es.get_stats();
-            emitted += sumWindow(st.get_emitted());
-            if (st.get_specific() != null && st.get_specific().is_set_spout()) {
-                SpoutStats sp = st.get_specific().get_spout();
-                long a = sumWindow(sp.get_acked());
-                ackedCount += a;
-                Map<String, Double> lat = sp.get_complete_ms_avg() == null ? null
-                    : sp.get_complete_ms_avg().get(":all-time");
-                if (lat != null) {
-                    for (Double d : lat.values()) {
-                        latencyWeighted += d * a;
-                    }
-                }
-            }
-            any = true;
-        }
-        if (!any) {
-            return "";
-        }
-        if (!acked) {
-            return fmt("emitted=%d", emitted);
-        }
-        return fmt("emitted=%d acked=%d complete_ms_avg=%.2f", emitted, ackedCount,
-            ackedCount > 0 ? latencyWeighted / ackedCount : 0.0);
-    }
-
-    private static long sumWindow(Map<String, Map<String, Long>> byWindow) {
-        if (byWindow == null || byWindow.get(":all-time") == null) {
-            return 0;
-        }
-        long s = 0;
-        for (Map.Entry<String, Long> e : byWindow.get(":all-time").entrySet()) {
-            if (!e.getKey().startsWith("__")) {
-                s += e.getValue();
-            }
-        }
-        return s;
     }
 
     private static void kill(LocalCluster cluster, String name, Shared.RunStats stats) throws Exception {

@@ -22,7 +22,8 @@ import java.util.concurrent.TimeUnit;
  * </pre>
  *
  * <p>Arguments (all optional, key=value): warmup=SECONDS (10) measure=SECONDS (20)
- * modes=unacked,acked pending=1000,5000. A bare number is taken as measure=.
+ * modes=unacked,acked pending=1000,5000, and conf.KEY=VALUE to override a Storm topology setting
+ * (e.g. conf.topology.producer.batch.size=100). A bare number is taken as measure=.
  *
  * <p>This class deliberately touches no Storm or logging class in static initialisers, so the
  * log4j2 configuration property set in main() is in force before anything logs.
@@ -40,9 +41,14 @@ public final class WordCountBench {
         opts.put("measure", "20");
         opts.put("modes", "unacked,acked");
         opts.put("pending", "1000,5000");
+        Map<String, Object> overrides = new LinkedHashMap<>();
         for (String a : args) {
             String arg = a.startsWith("--") ? a.substring(2) : a;
             int eq = arg.indexOf('=');
+            if (arg.startsWith("conf.") && eq > 5) {
+                overrides.put(arg.substring(5, eq), parseValue(arg.substring(eq + 1)));
+                continue;
+            }
             if (arg.equals("help") || arg.equals("-h")) {
                 usage();
                 return;
@@ -75,7 +81,7 @@ public final class WordCountBench {
             System.exit(2);
         }
 
-        int code = Runner.run(warmup, measure, modes, pendings);
+        int code = Runner.run(warmup, measure, modes, pendings, overrides);
         System.out.flush();
         System.err.flush();
         // LocalCluster leaves non-daemon threads behind on some versions; do not hang.
@@ -84,7 +90,21 @@ public final class WordCountBench {
 
     private static void usage() {
         System.err.println("usage: WordCountBench [warmup=10] [measure=20] [modes=unacked,acked] "
-            + "[pending=1000,5000] | [SECONDS]");
+            + "[pending=1000,5000] [conf.STORM_KEY=VALUE ...] | [SECONDS]");
+    }
+
+    /** A topology config value from the command line: integer, decimal, boolean or string. */
+    static Object parseValue(String v) {
+        if (v.matches("-?\\d+")) {
+            return Long.parseLong(v);
+        }
+        if (v.matches("-?\\d*\\.\\d+")) {
+            return Double.parseDouble(v);
+        }
+        if (v.equals("true") || v.equals("false")) {
+            return Boolean.parseBoolean(v);
+        }
+        return v;
     }
 
     static String fmt(String f, Object... a) {
