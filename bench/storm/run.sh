@@ -2,14 +2,21 @@
 # Apache Storm baseline for Gale's word-count benchmark.
 #
 #   bench/storm/run.sh [SECONDS] [ARGS...]
+#   bench/storm/run.sh build
 #
 # SECONDS is the measured window of each run (default 20). The runs are
 # unacked, then acked with max spout pending 1000 and 5000; each is preceded
 # by a warm-up (WARMUP seconds, default 10). Further ARGS go to the Java main
 # (e.g. modes=acked pending=2000 conf.topology.producer.batch.size=100).
 #
+# With rows=const,wordcount,wordcount-fail (any of them) it runs those rows
+# instead, one "RESULT storm row=..." line each (see README.md).
+#
 # Prints one "RESULT storm mode=..." line per run on stdout, then a table;
 # progress and Storm's warnings go to stderr.
+#
+# "run.sh build" only builds (when needed) and exits, printing nothing on
+# stdout, so a driver can build before it measures.
 #
 # scripts/bench.sh calls it as: run.sh warmup=10 measure=S modes=... pending=...
 # (key=value arguments given later override the defaults put first).
@@ -18,7 +25,8 @@
 # with its own local Maven repository $GALE_BENCH_CACHE/m2 (GALE_BENCH_CACHE
 # defaults to ~/.cache/gale-bench); nothing is written inside the repository.
 # Rebuilds only when pom.xml or src/ change.
-# Env: WARMUP, JAVA_OPTS (default -Xmx1g -Xms1g), MVN (default mvn),
+# Env: WARMUP, JAVA_OPTS (default -Xmx1g; no -Xms, so the resident set shows
+# what the JVM uses rather than a pre-sized heap), MVN (default mvn),
 # GALE_BENCH_CACHE.
 set -euo pipefail
 
@@ -29,6 +37,11 @@ build="$cache/target"
 m2="$root/m2"
 mvn="${MVN:-mvn}"
 
+build_only=false
+if [[ ${1:-} == build ]]; then
+	build_only=true
+	shift
+fi
 measure=20
 if [[ $# -gt 0 && $1 =~ ^[0-9]+$ ]]; then
 	measure=$1
@@ -49,6 +62,9 @@ if [[ ! -f $jar || ! -f $build/deps-classpath.txt || "$(cat "$build/.stamp" 2>/d
 	(cd "$here" && "$mvn" -q -B -Dstyle.color=never package "-Dmaven.repo.local=$m2" "-Dgale.bench.build.dir=$build") >&2
 	echo "$stamp" >"$build/.stamp"
 fi
+if $build_only; then
+	exit 0
+fi
 
 # LocalCluster writes storm-local/ and logs/ under the working directory.
 workdir="$cache/run"
@@ -56,7 +72,7 @@ mkdir -p "$workdir"
 cd "$workdir"
 
 # shellcheck disable=SC2086
-exec java ${JAVA_OPTS:--Xmx1g -Xms1g} \
+exec java ${JAVA_OPTS:--Xmx1g} \
 	"-Dlog4j2.configurationFile=$here/src/main/resources/log4j2-bench.xml" \
 	-cp "$jar:$(cat "$build/deps-classpath.txt")" \
 	io.galestream.bench.storm.WordCountBench "warmup=$warmup" "measure=$measure" "$@"

@@ -1,5 +1,6 @@
 package io.galestream.bench.storm;
 
+import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Map;
 import org.apache.storm.spout.SpoutOutputCollector;
@@ -13,26 +14,38 @@ import org.apache.storm.tuple.Values;
  * Emits the fixed sentences, cycled in order, one per nextTuple call, as fast
  * as Storm calls it. When reliable, each tuple carries a message id holding
  * its emit time, and the ack callback records emit-to-ack latency.
+ *
+ * <p>With replay on, a failed tree's sentence goes on a queue, and nextTuple
+ * emits queued replays before new sentences. A replay gets a new message id
+ * with a new emit time, so latency is per attempt.
  */
 final class SentenceSpout extends BaseRichSpout {
     private static final long serialVersionUID = 1L;
 
     private final String runId;
     private final boolean reliable;
+    private final boolean replay;
 
     private transient SpoutOutputCollector out;
     private transient Shared.RunStats stats;
     private transient List<Object>[] values;
     private transient long[] wordCounts;
+    /** Emit attempts so far (new sentences and replays). */
     private transient long seq;
+    /** New sentences emitted so far; picks the next sentence in the cycle. */
+    private transient long next;
+    /** Sentence indexes of failed trees, waiting to be emitted again. */
+    private transient ArrayDeque<Integer> replays;
 
-    /** Message id: sequence number plus emit time. Stays in this JVM (the spout's pending map). */
+    /** Message id: attempt number, sentence index and emit time. Stays in this JVM (the spout's pending map). */
     static final class MsgId {
         final long seq;
+        final int sentence;
         final long emitNanos;
 
-        MsgId(long seq, long emitNanos) {
+        MsgId(long seq, int sentence, long emitNanos) {
             this.seq = seq;
+            this.sentence = sentence;
             this.emitNanos = emitNanos;
         }
 
@@ -43,8 +56,13 @@ final class SentenceSpout extends BaseRichSpout {
     }
 
     SentenceSpout(String runId, boolean reliable) {
+        this(runId, reliable, false);
+    }
+
+    SentenceSpout(String runId, boolean reliable, boolean replay) {
         this.runId = runId;
         this.reliable = reliable;
+        this.replay = replay;
     }
 
     @Override
@@ -60,13 +78,16 @@ final class SentenceSpout extends BaseRichSpout {
             values[i] = new Values(s);
             wordCounts[i] = s.split(" ").length;
         }
+        replays = new ArrayDeque<>();
     }
 
     @Override
     public void nextTuple() {
-        int i = (int) (seq % values.length);
+        // ack, fail and nextTuple all run on the spout's executor thread, so the queue needs no lock.
+        Integer r = replays.poll();
+        int i = r != null ? r : (int) (next++ % values.length);
         if (reliable) {
-            out.emit(values[i], new MsgId(seq, System.nanoTime()));
+            out.emit(values[i], new MsgId(seq, i, System.nanoTime()));
         } else {
             out.emit(values[i]);
         }
@@ -85,6 +106,9 @@ final class SentenceSpout extends BaseRichSpout {
     @Override
     public void fail(Object msgId) {
         stats.spoutFailed.increment();
+        if (replay) {
+            replays.add(((MsgId) msgId).sentence);
+        }
     }
 
     @Override

@@ -1,5 +1,7 @@
 package io.galestream.bench.storm;
 
+import com.sun.management.OperatingSystemMXBean;
+import java.lang.management.ManagementFactory;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
@@ -35,6 +37,7 @@ final class Shared {
         final LongAdder spoutFailed = new LongAdder();
         final LongAdder splitExecuted = new LongAdder();
         final LongAdder wordsCounted = new LongAdder();
+        final LongAdder noopExecuted = new LongAdder();
         /** Complete latency (spout emit to spout ack callback), microseconds. */
         final Recorder completeLatencyMicros = new Recorder(3);
 
@@ -47,6 +50,8 @@ final class Shared {
             s.failed = spoutFailed.sum();
             s.splitExecuted = splitExecuted.sum();
             s.wordsCounted = wordsCounted.sum();
+            s.noopExecuted = noopExecuted.sum();
+            s.cpuNanos = OS.getProcessCpuTime();
             return s;
         }
     }
@@ -59,7 +64,14 @@ final class Shared {
         long failed;
         long splitExecuted;
         long wordsCounted;
+        long noopExecuted;
+        /** CPU time (user + system) of the whole JVM process so far, nanoseconds. */
+        long cpuNanos;
     }
+
+    /** HotSpot's extension of the platform bean; it has the process CPU time. */
+    private static final OperatingSystemMXBean OS =
+        (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
 
     private static final ConcurrentHashMap<String, RunStats> RUNS = new ConcurrentHashMap<>();
 

@@ -21,9 +21,24 @@ import java.util.concurrent.TimeUnit;
  * RESULT storm mode=acked pending=1000 sentences_per_s=.. words_per_s=.. acked_per_s=.. p50_ms=.. p99_ms=..
  * </pre>
  *
+ * <p>With rows=ROW,... it runs those rows instead of the modes, one topology each, and prints one
+ * line per row (see README.md for the fields):
+ *
+ * <pre>
+ * RESULT storm row=wordcount window_s=.. tuples_per_s=.. emitted_per_s=.. acked_per_s=.. ... cpu_s=.. peak_rss_mb=..
+ * </pre>
+ *
+ * <ul>
+ *   <li>const: spout x1 emitting a constant one-field tuple (no message id, 0 ackers) --shuffle--> noop x1.
+ *   <li>wordcount: the acked word count, max spout pending = the first pending= value.
+ *   <li>wordcount-fail: the same, but each count task fails every 100th tuple and the spout replays
+ *       failed sentences.
+ * </ul>
+ *
  * <p>Arguments (all optional, key=value): warmup=SECONDS (10) measure=SECONDS (20)
- * modes=unacked,acked pending=1000,5000, and conf.KEY=VALUE to override a Storm topology setting
- * (e.g. conf.topology.producer.batch.size=100). A bare number is taken as measure=.
+ * modes=unacked,acked pending=1000,5000 rows=const,wordcount,wordcount-fail (none), and
+ * conf.KEY=VALUE to override a Storm topology setting (e.g. conf.topology.producer.batch.size=100).
+ * A bare number is taken as measure=.
  *
  * <p>This class deliberately touches no Storm or logging class in static initialisers, so the
  * log4j2 configuration property set in main() is in force before anything logs.
@@ -41,6 +56,7 @@ public final class WordCountBench {
         opts.put("measure", "20");
         opts.put("modes", "unacked,acked");
         opts.put("pending", "1000,5000");
+        opts.put("rows", "");
         Map<String, Object> overrides = new LinkedHashMap<>();
         for (String a : args) {
             String arg = a.startsWith("--") ? a.substring(2) : a;
@@ -70,6 +86,17 @@ public final class WordCountBench {
         for (String p : opts.get("pending").split(",")) {
             pendings.add(Integer.parseInt(p.trim()));
         }
+        List<String> rows = new ArrayList<>();
+        for (String r : opts.get("rows").split(",")) {
+            if (r.isBlank()) {
+                continue;
+            }
+            if (!Runner.ROWS.contains(r.trim())) {
+                System.err.println("unknown row: " + r + " (want " + String.join(", ", Runner.ROWS) + ")");
+                System.exit(2);
+            }
+            rows.add(r.trim());
+        }
         for (String m : modes) {
             if (!m.equals("unacked") && !m.equals("acked")) {
                 System.err.println("unknown mode: " + m + " (want unacked, acked)");
@@ -81,7 +108,13 @@ public final class WordCountBench {
             System.exit(2);
         }
 
-        int code = Runner.run(warmup, measure, modes, pendings, overrides);
+        int code;
+        if (rows.isEmpty()) {
+            code = Runner.run(warmup, measure, modes, pendings, overrides);
+        } else {
+            // Rows replace the modes; they use only the first pending value (max spout pending).
+            code = Runner.runRows(warmup, measure, rows, pendings.get(0), overrides);
+        }
         System.out.flush();
         System.err.flush();
         // LocalCluster leaves non-daemon threads behind on some versions; do not hang.
@@ -90,7 +123,7 @@ public final class WordCountBench {
 
     private static void usage() {
         System.err.println("usage: WordCountBench [warmup=10] [measure=20] [modes=unacked,acked] "
-            + "[pending=1000,5000] [conf.STORM_KEY=VALUE ...] | [SECONDS]");
+            + "[pending=1000,5000] [rows=const,wordcount,wordcount-fail] [conf.STORM_KEY=VALUE ...] | [SECONDS]");
     }
 
     /** A topology config value from the command line: integer, decimal, boolean or string. */
