@@ -73,10 +73,13 @@ func AckOps(t *tuple.Tuple, send func(root, val uint64)) {
 	}
 }
 
-// FailOps calls send for each tree t belongs to, when t is failed.
-func FailOps(t *tuple.Tuple, send func(root uint64)) {
+// FailOps calls send for each tree t belongs to, when t is failed. The
+// value is the one AckOps would send: the acker fails the tree at once and
+// still XORs it, so that it can forget the failed tree as soon as its
+// other tuples have settled instead of at the timeout.
+func FailOps(t *tuple.Tuple, send func(root, val uint64)) {
 	for _, a := range t.Anchors {
-		send(a.Root)
+		send(a.Root, a.Edge^t.AckVal)
 	}
 }
 
@@ -89,10 +92,11 @@ type Event struct {
 }
 
 type entry struct {
-	val    uint64
-	task   int32
-	inited bool
-	failed bool
+	val      uint64
+	task     int32
+	inited   bool
+	failed   bool
+	reported bool // a failed tree that was reported and waits for its edges
 }
 
 // buckets is the number of generations of the rotating timeout map: a tree
@@ -105,10 +109,14 @@ const buckets = 4
 // Expire costs nothing per live entry. It is not safe for concurrent use:
 // one goroutine owns it.
 //
-// Each root is reported at most once: a completed or failed root is
-// deleted, and a late ack or fail for it creates an uninitialised entry
-// that can never be reported (no Init will come for that root again) and
-// is dropped silently when it times out.
+// Each root is reported at most once. A completed root is deleted. A
+// failed root is reported at once but kept, marked reported, while tuples
+// of its tree are still in flight: their acks and fails keep XORing into
+// it, and it is deleted when its value reaches zero, so that a high failure
+// rate does not fill the map with entries waiting for the timeout. A late
+// message for a deleted root creates an uninitialised entry that can never
+// be reported (no Init will come for that root again) and is dropped
+// silently when it times out.
 type Tracker struct {
 	gens       [buckets]map[uint64]entry // gens[0] is the newest
 	period     time.Duration
@@ -140,18 +148,22 @@ func (t *Tracker) start(now time.Time) {
 }
 
 // settle stores e back, or reports and deletes it when it is decided.
-func (t *Tracker) settle(root uint64, e entry, gen int) (Event, bool) {
-	if e.inited && (e.failed || e.val == 0) {
+func (t *Tracker) settle(root uint64, e entry, gen int) (ev Event, report bool) {
+	if e.inited && !e.reported && (e.failed || e.val == 0) {
+		ev, report = Event{Root: root, SpoutTask: int(e.task), Failed: e.failed}, true
+		e.reported = true
+	}
+	if e.reported && e.val == 0 {
 		if gen >= 0 {
 			delete(t.gens[gen], root)
 		}
-		return Event{Root: root, SpoutTask: int(e.task), Failed: e.failed}, true
+		return ev, report
 	}
 	if gen < 0 {
 		gen = 0
 	}
 	t.gens[gen][root] = e
-	return Event{}, false
+	return ev, report
 }
 
 // Init records the spout's edges of a new tree.
@@ -173,10 +185,11 @@ func (t *Tracker) Ack(root, val uint64, now time.Time) (Event, bool) {
 }
 
 // Fail fails the tree of root (reported now, or at Init if it has not
-// arrived yet).
-func (t *Tracker) Fail(root uint64, now time.Time) (Event, bool) {
+// arrived yet) and XORs val (see FailOps) into it.
+func (t *Tracker) Fail(root, val uint64, now time.Time) (Event, bool) {
 	t.start(now)
 	e, gen := t.find(root)
+	e.val ^= val
 	e.failed = true
 	return t.settle(root, e, gen)
 }
@@ -202,7 +215,7 @@ func (t *Tracker) Expire(now time.Time, emit func(Event)) {
 		copy(t.gens[1:], t.gens[:buckets-1])
 		t.gens[0] = map[uint64]entry{}
 		for root, e := range old {
-			if e.inited {
+			if e.inited && !e.reported {
 				emit(Event{Root: root, SpoutTask: int(e.task), Failed: true, TimedOut: true})
 			}
 		}

@@ -49,7 +49,7 @@ func (s *sim) deliverMsgs(all bool) {
 		var ev Event
 		var ok bool
 		if m.fail {
-			ev, ok = s.tr.Fail(m.root, s.now)
+			ev, ok = s.tr.Fail(m.root, m.val, s.now)
 		} else {
 			ev, ok = s.tr.Ack(m.root, m.val, s.now)
 		}
@@ -189,7 +189,7 @@ func TestTracker_FailReportsOnce(t *testing.T) {
 	xor := s.spoutEmit(root, 2)
 	a, b := s.live[0], s.live[1]
 	// fail arrives before the init: reported at init
-	FailOps(a, func(r uint64) { s.msgs = append(s.msgs, msg{fail: true, root: r}) })
+	FailOps(a, func(r, v uint64) { s.msgs = append(s.msgs, msg{fail: true, root: r, val: v}) })
 	s.deliverMsgs(true)
 	if len(s.events) != 0 {
 		t.Fatal("reported before init")
@@ -200,7 +200,7 @@ func TestTracker_FailReportsOnce(t *testing.T) {
 	}
 	// later acks and fails of the same tree are never reported
 	AckOps(b, func(r, v uint64) { s.msgs = append(s.msgs, msg{root: r, val: v}) })
-	FailOps(b, func(r uint64) { s.msgs = append(s.msgs, msg{fail: true, root: r}) })
+	FailOps(b, func(r, v uint64) { s.msgs = append(s.msgs, msg{fail: true, root: r, val: v}) })
 	s.deliverMsgs(true)
 	s.tr.Expire(s.now.Add(time.Hour), func(ev Event) { t.Fatalf("orphan reported: %+v", ev) })
 	if len(s.events) != 0 || s.tr.Len() != 0 {
@@ -286,4 +286,37 @@ func BenchmarkAnchorAckOps(b *testing.B) {
 		AckOps(in, send)
 	}
 	_ = sink
+}
+
+// A failed tree is reported at once and forgotten as soon as its other
+// tuples settle, not at the timeout: a high failure rate must not fill the
+// tracker with entries waiting for it.
+func TestTracker_FailedTreeForgottenWhenSettled(t *testing.T) {
+	s := newSim(7)
+	root := NewID()
+	xor := s.spoutEmit(root, 3)
+	if _, ok := s.tr.Init(root, xor, 1, s.now); ok {
+		t.Fatal("reported at init")
+	}
+	a, b, c := s.live[0], s.live[1], s.live[2]
+	// b grows a child before it is acked
+	child := &tuple.Tuple{Anchors: Anchor(nil, []*tuple.Tuple{b}, NewID())}
+	FailOps(a, func(r, v uint64) { s.msgs = append(s.msgs, msg{fail: true, root: r, val: v}) })
+	s.deliverMsgs(true)
+	if len(s.events) != 1 || !s.events[0].Failed {
+		t.Fatalf("events after the fail: %+v", s.events)
+	}
+	if s.tr.Len() != 1 {
+		t.Fatalf("%d entries: the failed tree should wait for b and c", s.tr.Len())
+	}
+	for _, x := range []*tuple.Tuple{b, c, child} {
+		AckOps(x, func(r, v uint64) { s.msgs = append(s.msgs, msg{root: r, val: v}) })
+	}
+	s.deliverMsgs(true)
+	if len(s.events) != 1 {
+		t.Fatalf("reported again: %+v", s.events)
+	}
+	if s.tr.Len() != 0 {
+		t.Fatalf("%d entries left after every tuple settled", s.tr.Len())
+	}
 }

@@ -49,7 +49,7 @@ func (a *ackerExec) run() {
 				case ackAck:
 					ev, ok = a.tr.Ack(m.root, m.val, now)
 				case ackFail:
-					ev, ok = a.tr.Fail(m.root, now)
+					ev, ok = a.tr.Fail(m.root, m.val, now)
 				case ackReset:
 					a.tr.Reset(m.root, now)
 				}

@@ -62,7 +62,7 @@ type emitter struct {
 	slab                                    []tuple.Tuple
 	aslab                                   []tuple.Anchor
 	sendAck                                 func(root, val uint64)
-	sendFl                                  func(root uint64)
+	sendFl                                  func(root, val uint64)
 }
 
 func newEmitter(rt *Runtime, t *task, streams map[string]*outStream) *emitter {
@@ -75,7 +75,7 @@ func newEmitter(rt *Runtime, t *task, streams map[string]*outStream) *emitter {
 	}
 	e.def = streams[tuple.DefaultStream]
 	e.sendAck = func(root, val uint64) { e.bufferAck(ackMsg{kind: ackAck, root: root, val: val}) }
-	e.sendFl = func(root uint64) { e.bufferAck(ackMsg{kind: ackFail, root: root}) }
+	e.sendFl = func(root, val uint64) { e.bufferAck(ackMsg{kind: ackFail, root: root, val: val}) }
 	return e
 }
 
