@@ -88,3 +88,15 @@ type Message struct {
 type TreeSender interface {
 	SendTree(msgID any, msgs []Message)
 }
+
+// BatchSender is an optional interface of a Collector (the engine's has
+// it): SendBatch is SendTree for one batch of a source, described by meta
+// (meta.ID must equal the messages' BatchID). After the messages it sends
+// every task downstream an end-of-batch marker, so that batch-aware bolts
+// (bolt.BatchBolt) learn when they have executed all of the batch's tuples
+// — however many tasks and bolts lie between — and sinks can write the
+// batch as one unit. The markers belong to the batch's tree: the spout is
+// acked only once every bolt has finished the batch.
+type BatchSender interface {
+	SendBatch(msgID any, meta *tuple.BatchMeta, msgs []Message)
+}

@@ -216,6 +216,17 @@ func (b *BoltDeclarer) PartialKeyGroupingStream(component, stream string, fields
 	return b.input(component, stream, PartialKey, fields)
 }
 
+// BatchGrouping reads the default stream of component, sending all tuples
+// of one batch to the same task.
+func (b *BoltDeclarer) BatchGrouping(component string) *BoltDeclarer {
+	return b.input(component, "", BatchGrouping, nil)
+}
+
+// BatchGroupingStream is BatchGrouping on the given stream.
+func (b *BoltDeclarer) BatchGroupingStream(component, stream string) *BoltDeclarer {
+	return b.input(component, stream, BatchGrouping, nil)
+}
+
 // AllGrouping reads the default stream of component, sending every tuple
 // to every task.
 func (b *BoltDeclarer) AllGrouping(component string) *BoltDeclarer {

@@ -92,7 +92,9 @@
 //     "local_or_shuffle" (a task in the emitter's worker when there is one),
 //     "none" (don't care; behaves as shuffle),
 //     "partial_key" (each key of "fields" goes to the less loaded of two
-//     candidate tasks, which balances skewed keys).
+//     candidate tasks, which balances skewed keys),
+//     "batch" (all tuples of one batch go to the same task, chosen by a
+//     stable hash of the batch id; what batch sinks read with).
 //   - "fields" (array of strings): the grouping fields; required by
 //     "fields" and "partial_key", forbidden for the others. Each must be a
 //     field of the stream.

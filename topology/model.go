@@ -53,10 +53,15 @@ const (
 	// PartialKey is the two-choices grouping: each key goes to the less
 	// loaded of two candidate tasks, which balances skewed keys.
 	PartialKey Grouping = "partial_key"
+	// BatchGrouping sends every tuple of one batch (same tuple BatchID) to
+	// the same task, chosen by a stable hash of the batch id; tuples outside
+	// batches are shuffled. Sinks that write a batch as one object read
+	// with it.
+	BatchGrouping Grouping = "batch"
 )
 
 // Groupings lists every grouping name, in the order of the docs.
-var Groupings = []Grouping{Shuffle, FieldsGrouping, All, Global, Direct, LocalOrShuffle, None, PartialKey}
+var Groupings = []Grouping{Shuffle, FieldsGrouping, All, Global, Direct, LocalOrShuffle, None, PartialKey, BatchGrouping}
 
 // NeedsFields reports whether g takes a list of fields.
 func (g Grouping) NeedsFields() bool { return g == FieldsGrouping || g == PartialKey }

@@ -22,7 +22,33 @@ const (
 	TickStream = "__tick"
 	// SystemComponent is the source component of tick tuples.
 	SystemComponent = "__system"
+	// BatchEndStream carries the engine's end-of-batch markers (see
+	// [Tuple.IsBatchEnd]); bolts never see them in Execute.
+	BatchEndStream = "__batch_end"
 )
+
+// BatchMeta describes a batch: the source range its records come from.
+// The spout that cuts the batch sets it when it sends the batch (see
+// spout.BatchSender); batch-aware bolts get it with the batch
+// (bolt.BatchBolt). It must not be modified once sent.
+type BatchMeta struct {
+	// ID is the batch id, equal to the BatchID of the batch's tuples, for
+	// example "topic/00003/000000000042".
+	ID string `json:"id"`
+	// Origin is the spout component that sent the batch (set by the engine).
+	Origin string `json:"origin"`
+	// Source names where the records come from, e.g. the Kafka topic.
+	Source string `json:"source"`
+	// Partition and Seq locate the batch in its source: the Seq-th batch
+	// of the partition.
+	Partition int32  `json:"partition"`
+	Seq       uint64 `json:"seq"`
+	// Start and End bound the source offsets of the batch: [Start, End).
+	Start int64 `json:"start"`
+	End   int64 `json:"end"`
+	// Records is the number of records the spout emitted for the batch.
+	Records int `json:"records"`
+}
 
 // Fields names the values of the tuples on one stream, in order.
 type Fields []string
@@ -116,6 +142,22 @@ func (t *Tuple) ValueByField(name string) any {
 func (t *Tuple) String(name string) string {
 	return AsString(t.ValueByField(name))
 }
+
+// Attempt returns the root of the first tuple tree t belongs to, or 0 when
+// t is not tracked. For a tuple of a batch it names the attempt of the
+// batch (bolt.Batch.Attempt): a replay of the batch has another.
+func (t *Tuple) Attempt() uint64 {
+	if len(t.Anchors) == 0 {
+		return 0
+	}
+	return t.Anchors[0].Root
+}
+
+// IsBatchEnd reports whether t is an end-of-batch marker: the engine's
+// message, from one upstream task, that it sent its last tuple of a batch
+// (its Values: the number of the batch's tuples it sent to this task, and
+// the *BatchMeta).
+func (t *Tuple) IsBatchEnd() bool { return t.Stream == BatchEndStream }
 
 // IsTick reports whether t is a tick tuple sent by the engine.
 func (t *Tuple) IsTick() bool {

@@ -13,12 +13,13 @@ import (
 // boltExec runs one bolt task: it executes the batches of its queue one
 // tuple at a time and flushes what the bolt emitted after each batch.
 type boltExec struct {
-	rt   *Runtime
-	t    *task
-	b    bolt.Bolt
-	em   *emitter
-	coll *boltCollector
-	seq  uint64
+	rt      *Runtime
+	t       *task
+	b       bolt.Bolt
+	em      *emitter
+	coll    *boltCollector
+	seq     uint64
+	batches batches // batch coordination (batch.go)
 }
 
 func (r *Runtime) newBoltExec(t *task) (*boltExec, error) {
@@ -31,7 +32,9 @@ func (r *Runtime) newBoltExec(t *task) (*boltExec, error) {
 		return nil, err
 	}
 	e := &boltExec{rt: r, t: t, b: b}
+	e.batches.needed = r.endsNeeded[t.comp.ID]
 	e.em = newEmitter(r, t, streams)
+	e.em.countBatches = true
 	e.coll = &boltCollector{e: e}
 	return e, nil
 }
@@ -60,10 +63,20 @@ func (e *boltExec) run() {
 		select {
 		case batch := <-e.t.inbox:
 			e.em.setInLoop(true)
+			markers := 0
 			for _, t := range batch {
-				e.execute(t)
+				switch {
+				case t.BatchID == "":
+					e.execute(t)
+				case t.Stream == tuple.BatchEndStream:
+					markers++
+					e.batchEnd(t)
+				default:
+					e.execute(t)
+					e.batchTuple(t)
+				}
 			}
-			e.t.metrics.Executed.Add(uint64(len(batch)))
+			e.t.metrics.Executed.Add(uint64(len(batch) - markers))
 			e.em.setInLoop(false) // flushes the batch's emits and acks
 			e.rt.inflight.Add(-int64(len(batch)))
 		case now := <-tick:
@@ -175,6 +188,10 @@ func (c *boltCollector) Fail(t *tuple.Tuple) {
 	if !t.Done {
 		t.Done = true
 		em.nFailed++
+		if em.inLoop && t.BatchID != "" && t.Stream != tuple.BatchEndStream {
+			// the attempt of t's batch fails: its FinishBatch is skipped
+			c.e.batches.failed = append(c.e.batches.failed, keyOf(t))
+		}
 		if c.e.rt.acking && len(t.Anchors) > 0 {
 			acker.FailOps(t, em.sendFl)
 		}

@@ -37,6 +37,7 @@ type outSub struct {
 	direct   bool
 	targets  []int
 	grouper  grouping.Grouper
+	byBatch  grouping.BatchChooser // the "batch" grouping's grouper, else nil
 }
 
 // emitter is the sending half shared by a task's collector: it routes
@@ -63,6 +64,13 @@ type emitter struct {
 	aslab                                   []tuple.Anchor
 	sendAck                                 func(root, val uint64)
 	sendFl                                  func(root, val uint64)
+
+	// batch coordination (batch.go)
+	countBatches bool                 // count emits of batch tuples per target
+	endTargets   []int                // every task reading this task's streams
+	bcounts      map[batchKey][]int32 // tuples sent, by batch attempt and target
+	lastKey      batchKey             // cache of the last bcounts entry
+	lastCounts   []int32
 }
 
 func newEmitter(rt *Runtime, t *task, streams map[string]*outStream) *emitter {
@@ -74,6 +82,7 @@ func newEmitter(rt *Runtime, t *task, streams map[string]*outStream) *emitter {
 		acks:    make([][]ackMsg, len(rt.ackers)),
 	}
 	e.def = streams[tuple.DefaultStream]
+	e.endTargets = endTargetsOf(streams)
 	e.sendAck = func(root, val uint64) { e.bufferAck(ackMsg{kind: ackAck, root: root, val: val}) }
 	e.sendFl = func(root, val uint64) { e.bufferAck(ackMsg{kind: ackFail, root: root, val: val}) }
 	return e
@@ -126,26 +135,6 @@ func (e *emitter) emitLocked(m *emission) (xor uint64, tasks []int, err error) {
 	if len(m.values) != len(os.fields) {
 		return 0, nil, fmt.Errorf("emit on stream %q: %d values for fields %v: %w", m.stream, len(m.values), os.fields, ErrFieldCount)
 	}
-	targets := e.scratch[:0]
-	for i := range os.subs {
-		s := &os.subs[i]
-		switch {
-		case m.direct > 0 && s.direct:
-			if err := grouping.CheckDirect(s.targets, m.direct); err != nil {
-				return 0, nil, fmt.Errorf("emit direct to task %d of %q: %w", m.direct, s.consumer, err)
-			}
-			targets = append(targets, m.direct)
-		case m.direct > 0 || s.direct:
-			// a direct emit reaches only direct subscribers, and the other
-			// way round, as in Storm
-		default:
-			targets = s.grouper.Choose(targets, m.values)
-		}
-	}
-	e.scratch = targets
-	e.nEmitted++
-	e.nTransferred += uint64(len(targets))
-
 	tracked := e.rt.acking && (m.root != 0 || len(m.anchors) > 0)
 	var id, batch string
 	if m.root == 0 && len(m.anchors) == 1 && m.anchors[0].BatchID != "" {
@@ -162,6 +151,29 @@ func (e *emitter) emitLocked(m *emission) (xor uint64, tasks []int, err error) {
 	} else {
 		id, batch = m.id, m.batchID
 	}
+
+	targets := e.scratch[:0]
+	for i := range os.subs {
+		s := &os.subs[i]
+		switch {
+		case m.direct > 0 && s.direct:
+			if err := grouping.CheckDirect(s.targets, m.direct); err != nil {
+				return 0, nil, fmt.Errorf("emit direct to task %d of %q: %w", m.direct, s.consumer, err)
+			}
+			targets = append(targets, m.direct)
+		case m.direct > 0 || s.direct:
+			// a direct emit reaches only direct subscribers, and the other
+			// way round, as in Storm
+		case s.byBatch != nil && batch != "":
+			targets = s.byBatch.ChooseBatch(targets, batch)
+		default:
+			targets = s.grouper.Choose(targets, m.values)
+		}
+	}
+	e.scratch = targets
+	e.nEmitted++
+	e.nTransferred += uint64(len(targets))
+
 	for _, target := range targets {
 		t := e.newTuple()
 		t.Values = m.values
@@ -179,6 +191,9 @@ func (e *emitter) emitLocked(m *emission) (xor uint64, tasks []int, err error) {
 			} else {
 				t.Anchors = acker.Anchor(e.anchorBuf(rootsOf(m.anchors)), m.anchors, edge)
 			}
+		}
+		if batch != "" && e.countBatches {
+			e.countBatchLocked(keyOf(t), target)
 		}
 		if e.rt.debug {
 			e.rt.log.Debug("emit", "component", e.task.comp.ID, "task", e.task.id, "stream", m.stream, "to", target, "values", m.values)

@@ -55,9 +55,11 @@ type Runtime struct {
 
 	tasks     []*task // by task id; tasks[0] is nil
 	compTasks map[string][]int
-	spouts    []*spoutExec
-	bolts     []*boltExec
-	ackers    []*ackerExec
+	// end markers a bolt task needs per batch, by bolt and origin spout
+	endsNeeded map[string]map[string]int
+	spouts     []*spoutExec
+	bolts      []*boltExec
+	ackers     []*ackerExec
 
 	inflight atomic.Int64 // tuples queued or being executed by bolts
 	ctx      context.Context
@@ -125,6 +127,7 @@ func New(topo *topology.Topology, opts Options) (*Runtime, error) {
 			inbox: make(chan []ackMsg, max(4, set.QueueSize/r.batchSize)),
 			tr:    acker.NewTracker(r.timeout)})
 	}
+	r.endsNeeded = endsNeeded(topo, r.compTasks)
 	queueBatches := max(2, set.QueueSize/r.batchSize)
 	for _, t := range r.tasks[1:] {
 		var err error
@@ -186,6 +189,7 @@ func (r *Runtime) outStreams(t *task) (map[string]*outStream, error) {
 					return nil, fmt.Errorf("component %q input %q/%q: %w", b.ID, in.Component, in.Stream, err)
 				}
 				sub.grouper = g
+				sub.byBatch, _ = g.(grouping.BatchChooser)
 			}
 			os.subs = append(os.subs, sub)
 		}

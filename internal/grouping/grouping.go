@@ -28,6 +28,18 @@ type Grouper interface {
 	Choose(dst []int, values tuple.Values) []int
 }
 
+// BatchChooser is implemented by the Grouper of the "batch" grouping: the
+// emitter calls ChooseBatch for tuples that belong to a batch.
+type BatchChooser interface {
+	ChooseBatch(dst []int, batchID string) []int
+}
+
+// BatchOwner returns the task of targets (ascending) that the "batch"
+// grouping sends batch batchID to.
+func BatchOwner(targets []int, batchID string) int {
+	return targets[str(fnvOffset, batchID)%uint64(len(targets))]
+}
+
 // New returns the Grouper for g. targets are the consumer's task ids in
 // ascending order, fieldIdx the positions of the grouping fields in the
 // stream, local the targets running in the emitter's own process.
@@ -55,6 +67,8 @@ func New(g topology.Grouping, targets, fieldIdx, local []int) (Grouper, error) {
 			return nil, fmt.Errorf("%s: %w", g, ErrNoFields)
 		}
 		return &partialKey{targets: targets, idx: slices.Clone(fieldIdx), load: make([]uint64, len(targets))}, nil
+	case topology.BatchGrouping:
+		return &batch{targets: targets, shuffle: newShuffle(slices.Clone(targets))}, nil
 	case topology.All:
 		return all(targets), nil
 	case topology.Global:
@@ -127,6 +141,17 @@ func (p *partialKey) Choose(dst []int, values tuple.Values) []int {
 	}
 	p.load[a]++
 	return append(dst, p.targets[a])
+}
+
+// batch sends each batch to one task (BatchOwner); tuples outside
+// batches (Choose) are shuffled.
+type batch struct {
+	targets []int
+	*shuffle
+}
+
+func (b *batch) ChooseBatch(dst []int, batchID string) []int {
+	return append(dst, BatchOwner(b.targets, batchID))
 }
 
 type all []int

@@ -2,6 +2,7 @@ package grouping
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strconv"
@@ -210,5 +211,47 @@ func BenchmarkGroupers(b *testing.B) {
 				dst = gr.Choose(dst[:0], v)
 			}
 		})
+	}
+}
+
+func TestBatchGrouping(t *testing.T) {
+	g, err := New(topology.BatchGrouping, []int{9, 3, 5}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bc, ok := g.(BatchChooser)
+	if !ok {
+		t.Fatal("the batch grouper is not a BatchChooser")
+	}
+	seen := map[int]bool{}
+	for i := range 300 {
+		id := fmt.Sprintf("topic/%05d/%012d", i%7, i)
+		got := bc.ChooseBatch(nil, id)
+		if len(got) != 1 || got[0] != BatchOwner([]int{3, 5, 9}, id) {
+			t.Fatalf("ChooseBatch(%q) = %v, BatchOwner says %d", id, got, BatchOwner([]int{3, 5, 9}, id))
+		}
+		// the same batch always goes to the same task
+		if again := bc.ChooseBatch(nil, id); again[0] != got[0] {
+			t.Fatalf("batch %q went to %d, then to %d", id, got[0], again[0])
+		}
+		seen[got[0]] = true
+	}
+	if len(seen) != 3 {
+		t.Errorf("300 batches reached tasks %v, want all of 3, 5, 9", seen)
+	}
+	// the same in every process and on every machine: a pinned value
+	// (hash 13210225053398867858 % 4 = 2 -> the third task)
+	if got := BatchOwner([]int{1, 2, 3, 4}, "events/00000/000000000000"); got != 3 {
+		t.Fatalf("BatchOwner = %d, want 3 (the hash of batch ids changed)", got)
+	}
+	// tuples outside batches are shuffled over every task
+	seen = map[int]bool{}
+	for range 30 {
+		for _, x := range g.Choose(nil, tuple.Values{"x"}) {
+			seen[x] = true
+		}
+	}
+	if len(seen) != 3 {
+		t.Errorf("shuffled tuples reached %v", seen)
 	}
 }

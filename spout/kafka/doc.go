@@ -16,6 +16,10 @@
 //     with BatchID "topic/00003/000000000042" and ID "topic/3/offset".
 //     Fields: topic, partition, offset, key, value, timestamp (the record's,
 //     Unix milliseconds), headers, then the extracted JSON fields.
+//   - A batch is sent as one tuple tree followed by end-of-batch markers
+//     (spout.BatchSender), so batch-aware bolts downstream — the sinks —
+//     learn when they have all of it (bolt.BatchBolt); tuples carry a
+//     tuple.BatchMeta with the plan (topic, partition, seq, start, end).
 //   - A batch completes when all its tuples are acked: the ledger marks it
 //     committed and the consumer group's offset (so Kafka's tools show the
 //     lag) advances over the contiguous committed batches only (7 done

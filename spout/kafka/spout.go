@@ -521,9 +521,18 @@ func (s *Spout) emit(ctx context.Context, p *partition, b *batch) {
 			ID: string(strconv.AppendInt(prefix, m.Offset, 10))})
 	}
 	s.Records.Add(int64(len(msgs)))
-	switch ts, ok := s.out.(spout.TreeSender); {
+	bs, batchSender := s.out.(spout.BatchSender)
+	ts, treeSender := s.out.(spout.TreeSender)
+	switch {
+	case batchSender:
+		// one tree, with end markers so that batch sinks downstream write
+		// it as one unit; sent even when empty (every record dead-lettered)
+		// so that the sinks record the batch too
+		b.outstanding = 1
+		bs.SendBatch(ref, &tuple.BatchMeta{ID: id, Source: p.topic, Partition: p.partition, Seq: b.plan.Seq,
+			Start: b.plan.Start, End: b.plan.End, Records: len(msgs)}, msgs)
 	case len(msgs) == 0:
-	case ok:
+	case treeSender:
 		// the whole batch is one tuple tree: one Ack or Fail for it
 		b.outstanding = 1
 		ts.SendTree(ref, msgs)

@@ -1,0 +1,406 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/gale-stream/gale/acker"
+	"github.com/gale-stream/gale/bolt"
+	"github.com/gale-stream/gale/internal/grouping"
+	"github.com/gale-stream/gale/spout"
+	"github.com/gale-stream/gale/topology"
+	"github.com/gale-stream/gale/tuple"
+)
+
+// Batch coordination (spout.BatchSender, bolt.BatchBolt).
+//
+// A spout sends a batch's tuples as one tree, then an end marker to every
+// task downstream saying how many of the batch's tuples it sent that task.
+// A bolt task counts the batch's tuples it executes and the markers it
+// receives; it has finished the batch when every upstream task that takes
+// part in the batch has sent its marker and it has executed as many tuples
+// as the markers announced. It then calls FinishBatch (batch-aware bolts)
+// and sends its own markers downstream, counting what it emitted. The
+// markers are tuples of the batch's tree, so the tree completes only when
+// every task has finished the batch, and a marker that is lost (or a count
+// that never adds up) times the tree out and replays the batch.
+//
+// Which upstream tasks take part: the one spout task that sent the batch,
+// and every task of every bolt downstream of that spout (each of them gets
+// markers from all its upstream tasks, so each finishes and forwards).
+
+// batchKey is one attempt of one batch: the batch id and the root of its
+// tuple tree (0 without acking).
+type batchKey struct {
+	id   string
+	root uint64
+}
+
+// endFields are the fields of an end marker.
+var endFields = tuple.Fields{"count", "meta", "failed"}
+
+// keyOf returns the attempt a tuple of a batch belongs to.
+func keyOf(t *tuple.Tuple) batchKey {
+	return batchKey{id: t.BatchID, root: t.Attempt()}
+}
+
+// endsNeeded computes, for each bolt and each spout, how many end markers
+// a task of the bolt must receive for a batch sent by that spout: one from
+// the spout if the bolt reads it, plus one per task of each bolt it reads
+// that lies downstream of the spout.
+func endsNeeded(topo *topology.Topology, compTasks map[string][]int) map[string]map[string]int {
+	consumers := map[string][]string{}
+	for _, b := range topo.Bolts {
+		for _, in := range b.Inputs {
+			if !slices.Contains(consumers[in.Component], b.ID) {
+				consumers[in.Component] = append(consumers[in.Component], b.ID)
+			}
+		}
+	}
+	out := map[string]map[string]int{}
+	for _, s := range topo.Spouts {
+		reach := map[string]bool{s.ID: true}
+		queue := []string{s.ID}
+		for len(queue) > 0 {
+			c := queue[0]
+			queue = queue[1:]
+			for _, b := range consumers[c] {
+				if !reach[b] {
+					reach[b] = true
+					queue = append(queue, b)
+				}
+			}
+		}
+		for _, b := range topo.Bolts {
+			seen := map[string]bool{}
+			for _, in := range b.Inputs {
+				c := in.Component
+				if seen[c] || !reach[c] {
+					continue
+				}
+				seen[c] = true
+				n := len(compTasks[c])
+				if c == s.ID {
+					n = 1 // only the spout task that sent the batch
+				}
+				if out[b.ID] == nil {
+					out[b.ID] = map[string]int{}
+				}
+				out[b.ID][s.ID] += n
+			}
+		}
+	}
+	return out
+}
+
+// endTargetsOf lists every task that reads any stream of the emitter, once.
+func endTargetsOf(streams map[string]*outStream) []int {
+	var ts []int
+	for _, os := range streams {
+		for _, s := range os.subs {
+			ts = append(ts, s.targets...)
+		}
+	}
+	slices.Sort(ts)
+	return slices.Compact(ts)
+}
+
+// countBatchLocked counts one tuple of batch attempt k sent to target.
+func (e *emitter) countBatchLocked(k batchKey, target int) {
+	if e.lastCounts == nil || e.lastKey != k {
+		c := e.bcounts[k]
+		if c == nil {
+			if e.bcounts == nil {
+				e.bcounts = map[batchKey][]int32{}
+			}
+			c = make([]int32, len(e.rt.tasks))
+			e.bcounts[k] = c
+		}
+		e.lastKey, e.lastCounts = k, c
+	}
+	e.lastCounts[target]++
+}
+
+// forgetBatchLocked drops the counts of k.
+func (e *emitter) forgetBatchLocked(k batchKey) {
+	delete(e.bcounts, k)
+	if e.lastKey == k {
+		e.lastCounts = nil
+	}
+}
+
+// newEndsLocked makes the end markers of a batch attempt, one per task
+// downstream, anchored to the tree: to root (a spout; xor returns the new
+// edges for the ack init) or to the markers the task received (a bolt).
+// Anchoring happens now; counts are filled in by sendEndsLocked, after any
+// emit of FinishBatch.
+func (e *emitter) newEndsLocked(k batchKey, meta *tuple.BatchMeta, root uint64, anchors []*tuple.Tuple) (ends []*tuple.Tuple, xor uint64) {
+	tracked := e.rt.acking && (root != 0 || len(anchors) > 0)
+	for range e.endTargets {
+		t := &tuple.Tuple{Fields: endFields, Stream: tuple.BatchEndStream, Component: e.task.comp.ID,
+			Task: e.task.id, BatchID: k.id, Values: tuple.Values{int64(0), meta, false}}
+		if tracked {
+			edge := acker.NewID()
+			if root != 0 {
+				t.Anchors = []tuple.Anchor{{Root: root, Edge: edge}}
+				xor ^= edge
+			} else {
+				t.Anchors = acker.Anchor(nil, anchors, edge)
+			}
+		}
+		ends = append(ends, t)
+	}
+	return ends, xor
+}
+
+// sendEndsLocked fills in each marker's count of k's tuples sent to its
+// task, and whether the attempt is known to have failed, and sends them.
+func (e *emitter) sendEndsLocked(k batchKey, ends []*tuple.Tuple, failed bool) {
+	counts := e.bcounts[k]
+	e.forgetBatchLocked(k)
+	for i, target := range e.endTargets {
+		if counts != nil {
+			ends[i].Values[0] = int64(counts[target])
+		}
+		ends[i].Values[2] = failed
+		e.bufferLocked(target, ends[i])
+	}
+}
+
+// SendBatch emits msgs as one tuple tree, then the batch's end markers;
+// see spout.BatchSender.
+func (c *spoutCollector) SendBatch(msgID any, meta *tuple.BatchMeta, msgs []spout.Message) {
+	s := c.s
+	c.emits += len(msgs)
+	root := acker.NewID()
+	meta.Origin = s.t.comp.ID
+	var xor uint64
+	var errs []error
+	em := s.em
+	em.mu.Lock()
+	em.countBatches = true
+	for i := range msgs {
+		m := &msgs[i]
+		if m.BatchID != meta.ID {
+			errs = append(errs, fmt.Errorf("SendBatch %s: a message of batch %q: %w", meta.ID, m.BatchID, ErrBatchMismatch))
+			continue
+		}
+		x, _, err := em.emitLocked(&emission{stream: m.Stream, values: m.Values, direct: m.DirectTask,
+			id: m.ID, batchID: m.BatchID, root: root})
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		xor ^= x
+	}
+	em.countBatches = false
+	// without acking the tuples carry no anchors, so receivers see root 0
+	k := batchKey{id: meta.ID}
+	if s.rt.acking {
+		k.root = root
+	}
+	ends, x := em.newEndsLocked(k, meta, root, nil)
+	xor ^= x
+	em.sendEndsLocked(k, ends, false)
+	c.track(root, msgID, xor)
+	em.mu.Unlock()
+	for _, err := range errs {
+		s.rt.reportError(s.t, err)
+	}
+}
+
+// ErrBatchMismatch: a message given to SendBatch is not of its batch.
+var ErrBatchMismatch = errors.New("message does not belong to the batch")
+
+// batchState is a bolt task's view of one batch attempt.
+type batchState struct {
+	key      batchKey
+	meta     *tuple.BatchMeta
+	executed int64 // the batch's tuples executed here
+	expected int64 // the sum of the markers' counts
+	ends     []*tuple.Tuple
+	born     time.Time
+	// failed: a tuple of the attempt was failed here or upstream; the
+	// attempt will be replayed, so FinishBatch is skipped
+	failed bool
+}
+
+// batches is the batch bookkeeping of one bolt task.
+type batches struct {
+	needed    map[string]int // end markers needed, by origin spout
+	byKey     map[batchKey]*batchState
+	last      *batchState
+	lastSweep time.Time
+	failed    []batchKey // attempts whose tuples the bolt failed (boltCollector.Fail)
+}
+
+func (e *boltExec) batchState(k batchKey) *batchState {
+	bs := &e.batches
+	if st := bs.last; st != nil && st.key == k {
+		return st
+	}
+	st := bs.byKey[k]
+	if st == nil {
+		if bs.byKey == nil {
+			bs.byKey = map[batchKey]*batchState{}
+		}
+		// Attempts of one batch may overlap (a replay starts while the
+		// failed attempt's tuples are still in flight); each finishes on
+		// its own. An attempt that can never finish (a tuple or marker
+		// lost with a worker) is expired long after its tree timed out.
+		now := time.Now()
+		if now.Sub(bs.lastSweep) > e.rt.timeout {
+			bs.lastSweep = now
+			for _, s := range bs.byKey {
+				if now.Sub(s.born) > 2*e.rt.timeout {
+					e.expireBatch(s)
+				}
+			}
+		}
+		st = &batchState{key: k, born: now}
+		bs.byKey[k] = st
+	}
+	bs.last = st
+	return st
+}
+
+// expireBatch forgets an attempt that cannot finish; a batch-aware bolt
+// gets FinishBatch with Failed set, to release what it holds.
+func (e *boltExec) expireBatch(st *batchState) {
+	e.untrack(st.key)
+	e.em.mu.Lock()
+	e.em.forgetBatchLocked(st.key)
+	e.em.mu.Unlock()
+	if bb, ok := e.b.(bolt.BatchBolt); ok {
+		meta := st.meta
+		if meta == nil {
+			meta = &tuple.BatchMeta{ID: st.key.id}
+		}
+		b := &bolt.Batch{Meta: meta, Attempt: st.key.root, Executed: int(st.executed), End: st.ends, Failed: true}
+		if err := e.safeFinish(bb, b); err != nil {
+			e.rt.reportError(e.t, err)
+		}
+	}
+	for _, m := range st.ends {
+		e.coll.Fail(m)
+	}
+}
+
+// untrack removes the state of k.
+func (e *boltExec) untrack(k batchKey) {
+	bs := &e.batches
+	delete(bs.byKey, k)
+	if bs.last != nil && bs.last.key == k {
+		bs.last = nil
+	}
+}
+
+// batchTuple counts an executed tuple of a batch.
+func (e *boltExec) batchTuple(t *tuple.Tuple) {
+	st := e.batchState(keyOf(t))
+	st.executed++
+	if len(e.batches.failed) > 0 {
+		for _, k := range e.batches.failed {
+			if s := e.batches.byKey[k]; s != nil {
+				s.failed = true
+			}
+		}
+		e.batches.failed = e.batches.failed[:0]
+	}
+	e.maybeFinish(st)
+}
+
+// batchEnd takes in an end marker.
+func (e *boltExec) batchEnd(t *tuple.Tuple) {
+	st := e.batchState(keyOf(t))
+	n, _ := t.Values[0].(int64)
+	meta, _ := t.Values[1].(*tuple.BatchMeta)
+	if meta == nil {
+		e.rt.reportError(e.t, fmt.Errorf("batch %s: end marker from task %d without meta", t.BatchID, t.Task))
+		e.coll.Fail(t)
+		return
+	}
+	st.meta = meta
+	st.expected += n
+	if failed, _ := t.Values[2].(bool); failed {
+		st.failed = true
+	}
+	st.ends = append(st.ends, t)
+	e.maybeFinish(st)
+}
+
+func (e *boltExec) maybeFinish(st *batchState) {
+	if st.meta == nil {
+		return
+	}
+	need := e.batches.needed[st.meta.Origin]
+	if len(st.ends) < need || st.executed < st.expected {
+		return
+	}
+	e.untrack(st.key)
+	if len(st.ends) > need || st.executed > st.expected {
+		// more than announced: a bug upstream or a duplicate; the batch's
+		// content here is not what was sent, so fail it for a replay
+		e.rt.reportError(e.t, fmt.Errorf("batch %s: %d tuples executed for %d announced, %d end markers for %d expected: %w",
+			st.key.id, st.executed, st.expected, len(st.ends), need, ErrBatchCount))
+		e.em.mu.Lock()
+		e.em.forgetBatchLocked(st.key)
+		e.em.mu.Unlock()
+		for _, m := range st.ends {
+			e.coll.Fail(m)
+		}
+		return
+	}
+	e.finishBatch(st)
+}
+
+// ErrBatchCount: a task received more of a batch than was sent to it.
+var ErrBatchCount = errors.New("batch count mismatch")
+
+func (e *boltExec) finishBatch(st *batchState) {
+	em := e.em
+	em.mu.Lock()
+	fwd, _ := em.newEndsLocked(st.key, st.meta, 0, st.ends)
+	em.mu.Unlock()
+	bb, isBatchBolt := e.b.(bolt.BatchBolt)
+	if isBatchBolt {
+		b := &bolt.Batch{Meta: st.meta, Attempt: st.key.root, Executed: int(st.executed), End: st.ends,
+			Owner:  grouping.BatchOwner(e.rt.compTasks[e.t.comp.ID], st.key.id) == e.t.id,
+			Failed: st.failed}
+		if err := e.safeFinish(bb, b); err != nil {
+			e.rt.reportError(e.t, err)
+			for _, m := range st.ends {
+				e.coll.Fail(m) // no-op for markers already acked or failed
+			}
+		}
+	}
+	// a failed attempt is reported downstream, so that no bolt there
+	// writes a partial batch
+	em.mu.Lock()
+	em.sendEndsLocked(st.key, fwd, st.failed)
+	em.mu.Unlock()
+	if !isBatchBolt {
+		for _, m := range st.ends {
+			if st.failed {
+				e.coll.Fail(m)
+			} else {
+				e.coll.Ack(m)
+			}
+		}
+	}
+}
+
+func (e *boltExec) safeFinish(bb bolt.BatchBolt, b *bolt.Batch) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			e.t.metrics.Panics.Add(1)
+			err = fmt.Errorf("FinishBatch %s: %w: %v", b.Meta.ID, ErrPanic, p)
+		}
+	}()
+	if err := bb.FinishBatch(e.rt.ctx, b); err != nil {
+		return fmt.Errorf("FinishBatch %s: %w", b.Meta.ID, err)
+	}
+	return nil
+}
