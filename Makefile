@@ -6,7 +6,7 @@ GO       ?= go
 # go-ceph needs "pacific" against Debian 12's Ceph 16.
 TAGS     ?= ceph,pacific
 
-.PHONY: run test unit vet build bench fuzz backends-up backends-down
+.PHONY: run test unit vet build bench bench-storm fuzz backends-up backends-down
 
 run:
 	$(GO) run ./cmd/gale run examples/wordcount.json
@@ -28,6 +28,10 @@ build:
 
 bench:
 	scripts/bench.sh
+
+# Gale vs Apache Storm, the same topologies in the same run (bench/README.md)
+bench-storm:
+	$(GO) run ./bench/cmd/benchstorm
 
 backends-up:
 	testenv/testenv up
