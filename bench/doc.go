@@ -1,9 +1,17 @@
-// Package bench holds Gale's side-by-side benchmarks. Each Go benchmark
-// here has a baseline measured in the same run by scripts/bench.sh: the
-// word-count shape against Apache Storm 2.8 (bench/storm), and the Kafka
-// spout against a bare Kafka consumer.
+// Package bench holds Gale's side-by-side benchmarks, each measured beside
+// its baseline in the same run:
 //
-// Run them with `make bench`, or only Gale's side with
+//   - Gale vs Apache Storm: the rows of package bench/rows (const spout ->
+//     no-op; word count acked; word count with 1 % failures) against the
+//     same topologies in Storm's LocalCluster (bench/storm, Java). One
+//     command runs both and prints one table, and writes a JSON report:
 //
-//	go test -run '^$' -bench . -benchtime 2000000x ./bench/
+//     make bench-storm   # go run ./bench/cmd/benchstorm [-warmup 10s] [-measure 20s]
+//
+//   - the Kafka spout against a bare Kafka consumer, and a Python multilang
+//     bolt against the same bolt in Go (go test -bench here).
+//
+// `make bench` runs them all. Gale's word count alone:
+//
+//	go test -run '^$' -bench WordCount -benchtime 2000000x ./bench/
 package bench
