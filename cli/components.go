@@ -9,4 +9,5 @@ import (
 	_ "github.com/gale-stream/gale/spout/builtin"
 	_ "github.com/gale-stream/gale/spout/kafka"
 	_ "github.com/gale-stream/gale/spout/shell"
+	_ "github.com/gale-stream/gale/sinks"
 )

@@ -1,0 +1,223 @@
+package sinks
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gale-stream/gale/tuple"
+)
+
+// Batch is one batch as a backend writes it: the batch's identity, and its
+// records in a deterministic order (by tuple id), each already formatted.
+// The same batch replayed gives an equal Batch.
+type Batch struct {
+	// Topology is the topology's name (the second part of object names).
+	Topology string
+	// Meta is the batch's plan (source, partition, seq, offsets).
+	Meta *tuple.BatchMeta
+	// Records are ordered by ID (see CompareIDs).
+	Records []Record
+}
+
+// Record is one tuple of a batch, formatted.
+type Record struct {
+	// ID is the tuple id, e.g. "events/3/1042" (unique within the batch).
+	ID string
+	// Time is the record's timestamp (from the tuple, never from the
+	// clock); zero when the tuple has none.
+	Time time.Time
+	// Line is the record formatted by the sink's Format, without newline.
+	Line []byte
+}
+
+// Part is the records of a batch that go into one object: all of them, or
+// with time partitioning those of one time bucket.
+type Part struct {
+	// Name is the object's name (see Naming.Name).
+	Name string
+	// Bucket is the time bucket ("dt=2026-11-27/hh=01"), "" without time
+	// partitioning.
+	Bucket string
+	// Records are the part's records, in batch order.
+	Records []Record
+}
+
+// Content returns the part's uncompressed bytes: each record's line and a
+// newline.
+func (p *Part) Content() []byte {
+	n := 0
+	for _, r := range p.Records {
+		n += len(r.Line) + 1
+	}
+	b := make([]byte, 0, n)
+	for _, r := range p.Records {
+		b = append(b, r.Line...)
+		b = append(b, '\n')
+	}
+	return b
+}
+
+// Checksum returns the hex SHA-256 of content: what `gale verify` compares
+// across backends.
+func Checksum(content []byte) string {
+	s := sha256.Sum256(content)
+	return hex.EncodeToString(s[:])
+}
+
+// CompareIDs orders tuple ids: segment by segment ("/"-separated), numeric
+// segments by value, others as text. So "t/3/9" < "t/3/10", and a child
+// "t/3/9/0" follows its parent's siblings before it.
+func CompareIDs(a, b string) int {
+	for a != "" || b != "" {
+		var sa, sb string
+		sa, a, _ = strings.Cut(a, "/")
+		sb, b, _ = strings.Cut(b, "/")
+		na, errA := strconv.ParseUint(sa, 10, 64)
+		nb, errB := strconv.ParseUint(sb, 10, 64)
+		var c int
+		switch {
+		case errA == nil && errB == nil:
+			c = cmp.Compare(na, nb)
+		default:
+			c = strings.Compare(sa, sb)
+		}
+		if c != 0 {
+			return c
+		}
+	}
+	return 0
+}
+
+// SortRecords orders records by CompareIDs (ties, which a correct pipeline
+// never has, by content, so that the order is still deterministic).
+func SortRecords(rs []Record) {
+	slices.SortFunc(rs, func(x, y Record) int {
+		if c := CompareIDs(x.ID, y.ID); c != 0 {
+			return c
+		}
+		return strings.Compare(string(x.Line), string(y.Line))
+	})
+}
+
+// Naming builds object names:
+//
+//	<prefix>/<topology>/<topic>[/dt=YYYY-MM-DD[/hh=HH]]/<partition>/<seq>-<start>-<end><ext>
+//
+// with the partition (5 digits), seq (12) and offsets (19) zero-padded so
+// that names sort in batch order. Time buckets come from the records'
+// timestamps (UTC).
+type Naming struct {
+	Prefix string
+	// TimePartition is "" (none), "day" or "hour".
+	TimePartition string
+	// Ext is the file extension with its dot, e.g. ".jsonl.lz4".
+	Ext string
+}
+
+// Time partitionings.
+const (
+	PartitionNone = ""
+	PartitionDay  = "day"
+	PartitionHour = "hour"
+)
+
+// Bucket returns the time bucket of t ("" without time partitioning).
+// Records without a timestamp go to "dt=none".
+func (n Naming) Bucket(t time.Time) string {
+	if n.TimePartition == PartitionNone {
+		return ""
+	}
+	if t.IsZero() {
+		return "dt=none"
+	}
+	t = t.UTC()
+	if n.TimePartition == PartitionHour {
+		return t.Format("dt=2006-01-02/hh=15")
+	}
+	return t.Format("dt=2006-01-02")
+}
+
+// Dir returns the directory of a batch's objects for bucket.
+func (n Naming) Dir(topology string, m *tuple.BatchMeta, bucket string) string {
+	parts := []string{n.Prefix, topology, m.Source}
+	if bucket != "" {
+		parts = append(parts, bucket)
+	}
+	parts = append(parts, fmt.Sprintf("%05d", m.Partition))
+	return path.Join(parts...)
+}
+
+// Base returns the file name of a batch's object: <seq>-<start>-<end><ext>.
+func (n Naming) Base(m *tuple.BatchMeta) string {
+	return fmt.Sprintf("%012d-%019d-%019d%s", m.Seq, m.Start, m.End, n.Ext)
+}
+
+// Name returns the full object name of batch m in bucket.
+func (n Naming) Name(topology string, m *tuple.BatchMeta, bucket string) string {
+	return path.Join(n.Dir(topology, m, bucket), n.Base(m))
+}
+
+// Parts splits b into its objects: one without time partitioning (also
+// for an empty batch, so that every batch leaves a trace), else one per
+// time bucket of its records, in bucket order.
+func (n Naming) Parts(b *Batch) []Part {
+	if n.TimePartition == PartitionNone || len(b.Records) == 0 {
+		bucket := ""
+		if n.TimePartition != PartitionNone {
+			bucket = "dt=none"
+		}
+		return []Part{{Name: n.Name(b.Topology, b.Meta, bucket), Bucket: bucket, Records: b.Records}}
+	}
+	byBucket := map[string][]Record{}
+	for _, r := range b.Records {
+		k := n.Bucket(r.Time)
+		byBucket[k] = append(byBucket[k], r)
+	}
+	keys := make([]string, 0, len(byBucket))
+	for k := range byBucket {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]Part, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, Part{Name: n.Name(b.Topology, b.Meta, k), Bucket: k, Records: byBucket[k]})
+	}
+	return parts
+}
+
+// ParseName reads the batch identity back from an object name made by
+// Naming (for `gale verify`): source, partition, seq, start, end.
+func ParseName(name, ext string) (m tuple.BatchMeta, ok bool) {
+	base := path.Base(name)
+	if !strings.HasSuffix(base, ext) {
+		return m, false
+	}
+	f := strings.Split(strings.TrimSuffix(base, ext), "-")
+	if len(f) != 3 {
+		return m, false
+	}
+	seq, err1 := strconv.ParseUint(f[0], 10, 64)
+	start, err2 := strconv.ParseInt(f[1], 10, 64)
+	end, err3 := strconv.ParseInt(f[2], 10, 64)
+	dir := path.Dir(name)
+	part, err4 := strconv.ParseInt(path.Base(dir), 10, 32)
+	if err1 != nil || err2 != nil || err3 != nil || err4 != nil {
+		return m, false
+	}
+	m.Seq, m.Start, m.End, m.Partition = seq, start, end, int32(part)
+	// the source is above the partition and the optional time buckets
+	dir = path.Dir(dir)
+	for strings.HasPrefix(path.Base(dir), "hh=") || strings.HasPrefix(path.Base(dir), "dt=") {
+		dir = path.Dir(dir)
+	}
+	m.Source = path.Base(dir)
+	m.ID = fmt.Sprintf("%s/%05d/%012d", m.Source, m.Partition, m.Seq)
+	return m, true
+}

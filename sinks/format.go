@@ -1,0 +1,177 @@
+package sinks
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gale-stream/gale/tuple"
+)
+
+// Record formats.
+const (
+	// FormatJSON writes one JSON object per line: the document in Field
+	// when set (JSON text is kept as is, compacted), else the tuple's
+	// fields (or Fields) as an object with sorted keys.
+	FormatJSON = "json"
+	// FormatLines writes the text of Field (default "value") per line.
+	FormatLines = "lines"
+)
+
+// ErrConfig is wrapped by every configuration error of a sink.
+var ErrConfig = errors.New("invalid sink configuration")
+
+// Format turns tuples into records. Its output depends only on the tuple,
+// so that a replay formats identically.
+type Format struct {
+	Kind string
+	// Field selects the document (json) or the text (lines).
+	Field string
+	// Fields selects the tuple fields of a json object (default: all).
+	Fields []string
+	// TimeField holds the record's timestamp: Unix milliseconds (an
+	// integer or json.Number), a time.Time, or RFC 3339 text.
+	TimeField string
+}
+
+// Validate checks the format's settings.
+func (f *Format) Validate() error {
+	switch f.Kind {
+	case FormatJSON, FormatLines:
+	default:
+		return fmt.Errorf("format %q: want %q or %q: %w", f.Kind, FormatJSON, FormatLines, ErrConfig)
+	}
+	if f.Kind == FormatLines && len(f.Fields) > 0 {
+		return fmt.Errorf("format %q takes one field (\"field\"), not \"fields\": %w", f.Kind, ErrConfig)
+	}
+	if f.Field != "" && len(f.Fields) > 0 {
+		return fmt.Errorf("\"field\" and \"fields\" exclude each other: %w", ErrConfig)
+	}
+	return nil
+}
+
+// Check tells whether the format's fields exist in fields (the sink's
+// input stream); used at validation time.
+func (f *Format) Check(fields tuple.Fields) error {
+	names := f.Fields
+	if f.Field != "" {
+		names = append(names, f.Field)
+	} else if f.Kind == FormatLines {
+		names = append(names, "value")
+	}
+	for _, n := range names {
+		if !fields.Contains(n) {
+			return fmt.Errorf("field %q is not in the input stream %v: %w", n, fields, ErrConfig)
+		}
+	}
+	return nil
+}
+
+// Ext returns the file extension of the format, e.g. ".jsonl".
+func (f *Format) Ext() string {
+	if f.Kind == FormatLines {
+		return ".log"
+	}
+	return ".jsonl"
+}
+
+// Record formats t.
+func (f *Format) Record(t *tuple.Tuple) (Record, error) {
+	r := Record{ID: t.ID, Time: recordTime(t.ValueByField(f.TimeField))}
+	var err error
+	switch f.Kind {
+	case FormatLines:
+		field := f.Field
+		if field == "" {
+			field = "value"
+		}
+		r.Line = oneLine(tuple.AsString(t.ValueByField(field)))
+	default:
+		r.Line, err = f.jsonLine(t)
+	}
+	return r, err
+}
+
+func oneLine(s string) []byte {
+	b := []byte(s)
+	b = bytes.TrimRight(b, "\r\n")
+	if bytes.IndexByte(b, '\n') >= 0 {
+		b = bytes.ReplaceAll(b, []byte("\n"), []byte(`\n`))
+	}
+	return b
+}
+
+func (f *Format) jsonLine(t *tuple.Tuple) ([]byte, error) {
+	if f.Field != "" {
+		switch v := t.ValueByField(f.Field).(type) {
+		case []byte:
+			return compactJSON(v)
+		case string:
+			return compactJSON([]byte(v))
+		default:
+			return json.Marshal(plain(v))
+		}
+	}
+	obj := make(map[string]any, len(t.Fields))
+	if len(f.Fields) > 0 {
+		for _, n := range f.Fields {
+			obj[n] = plain(t.ValueByField(n))
+		}
+	} else {
+		for i, n := range t.Fields {
+			obj[n] = plain(t.Value(i))
+		}
+	}
+	return json.Marshal(obj) // map keys are sorted: deterministic
+}
+
+// compactJSON keeps JSON text as it is, compacted; text that is not JSON
+// becomes a JSON string.
+func compactJSON(b []byte) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, b); err == nil {
+		return buf.Bytes(), nil
+	}
+	return json.Marshal(string(b))
+}
+
+// plain makes values JSON-friendly: bytes as text when UTF-8.
+func plain(v any) any {
+	switch x := v.(type) {
+	case []byte:
+		if utf8.Valid(x) {
+			return string(x)
+		}
+		return x // base64
+	case map[string]string:
+		return x
+	}
+	return v
+}
+
+func recordTime(v any) time.Time {
+	switch x := v.(type) {
+	case int64:
+		return time.UnixMilli(x).UTC()
+	case int:
+		return time.UnixMilli(int64(x)).UTC()
+	case json.Number:
+		if n, err := x.Int64(); err == nil {
+			return time.UnixMilli(n).UTC()
+		}
+	case time.Time:
+		return x.UTC()
+	case string:
+		if t, err := time.Parse(time.RFC3339Nano, x); err == nil {
+			return t.UTC()
+		}
+		if n, err := strconv.ParseInt(x, 10, 64); err == nil {
+			return time.UnixMilli(n).UTC()
+		}
+	}
+	return time.Time{}
+}
