@@ -183,6 +183,9 @@ func Open(master, data []byte) (plain []byte, name string, err error) {
 // (master must then be given) and decompresses lz4 frames.
 func Decode(master, data []byte) ([]byte, error) {
 	if bytes.HasPrefix(data, []byte(sealMagic)) {
+		if master == nil {
+			return nil, fmt.Errorf("the data is encrypted and no key was given: %w", ErrConfig)
+		}
 		plain, _, err := Open(master, data)
 		if err != nil {
 			return nil, err
@@ -203,20 +206,22 @@ func Decode(master, data []byte) ([]byte, error) {
 // digits (surrounding whitespace ignored), or, when file is "", from the
 // hex in environment variable env.
 func LoadKey(file, env string) ([]byte, error) {
-	var raw []byte
-	var from string
 	switch {
 	case file != "":
 		b, err := os.ReadFile(file)
 		if err != nil {
 			return nil, fmt.Errorf("encryption key: %w", err)
 		}
-		raw, from = b, file
+		return ParseKey(b, file)
 	case env != "" && os.Getenv(env) != "":
-		raw, from = []byte(os.Getenv(env)), "$"+env
-	default:
-		return nil, fmt.Errorf("encryption key: give key_file, or set %s: %w", env, ErrConfig)
+		return ParseKey([]byte(os.Getenv(env)), "$"+env)
 	}
+	return nil, fmt.Errorf("encryption key: give key_file, or set %s: %w", env, ErrConfig)
+}
+
+// ParseKey reads a master key from raw: 64 hex digits or 32 raw bytes.
+// from names where it came from, for errors.
+func ParseKey(raw []byte, from string) ([]byte, error) {
 	// hex first: 32 bytes of hex text are a 16-byte key (an error), not a
 	// raw key (a random raw key is all hex digits with probability 2^-64)
 	s := strings.TrimSpace(string(raw))
