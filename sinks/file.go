@@ -7,16 +7,20 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
 // FileWriter writes each object of a batch as a file under Dir, atomically
 // and durably: a temporary file in the same directory, fsync, rename over
 // the final name, fsync of the directory. A crash leaves the old file or
-// the new one, plus at worst a hidden temporary file that a later write
-// into the directory removes.
+// the new one, plus at worst a hidden temporary file
+// (".NAME.tmp-HOST-PID-RANDOM") that the next write into that directory
+// removes: at once when its process is gone from this host, after ten
+// minutes when it comes from another host (a shared filesystem).
 type FileWriter struct {
 	Dir    string
 	Naming Naming
@@ -59,7 +63,7 @@ func (w *FileWriter) Put(name string, data []byte) (err error) {
 		return err
 	}
 	w.sweep(dir)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+tmpMark+"*")
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+tmpMark+tmpOwner+"-*")
 	if err != nil {
 		return err
 	}
@@ -102,9 +106,16 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// sweep removes, once per directory and process, temporary files older
-// than ten minutes (left by a crash; a younger one may belong to a write
-// of another task in progress).
+// tmpOwner marks this process's temporary files: "HOST-PID".
+var tmpOwner = func() string {
+	h, _ := os.Hostname()
+	h = strings.NewReplacer("-", "_", "/", "_", ".", "_").Replace(h)
+	return fmt.Sprintf("%s-%d", h, os.Getpid())
+}()
+
+// sweep removes, once per directory and process, the temporary files of
+// dead processes of this host, and those older than ten minutes (left by
+// a crash elsewhere; a younger one may belong to a write in progress).
 func (w *FileWriter) sweep(dir string) {
 	w.mu.Lock()
 	if w.cleaned == nil {
@@ -120,14 +131,32 @@ func (w *FileWriter) sweep(dir string) {
 	if err != nil {
 		return
 	}
+	host, _, _ := strings.Cut(tmpOwner, "-")
 	for _, e := range entries {
-		if !strings.HasPrefix(e.Name(), ".") || !strings.Contains(e.Name(), tmpMark) {
+		_, owner, ok := strings.Cut(e.Name(), tmpMark)
+		if !strings.HasPrefix(e.Name(), ".") || !ok {
 			continue
 		}
+		stale := false
+		if h, rest, ok := strings.Cut(owner, "-"); ok && h == host {
+			pidText, _, _ := strings.Cut(rest, "-")
+			if pid, err := strconv.Atoi(pidText); err == nil && pid != os.Getpid() && !alive(pid) {
+				stale = true
+			}
+		}
 		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > 10*time.Minute {
+			stale = true
+		}
+		if stale {
 			os.Remove(filepath.Join(dir, e.Name()))
 		}
 	}
+}
+
+// alive reports whether a process with this pid exists on this host.
+func alive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 // List returns the names (relative to Dir, slash-separated) of the objects
