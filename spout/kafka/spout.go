@@ -363,9 +363,13 @@ func (s *Spout) step(ctx context.Context, p *partition) (bool, error) {
 		if s.cfg.Bounded && p.next >= p.end {
 			return false, nil
 		}
-		pc, err := s.consumer.ConsumePartition(p.topic, p.partition, p.next)
+		from := p.next
+		if n := len(p.buf); n > 0 {
+			from = p.buf[n-1].Offset + 1 // a consumer that closed under a started batch
+		}
+		pc, err := s.consumer.ConsumePartition(p.topic, p.partition, from)
 		if err != nil {
-			return false, fmt.Errorf("consume %s/%d from %d: %w", p.topic, p.partition, p.next, err)
+			return false, fmt.Errorf("consume %s/%d from %d: %w", p.topic, p.partition, from, err)
 		}
 		p.pc = pc
 	}
@@ -390,7 +394,11 @@ read:
 			waitC = wait.C
 		}
 		select {
-		case m := <-p.pc.Messages():
+		case m, ok := <-p.pc.Messages():
+			if !ok {
+				errs = append(errs, p.consumerClosed())
+				break read
+			}
 			if s.cfg.Bounded && m.Offset >= p.end {
 				break read
 			}
@@ -412,7 +420,11 @@ read:
 				break read
 			}
 			select {
-			case m := <-p.pc.Messages():
+			case m, ok := <-p.pc.Messages():
+				if !ok {
+					errs = append(errs, p.consumerClosed())
+					break read
+				}
 				if s.cfg.Bounded && m.Offset >= p.end {
 					break read
 				}
@@ -674,6 +686,15 @@ func (s *Spout) fence(p *partition) {
 	s.Fenced.Add(1)
 	p.replay, p.buf, p.fetch = nil, nil, nil
 	s.out.ReportError(fmt.Errorf("partition %s/%d: %w: stopped emitting", p.topic, p.partition, ledger.ErrFenced))
+}
+
+// consumerClosed handles a partition consumer whose channels sarama closed
+// (it gave up on an error): it is dropped, and the next step opens a new
+// one after the records already buffered.
+func (p *partition) consumerClosed() error {
+	p.pc.AsyncClose()
+	p.pc = nil
+	return fmt.Errorf("read %s/%d: the partition consumer stopped; reopening it", p.topic, p.partition)
 }
 
 func (p *partition) close() {
