@@ -1,0 +1,150 @@
+package hdfs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"path"
+	"strings"
+	"testing"
+	"time"
+
+	hdfsc "github.com/colinmarc/hdfs/v2"
+
+	"github.com/gale-stream/gale/internal/testenv"
+	"github.com/gale-stream/gale/sinks"
+	"github.com/gale-stream/gale/tuple"
+)
+
+// fakeFile answers Close with "replication in progress" replicating
+// times, then with final.
+type fakeFile struct {
+	replicating int
+	final       error
+	closes      int
+	deadlines   []time.Time
+}
+
+func (f *fakeFile) SetDeadline(t time.Time) error {
+	f.deadlines = append(f.deadlines, t)
+	return nil
+}
+
+func (f *fakeFile) Close() error {
+	f.closes++
+	if f.closes <= f.replicating {
+		return &os.PathError{Op: "create", Path: "/x", Err: hdfsc.ErrReplicating}
+	}
+	return f.final
+}
+
+// TestCloseRetriesReplicating: Close is retried while the NameNode answers
+// "replication in progress", a bounded number of times, each under a
+// deadline; other errors and cancellation end it at once.
+func TestCloseRetriesReplicating(t *testing.T) {
+	defer func(b, m time.Duration) { closeBackoff, closeMaxBackoff = b, m }(closeBackoff, closeMaxBackoff)
+	closeBackoff, closeMaxBackoff = time.Millisecond, 2*time.Millisecond
+	w := &Writer{Timeout: time.Minute}
+	ctx := context.Background()
+
+	f := &fakeFile{replicating: 3}
+	if err := w.close(ctx, f); err != nil || f.closes != 4 {
+		t.Errorf("3 times replicating: %v after %d closes, want success after 4", err, f.closes)
+	}
+	for _, d := range f.deadlines {
+		if time.Until(d) < 50*time.Second {
+			t.Errorf("deadline %v is not about a minute ahead", d)
+		}
+	}
+	if len(f.deadlines) != 4 {
+		t.Errorf("%d deadlines set, want one per Close", len(f.deadlines))
+	}
+
+	f = &fakeFile{replicating: 1000}
+	err := w.close(ctx, f)
+	if !errors.Is(err, hdfsc.ErrReplicating) || f.closes != closeAttempts || !strings.Contains(err.Error(), "gave up") {
+		t.Errorf("always replicating: %v after %d closes, want to give up after %d", err, f.closes, closeAttempts)
+	}
+
+	boom := errors.New("datanode gone")
+	f = &fakeFile{replicating: 1, final: boom}
+	if err := w.close(ctx, f); !errors.Is(err, boom) || f.closes != 2 {
+		t.Errorf("other error: %v after %d closes", err, f.closes)
+	}
+
+	closeBackoff = time.Hour
+	cctx, cancel := context.WithCancel(ctx)
+	time.AfterFunc(10*time.Millisecond, cancel)
+	start := time.Now()
+	f = &fakeFile{replicating: 1000}
+	if err := w.close(cctx, f); !errors.Is(err, context.Canceled) || time.Since(start) > 10*time.Second {
+		t.Errorf("cancelled: %v after %v", err, time.Since(start))
+	}
+}
+
+// TestConnError: answers of HDFS keep the connection; anything else
+// (network errors, a stream out of step) drops it.
+func TestConnError(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{&os.PathError{Op: "stat", Path: "/x", Err: os.ErrNotExist}, false},
+		{fmt.Errorf("wrapped: %w", &os.PathError{Op: "mkdir", Path: "/x", Err: os.ErrExist}), false},
+		{&os.PathError{Op: "create", Path: "/x", Err: hdfsc.ErrReplicating}, false},
+		{context.Canceled, false},
+		{&net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded}, true},
+		{errors.New("unexpected sequence number"), true},
+	} {
+		if got := connError(tc.err); got != tc.want {
+			t.Errorf("connError(%v) = %v, want %v", tc.err, got, tc.want)
+		}
+	}
+}
+
+// TestOrphansAreRemoved: a temporary file that a failed write could not
+// remove (its connection was suspect) is removed by the next successful
+// write.
+func TestOrphansAreRemoved(t *testing.T) {
+	nn := testenv.HDFSNameNode(t)
+	c := NewConfig()
+	c.NameNode = nn
+	c.Dir = fmt.Sprintf("/gale-test/hdfs-sink/orphans-%d", time.Now().UnixNano())
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	w := c.Writer()
+	defer w.Close()
+	cn, err := w.acquire()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cn.c.RemoveAll(c.Dir) }()
+	orphan := path.Join(c.Dir, "t/ev/00000/.x.jsonl.lz4"+tmpMark+"0123")
+	if err := cn.c.MkdirAll(path.Dir(orphan), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := cn.c.CreateEmptyFile(orphan); err != nil {
+		t.Fatal(err)
+	}
+	w.release(cn, nil)
+	w.addOrphan(orphan)
+	b := &sinks.Batch{Topology: "t", Meta: &tuple.BatchMeta{ID: "ev/00000/000000000001", Source: "ev", Seq: 1}}
+	if _, err := w.WriteBatch(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+	cn, err = w.acquire()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.release(cn, nil)
+	if _, err := cn.c.Stat(orphan); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("orphan %s still there: %v", orphan, err)
+	}
+	if len(w.orphans) != 0 {
+		t.Errorf("orphans still remembered: %v", w.orphans)
+	}
+}
