@@ -1,0 +1,114 @@
+package elasticsearch
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/gale-stream/gale/registry"
+	"github.com/gale-stream/gale/sinks"
+	"github.com/gale-stream/gale/topology"
+)
+
+// TypeName is the component type name of the sink.
+const TypeName = "es_sink"
+
+// Defaults.
+const (
+	DefaultBulkMaxDocs      = 1000
+	DefaultBulkMaxBytes     = 5 << 20
+	DefaultRequestTimeoutMS = 30000
+)
+
+// Config configures the "es_sink" type (see the package doc).
+type Config struct {
+	sinks.Common
+	// URLs are the cluster's base URLs (required).
+	URLs []string `json:"urls"`
+	// Username and Password, when set, authenticate with HTTP basic auth.
+	Username string `json:"username,omitempty"`
+	Password string `json:"password,omitempty"`
+	// Index is the index name, or a pattern with one Go time layout in
+	// braces filled from each record's timestamp: "logs-{2006.01.02}".
+	Index string `json:"index"`
+	// CreateIndex: true (default) lets missing indices be created (by
+	// auto-creation, or explicitly); false makes a missing index an error.
+	CreateIndex bool `json:"create_index"`
+	// BulkMaxDocs and BulkMaxBytes bound one _bulk request (defaults 1000
+	// documents, 5 MiB of body; a single larger document goes alone).
+	BulkMaxDocs  int `json:"bulk_max_docs"`
+	BulkMaxBytes int `json:"bulk_max_bytes"`
+	// RequestTimeoutMS bounds one request (default 30000).
+	RequestTimeoutMS int `json:"request_timeout_ms"`
+
+	pattern IndexPattern
+}
+
+// NewConfig returns the defaults.
+func NewConfig() *Config {
+	return &Config{Common: sinks.DefaultCommon(), CreateIndex: true, BulkMaxDocs: DefaultBulkMaxDocs,
+		BulkMaxBytes: DefaultBulkMaxBytes, RequestTimeoutMS: DefaultRequestTimeoutMS}
+}
+
+// Validate checks the config.
+func (c *Config) Validate() error {
+	if err := c.Common.Validate(); err != nil {
+		return err
+	}
+	if c.Format != sinks.FormatJSON {
+		return fmt.Errorf("%s: format %q: want %q (each record is one JSON document): %w", TypeName, c.Format, sinks.FormatJSON, sinks.ErrConfig)
+	}
+	if c.TimePartition != sinks.PartitionNone {
+		return fmt.Errorf("%s: time_partition is not used: put a date pattern in the index name, e.g. \"logs-{2006.01.02}\": %w", TypeName, sinks.ErrConfig)
+	}
+	if c.Prefix != "" {
+		return fmt.Errorf("%s: prefix is not used (the index names the documents): %w", TypeName, sinks.ErrConfig)
+	}
+	if len(c.URLs) == 0 {
+		return fmt.Errorf("%s: urls is required: %w", TypeName, sinks.ErrConfig)
+	}
+	for _, s := range c.URLs {
+		u, err := url.Parse(s)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("%s: url %q: want http(s)://host:port: %w", TypeName, s, sinks.ErrConfig)
+		}
+	}
+	p, err := ParseIndex(c.Index)
+	if err != nil {
+		return fmt.Errorf("%s: %w", TypeName, err)
+	}
+	c.pattern = p
+	if c.BulkMaxDocs < 1 {
+		return fmt.Errorf("%s: bulk_max_docs %d: want at least 1: %w", TypeName, c.BulkMaxDocs, sinks.ErrConfig)
+	}
+	if c.BulkMaxBytes < 1 {
+		return fmt.Errorf("%s: bulk_max_bytes %d: want at least 1: %w", TypeName, c.BulkMaxBytes, sinks.ErrConfig)
+	}
+	if c.RequestTimeoutMS < 1 {
+		return fmt.Errorf("%s: request_timeout_ms %d: want at least 1: %w", TypeName, c.RequestTimeoutMS, sinks.ErrConfig)
+	}
+	return nil
+}
+
+// RequestTimeout returns request_timeout_ms as a duration.
+func (c *Config) RequestTimeout() time.Duration {
+	return time.Duration(c.RequestTimeoutMS) * time.Millisecond
+}
+
+// Type is the "es_sink" bolt type.
+func Type() registry.BoltType {
+	return sinks.SinkType(TypeName,
+		"indexes each record as one JSON document (_id = tuple id, _bulk index action: replays overwrite identically) into an Elasticsearch-API cluster; the index may hold a date pattern, logs-{2006.01.02}",
+		NewConfig, func(c *Config) *sinks.Common { return &c.Common },
+		func(c *Config) (*sinks.Bolt, error) {
+			return sinks.NewBolt(c.Options("es", func(context.Context, *topology.TaskContext) (sinks.Writer, error) {
+				return NewWriter(c)
+			})), nil
+		})
+}
+
+// Register adds the es_sink type to r.
+func Register(r *registry.Registry) error { return r.RegisterBolt(Type()) }
+
+func init() { registry.MustRegisterBolt(Type()) }
