@@ -1,8 +1,9 @@
 package cli
 
 // The component types every gale binary has: the built-in demo types, the
-// Kafka spout, and the multilang "shell" bolt and spout. Heavy backends (Ceph via cgo) link
-// in only with their build tags.
+// Kafka spout, the multilang "shell" bolt and spout, and the file, HDFS and
+// Elasticsearch sinks. The Ceph sink (cgo) links in only with the ceph
+// build tag (components_ceph.go).
 import (
 	_ "github.com/gale-stream/gale/bolt/builtin"
 	_ "github.com/gale-stream/gale/bolt/shell"
@@ -10,4 +11,6 @@ import (
 	_ "github.com/gale-stream/gale/spout/kafka"
 	_ "github.com/gale-stream/gale/spout/shell"
 	_ "github.com/gale-stream/gale/sinks"
+	_ "github.com/gale-stream/gale/sinks/elasticsearch"
+	_ "github.com/gale-stream/gale/sinks/hdfs"
 )

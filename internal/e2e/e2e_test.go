@@ -1,0 +1,252 @@
+// Package e2e runs the gale binary as a user would, against the real
+// backends of testenv: the crash-identity test of examples/kafka-to-all.json.
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/IBM/sarama"
+)
+
+var (
+	buildOnce sync.Once
+	galeBin   string
+	buildErr  error
+)
+
+// repoRoot is the module root (two levels above this package).
+func repoRoot(t *testing.T) string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+}
+
+// gale builds the gale binary once, with the build tags this test was
+// built with (so the Ceph sink is in it when it is tested).
+func gale(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "gale-e2e-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		galeBin = filepath.Join(dir, "gale")
+		args := []string{"build", "-o", galeBin}
+		if buildTags != "" {
+			args = append(args, "-tags", buildTags)
+		}
+		cmd := exec.Command("go", append(args, "./cmd/gale")...)
+		cmd.Dir = repoRoot(t)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build ./cmd/gale: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return galeBin
+}
+
+// event i: a JSON document (every 5000th is not JSON: a poison record for
+// the spout's dead-letter topic), one in ten at level debug (dropped by the
+// topology's filter).
+func event(i int) []byte {
+	if i%5000 == 4999 {
+		return []byte(fmt.Sprintf("not json {%d", i))
+	}
+	level := "info"
+	if i%10 == 3 {
+		level = "debug"
+	}
+	return []byte(fmt.Sprintf(`{"n":%d,"user":"u%d","level":%q,"msg":"event number %d of the e2e test"}`, i, i%97, level, i))
+}
+
+var eventsBase = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC) // in the past: brokers refuse future timestamps
+
+// produceEvents creates topic with parts partitions and n events, event i
+// in partition i%parts with timestamp eventsBase + i seconds.
+func produceEvents(t *testing.T, brokers, topic string, parts, n int) {
+	t.Helper()
+	c := sarama.NewConfig()
+	c.Version = sarama.V4_0_0_0
+	c.Producer.Return.Successes = true
+	c.Producer.Partitioner = sarama.NewManualPartitioner
+	admin, err := sarama.NewClusterAdmin([]string{brokers}, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	if err := admin.CreateTopic(topic, &sarama.TopicDetail{NumPartitions: int32(parts), ReplicationFactor: 1}, false); err != nil {
+		t.Fatal(err)
+	}
+	prod, err := sarama.NewSyncProducer([]string{brokers}, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prod.Close()
+	batch := make([]*sarama.ProducerMessage, 0, 5000)
+	for i := range n {
+		batch = append(batch, &sarama.ProducerMessage{Topic: topic, Partition: int32(i % parts),
+			Key: sarama.StringEncoder(fmt.Sprint(i)), Value: sarama.ByteEncoder(event(i)),
+			Timestamp: eventsBase.Add(time.Duration(i) * time.Second)})
+		if len(batch) == cap(batch) || i == n-1 {
+			if err := prod.SendMessages(batch); err != nil {
+				if pe, ok := err.(sarama.ProducerErrors); ok && len(pe) > 0 {
+					err = fmt.Errorf("%v (first: %v)", err, pe[0].Err)
+				}
+				t.Fatal(err)
+			}
+			batch = batch[:0]
+		}
+	}
+}
+
+// topologyFor writes a copy of examples/kafka-to-all.json into dir, with the
+// test's brokers, topic and consumer group, bounded (the run ends when the
+// topic is read), and batches cut by count only (a time cut depends on
+// when records arrive, which differs between two runs). patch may change
+// the sinks' settings further. Paths in the example are relative: the
+// process runs in dir.
+func topologyFor(t *testing.T, dir, brokers, topic string, patch func(bolt map[string]any)) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(repoRoot(t), "examples", "kafka-to-all.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var topo map[string]any
+	if err := json.Unmarshal(data, &topo); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range topo["spouts"].([]any) {
+		cfg := s.(map[string]any)["config"].(map[string]any)
+		cfg["brokers"] = []string{brokers}
+		cfg["topics"] = []string{topic}
+		cfg["group"] = "gale-e2e-" + filepath.Base(dir) + "-" + topic
+		cfg["bounded"] = true
+		cfg["batch"].(map[string]any)["time"] = "1h"
+		cfg["dead_letter_topic"] = topic + ".dlq"
+	}
+	for _, b := range topo["bolts"].([]any) {
+		if patch != nil {
+			patch(b.(map[string]any))
+		}
+	}
+	out, _ := json.MarshalIndent(topo, "", "  ")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "topology.json")
+	if err := os.WriteFile(p, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// startGale starts `gale run topology.json` in dir, its output in dir/log.
+func startGale(t *testing.T, dir string, extra ...string) *exec.Cmd {
+	t.Helper()
+	log, err := os.OpenFile(filepath.Join(dir, "gale.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(gale(t), append([]string{"run", "--quiet", "topology.json"}, extra...)...)
+	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, log, log
+	cmd.Env = append(os.Environ(), "GOMAXPROCS=2")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+		log.Close()
+	})
+	return cmd
+}
+
+// waitExit waits for cmd with a limit; it fails the test on a timeout or a
+// non-zero exit, showing the end of the log.
+func waitExit(t *testing.T, cmd *exec.Cmd, dir string, limit time.Duration) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("gale run in %s: %v\n%s", dir, err, tail(dir, 30))
+		}
+	case <-time.After(limit):
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("gale run in %s did not finish within %v\n%s", dir, limit, tail(dir, 30))
+	}
+}
+
+func tail(dir string, n int) string {
+	data, _ := os.ReadFile(filepath.Join(dir, "gale.log"))
+	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// files reads every regular file under dir, by slash-separated relative name.
+func files(t *testing.T, dir string) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) && p == dir {
+			return fs.SkipAll // nothing written yet
+		}
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		out[filepath.ToSlash(rel)] = b
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// sameFiles reports every difference between two file trees.
+func sameFiles(t *testing.T, what string, want, got map[string][]byte) {
+	t.Helper()
+	if len(want) == 0 {
+		t.Errorf("%s: the reference run wrote nothing", what)
+	}
+	for name, data := range want {
+		g, ok := got[name]
+		switch {
+		case !ok:
+			t.Errorf("%s: %s missing after the kills", what, name)
+		case !bytes.Equal(g, data):
+			t.Errorf("%s: %s differs (%d bytes, reference %d)", what, name, len(g), len(data))
+		}
+	}
+	for name := range got {
+		if _, ok := want[name]; !ok {
+			t.Errorf("%s: %s exists only after the kills", what, name)
+		}
+	}
+}
