@@ -7,10 +7,10 @@ package cli
 import (
 	_ "github.com/gale-stream/gale/bolt/builtin"
 	_ "github.com/gale-stream/gale/bolt/shell"
-	_ "github.com/gale-stream/gale/spout/builtin"
-	_ "github.com/gale-stream/gale/spout/kafka"
-	_ "github.com/gale-stream/gale/spout/shell"
 	_ "github.com/gale-stream/gale/sinks"
 	_ "github.com/gale-stream/gale/sinks/elasticsearch"
 	_ "github.com/gale-stream/gale/sinks/hdfs"
+	_ "github.com/gale-stream/gale/spout/builtin"
+	_ "github.com/gale-stream/gale/spout/kafka"
+	_ "github.com/gale-stream/gale/spout/shell"
 )
