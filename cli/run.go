@@ -88,6 +88,9 @@ func printTopologyErrors(w io.Writer, path string, err error) {
 		fmt.Fprintf(w, "%s: invalid topology (%d error%s):\n", path, n, plural(n))
 		for _, e := range errs.List {
 			fmt.Fprintf(w, "  %s\n", e)
+			if !cephBuilt && strings.Contains(e.Error(), `"ceph_sink"`) {
+				fmt.Fprintln(w, "    (this gale binary was built without Ceph: build it with -tags ceph,pacific, e.g. make build -> bin/gale-full)")
+			}
 		}
 		return
 	}

@@ -193,13 +193,18 @@ func (n Naming) Parts(b *Batch) []Part {
 }
 
 // ParseName reads the batch identity back from an object name made by
-// Naming (for `gale verify`): source, partition, seq, start, end.
+// Naming (for `gale verify`): source, partition, seq, start, end. An empty
+// ext accepts any extension.
 func ParseName(name, ext string) (m tuple.BatchMeta, ok bool) {
 	base := path.Base(name)
 	if !strings.HasSuffix(base, ext) {
 		return m, false
 	}
-	f := strings.Split(strings.TrimSuffix(base, ext), "-")
+	base = strings.TrimSuffix(base, ext)
+	if ext == "" {
+		base, _, _ = strings.Cut(base, ".") // any extension
+	}
+	f := strings.Split(base, "-")
 	if len(f) != 3 {
 		return m, false
 	}

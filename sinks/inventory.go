@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
 	"path"
 	"slices"
 	"strings"
@@ -77,3 +78,13 @@ func (w *FileWriter) Read(_ context.Context, name string) ([]byte, error) {
 }
 
 var _ Inventory = (*FileWriter)(nil)
+
+// Verifiable is implemented by the config of every sink type: OpenStore
+// opens the backend for reading, for `gale verify`. The value it returns
+// implements Inventory (object stores) or DocumentStore (search indices).
+type Verifiable interface {
+	OpenStore(ctx context.Context) (io.Closer, error)
+}
+
+// OpenStore opens the file sink's directory for reading.
+func (c *FileConfig) OpenStore(context.Context) (io.Closer, error) { return c.Writer(), nil }

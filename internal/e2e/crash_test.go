@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -31,8 +32,12 @@ func TestCrashIdentity(t *testing.T) {
 	produceEvents(t, brokers, topic, 4, crashEvents)
 
 	// the reference: no kills
+	tag := fmt.Sprint(time.Now().UnixNano())
+	cleanB, killedB := newRunBackends(tag+"-clean"), newRunBackends(tag+"-killed")
+	cleanB.cleanup(t)
+	killedB.cleanup(t)
 	clean := filepath.Join(root, "clean")
-	topologyFor(t, clean, brokers, topic, nil)
+	topologyFor(t, clean, brokers, topic, cleanB.patch(t))
 	start := time.Now()
 	waitExit(t, startGale(t, clean), clean, 4*time.Minute)
 	took := time.Since(start)
@@ -43,7 +48,7 @@ func TestCrashIdentity(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, 42))
 	t.Logf("kill timings from seed %d", seed)
 	killed := filepath.Join(root, "killed")
-	topologyFor(t, killed, brokers, topic, nil)
+	topologyFor(t, killed, brokers, topic, killedB.patch(t))
 	kills := 0
 	for kills < 5 {
 		cmd := startGale(t, killed)
@@ -73,18 +78,14 @@ func TestCrashIdentity(t *testing.T) {
 	want := files(t, filepath.Join(clean, ".gale", "out"))
 	got := files(t, filepath.Join(killed, ".gale", "out"))
 	sameFiles(t, "file sink", want, got)
-
-	// every record that is neither poison nor debug, once
-	seen := map[string]int{}
-	for name, data := range want {
-		content, err := sinks.Decode(nil, data)
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		for _, line := range sinks.SplitLines(content) {
-			seen[string(line)]++
-		}
+	sameFiles(t, "hdfs sink", hdfsFiles(t, cleanB), hdfsFiles(t, killedB))
+	if buildTags != "" {
+		sameFiles(t, "ceph sink", cephObjects(t, cleanB), cephObjects(t, killedB))
 	}
+	cleanDocs := esDocs(t, cleanB)
+	sameDocs(t, cleanDocs, esDocs(t, killedB))
+
+	// every record that is neither poison nor debug, once, in every sink
 	n := 0
 	for i := range crashEvents {
 		if i%5000 == 4999 || strings.Contains(string(event(i)), `"debug"`) {
@@ -92,8 +93,9 @@ func TestCrashIdentity(t *testing.T) {
 		}
 		n++
 	}
+	lines := lineSet(t, want)
 	total := 0
-	for line, c := range seen {
+	for line, c := range lines {
 		if c != 1 {
 			t.Errorf("line written %d times: %s", c, line)
 		}
@@ -102,7 +104,36 @@ func TestCrashIdentity(t *testing.T) {
 	if total != n {
 		t.Errorf("%d records in the files, want %d (%d events, less poison and debug)", total, n, crashEvents)
 	}
+	sameLines(t, "elasticsearch vs files", lines, docLines(cleanDocs))
 	if _, err := os.Stat(filepath.Join(killed, ".gale", "out", "files", "kafka-to-all", topic)); err != nil {
 		t.Errorf("the files are not under <dir>/<topology>/<topic>: %v", err)
+	}
+
+	// gale verify: nothing missing or extra after the kills
+	code, out := runVerify(t, killed)
+	t.Logf("gale verify after the kills:\n%s", out)
+	if code != 0 || !strings.Contains(out, "OK: every sink holds exactly the committed batches") {
+		t.Fatalf("gale verify after the kills: exit %d", code)
+	}
+	// and it notices damage: a file removed, one altered, one added
+	var names []string
+	for name := range want {
+		if strings.HasPrefix(name, "files/") {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	base := filepath.Join(clean, ".gale", "out")
+	os.Remove(filepath.Join(base, names[0]))
+	altered, _ := sinks.Codec{Compression: sinks.CompressionLZ4}.Encode("x", []byte("{\"forged\":true}\n"))
+	os.WriteFile(filepath.Join(base, names[1]), altered, 0o644)
+	extra := filepath.Join(filepath.Dir(filepath.Join(base, names[2])), "000000999999-0000000009999999000-0000000009999999001.jsonl.lz4")
+	os.WriteFile(filepath.Join(extra), altered, 0o644)
+	code, out = runVerify(t, clean)
+	t.Logf("gale verify after damaging the files:\n%s", out)
+	m0, _ := sinks.ParseName(names[0], "")
+	m1, _ := sinks.ParseName(names[1], "")
+	if code != 1 || !strings.Contains(out, m0.ID) || !strings.Contains(out, m1.ID) || !strings.Contains(out, "000000999999-") {
+		t.Errorf("gale verify should report %s missing, %s mismatched and the extra file (exit %d)", m0.ID, m1.ID, code)
 	}
 }

@@ -138,11 +138,18 @@ func topologyFor(t *testing.T, dir, brokers, topic string, patch func(bolt map[s
 		cfg["batch"].(map[string]any)["time"] = "1h"
 		cfg["dead_letter_topic"] = topic + ".dlq"
 	}
+	var bolts []any
 	for _, b := range topo["bolts"].([]any) {
+		if b.(map[string]any)["type"] == "ceph_sink" && buildTags == "" {
+			t.Log("NOTE: built without the ceph tag: the example's Ceph sink is left out (CI builds with -tags ceph,pacific)")
+			continue
+		}
 		if patch != nil {
 			patch(b.(map[string]any))
 		}
+		bolts = append(bolts, b)
 	}
+	topo["bolts"] = bolts
 	out, _ := json.MarshalIndent(topo, "", "  ")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)

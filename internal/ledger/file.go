@@ -159,21 +159,28 @@ func (w *fileWriter) replay() error {
 	if _, err := w.logFile.Seek(0, io.SeekStart); err != nil {
 		return err
 	}
-	r := bufio.NewReaderSize(w.logFile, 64*1024)
-	var good int64 // length of the complete lines read
+	good, torn, err := foldLog(w.logFile, w.key, w.st)
+	if err != nil {
+		return err
+	}
+	if torn {
+		return w.logFile.Truncate(good)
+	}
+	return nil
+}
+
+// foldLog folds the records of a log into st; it returns the length of the
+// complete lines and whether a torn last line follows them.
+func foldLog(f io.Reader, key Key, st *state) (good int64, torn bool, err error) {
+	r := bufio.NewReaderSize(f, 64*1024)
 	var maxEpoch uint64
 	for {
 		line, err := r.ReadBytes('\n')
 		if err == io.EOF {
-			if len(line) > 0 {
-				if terr := w.logFile.Truncate(good); terr != nil {
-					return terr
-				}
-			}
-			return nil
+			return good, len(line) > 0, nil
 		}
 		if err != nil {
-			return err
+			return good, false, err
 		}
 		good += int64(len(line))
 		var rec record
@@ -183,16 +190,65 @@ func (w *fileWriter) replay() error {
 		maxEpoch = rec.Epoch
 		switch rec.Op {
 		case "plan":
-			p := Plan{Key: w.key, Seq: rec.Seq, Start: rec.Start, End: rec.End}
-			if w.st.checkPlan(p) == nil {
-				w.st.addPlan(p)
+			p := Plan{Key: key, Seq: rec.Seq, Start: rec.Start, End: rec.End}
+			if st.checkPlan(p) == nil {
+				st.addPlan(p)
 			}
 		case "commit":
-			if w.st.checkCommit(rec.Seq) == nil {
-				w.st.addCommit(rec.Seq)
+			if st.checkCommit(rec.Seq) == nil {
+				st.addCommit(rec.Seq)
 			}
 		}
 	}
+}
+
+// History reads key's ledger without taking ownership (no fencing, no
+// repair of a torn last record).
+func (s *FileStore) History(_ context.Context, key Key) (History, error) {
+	_, logPath, _ := s.paths(key)
+	f, err := os.Open(logPath)
+	if errors.Is(err, os.ErrNotExist) {
+		return History{Key: key, Committed: map[uint64]bool{}}, nil
+	}
+	if err != nil {
+		return History{}, fmt.Errorf("read ledger %s: %w", key, err)
+	}
+	defer f.Close()
+	st := newState()
+	if _, _, err := foldLog(f, key, st); err != nil {
+		return History{}, fmt.Errorf("read ledger %s: %w", key, err)
+	}
+	return st.history(key), nil
+}
+
+// Keys lists the partitions with a ledger under topology and spout.
+func (s *FileStore) Keys(_ context.Context, topology, spout string) ([]Key, error) {
+	base := filepath.Join(s.dir, safe(topology), safe(spout))
+	topics, err := os.ReadDir(base)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var keys []Key
+	for _, t := range topics {
+		if !t.IsDir() {
+			continue
+		}
+		logs, err := filepath.Glob(filepath.Join(base, t.Name(), "*.log"))
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range logs {
+			n, err := strconv.Atoi(strings.TrimSuffix(filepath.Base(l), ".log"))
+			if err != nil {
+				continue
+			}
+			keys = append(keys, Key{Topology: topology, Spout: spout, Topic: t.Name(), Partition: int32(n)})
+		}
+	}
+	return keys, nil
 }
 
 // append writes one record if this writer still owns the partition.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -245,4 +246,107 @@ func (w *kafkaWriter) Close() error {
 	}
 	w.closed = true
 	return w.prod.Close()
+}
+
+// scan calls fn for every record of the ledger topic, in order, without
+// writing anything: it reads up to the high watermark seen at the start
+// (the last offsets may be transaction markers that consumers never see,
+// so an idle second also ends the scan).
+func (s *KafkaStore) scan(ctx context.Context, fn func(key string, value []byte)) error {
+	hwm, err := s.client.GetOffset(s.topic, 0, sarama.OffsetNewest)
+	if err != nil {
+		return err
+	}
+	if hwm <= 0 {
+		return nil
+	}
+	consumer, err := sarama.NewConsumerFromClient(s.client)
+	if err != nil {
+		return err
+	}
+	defer consumer.Close()
+	pc, err := consumer.ConsumePartition(s.topic, 0, sarama.OffsetOldest)
+	if err != nil {
+		return err
+	}
+	defer pc.Close()
+	idle := time.NewTimer(10 * time.Second) // the first fetch may be slow
+	defer idle.Stop()
+	for {
+		select {
+		case m, ok := <-pc.Messages():
+			if !ok {
+				return fmt.Errorf("reading the ledger topic %q: the consumer stopped", s.topic)
+			}
+			if m.Value != nil {
+				fn(string(m.Key), m.Value)
+			}
+			if m.Offset >= hwm-1 {
+				return nil
+			}
+			idle.Reset(time.Second)
+		case err := <-pc.Errors():
+			return err
+		case <-idle.C:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// History reads key's ledger without fencing its writer.
+func (s *KafkaStore) History(ctx context.Context, key Key) (History, error) {
+	st := newState()
+	prefix := key.prefix()
+	err := s.scan(ctx, func(k string, v []byte) {
+		if !strings.HasPrefix(k, prefix) {
+			return
+		}
+		var r kafkaRecord
+		if json.Unmarshal(v, &r) != nil {
+			return
+		}
+		switch {
+		case strings.HasPrefix(k[len(prefix):], "plan/"):
+			if p := (Plan{Key: key, Seq: r.Seq, Start: r.Start, End: r.End}); st.checkPlan(p) == nil {
+				st.addPlan(p)
+			}
+		case strings.HasPrefix(k[len(prefix):], "commit/"):
+			if st.checkCommit(r.Seq) == nil {
+				st.addCommit(r.Seq)
+			}
+		}
+	})
+	if err != nil {
+		return History{}, fmt.Errorf("read ledger %s: %w", key, err)
+	}
+	return st.history(key), nil
+}
+
+// Keys lists the partitions with a ledger under topology and spout.
+func (s *KafkaStore) Keys(ctx context.Context, topology, spout string) ([]Key, error) {
+	prefix := topology + "/" + spout + "/"
+	seen := map[Key]bool{}
+	var keys []Key
+	err := s.scan(ctx, func(k string, _ []byte) {
+		rest, ok := strings.CutPrefix(k, prefix)
+		if !ok {
+			return
+		}
+		f := strings.Split(rest, "/") // topic, partition, kind, seq
+		if len(f) != 4 {
+			return
+		}
+		n, err := strconv.Atoi(f[1])
+		if err != nil {
+			return
+		}
+		key := Key{Topology: topology, Spout: spout, Topic: f[0], Partition: int32(n)}
+		if !seen[key] {
+			seen[key] = true
+			keys = append(keys, key)
+		}
+	})
+	return keys, err
 }

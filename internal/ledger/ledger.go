@@ -98,6 +98,37 @@ var (
 	ErrGone = errors.New("ledger: storage deleted while in use")
 )
 
+// History is a partition's whole ledger: every plan, in seq order, and
+// which are committed. `gale verify` reads it (Reader) to know which
+// batches the sinks must hold.
+type History struct {
+	Key       Key
+	Plans     []Plan
+	Committed map[uint64]bool
+}
+
+// Reader is implemented by stores that can read ledgers without taking
+// ownership, so without disturbing a running topology.
+type Reader interface {
+	// Keys lists the partitions that have a ledger under topology/spout.
+	Keys(ctx context.Context, topology, spout string) ([]Key, error)
+	// History reads one partition's ledger.
+	History(ctx context.Context, key Key) (History, error)
+}
+
+func (s *state) history(key Key) History {
+	h := History{Key: key, Committed: map[uint64]bool{}}
+	for seq := range s.nextSeq {
+		if p, ok := s.plans[seq]; ok {
+			h.Plans = append(h.Plans, p)
+			if s.committed[seq] {
+				h.Committed[seq] = true
+			}
+		}
+	}
+	return h
+}
+
 // state folds records into a State; both stores use it.
 type state struct {
 	plans     map[uint64]Plan

@@ -5,6 +5,7 @@ package ceph
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/gale-stream/gale/registry"
@@ -131,3 +132,6 @@ func Type() registry.BoltType {
 func Register(r *registry.Registry) error { return r.RegisterBolt(Type()) }
 
 func init() { registry.MustRegisterBolt(Type()) }
+
+// OpenStore opens the pool for reading (gale verify).
+func (c *Config) OpenStore(ctx context.Context) (io.Closer, error) { return c.Open(ctx) }

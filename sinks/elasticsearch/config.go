@@ -3,6 +3,7 @@ package elasticsearch
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/url"
 	"time"
 
@@ -112,3 +113,6 @@ func Type() registry.BoltType {
 func Register(r *registry.Registry) error { return r.RegisterBolt(Type()) }
 
 func init() { registry.MustRegisterBolt(Type()) }
+
+// OpenStore opens the cluster for reading the documents (gale verify).
+func (c *Config) OpenStore(context.Context) (io.Closer, error) { return NewWriter(c) }

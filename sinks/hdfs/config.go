@@ -3,6 +3,7 @@ package hdfs
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path"
@@ -163,3 +164,6 @@ func Type() registry.BoltType {
 func Register(r *registry.Registry) error { return r.RegisterBolt(Type()) }
 
 func init() { registry.MustRegisterBolt(Type()) }
+
+// OpenStore opens the HDFS directory for reading (gale verify).
+func (c *Config) OpenStore(context.Context) (io.Closer, error) { return c.Writer(), nil }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/gale-stream/gale/internal/ledger"
 	"github.com/gale-stream/gale/topology"
 )
 
@@ -151,4 +152,21 @@ func (c *Config) outputFields() []string {
 		f = append(f, fieldName(p))
 	}
 	return f
+}
+
+// LedgerReader opens the spout's ledger store for reading only (gale
+// verify): it never fences the running spout.
+func (c *Config) LedgerReader() (ledger.Reader, func() error, error) {
+	if c.Ledger.Kind == "kafka" {
+		s, err := ledger.NewKafkaStore(c.Brokers, c.Ledger.Topic)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w: %v", ErrUnreachable, err)
+		}
+		return s, s.Close, nil
+	}
+	s, err := ledger.NewFileStore(c.Ledger.Dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, s.Close, nil
 }

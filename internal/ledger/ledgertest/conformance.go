@@ -33,6 +33,53 @@ func Run(t *testing.T, newStore func(t *testing.T) ledger.Store) {
 		}
 	})
 
+	t.Run("HistoryReadsWithoutFencing", func(t *testing.T) {
+		s := newStore(t)
+		defer s.Close()
+		r, ok := s.(ledger.Reader)
+		if !ok {
+			t.Fatalf("%T does not implement ledger.Reader (gale verify needs it)", s)
+		}
+		k := key("history")
+		w, _, err := s.Open(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Close()
+		for i, rg := range [][2]int64{{5, 10}, {10, 20}, {20, 21}} {
+			if err := w.Plan(ctx, ledger.Plan{Seq: uint64(i), Start: rg[0], End: rg[1]}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, seq := range []uint64{0, 2} {
+			if err := w.Commit(ctx, seq); err != nil {
+				t.Fatal(err)
+			}
+		}
+		h, err := r.History(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(h.Plans) != 3 || h.Plans[1].Start != 10 || h.Plans[1].End != 20 || !h.Committed[0] || h.Committed[1] || !h.Committed[2] {
+			t.Errorf("history %+v", h)
+		}
+		// reading did not fence the writer
+		if err := w.Commit(ctx, 1); err != nil {
+			t.Errorf("commit after History: %v", err)
+		}
+		keys, err := r.Keys(ctx, k.Topology, k.Spout)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, x := range keys {
+			found = found || x == k
+		}
+		if !found {
+			t.Errorf("Keys(%s, %s) = %v, missing %v", k.Topology, k.Spout, keys, k)
+		}
+	})
+
 	t.Run("PlansCommitsAndReopen", func(t *testing.T) {
 		s := newStore(t)
 		defer s.Close()
