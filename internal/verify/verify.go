@@ -291,4 +291,3 @@ func crossCheck(rep *Report) {
 		sort.Slice(s.Mismatched, func(a, b int) bool { return s.Mismatched[a].Batch < s.Mismatched[b].Batch })
 	}
 }
-
