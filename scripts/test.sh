@@ -3,7 +3,9 @@
 #   1. installs what is missing and starts the real backends on 127.0.0.1
 #      (Kafka, OpenSearch, HDFS, Ceph) with testenv/testenv;
 #   2. runs go vet, then every unit and integration test with -race,
-#      including the cgo (Ceph) code built with the ceph tags.
+#      including the cgo (Ceph) code built with the ceph tags;
+#   3. runs the backend-outage test alone (it stops HDFS for 30 s, which
+#      would disturb the other tests).
 # With CI=true a test whose backend is missing fails; otherwise it skips
 # loudly. Set GALE_TEST_BACKENDS="kafka es" to start only some backends.
 set -euo pipefail
@@ -23,5 +25,8 @@ go vet -tags "$TAGS" ./...
 
 step "go test -race (unit and integration)"
 go test -race -count=1 -timeout 40m -tags "$TAGS" ./...
+
+step "backend outage test (HDFS stopped 30 s during a run)"
+GALE_E2E_OUTAGE=1 go test -race -count=1 -timeout 15m -tags "$TAGS" -run 'TestBackendOutage' -v ./internal/e2e
 
 step "done in $(( $(date +%s) - start ))s"

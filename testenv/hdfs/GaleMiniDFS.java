@@ -24,7 +24,9 @@ public final class GaleMiniDFS {
         File base = new File(args[0]);
         int rpcPort = Integer.parseInt(args[1]);
         int httpPort = Integer.parseInt(args[2]);
-        boolean format = !new File(base, "name1").exists();
+        // MiniDFSCluster names its NameNode directories name-<nn>-<dir>
+        // (Hadoop 3; name1 in Hadoop 2): format only when there is none
+        boolean format = !new File(base, "name-0-1").exists() && !new File(base, "name1").exists();
 
         Configuration conf = new Configuration();
         conf.set(MiniDFSCluster.HDFS_MINIDFS_BASEDIR, base.getAbsolutePath());
