@@ -2,179 +2,21 @@ package sinks_test
 
 import (
 	"bytes"
-	"context"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
-	"github.com/gale-stream/gale/bolt"
-	"github.com/gale-stream/gale/internal/engine"
-	"github.com/gale-stream/gale/registry"
 	"github.com/gale-stream/gale/sinks"
-	"github.com/gale-stream/gale/spout"
-	"github.com/gale-stream/gale/topology"
-	"github.com/gale-stream/gale/tuple"
+	"github.com/gale-stream/gale/sinks/sinktest"
 )
 
-// batchSource sends n batches of recs records with SendBatch and replays
-// failed batches.
-type batchSource struct {
-	n, recs int
-	next    int
-	replay  []int
-	pending map[int]bool
-	out     spout.Collector
-	fails   *atomic.Int64
-}
-
-func (s *batchSource) Open(_ context.Context, _ *topology.TaskContext, out spout.Collector) error {
-	s.out, s.pending = out, map[int]bool{}
-	return nil
-}
-
-func (s *batchSource) NextTuple(context.Context) error {
-	var b int
-	switch {
-	case len(s.replay) > 0:
-		b, s.replay = s.replay[0], s.replay[1:]
-	case s.next < s.n:
-		b = s.next
-		s.next++
-	case len(s.pending) == 0:
-		return spout.ErrStop
-	default:
-		return nil
-	}
-	p := int32(b % 2)
-	meta := &tuple.BatchMeta{ID: fmt.Sprintf("ev/%05d/%012d", p, b), Source: "ev", Partition: p, Seq: uint64(b),
-		Start: int64(b * s.recs), End: int64((b + 1) * s.recs), Records: s.recs}
-	msgs := make([]spout.Message, s.recs)
-	for i := range msgs {
-		off := b*s.recs + i
-		ts := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC).Add(time.Duration(off) * time.Minute).UnixMilli()
-		msgs[i] = spout.Message{BatchID: meta.ID, ID: fmt.Sprintf("ev/%d/%d", p, off),
-			Values: tuple.Values{fmt.Sprintf(`{"n": %d, "user": "u%d"}`, off, off%7), ts}}
-	}
-	s.pending[b] = true
-	s.out.(spout.BatchSender).SendBatch(b, meta, msgs)
-	return nil
-}
-
-func (s *batchSource) Ack(id any) { delete(s.pending, id.(int)) }
-func (s *batchSource) Fail(id any) {
-	s.fails.Add(1)
-	s.replay = append(s.replay, id.(int))
-}
-func (s *batchSource) Close() error { return nil }
-
-// flaky passes tuples on; it fails the first attempt of every record whose
-// offset is in failOnce.
-type flaky struct {
-	out      bolt.Collector
-	failOnce *sync.Map
-}
-
-func (f *flaky) Prepare(_ context.Context, _ *topology.TaskContext, out bolt.Collector) error {
-	f.out = out
-	return nil
-}
-
-func (f *flaky) Execute(_ context.Context, t *tuple.Tuple) error {
-	if v, ok := f.failOnce.Load(t.ID); ok && !v.(bool) {
-		f.failOnce.Store(t.ID, true)
-		f.out.Fail(t)
-		return nil
-	}
-	f.out.Emit(t, t.Values)
-	f.out.Ack(t)
-	return nil
-}
-
-func (f *flaky) Cleanup() error { return nil }
-
-// failingWriter fails the first n writes, then writes through.
-type failingWriter struct {
-	sinks.Writer
-	n atomic.Int64
-}
-
-func (w *failingWriter) WriteBatch(ctx context.Context, b *sinks.Batch) (int64, error) {
-	if w.n.Add(-1) >= 0 {
-		return 0, errors.New("backend unavailable (injected)")
-	}
-	return w.Writer.WriteBatch(ctx, b)
-}
-
-type run struct {
-	dir         string
-	failOnce    []string
-	writeFails  int64
-	spoutFails  atomic.Int64
-	sinkRetries int64
-}
-
-func (r *run) start(t *testing.T, batches, recs int) {
+func fileRun(t *testing.T, r *sinktest.Run, dir string) {
 	t.Helper()
-	reg := registry.New()
-	var failOnce sync.Map
-	for _, id := range r.failOnce {
-		failOnce.Store(id, false)
-	}
-	reg.MustRegisterSpout(registry.SpoutType{
-		ComponentType: topology.ComponentType{Name: "src", Outputs: registry.Fixed(topology.Streams{"default": {"value", "timestamp"}})},
-		New:           func(any) (spout.Spout, error) { return &batchSource{n: batches, recs: recs, fails: &r.spoutFails}, nil },
-	})
-	reg.MustRegisterBolt(registry.BoltType{
-		ComponentType: topology.ComponentType{Name: "flaky", Outputs: registry.PassThrough()},
-		New:           func(any) (bolt.Bolt, error) { return &flaky{failOnce: &failOnce}, nil },
-	})
-	var bolts []*sinks.Bolt
-	var mu sync.Mutex
-	reg.MustRegisterBolt(sinks.SinkType("test_sink", "file sink with injected write failures", sinks.NewFileConfig,
-		func(c *sinks.FileConfig) *sinks.Common { return &c.Common },
-		func(c *sinks.FileConfig) (*sinks.Bolt, error) {
-			fw := &failingWriter{Writer: c.Writer()}
-			fw.n.Store(r.writeFails)
-			opts := c.Options("file", func(context.Context, *topology.TaskContext) (sinks.Writer, error) { return fw, nil })
-			b := sinks.NewBolt(opts)
-			mu.Lock()
-			bolts = append(bolts, b)
-			mu.Unlock()
-			return b, nil
-		}))
-	js := fmt.Sprintf(`{"name": "sinktest", "config": {"topology.max.spout.pending": 3},
-	  "spouts": [{"id": "src", "type": "src"}],
-	  "bolts": [
-	    {"id": "flaky", "type": "flaky", "parallelism": 2, "inputs": [{"component": "src"}]},
-	    {"id": "files", "type": "test_sink", "parallelism": 2, "inputs": [{"component": "flaky", "grouping": "batch"}],
-	     "config": {"dir": %q, "field": "value", "time_partition": "hour", "min_backoff_ms": 5, "max_backoff_ms": 20,
-	                "dead_letter_dir": %q}}]}`, r.dir, filepath.Join(r.dir, "..", "dlq"))
-	topo, err := topology.Decode([]byte(js), reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rt, err := engine.New(topo, engine.Options{Registry: reg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := rt.Run(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if ctx.Err() != nil {
-		t.Fatal("the topology did not finish within a minute")
-	}
-	for _, b := range bolts {
-		r.sinkRetries += b.Stats().Retries.Load()
-	}
+	r.Start(t, "sinktest", sinks.FileType(), fmt.Sprintf(`{"dir": %q, "field": "value", "time_partition": "hour",
+	    "min_backoff_ms": 5, "max_backoff_ms": 20, "dead_letter_dir": %q}`, dir, filepath.Join(dir, "..", "dlq")))
 }
 
 // tree reads every file under dir: relative name -> bytes.
@@ -200,20 +42,14 @@ func tree(t *testing.T, dir string) map[string][]byte {
 // and failed writes (retries) leaves exactly the files of a clean run,
 // byte for byte; every record is in them once.
 func TestFileSinkReplaysAreIdentical(t *testing.T) {
-	const batches, recs = 12, 40
 	base := t.TempDir()
-	clean := &run{dir: filepath.Join(base, "clean", "out")}
-	clean.start(t, batches, recs)
-	chaos := &run{dir: filepath.Join(base, "chaos", "out"), failOnce: []string{"ev/0/5", "ev/1/77", "ev/0/80", "ev/1/479"}, writeFails: 5}
-	chaos.start(t, batches, recs)
-
-	if clean.spoutFails.Load() != 0 || clean.sinkRetries != 0 {
-		t.Fatalf("the clean run had %d failed batches and %d write retries", clean.spoutFails.Load(), clean.sinkRetries)
-	}
-	if chaos.spoutFails.Load() < 4 || chaos.sinkRetries < 5 {
-		t.Fatalf("the chaos run had %d failed batches and %d retries; the test injects 4 and 5", chaos.spoutFails.Load(), chaos.sinkRetries)
-	}
-	a, b := tree(t, clean.dir), tree(t, chaos.dir)
+	cleanDir, chaosDir := filepath.Join(base, "clean", "out"), filepath.Join(base, "chaos", "out")
+	clean := &sinktest.Run{}
+	fileRun(t, clean, cleanDir)
+	chaos := &sinktest.Run{FailOnce: sinktest.Chaos, WriteFails: 5}
+	fileRun(t, chaos, chaosDir)
+	sinktest.CheckChaos(t, clean, chaos)
+	a, b := tree(t, cleanDir), tree(t, chaosDir)
 	if len(a) == 0 {
 		t.Fatal("the clean run wrote nothing")
 	}
@@ -244,7 +80,7 @@ func TestFileSinkReplaysAreIdentical(t *testing.T) {
 			if _, err := fmt.Sscanf(line, `{"n":%d,`, &n); err != nil {
 				t.Fatalf("%s: line %q", name, line)
 			}
-			hour := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC).Add(time.Duration(n) * time.Minute).Format("dt=2006-01-02/hh=15")
+			hour := sinktest.Time(n).Format("dt=2006-01-02/hh=15")
 			if !strings.Contains(name, hour) {
 				t.Errorf("record %d in %s, want hour %s", n, name, hour)
 			}
@@ -255,7 +91,7 @@ func TestFileSinkReplaysAreIdentical(t *testing.T) {
 			seen[n]++
 		}
 	}
-	for n := range batches * recs {
+	for n := range sinktest.Batches * sinktest.Records {
 		if seen[n] != 1 {
 			t.Errorf("record %d written %d times", n, seen[n])
 		}

@@ -28,6 +28,12 @@ type Writer interface {
 	Close() error
 }
 
+// ErrReplayLater, wrapped in a WriteBatch error, says the batch cannot be
+// written now but will be once an earlier batch is (a backend that must
+// write a partition's batches in order): the bolt fails the batch instead
+// of retrying it, and the spout replays it later, after the earlier ones.
+var ErrReplayLater = errors.New("batch must be replayed later")
+
 // Rejection is a record a backend refused for good (WriteBatch still
 // succeeds for the others), or that could not be formatted: it goes to the
 // sink's dead-letter files, and the batch completes without it.
@@ -150,6 +156,20 @@ func NewBolt(opts Options) *Bolt {
 	return &Bolt{opts: opts, stats: &Stats{}}
 }
 
+// WrapWriter makes the bolt wrap the Writer it opens at Prepare with f:
+// tests inject failures so, with the sink type's own config and backend.
+// Call it before Prepare.
+func (s *Bolt) WrapWriter(f func(Writer) Writer) {
+	open := s.opts.Open
+	s.opts.Open = func(ctx context.Context, tc *topology.TaskContext) (Writer, error) {
+		w, err := open(ctx, tc)
+		if err != nil {
+			return nil, err
+		}
+		return f(w), nil
+	}
+}
+
 // Stats returns the task's counters.
 func (s *Bolt) Stats() *Stats { return s.stats }
 
@@ -246,7 +266,8 @@ func (s *Bolt) FinishBatch(ctx context.Context, b *bolt.Batch) error {
 		if ok && len(rejected)+len(more) > 0 {
 			ok = s.writeDeadLetters(batch, ts, append(rejected, more...), b.End)
 		}
-		// !ok: stopping; the batch is replayed on the next run
+		// !ok: stopping, or the backend asked for a replay: the batch's
+		// tuples fail and the spout sends it again
 		s.release(ts, b.End, ok)
 	}()
 	return nil
@@ -305,7 +326,8 @@ func (s *Bolt) write(b *Batch, ends []*tuple.Tuple) (rejected []Rejection, ok bo
 	return rejected, ok
 }
 
-// retry calls do until it succeeds (true) or the bolt stops (false), with
+// retry calls do until it succeeds (true), the bolt stops or do asks for a
+// replay with ErrReplayLater (false), with
 // exponential backoff and jitter, reporting each failure; while it retries
 // it keeps the batch's tree from timing out, since a backend outage is not
 // the batch's fault and replaying it would only pile up more work.
@@ -317,7 +339,7 @@ func (s *Bolt) retry(what string, b *Batch, ends []*tuple.Tuple, do func() error
 		if err == nil {
 			return true
 		}
-		if s.ctx.Err() != nil {
+		if s.ctx.Err() != nil || errors.Is(err, ErrReplayLater) {
 			return false
 		}
 		s.stats.Retries.Add(1)

@@ -83,7 +83,7 @@ func TestConfig(t *testing.T) {
 	             "config": {"namenode": "127.0.0.1:9000", "dir": "/gale/t", "field": "value"}}]}`
 	reg.MustRegisterSpout(registry.SpoutType{ComponentType: topology.ComponentType{Name: "src",
 		Outputs: registry.Fixed(topology.Streams{"default": {"value", "timestamp"}})},
-		New: func(any) (spout.Spout, error) { return &batchSource{}, nil }})
+		New: func(any) (spout.Spout, error) { return nil, errors.New("not run") }})
 	if _, err := topology.Decode([]byte(js), reg); err != nil {
 		t.Errorf("topology with hdfs_sink: %v", err)
 	}
