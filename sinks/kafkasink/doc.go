@@ -26,16 +26,16 @@
 //
 // Config (with the keys of sinks.Common; format "json" or "lines"):
 //
-//	{"id": "out", "type": "kafka_sink", "parallelism": 2,
-//	 "inputs": [{"component": "parse", "grouping": "batch"}],
-//	 "config": {"brokers": ["127.0.0.1:9092"], "topic": "events-clean",
-//	            "field": "value", "create_topic": true, "partitions": 4}}
+//		{"id": "out", "type": "kafka_sink", "parallelism": 2,
+//		 "inputs": [{"component": "parse", "grouping": "batch"}],
+//		 "config": {"brokers": ["127.0.0.1:9092"], "topic": "events-clean",
+//		            "field": "value", "create_topic": true, "partitions": 4}}
 //
-//   - brokers, topic: required;
-//   - create_topic (default true) creates a missing topic with partitions
-//     (default 1) partitions; false makes it an error naming the topic;
-//   - group: the consumer group holding the written offsets;
-//   - key: "id" (the tuple id, default) or "none";
-//   - timestamp: "now" (default) or "record" (the record's time; brokers
-//     refuse times too far from their clock).
+//	  - brokers, topic: required;
+//	  - create_topic (default true) creates a missing topic with partitions
+//	    (default 1) partitions; false makes it an error naming the topic;
+//	  - group: the consumer group holding the written offsets;
+//	  - key: "id" (the tuple id, default) or "none";
+//	  - timestamp: "now" (default) or "record" (the record's time; brokers
+//	    refuse times too far from their clock).
 package kafkasink
