@@ -739,7 +739,23 @@ func (s *Spout) Close() error {
 			p.close()
 		}()
 	}
-	wg.Wait()
+	// ...and flush the offsets now rather than at the next auto-commit
+	// tick: Commit also releases the closing partition managers (up to
+	// 200 ms saved at every stop)
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for waiting := true; waiting; {
+		select {
+		case <-done:
+			waiting = false
+		case <-tick.C:
+			if s.offsets != nil {
+				s.offsets.Commit()
+			}
+		}
+	}
 	s.closeClients()
 	var err error
 	if s.client != nil {
