@@ -6,7 +6,9 @@
 #       go run ./bench/cmd/benchstorm; one table, JSON in ~/.cache/gale-bench)
 #   multilang: a Python split bolt through Gale's shell type vs the same in Go
 #   Kafka: Gale's kafka spout (ledger, acking) vs a bare sarama consumer on
-#       the same topic (starts Kafka with testenv/testenv up kafka)
+#       the same topic, and Kafka -> lz4 file sink vs a hand-written consumer
+#       writing lz4 files (starts Kafka with testenv/testenv up kafka)
+#   sinks: write throughput of each backend (starts all the backends)
 # Env: WARMUP and MEASURE (seconds per Storm-comparison run, default 10 and 20).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +23,13 @@ echo "==> multilang: Python split bolt vs Go split bolt"
 go test -run '^$' -bench 'Multilang' -benchtime 20000x ./bench/ | grep Benchmark
 
 echo
-echo "==> Kafka: kafka spout vs bare sarama consumer (500k records of 100 bytes)"
+echo "==> Kafka: kafka spout vs bare sarama consumer, and Kafka -> lz4 files vs a hand-written consumer + lz4 writer"
 testenv/testenv up kafka >/dev/null
 eval "$(testenv/testenv env)"
 go test -run '^$' -bench 'Kafka' -benchtime 3x ./bench/ | grep Benchmark
+
+echo
+echo "==> write throughput of each sink's backend (file, HDFS, Elasticsearch, Ceph)"
+testenv/testenv up >/dev/null
+eval "$(testenv/testenv env)"
+go test -run '^$' -bench 'SinkWrite' -benchtime 3x -tags ceph,pacific ./bench/ | grep Benchmark
