@@ -2,12 +2,20 @@ package sinks_test
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/gale-stream/gale/sinks"
 	"github.com/gale-stream/gale/sinks/sinktest"
@@ -96,4 +104,134 @@ func TestFileSinkReplaysAreIdentical(t *testing.T) {
 			t.Errorf("record %d written %d times", n, seen[n])
 		}
 	}
+}
+
+// rejecting rejects the records whose offset ends in 7, like a search index
+// refusing documents that clash with its mapping.
+type rejecting struct{ sinks.Writer }
+
+func (r rejecting) WriteBatchRejecting(ctx context.Context, b *sinks.Batch) (int64, []sinks.Rejection, error) {
+	var keep []sinks.Record
+	var rej []sinks.Rejection
+	for _, rec := range b.Records {
+		if strings.HasSuffix(rec.ID, "7/0") {
+			rej = append(rej, sinks.Rejection{ID: rec.ID, Error: "mapper_parsing_exception: field [n] of type [long]"})
+			continue
+		}
+		keep = append(keep, rec)
+	}
+	nb := *b
+	nb.Records = keep
+	n, err := r.Writer.WriteBatch(ctx, &nb)
+	return n, rej, err
+}
+
+// TestDeadLetters: records the backend rejects go to the dead-letter files
+// (named like their batch, with the reason and the record), the batch
+// completes without them, and a replay rewrites the same dead-letter file.
+func TestDeadLetters(t *testing.T) {
+	base := t.TempDir()
+	dlq := filepath.Join(base, "dlq")
+	r := &sinktest.Run{FailOnce: sinktest.Chaos, Wrap: func(w sinks.Writer) sinks.Writer { return rejecting{w} }}
+	r.Start(t, "dlqtest", sinks.FileType(), fmt.Sprintf(`{"dir": %q, "field": "value", "min_backoff_ms": 5,
+	    "max_backoff_ms": 20, "dead_letter_dir": %q}`, filepath.Join(base, "out"), dlq))
+	if r.SpoutFails.Load() < int64(len(sinktest.Chaos)) {
+		t.Fatalf("%d replays, want at least %d", r.SpoutFails.Load(), len(sinktest.Chaos))
+	}
+	written, rejected := 0, map[string]string{}
+	for name, data := range tree(t, filepath.Join(base, "out")) {
+		content, err := sinks.Decode(nil, data)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		written += len(sinks.SplitLines(content))
+	}
+	for name, data := range tree(t, dlq) {
+		if !strings.HasPrefix(name, "sink/dlqtest/ev/") {
+			t.Errorf("dead-letter file %s: want it under <dir>/<component>/<topology>/<topic>/", name)
+		}
+		for _, line := range sinks.SplitLines(data) {
+			var d struct{ ID, Batch, Sink, Error, Record string }
+			if err := json.Unmarshal(line, &d); err != nil {
+				t.Fatalf("%s: %q: %v", name, line, err)
+			}
+			if d.Sink != "sink" || !strings.Contains(d.Error, "mapper_parsing_exception") || !strings.Contains(d.Record, `"value":"{\"n\":`) {
+				t.Errorf("dead letter %+v", d)
+			}
+			if _, dup := rejected[d.ID]; dup {
+				t.Errorf("%s dead-lettered twice", d.ID)
+			}
+			rejected[d.ID] = d.Batch
+		}
+	}
+	total := sinktest.Batches * sinktest.Records
+	if len(rejected) == 0 || written+len(rejected) != total {
+		t.Errorf("%d records written and %d dead-lettered, want %d in all with some dead letters", written, len(rejected), total)
+	}
+}
+
+// TestFullDisk: the file sink's directory is a tmpfs of four pages, so the
+// disk fills after a few files; the writes fail with ENOSPC and are
+// retried (reported, nothing dropped) until the filesystem is grown, then
+// every record is written once.
+func TestFullDisk(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("SKIPPED LOUDLY: mounting a small tmpfs needs root")
+	}
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	os.Mkdir(out, 0o755)
+	if b, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", out).CombinedOutput(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("mount tmpfs: %v: %s", err, b)
+		}
+		t.Skipf("SKIPPED LOUDLY: mount tmpfs: %v: %s", err, b)
+	}
+	t.Cleanup(func() { exec.Command("umount", out).Run() })
+	var full atomic.Bool
+	grown := make(chan struct{})
+	r := &sinktest.Run{Wrap: func(w sinks.Writer) sinks.Writer { return &enospcWatch{Writer: w, full: &full, grown: grown, dir: out} }}
+	r.Start(t, "fulltest", sinks.FileType(), fmt.Sprintf(`{"dir": %q, "field": "value", "min_backoff_ms": 5,
+	    "max_backoff_ms": 50, "dead_letter_dir": %q, "no_fsync": true}`, out, filepath.Join(dir, "dlq")))
+	if !full.Load() {
+		t.Fatal("the disk never filled: the test did not test anything")
+	}
+	if r.SinkRetries == 0 {
+		t.Error("no write was retried")
+	}
+	n := 0
+	for name, data := range tree(t, out) {
+		content, err := sinks.Decode(nil, data)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		n += len(sinks.SplitLines(content))
+	}
+	if n != sinktest.Batches*sinktest.Records {
+		t.Errorf("%d records written, want %d", n, sinktest.Batches*sinktest.Records)
+	}
+}
+
+// enospcWatch grows the filesystem a moment after the first ENOSPC.
+type enospcWatch struct {
+	sinks.Writer
+	full  *atomic.Bool
+	grown chan struct{}
+	dir   string
+	once  sync.Once
+}
+
+func (e *enospcWatch) WriteBatch(ctx context.Context, b *sinks.Batch) (int64, error) {
+	n, err := e.Writer.WriteBatch(ctx, b)
+	if errors.Is(err, syscall.ENOSPC) {
+		e.full.Store(true)
+		e.once.Do(func() {
+			go func() {
+				time.Sleep(300 * time.Millisecond) // some retries meanwhile
+				exec.Command("mount", "-o", "remount,size=4m", e.dir).Run()
+				close(e.grown)
+			}()
+		})
+	}
+	return n, err
 }
