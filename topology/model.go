@@ -172,6 +172,18 @@ type TaskContext struct {
 	ComponentTasks map[string][]int
 	// Logger logs with the topology, component and task as attributes.
 	Logger *slog.Logger
+	// Metric, when set by the runtime, adds value to the task's custom
+	// metric name (a counter: shown with the task's stats, summed per
+	// component). Use RecordMetric, which tolerates a nil Metric.
+	Metric func(name string, value float64)
+}
+
+// RecordMetric adds value to the task's custom metric name; it does
+// nothing when the runtime gives no metrics (tests).
+func (tc *TaskContext) RecordMetric(name string, value float64) {
+	if tc != nil && tc.Metric != nil {
+		tc.Metric(name, value)
+	}
 }
 
 // Duration is a time.Duration that reads JSON either as a string in Go's

@@ -133,8 +133,14 @@ func TestE2E_PythonWordCount(t *testing.T) {
 	if gen := st.Component("sentences"); gen.Acked != n || gen.Failed != 0 {
 		t.Errorf("generator acked %d failed %d, want %d and 0", gen.Acked, gen.Failed, n)
 	}
-	if split := st.Component("split"); split.Errors != 0 {
+	split := st.Component("split")
+	if split.Errors != 0 {
 		t.Errorf("split reported %d errors: %+v", split.Errors, split.LastErrors)
+	}
+	// each of the 2 tasks reports {"command": "metrics", "name": "sentences",
+	// "params": 100} every 100 sentences it splits
+	if got := split.Custom["sentences"]; got > n || got < n-2*99 || int(got)%100 != 0 {
+		t.Errorf("the multilang metric sentences = %v, want the sentences split, by hundreds (%d)", got, n)
 	}
 	got, want := c.snapshot(), expectedWords(n)
 	if len(got) != len(want) {

@@ -11,7 +11,9 @@ so it also runs unchanged under Storm's ShellBolt:
     heartbeats are tuples on stream "__heartbeat" from task -1 and are
     answered with {"command": "sync"};
   * we answer each tuple with one emit per word, anchored to the input,
-    then an ack. We ask for no task ids ("need_task_ids": false); a bolt that
+    then an ack; every 100 sentences we also report a metric
+    ({"command": "metrics", "name": "sentences", "params": 100}: Gale adds it
+    to the task's custom counter "sentences", shown with its stats). We ask for no task ids ("need_task_ids": false); a bolt that
     does ask must read the JSON list Gale sends back after each emit.
 
 Environment (for demos and tests of Gale's crash handling):
@@ -71,6 +73,8 @@ def main():
             for word in str(msg["tuple"][0]).split()
         ]
         out.append({"command": "ack", "id": msg["id"]})
+        if seen % 100 == 0:
+            out.append({"command": "metrics", "name": "sentences", "params": 100})
         write(out)
 
 

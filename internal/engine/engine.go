@@ -205,6 +205,7 @@ func (r *Runtime) taskContext(t *task) *topology.TaskContext {
 		TaskIndex:      t.index,
 		ComponentTasks: r.compTasks,
 		Logger:         r.log.With("component", t.comp.ID, "task", t.id),
+		Metric:         t.metrics.AddCustom,
 	}
 }
 
@@ -384,6 +385,12 @@ func (r *Runtime) Stats() Stats {
 		cs.CompleteP50 = max(cs.CompleteP50, ts.CompleteP50)
 		cs.CompleteP99 = max(cs.CompleteP99, ts.CompleteP99)
 		cs.LastErrors = append(cs.LastErrors, ts.LastErrors...)
+		for k, v := range ts.Custom {
+			if cs.Custom == nil {
+				cs.Custom = map[string]float64{}
+			}
+			cs.Custom[k] += v
+		}
 	}
 	for _, c := range allComponents(r.topo) {
 		cs := byComp[c.ID]

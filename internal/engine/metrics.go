@@ -33,6 +33,7 @@ type TaskMetrics struct {
 	logWindow  time.Time // start of the current one-second log window
 	logged     int       // errors logged in the window
 	suppressed int       // errors not logged in the window
+	custom     map[string]float64
 }
 
 // maxLoggedPerSecond caps the errors a task logs per second: a component
@@ -70,6 +71,29 @@ func (m *TaskMetrics) addError(err error) (log bool, suppressed int) {
 	}
 	m.logged++
 	return true, suppressed
+}
+
+// AddCustom adds v to the custom metric name.
+func (m *TaskMetrics) AddCustom(name string, v float64) {
+	m.mu.Lock()
+	if m.custom == nil {
+		m.custom = map[string]float64{}
+	}
+	m.custom[name] += v
+	m.mu.Unlock()
+}
+
+func (m *TaskMetrics) customCopy() map[string]float64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.custom) == 0 {
+		return nil
+	}
+	out := make(map[string]float64, len(m.custom))
+	for k, v := range m.custom {
+		out[k] = v
+	}
+	return out
 }
 
 // LastErrors returns the most recent errors, oldest first.
@@ -177,6 +201,9 @@ type TaskStats struct {
 	CompleteP99 time.Duration `json:"complete_p99_ns"`     // spouts
 	BusyNanos   uint64        `json:"busy_ns"`             // estimated time spent in Execute
 	LastErrors  []ErrorRecord `json:"last_errors,omitempty"`
+	// Custom are the task's own metrics (TaskContext.RecordMetric, and the
+	// multilang "metrics" command), summed.
+	Custom map[string]float64 `json:"custom,omitempty"`
 }
 
 func (m *TaskMetrics) snapshot(ts *TaskStats) {
@@ -195,30 +222,32 @@ func (m *TaskMetrics) snapshot(ts *TaskStats) {
 	ts.CompleteP99 = m.complete.Quantile(0.99)
 	ts.BusyNanos = uint64(ts.ExecuteLat) * ts.Executed
 	ts.LastErrors = m.LastErrors()
+	ts.Custom = m.customCopy()
 }
 
 // ComponentStats sums the tasks of one component.
 type ComponentStats struct {
-	Component   string        `json:"component"`
-	Kind        string        `json:"kind"`
-	Type        string        `json:"type"`
-	Tasks       int           `json:"tasks"`
-	Emitted     uint64        `json:"emitted"`
-	Transferred uint64        `json:"transferred"`
-	Acked       uint64        `json:"acked"`
-	Failed      uint64        `json:"failed"`
-	TimedOut    uint64        `json:"timed_out,omitempty"`
-	Executed    uint64        `json:"executed"`
-	Errors      uint64        `json:"errors"`
-	Panics      uint64        `json:"panics"`
-	Pending     int64         `json:"pending,omitempty"`
-	ExecuteLat  time.Duration `json:"execute_latency_ns"`
-	ProcessLat  time.Duration `json:"process_latency_ns"`
-	CompleteLat time.Duration `json:"complete_latency_ns"`
-	CompleteP50 time.Duration `json:"complete_p50_ns"`
-	CompleteP99 time.Duration `json:"complete_p99_ns"`
-	BusyNanos   uint64        `json:"busy_ns"`
-	LastErrors  []ErrorRecord `json:"last_errors,omitempty"`
+	Component   string             `json:"component"`
+	Kind        string             `json:"kind"`
+	Type        string             `json:"type"`
+	Tasks       int                `json:"tasks"`
+	Emitted     uint64             `json:"emitted"`
+	Transferred uint64             `json:"transferred"`
+	Acked       uint64             `json:"acked"`
+	Failed      uint64             `json:"failed"`
+	TimedOut    uint64             `json:"timed_out,omitempty"`
+	Executed    uint64             `json:"executed"`
+	Errors      uint64             `json:"errors"`
+	Panics      uint64             `json:"panics"`
+	Pending     int64              `json:"pending,omitempty"`
+	ExecuteLat  time.Duration      `json:"execute_latency_ns"`
+	ProcessLat  time.Duration      `json:"process_latency_ns"`
+	CompleteLat time.Duration      `json:"complete_latency_ns"`
+	CompleteP50 time.Duration      `json:"complete_p50_ns"`
+	CompleteP99 time.Duration      `json:"complete_p99_ns"`
+	BusyNanos   uint64             `json:"busy_ns"`
+	LastErrors  []ErrorRecord      `json:"last_errors,omitempty"`
+	Custom      map[string]float64 `json:"custom,omitempty"`
 }
 
 // Stats is a snapshot of a running topology's metrics.

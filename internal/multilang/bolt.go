@@ -489,7 +489,7 @@ func (b *Bolt) handle(s *session, f Frame) error {
 	case CmdError:
 		b.report(s, fmt.Errorf("%w: %s", ErrSubprocess, c.Msg))
 	case CmdMetrics:
-		b.log.Debug("shell metrics ignored", "name", c.Metric, "params", string(c.Params))
+		recordMetric(b.tc, b.log, c.Metric, c.Params)
 	case CmdSync:
 		// A heartbeat answer: the dispatcher already noted the sign of life.
 	default:

@@ -21,7 +21,8 @@
 // shape with "stream": "__heartbeat", "task": -1, "comp": null,
 // "tuple": []) and writes, at any time, commands: emit ("anchors", "stream",
 // "task" for a direct emit, "tuple", "need_task_ids"), ack and fail ("id"),
-// log ("msg", "level" 0..4), error ("msg"), metrics ("name", "params") and
+// log ("msg", "level" 0..4), error ("msg"), metrics ("name", "params": a
+// number, or {"value": number}, added to the task's custom counter) and
 // sync (the answer to a heartbeat). After an emit that is not direct and
 // whose need_task_ids is not false, Gale writes back the JSON list of the
 // receiving task ids; replies come in the order of the emits.

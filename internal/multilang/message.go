@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 
+	"github.com/gale-stream/gale/topology"
 	"github.com/gale-stream/gale/tuple"
 )
 
@@ -245,4 +247,22 @@ func ParsePid(msg []byte) (int, error) {
 		pid = int64(f)
 	}
 	return int(pid), nil
+}
+
+// recordMetric applies a "metrics" command: a numeric params (or an
+// object with a numeric "value") is added to the task's custom metric
+// name, like Storm's CountMetric; anything else is logged and ignored.
+func recordMetric(tc *topology.TaskContext, log *slog.Logger, name string, params json.RawMessage) {
+	var v float64
+	if err := json.Unmarshal(params, &v); err != nil {
+		var obj struct {
+			Value *float64 `json:"value"`
+		}
+		if json.Unmarshal(params, &obj) != nil || obj.Value == nil {
+			log.Debug("shell metric ignored: params is not a number", "name", name, "params", string(params))
+			return
+		}
+		v = *obj.Value
+	}
+	tc.RecordMetric(name, v)
 }

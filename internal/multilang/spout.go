@@ -37,6 +37,7 @@ type Spout struct {
 	opts Options
 
 	out     spout.Collector
+	tc      *topology.TaskContext
 	log     *slog.Logger
 	compID  string
 	streams topology.Streams
@@ -81,7 +82,7 @@ func NewSpout(opts Options) (*Spout, error) {
 // cannot be started, or exits or fails before answering the handshake, is
 // an error naming the command.
 func (sp *Spout) Open(ctx context.Context, tc *topology.TaskContext, out spout.Collector) error {
-	sp.out = out
+	sp.out, sp.tc = out, tc
 	sp.log = componentLogger(sp.opts.Logger, tc)
 	if tc != nil && tc.Component != nil {
 		sp.compID = tc.Component.ID
@@ -261,7 +262,7 @@ func (sp *Spout) handle(f Frame) (done bool, err error) {
 	case CmdError:
 		sp.report(fmt.Errorf("%w: %s", ErrSubprocess, c.Msg))
 	case CmdMetrics:
-		sp.log.Debug("shell metrics ignored", "name", c.Metric, "params", string(c.Params))
+		recordMetric(sp.tc, sp.log, c.Metric, c.Params)
 	default:
 		sp.report(fmt.Errorf("%w: %q", ErrUnknownCommand, c.Name))
 	}
