@@ -9,13 +9,19 @@ import (
 // ackerExec runs one acker task: it owns an acker.Tracker and reports
 // completed, failed and timed-out trees to their spout tasks.
 type ackerExec struct {
-	rt    *Runtime
-	idx   int
-	inbox chan []ackMsg
-	tr    *acker.Tracker
+	rt     *Runtime
+	idx    int
+	local  bool // runs in this process (else in another worker)
+	inbox  chan []AckMsg
+	remote *ackQueue // acks from other workers
+	tr     *acker.Tracker
 }
 
-func (a *ackerExec) send(b []ackMsg, stop <-chan struct{}) {
+func (a *ackerExec) send(b []AckMsg, stop <-chan struct{}) {
+	if !a.local {
+		a.rt.remote.Acks(a.idx, b)
+		return
+	}
 	select {
 	case a.inbox <- b:
 	case <-stop:
@@ -28,6 +34,28 @@ func (a *ackerExec) deliver(ev acker.Event) {
 	}
 	if s := a.rt.tasks[ev.SpoutTask].sp; s != nil {
 		s.events.push(ev)
+	} else if a.rt.remote != nil {
+		a.rt.remote.Event(ev)
+	}
+}
+
+func (a *ackerExec) handle(batch []AckMsg, now time.Time) {
+	for _, m := range batch {
+		var ev acker.Event
+		var ok bool
+		switch m.Kind {
+		case AckInit:
+			ev, ok = a.tr.Init(m.Root, m.Val, m.Task, now)
+		case AckAck:
+			ev, ok = a.tr.Ack(m.Root, m.Val, now)
+		case AckFail:
+			ev, ok = a.tr.Fail(m.Root, m.Val, now)
+		case AckReset:
+			a.tr.Reset(m.Root, now)
+		}
+		if ok {
+			a.deliver(ev)
+		}
 	}
 }
 
@@ -39,23 +67,11 @@ func (a *ackerExec) run() {
 	for {
 		select {
 		case batch := <-a.inbox:
+			a.handle(batch, time.Now())
+		case <-a.remote.notify:
 			now := time.Now()
-			for _, m := range batch {
-				var ev acker.Event
-				var ok bool
-				switch m.kind {
-				case ackInit:
-					ev, ok = a.tr.Init(m.root, m.val, m.task, now)
-				case ackAck:
-					ev, ok = a.tr.Ack(m.root, m.val, now)
-				case ackFail:
-					ev, ok = a.tr.Fail(m.root, m.val, now)
-				case ackReset:
-					a.tr.Reset(m.root, now)
-				}
-				if ok {
-					a.deliver(ev)
-				}
+			for _, b := range a.remote.drain() {
+				a.handle(b, now)
 			}
 		case now := <-tk.C:
 			a.tr.Expire(now, a.deliver)

@@ -205,7 +205,7 @@ func (c *boltCollector) ResetTimeout(t *tuple.Tuple) {
 	em.mu.Lock()
 	if c.e.rt.acking {
 		for _, a := range t.Anchors {
-			em.bufferAck(ackMsg{kind: ackReset, root: a.Root})
+			em.bufferAck(AckMsg{Kind: AckReset, Root: a.Root})
 		}
 		em.afterCallLocked()
 	}

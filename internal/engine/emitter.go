@@ -10,19 +10,21 @@ import (
 	"github.com/gale-stream/gale/tuple"
 )
 
-// ack message kinds, sent from spout and bolt tasks to acker tasks.
+// Ack message kinds, sent from spout and bolt tasks to acker tasks.
 const (
-	ackInit uint8 = iota + 1
-	ackAck
-	ackFail
-	ackReset
+	AckInit uint8 = iota + 1
+	AckAck
+	AckFail
+	AckReset
 )
 
-type ackMsg struct {
-	kind uint8
-	task int // ackInit: the spout task
-	root uint64
-	val  uint64
+// AckMsg is one message to an acker task (exported so that cluster
+// workers can carry it between processes).
+type AckMsg struct {
+	Kind uint8
+	Task int // AckInit: the spout task
+	Root uint64
+	Val  uint64
 }
 
 // outStream is one output stream of a task with its subscribers.
@@ -54,7 +56,7 @@ type emitter struct {
 	def     *outStream       // streams["default"], or nil
 	bufs    [][]*tuple.Tuple // by target task id
 	dirty   []int            // task ids whose bufs are non-empty
-	acks    [][]ackMsg       // by acker index
+	acks    [][]AckMsg       // by acker index
 	ackDirt []int
 	scratch []int // targets of the current emit
 	// counts not yet published to the task's metrics (published at each
@@ -79,12 +81,12 @@ func newEmitter(rt *Runtime, t *task, streams map[string]*outStream) *emitter {
 		task:    t,
 		streams: streams,
 		bufs:    make([][]*tuple.Tuple, len(rt.tasks)),
-		acks:    make([][]ackMsg, len(rt.ackers)),
+		acks:    make([][]AckMsg, len(rt.ackers)),
 	}
 	e.def = streams[tuple.DefaultStream]
 	e.endTargets = endTargetsOf(streams)
-	e.sendAck = func(root, val uint64) { e.bufferAck(ackMsg{kind: ackAck, root: root, val: val}) }
-	e.sendFl = func(root, val uint64) { e.bufferAck(ackMsg{kind: ackFail, root: root, val: val}) }
+	e.sendAck = func(root, val uint64) { e.bufferAck(AckMsg{Kind: AckAck, Root: root, Val: val}) }
+	e.sendFl = func(root, val uint64) { e.bufferAck(AckMsg{Kind: AckFail, Root: root, Val: val}) }
 	return e
 }
 
@@ -227,11 +229,11 @@ func (e *emitter) bufferLocked(target int, t *tuple.Tuple) {
 	}
 }
 
-func (e *emitter) bufferAck(m ackMsg) {
-	i := acker.TaskIndex(m.root, len(e.rt.ackers))
+func (e *emitter) bufferAck(m AckMsg) {
+	i := acker.TaskIndex(m.Root, len(e.rt.ackers))
 	b := e.acks[i]
 	if b == nil {
-		b = make([]ackMsg, 0, e.rt.batchSize)
+		b = make([]AckMsg, 0, e.rt.batchSize)
 		e.ackDirt = append(e.ackDirt, i)
 	}
 	b = append(b, m)
@@ -259,7 +261,7 @@ func (e *emitter) flushAckLocked(i int) {
 	if len(b) == 0 {
 		return
 	}
-	e.acks[i] = make([]ackMsg, 0, e.rt.batchSize)
+	e.acks[i] = make([]AckMsg, 0, e.rt.batchSize)
 	e.rt.ackers[i].send(b, e.rt.stop)
 }
 

@@ -27,6 +27,10 @@ type Options struct {
 	// trees in flight to complete (default 30 s). Trees still pending then
 	// are replayed by their source on the next run.
 	DrainTimeout time.Duration
+	// Placement, when set, runs only part of the topology here (a cluster
+	// worker): Run then keeps going until its context ends, even with no
+	// local spout.
+	Placement *Placement
 }
 
 // task is one running instance of a component.
@@ -55,6 +59,9 @@ type Runtime struct {
 
 	tasks     []*task // by task id; tasks[0] is nil
 	compTasks map[string][]int
+	comps     map[string]*topology.Component
+	place     *Placement
+	remote    Remote
 	// end markers a bolt task needs per batch, by bolt and origin spout
 	endsNeeded map[string]map[string]int
 	spouts     []*spoutExec
@@ -103,11 +110,19 @@ func New(topo *topology.Topology, opts Options) (*Runtime, error) {
 		batchSize: max(1, set.BatchSize),
 		timeout:   set.MessageTimeout,
 		compTasks: map[string][]int{},
+		comps:     map[string]*topology.Component{},
+		place:     opts.Placement,
 		stop:      make(chan struct{}),
 		finished:  make(chan struct{}),
 	}
 	if r.timeout <= 0 {
 		r.timeout = 30 * time.Second
+	}
+	if r.place != nil {
+		r.remote = r.place.Remote
+		if r.remote == nil {
+			return nil, errors.New("engine: a placement needs a Remote")
+		}
 	}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 
@@ -116,6 +131,7 @@ func New(topo *topology.Topology, opts Options) (*Runtime, error) {
 	slices.SortFunc(comps, func(a, b *topology.Component) int { return cmpString(a.ID, b.ID) })
 	r.tasks = []*task{nil}
 	for _, c := range comps {
+		r.comps[c.ID] = c
 		for i := range max(1, c.Parallelism) {
 			t := &task{id: len(r.tasks), index: i, comp: c, metrics: &TaskMetrics{}}
 			r.tasks = append(r.tasks, t)
@@ -123,13 +139,16 @@ func New(topo *topology.Topology, opts Options) (*Runtime, error) {
 		}
 	}
 	for i := range set.Ackers {
-		r.ackers = append(r.ackers, &ackerExec{rt: r, idx: i,
-			inbox: make(chan []ackMsg, max(4, set.QueueSize/r.batchSize)),
+		r.ackers = append(r.ackers, &ackerExec{rt: r, idx: i, local: r.ackerLocal(i), remote: newAckQueue(),
+			inbox: make(chan []AckMsg, max(4, set.QueueSize/r.batchSize)),
 			tr:    acker.NewTracker(r.timeout)})
 	}
 	r.endsNeeded = endsNeeded(topo, r.compTasks)
 	queueBatches := max(2, set.QueueSize/r.batchSize)
 	for _, t := range r.tasks[1:] {
+		if !r.taskLocal(t.id) {
+			continue // another worker runs it
+		}
 		var err error
 		switch t.comp.Kind {
 		case topology.KindSpout:
@@ -184,7 +203,13 @@ func (r *Runtime) outStreams(t *task) (map[string]*outStream, error) {
 			}
 			sub := outSub{consumer: b.ID, targets: targets, direct: in.Grouping == topology.Direct}
 			if !sub.direct {
-				g, err := grouping.New(in.Grouping, targets, idx, targets)
+				var local []int // local_or_shuffle prefers these
+				for _, id := range targets {
+					if r.taskLocal(id) {
+						local = append(local, id)
+					}
+				}
+				g, err := grouping.New(in.Grouping, targets, idx, local)
 				if err != nil {
 					return nil, fmt.Errorf("component %q input %q/%q: %w", b.ID, in.Component, in.Stream, err)
 				}
@@ -209,9 +234,16 @@ func (r *Runtime) taskContext(t *task) *topology.TaskContext {
 	}
 }
 
-// deliver hands a batch to a bolt task's queue, blocking while it is full.
+// deliver hands a batch to a bolt task's queue, blocking while it is full;
+// a task of another worker gets it through the Remote.
 func (r *Runtime) deliver(target int, b []*tuple.Tuple) {
 	t := r.tasks[target]
+	if t.inbox == nil {
+		if r.remote != nil {
+			r.remote.Tuples(target, b)
+		}
+		return
+	}
 	r.inflight.Add(int64(len(b)))
 	select {
 	case t.inbox <- b:
@@ -235,6 +267,9 @@ func (r *Runtime) Run(ctx context.Context) error {
 	}
 	r.started.Store(time.Now().UnixNano())
 	for _, a := range r.ackers {
+		if !a.local {
+			continue
+		}
 		r.ackersWG.Add(1)
 		go a.run()
 	}
@@ -246,7 +281,7 @@ func (r *Runtime) Run(ctx context.Context) error {
 		r.spoutsWG.Add(1)
 		go s.run()
 	}
-	if len(r.spouts) == 0 {
+	if len(r.spouts) == 0 && r.place == nil {
 		close(r.finished)
 	}
 	select {
@@ -357,7 +392,13 @@ func (r *Runtime) Stats() Stats {
 		byComp[c.ID] = cs
 	}
 	for _, t := range r.tasks[1:] {
+		if !r.taskLocal(t.id) {
+			continue
+		}
 		ts := TaskStats{Component: t.comp.ID, Kind: t.comp.Kind.String(), Task: t.id}
+		if r.place != nil {
+			ts.Worker = r.place.Worker
+		}
 		t.metrics.snapshot(&ts)
 		if t.sp != nil {
 			ts.Pending = t.sp.npending.Load()

@@ -271,7 +271,7 @@ func (c *spoutCollector) track(root uint64, msgID any, xor uint64) {
 	s.pending[root] = pendingTree{msgID: msgID, start: start}
 	s.npending.Add(1)
 	if s.rt.acking {
-		s.em.bufferAck(ackMsg{kind: ackInit, task: s.t.id, root: root, val: xor})
+		s.em.bufferAck(AckMsg{Kind: AckInit, Task: s.t.id, Root: root, Val: xor})
 	} else {
 		// no ackers: the tree counts as acked once emitted
 		s.events.push(acker.Event{Root: root, SpoutTask: s.t.id})

@@ -1,0 +1,158 @@
+package engine_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gale-stream/gale/acker"
+	"github.com/gale-stream/gale/internal/engine"
+	"github.com/gale-stream/gale/tuple"
+)
+
+// pair connects two runtimes of one topology as if they were two workers:
+// what one sends to a task of the other is delivered there (copied, as a
+// network would), the way a cluster transport will.
+type pair struct {
+	mu    sync.Mutex
+	peers map[string]*engine.Runtime
+	owner map[int]string // task -> worker
+	acker map[int]string // acker -> worker
+	spout map[int]string // spout task -> worker (events)
+	sent  map[string]int // messages that crossed, by kind
+}
+
+type remote struct {
+	p    *pair
+	self string
+}
+
+func (r remote) peer(worker string) *engine.Runtime {
+	r.p.mu.Lock()
+	defer r.p.mu.Unlock()
+	return r.p.peers[worker]
+}
+
+func (r remote) count(kind string, n int) {
+	r.p.mu.Lock()
+	r.p.sent[kind] += n
+	r.p.mu.Unlock()
+}
+
+func (r remote) Tuples(task int, ts []*tuple.Tuple) {
+	cp := make([]*tuple.Tuple, len(ts))
+	for i, t := range ts {
+		c := *t
+		c.Fields = nil // fields do not travel
+		c.AckVal, c.Done, c.Children, c.Born = 0, false, 0, 0
+		cp[i] = &c
+	}
+	r.count("tuples", len(ts))
+	if err := r.peer(r.p.owner[task]).Deliver(task, cp); err != nil {
+		panic(err)
+	}
+}
+
+func (r remote) Acks(i int, msgs []engine.AckMsg) {
+	r.count("acks", len(msgs))
+	if err := r.peer(r.p.acker[i]).DeliverAcks(i, append([]engine.AckMsg(nil), msgs...)); err != nil {
+		panic(err)
+	}
+}
+
+func (r remote) Event(ev acker.Event) {
+	r.count("events", 1)
+	if err := r.peer(r.p.spout[ev.SpoutTask]).DeliverEvent(ev); err != nil {
+		panic(err)
+	}
+}
+
+// TestRuntime_TwoWorkers runs the word count with 5 % failures split over
+// two runtimes (tasks and ackers alternate between them): every sentence
+// is acked exactly once and the counts are exact, with tuples, acks and
+// completions crossing between the "workers".
+func TestRuntime_TwoWorkers(t *testing.T) {
+	h := &harness{count: 3000, reliable: true, failRatio: 50}
+	reg := h.registry(t)
+	topo := decode(t, reg, wordcountJSON(`"topology.acker.executors": 2, "topology.max.spout.pending": 200`))
+	p := &pair{peers: map[string]*engine.Runtime{}, owner: map[int]string{}, acker: map[int]string{},
+		spout: map[int]string{}, sent: map[string]int{}}
+	// lay the tasks out: alternate, by task id
+	probe, err := engine.New(topo, engine.Options{Registry: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := map[string]map[int]bool{"a": {}, "b": {}}
+	for comp, ids := range probe.Tasks() {
+		for _, id := range ids {
+			w := "a"
+			if id%2 == 0 {
+				w = "b"
+			}
+			p.owner[id] = w
+			local[w][id] = true
+			if comp == "gen" {
+				p.spout[id] = w
+			}
+		}
+	}
+	p.acker[0], p.acker[1] = "a", "b"
+	for _, w := range []string{"a", "b"} {
+		rt, err := engine.New(topo, engine.Options{Registry: reg, DrainTimeout: 10 * time.Second,
+			Placement: &engine.Placement{Worker: w, LocalTasks: local[w], LocalAckers: map[int]bool{map[string]int{"a": 0, "b": 1}[w]: true},
+				Remote: remote{p: p, self: w}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.peers[w] = rt
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make(chan error, 2)
+	// a worker without local spouts runs until told to stop: stop both
+	// once every sentence is acked
+	runCtx, stop := context.WithCancel(ctx)
+	for _, w := range []string{"a", "b"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- p.peers[w].Run(runCtx)
+		}()
+	}
+	deadline := time.Now().Add(50 * time.Second)
+	ackedCount := func() int {
+		n := 0
+		h.acked.Range(func(any, any) bool { n++; return true })
+		return n
+	}
+	for ackedCount() < 3000 {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of 3000 sentences acked", ackedCount())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	stop()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("run: %v", err)
+		}
+	}
+	checkAckedOnce(t, h)
+	checkCounts(t, h)
+	if p.sent["tuples"] == 0 || p.sent["acks"] == 0 || p.sent["events"] == 0 {
+		t.Errorf("nothing crossed between the workers: %v", p.sent)
+	}
+	t.Logf("crossed: %v", p.sent)
+	// each worker reports only its own tasks
+	for w, rt := range p.peers {
+		for _, ts := range rt.Stats().Tasks {
+			if ts.Worker != w || p.owner[ts.Task] != w {
+				t.Errorf("worker %s reports task %d (owned by %s)", w, ts.Task, p.owner[ts.Task])
+			}
+		}
+	}
+}
