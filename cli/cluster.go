@@ -1,0 +1,303 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/gale-stream/gale/cluster/api"
+)
+
+func init() {
+	register(command{name: "submit", args: "TOPOLOGY.json", summary: "submit a topology to the cluster", run: submitCmd})
+	register(command{name: "list", summary: "list the cluster's topologies", run: listCmd})
+	register(command{name: "describe", args: "NAME", summary: "describe a topology: components, tasks, where they run, metrics", run: describeCmd})
+	register(command{name: "kill", args: "NAME", summary: "kill a topology (drains first)", run: killCmd})
+	register(command{name: "activate", args: "NAME", summary: "resume a topology's spouts", run: activeCmd(true)})
+	register(command{name: "deactivate", args: "NAME", summary: "pause a topology's spouts", run: activeCmd(false)})
+	register(command{name: "rebalance", args: "NAME", summary: "change a topology's parallelism or workers, live", run: rebalanceCmd})
+	register(command{name: "members", summary: "list the cluster's workers", run: membersCmd})
+}
+
+// DefaultAPI is where the cluster commands look when neither --api nor
+// GALE_API is set.
+const DefaultAPI = "http://127.0.0.1:8080"
+
+// apiFlags adds --api, --token and --json to fs.
+type apiFlags struct {
+	api, token *string
+	json       *bool
+}
+
+func addAPIFlags(env *Env, fs *flag.FlagSet) apiFlags {
+	def := env.Getenv("GALE_API")
+	if def == "" {
+		def = DefaultAPI
+	}
+	return apiFlags{
+		api:   fs.String("api", def, "the API of any worker (or $GALE_API)"),
+		token: fs.String("token", env.Getenv("GALE_AUTH_TOKEN"), "the cluster's token for changes (or $GALE_AUTH_TOKEN)"),
+		json:  fs.Bool("json", false, "print JSON"),
+	}
+}
+
+func (f apiFlags) client() *api.Client {
+	base := *f.api
+	if !strings.Contains(base, "://") {
+		base = "http://" + base
+	}
+	return &api.Client{Base: base, Token: *f.token}
+}
+
+// apiErr prints an API error the way a user can act on.
+func apiErr(env *Env, cmd string, err error) int {
+	var se *api.StatusError
+	switch {
+	case errors.Is(err, api.ErrUnreachable):
+		fmt.Fprintf(env.Stderr, "gale %s: %v\n  is a worker running? start one with `gale worker`, or point --api / GALE_API at one\n", cmd, err)
+	case errors.As(err, &se) && se.Status == 401:
+		fmt.Fprintf(env.Stderr, "gale %s: %s\n", cmd, se.Message)
+	case errors.As(err, &se):
+		fmt.Fprintf(env.Stderr, "gale %s: %v\n", cmd, se)
+	default:
+		fmt.Fprintf(env.Stderr, "gale %s: %v\n", cmd, err)
+	}
+	return 1
+}
+
+func printJSON(env *Env, v any) int {
+	b, _ := json.MarshalIndent(v, "", "  ")
+	fmt.Fprintln(env.Stdout, string(b))
+	return 0
+}
+
+func submitCmd(ctx context.Context, env *Env, args []string) int {
+	fs := newFlags(env, "submit", "TOPOLOGY.json", "Submit a topology to the cluster. The workers validate it first and refuse it with every error.")
+	af := addAPIFlags(env, fs)
+	pos, ok := parseArgs(fs, args, 1)
+	if !ok {
+		return 2
+	}
+	data, err := os.ReadFile(pos[0])
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "gale submit: %v\n", err)
+		return 1
+	}
+	sum, err := af.client().Submit(ctx, data)
+	if err != nil {
+		var se *api.StatusError
+		if errors.As(err, &se) && se.Status == 400 {
+			fmt.Fprintf(env.Stderr, "%s: %s (%d error%s):\n", pos[0], se.Message, len(se.Details), plural(len(se.Details)))
+			for _, d := range se.Details {
+				fmt.Fprintf(env.Stderr, "  %s\n", d)
+			}
+			return 1
+		}
+		return apiErr(env, "submit", err)
+	}
+	if *af.json {
+		return printJSON(env, sum)
+	}
+	fmt.Fprintf(env.Stdout, "submitted %s (version %d, %s)\n", sum.Name, sum.Version, sum.Status)
+	return 0
+}
+
+func listCmd(ctx context.Context, env *Env, args []string) int {
+	fs := newFlags(env, "list", "", "List the cluster's topologies.")
+	af := addAPIFlags(env, fs)
+	if _, ok := parseArgs(fs, args, 0); !ok {
+		return 2
+	}
+	ts, err := af.client().Topologies(ctx)
+	if err != nil {
+		return apiErr(env, "list", err)
+	}
+	if *af.json {
+		return printJSON(env, ts)
+	}
+	if len(ts) == 0 {
+		fmt.Fprintln(env.Stdout, "no topologies (gale submit FILE.json)")
+		return 0
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tSTATUS\tUPTIME\tWORKERS\tTASKS\tEMITTED\tACKED\tFAILED")
+	for _, t := range ts {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\n", t.Name, t.Status, since(t.Submitted), t.Workers, t.Tasks, t.Emitted, t.Acked, t.Failed)
+	}
+	tw.Flush()
+	return 0
+}
+
+func since(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return time.Since(t).Round(time.Second).String()
+}
+
+func describeCmd(ctx context.Context, env *Env, args []string) int {
+	fs := newFlags(env, "describe", "NAME", "Describe a topology: its components, their tasks and the worker each runs on, and their metrics summed over every worker.")
+	af := addAPIFlags(env, fs)
+	pos, ok := parseArgs(fs, args, 1)
+	if !ok {
+		return 2
+	}
+	t, err := af.client().Describe(ctx, pos[0])
+	if err != nil {
+		return apiErr(env, "describe", err)
+	}
+	if *af.json {
+		return printJSON(env, t)
+	}
+	fmt.Fprintf(env.Stdout, "topology %s: %s, version %d, %d workers, %d tasks, up %s\n\n", t.Name, t.Status, t.Version, t.Workers, t.Tasks, since(t.Submitted))
+	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "COMPONENT\tKIND\tTYPE\tTASKS\tWORKERS\tEMITTED\tTRANSFERRED\tEXECUTED\tACKED\tFAILED\tERRORS")
+	for _, c := range t.Components {
+		workers := map[string]int{}
+		for _, tk := range c.Tasks {
+			workers[tk.Worker]++
+		}
+		var ws []string
+		for w, n := range workers {
+			ws = append(ws, fmt.Sprintf("%s×%d", w, n))
+		}
+		sort.Strings(ws)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%d\t%d\t%d\t%d\t%d\t%d\n", c.ID, c.Kind, c.Type, len(c.Tasks), strings.Join(ws, ","),
+			c.Emitted, c.Transferred, c.Executed, c.Acked, c.Failed, c.Errors)
+	}
+	tw.Flush()
+	if len(t.Unassigned) > 0 {
+		fmt.Fprintf(env.Stdout, "\n%d task(s) could not be placed (not enough slots): %v\n", len(t.Unassigned), t.Unassigned)
+	}
+	for _, c := range t.Components {
+		for _, e := range c.LastErrors {
+			fmt.Fprintf(env.Stdout, "\n%s error at %s on %s task %d: %s", c.ID, e.Time.Format(time.RFC3339), e.Worker, e.Task, e.Message)
+		}
+	}
+	return 0
+}
+
+func killCmd(ctx context.Context, env *Env, args []string) int {
+	fs := newFlags(env, "kill", "NAME", "Kill a topology: its spouts stop, the tuples in flight drain (at most --drain), then its tasks stop everywhere.")
+	af := addAPIFlags(env, fs)
+	drain := fs.Duration("drain", 30*time.Second, "how long the tuples in flight may take to complete")
+	wait := fs.Bool("wait", false, "wait until the topology is gone, showing progress")
+	pos, ok := parseArgs(fs, args, 1)
+	if !ok {
+		return 2
+	}
+	c := af.client()
+	if err := c.Kill(ctx, pos[0], *drain); err != nil {
+		return apiErr(env, "kill", err)
+	}
+	fmt.Fprintf(env.Stdout, "killing %s (drain up to %v)\n", pos[0], *drain)
+	if !*wait {
+		return 0
+	}
+	start := time.Now()
+	limit := start.Add(*drain + time.Minute)
+	for time.Now().Before(limit) {
+		t, err := c.Describe(ctx, pos[0])
+		var se *api.StatusError
+		if errors.As(err, &se) && se.Status == 404 {
+			fmt.Fprintf(env.Stdout, "\r%s is gone after %v\n", pos[0], time.Since(start).Round(100*time.Millisecond))
+			return 0
+		}
+		if err != nil {
+			return apiErr(env, "kill", err)
+		}
+		fmt.Fprintf(env.Stderr, "\r%s: %s, %d tasks still running (%v)   ", pos[0], t.Status, t.Tasks, time.Since(start).Round(time.Second))
+		select {
+		case <-ctx.Done():
+			return 1
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+	fmt.Fprintf(env.Stderr, "\ngale kill: %s still there after %v\n", pos[0], time.Since(start).Round(time.Second))
+	return 1
+}
+
+func activeCmd(on bool) func(ctx context.Context, env *Env, args []string) int {
+	name, summary := "deactivate", "Pause a topology's spouts; the trees in flight still complete."
+	if on {
+		name, summary = "activate", "Resume a topology's spouts."
+	}
+	return func(ctx context.Context, env *Env, args []string) int {
+		fs := newFlags(env, name, "NAME", summary)
+		af := addAPIFlags(env, fs)
+		pos, ok := parseArgs(fs, args, 1)
+		if !ok {
+			return 2
+		}
+		if err := af.client().SetActive(ctx, pos[0], on); err != nil {
+			return apiErr(env, name, err)
+		}
+		fmt.Fprintf(env.Stdout, "%sd %s\n", name, pos[0])
+		return 0
+	}
+}
+
+// compN is a repeatable --parallelism comp=N flag.
+type compN map[string]int
+
+func (c compN) String() string { return fmt.Sprint(map[string]int(c)) }
+func (c compN) Set(v string) error {
+	comp, n, ok := strings.Cut(v, "=")
+	k, err := strconv.Atoi(n)
+	if !ok || comp == "" || err != nil || k < 1 {
+		return fmt.Errorf("want COMPONENT=N with N >= 1, got %q", v)
+	}
+	c[comp] = k
+	return nil
+}
+
+func rebalanceCmd(ctx context.Context, env *Env, args []string) int {
+	fs := newFlags(env, "rebalance", "NAME", "Change the parallelism of components or the number of workers a topology uses, without stopping it.")
+	af := addAPIFlags(env, fs)
+	par := compN{}
+	fs.Var(par, "parallelism", "COMPONENT=N (repeatable)")
+	workers := fs.Int("workers", 0, "number of workers to use (0: unchanged)")
+	pos, ok := parseArgs(fs, args, 1)
+	if !ok {
+		return 2
+	}
+	if len(par) == 0 && *workers == 0 {
+		fmt.Fprintln(env.Stderr, "gale rebalance: nothing to change: give --parallelism COMPONENT=N or --workers N")
+		return 2
+	}
+	if err := af.client().Rebalance(ctx, pos[0], api.Rebalance{Parallelism: par, Workers: *workers}); err != nil {
+		return apiErr(env, "rebalance", err)
+	}
+	fmt.Fprintf(env.Stdout, "rebalancing %s\n", pos[0])
+	return 0
+}
+
+func membersCmd(ctx context.Context, env *Env, args []string) int {
+	fs := newFlags(env, "members", "", "List the cluster's workers.")
+	af := addAPIFlags(env, fs)
+	if _, ok := parseArgs(fs, args, 0); !ok {
+		return 2
+	}
+	ms, err := af.client().Members(ctx)
+	if err != nil {
+		return apiErr(env, "members", err)
+	}
+	if *af.json {
+		return printJSON(env, ms)
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tSTATE\tGOSSIP\tAPI\tUPTIME\tTASKS\tSLOTS")
+	for _, m := range ms {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\n", m.Name, m.State, m.Addr, m.API, since(m.Started), m.Tasks, m.Slots)
+	}
+	tw.Flush()
+	return 0
+}

@@ -1,0 +1,219 @@
+package api
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Backend is what a worker answers the API with.
+type Backend interface {
+	Members(ctx context.Context) ([]Member, error)
+	Topologies(ctx context.Context) ([]TopologySummary, error)
+	// Submit validates and stores a topology (the JSON file's content).
+	Submit(ctx context.Context, topology []byte) (TopologySummary, error)
+	Describe(ctx context.Context, name string) (*Topology, error)
+	Kill(ctx context.Context, name string, drain time.Duration) error
+	SetActive(ctx context.Context, name string, active bool) error
+	Rebalance(ctx context.Context, name string, r Rebalance) error
+}
+
+// Errors a Backend returns, mapped to HTTP statuses.
+var (
+	ErrNotFound    = errors.New("no such topology")                      // 404
+	ErrExists      = errors.New("a topology with this name exists")      // 409
+	ErrUnknownType = errors.New("a component type some worker lacks")    // 422
+	ErrUnavailable = errors.New("the cluster state store is unreachable") // 503
+	ErrBadRequest  = errors.New("bad request")                           // 400
+)
+
+// InvalidError is a topology that does not validate: every error, each
+// with its JSON path.
+type InvalidError struct{ Details []string }
+
+func (e *InvalidError) Error() string {
+	return fmt.Sprintf("invalid topology (%d errors): %s", len(e.Details), strings.Join(e.Details, "; "))
+}
+
+// Server serves the API of a Backend.
+type Server struct {
+	b     Backend
+	token string
+	mux   *http.ServeMux
+}
+
+// NewServer returns the API handler; token, when not empty, protects the
+// mutating calls.
+func NewServer(b Backend, token string) *Server {
+	s := &Server{b: b, token: token, mux: http.NewServeMux()}
+	s.mux.HandleFunc("GET /api/v1/members", s.members)
+	s.mux.HandleFunc("GET /api/v1/topologies", s.topologies)
+	s.mux.HandleFunc("POST /api/v1/topologies", s.auth(s.submit))
+	s.mux.HandleFunc("GET /api/v1/topologies/{name}", s.describe)
+	s.mux.HandleFunc("POST /api/v1/topologies/{name}/kill", s.auth(s.kill))
+	s.mux.HandleFunc("POST /api/v1/topologies/{name}/activate", s.auth(s.active(true)))
+	s.mux.HandleFunc("POST /api/v1/topologies/{name}/deactivate", s.auth(s.active(false)))
+	s.mux.HandleFunc("POST /api/v1/topologies/{name}/rebalance", s.auth(s.rebalance))
+	return s
+}
+
+// Handle adds another handler (the UI, /metrics) to the server's mux.
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+func (s *Server) auth(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if s.token != "" {
+			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.token)) != 1 {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="gale"`)
+				writeJSON(w, http.StatusUnauthorized, Error{Error: "this call needs the cluster's token (Authorization: Bearer TOKEN; gale --token or GALE_AUTH_TOKEN)"})
+				return
+			}
+		}
+		h(w, r)
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+func writeErr(w http.ResponseWriter, err error) {
+	var inv *InvalidError
+	switch {
+	case errors.As(err, &inv):
+		writeJSON(w, http.StatusBadRequest, Error{Error: "invalid topology", Details: inv.Details})
+	case errors.Is(err, ErrBadRequest):
+		writeJSON(w, http.StatusBadRequest, Error{Error: err.Error()})
+	case errors.Is(err, ErrNotFound):
+		writeJSON(w, http.StatusNotFound, Error{Error: err.Error()})
+	case errors.Is(err, ErrExists):
+		writeJSON(w, http.StatusConflict, Error{Error: err.Error()})
+	case errors.Is(err, ErrUnknownType):
+		writeJSON(w, http.StatusUnprocessableEntity, Error{Error: err.Error()})
+	case errors.Is(err, ErrUnavailable):
+		writeJSON(w, http.StatusServiceUnavailable, Error{Error: err.Error()})
+	default:
+		writeJSON(w, http.StatusInternalServerError, Error{Error: err.Error()})
+	}
+}
+
+func (s *Server) members(w http.ResponseWriter, r *http.Request) {
+	ms, err := s.b.Members(r.Context())
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, ms)
+}
+
+func (s *Server) topologies(w http.ResponseWriter, r *http.Request) {
+	ts, err := s.b.Topologies(r.Context())
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	if ts == nil {
+		ts = []TopologySummary{}
+	}
+	writeJSON(w, http.StatusOK, ts)
+}
+
+// maxTopology bounds a submitted topology file.
+const maxTopology = 4 << 20
+
+func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxTopology+1))
+	if err != nil {
+		writeErr(w, fmt.Errorf("%w: reading the body: %v", ErrBadRequest, err))
+		return
+	}
+	if len(body) > maxTopology {
+		writeErr(w, fmt.Errorf("%w: a topology file of more than %d bytes", ErrBadRequest, maxTopology))
+		return
+	}
+	sum, err := s.b.Submit(r.Context(), body)
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, sum)
+}
+
+func (s *Server) describe(w http.ResponseWriter, r *http.Request) {
+	t, err := s.b.Describe(r.Context(), r.PathValue("name"))
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, t)
+}
+
+func (s *Server) kill(w http.ResponseWriter, r *http.Request) {
+	drain := 30 * time.Second
+	if v := r.URL.Query().Get("drain"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			writeErr(w, fmt.Errorf("%w: drain=%q: want seconds", ErrBadRequest, v))
+			return
+		}
+		drain = time.Duration(n) * time.Second
+	}
+	if err := s.b.Kill(r.Context(), r.PathValue("name"), drain); err != nil {
+		writeErr(w, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]string{"status": "killing"})
+}
+
+func (s *Server) active(on bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := s.b.SetActive(r.Context(), r.PathValue("name"), on); err != nil {
+			writeErr(w, err)
+			return
+		}
+		st := "inactive"
+		if on {
+			st = "active"
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": st})
+	}
+}
+
+func (s *Server) rebalance(w http.ResponseWriter, r *http.Request) {
+	var rb Rebalance
+	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&rb); err != nil {
+		writeErr(w, fmt.Errorf("%w: rebalance body: %v", ErrBadRequest, err))
+		return
+	}
+	for c, n := range rb.Parallelism {
+		if n < 1 {
+			writeErr(w, fmt.Errorf("%w: parallelism of %q must be at least 1, got %d", ErrBadRequest, c, n))
+			return
+		}
+	}
+	if rb.Workers < 0 {
+		writeErr(w, fmt.Errorf("%w: workers must not be negative", ErrBadRequest))
+		return
+	}
+	if err := s.b.Rebalance(r.Context(), r.PathValue("name"), rb); err != nil {
+		writeErr(w, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]string{"status": "rebalancing"})
+}
