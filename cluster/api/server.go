@@ -27,11 +27,11 @@ type Backend interface {
 
 // Errors a Backend returns, mapped to HTTP statuses.
 var (
-	ErrNotFound    = errors.New("no such topology")                      // 404
-	ErrExists      = errors.New("a topology with this name exists")      // 409
-	ErrUnknownType = errors.New("a component type some worker lacks")    // 422
+	ErrNotFound    = errors.New("no such topology")                       // 404
+	ErrExists      = errors.New("a topology with this name exists")       // 409
+	ErrUnknownType = errors.New("a component type some worker lacks")     // 422
 	ErrUnavailable = errors.New("the cluster state store is unreachable") // 503
-	ErrBadRequest  = errors.New("bad request")                           // 400
+	ErrBadRequest  = errors.New("bad request")                            // 400
 )
 
 // InvalidError is a topology that does not validate: every error, each
