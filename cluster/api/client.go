@@ -83,6 +83,11 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, out a
 	return nil
 }
 
+// Get reads path into out (JSON).
+func (c *Client) Get(ctx context.Context, path string, out any) error {
+	return c.do(ctx, http.MethodGet, path, nil, out)
+}
+
 // Members lists the workers.
 func (c *Client) Members(ctx context.Context) ([]Member, error) {
 	var ms []Member

@@ -134,7 +134,7 @@ func Join(cfg Config) (*Membership, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	m := &Membership{log: cfg.Logger.With("worker", cfg.Name), events: make(chan Event, 256),
+	m := &Membership{log: cfg.Logger, events: make(chan Event, 256),
 		members: map[string]*Member{}, leaving: map[string]bool{}}
 	meta, err := json.Marshal(cfg.Meta)
 	if err != nil {

@@ -1,0 +1,2 @@
+// Package store is Gale's durable cluster state.
+package store

@@ -1,0 +1,566 @@
+package cluster
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/gale-stream/gale/acker"
+	"github.com/gale-stream/gale/cluster/api"
+	"github.com/gale-stream/gale/cluster/membership"
+	"github.com/gale-stream/gale/cluster/store"
+	"github.com/gale-stream/gale/cluster/transport"
+	"github.com/gale-stream/gale/internal/engine"
+	"github.com/gale-stream/gale/registry"
+	"github.com/gale-stream/gale/topology"
+	"github.com/gale-stream/gale/tuple"
+)
+
+// Config of a worker.
+type Config struct {
+	// Name is the worker's unique name.
+	Name string
+	// Gossip is the membership address (host:port); Transport the tuple
+	// transport's (default: the gossip port + 1); HTTP the API's.
+	Gossip, Transport, HTTP string
+	// Join lists workers already in the cluster.
+	Join []string
+	// GossipKey encrypts the gossip (16, 24 or 32 bytes), and also
+	// authenticates the transport.
+	GossipKey []byte
+	// Token protects the API's mutating calls.
+	Token string
+	// TLSCert and TLSKey serve the API over HTTPS.
+	TLSCert, TLSKey string
+	// Slots bounds the tasks of this worker (0: no limit).
+	Slots int
+	// Store holds the cluster's state (required).
+	Store store.Store
+	// Registry has the component types (default registry.Default).
+	Registry *registry.Registry
+	Logger   *slog.Logger
+	// Version is reported to the others.
+	Version string
+}
+
+// Worker is one `gale worker` process: it gossips, serves the API, and
+// runs its share of every topology.
+type Worker struct {
+	cfg   Config
+	log   *slog.Logger
+	ms    *membership.Membership
+	tr    *transport.Transport
+	st    store.Store
+	http  *http.Server
+	ln    net.Listener
+	start time.Time
+
+	mu      sync.Mutex
+	running map[string]*local // by topology
+	byChan  map[uint32]*local
+	wake    chan struct{}
+}
+
+// local is this worker's share of one topology.
+type local struct {
+	name    string
+	version uint64
+	epoch   uint64
+	mine    []string // task keys run here, sorted
+	topo    *topology.Topology
+	rt      *engine.Runtime
+	cancel  context.CancelFunc
+	done    chan struct{}
+	active  bool
+
+	mu     sync.RWMutex
+	owners map[string]string // task key -> worker
+}
+
+func (l *local) owner(key string) string {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.owners[key]
+}
+
+// Start joins the cluster and starts serving; Run then works until its
+// context ends.
+func Start(cfg Config) (*Worker, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("worker: a store is required")
+	}
+	if cfg.Registry == nil {
+		cfg.Registry = registry.Default
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	w := &Worker{cfg: cfg, log: cfg.Logger.With("worker", cfg.Name), st: cfg.Store, start: time.Now(),
+		running: map[string]*local{}, byChan: map[uint32]*local{}, wake: make(chan struct{}, 1)}
+	var err error
+	secret := ""
+	if cfg.GossipKey != nil {
+		secret = string(cfg.GossipKey)
+	}
+	trAddr := cfg.Transport
+	if trAddr == "" {
+		trAddr, err = nextPort(cfg.Gossip)
+		if err != nil {
+			return nil, err
+		}
+	}
+	w.tr, err = transport.New(transport.Config{Name: cfg.Name, Addr: trAddr, Handler: w.receive, Secret: secret, Logger: w.log})
+	if err != nil {
+		return nil, fmt.Errorf("worker %s: transport on %s: %w", cfg.Name, trAddr, err)
+	}
+	w.ln, err = net.Listen("tcp", cfg.HTTP)
+	if err != nil {
+		w.tr.Close()
+		return nil, fmt.Errorf("worker %s: API on %s: %w", cfg.Name, cfg.HTTP, err)
+	}
+	var types []string
+	for _, k := range []topology.Kind{topology.KindSpout, topology.KindBolt} {
+		types = append(types, cfg.Registry.TypeNames(k)...)
+	}
+	w.ms, err = membership.Join(membership.Config{Name: cfg.Name, Bind: cfg.Gossip, Join: cfg.Join, Key: cfg.GossipKey,
+		Logger: w.log, Meta: membership.Meta{API: w.ln.Addr().String(), Transport: w.tr.Addr(), Slots: cfg.Slots,
+			Started: w.start, Version: cfg.Version, Types: types}})
+	if err != nil {
+		w.ln.Close()
+		w.tr.Close()
+		return nil, err
+	}
+	srv := api.NewServer(w, cfg.Token)
+	srv.Handle("GET /api/v1/local/{name}", http.HandlerFunc(w.localStats))
+	w.http = &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		var err error
+		if cfg.TLSCert != "" {
+			w.http.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+			err = w.http.ServeTLS(w.ln, cfg.TLSCert, cfg.TLSKey)
+		} else {
+			err = w.http.Serve(w.ln)
+		}
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			w.log.Error("API server stopped", "err", err)
+		}
+	}()
+	w.log.Info("worker up", "gossip", w.ms.Addr(), "transport", w.tr.Addr(), "api", w.ln.Addr().String())
+	return w, nil
+}
+
+func nextPort(addr string) (string, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", fmt.Errorf("worker: gossip address %q: %w", addr, err)
+	}
+	var p int
+	fmt.Sscan(port, &p)
+	if p == 0 {
+		return net.JoinHostPort(host, "0"), nil
+	}
+	return net.JoinHostPort(host, fmt.Sprint(p+1)), nil
+}
+
+// APIAddr is the API's address.
+func (w *Worker) APIAddr() string { return w.ln.Addr().String() }
+
+// GossipAddr is the membership address.
+func (w *Worker) GossipAddr() string { return w.ms.Addr() }
+
+// Run reconciles this worker's share with the store and the membership
+// until ctx ends, then leaves the cluster (its tasks move to the others)
+// and stops its topologies.
+func (w *Worker) Run(ctx context.Context) error {
+	watch, err := w.st.Watch(ctx)
+	if err != nil {
+		return fmt.Errorf("worker %s: watch the store: %w", w.cfg.Name, err)
+	}
+	tick := time.NewTicker(2 * time.Second)
+	defer tick.Stop()
+	var settle <-chan time.Time // membership changes settle briefly first
+	w.reconcile(ctx)
+	for {
+		select {
+		case <-ctx.Done():
+			return w.stop()
+		case _, ok := <-watch:
+			if !ok {
+				watch = nil
+			}
+			w.reconcile(ctx)
+		case ev := <-w.ms.Events():
+			if ev.Kind != membership.Updated {
+				settle = time.After(300 * time.Millisecond)
+			}
+		case <-settle:
+			settle = nil
+			w.reconcile(ctx)
+		case <-w.wake:
+			w.reconcile(ctx)
+		case <-tick.C:
+			w.reconcile(ctx)
+		}
+	}
+}
+
+func (w *Worker) poke() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (w *Worker) stop() error {
+	w.mu.Lock()
+	ls := make([]*local, 0, len(w.running))
+	for _, l := range w.running {
+		ls = append(ls, l)
+	}
+	w.mu.Unlock()
+	err := w.ms.Leave(3 * time.Second)
+	for _, l := range ls {
+		w.stopLocal(l)
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	w.http.Shutdown(sctx)
+	w.tr.Close()
+	return err
+}
+
+// aliveNames are the live workers, sorted.
+func (w *Worker) aliveNames() []string {
+	var out []string
+	for _, m := range w.ms.Members() {
+		out = append(out, m.Name)
+	}
+	return out
+}
+
+// decode turns a stored topology into a validated one, with the
+// rebalance's parallelism applied.
+func (w *Worker) decode(t store.Topology) (*topology.Topology, error) {
+	raw := t.JSON
+	if len(t.Parallelism) > 0 || t.Workers > 0 {
+		var doc map[string]any
+		if err := json.Unmarshal(raw, &doc); err != nil {
+			return nil, err
+		}
+		for _, key := range []string{"spouts", "bolts"} {
+			list, _ := doc[key].([]any)
+			for _, c := range list {
+				m, _ := c.(map[string]any)
+				if n, ok := t.Parallelism[fmt.Sprint(m["id"])]; ok {
+					m["parallelism"] = n
+				}
+			}
+		}
+		b, err := json.Marshal(doc)
+		if err != nil {
+			return nil, err
+		}
+		raw = b
+	}
+	return topology.Decode(raw, w.cfg.Registry)
+}
+
+// keysOf lists the task keys of a topology: its tasks and ackers.
+func keysOf(topo *topology.Topology) []string {
+	var keys []string
+	n := 0
+	for _, c := range append(slices.Clone(topo.Spouts), topo.Bolts...) {
+		n += max(1, c.Parallelism)
+	}
+	for id := 1; id <= n; id++ {
+		keys = append(keys, taskKey(id))
+	}
+	for i := range topo.Settings.Ackers {
+		keys = append(keys, ackerKey(i))
+	}
+	return keys
+}
+
+// reconcile brings this worker's share in line with the store: the leader
+// (the live worker with the smallest name) writes new assignments when
+// membership or topologies change; every worker runs what its assignment
+// gives it.
+func (w *Worker) reconcile(ctx context.Context) {
+	tops, err := w.st.ListTopologies(ctx)
+	if err != nil {
+		w.log.Warn("cannot read the cluster state; keeping what runs", "err", err)
+		return
+	}
+	alive := w.aliveNames()
+	leader := len(alive) > 0 && alive[0] == w.cfg.Name
+	seen := map[string]bool{}
+	for _, t := range tops {
+		seen[t.Name] = true
+		if t.Status == store.StatusKilled {
+			w.kill(ctx, t, leader)
+			continue
+		}
+		topo, err := w.decode(t)
+		if err != nil {
+			w.log.Error("stored topology does not decode", "topology", t.Name, "err", err)
+			continue
+		}
+		a, err := w.st.GetAssignment(ctx, t.Name)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			w.log.Warn("cannot read the assignment", "topology", t.Name, "err", err)
+			continue
+		}
+		if leader {
+			a = w.lead(ctx, t, topo, a, alive)
+		}
+		if a.Epoch == 0 {
+			continue // not assigned yet
+		}
+		w.run(ctx, t, topo, a)
+	}
+	// topologies gone from the store
+	w.mu.Lock()
+	var gone []*local
+	for name, l := range w.running {
+		if !seen[name] {
+			gone = append(gone, l)
+		}
+	}
+	w.mu.Unlock()
+	for _, l := range gone {
+		w.stopLocal(l)
+	}
+}
+
+// lead computes the assignment of t over the live workers and stores it
+// when it differs from the stored one (keeping what it can in place).
+func (w *Worker) lead(ctx context.Context, t store.Topology, topo *topology.Topology, prev store.Assignment, alive []string) store.Assignment {
+	workers := alive
+	limit := t.Workers
+	if _, set := topo.Config[topology.ConfigWorkers]; limit == 0 && set {
+		limit = topo.Settings.Workers // only when the topology asks: else every worker
+	}
+	if limit > 0 && limit < len(workers) {
+		// the topology's own workers: rendezvous by topology name
+		ws := slices.Clone(workers)
+		slices.SortFunc(ws, func(a, b string) int {
+			sa, sb := score(t.Name, a), score(t.Name, b)
+			if sa > sb {
+				return -1
+			}
+			if sa < sb {
+				return 1
+			}
+			return 0
+		})
+		workers = ws[:limit]
+	}
+	tasks, unassigned := assign(keysOf(topo), workers, w.cfg.Slots, prev.Tasks)
+	if len(unassigned) > 0 {
+		w.log.Warn("not enough slots: tasks left unassigned", "topology", t.Name, "tasks", unassigned)
+	}
+	if prev.Epoch > 0 && mapsEqual(prev.Tasks, tasks) && prev.UpdatedAt.After(t.UpdatedAt) {
+		return prev
+	}
+	if prev.Epoch > 0 && mapsEqual(prev.Tasks, tasks) {
+		return prev
+	}
+	a, err := w.st.PutAssignment(ctx, store.Assignment{Topology: t.Name, Epoch: prev.Epoch + 1, Tasks: tasks})
+	if err != nil {
+		w.log.Warn("cannot store the assignment", "topology", t.Name, "err", err)
+		return prev
+	}
+	w.log.Info("assigned", "topology", t.Name, "epoch", a.Epoch, "workers", len(workers), "tasks", len(tasks))
+	return a
+}
+
+func mapsEqual(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// run makes this worker run its share of t per assignment a.
+func (w *Worker) run(ctx context.Context, t store.Topology, topo *topology.Topology, a store.Assignment) {
+	var mine []string
+	for k, wk := range a.Tasks {
+		if wk == w.cfg.Name {
+			mine = append(mine, k)
+		}
+	}
+	slices.Sort(mine)
+	w.mu.Lock()
+	l := w.running[t.Name]
+	w.mu.Unlock()
+	if l != nil && l.version == t.Version && slices.Equal(l.mine, mine) {
+		// same share: update the routing, the epoch and the activation
+		l.mu.Lock()
+		l.owners, l.epoch = a.Tasks, a.Epoch
+		l.mu.Unlock()
+		w.setActive(l, t.Status == store.StatusActive)
+		return
+	}
+	if l != nil {
+		w.stopLocal(l)
+	}
+	if len(mine) == 0 {
+		return
+	}
+	w.startLocal(t, topo, a, mine)
+}
+
+func (w *Worker) setActive(l *local, on bool) {
+	if l.active == on {
+		return
+	}
+	l.active = on
+	if on {
+		l.rt.Activate()
+	} else {
+		l.rt.Deactivate()
+	}
+}
+
+func (w *Worker) startLocal(t store.Topology, topo *topology.Topology, a store.Assignment, mine []string) {
+	l := &local{name: t.Name, version: t.Version, epoch: a.Epoch, mine: mine, topo: topo, owners: a.Tasks,
+		done: make(chan struct{}), active: true}
+	place := &engine.Placement{Worker: w.cfg.Name, LocalTasks: map[int]bool{}, LocalAckers: map[int]bool{},
+		Remote: &remote{w: w, l: l}}
+	for _, k := range mine {
+		isAcker, n, err := parseKey(k)
+		if err != nil {
+			continue
+		}
+		if isAcker {
+			place.LocalAckers[n] = true
+		} else {
+			place.LocalTasks[n] = true
+		}
+	}
+	rt, err := engine.New(topo, engine.Options{Registry: w.cfg.Registry, Logger: w.log, Placement: place, DrainTimeout: 5 * time.Second})
+	if err != nil {
+		w.log.Error("cannot build the topology's tasks", "topology", t.Name, "err", err)
+		return
+	}
+	l.rt = rt
+	ctx, cancel := context.WithCancel(context.Background())
+	l.cancel = cancel
+	w.mu.Lock()
+	w.running[t.Name] = l
+	w.byChan[channelOf(t.Name)] = l
+	w.mu.Unlock()
+	go func() {
+		defer close(l.done)
+		if err := rt.Run(ctx); err != nil && ctx.Err() == nil {
+			w.log.Error("topology stopped", "topology", t.Name, "err", err)
+		}
+	}()
+	if t.Status != store.StatusActive {
+		w.setActive(l, false)
+	}
+	w.log.Info("running", "topology", t.Name, "version", t.Version, "epoch", a.Epoch, "tasks", len(mine))
+}
+
+// stopLocal stops this worker's share of a topology (draining briefly).
+func (w *Worker) stopLocal(l *local) {
+	w.mu.Lock()
+	if w.running[l.name] == l {
+		delete(w.running, l.name)
+		delete(w.byChan, channelOf(l.name))
+	}
+	w.mu.Unlock()
+	if l.cancel != nil {
+		l.cancel()
+		<-l.done
+	}
+}
+
+// kill handles a killed topology: spouts off at once; after the drain
+// time this worker stops its share, and the leader deletes the records.
+func (w *Worker) kill(ctx context.Context, t store.Topology, leader bool) {
+	w.mu.Lock()
+	l := w.running[t.Name]
+	w.mu.Unlock()
+	deadline := t.UpdatedAt.Add(time.Duration(t.KillDrainSeconds) * time.Second)
+	if l != nil {
+		w.setActive(l, false)
+		if time.Now().After(deadline) {
+			w.stopLocal(l)
+		}
+	}
+	if leader && time.Now().After(deadline.Add(2*time.Second)) {
+		if a, err := w.st.GetAssignment(ctx, t.Name); err == nil {
+			w.st.DeleteAssignment(ctx, t.Name, a.Epoch)
+		}
+		if err := w.st.DeleteTopology(ctx, t.Name, t.Version); err == nil {
+			w.log.Info("killed", "topology", t.Name)
+		}
+	}
+}
+
+// receive takes a frame from another worker.
+func (w *Worker) receive(from string, channel uint32, payload []byte) {
+	w.mu.Lock()
+	l := w.byChan[channel]
+	w.mu.Unlock()
+	if l == nil {
+		return // not (or no longer) running here: the trees time out and replay
+	}
+	if err := deliver(l.rt, payload); err != nil && !errors.Is(err, engine.ErrNotLocal) {
+		w.log.Warn("bad message from a worker", "from", from, "topology", l.name, "err", err)
+	}
+}
+
+// remote sends a local runtime's messages to the other workers.
+type remote struct {
+	w *Worker
+	l *local
+}
+
+func (r *remote) send(key string, payload []byte) {
+	worker := r.l.owner(key)
+	if worker == "" || worker == r.w.cfg.Name {
+		return // unassigned, or moved here since: the tree times out
+	}
+	addr := ""
+	for _, m := range r.w.ms.Members() {
+		if m.Name == worker {
+			addr = m.Meta.Transport
+		}
+	}
+	if addr == "" {
+		return // the worker is gone: the tree times out and replays
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := r.w.tr.Send(ctx, worker, addr, channelOf(r.l.name), payload); err != nil {
+		r.w.log.Warn("send to a worker", "to", worker, "err", err)
+	}
+}
+
+func (r *remote) Tuples(task int, ts []*tuple.Tuple) {
+	b, err := tuplesMsg(task, ts)
+	if err != nil {
+		r.w.log.Error("cannot encode tuples for another worker", "topology", r.l.name, "task", task, "err", err)
+		return
+	}
+	r.send(taskKey(task), b)
+}
+
+func (r *remote) Acks(i int, msgs []engine.AckMsg) { r.send(ackerKey(i), acksMsg(i, msgs)) }
+
+func (r *remote) Event(ev acker.Event) { r.send(taskKey(ev.SpoutTask), eventMsg(ev)) }
