@@ -198,6 +198,11 @@ func (w *Worker) Run(ctx context.Context) error {
 			}
 			w.reconcile(ctx)
 		case ev := <-w.ms.Events():
+			if ev.Kind == membership.Gone {
+				// frames queued for it are lost anyway (their trees replay);
+				// senders blocked on its full queue must not wait for it
+				w.tr.Forget(ev.Member.Name)
+			}
 			if ev.Kind != membership.Updated {
 				settle = time.After(300 * time.Millisecond)
 			}
@@ -409,8 +414,22 @@ func (w *Worker) run(ctx context.Context, t store.Topology, topo *topology.Topol
 	if l != nil && l.version == t.Version && slices.Equal(l.mine, mine) {
 		// same share: update the routing, the epoch and the activation
 		l.mu.Lock()
+		lost := false
+		if a.Epoch != l.epoch {
+			now := map[string]bool{}
+			for _, wk := range a.Tasks {
+				now[wk] = true
+			}
+			for _, wk := range l.owners {
+				lost = lost || !now[wk]
+			}
+		}
 		l.owners, l.epoch = a.Tasks, a.Epoch
 		l.mu.Unlock()
+		if lost {
+			// a worker left or died: trees with tuples there cannot complete
+			l.rt.FailPending()
+		}
 		w.setActive(l, t.Status == store.StatusActive)
 		return
 	}
@@ -451,7 +470,7 @@ func (w *Worker) startLocal(t store.Topology, topo *topology.Topology, a store.A
 			place.LocalTasks[n] = true
 		}
 	}
-	rt, err := engine.New(topo, engine.Options{Registry: w.cfg.Registry, Logger: w.log, Placement: place, DrainTimeout: 5 * time.Second})
+	rt, err := engine.New(topo, engine.Options{Registry: w.cfg.Registry, Logger: w.log, Placement: place, DrainTimeout: time.Second})
 	if err != nil {
 		w.log.Error("cannot build the topology's tasks", "topology", t.Name, "err", err)
 		return

@@ -107,6 +107,9 @@ type Config struct {
 	// 500 ms and 3: a silent worker is dead after about 2-4 s).
 	ProbeInterval time.Duration
 	SuspicionMult int
+	// JoinTimeout bounds the retries of a join nobody answers (default
+	// 10 s: workers started at the same time find each other).
+	JoinTimeout time.Duration
 }
 
 // Membership is a worker's live view of the cluster.
@@ -183,7 +186,15 @@ func Join(cfg Config) (*Membership, error) {
 	}
 	m.ml = ml
 	if len(cfg.Join) > 0 {
-		if _, err := ml.Join(cfg.Join); err != nil {
+		// workers started together: retry a while until one answers
+		var err error
+		for wait, deadline := 100*time.Millisecond, time.Now().Add(cmpOr(cfg.JoinTimeout, 10*time.Second)); ; wait = min(2*wait, time.Second) {
+			if _, err = ml.Join(cfg.Join); err == nil || time.Now().Add(wait).After(deadline) || strings.Contains(err.Error(), "decrypt") {
+				break
+			}
+			time.Sleep(wait)
+		}
+		if err != nil {
 			ml.Shutdown()
 			hint := ""
 			if strings.Contains(err.Error(), "decrypt") || strings.Contains(err.Error(), "encrypt") || cfg.Key != nil {

@@ -130,7 +130,7 @@ func TestWrongKey(t *testing.T) {
 }
 
 func TestJoinNobody(t *testing.T) {
-	_, err := Join(Config{Name: "w9", Bind: "127.0.0.1:0", Join: []string{"127.0.0.1:1"}, Logger: quiet()})
+	_, err := Join(Config{Name: "w9", Bind: "127.0.0.1:0", Join: []string{"127.0.0.1:1"}, Logger: quiet(), JoinTimeout: 300 * time.Millisecond})
 	if err == nil || !strings.Contains(err.Error(), "127.0.0.1:1") {
 		t.Fatalf("join of an address where nobody listens: %v", err)
 	}

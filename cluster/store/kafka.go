@@ -36,31 +36,48 @@ import (
 // every KafkaStore on a topic writes with the same transactional.id
 // ("gale-store-" + topic), so initialising a producer (InitProducerID)
 // fences every other writer: their open transaction is aborted and their
-// next one refused. A write is
+// next one refused. A write, serialised with the other writes of the same
+// store, is
 //
 //  1. a read barrier: a record (a tombstone keyed "barrier") sent with a
 //     goka Emitter, waiting until the view has consumed it, so that the
 //     view holds every record committed before;
-//  2. the check (version, epoch) against the view — a conflict is
-//     reported without fencing anyone;
-//  3. if this store holds no producer: InitProducerID (fencing the
-//     others), another barrier and the check again;
-//  4. the record, in a transaction of its own; the commit succeeds only
-//     if no other store initialised a producer since step 3, so no other
-//     write can have slipped in between the check and the commit;
-//  5. waiting until the view has consumed the record (read your writes).
+//  2. the check (version, epoch) against the view: a conflict fails here,
+//     without disturbing anyone;
+//  3. a new transactional producer: InitProducerID fences the others;
+//  4. a second barrier and the check again: a writer may have committed
+//     between 1 and 3;
+//  5. the record, in a transaction of its own, whose commit succeeds only
+//     if no other store initialised a producer since 3: no other write
+//     can have slipped in between the check of 4 and the commit;
+//  6. waiting until the view has consumed the record (read your writes),
+//     and closing the producer.
 //
-// A store fenced by another retries (WriteAttempts, with jittered
-// backoff): it initialises a producer again, and re-checks. Before
-// re-checking it compares the stored record with the one it tried to
-// write, so a commit whose outcome was unknown (a lost response) is
-// reported as the success it was.
+// A write fenced by another retries (WriteAttempts, with jittered
+// backoff), fencing first. Before checking again it compares the stored
+// record with the one it failed to commit, so a commit whose outcome was
+// unknown (a lost response) is reported as the success it was. Writers
+// that come one after the other cost a producer initialisation each (a few
+// ms); writers that overlap fence each other and retry, so the writes of a
+// topic are serialised: this is a store for control-plane state, not for
+// data.
+//
+// A writer that died in the middle of its transaction (a window of a few
+// milliseconds) holds every read_committed reader back until its
+// transaction times out (its TransactionTimeout, then the coordinator's
+// periodic check); the next write waits 2 s for its first barrier, then
+// fences the dead writer, which aborts that transaction at once.
 //
 // Reads are served from the local view: a store reads its own writes, and
 // a Watch event's version or a newer one, but may lag other stores' writes
 // by the time the view takes to consume them (milliseconds); Sync waits
 // for them. A new store reads the whole topic before OpenKafkaStore
 // returns.
+//
+// Durability is Kafka's: a write returns once its transaction committed
+// with acks=all. Production wants a replication factor of 3,
+// min.insync.replicas 2 and no unclean leader election, on the topic and
+// on __transaction_state.
 type KafkaStore struct {
 	cfg     KafkaConfig
 	view    *goka.View
@@ -75,8 +92,7 @@ type KafkaStore struct {
 	// viewClients are the clients built for the view (by NewView, in this
 	// goroutine); closed after the view's Run returned.
 	viewClients []interface{ Close() error }
-	producerMu  sync.Mutex // serialises writes; guards prod
-	prod        sarama.SyncProducer
+	writeMu     sync.Mutex // serialises the writes of this store
 
 	appliedMu sync.Mutex    // guards the fields below
 	applied   int64         // offset of the last record the view consumed
@@ -185,7 +201,7 @@ func OpenKafkaStore(ctx context.Context, cfg KafkaConfig) (*KafkaStore, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if err := ensureTopic(cfg); err != nil {
+	if err := ensureTopic(ctx, cfg); err != nil {
 		return nil, err
 	}
 	s := &KafkaStore{cfg: cfg, hub: newHub(), done: make(chan struct{}), viewDone: make(chan struct{}),
@@ -258,7 +274,7 @@ func OpenKafkaStore(ctx context.Context, cfg KafkaConfig) (*KafkaStore, error) {
 
 // ensureTopic creates the topic, or checks that the existing one has one
 // partition and is compacted.
-func ensureTopic(cfg KafkaConfig) error {
+func ensureTopic(ctx context.Context, cfg KafkaConfig) error {
 	admin, err := sarama.NewClusterAdmin(cfg.Brokers, cfg.saramaConfig("admin"))
 	if err != nil {
 		return fmt.Errorf("kafka store on %v: %w", cfg.Brokers, err)
@@ -275,15 +291,29 @@ func ensureTopic(cfg KafkaConfig) error {
 	if err != nil && !errors.Is(err, sarama.ErrTopicAlreadyExists) && !(errors.As(err, &te) && te.Err == sarama.ErrTopicAlreadyExists) {
 		return fmt.Errorf("create topic %q: %w", cfg.Topic, err)
 	}
-	meta, err := admin.DescribeTopics([]string{cfg.Topic})
-	if err != nil {
-		return fmt.Errorf("describe topic %q: %w", cfg.Topic, err)
-	}
-	if len(meta) != 1 || meta[0].Err != sarama.ErrNoError || len(meta[0].Partitions) != 1 {
-		n := -1
-		if len(meta) == 1 {
-			n = len(meta[0].Partitions)
+	// a topic just created may show no partitions for a moment
+	var meta []*sarama.TopicMetadata
+	for wait := 10 * time.Millisecond; ; wait = min(2*wait, 500*time.Millisecond) {
+		meta, err = admin.DescribeTopics([]string{cfg.Topic})
+		if err != nil {
+			return fmt.Errorf("describe topic %q: %w", cfg.Topic, err)
 		}
+		if len(meta) == 1 && meta[0].Err == sarama.ErrNoError && len(meta[0].Partitions) > 0 {
+			break
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+			continue
+		case <-ctx.Done():
+			t.Stop()
+		}
+		if len(meta) == 1 && meta[0].Err != sarama.ErrNoError {
+			return fmt.Errorf("describe topic %q: %w", cfg.Topic, meta[0].Err)
+		}
+		return fmt.Errorf("topic %q has no partitions: %w", cfg.Topic, ctx.Err())
+	}
+	if n := len(meta[0].Partitions); n != 1 {
 		return fmt.Errorf("topic %q has %d partitions, want 1 (the store needs one order of writes)", cfg.Topic, n)
 	}
 	entries, err := admin.DescribeConfig(sarama.ConfigResource{Type: sarama.TopicResource, Name: cfg.Topic,
@@ -355,8 +385,23 @@ func (s *KafkaStore) waitApplied(ctx context.Context, off int64) error {
 // (read_committed, so it also waits for the transactions before it to
 // end).
 func (s *KafkaStore) barrier(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	return s.barrierWithin(ctx, s.cfg.Timeout)
+}
+
+// errStalled: a read barrier timed out.
+var errStalled = errors.New("the view does not advance")
+
+// barrierWithin is barrier, failing with errStalled after d.
+func (s *KafkaStore) barrierWithin(ctx context.Context, d time.Duration) error {
+	outer := ctx
+	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
+	stalled := func(err error) error {
+		if outer.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("%w within %v: %v", errStalled, d, err)
+		}
+		return err
+	}
 	type result struct {
 		off int64
 		err error
@@ -379,11 +424,11 @@ func (s *KafkaStore) barrier(ctx context.Context) error {
 			return fmt.Errorf("read barrier: %w", r.err)
 		}
 		if err := s.waitApplied(ctx, r.off); err != nil {
-			return fmt.Errorf("read barrier at offset %d: %w", r.off, err)
+			return fmt.Errorf("read barrier at offset %d: %w", r.off, stalled(err))
 		}
 		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("read barrier: %w", ctx.Err())
+		return fmt.Errorf("read barrier: %w", stalled(ctx.Err()))
 	case <-s.done:
 		return ErrClosed
 	}
@@ -406,12 +451,8 @@ func (s *KafkaStore) Close() error {
 	close(s.done)
 	s.hub.close()
 	var errs []error
-	s.producerMu.Lock()
-	if s.prod != nil {
-		errs = append(errs, s.prod.Close())
-		s.prod = nil
-	}
-	s.producerMu.Unlock()
+	s.writeMu.Lock() // a write in progress ends (ErrClosed) and closes its producer
+	s.writeMu.Unlock()
 	if s.emitter != nil {
 		errs = append(errs, s.emitter.Finish())
 	}
@@ -486,16 +527,20 @@ func (s *KafkaStore) assignment(name string) (*Assignment, error) {
 }
 
 // newProducer initialises a transactional producer, which fences every
-// other writer of the topic.
+// other writer of the topic: their open transaction is aborted, their next
+// one refused.
 func (s *KafkaStore) newProducer() (sarama.SyncProducer, error) {
 	c := s.cfg.saramaConfig("writer")
 	c.Producer.Idempotent = true
-	c.Producer.Retry.Max = 5
+	// sarama retries a batch even once the producer is fenced; a fenced or
+	// failed write is retried by write instead, with a new producer
+	c.Producer.Retry.Max = 1
+	c.Producer.Retry.Backoff = 20 * time.Millisecond
 	c.Net.MaxOpenRequests = 1
 	c.Producer.Transaction.ID = "gale-store-" + s.cfg.Topic
 	c.Producer.Transaction.Timeout = s.cfg.TransactionTimeout
-	c.Producer.Transaction.Retry.Max = 10
-	c.Producer.Transaction.Retry.Backoff = 50 * time.Millisecond
+	c.Producer.Transaction.Retry.Max = 20
+	c.Producer.Transaction.Retry.Backoff = 20 * time.Millisecond
 	p, err := sarama.NewSyncProducer(s.cfg.Brokers, c)
 	if err != nil {
 		return nil, fmt.Errorf("transactional producer: %w", err)
@@ -505,30 +550,40 @@ func (s *KafkaStore) newProducer() (sarama.SyncProducer, error) {
 
 // commit writes one record (value nil: a tombstone) in a transaction and
 // returns its offset.
-func (s *KafkaStore) commit(key string, value []byte) (int64, error) {
-	if err := s.prod.BeginTxn(); err != nil {
+func (s *KafkaStore) commit(prod sarama.SyncProducer, key string, value []byte) (int64, error) {
+	if err := prod.BeginTxn(); err != nil {
 		return -1, err
 	}
 	msg := &sarama.ProducerMessage{Topic: s.cfg.Topic, Partition: 0, Key: sarama.StringEncoder(key)}
 	if value != nil {
 		msg.Value = sarama.ByteEncoder(value)
 	}
-	_, off, err := s.prod.SendMessage(msg)
+	_, off, err := prod.SendMessage(msg)
 	if err != nil {
-		return -1, errors.Join(err, s.prod.AbortTxn())
+		if prod.TxnStatus()&sarama.ProducerTxnFlagFatalError == 0 {
+			err = errors.Join(err, prod.AbortTxn())
+		}
+		return -1, err
 	}
-	if err := s.prod.CommitTxn(); err != nil {
+	if err := prod.CommitTxn(); err != nil {
 		return -1, err
 	}
 	return off, nil
 }
 
+// stallPatience is how long the first read barrier of a write may take
+// before the write fences the other writers and tries again.
+const stallPatience = 2 * time.Second
+
+// errFenced marks a write that lost its producer to another writer.
+var errFenced = errors.New("fenced by another writer")
+
 // write runs the compare-and-set protocol of the type's doc for key:
-// decide reads the view and returns the value to write (nil: delete it) or
-// the error of the check. decide may run several times.
+// decide reads the view and returns the value to write (nil: delete the
+// record) or the error of the check. decide may run several times.
 func (s *KafkaStore) write(ctx context.Context, key string, decide func() ([]byte, error)) error {
-	s.producerMu.Lock()
-	defer s.producerMu.Unlock()
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
 	var (
 		attempted []byte // the value of a commit that failed
 		lastErr   error
@@ -537,7 +592,7 @@ func (s *KafkaStore) write(ctx context.Context, key string, decide func() ([]byt
 		if attempt > 0 {
 			// jittered backoff: the writer that fenced us gets time to
 			// finish before we fence it in turn
-			d := time.Duration(10+rand.IntN(40)) * time.Millisecond << min(attempt-1, 4)
+			d := time.Duration(5+rand.IntN(20)) * time.Millisecond << min(attempt-1, 5)
 			t := time.NewTimer(d)
 			select {
 			case <-t.C:
@@ -548,60 +603,84 @@ func (s *KafkaStore) write(ctx context.Context, key string, decide func() ([]byt
 				t.Stop()
 				return ErrClosed
 			}
-			// a new producer first: it ends our own transaction if it is
-			// still open, so that the barrier does not wait for it
-			if s.prod, lastErr = s.newProducer(); lastErr != nil {
-				continue
-			}
 		}
-		if s.closed.Load() {
-			return ErrClosed
-		}
-		if err := s.barrier(ctx); err != nil {
+		done, tried, err := s.tryWrite(ctx, key, decide, attempt > 0, attempted)
+		if done {
 			return err
 		}
-		if attempted != nil {
-			if cur, err := s.raw(key); err == nil && bytes.Equal(cur, attempted) {
-				return nil // the failed commit had gone through
-			}
+		lastErr = err
+		if tried != nil {
+			attempted = tried
 		}
-		value, err := decide()
-		if err != nil {
-			return err
-		}
-		if s.prod == nil {
-			if s.prod, lastErr = s.newProducer(); lastErr != nil {
-				continue
-			}
-			// a writer may have committed between the barrier and the
-			// fencing
-			if err := s.barrier(ctx); err != nil {
-				return err
-			}
-			if value, err = decide(); err != nil {
-				return err
-			}
-		}
-		off, err := s.commit(key, value)
-		if err == nil {
-			// read your writes; the record is committed whatever happens
-			// here
-			wctx, cancel := context.WithTimeout(context.Background(), s.cfg.Timeout)
-			_ = s.waitApplied(wctx, off)
-			cancel()
-			return nil
-		}
-		if errors.Is(err, sarama.ErrProducerFenced) || errors.Is(err, sarama.ErrInvalidProducerEpoch) ||
-			s.prod.TxnStatus()&sarama.ProducerTxnFlagFatalError != 0 {
-			lastErr = fmt.Errorf("fenced by another writer: %w", err)
-		} else {
-			lastErr = err
-		}
-		attempted = value
-		_ = s.prod.Close()
-		s.prod = nil
 	}
 	return fmt.Errorf("%d attempts: %w", s.cfg.WriteAttempts, lastErr)
+}
+
+// tryWrite makes one attempt of write; done is false when the attempt
+// failed in a way that a new attempt may fix, and then tried is the value
+// it failed to commit, if it got that far. retry says whether an earlier
+// attempt failed; attempted is what it tried to write.
+func (s *KafkaStore) tryWrite(ctx context.Context, key string, decide func() ([]byte, error), retry bool, attempted []byte) (done bool, tried []byte, err error) {
+	var prod sarama.SyncProducer
+	defer func() {
+		if prod != nil {
+			_ = prod.Close()
+		}
+	}()
+	if retry {
+		// fence first: this ends a transaction an earlier attempt may
+		// have left open, which would hold the barrier back
+		if prod, err = s.newProducer(); err != nil {
+			return false, nil, err
+		}
+	}
+	if s.closed.Load() {
+		return true, nil, ErrClosed
+	}
+	// A writer that died in the middle of its transaction holds the
+	// read_committed view back until its transaction times out; a new
+	// producer aborts that transaction at once. So a barrier that stalls
+	// is retried, fencing first.
+	patience := s.cfg.Timeout
+	if !retry {
+		patience = min(patience, stallPatience)
+	}
+	if err := s.barrierWithin(ctx, patience); err != nil {
+		return retry || !errors.Is(err, errStalled), nil, err
+	}
+	if attempted != nil {
+		if cur, err := s.raw(key); err == nil && bytes.Equal(cur, attempted) {
+			return true, nil, nil // the failed commit had gone through
+		}
+	}
+	value, err := decide() // a conflict fails here without fencing anyone
+	if err != nil {
+		return true, nil, err
+	}
+	if prod == nil {
+		if prod, err = s.newProducer(); err != nil {
+			return false, nil, err
+		}
+		// a writer may have committed between the barrier and the fencing
+		if err := s.barrier(ctx); err != nil {
+			return true, nil, err
+		}
+		if value, err = decide(); err != nil {
+			return true, nil, err
+		}
+	}
+	off, err := s.commit(prod, key, value)
+	if err != nil {
+		if errors.Is(err, sarama.ErrProducerFenced) || errors.Is(err, sarama.ErrInvalidProducerEpoch) {
+			err = fmt.Errorf("%w: %v", errFenced, err)
+		}
+		return false, value, err
+	}
+	// read your writes; the record is committed whatever happens here
+	wctx, cancel := context.WithTimeout(context.Background(), s.cfg.Timeout)
+	_ = s.waitApplied(wctx, off)
+	cancel()
+	return true, nil, nil
 }
 
 // PutTopology implements Store.

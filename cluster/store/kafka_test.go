@@ -2,7 +2,11 @@ package store_test
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -50,4 +54,369 @@ func openKafka(t *testing.T, brokers []string, topic string) *store.KafkaStore {
 func TestKafkaStore_Conformance(t *testing.T) {
 	brokers, topic := kafkaTopic(t)
 	storetest.Run(t, func(t *testing.T) store.Store { return openKafka(t, brokers, topic) })
+}
+
+func admin(t *testing.T, brokers []string) sarama.ClusterAdmin {
+	t.Helper()
+	c := sarama.NewConfig()
+	c.Version = sarama.V4_0_0_0
+	a, err := sarama.NewClusterAdmin(brokers, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	return a
+}
+
+// readTopic returns the committed records of the topic, in order, up to
+// the first tombstone keyed last.
+func readTopic(t *testing.T, brokers []string, topic, last string) []*sarama.ConsumerMessage {
+	t.Helper()
+	c := sarama.NewConfig()
+	c.Version = sarama.V4_0_0_0
+	c.Consumer.IsolationLevel = sarama.ReadCommitted
+	cons, err := sarama.NewConsumer(brokers, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cons.Close()
+	pc, err := cons.ConsumePartition(topic, 0, sarama.OffsetOldest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	var msgs []*sarama.ConsumerMessage
+	deadline := time.After(storetest.Timeout)
+	for {
+		select {
+		case m := <-pc.Messages():
+			msgs = append(msgs, m)
+			if string(m.Key) == last && m.Value == nil {
+				return msgs
+			}
+		case err := <-pc.Errors():
+			t.Fatal(err)
+		case <-deadline:
+			t.Fatalf("no record keyed %q in %s", last, topic)
+		}
+	}
+}
+
+// TestKafkaStore_TopicLayout: the topic is created compacted with one
+// partition; records are keyed topology/NAME and assignment/NAME, with the
+// stored JSON as value, and a deletion is a tombstone.
+func TestKafkaStore_TopicLayout(t *testing.T) {
+	brokers, topic := kafkaTopic(t)
+	s := openKafka(t, brokers, topic)
+	defer s.Close()
+	ctx := context.Background()
+	a := admin(t, brokers)
+	meta, err := a.DescribeTopics([]string{topic})
+	if err != nil || len(meta) != 1 || len(meta[0].Partitions) != 1 {
+		t.Fatalf("topic metadata %+v, %v; want one partition", meta, err)
+	}
+	cfg, err := a.DescribeConfig(sarama.ConfigResource{Type: sarama.TopicResource, Name: topic, ConfigNames: []string{"cleanup.policy"}})
+	if err != nil || len(cfg) != 1 || cfg[0].Value != "compact" {
+		t.Fatalf("cleanup.policy %+v, %v; want compact", cfg, err)
+	}
+
+	raw := `{"name": "wc"}`
+	if _, err := s.PutTopology(ctx, store.Topology{Name: "wc", JSON: json.RawMessage(raw)}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PutAssignment(ctx, store.Assignment{Topology: "wc", Epoch: 1, Tasks: map[string]string{"a/0": "w1"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteTopology(ctx, "wc", 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteAssignment(ctx, "wc", 1); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, m := range readTopic(t, brokers, topic, "assignment/wc") {
+		switch k := string(m.Key); {
+		case k == "barrier":
+			if m.Value != nil {
+				t.Errorf("a barrier record has a value %q", m.Value)
+			}
+		case m.Value == nil:
+			got = append(got, k+" tombstone")
+		default:
+			var v struct {
+				Name     string `json:"name"`
+				Topology string `json:"topology"`
+				JSON     string `json:"json"`
+			}
+			if err := json.Unmarshal(m.Value, &v); err != nil {
+				t.Errorf("record %s: %q: %v", k, m.Value, err)
+			}
+			if k == "topology/wc" && (v.Name != "wc" || v.JSON != raw) {
+				t.Errorf("record %s = %s", k, m.Value)
+			}
+			got = append(got, k)
+		}
+	}
+	want := []string{"topology/wc", "assignment/wc", "topology/wc tombstone", "assignment/wc tombstone"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("records %q, want %q", got, want)
+	}
+}
+
+// TestKafkaStore_RejectsUnfitTopic: a topic with several partitions (no
+// single order of writes) or without compaction (records would expire).
+func TestKafkaStore_RejectsUnfitTopic(t *testing.T) {
+	brokers, topic := kafkaTopic(t)
+	a := admin(t, brokers)
+	del := "delete"
+	for _, tc := range []struct {
+		suffix string
+		detail sarama.TopicDetail
+		want   string
+	}{
+		{"-parts", sarama.TopicDetail{NumPartitions: 3, ReplicationFactor: 1}, "3 partitions"},
+		{"-delete", sarama.TopicDetail{NumPartitions: 1, ReplicationFactor: 1,
+			ConfigEntries: map[string]*string{"cleanup.policy": &del}}, "cleanup.policy=delete"},
+	} {
+		name := topic + tc.suffix
+		if err := a.CreateTopic(name, &tc.detail, false); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { a.DeleteTopic(name) })
+		cfg := store.DefaultKafkaConfig(brokers...)
+		cfg.Topic = name
+		s, err := store.OpenKafkaStore(context.Background(), cfg)
+		if err == nil {
+			s.Close()
+			t.Errorf("opened a store on %s", name)
+		} else if !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("open on %s: %v, want it to say %q", name, err, tc.want)
+		}
+	}
+}
+
+// TestKafkaStore_ForeignRecords: what another client writes to the topic
+// (garbage under a record key, unknown keys) does not break the store:
+// the record reads as ErrCorrupt, its event carries version 0, the other
+// keys are ignored.
+func TestKafkaStore_ForeignRecords(t *testing.T) {
+	brokers, topic := kafkaTopic(t)
+	s := openKafka(t, brokers, topic)
+	defer s.Close()
+	ctx := context.Background()
+	events, err := s.Watch(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := sarama.NewConfig()
+	c.Version = sarama.V4_0_0_0
+	c.Producer.Return.Successes = true
+	p, err := sarama.NewSyncProducer(brokers, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	for k, v := range map[string]string{"topology/bad": "not json", "other/x": "{}", "topology/a b": "{}"} {
+		if _, _, err := p.SendMessage(&sarama.ProducerMessage{Topic: topic, Key: sarama.StringEncoder(k), Value: sarama.StringEncoder(v)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	storetest.WaitEvent(t, events, store.Event{Kind: store.KindTopology, Name: "bad", Version: 0})
+	if _, err := s.GetTopology(ctx, "bad"); !errors.Is(err, store.ErrCorrupt) || !strings.Contains(err.Error(), `"bad"`) {
+		t.Errorf("get of a garbage record: %v, want ErrCorrupt naming it", err)
+	}
+	if _, err := s.PutTopology(ctx, store.Topology{Name: "bad"}, 0); !errors.Is(err, store.ErrCorrupt) {
+		t.Errorf("put over a garbage record: %v, want ErrCorrupt", err)
+	}
+	// a deletion by the operator (a tombstone) clears it
+	if _, _, err := p.SendMessage(&sarama.ProducerMessage{Topic: topic, Key: sarama.StringEncoder("topology/bad")}); err != nil {
+		t.Fatal(err)
+	}
+	storetest.WaitEvent(t, events, store.Event{Kind: store.KindTopology, Name: "bad", Deleted: true})
+	if l, err := s.ListTopologies(ctx); err != nil || len(l) != 0 {
+		t.Errorf("list = %v, %v; want nothing (foreign keys ignored)", l, err)
+	}
+	if _, err := s.PutTopology(ctx, store.Topology{Name: "bad"}, 0); err != nil {
+		t.Errorf("put after the cleanup: %v", err)
+	}
+}
+
+// TestKafkaStore_DeadWriterMidTransaction: a writer that died with a
+// transaction open (here: a producer with the store's transactional id
+// that never commits) holds read_committed readers back; the next write
+// fences it, so the write goes through and the dead writer's record never
+// becomes visible.
+func TestKafkaStore_DeadWriterMidTransaction(t *testing.T) {
+	brokers, topic := kafkaTopic(t)
+	s := openKafka(t, brokers, topic)
+	defer s.Close()
+	ctx := context.Background()
+	c := sarama.NewConfig()
+	c.Version = sarama.V4_0_0_0
+	c.Producer.Idempotent = true
+	c.Producer.RequiredAcks = sarama.WaitForAll
+	c.Producer.Return.Successes = true
+	c.Net.MaxOpenRequests = 1
+	c.Producer.Transaction.ID = "gale-store-" + topic
+	c.Producer.Transaction.Timeout = time.Minute // would hold the readers back for a minute
+	zombie, err := sarama.NewSyncProducer(brokers, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zombie.Close()
+	if err := zombie.BeginTxn(); err != nil {
+		t.Fatal(err)
+	}
+	ghost := `{"format":1,"name":"ghost","version":1,"status":"active","submitted_at":"2020-01-01T00:00:00Z","updated_at":"2020-01-01T00:00:00Z"}`
+	if _, _, err := zombie.SendMessage(&sarama.ProducerMessage{Topic: topic, Key: sarama.StringEncoder("topology/ghost"), Value: sarama.StringEncoder(ghost)}); err != nil {
+		t.Fatal(err)
+	}
+
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	got, err := s.PutTopology(wctx, store.Topology{Name: "ghost", Workers: 7}, 0)
+	if err != nil {
+		t.Fatalf("put behind a dead writer's transaction: %v", err)
+	}
+	if got.Version != 1 || got.Workers != 7 {
+		t.Errorf("put = %+v", got)
+	}
+	if err := zombie.CommitTxn(); err == nil {
+		t.Error("the dead writer committed after it was fenced")
+	}
+	r := openKafka(t, brokers, topic)
+	defer r.Close()
+	if got, err := r.GetTopology(ctx, "ghost"); err != nil || got.Workers != 7 {
+		t.Errorf("a new store reads %+v, %v; want the store's record, not the dead writer's", got, err)
+	}
+}
+
+func TestKafkaConfig_Validate(t *testing.T) {
+	for _, tc := range []struct {
+		what string
+		edit func(*store.KafkaConfig)
+		want string
+	}{
+		{"brokers", func(c *store.KafkaConfig) { c.Brokers = nil }, "no brokers"},
+		{"topic", func(c *store.KafkaConfig) { c.Topic = "" }, "topic"},
+		{"version", func(c *store.KafkaConfig) { c.KafkaVersion = "x" }, "kafka version"},
+		{"replication", func(c *store.KafkaConfig) { c.ReplicationFactor = -2 }, "replication"},
+		{"timeout", func(c *store.KafkaConfig) { c.Timeout = 0 }, "timeouts"},
+		{"attempts", func(c *store.KafkaConfig) { c.WriteAttempts = 0 }, "write attempts"},
+	} {
+		cfg := store.DefaultKafkaConfig("127.0.0.1:1")
+		if err := cfg.Validate(); err != nil {
+			t.Fatalf("the default config: %v", err)
+		}
+		tc.edit(&cfg)
+		err := cfg.Validate()
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("bad %s: %v, want an error about %q", tc.what, err, tc.want)
+		}
+		if _, err := store.OpenKafkaStore(context.Background(), cfg); err == nil {
+			t.Errorf("OpenKafkaStore accepted a bad %s", tc.what)
+		}
+	}
+}
+
+// TestKafkaStore_BrokerRestart runs on demand (GALE_STORE_BROKER_RESTART=1):
+// it starts a private Kafka (testdata/private-kafka.sh, ports 19092/19093,
+// so the shared testenv broker is left alone), SIGKILLs it under a running
+// store and starts it again. During the outage writes fail within their
+// context and reads serve the last state; afterwards the same store writes
+// again, its watchers see the changes, and a new store reads everything.
+func TestKafkaStore_BrokerRestart(t *testing.T) {
+	if os.Getenv("GALE_STORE_BROKER_RESTART") == "" {
+		t.Skip("on demand: GALE_STORE_BROKER_RESTART=1 starts a private Kafka and SIGKILLs it (needs testenv's Kafka jars)")
+	}
+	dir := t.TempDir()
+	run := func(cmd string) {
+		t.Helper()
+		t0 := time.Now()
+		out, err := exec.Command("testdata/private-kafka.sh", dir, cmd).CombinedOutput()
+		if err != nil {
+			t.Fatalf("private-kafka.sh %s: %v\n%s", cmd, err, out)
+		}
+		t.Logf("private-kafka.sh %s: %v", cmd, time.Since(t0).Round(time.Millisecond))
+	}
+	run("up")
+	t.Cleanup(func() { exec.Command("testdata/private-kafka.sh", dir, "down").Run() })
+	ctx := context.Background()
+	cfg := store.DefaultKafkaConfig("127.0.0.1:19092")
+	cfg.Topic = "gale-restart"
+	// the broker accepts connections a little before it serves
+	openRetrying := func() *store.KafkaStore {
+		t.Helper()
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			octx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			s, err := store.OpenKafkaStore(octx, cfg)
+			cancel()
+			if err == nil {
+				return s
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("open: %v", err)
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+	}
+	s := openRetrying()
+	defer s.Close()
+	events, err := s.Watch(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PutTopology(ctx, store.Topology{Name: "wc", JSON: json.RawMessage(`{"name":"wc"}`)}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PutAssignment(ctx, store.Assignment{Topology: "wc", Epoch: 1, Tasks: map[string]string{"a/0": "w1"}}); err != nil {
+		t.Fatal(err)
+	}
+
+	run("kill")
+	octx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	t0 := time.Now()
+	_, err = s.PutTopology(octx, store.Topology{Name: "wc", Workers: 1}, 1)
+	cancel()
+	if err == nil {
+		t.Fatal("a write succeeded with the broker down")
+	}
+	t.Logf("write during the outage failed after %v: %v", time.Since(t0).Round(time.Millisecond), err)
+	if got, err := s.GetTopology(ctx, "wc"); err != nil || got.Version != 1 {
+		t.Errorf("read during the outage: %+v, %v; want version 1 from the view", got, err)
+	}
+
+	run("up")
+	t0 = time.Now()
+	var v2 store.Topology
+	for {
+		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		v2, err = s.PutTopology(wctx, store.Topology{Name: "wc", Workers: 2}, 1)
+		cancel()
+		if err == nil {
+			break
+		}
+		if errors.Is(err, store.ErrConflict) {
+			t.Fatalf("after the restart: %v (the write of the outage must not have landed)", err)
+		}
+		if time.Since(t0) > 90*time.Second {
+			t.Fatalf("no write within 90 s of the restart: %v", err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Logf("first write %v after the broker was up again", time.Since(t0).Round(time.Millisecond))
+	if v2.Version != 2 {
+		t.Errorf("version after the restart %d, want 2", v2.Version)
+	}
+	storetest.WaitEvent(t, events, store.Event{Kind: store.KindTopology, Name: "wc", Version: 2})
+
+	r := openRetrying()
+	defer r.Close()
+	if got, err := r.GetTopology(ctx, "wc"); err != nil || got.Version != 2 || got.Workers != 2 || string(got.JSON) != "" {
+		t.Errorf("a new store reads %+v, %v", got, err)
+	}
+	if got, err := r.GetAssignment(ctx, "wc"); err != nil || got.Epoch != 1 || got.Tasks["a/0"] != "w1" {
+		t.Errorf("a new store reads the assignment %+v, %v", got, err)
+	}
 }

@@ -58,6 +58,7 @@ func BenchmarkTransport(b *testing.B) {
 			}
 			defer send.Close()
 			ctx := context.Background()
+			addr := recv.Addr()
 			// connect outside the timer
 			if err := send.Send(ctx, "b", recv.Addr(), 1, frame); err != nil {
 				b.Fatal(err)
@@ -76,7 +77,7 @@ func BenchmarkTransport(b *testing.B) {
 						b.Fatal(err)
 					}
 				}
-				if err := send.Send(ctx, "b", recv.Addr(), 1, p); err != nil {
+				if err := send.Send(ctx, "b", addr, 1, p); err != nil {
 					b.Fatal(err)
 				}
 			}

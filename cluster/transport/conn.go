@@ -252,6 +252,7 @@ func (t *Transport) dialHandshake(c *conn) error {
 	}
 	nc.SetDeadline(time.Time{})
 	p.mu.Lock()
+	p.dialing = false
 	t.installLocked(c)
 	return nil
 }
@@ -348,7 +349,6 @@ func (t *Transport) installLocked(c *conn) {
 	p.conn = c
 	c.prev = p.last
 	p.last = c
-	p.dialing = false
 	p.connects++
 	p.mu.Unlock()
 	p.poke()

@@ -34,7 +34,12 @@
 // it is full, until its context is done. The receiving side reads a
 // connection only as fast as its Handler returns, so a slow consumer
 // fills the socket buffers, then the sender's queue, then blocks the
-// sender's Send: memory stays bounded on both sides.
+// sender's Send: memory stays bounded on both sides. All channels of a
+// pair share the connection, so a Handler blocked on a frame holds up
+// every later frame from that peer, whatever its channel (acks too): a
+// Handler should block only where backpressure is wanted, and hand off
+// the frames that must not wait (for example to an unbounded or
+// lossy queue).
 //
 // # One connection per pair
 //

@@ -10,6 +10,8 @@ var (
 	ErrConfig = errors.New("invalid transport config")
 	// ErrSelf: a Send to the transport's own name.
 	ErrSelf = errors.New("send to self")
+	// ErrPeerName: a Send to an empty name or one longer than 255 bytes.
+	ErrPeerName = errors.New("invalid peer name")
 	// ErrPeerForgotten: the peer was forgotten (Forget) while a Send to it
 	// waited for room in its queue.
 	ErrPeerForgotten = errors.New("peer forgotten")

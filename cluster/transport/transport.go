@@ -125,6 +125,7 @@ type Transport struct {
 	cfg    Config
 	log    *slog.Logger
 	ln     net.Listener
+	addr   string          // ln's address
 	ctx    context.Context // cancelled by Close; bounds dials
 	cancel context.CancelFunc
 	done   chan struct{} // closed by Close
@@ -151,6 +152,7 @@ func New(cfg Config) (*Transport, error) {
 		cfg:    cfg,
 		log:    cfg.Logger.With("transport", cfg.Name),
 		ln:     ln,
+		addr:   ln.Addr().String(),
 		ctx:    ctx,
 		cancel: cancel,
 		done:   make(chan struct{}),
@@ -166,7 +168,7 @@ func New(cfg Config) (*Transport, error) {
 func (t *Transport) Name() string { return t.cfg.Name }
 
 // Addr returns the address the transport listens on.
-func (t *Transport) Addr() string { return t.ln.Addr().String() }
+func (t *Transport) Addr() string { return t.addr }
 
 // Close closes the listener and every connection, drops the queued
 // frames, makes blocked Sends return ErrClosed, and waits for the
@@ -268,6 +270,9 @@ func (t *Transport) getPeer(name string) *peer {
 func (t *Transport) Send(ctx context.Context, peerName, peerAddr string, channel uint32, payload []byte) error {
 	if peerName == t.cfg.Name {
 		return fmt.Errorf("send to %s: %w", peerName, ErrSelf)
+	}
+	if peerName == "" || len(peerName) > maxName {
+		return fmt.Errorf("send to %q: %w", peerName, ErrPeerName)
 	}
 	if len(payload) > t.cfg.MaxFrame {
 		return fmt.Errorf("send %d bytes to %s (max %d): %w", len(payload), peerName, t.cfg.MaxFrame, ErrFrameTooLarge)

@@ -513,6 +513,11 @@ func TestTransport_SendErrors(t *testing.T) {
 	if err := a.Send(context.Background(), "a", "x", 1, nil); !errors.Is(err, ErrSelf) {
 		t.Fatalf("send to self: %v", err)
 	}
+	for _, name := range []string{"", strings.Repeat("n", 256)} {
+		if err := a.Send(context.Background(), name, "127.0.0.1:1", 1, nil); !errors.Is(err, ErrPeerName) {
+			t.Fatalf("send to %q: %v", name, err)
+		}
+	}
 	if err := a.Send(context.Background(), "b", "127.0.0.1:1", 1, make([]byte, 11)); !errors.Is(err, ErrFrameTooLarge) {
 		t.Fatalf("send too large: %v", err)
 	}
@@ -626,5 +631,73 @@ func TestTransport_Reply(t *testing.T) {
 	}
 	if p := b.peer(t, "a"); p.Connects != 1 || p.Dialed {
 		t.Fatalf("b's view of a: %+v", p)
+	}
+}
+
+// TestTransport_BreakWhileBusy: a connection that breaks while both sides
+// send is re-established once (one connection again, however the two
+// redials race), and each side gets the other's frames in order, without
+// duplicates (frames in flight when it broke may be lost).
+func TestTransport_BreakWhileBusy(t *testing.T) {
+	for round := range 5 {
+		a, b := start(t, fmt.Sprint("a", round)), start(t, fmt.Sprint("b", round))
+		ctx, cancel := context.WithCancel(context.Background())
+		var wg sync.WaitGroup
+		var sent [2]atomic.Int64
+		pairs := [][2]*node{{a, b}, {b, a}}
+		for k, pair := range pairs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; ; i++ {
+					if err := pair[0].Send(ctx, pair[1].Name(), pair[1].Addr(), 1, []byte(fmt.Sprint(i))); err != nil {
+						return
+					}
+					sent[k].Store(int64(i + 1))
+				}
+			}()
+		}
+		poll(t, "traffic both ways", func() bool { return len(a.sink.got()) > 100 && len(b.sink.got()) > 100 })
+		// break the connection under both sides
+		a.mu.Lock()
+		p := a.peers[b.Name()]
+		a.mu.Unlock()
+		p.mu.Lock()
+		c := p.conn
+		p.mu.Unlock()
+		c.nc.Close()
+		poll(t, "both sides to reconnect", func() bool {
+			pa, pb := a.peer(t, b.Name()), b.peer(t, a.Name())
+			return pa.Connected && pb.Connected && pa.Connects == 2 && pb.Connects == 2
+		})
+		cancel()
+		wg.Wait()
+		for k, pair := range pairs {
+			send(t, pair[0], pair[1], 2, "end")
+			var got []rec
+			poll(t, "the last frame", func() bool {
+				got = pair[1].sink.got()
+				return len(got) > 0 && got[len(got)-1].payload == "end"
+			})
+			last := -1
+			for _, r := range got[:len(got)-1] {
+				var i int
+				fmt.Sscan(r.payload, &i)
+				if i <= last {
+					t.Fatalf("round %d: %s got frame %d after %d", round, pair[1].Name(), i, last)
+				}
+				last = i
+			}
+			if int64(last) >= sent[k].Load() {
+				t.Fatalf("round %d: %s got frame %d, only %d were sent", round, pair[1].Name(), last, sent[k].Load())
+			}
+			t.Logf("round %d: %s -> %s: %d sent, %d received", round, pair[0].Name(), pair[1].Name(), sent[k].Load(), len(got)-1)
+		}
+		pa, pb := a.peer(t, b.Name()), b.peer(t, a.Name())
+		if pa.Connects != 2 || pb.Connects != 2 || pa.Dialed == pb.Dialed {
+			t.Fatalf("round %d: a sees %+v, b sees %+v", round, pa, pb)
+		}
+		a.Close()
+		b.Close()
 	}
 }

@@ -122,3 +122,14 @@ func (q *ackQueue) drain() [][]AckMsg {
 	q.items = nil
 	return out
 }
+
+// FailPending fails every tree the local spouts have in flight, at once
+// rather than at their timeout: after a worker died, the trees that had
+// tuples there can never complete, and waiting would hold max spout
+// pending full for the whole message timeout. The spouts replay them.
+func (r *Runtime) FailPending() {
+	for _, s := range r.spouts {
+		s.events.push(acker.Event{SpoutTask: s.t.id, Failed: true, TimedOut: true})
+		s.wake()
+	}
+}

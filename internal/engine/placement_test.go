@@ -121,7 +121,7 @@ func TestRuntime_TwoWorkers(t *testing.T) {
 			errs <- p.peers[w].Run(runCtx)
 		}()
 	}
-	deadline := time.Now().Add(50 * time.Second)
+	deadline := time.Now().Add(90 * time.Second)
 	ackedCount := func() int {
 		n := 0
 		h.acked.Range(func(any, any) bool { n++; return true })

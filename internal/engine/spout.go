@@ -197,8 +197,15 @@ func (s *spoutExec) recoverTo(what string) {
 	}
 }
 
-// complete delivers one tree completion to the spout.
+// complete delivers one tree completion to the spout. Root 0 fails every
+// pending tree (Runtime.FailPending).
 func (s *spoutExec) complete(ev acker.Event) {
+	if ev.Root == 0 {
+		for root := range s.pending {
+			s.complete(acker.Event{Root: root, SpoutTask: ev.SpoutTask, Failed: true, TimedOut: true})
+		}
+		return
+	}
 	p, ok := s.pending[ev.Root]
 	if !ok {
 		return // a late duplicate; already reported

@@ -666,24 +666,27 @@ func Sync(t testing.TB, s store.Store) {
 	}
 }
 
-// WaitEvent reads events until one equal to want arrives; it fails the
-// test after Timeout or when the channel closes.
-func WaitEvent(t testing.TB, events <-chan store.Event, want store.Event) {
+// WaitEvent reads events until one equal to each of want has arrived, in
+// any order (other events are skipped); it fails the test after Timeout
+// or when the channel closes.
+func WaitEvent(t testing.TB, events <-chan store.Event, want ...store.Event) {
 	t.Helper()
+	missing := map[store.Event]bool{}
+	for _, w := range want {
+		missing[w] = true
+	}
 	deadline := time.After(Timeout)
 	var seen []string
-	for {
+	for len(missing) > 0 {
 		select {
 		case ev, ok := <-events:
 			if !ok {
-				t.Fatalf("watch closed before %v; saw %v", want, seen)
+				t.Fatalf("watch closed before %v; saw %v", slices.Collect(maps.Keys(missing)), seen)
 			}
-			if ev == want {
-				return
-			}
+			delete(missing, ev)
 			seen = append(seen, ev.String())
 		case <-deadline:
-			t.Fatalf("no event %v within %v; saw %v", want, Timeout, seen)
+			t.Fatalf("no event %v within %v; saw %v", slices.Collect(maps.Keys(missing)), Timeout, seen)
 		}
 	}
 }

@@ -1,0 +1,240 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gale-stream/gale/cluster/api"
+)
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+type worker struct {
+	name, gossip, http string
+	cmd                *exec.Cmd
+	log                string
+}
+
+// startWorker starts `gale worker` as a process of its own.
+func startWorker(t *testing.T, dir, name, join string, extra ...string) *worker {
+	t.Helper()
+	g := freePort(t)
+	// the transport takes the port after the gossip port: find a pair
+	for {
+		if l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", g+1)); err == nil {
+			l.Close()
+			break
+		}
+		g = freePort(t)
+	}
+	w := &worker{name: name, gossip: fmt.Sprintf("127.0.0.1:%d", g), http: fmt.Sprintf("127.0.0.1:%d", freePort(t)),
+		log: filepath.Join(dir, name+".log")}
+	args := []string{"worker", "--name", name, "--bind", w.gossip, "--http", w.http, "--data-dir", filepath.Join(dir, "data")}
+	if join != "" {
+		args = append(args, "--join", join)
+	}
+	f, err := os.Create(w.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.cmd = exec.Command(gale(t), append(args, extra...)...)
+	w.cmd.Dir, w.cmd.Stdout, w.cmd.Stderr = dir, f, f
+	w.cmd.Env = append(os.Environ(), "GALE_AUTH_TOKEN=s3cret")
+	if err := w.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if w.cmd.ProcessState == nil {
+			w.cmd.Process.Signal(syscall.SIGTERM)
+			done := make(chan struct{})
+			go func() { w.cmd.Wait(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				w.cmd.Process.Kill()
+			}
+		}
+		f.Close()
+	})
+	return w
+}
+
+func eventually(t *testing.T, what string, limit time.Duration, cond func() bool) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for !cond() {
+		if time.Since(start) > limit {
+			t.Fatalf("timed out after %v waiting for %s", limit, what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return time.Since(start)
+}
+
+const clusterTopology = `{"name": "wc-cluster", "config": {"topology.acker.executors": 2, "topology.max.spout.pending": 2000},
+  "spouts": [{"id": "sentences", "type": "generator", "parallelism": 2, "config": {"seed": 7, "rate": 20000}}],
+  "bolts": [
+    {"id": "split", "type": "split", "parallelism": 3, "inputs": [{"component": "sentences"}]},
+    {"id": "count", "type": "count", "parallelism": 3, "config": {"field": "word"},
+     "inputs": [{"component": "split", "grouping": "fields", "fields": ["word"]}]}]}`
+
+// TestCluster runs three `gale worker` processes on 127.0.0.1 and drives
+// them through the API as the CLI does: submit (tasks spread over all
+// three; tuples cross between them), rebalance, a SIGKILLed worker (its
+// tasks move to the others), kill; and the bad input: no token, an
+// invalid topology, a duplicate, a worker with another gossip key.
+func TestCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("SKIPPED LOUDLY: multi-process cluster test (-short)")
+	}
+	dir := t.TempDir()
+	w1 := startWorker(t, dir, "w1", "")
+	w2 := startWorker(t, dir, "w2", w1.gossip)
+	w3 := startWorker(t, dir, "w3", w1.gossip)
+	c := &api.Client{Base: "http://" + w2.http, Token: "s3cret"}
+	ctx := context.Background()
+	eventually(t, "three live members", 30*time.Second, func() bool {
+		ms, err := c.Members(ctx)
+		alive := 0
+		for _, m := range ms {
+			if m.State == "alive" {
+				alive++
+			}
+		}
+		return err == nil && alive == 3
+	})
+
+	// bad input first
+	anon := &api.Client{Base: c.Base}
+	var se *api.StatusError
+	if _, err := anon.Submit(ctx, []byte(clusterTopology)); !errors.As(err, &se) || se.Status != 401 {
+		t.Errorf("submit without the token: %v", err)
+	}
+	if _, err := c.Submit(ctx, []byte(`{"name": "bad", "spouts": [{"id": "s", "type": "nope"}]}`)); !errors.As(err, &se) || se.Status != 400 ||
+		!strings.Contains(strings.Join(se.Details, " "), "spouts[0].type") {
+		t.Errorf("invalid topology: %v", err)
+	}
+	if _, err := c.Submit(ctx, []byte(clusterTopology)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Submit(ctx, []byte(clusterTopology)); !errors.As(err, &se) || se.Status != 409 {
+		t.Errorf("submit twice: %v", err)
+	}
+
+	acked := func() uint64 {
+		d, err := c.Describe(ctx, "wc-cluster")
+		if err != nil {
+			return 0
+		}
+		return d.Acked
+	}
+	spread := func(n int) func() bool {
+		return func() bool {
+			d, err := c.Describe(ctx, "wc-cluster")
+			if err != nil {
+				t.Logf("describe: %v", err)
+				return false
+			}
+			ok := d.Workers == n && d.Acked > 0 && len(d.Unassigned) == 0
+			if !ok {
+				t.Logf("workers %d acked %d unassigned %v", d.Workers, d.Acked, d.Unassigned)
+			}
+			return ok
+		}
+	}
+	eventually(t, "the topology to run on 3 workers", 60*time.Second, spread(3))
+	a0 := acked()
+	eventually(t, "acked trees to rise", 30*time.Second, func() bool { return acked() > a0+1000 })
+	_ = w3
+
+	// rebalance: more split tasks, live
+	if err := c.Rebalance(ctx, "wc-cluster", api.Rebalance{Parallelism: map[string]int{"split": 5}}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the rebalance", 60*time.Second, func() bool {
+		d, err := c.Describe(ctx, "wc-cluster")
+		if err != nil || d.Version != 2 {
+			return false
+		}
+		for _, comp := range d.Components {
+			if comp.ID == "split" && len(comp.Tasks) == 5 && comp.Executed > 0 {
+				return true
+			}
+		}
+		return false
+	})
+
+	// a worker dies: its tasks move to the two others
+	killedAt := time.Now()
+	w3.cmd.Process.Signal(syscall.SIGKILL)
+	w3.cmd.Wait()
+	moved := eventually(t, "the tasks to leave the dead worker", 60*time.Second, func() bool {
+		d, err := c.Describe(ctx, "wc-cluster")
+		if err != nil || d.Workers != 2 || len(d.Unassigned) > 0 {
+			return false
+		}
+		for _, comp := range d.Components {
+			for _, tk := range comp.Tasks {
+				if tk.Worker == "w3" {
+					return false
+				}
+			}
+		}
+		return true
+	})
+	// counters restart with the moved tasks: wait until they rise
+	rising := func() bool {
+		x := acked()
+		time.Sleep(500 * time.Millisecond)
+		return acked() > x+100
+	}
+	eventually(t, "acked trees to rise after the failover", 60*time.Second, rising)
+	t.Logf("failover: tasks moved %v after the SIGKILL, trees acked again %v after it", moved.Round(100*time.Millisecond),
+		time.Since(killedAt).Round(100*time.Millisecond))
+
+	// a worker with another gossip key cannot join
+	bad := startWorker(t, dir, "w9", w1.gossip, "--gossip-key-file", writeKey(t, dir))
+	done := make(chan error, 1)
+	go func() { done <- bad.cmd.Wait() }()
+	select {
+	case err := <-done:
+		out, _ := os.ReadFile(bad.log)
+		if err == nil || !strings.Contains(string(out), "gossip key") {
+			t.Errorf("a worker with a wrong key: exit %v, log %s", err, out)
+		}
+	case <-time.After(30 * time.Second):
+		t.Error("a worker with a wrong key kept running")
+	}
+
+	// kill
+	if err := c.Kill(ctx, "wc-cluster", 2*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the topology to be gone", 60*time.Second, func() bool {
+		_, err := c.Describe(ctx, "wc-cluster")
+		return errors.As(err, &se) && se.Status == 404
+	})
+}
+
+func writeKey(t *testing.T, dir string) string {
+	p := filepath.Join(dir, "other.key")
+	os.WriteFile(p, []byte(strings.Repeat("ab", 32)), 0o600)
+	return p
+}
