@@ -1,11 +1,17 @@
-// Package cluster will make Gale a clustered engine with no single master:
-// `gale worker` nodes that find each other with gossip
-// (hashicorp/memberlist), compute the same task assignment from the live
-// members and the submitted topologies, carry tuples between workers over
-// one multiplexed TCP connection per pair with backpressure, serve the
-// HTTP API and the monitor UI, and restart a dead worker's tasks elsewhere
-// within seconds. Durable state (submitted topologies, assignments, the
-// batch ledger) lives outside the workers.
+// Package cluster makes Gale a clustered engine with no single master:
+// `gale worker` nodes (Worker) find each other with gossip (membership),
+// keep the cluster's state — submitted topologies, their status, task
+// assignments — in a store outside themselves (store: files or a compacted
+// Kafka topic), and run their share of every topology through an engine
+// Placement. The live worker with the smallest name writes the
+// assignments (balanced and stable: a joining or leaving worker moves few
+// tasks; epochs only grow); every worker runs what its assignment gives
+// it, and tuples, acks and tree completions travel between workers over
+// one multiplexed TCP connection per pair (transport, with the binary
+// codec of internal/codec). Every worker serves the HTTP API (api) that
+// the CLI and the UI use.
 //
-// Today topologies run in one process: see internal/engine and `gale run`.
+// When a worker leaves or dies, the others see it within seconds, the
+// leader reassigns its tasks, and the spouts replay the trees it held at
+// once rather than at their timeout.
 package cluster
