@@ -6,7 +6,10 @@ require (
 	github.com/IBM/sarama v1.61.1
 	github.com/ceph/go-ceph v0.37.0
 	github.com/colinmarc/hdfs/v2 v2.4.0
+	github.com/hashicorp/memberlist v0.7.0
+	github.com/lovoo/goka v1.1.16
 	github.com/opensearch-project/opensearch-go/v4 v4.8.1
+	github.com/pierrec/lz4/v4 v4.1.33
 )
 
 require (
@@ -23,7 +26,6 @@ require (
 	github.com/hashicorp/go-sockaddr v1.0.7 // indirect
 	github.com/hashicorp/go-uuid v1.0.3 // indirect
 	github.com/hashicorp/golang-lru v1.0.2 // indirect
-	github.com/hashicorp/memberlist v0.7.0 // indirect
 	github.com/jcmturner/aescts/v2 v2.0.0 // indirect
 	github.com/jcmturner/dnsutils/v2 v2.0.0 // indirect
 	github.com/jcmturner/gofork v1.7.6 // indirect
@@ -31,9 +33,7 @@ require (
 	github.com/jcmturner/gokrb5/v8 v8.4.4 // indirect
 	github.com/jcmturner/rpc/v2 v2.0.3 // indirect
 	github.com/klauspost/compress v1.20.1 // indirect
-	github.com/lovoo/goka v1.1.16 // indirect
 	github.com/miekg/dns v1.1.73 // indirect
-	github.com/pierrec/lz4/v4 v4.1.33 // indirect
 	github.com/rcrowley/go-metrics v0.0.0-20250401214520-65e299d6c5c9 // indirect
 	github.com/sean-/seed v0.0.0-20170313163322-e2103e2c3529 // indirect
 	github.com/syndtr/goleveldb v1.0.0 // indirect

@@ -131,14 +131,14 @@ func (w *Worker) describe(ctx context.Context, t store.Topology) (*api.Topology,
 		}
 	}
 	workers := map[string]bool{}
-	id := 0
+	ids := taskIDs(topo)
 	comps := append(slices.Clone(topo.Spouts), topo.Bolts...)
 	slices.SortFunc(comps, func(a, b *topology.Component) int { return strings.Compare(a.ID, b.ID) })
 	for _, c := range comps {
 		ac := api.Component{ID: c.ID, Kind: c.Kind.String(), Type: c.Type, Parallelism: c.Parallelism}
-		for range max(1, c.Parallelism) {
-			id++
-			wk := a.Tasks[taskKey(id)]
+		for idx, id := range ids[c.ID] {
+			out.Tasks++
+			wk := a.Tasks[taskKey(c.ID, idx)]
 			if wk != "" {
 				workers[wk] = true
 			} else {
@@ -167,7 +167,6 @@ func (w *Worker) describe(ctx context.Context, t store.Topology) (*api.Topology,
 		}
 		out.Components = append(out.Components, ac)
 	}
-	out.Tasks = id
 	out.Workers = len(workers)
 	return out, nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/gale-stream/gale/acker"
 	"github.com/gale-stream/gale/cluster/api"
 	"github.com/gale-stream/gale/cluster/membership"
+	"github.com/gale-stream/gale/cluster/schedule"
 	"github.com/gale-stream/gale/cluster/store"
 	"github.com/gale-stream/gale/cluster/transport"
 	"github.com/gale-stream/gale/internal/engine"
@@ -81,8 +82,21 @@ type local struct {
 	done    chan struct{}
 	active  bool
 
+	keys map[int]string // engine task id -> task key
+
 	mu     sync.RWMutex
 	owners map[string]string // task key -> worker
+}
+
+// keysByID maps the engine's task ids to assignment keys.
+func keysByID(topo *topology.Topology, ids map[string][]int) map[int]string {
+	out := map[int]string{}
+	for comp, list := range ids {
+		for idx, id := range list {
+			out[id] = taskKey(comp, idx)
+		}
+	}
+	return out
 }
 
 func (l *local) owner(key string) string {
@@ -278,22 +292,6 @@ func (w *Worker) decode(t store.Topology) (*topology.Topology, error) {
 	return topology.Decode(raw, w.cfg.Registry)
 }
 
-// keysOf lists the task keys of a topology: its tasks and ackers.
-func keysOf(topo *topology.Topology) []string {
-	var keys []string
-	n := 0
-	for _, c := range append(slices.Clone(topo.Spouts), topo.Bolts...) {
-		n += max(1, c.Parallelism)
-	}
-	for id := 1; id <= n; id++ {
-		keys = append(keys, taskKey(id))
-	}
-	for i := range topo.Settings.Ackers {
-		keys = append(keys, ackerKey(i))
-	}
-	return keys
-}
-
 // reconcile brings this worker's share in line with the store: the leader
 // (the live worker with the smallest name) writes new assignments when
 // membership or topologies change; every worker runs what its assignment
@@ -304,9 +302,12 @@ func (w *Worker) reconcile(ctx context.Context) {
 		w.log.Warn("cannot read the cluster state; keeping what runs", "err", err)
 		return
 	}
-	alive := w.aliveNames()
-	leader := len(alive) > 0 && alive[0] == w.cfg.Name
+	members := w.ms.Members()
+	leader := len(members) > 0 && members[0].Name == w.cfg.Name
 	seen := map[string]bool{}
+	decoded := map[string]*topology.Topology{}
+	stored := map[string]store.Assignment{}
+	var live []store.Topology
 	for _, t := range tops {
 		seen[t.Name] = true
 		if t.Status == store.StatusKilled {
@@ -323,13 +324,16 @@ func (w *Worker) reconcile(ctx context.Context) {
 			w.log.Warn("cannot read the assignment", "topology", t.Name, "err", err)
 			continue
 		}
-		if leader {
-			a = w.lead(ctx, t, topo, a, alive)
+		decoded[t.Name], stored[t.Name] = topo, a
+		live = append(live, t)
+	}
+	if leader {
+		w.lead(ctx, live, decoded, stored, members)
+	}
+	for _, t := range live {
+		if a := stored[t.Name]; a.Epoch > 0 {
+			w.run(ctx, t, decoded[t.Name], a)
 		}
-		if a.Epoch == 0 {
-			continue // not assigned yet
-		}
-		w.run(ctx, t, topo, a)
 	}
 	// topologies gone from the store
 	w.mu.Lock()
@@ -345,46 +349,56 @@ func (w *Worker) reconcile(ctx context.Context) {
 	}
 }
 
-// lead computes the assignment of t over the live workers and stores it
-// when it differs from the stored one (keeping what it can in place).
-func (w *Worker) lead(ctx context.Context, t store.Topology, topo *topology.Topology, prev store.Assignment, alive []string) store.Assignment {
-	workers := alive
-	limit := t.Workers
-	if _, set := topo.Config[topology.ConfigWorkers]; limit == 0 && set {
-		limit = topo.Settings.Workers // only when the topology asks: else every worker
+// lead computes the assignment of every live topology over the live
+// workers with the scheduler (balanced over topologies and workers, slots
+// respected, running tasks kept in place where balance allows) and stores
+// the ones that changed, each with a greater epoch. stored is updated.
+func (w *Worker) lead(ctx context.Context, tops []store.Topology, decoded map[string]*topology.Topology,
+	stored map[string]store.Assignment, members []membership.Member) {
+	in := schedule.Input{Previous: &schedule.Assignment{}}
+	for _, m := range members {
+		in.Workers = append(in.Workers, schedule.Worker{Name: m.Name, Slots: m.Meta.Slots})
+		in.Previous.Workers = append(in.Previous.Workers, m.Name)
 	}
-	if limit > 0 && limit < len(workers) {
-		// the topology's own workers: rendezvous by topology name
-		ws := slices.Clone(workers)
-		slices.SortFunc(ws, func(a, b string) int {
-			sa, sb := score(t.Name, a), score(t.Name, b)
-			if sa > sb {
-				return -1
+	for _, t := range tops {
+		in.Topologies = append(in.Topologies, scheduleInput(decoded[t.Name], t.Workers))
+		for key, wk := range stored[t.Name].Tasks {
+			if comp, idx, ok := parseKey(key); ok {
+				in.Previous.Tasks = append(in.Previous.Tasks, schedule.Task{
+					TaskKey: schedule.TaskKey{Topology: t.Name, Component: comp, Index: idx}, Worker: wk})
 			}
-			if sa < sb {
-				return 1
-			}
-			return 0
-		})
-		workers = ws[:limit]
+		}
 	}
-	tasks, unassigned := assign(keysOf(topo), workers, w.cfg.Slots, prev.Tasks)
-	if len(unassigned) > 0 {
-		w.log.Warn("not enough slots: tasks left unassigned", "topology", t.Name, "tasks", unassigned)
-	}
-	if prev.Epoch > 0 && mapsEqual(prev.Tasks, tasks) && prev.UpdatedAt.After(t.UpdatedAt) {
-		return prev
-	}
-	if prev.Epoch > 0 && mapsEqual(prev.Tasks, tasks) {
-		return prev
-	}
-	a, err := w.st.PutAssignment(ctx, store.Assignment{Topology: t.Name, Epoch: prev.Epoch + 1, Tasks: tasks})
+	res, err := schedule.Compute(schedule.DefaultConfig(), in)
 	if err != nil {
-		w.log.Warn("cannot store the assignment", "topology", t.Name, "err", err)
-		return prev
+		w.log.Error("cannot compute the assignment", "err", err)
+		return
 	}
-	w.log.Info("assigned", "topology", t.Name, "epoch", a.Epoch, "workers", len(workers), "tasks", len(tasks))
-	return a
+	for _, t := range tops {
+		tasks := map[string]string{}
+		var unassigned []string
+		for _, tk := range res.TopologyTasks(t.Name) {
+			if tk.Worker == "" {
+				unassigned = append(unassigned, taskKey(tk.Component, tk.Index))
+				continue
+			}
+			tasks[taskKey(tk.Component, tk.Index)] = tk.Worker
+		}
+		if len(unassigned) > 0 {
+			w.log.Warn("not enough slots: tasks left unassigned", "topology", t.Name, "tasks", unassigned)
+		}
+		prev := stored[t.Name]
+		if prev.Epoch > 0 && mapsEqual(prev.Tasks, tasks) {
+			continue
+		}
+		a, err := w.st.PutAssignment(ctx, store.Assignment{Topology: t.Name, Epoch: prev.Epoch + 1, Tasks: tasks})
+		if err != nil {
+			w.log.Warn("cannot store the assignment", "topology", t.Name, "err", err)
+			continue
+		}
+		stored[t.Name] = a
+		w.log.Info("assigned", "topology", t.Name, "epoch", a.Epoch, "workers", len(res.TopologyWorkers(t.Name)), "tasks", len(tasks))
+	}
 }
 
 func mapsEqual(a, b map[string]string) bool {
@@ -459,17 +473,18 @@ func (w *Worker) startLocal(t store.Topology, topo *topology.Topology, a store.A
 		done: make(chan struct{}), active: true}
 	place := &engine.Placement{Worker: w.cfg.Name, LocalTasks: map[int]bool{}, LocalAckers: map[int]bool{},
 		Remote: &remote{w: w, l: l}}
+	ids := taskIDs(topo)
 	for _, k := range mine {
-		isAcker, n, err := parseKey(k)
-		if err != nil {
-			continue
-		}
-		if isAcker {
-			place.LocalAckers[n] = true
-		} else {
-			place.LocalTasks[n] = true
+		comp, idx, ok := parseKey(k)
+		switch {
+		case !ok:
+		case comp == schedule.AckerID:
+			place.LocalAckers[idx] = true
+		case idx < len(ids[comp]):
+			place.LocalTasks[ids[comp][idx]] = true
 		}
 	}
+	l.keys = keysByID(topo, ids)
 	rt, err := engine.New(topo, engine.Options{Registry: w.cfg.Registry, Logger: w.log, Placement: place, DrainTimeout: time.Second})
 	if err != nil {
 		w.log.Error("cannot build the topology's tasks", "topology", t.Name, "err", err)
@@ -577,9 +592,11 @@ func (r *remote) Tuples(task int, ts []*tuple.Tuple) {
 		r.w.log.Error("cannot encode tuples for another worker", "topology", r.l.name, "task", task, "err", err)
 		return
 	}
-	r.send(taskKey(task), b)
+	r.send(r.l.keys[task], b)
 }
 
-func (r *remote) Acks(i int, msgs []engine.AckMsg) { r.send(ackerKey(i), acksMsg(i, msgs)) }
+func (r *remote) Acks(i int, msgs []engine.AckMsg) {
+	r.send(taskKey(schedule.AckerID, i), acksMsg(i, msgs))
+}
 
-func (r *remote) Event(ev acker.Event) { r.send(taskKey(ev.SpoutTask), eventMsg(ev)) }
+func (r *remote) Event(ev acker.Event) { r.send(r.l.keys[ev.SpoutTask], eventMsg(ev)) }

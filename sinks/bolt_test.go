@@ -189,8 +189,8 @@ func TestFullDisk(t *testing.T) {
 	}
 	t.Cleanup(func() { exec.Command("umount", out).Run() })
 	var full atomic.Bool
-	grown := make(chan struct{})
-	r := &sinktest.Run{Wrap: func(w sinks.Writer) sinks.Writer { return &enospcWatch{Writer: w, full: &full, grown: grown, dir: out} }}
+	var once sync.Once // shared by the sink's tasks
+	r := &sinktest.Run{Wrap: func(w sinks.Writer) sinks.Writer { return &enospcWatch{Writer: w, full: &full, once: &once, dir: out} }}
 	r.Start(t, "fulltest", sinks.FileType(), fmt.Sprintf(`{"dir": %q, "field": "value", "min_backoff_ms": 5,
 	    "max_backoff_ms": 50, "dead_letter_dir": %q, "no_fsync": true}`, out, filepath.Join(dir, "dlq")))
 	if !full.Load() {
@@ -215,10 +215,9 @@ func TestFullDisk(t *testing.T) {
 // enospcWatch grows the filesystem a moment after the first ENOSPC.
 type enospcWatch struct {
 	sinks.Writer
-	full  *atomic.Bool
-	grown chan struct{}
-	dir   string
-	once  sync.Once
+	full *atomic.Bool
+	once *sync.Once
+	dir  string
 }
 
 func (e *enospcWatch) WriteBatch(ctx context.Context, b *sinks.Batch) (int64, error) {
@@ -229,7 +228,6 @@ func (e *enospcWatch) WriteBatch(ctx context.Context, b *sinks.Batch) (int64, er
 			go func() {
 				time.Sleep(300 * time.Millisecond) // some retries meanwhile
 				exec.Command("mount", "-o", "remount,size=4m", e.dir).Run()
-				close(e.grown)
 			}()
 		})
 	}

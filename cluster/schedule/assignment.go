@@ -44,6 +44,16 @@ type Assignment struct {
 	Workers []string `json:"workers"`
 	// Tasks lists every task, assigned or not.
 	Tasks []Task `json:"tasks"`
+	// Restricted lists, for each topology whose "topology.workers" limit
+	// binds, the workers it may use (it may leave some unused when slots
+	// are short), sorted by topology. The next Compute keeps these sets.
+	Restricted []WorkerSet `json:"restricted,omitempty"`
+}
+
+// WorkerSet is the set of workers a topology is confined to.
+type WorkerSet struct {
+	Topology string   `json:"topology"`
+	Workers  []string `json:"workers"`
 }
 
 // topologyRange returns the tasks of topology name (Tasks is sorted).
@@ -156,8 +166,8 @@ func (a *Assignment) Load() map[string]int {
 	return out
 }
 
-// Digest returns a short hex digest of the assignment (its workers and
-// every task's key, id and worker). Workers that computed the same
+// Digest returns a short hex digest of the assignment (its workers, every
+// task's key, id and worker, and the restricted sets). Workers that computed the same
 // assignment get the same digest, which they can gossip to check that
 // they agree.
 func (a *Assignment) Digest() string {
@@ -184,6 +194,14 @@ func (a *Assignment) Digest() string {
 			num(t.Index)
 			num(t.ID)
 			str(t.Worker)
+		}
+		num(len(a.Restricted))
+		for _, rs := range a.Restricted {
+			str(rs.Topology)
+			num(len(rs.Workers))
+			for _, w := range rs.Workers {
+				str(w)
+			}
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil)[:16])

@@ -19,6 +19,6 @@ var (
 	// unknown kind, or an acker kind and id that do not go together.
 	ErrInvalidComponent = errors.New("invalid component")
 	// ErrTooLarge: the input has more than MaxTasks tasks or MaxWorkers
-	// workers.
+	// workers, or its flow problems would exceed MaxCells.
 	ErrTooLarge = errors.New("input too large")
 )

@@ -25,26 +25,27 @@ const nCost = 5
 // cost is a cost vector compared lexicographically, component 0 first.
 type cost [nCost]int64
 
+// The operations are unrolled by hand: they are the solver's inner loop.
+
 func (a cost) add(b cost) cost {
-	for i := range a {
-		a[i] += b[i]
-	}
-	return a
+	return cost{a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3], a[4] + b[4]}
 }
 
 func (a cost) sub(b cost) cost {
-	for i := range a {
-		a[i] -= b[i]
-	}
-	return a
+	return cost{a[0] - b[0], a[1] - b[1], a[2] - b[2], a[3] - b[3], a[4] - b[4]}
+}
+
+// addSub returns a + b - c.
+func (a cost) addSub(b, c cost) cost {
+	return cost{a[0] + b[0] - c[0], a[1] + b[1] - c[1], a[2] + b[2] - c[2], a[3] + b[3] - c[3], a[4] + b[4] - c[4]}
 }
 
 func (a cost) cmp(b cost) int {
 	for i := range a {
-		switch {
-		case a[i] < b[i]:
-			return -1
-		case a[i] > b[i]:
+		if a[i] != b[i] {
+			if a[i] < b[i] {
+				return -1
+			}
 			return 1
 		}
 	}
@@ -80,15 +81,13 @@ type flowGraph struct {
 	pot   []cost // node potentials; reduced costs of residual arcs are >= 0
 
 	// scratch, reused across phases
-	dist    []cost
-	done    []bool
-	level   []int32
-	iter    []int32
-	heap    distHeap
-	queue   []int32
-	path    []int32
-	phases  int // Dijkstra runs, for tests and tuning
-	augment int // units pushed
+	dist  []cost
+	done  []bool
+	level []int32
+	iter  []int32
+	heap  distHeap
+	queue []int32
+	path  []int32
 }
 
 func newFlowGraph(nodes int) *flowGraph {
@@ -107,7 +106,6 @@ func (g *flowGraph) reset(nodes int) {
 		g.adj[i] = g.adj[i][:0]
 	}
 	g.edges = g.edges[:0]
-	g.phases, g.augment = 0, 0
 }
 
 // addArc adds an edge u->v of capacity c and returns the id of its forward
@@ -189,14 +187,12 @@ func (g *flowGraph) run(s, t int) int {
 	g.iter = resize(g.iter, n)
 	total := 0
 	for g.dijkstra(int32(s), int32(t)) {
-		g.phases++
 		for g.levels(int32(s), int32(t)) {
 			for i := range g.iter {
 				g.iter[i] = 0
 			}
 			for g.dfs(int32(s), int32(t)) {
 				total++
-				g.augment++
 			}
 		}
 	}
@@ -223,15 +219,23 @@ func (g *flowGraph) dijkstra(s, t int32) bool {
 		}
 		du := g.dist[u].add(g.pot[u])
 		for _, id := range g.adj[u] {
-			r, c := g.residual(id)
-			if r == 0 {
-				continue
+			// the residual arc's cost, inline (see residual)
+			e := &g.edges[id>>1]
+			var v int32
+			var nd cost
+			if id&1 == 0 {
+				if e.flow >= e.cap || g.done[e.to] {
+					continue
+				}
+				v = e.to
+				nd = du.addSub(marginal(e, e.flow), g.pot[v])
+			} else {
+				if e.flow == 0 || g.done[e.from] {
+					continue
+				}
+				v = e.from
+				nd = du.sub(marginal(e, e.flow-1)).sub(g.pot[v])
 			}
-			v := g.head(id)
-			if g.done[v] {
-				continue
-			}
-			nd := du.add(c).sub(g.pot[v])
 			if !h.has(v) || nd.cmp(g.dist[v]) < 0 {
 				g.dist[v] = nd
 				h.update(v, g.dist)
@@ -255,11 +259,12 @@ func (g *flowGraph) dijkstra(s, t int32) bool {
 // admissible reports whether arc id, leaving u, has residual capacity and
 // a zero reduced cost.
 func (g *flowGraph) admissible(u, id int32) bool {
-	r, c := g.residual(id)
-	if r == 0 {
-		return false
+	e := &g.edges[id>>1]
+	if id&1 == 0 {
+		return e.flow < e.cap && marginal(e, e.flow).addSub(g.pot[u], g.pot[e.to]) == cost{}
 	}
-	return c.add(g.pot[u]).sub(g.pot[g.head(id)]) == cost{}
+	// reverse: -marginal(flow-1) + pot[u] - pot[from] == 0
+	return e.flow > 0 && g.pot[u].sub(g.pot[e.from]) == marginal(e, e.flow-1)
 }
 
 // levels numbers the nodes reachable from s over admissible arcs by BFS

@@ -17,8 +17,7 @@ func hashStrings(parts ...string) uint64 {
 	h := uint64(fnvOffset)
 	for i, p := range parts {
 		if i > 0 {
-			h ^= 0
-			h *= fnvPrime
+			h *= fnvPrime // a zero byte: xor with 0, then multiply
 		}
 		for j := 0; j < len(p); j++ {
 			h ^= uint64(p[j])

@@ -23,10 +23,15 @@ const (
 const AckerID = "__acker"
 
 // Limits on the input, so that a corrupt or hostile input fails fast
-// instead of exhausting memory.
+// (ErrTooLarge) instead of exhausting memory.
 const (
 	MaxTasks   = 1 << 20
 	MaxWorkers = 1 << 14
+	// MaxCells bounds the flow problems: the (topology, worker) pairs the
+	// topologies may use plus the (component, worker) pairs, about 100
+	// bytes each. 100 workers and 50 topologies of 20 components use
+	// 105,000.
+	MaxCells = 1 << 21
 )
 
 // Config holds the cluster-wide scheduling settings.
@@ -103,7 +108,8 @@ type Input struct {
 // components with their parallelism, the acker with
 // "topology.acker.executors" tasks, and "topology.workers" (Settings are
 // set by validation; an unvalidated topology has no acker and no worker
-// limit).
+// limit). Note that "topology.workers" defaults to 1, as in Storm: a
+// topology that does not set it runs on one worker.
 func FromTopology(t *topology.Topology) Topology {
 	out := Topology{Name: t.Name, Workers: t.Settings.Workers}
 	for _, c := range t.Spouts {

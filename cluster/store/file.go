@@ -172,12 +172,16 @@ func (s *FileStore) locked(ctx context.Context, fn func() error) error {
 	return fn()
 }
 
-func (s *FileStore) path(kind Kind, name string) string {
-	d := topologiesDir
+// recordDir is the directory of the records of kind.
+func (s *FileStore) recordDir(kind Kind) string {
 	if kind == KindAssignment {
-		d = assignmentsDir
+		return filepath.Join(s.dir, assignmentsDir)
 	}
-	return filepath.Join(s.dir, d, name+".json")
+	return filepath.Join(s.dir, topologiesDir)
+}
+
+func (s *FileStore) path(kind Kind, name string) string {
+	return filepath.Join(s.recordDir(kind), name+".json")
 }
 
 // read returns the content of a record's file, or nil when it does not
@@ -349,7 +353,7 @@ func (s *FileStore) ListTopologies(ctx context.Context) ([]Topology, error) {
 
 // names lists the records of kind, sorted.
 func (s *FileStore) names(kind Kind) ([]string, error) {
-	ents, err := os.ReadDir(filepath.Dir(s.path(kind, "x")))
+	ents, err := os.ReadDir(s.recordDir(kind))
 	if err != nil {
 		return nil, err
 	}
@@ -510,7 +514,7 @@ func (s *FileStore) scan(prev map[eventKey]fileState) (map[eventKey]fileState, [
 	seen := map[eventKey]fileState{}
 	var events []Event
 	for _, kind := range []Kind{KindTopology, KindAssignment} {
-		dir := filepath.Dir(s.path(kind, "x"))
+		dir := s.recordDir(kind)
 		ents, err := os.ReadDir(dir)
 		if err != nil {
 			return nil, nil, err

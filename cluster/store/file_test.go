@@ -201,3 +201,14 @@ func TestFileStore_WritersWaitForTheLock(t *testing.T) {
 		t.Errorf("put blocked on the lock, then Close: %v, want ErrClosed", err)
 	}
 }
+
+func BenchmarkFileStore(b *testing.B) {
+	dir := b.TempDir()
+	storetest.Bench(b, func(b *testing.B) store.Store {
+		s, err := store.OpenFileStore(dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return s
+	})
+}

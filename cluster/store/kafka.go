@@ -56,11 +56,12 @@ import (
 // A write fenced by another retries (WriteAttempts, with jittered
 // backoff), fencing first. Before checking again it compares the stored
 // record with the one it failed to commit, so a commit whose outcome was
-// unknown (a lost response) is reported as the success it was. Writers
-// that come one after the other cost a producer initialisation each (a few
-// ms); writers that overlap fence each other and retry, so the writes of a
-// topic are serialised: this is a store for control-plane state, not for
-// data.
+// unknown (a lost response) is reported as the success it was (a
+// deletion cannot be recognised so: retried, it may report ErrNotFound
+// although it deleted the record). Writers that come one after the other
+// cost a producer initialisation each (a few ms); writers that overlap
+// fence each other and retry, so the writes of a topic are serialised:
+// this is a store for control-plane state, not for data.
 //
 // A writer that died in the middle of its transaction (a window of a few
 // milliseconds) holds every read_committed reader back until its
@@ -104,7 +105,8 @@ var (
 	_ Syncer = (*KafkaStore)(nil)
 )
 
-// KafkaConfig configures a KafkaStore.
+// KafkaConfig configures a KafkaStore. Zero fields, but Brokers, take the
+// values of DefaultKafkaConfig.
 type KafkaConfig struct {
 	// Brokers are the bootstrap brokers ("host:port").
 	Brokers []string
@@ -148,14 +150,40 @@ func DefaultKafkaConfig(brokers ...string) KafkaConfig {
 	}
 }
 
-// Validate checks the configuration.
+// withDefaults fills the zero fields (but Brokers) with the defaults.
+func (c KafkaConfig) withDefaults() KafkaConfig {
+	d := DefaultKafkaConfig()
+	if c.Topic == "" {
+		c.Topic = d.Topic
+	}
+	if c.KafkaVersion == "" {
+		c.KafkaVersion = d.KafkaVersion
+	}
+	if c.ClientID == "" {
+		c.ClientID = d.ClientID
+	}
+	if c.Timeout == 0 {
+		c.Timeout = d.Timeout
+	}
+	if c.WriteAttempts == 0 {
+		c.WriteAttempts = d.WriteAttempts
+	}
+	if c.TransactionTimeout == 0 {
+		c.TransactionTimeout = d.TransactionTimeout
+	}
+	return c
+}
+
+// Validate checks the configuration; zero fields (but Brokers) stand for
+// the defaults of DefaultKafkaConfig.
 func (c KafkaConfig) Validate() error {
+	c = c.withDefaults()
 	var errs []error
 	if len(c.Brokers) == 0 {
 		errs = append(errs, errors.New("no brokers"))
 	}
-	if c.Topic == "" || strings.ContainsAny(c.Topic, "/ ") {
-		errs = append(errs, fmt.Errorf("topic %q", c.Topic))
+	if c.Topic == "" || len(c.Topic) > 249 || strings.Trim(c.Topic, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != "" {
+		errs = append(errs, fmt.Errorf("topic %q: want 1 to 249 letters, digits, '.', '_' or '-'", c.Topic))
 	}
 	if _, err := sarama.ParseKafkaVersion(c.KafkaVersion); err != nil {
 		errs = append(errs, fmt.Errorf("kafka version: %w", err))
@@ -194,28 +222,23 @@ func (c KafkaConfig) saramaConfig(role string) *sarama.Config {
 
 const barrierKey = "barrier"
 
-// OpenKafkaStore creates the topic if needed, reads it into a view and
+// OpenKafkaStore validates cfg, creates the topic if needed, reads it into a view and
 // returns once the view holds every record committed before the call. ctx
 // bounds the opening only.
 func OpenKafkaStore(ctx context.Context, cfg KafkaConfig) (*KafkaStore, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	cfg = cfg.withDefaults()
 	if err := ensureTopic(ctx, cfg); err != nil {
 		return nil, err
 	}
 	s := &KafkaStore{cfg: cfg, hub: newHub(), done: make(chan struct{}), viewDone: make(chan struct{}),
 		applied: -1, appliedCh: make(chan struct{})}
 
-	logOpts := func() []goka.ViewOption {
-		if cfg.Logger != nil {
-			return []goka.ViewOption{goka.WithViewLogger(cfg.Logger)}
-		}
-		return nil
-	}
 	tmc := goka.NewTopicManagerConfig()
 	tmc.NoCreate = true
-	view, err := goka.NewView(cfg.Brokers, goka.Table(cfg.Topic), new(codec.Bytes), append([]goka.ViewOption{
+	viewOpts := []goka.ViewOption{
 		goka.WithViewClientID(cfg.ClientID + "-view"),
 		goka.WithViewCallback(s.update),
 		goka.WithViewStorageBuilder(storage.MemoryBuilder()),
@@ -239,7 +262,11 @@ func OpenKafkaStore(ctx context.Context, cfg KafkaConfig) (*KafkaStore, error) {
 		goka.WithViewBackoffBuilder(func() (goka.Backoff, error) {
 			return goka.NewSimpleBackoff(500*time.Millisecond, 5*time.Second), nil
 		}),
-	}, logOpts()...)...)
+	}
+	if cfg.Logger != nil {
+		viewOpts = append(viewOpts, goka.WithViewLogger(cfg.Logger))
+	}
+	view, err := goka.NewView(cfg.Brokers, goka.Table(cfg.Topic), new(codec.Bytes), viewOpts...)
 	if err != nil {
 		s.closeViewClients()
 		return nil, fmt.Errorf("open kafka store on %q: view: %w", cfg.Topic, err)
@@ -275,6 +302,8 @@ func OpenKafkaStore(ctx context.Context, cfg KafkaConfig) (*KafkaStore, error) {
 // ensureTopic creates the topic, or checks that the existing one has one
 // partition and is compacted.
 func ensureTopic(ctx context.Context, cfg KafkaConfig) error {
+	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+	defer cancel()
 	admin, err := sarama.NewClusterAdmin(cfg.Brokers, cfg.saramaConfig("admin"))
 	if err != nil {
 		return fmt.Errorf("kafka store on %v: %w", cfg.Brokers, err)
@@ -670,10 +699,13 @@ func (s *KafkaStore) tryWrite(ctx context.Context, key string, decide func() ([]
 		}
 	}
 	off, err := s.commit(prod, key, value)
-	if err != nil {
-		if errors.Is(err, sarama.ErrProducerFenced) || errors.Is(err, sarama.ErrInvalidProducerEpoch) {
-			err = fmt.Errorf("%w: %v", errFenced, err)
-		}
+	switch {
+	case err == nil:
+	case errors.Is(err, sarama.ErrMessageSizeTooLarge):
+		return true, nil, err // no attempt can fix it
+	case errors.Is(err, sarama.ErrProducerFenced) || errors.Is(err, sarama.ErrInvalidProducerEpoch):
+		return false, value, fmt.Errorf("%w: %v", errFenced, err)
+	default:
 		return false, value, err
 	}
 	// read your writes; the record is committed whatever happens here

@@ -107,7 +107,10 @@ func readTopic(t *testing.T, brokers []string, topic, last string) []*sarama.Con
 // stored JSON as value, and a deletion is a tombstone.
 func TestKafkaStore_TopicLayout(t *testing.T) {
 	brokers, topic := kafkaTopic(t)
-	s := openKafka(t, brokers, topic)
+	s, err := store.OpenKafkaStore(context.Background(), store.KafkaConfig{Brokers: brokers, Topic: topic})
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer s.Close()
 	ctx := context.Background()
 	a := admin(t, brokers)
@@ -298,11 +301,13 @@ func TestKafkaConfig_Validate(t *testing.T) {
 		want string
 	}{
 		{"brokers", func(c *store.KafkaConfig) { c.Brokers = nil }, "no brokers"},
-		{"topic", func(c *store.KafkaConfig) { c.Topic = "" }, "topic"},
+		{"topic", func(c *store.KafkaConfig) { c.Topic = "a/b" }, "topic"},
+		{"long topic", func(c *store.KafkaConfig) { c.Topic = strings.Repeat("t", 250) }, "topic"},
 		{"version", func(c *store.KafkaConfig) { c.KafkaVersion = "x" }, "kafka version"},
 		{"replication", func(c *store.KafkaConfig) { c.ReplicationFactor = -2 }, "replication"},
-		{"timeout", func(c *store.KafkaConfig) { c.Timeout = 0 }, "timeouts"},
-		{"attempts", func(c *store.KafkaConfig) { c.WriteAttempts = 0 }, "write attempts"},
+		{"timeout", func(c *store.KafkaConfig) { c.Timeout = -time.Second }, "timeouts"},
+		{"transaction timeout", func(c *store.KafkaConfig) { c.TransactionTimeout = -time.Second }, "timeouts"},
+		{"attempts", func(c *store.KafkaConfig) { c.WriteAttempts = -1 }, "write attempts"},
 	} {
 		cfg := store.DefaultKafkaConfig("127.0.0.1:1")
 		if err := cfg.Validate(); err != nil {
@@ -316,6 +321,10 @@ func TestKafkaConfig_Validate(t *testing.T) {
 		if _, err := store.OpenKafkaStore(context.Background(), cfg); err == nil {
 			t.Errorf("OpenKafkaStore accepted a bad %s", tc.what)
 		}
+	}
+	// zero fields stand for the defaults
+	if err := (store.KafkaConfig{Brokers: []string{"127.0.0.1:1"}}).Validate(); err != nil {
+		t.Errorf("a config with only brokers: %v", err)
 	}
 }
 
@@ -419,4 +428,26 @@ func TestKafkaStore_BrokerRestart(t *testing.T) {
 	if got, err := r.GetAssignment(ctx, "wc"); err != nil || got.Epoch != 1 || got.Tasks["a/0"] != "w1" {
 		t.Errorf("a new store reads the assignment %+v, %v", got, err)
 	}
+}
+
+func BenchmarkKafkaStore(b *testing.B) {
+	brokers := strings.Split(testenv.KafkaBrokers(b), ",")
+	topic := fmt.Sprintf("gale-store-bench-%d", time.Now().UnixNano())
+	b.Cleanup(func() {
+		c := sarama.NewConfig()
+		c.Version = sarama.V4_0_0_0
+		if a, err := sarama.NewClusterAdmin(brokers, c); err == nil {
+			a.DeleteTopic(topic)
+			a.Close()
+		}
+	})
+	storetest.Bench(b, func(b *testing.B) store.Store {
+		cfg := store.DefaultKafkaConfig(brokers...)
+		cfg.Topic = topic
+		s, err := store.OpenKafkaStore(context.Background(), cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return s
+	})
 }

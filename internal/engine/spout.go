@@ -172,7 +172,10 @@ func (s *spoutExec) finish() {
 		return
 	}
 	s.done = true
-	if int(s.rt.nDone.Add(1)) == len(s.rt.spouts) {
+	// in a cluster worker (a placement) the run goes on when the local
+	// spouts are done: other workers' trees still need this worker's
+	// bolts and ackers; the cluster stops it
+	if int(s.rt.nDone.Add(1)) == len(s.rt.spouts) && s.rt.place == nil {
 		close(s.rt.finished)
 	}
 }

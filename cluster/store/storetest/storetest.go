@@ -24,6 +24,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -740,4 +741,127 @@ func names(list []store.Topology) []string {
 		out[i] = t.Name
 	}
 	return out
+}
+
+// Bench measures a store: sub-benchmarks for a compare-and-set update, a
+// read, an assignment write, and updates racing from two instances (each
+// iteration is one successful update). newStore works as for Run.
+func Bench(b *testing.B, newStore func(b *testing.B) store.Store) {
+	ctx := context.Background()
+	var runs atomic.Int64 // a sub-benchmark may run several times: new names each time
+	name := func(what string) string {
+		return fmt.Sprintf("b%d-%s-%d", time.Now().UnixNano()%1_000_000_000_000, what, runs.Add(1))
+	}
+	open := func(b *testing.B) store.Store {
+		s := newStore(b)
+		b.Cleanup(func() { s.Close() })
+		return s
+	}
+	js := json.RawMessage(`{"name":"wc","spouts":[{"id":"lines","type":"kafka","parallelism":4}],` +
+		`"bolts":[{"id":"split","type":"split","parallelism":8},{"id":"count","type":"count","parallelism":8}]}`)
+
+	b.Run("PutTopology", func(b *testing.B) {
+		s := open(b)
+		t, err := s.PutTopology(ctx, store.Topology{Name: name("put"), JSON: js}, 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.SetBytes(int64(len(js)))
+		b.ReportAllocs()
+		b.ResetTimer()
+		for b.Loop() {
+			t.Workers++
+			if t, err = s.PutTopology(ctx, t, t.Version); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+
+	b.Run("GetTopology", func(b *testing.B) {
+		s := open(b)
+		n := name("get")
+		if _, err := s.PutTopology(ctx, store.Topology{Name: n, JSON: js}, 0); err != nil {
+			b.Fatal(err)
+		}
+		b.SetBytes(int64(len(js)))
+		b.ReportAllocs()
+		b.ResetTimer()
+		for b.Loop() {
+			if _, err := s.GetTopology(ctx, n); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+
+	b.Run("PutAssignment", func(b *testing.B) {
+		s := open(b)
+		tasks := map[string]string{}
+		for i := range 20 {
+			tasks[fmt.Sprintf("split/%d", i)] = fmt.Sprintf("worker-%d", i%3)
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		epoch, n := uint64(0), name("assign")
+		for b.Loop() {
+			epoch++
+			if _, err := s.PutAssignment(ctx, store.Assignment{Topology: n, Epoch: epoch, Tasks: tasks}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+
+	b.Run("ContendedPut", func(b *testing.B) {
+		stores := []store.Store{open(b), open(b)}
+		name := name("contended")
+		if _, err := stores[0].PutTopology(ctx, store.Topology{Name: name}, 0); err != nil {
+			b.Fatal(err)
+		}
+		Sync(b, stores[1])
+		b.ReportAllocs()
+		b.ResetTimer()
+		var mu sync.Mutex
+		done, conflicts := 0, 0
+		var wg sync.WaitGroup
+		for _, s := range stores {
+			wg.Go(func() {
+				for {
+					mu.Lock()
+					finished := done >= b.N
+					mu.Unlock()
+					if finished {
+						return
+					}
+					cur, err := s.GetTopology(ctx, name)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					cur.Workers++
+					_, err = s.PutTopology(ctx, cur, cur.Version)
+					mu.Lock()
+					switch {
+					case err == nil:
+						done++
+					case errors.Is(err, store.ErrConflict):
+						conflicts++
+						if sy, ok := s.(store.Syncer); ok {
+							mu.Unlock()
+							if err := sy.Sync(ctx); err != nil {
+								b.Error(err)
+								return
+							}
+							mu.Lock()
+						}
+					default:
+						b.Error(err)
+						mu.Unlock()
+						return
+					}
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		b.ReportMetric(float64(conflicts)/float64(b.N), "conflicts/op")
+	})
 }
