@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gale-stream/gale/bench/rows"
 	"github.com/gale-stream/gale/bolt"
 	"github.com/gale-stream/gale/internal/engine"
 	"github.com/gale-stream/gale/registry"
@@ -14,19 +15,8 @@ import (
 	"github.com/gale-stream/gale/tuple"
 )
 
-// The same sentences and shape as bench/storm's topology.
-var sentences = []string{
-	"the cow jumped over the moon",
-	"an apple a day keeps the doctor away",
-	"four score and seven years ago",
-	"snow white and the seven dwarfs",
-	"i am at two with nature",
-	"the quick brown fox",
-	"jumps over the lazy dog",
-	"to be or not to be",
-	"all that glitters is not gold",
-	"a stitch in time saves nine",
-}
+// The same sentences as bench/storm's topology.
+var sentences = rows.Sentences
 
 // sentenceSpout cycles through sentences until it has emitted n.
 type sentenceSpout struct {

@@ -110,16 +110,7 @@ func TestCluster(t *testing.T) {
 	w3 := startWorker(t, dir, "w3", w1.gossip)
 	c := &api.Client{Base: "http://" + w2.http, Token: "s3cret"}
 	ctx := context.Background()
-	eventually(t, "three live members", 30*time.Second, func() bool {
-		ms, err := c.Members(ctx)
-		alive := 0
-		for _, m := range ms {
-			if m.State == "alive" {
-				alive++
-			}
-		}
-		return err == nil && alive == 3
-	})
+	waitMembers(t, c, 3)
 
 	// bad input first
 	anon := &api.Client{Base: c.Base}
@@ -230,6 +221,21 @@ func TestCluster(t *testing.T) {
 	eventually(t, "the topology to be gone", 60*time.Second, func() bool {
 		_, err := c.Describe(ctx, "wc-cluster")
 		return errors.As(err, &se) && se.Status == 404
+	})
+}
+
+// waitMembers waits until the API lists n live workers.
+func waitMembers(t *testing.T, c *api.Client, n int) {
+	t.Helper()
+	eventually(t, fmt.Sprintf("%d live members", n), 30*time.Second, func() bool {
+		ms, err := c.Members(context.Background())
+		alive := 0
+		for _, m := range ms {
+			if m.State == "alive" {
+				alive++
+			}
+		}
+		return err == nil && alive == n
 	})
 }
 

@@ -87,16 +87,7 @@ func clusterRun(t *testing.T, name string, n, events int, disturb func(t *testin
 	ws = append(ws, startWorker(t, dir, "w2", ws[0].gossip), startWorker(t, dir, "w3", ws[0].gossip))
 	c := &api.Client{Base: "http://" + ws[1].http, Token: "s3cret"}
 	ctx := context.Background()
-	eventually(t, "three live members", 30*time.Second, func() bool {
-		ms, err := c.Members(ctx)
-		alive := 0
-		for _, m := range ms {
-			if m.State == "alive" {
-				alive++
-			}
-		}
-		return err == nil && alive == 3
-	})
+	waitMembers(t, c, 3)
 	spec := topo(dir)
 	os.WriteFile(filepath.Join(dir, "topology.json"), []byte(spec), 0o644)
 	if _, err := c.Submit(ctx, []byte(spec)); err != nil {

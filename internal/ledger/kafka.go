@@ -113,6 +113,28 @@ type kafkaRecord struct {
 	End   int64  `json:"end,omitempty"`
 }
 
+// fold adds one record of the ledger topic to st when it is key's.
+func fold(st *state, key Key, k string, v []byte) {
+	rest, ok := strings.CutPrefix(k, key.prefix())
+	if !ok {
+		return
+	}
+	var r kafkaRecord
+	if json.Unmarshal(v, &r) != nil {
+		return
+	}
+	switch {
+	case strings.HasPrefix(rest, "plan/"):
+		if p := (Plan{Key: key, Seq: r.Seq, Start: r.Start, End: r.End}); st.checkPlan(p) == nil {
+			st.addPlan(p)
+		}
+	case strings.HasPrefix(rest, "commit/"):
+		if st.checkCommit(r.Seq) == nil {
+			st.addCommit(r.Seq)
+		}
+	}
+}
+
 // read folds the committed records of key into st, up to the barrier
 // offset.
 func (s *KafkaStore) read(ctx context.Context, key Key, st *state, barrier int64) error {
@@ -126,26 +148,13 @@ func (s *KafkaStore) read(ctx context.Context, key Key, st *state, barrier int64
 		return err
 	}
 	defer pc.Close()
-	prefix := key.prefix()
 	timeout := time.NewTimer(60 * time.Second)
 	defer timeout.Stop()
 	for {
 		select {
 		case m := <-pc.Messages():
-			if k := string(m.Key); strings.HasPrefix(k, prefix) && m.Value != nil {
-				var r kafkaRecord
-				if json.Unmarshal(m.Value, &r) == nil {
-					switch {
-					case strings.HasPrefix(k[len(prefix):], "plan/"):
-						if p := (Plan{Key: key, Seq: r.Seq, Start: r.Start, End: r.End}); st.checkPlan(p) == nil {
-							st.addPlan(p)
-						}
-					case strings.HasPrefix(k[len(prefix):], "commit/"):
-						if st.checkCommit(r.Seq) == nil {
-							st.addCommit(r.Seq)
-						}
-					}
-				}
+			if m.Value != nil {
+				fold(st, key, string(m.Key), m.Value)
 			}
 			if m.Offset >= barrier {
 				return nil
@@ -298,26 +307,7 @@ func (s *KafkaStore) scan(ctx context.Context, fn func(key string, value []byte)
 // History reads key's ledger without fencing its writer.
 func (s *KafkaStore) History(ctx context.Context, key Key) (History, error) {
 	st := newState()
-	prefix := key.prefix()
-	err := s.scan(ctx, func(k string, v []byte) {
-		if !strings.HasPrefix(k, prefix) {
-			return
-		}
-		var r kafkaRecord
-		if json.Unmarshal(v, &r) != nil {
-			return
-		}
-		switch {
-		case strings.HasPrefix(k[len(prefix):], "plan/"):
-			if p := (Plan{Key: key, Seq: r.Seq, Start: r.Start, End: r.End}); st.checkPlan(p) == nil {
-				st.addPlan(p)
-			}
-		case strings.HasPrefix(k[len(prefix):], "commit/"):
-			if st.checkCommit(r.Seq) == nil {
-				st.addCommit(r.Seq)
-			}
-		}
-	})
+	err := s.scan(ctx, func(k string, v []byte) { fold(st, key, k, v) })
 	if err != nil {
 		return History{}, fmt.Errorf("read ledger %s: %w", key, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -268,4 +269,35 @@ func (f *failRejecting) WriteBatchRejecting(ctx context.Context, b *sinks.Batch)
 		return 0, nil, ErrInjected
 	}
 	return f.rw.WriteBatchRejecting(ctx, b)
+}
+
+// CheckRecords checks what a sink wrote: objects (name -> decoded content, as
+// written by a sink with field "value" and hourly time partitioning) hold
+// every record of the source once, each in the object of its hour, in
+// record order within an object.
+func CheckRecords(t testing.TB, objects map[string][]byte) {
+	t.Helper()
+	seen := map[int]int{}
+	for name, content := range objects {
+		last := -1
+		for _, line := range sinks.SplitLines(content) {
+			var n int
+			if _, err := fmt.Sscanf(string(line), `{"n":%d,`, &n); err != nil {
+				t.Fatalf("%s: line %q", name, line)
+			}
+			if hour := Time(n).Format("dt=2006-01-02/hh=15"); !strings.Contains(name, hour) {
+				t.Errorf("record %d in %s, want hour %s", n, name, hour)
+			}
+			if n <= last {
+				t.Errorf("%s: record %d after %d", name, n, last)
+			}
+			last = n
+			seen[n]++
+		}
+	}
+	for n := range Batches * Records {
+		if seen[n] != 1 {
+			t.Errorf("record %d written %d times", n, seen[n])
+		}
+	}
 }
