@@ -152,6 +152,8 @@ func (w *Worker) describe(ctx context.Context, t store.Topology) (*api.Topology,
 			ac.Failed += ts.Failed
 			ac.Executed += ts.Executed
 			ac.Errors += ts.Errors
+			ac.CompleteP50Ms = max(ac.CompleteP50Ms, float64(ts.CompleteP50)/1e6)
+			ac.CompleteP99Ms = max(ac.CompleteP99Ms, float64(ts.CompleteP99)/1e6)
 			for _, e := range ts.LastErrors {
 				ac.LastErrors = append(ac.LastErrors, api.ErrorRecord{Time: e.Time, Worker: ts.Worker, Task: id, Message: e.Message})
 			}

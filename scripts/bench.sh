@@ -19,6 +19,10 @@ echo "==> Gale vs Apache Storm (warm-up ${WARMUP}s, measured ${MEASURE}s per run
 go run ./bench/cmd/benchstorm -warmup "${WARMUP}s" -measure "${MEASURE}s"
 
 echo
+echo "==> word count on one worker process vs two (tuples cross the network)"
+go test -run '^$' -bench 'ClusterWordCount' -benchtime 1x ./bench/ | grep Benchmark
+
+echo
 echo "==> multilang: Python split bolt vs Go split bolt"
 go test -run '^$' -bench 'Multilang' -benchtime 20000x ./bench/ | grep Benchmark
 

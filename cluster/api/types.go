@@ -60,18 +60,22 @@ type Topology struct {
 // Component is one spout or bolt of a topology, with its metrics summed
 // over its tasks (from every worker).
 type Component struct {
-	ID          string        `json:"id"`
-	Kind        string        `json:"kind"`
-	Type        string        `json:"type"`
-	Parallelism int           `json:"parallelism"`
-	Tasks       []Task        `json:"tasks"`
-	Emitted     uint64        `json:"emitted"`
-	Transferred uint64        `json:"transferred"`
-	Acked       uint64        `json:"acked"`
-	Failed      uint64        `json:"failed"`
-	Executed    uint64        `json:"executed"`
-	Errors      uint64        `json:"errors"`
-	LastErrors  []ErrorRecord `json:"last_errors,omitempty"`
+	ID          string `json:"id"`
+	Kind        string `json:"kind"`
+	Type        string `json:"type"`
+	Parallelism int    `json:"parallelism"`
+	Tasks       []Task `json:"tasks"`
+	Emitted     uint64 `json:"emitted"`
+	Transferred uint64 `json:"transferred"`
+	Acked       uint64 `json:"acked"`
+	Failed      uint64 `json:"failed"`
+	Executed    uint64 `json:"executed"`
+	Errors      uint64 `json:"errors"`
+	// CompleteP50Ms and CompleteP99Ms: spouts' tree completion latency,
+	// the highest over their tasks (percentiles do not add up).
+	CompleteP50Ms float64       `json:"complete_p50_ms,omitempty"`
+	CompleteP99Ms float64       `json:"complete_p99_ms,omitempty"`
+	LastErrors    []ErrorRecord `json:"last_errors,omitempty"`
 }
 
 // Task is one task and where it runs.

@@ -3,10 +3,7 @@ package e2e
 import (
 	"context"
 	"errors"
-	"fmt"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -14,78 +11,17 @@ import (
 	"time"
 
 	"github.com/gale-stream/gale/cluster/api"
+	"github.com/gale-stream/gale/internal/clustertest"
 )
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-type worker struct {
-	name, gossip, http string
-	cmd                *exec.Cmd
-	log                string
-}
-
-// startWorker starts `gale worker` as a process of its own.
-func startWorker(t *testing.T, dir, name, join string, extra ...string) *worker {
-	t.Helper()
-	g := freePort(t)
-	// the transport takes the port after the gossip port: find a pair
-	for {
-		if l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", g+1)); err == nil {
-			l.Close()
-			break
-		}
-		g = freePort(t)
-	}
-	w := &worker{name: name, gossip: fmt.Sprintf("127.0.0.1:%d", g), http: fmt.Sprintf("127.0.0.1:%d", freePort(t)),
-		log: filepath.Join(dir, name+".log")}
-	args := []string{"worker", "--name", name, "--bind", w.gossip, "--http", w.http, "--data-dir", filepath.Join(dir, "data")}
-	if join != "" {
-		args = append(args, "--join", join)
-	}
-	f, err := os.Create(w.log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.cmd = exec.Command(gale(t), append(args, extra...)...)
-	w.cmd.Dir, w.cmd.Stdout, w.cmd.Stderr = dir, f, f
-	w.cmd.Env = append(os.Environ(), "GALE_AUTH_TOKEN=s3cret")
-	if err := w.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if w.cmd.ProcessState == nil {
-			w.cmd.Process.Signal(syscall.SIGTERM)
-			done := make(chan struct{})
-			go func() { w.cmd.Wait(); close(done) }()
-			select {
-			case <-done:
-			case <-time.After(10 * time.Second):
-				w.cmd.Process.Kill()
-			}
-		}
-		f.Close()
-	})
-	return w
+// startWorker starts a gale worker process (the binary of this test run).
+func startWorker(t *testing.T, dir, name, join string, extra ...string) *clustertest.Worker {
+	return clustertest.StartWorker(t, gale(t), dir, name, join, extra...)
 }
 
 func eventually(t *testing.T, what string, limit time.Duration, cond func() bool) time.Duration {
 	t.Helper()
-	start := time.Now()
-	for !cond() {
-		if time.Since(start) > limit {
-			t.Fatalf("timed out after %v waiting for %s", limit, what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return time.Since(start)
+	return clustertest.Eventually(t, what, limit, cond)
 }
 
 const clusterTopology = `{"name": "wc-cluster", "config": {"topology.acker.executors": 2, "topology.max.spout.pending": 2000},
@@ -106,9 +42,9 @@ func TestCluster(t *testing.T) {
 	}
 	dir := t.TempDir()
 	w1 := startWorker(t, dir, "w1", "")
-	w2 := startWorker(t, dir, "w2", w1.gossip)
-	w3 := startWorker(t, dir, "w3", w1.gossip)
-	c := &api.Client{Base: "http://" + w2.http, Token: "s3cret"}
+	w2 := startWorker(t, dir, "w2", w1.Gossip)
+	w3 := startWorker(t, dir, "w3", w1.Gossip)
+	c := w2.Client()
 	ctx := context.Background()
 	waitMembers(t, c, 3)
 
@@ -174,8 +110,8 @@ func TestCluster(t *testing.T) {
 
 	// a worker dies: its tasks move to the two others
 	killedAt := time.Now()
-	w3.cmd.Process.Signal(syscall.SIGKILL)
-	w3.cmd.Wait()
+	w3.Cmd.Process.Signal(syscall.SIGKILL)
+	w3.Cmd.Wait()
 	moved := eventually(t, "the tasks to leave the dead worker", 60*time.Second, func() bool {
 		d, err := c.Describe(ctx, "wc-cluster")
 		if err != nil || d.Workers != 2 || len(d.Unassigned) > 0 {
@@ -201,12 +137,12 @@ func TestCluster(t *testing.T) {
 		time.Since(killedAt).Round(100*time.Millisecond))
 
 	// a worker with another gossip key cannot join
-	bad := startWorker(t, dir, "w9", w1.gossip, "--gossip-key-file", writeKey(t, dir))
+	bad := startWorker(t, dir, "w9", w1.Gossip, "--gossip-key-file", writeKey(t, dir))
 	done := make(chan error, 1)
-	go func() { done <- bad.cmd.Wait() }()
+	go func() { done <- bad.Cmd.Wait() }()
 	select {
 	case err := <-done:
-		out, _ := os.ReadFile(bad.log)
+		out, _ := os.ReadFile(bad.Log)
 		if err == nil || !strings.Contains(string(out), "gossip key") {
 			t.Errorf("a worker with a wrong key: exit %v, log %s", err, out)
 		}
@@ -224,20 +160,7 @@ func TestCluster(t *testing.T) {
 	})
 }
 
-// waitMembers waits until the API lists n live workers.
-func waitMembers(t *testing.T, c *api.Client, n int) {
-	t.Helper()
-	eventually(t, fmt.Sprintf("%d live members", n), 30*time.Second, func() bool {
-		ms, err := c.Members(context.Background())
-		alive := 0
-		for _, m := range ms {
-			if m.State == "alive" {
-				alive++
-			}
-		}
-		return err == nil && alive == n
-	})
-}
+func waitMembers(t *testing.T, c *api.Client, n int) { t.Helper(); clustertest.WaitMembers(t, c, n) }
 
 func writeKey(t *testing.T, dir string) string {
 	p := filepath.Join(dir, "other.key")

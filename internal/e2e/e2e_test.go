@@ -11,53 +11,20 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/IBM/sarama"
+	"github.com/gale-stream/gale/internal/clustertest"
 )
 
-var (
-	buildOnce sync.Once
-	galeBin   string
-	buildErr  error
-)
-
-// repoRoot is the module root (two levels above this package).
-func repoRoot(t *testing.T) string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
-}
+// repoRoot is the module root.
+func repoRoot(*testing.T) string { return clustertest.RepoRoot() }
 
 // gale builds the gale binary once, with the build tags this test was
 // built with (so the Ceph sink is in it when it is tested).
-func gale(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "gale-e2e-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		galeBin = filepath.Join(dir, "gale")
-		args := []string{"build", "-o", galeBin}
-		if buildTags != "" {
-			args = append(args, "-tags", buildTags)
-		}
-		cmd := exec.Command("go", append(args, "./cmd/gale")...)
-		cmd.Dir = repoRoot(t)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build ./cmd/gale: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return galeBin
-}
+func gale(t *testing.T) string { return clustertest.Gale(t, buildTags) }
 
 // event i: a JSON document (every 5000th is not JSON: a poison record for
 // the spout's dead-letter topic), one in ten at level debug (dropped by the

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gale-stream/gale/cluster/api"
+	"github.com/gale-stream/gale/internal/clustertest"
 	"github.com/gale-stream/gale/internal/testenv"
 )
 
@@ -31,12 +31,12 @@ const failoverTopology = `{"name": "kafka-files", "config": {"topology.acker.exe
 // exactly those of the same topology run in one process without kills,
 // and gale verify is clean.
 func TestFailover(t *testing.T) {
-	clusterRun(t, "failover", 10, 600000, func(t *testing.T, ws []*worker, i int, dir string) {
+	clusterRun(t, "failover", 10, 600000, func(t *testing.T, ws []*clustertest.Worker, i int, dir string) {
 		victim := ws[i]
-		victim.cmd.Process.Signal(syscall.SIGKILL)
-		victim.cmd.Wait()
+		victim.Cmd.Process.Signal(syscall.SIGKILL)
+		victim.Cmd.Wait()
 		// restart it under the same name, joining a survivor
-		ws[i] = startWorker(t, dir, victim.name, ws[(i+1)%len(ws)].gossip)
+		ws[i] = startWorker(t, dir, victim.Name, ws[(i+1)%len(ws)].Gossip)
 	})
 }
 
@@ -47,8 +47,8 @@ func TestFailover(t *testing.T) {
 // ledger (no partition ever has two plan writers), and the files end up
 // exactly those of a run without trouble; gale verify is clean.
 func TestSplitBrain(t *testing.T) {
-	clusterRun(t, "splitbrain", 3, 300000, func(t *testing.T, ws []*worker, i int, dir string) {
-		p := ws[i].cmd.Process
+	clusterRun(t, "splitbrain", 3, 300000, func(t *testing.T, ws []*clustertest.Worker, i int, dir string) {
+		p := ws[i].Cmd.Process
 		p.Signal(syscall.SIGSTOP)
 		time.Sleep(8 * time.Second) // declared dead after ~3 s; its tasks move
 		p.Signal(syscall.SIGCONT)
@@ -58,7 +58,7 @@ func TestSplitBrain(t *testing.T) {
 // clusterRun produces events, writes the reference files with one
 // `gale run`, then runs the same topology on three workers, disturbing
 // them n times with disturb, and compares.
-func clusterRun(t *testing.T, name string, n, events int, disturb func(t *testing.T, ws []*worker, i int, dir string)) {
+func clusterRun(t *testing.T, name string, n, events int, disturb func(t *testing.T, ws []*clustertest.Worker, i int, dir string)) {
 	if testing.Short() {
 		t.Skip("SKIPPED LOUDLY: multi-process cluster test (-short)")
 	}
@@ -83,9 +83,9 @@ func clusterRun(t *testing.T, name string, n, events int, disturb func(t *testin
 
 	dir := filepath.Join(root, "cluster")
 	os.MkdirAll(dir, 0o755)
-	ws := []*worker{startWorker(t, dir, "w1", "")}
-	ws = append(ws, startWorker(t, dir, "w2", ws[0].gossip), startWorker(t, dir, "w3", ws[0].gossip))
-	c := &api.Client{Base: "http://" + ws[1].http, Token: "s3cret"}
+	ws := []*clustertest.Worker{startWorker(t, dir, "w1", "")}
+	ws = append(ws, startWorker(t, dir, "w2", ws[0].Gossip), startWorker(t, dir, "w3", ws[0].Gossip))
+	c := ws[1].Client()
 	ctx := context.Background()
 	waitMembers(t, c, 3)
 	spec := topo(dir)
@@ -111,7 +111,7 @@ func clusterRun(t *testing.T, name string, n, events int, disturb func(t *testin
 				break
 			}
 		}
-		t.Logf("%s %d: %s, %d files before; writing again %s", name, k, ws[i].name, before, writing)
+		t.Logf("%s %d: %s, %d files before; writing again %s", name, k, ws[i].Name, before, writing)
 	}
 	eventually(t, "the files of every batch", 4*time.Minute, func() bool { return len(files(t, out)) >= len(want) })
 	time.Sleep(2 * time.Second) // a replayed batch may still be rewriting its file (same bytes)

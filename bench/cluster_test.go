@@ -1,0 +1,79 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/gale-stream/gale/internal/clustertest"
+)
+
+// clusterWordCount is bench/rows' word count (acking on, max spout
+// pending 1000) with the built-in generator, endless.
+const clusterWordCount = `{"name": "bench-cluster", "config": {"topology.acker.executors": 2, "topology.max.spout.pending": 1000},
+  "spouts": [{"id": "sentences", "type": "generator", "parallelism": 1, "config": {"seed": 1}}],
+  "bolts": [
+    {"id": "split", "type": "split", "parallelism": 2, "inputs": [{"component": "sentences"}]},
+    {"id": "count", "type": "count", "parallelism": 2, "config": {"field": "word"},
+     "inputs": [{"component": "split", "grouping": "fields", "fields": ["word"]}]}]}`
+
+// BenchmarkClusterWordCount runs the word count on one worker process
+// (every tuple stays in the process) and on two (tuples, acks and
+// completions cross between them over the transport), in the same run,
+// and reports acked trees per second over a 15 s window after a 5 s
+// warm-up, with the spout's complete latency. One iteration is one
+// measurement: run it with -benchtime 1x.
+func BenchmarkClusterWordCount(b *testing.B) {
+	bin := clustertest.Gale(b, "")
+	for _, n := range []int{1, 2} {
+		b.Run(fmt.Sprintf("workers=%d", n), func(b *testing.B) {
+			for range b.N {
+				rate, p50, p99 := clusterRun(b, bin, n)
+				b.ReportMetric(rate, "trees/s")
+				b.ReportMetric(p50, "p50-ms")
+				b.ReportMetric(p99, "p99-ms")
+			}
+		})
+	}
+}
+
+func clusterRun(b *testing.B, bin string, n int) (rate, p50, p99 float64) {
+	b.StopTimer()
+	dir := b.TempDir()
+	ws := []*clustertest.Worker{clustertest.StartWorker(b, bin, dir, "w1", "")}
+	for i := 2; i <= n; i++ {
+		ws = append(ws, clustertest.StartWorker(b, bin, dir, fmt.Sprintf("w%d", i), ws[0].Gossip))
+	}
+	c := ws[0].Client()
+	clustertest.WaitMembers(b, c, n)
+	ctx := context.Background()
+	if _, err := c.Submit(ctx, []byte(clusterWordCount)); err != nil {
+		b.Fatal(err)
+	}
+	acked := func() (uint64, float64, float64) {
+		d, err := c.Describe(ctx, "bench-cluster")
+		if err != nil {
+			return 0, 0, 0
+		}
+		for _, comp := range d.Components {
+			if comp.ID == "sentences" {
+				return comp.Acked, comp.CompleteP50Ms, comp.CompleteP99Ms
+			}
+		}
+		return 0, 0, 0
+	}
+	clustertest.Eventually(b, "the topology to run on every worker", time.Minute, func() bool {
+		d, err := c.Describe(ctx, "bench-cluster")
+		return err == nil && d.Workers == n && d.Acked > 0
+	})
+	time.Sleep(5 * time.Second) // warm-up
+	b.StartTimer()
+	a0, _, _ := acked()
+	start := time.Now()
+	time.Sleep(15 * time.Second)
+	a1, p50, p99 := acked()
+	b.StopTimer()
+	c.Kill(ctx, "bench-cluster", 0)
+	return float64(a1-a0) / time.Since(start).Seconds(), p50, p99
+}
