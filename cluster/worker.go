@@ -519,7 +519,13 @@ func (w *Worker) stopLocal(l *local) {
 	w.mu.Unlock()
 	if l.cancel != nil {
 		l.cancel()
-		<-l.done
+		select {
+		case <-l.done:
+		case <-time.After(10 * time.Second):
+			// a task stuck in a call (a backend, a send): let it finish
+			// alone rather than stop reconciling; its output is fenced
+			w.log.Warn("topology tasks slow to stop; going on", "topology", l.name)
+		}
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 	"syscall"
 	"testing"
@@ -71,6 +72,9 @@ type Worker struct {
 	Name, Gossip, HTTP string
 	Cmd                *exec.Cmd
 	Log                string
+
+	bin, dir string
+	args     []string
 }
 
 // Token is the API token the workers of StartWorker require.
@@ -95,30 +99,51 @@ func StartWorker(tb testing.TB, bin, dir, name, join string, extra ...string) *W
 	if join != "" {
 		args = append(args, "--join", join)
 	}
+	w.bin, w.dir, w.args = bin, dir, append(args, extra...)
+	w.start(tb)
+	return w
+}
+
+// Restart starts the worker again with the same name and addresses (after
+// it died), joining join.
+func (w *Worker) Restart(tb testing.TB, join string) {
+	tb.Helper()
+	args := slices.Clone(w.args)
+	if i := slices.Index(args, "--join"); i >= 0 {
+		args[i+1] = join
+	} else {
+		args = append(args, "--join", join)
+	}
+	w.args = args
+	w.start(tb)
+}
+
+func (w *Worker) start(tb testing.TB) {
+	tb.Helper()
 	f, err := os.OpenFile(w.Log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	w.Cmd = exec.Command(bin, append(args, extra...)...)
-	w.Cmd.Dir, w.Cmd.Stdout, w.Cmd.Stderr = dir, f, f
-	w.Cmd.Env = append(os.Environ(), "GALE_AUTH_TOKEN="+Token)
-	if err := w.Cmd.Start(); err != nil {
+	cmd := exec.Command(w.bin, w.args...)
+	cmd.Dir, cmd.Stdout, cmd.Stderr = w.dir, f, f
+	cmd.Env = append(os.Environ(), "GALE_AUTH_TOKEN="+Token)
+	if err := cmd.Start(); err != nil {
 		tb.Fatal(err)
 	}
+	w.Cmd = cmd
 	tb.Cleanup(func() {
-		if w.Cmd.ProcessState == nil {
-			w.Cmd.Process.Signal(syscall.SIGTERM)
+		if cmd.ProcessState == nil {
+			cmd.Process.Signal(syscall.SIGTERM)
 			done := make(chan struct{})
-			go func() { w.Cmd.Wait(); close(done) }()
+			go func() { cmd.Wait(); close(done) }()
 			select {
 			case <-done:
 			case <-time.After(10 * time.Second):
-				w.Cmd.Process.Kill()
+				cmd.Process.Kill()
 			}
 		}
 		f.Close()
 	})
-	return w
 }
 
 // Client is an API client of w with the workers' token.

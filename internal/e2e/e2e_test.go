@@ -40,10 +40,14 @@ func event(i int) []byte {
 	return []byte(fmt.Sprintf(`{"n":%d,"user":"u%d","level":%q,"msg":"event number %d of the e2e test"}`, i, i%97, level, i))
 }
 
-var eventsBase = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC) // in the past: brokers refuse future timestamps
+// eventsBase is the time of event 0; events are 100 ms apart. In the past
+// (brokers refuse timestamps ahead of their clock) but within Kafka's
+// retention (7 days, by record time: older records are deleted under the
+// test's feet).
+var eventsBase = time.Now().UTC().Truncate(time.Hour).Add(-48 * time.Hour)
 
 // produceEvents creates topic with parts partitions and n events, event i
-// in partition i%parts with timestamp eventsBase + i seconds.
+// in partition i%parts with timestamp eventsBase + i×100 ms.
 func produceEvents(t *testing.T, brokers, topic string, parts, n int) {
 	t.Helper()
 	c := sarama.NewConfig()
@@ -67,7 +71,7 @@ func produceEvents(t *testing.T, brokers, topic string, parts, n int) {
 	for i := range n {
 		batch = append(batch, &sarama.ProducerMessage{Topic: topic, Partition: int32(i % parts),
 			Key: sarama.StringEncoder(fmt.Sprint(i)), Value: sarama.ByteEncoder(event(i)),
-			Timestamp: eventsBase.Add(time.Duration(i) * time.Second)})
+			Timestamp: eventsBase.Add(time.Duration(i) * 100 * time.Millisecond)})
 		if len(batch) == cap(batch) || i == n-1 {
 			if err := prod.SendMessages(batch); err != nil {
 				if pe, ok := err.(sarama.ProducerErrors); ok && len(pe) > 0 {

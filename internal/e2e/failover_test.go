@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -31,12 +32,29 @@ const failoverTopology = `{"name": "kafka-files", "config": {"topology.acker.exe
 // exactly those of the same topology run in one process without kills,
 // and gale verify is clean.
 func TestFailover(t *testing.T) {
-	clusterRun(t, "failover", 10, 600000, func(t *testing.T, ws []*clustertest.Worker, i int, dir string) {
-		victim := ws[i]
+	clusterRun(t, "failover", 10, 1500000, func(t *testing.T, ws []*clustertest.Worker, i int, dir string) {
+		victim, survivor := ws[i], ws[(i+1)%len(ws)]
+		killed := time.Now()
 		victim.Cmd.Process.Signal(syscall.SIGKILL)
 		victim.Cmd.Wait()
-		// restart it under the same name, joining a survivor
-		ws[i] = startWorker(t, dir, victim.Name, ws[(i+1)%len(ws)].Gossip)
+		// the others declare it dead and take its tasks
+		c := survivor.Client()
+		dead := eventually(t, victim.Name+" declared dead", 30*time.Second, func() bool {
+			ms, err := c.Members(context.Background())
+			if err != nil {
+				return false
+			}
+			for _, m := range ms {
+				if m.Name == victim.Name && m.State == "alive" {
+					return false
+				}
+			}
+			return true
+		})
+		t.Logf("%s declared dead %v after the kill", victim.Name, (time.Since(killed) - time.Since(killed) + dead).Round(100*time.Millisecond))
+		// then it comes back as an operator would restart it: same name,
+		// same addresses
+		victim.Restart(t, survivor.Gossip)
 	})
 }
 
@@ -113,7 +131,24 @@ func clusterRun(t *testing.T, name string, n, events int, disturb func(t *testin
 		}
 		t.Logf("%s %d: %s, %d files before; writing again %s", name, k, ws[i].Name, before, writing)
 	}
-	eventually(t, "the files of every batch", 4*time.Minute, func() bool { return len(files(t, out)) >= len(want) })
+	for deadline := time.Now().Add(4 * time.Minute); len(files(t, out)) < len(want); time.Sleep(200 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			for _, w := range ws {
+				data, _ := os.ReadFile(w.Log)
+				var lines []string
+				for _, l := range strings.Split(string(data), "\n") {
+					if strings.Contains(l, "level=WARN") || strings.Contains(l, "level=ERROR") || strings.Contains(l, "assigned") || strings.Contains(l, "running") {
+						lines = append(lines, l)
+					}
+				}
+				if len(lines) > 40 {
+					lines = lines[len(lines)-40:]
+				}
+				t.Logf("%s log:\n%s", w.Name, strings.Join(lines, "\n"))
+			}
+			t.Fatalf("%d of %d files after 4 minutes", len(files(t, out)), len(want))
+		}
+	}
 	time.Sleep(2 * time.Second) // a replayed batch may still be rewriting its file (same bytes)
 	sameFiles(t, "file sink after "+name, want, files(t, out))
 

@@ -21,6 +21,7 @@ type pair struct {
 	acker map[int]string // acker -> worker
 	spout map[int]string // spout task -> worker (events)
 	sent  map[string]int // messages that crossed, by kind
+	lost  int            // acks to this acker vanish (its worker "died"); -1: none
 }
 
 type remote struct {
@@ -56,6 +57,9 @@ func (r remote) Tuples(task int, ts []*tuple.Tuple) {
 
 func (r remote) Acks(i int, msgs []engine.AckMsg) {
 	r.count("acks", len(msgs))
+	if i == r.p.lost {
+		return
+	}
 	if err := r.peer(r.p.acker[i]).DeliverAcks(i, append([]engine.AckMsg(nil), msgs...)); err != nil {
 		panic(err)
 	}
@@ -73,11 +77,23 @@ func (r remote) Event(ev acker.Event) {
 // is acked exactly once and the counts are exact, with tuples, acks and
 // completions crossing between the "workers".
 func TestRuntime_TwoWorkers(t *testing.T) {
-	h := &harness{count: 3000, reliable: true, failRatio: 50}
+	twoWorkers(t, &harness{count: 3000, reliable: true, failRatio: 50}, `"topology.acker.executors": 2, "topology.max.spout.pending": 200`, -1)
+}
+
+// TestRuntime_LostAcker loses every ack sent to one of the two ackers, as
+// when its worker dies with its state: the trees it tracked are never
+// reported by any acker, and the spouts time them out themselves (else
+// they would hold max spout pending full for ever); their replays that land
+// on the other acker complete.
+func TestRuntime_LostAcker(t *testing.T) {
+	twoWorkers(t, &harness{count: 300, reliable: true}, `"topology.acker.executors": 2, "topology.max.spout.pending": 20, "topology.message.timeout.secs": 1`, 1)
+}
+
+func twoWorkers(t *testing.T, h *harness, config string, lost int) {
 	reg := h.registry(t)
-	topo := decode(t, reg, wordcountJSON(`"topology.acker.executors": 2, "topology.max.spout.pending": 200`))
+	topo := decode(t, reg, wordcountJSON(config))
 	p := &pair{peers: map[string]*engine.Runtime{}, owner: map[int]string{}, acker: map[int]string{},
-		spout: map[int]string{}, sent: map[string]int{}}
+		spout: map[int]string{}, sent: map[string]int{}, lost: lost}
 	// lay the tasks out: alternate, by task id
 	probe, err := engine.New(topo, engine.Options{Registry: reg})
 	if err != nil {
@@ -127,9 +143,9 @@ func TestRuntime_TwoWorkers(t *testing.T) {
 		h.acked.Range(func(any, any) bool { n++; return true })
 		return n
 	}
-	for ackedCount() < 3000 {
+	for ackedCount() < int(h.count) {
 		if time.Now().After(deadline) {
-			t.Fatalf("only %d of 3000 sentences acked", ackedCount())
+			t.Fatalf("only %d of %d sentences acked", ackedCount(), h.count)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -15,6 +15,7 @@ import (
 type pendingTree struct {
 	msgID any
 	start int64 // UnixNano at emit when sampled, else 0
+	born  int64 // UnixNano at emit, in a cluster worker (else 0)
 }
 
 // spoutExec runs one spout task: it calls NextTuple while the spout may
@@ -29,12 +30,13 @@ type spoutExec struct {
 	events  *eventQueue
 	pending map[uint64]pendingTree // owned by the spout goroutine
 
-	npending atomic.Int64
-	active   atomic.Bool // cleared by Deactivate
-	stopping atomic.Bool // set when draining: no more NextTuple
-	quiet    atomic.Bool // stopping observed and buffers flushed
-	done     bool        // the spout returned ErrStop
-	maxPend  int
+	npending  atomic.Int64
+	active    atomic.Bool // cleared by Deactivate
+	stopping  atomic.Bool // set when draining: no more NextTuple
+	quiet     atomic.Bool // stopping observed and buffers flushed
+	done      bool        // the spout returned ErrStop
+	maxPend   int
+	lastSweep int64 // UnixNano of the last sweep of pending trees
 }
 
 func (r *Runtime) newSpoutExec(t *task) (*spoutExec, error) {
@@ -120,6 +122,7 @@ func (s *spoutExec) run() {
 		if stopping || s.done {
 			s.quiet.Store(true)
 		}
+		s.sweep()
 		wait := time.Duration(min(idle, 10)) * 100 * time.Microsecond
 		if stopping || s.done || !wasActive || (s.maxPend > 0 && len(s.pending) >= s.maxPend) {
 			wait = 100 * time.Millisecond // only an event can change things
@@ -136,6 +139,27 @@ func (s *spoutExec) run() {
 			case <-timer.C:
 			default:
 			}
+		}
+	}
+}
+
+// sweep fails the trees pending far beyond the message timeout. In one
+// process the ackers report every timeout; in a cluster an acker may die
+// with its worker, and its trees would otherwise stay pending for ever
+// (and hold max spout pending full). Like Storm's spout-side timeouts.
+func (s *spoutExec) sweep() {
+	if s.rt.place == nil || len(s.pending) == 0 {
+		return
+	}
+	now := time.Now().UnixNano()
+	if now-s.lastSweep < int64(time.Second) {
+		return
+	}
+	s.lastSweep = now
+	limit := int64(s.rt.timeout) * 3 / 2 // the acker reports by 4/3 of it
+	for root, p := range s.pending {
+		if p.born != 0 && now-p.born > limit {
+			s.complete(acker.Event{Root: root, SpoutTask: s.t.id, Failed: true, TimedOut: true})
 		}
 	}
 }
@@ -278,7 +302,11 @@ func (c *spoutCollector) track(root uint64, msgID any, xor uint64) {
 		start = time.Now().UnixNano()
 	}
 	c.seq++
-	s.pending[root] = pendingTree{msgID: msgID, start: start}
+	pt := pendingTree{msgID: msgID, start: start}
+	if s.rt.place != nil {
+		pt.born = time.Now().UnixNano()
+	}
+	s.pending[root] = pt
 	s.npending.Add(1)
 	if s.rt.acking {
 		s.em.bufferAck(AckMsg{Kind: AckInit, Task: s.t.id, Root: root, Val: xor})
