@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -195,5 +194,3 @@ func runVerify(t *testing.T, dir string) (int, string) {
 	}
 	return code, string(out)
 }
-
-var _ = fmt.Sprint
