@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -78,6 +79,13 @@ func TestCrashIdentity(t *testing.T) {
 	want := files(t, filepath.Join(clean, ".gale", "out"))
 	got := files(t, filepath.Join(killed, ".gale", "out"))
 	sameFiles(t, "file sink", want, got)
+	// and no temporary file of a killed writer is left behind
+	filepath.WalkDir(filepath.Join(killed, ".gale", "out"), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && strings.Contains(d.Name(), ".tmp-") {
+			t.Errorf("a temporary file is left: %s", p)
+		}
+		return nil
+	})
 	sameFiles(t, "hdfs sink", hdfsFiles(t, cleanB), hdfsFiles(t, killedB))
 	if buildTags != "" {
 		sameFiles(t, "ceph sink", cephObjects(t, cleanB), cephObjects(t, killedB))
