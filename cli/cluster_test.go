@@ -186,3 +186,9 @@ func TestClusterCommands(t *testing.T) {
 		t.Errorf("API down: %d %q", code, errs)
 	}
 }
+
+func (b *memBackend) Info(context.Context) api.Info { return api.Info{Mode: "cluster", Worker: "mem"} }
+
+func (b *memBackend) Series(context.Context, string, string) (*api.Series, error) {
+	return nil, api.ErrUnsupported
+}

@@ -296,3 +296,13 @@ func (w *Worker) Rebalance(ctx context.Context, name string, r api.Rebalance) er
 		return nil
 	})
 }
+
+// Info describes this worker.
+func (w *Worker) Info(context.Context) api.Info {
+	return api.Info{Mode: "cluster", Worker: w.cfg.Name, Version: w.cfg.Version, Started: w.start, Rebalance: true}
+}
+
+// Series returns the live charts' points of topology name.
+func (w *Worker) Series(ctx context.Context, name, window string) (*api.Series, error) {
+	return nil, fmt.Errorf("%w: series not yet", api.ErrUnsupported)
+}

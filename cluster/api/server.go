@@ -23,6 +23,11 @@ type Backend interface {
 	Kill(ctx context.Context, name string, drain time.Duration) error
 	SetActive(ctx context.Context, name string, active bool) error
 	Rebalance(ctx context.Context, name string, r Rebalance) error
+	// Series returns the live charts' points over window ("10m", "3h").
+	Series(ctx context.Context, name, window string) (*Series, error)
+	// Info describes this server (the token requirement is filled in by
+	// the Server).
+	Info(ctx context.Context) Info
 }
 
 // Errors a Backend returns, mapped to HTTP statuses.
@@ -31,6 +36,7 @@ var (
 	ErrExists      = errors.New("a topology with this name exists")       // 409
 	ErrUnknownType = errors.New("a component type some worker lacks")     // 422
 	ErrUnavailable = errors.New("the cluster state store is unreachable") // 503
+	ErrUnsupported = errors.New("not possible here")                      // 501
 	ErrBadRequest  = errors.New("bad request")                            // 400
 )
 
@@ -61,6 +67,8 @@ func NewServer(b Backend, token string) *Server {
 	s.mux.HandleFunc("POST /api/v1/topologies/{name}/activate", s.auth(s.active(true)))
 	s.mux.HandleFunc("POST /api/v1/topologies/{name}/deactivate", s.auth(s.active(false)))
 	s.mux.HandleFunc("POST /api/v1/topologies/{name}/rebalance", s.auth(s.rebalance))
+	s.mux.HandleFunc("GET /api/v1/topologies/{name}/series", s.series)
+	s.mux.HandleFunc("GET /api/v1/info", s.info)
 	return s
 }
 
@@ -104,6 +112,8 @@ func writeErr(w http.ResponseWriter, err error) {
 		writeJSON(w, http.StatusConflict, Error{Error: err.Error()})
 	case errors.Is(err, ErrUnknownType):
 		writeJSON(w, http.StatusUnprocessableEntity, Error{Error: err.Error()})
+	case errors.Is(err, ErrUnsupported):
+		writeJSON(w, http.StatusNotImplemented, Error{Error: err.Error()})
 	case errors.Is(err, ErrUnavailable):
 		writeJSON(w, http.StatusServiceUnavailable, Error{Error: err.Error()})
 	default:
@@ -216,4 +226,27 @@ func (s *Server) rebalance(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusAccepted, map[string]string{"status": "rebalancing"})
+}
+
+func (s *Server) series(w http.ResponseWriter, r *http.Request) {
+	win := r.URL.Query().Get("window")
+	if win == "" {
+		win = "10m"
+	}
+	if win != "10m" && win != "3h" {
+		writeErr(w, fmt.Errorf("%w: window=%q: want 10m or 3h", ErrBadRequest, win))
+		return
+	}
+	sr, err := s.b.Series(r.Context(), r.PathValue("name"), win)
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, sr)
+}
+
+func (s *Server) info(w http.ResponseWriter, r *http.Request) {
+	in := s.b.Info(r.Context())
+	in.AuthRequired = s.token != ""
+	writeJSON(w, http.StatusOK, in)
 }

@@ -10,6 +10,8 @@
 //	POST   /api/v1/topologies/{name}/activate      resume the spouts
 //	POST   /api/v1/topologies/{name}/deactivate    pause the spouts
 //	POST   /api/v1/topologies/{name}/rebalance     body {"parallelism": {"comp": N}, "workers": N}
+//	GET    /api/v1/topologies/{name}/series        live charts: ?window=10m (5 s steps, default) or 3h (1 min steps)
+//	GET    /api/v1/info                            this server: mode (cluster, local), worker, version, whether a token is needed
 //
 // Errors are {"error": "...", "details": ["..."]} with an HTTP status that
 // says what happened: 400 invalid topology (details: every error with its
@@ -36,6 +38,26 @@ type Member struct {
 	RSSBytes   int64   `json:"rss_bytes,omitempty"`
 }
 
+// Info describes the server that answers.
+type Info struct {
+	// Mode is "cluster" (a gale worker) or "local" (gale run --ui).
+	Mode    string `json:"mode"`
+	Worker  string `json:"worker"`
+	Version string `json:"version"`
+	// AuthRequired: mutating calls need the token.
+	AuthRequired bool      `json:"auth_required"`
+	Started      time.Time `json:"started"`
+	// Rebalance: whether this server can rebalance (a local run cannot).
+	Rebalance bool `json:"rebalance"`
+}
+
+// Rates are per-second rates over the last minute.
+type Rates struct {
+	Emitted float64 `json:"emitted"`
+	Acked   float64 `json:"acked"`
+	Failed  float64 `json:"failed"`
+}
+
 // TopologySummary is one line of the topology list.
 type TopologySummary struct {
 	Name      string    `json:"name"`
@@ -47,14 +69,50 @@ type TopologySummary struct {
 	Emitted   uint64    `json:"emitted"`
 	Acked     uint64    `json:"acked"`
 	Failed    uint64    `json:"failed"`
+	// Rates of the spouts over the last minute.
+	Rates Rates `json:"rates"`
+	// Uptime: seconds since the topology's runtimes started (the oldest).
+	UptimeSeconds float64 `json:"uptime_seconds"`
 }
 
 // Topology is the description of one topology.
 type Topology struct {
 	TopologySummary
 	Components []Component `json:"components"`
+	// Streams are the DAG's edges.
+	Streams []Stream `json:"streams"`
 	// Unassigned are tasks no worker could take (not enough slots).
 	Unassigned []int `json:"unassigned,omitempty"`
+}
+
+// Stream is an edge of the DAG: component To subscribes to stream
+// Stream of component From.
+type Stream struct {
+	From     string   `json:"from"`
+	To       string   `json:"to"`
+	Stream   string   `json:"stream"`   // "default" unless named
+	Grouping string   `json:"grouping"` // shuffle, fields, all, global, direct, local_or_shuffle, batch, ...
+	Fields   []string `json:"fields,omitempty"`
+}
+
+// Window is a component's or a task's metrics over one time window.
+type Window struct {
+	// Window is "10m", "3h" or "all".
+	Window string `json:"window"`
+	// Seconds is the time the window covers so far (less than its length
+	// while the topology is younger).
+	Seconds     float64 `json:"seconds"`
+	Emitted     uint64  `json:"emitted"`
+	Transferred uint64  `json:"transferred"`
+	Acked       uint64  `json:"acked"`
+	Failed      uint64  `json:"failed"`
+	Executed    uint64  `json:"executed"`
+	Errors      uint64  `json:"errors"`
+	// Means over the window.
+	ExecuteLatencyMs  float64 `json:"execute_latency_ms"`
+	ProcessLatencyMs  float64 `json:"process_latency_ms"`
+	CompleteLatencyMs float64 `json:"complete_latency_ms"`
+	Capacity          float64 `json:"capacity"`
 }
 
 // Component is one spout or bolt of a topology, with its metrics summed
@@ -76,15 +134,106 @@ type Component struct {
 	CompleteP50Ms float64       `json:"complete_p50_ms,omitempty"`
 	CompleteP99Ms float64       `json:"complete_p99_ms,omitempty"`
 	LastErrors    []ErrorRecord `json:"last_errors,omitempty"`
+	// All-time means and the capacity over the last 10 minutes.
+	ExecuteLatencyMs  float64 `json:"execute_latency_ms"`
+	ProcessLatencyMs  float64 `json:"process_latency_ms"`
+	CompleteLatencyMs float64 `json:"complete_latency_ms"`
+	Capacity          float64 `json:"capacity"`
+	// Rates over the last minute.
+	Rates Rates `json:"rates"`
+	// Windows: "10m", "3h", "all", in that order.
+	Windows []Window `json:"windows"`
+	// Partitions: a Kafka spout's partitions, their batches and lag.
+	Partitions []Partition `json:"partitions,omitempty"`
+	// Sink: a sink bolt's writes, summed over its tasks.
+	Sink *Sink `json:"sink,omitempty"`
+	// Custom metrics of the tasks, summed.
+	Custom map[string]float64 `json:"custom,omitempty"`
 }
 
 // Task is one task and where it runs.
 type Task struct {
-	ID      int    `json:"id"`
-	Worker  string `json:"worker"`
-	Emitted uint64 `json:"emitted"`
-	Acked   uint64 `json:"acked"`
-	Failed  uint64 `json:"failed"`
+	ID                int           `json:"id"`
+	Worker            string        `json:"worker"`
+	Emitted           uint64        `json:"emitted"`
+	Transferred       uint64        `json:"transferred"`
+	Acked             uint64        `json:"acked"`
+	Failed            uint64        `json:"failed"`
+	Executed          uint64        `json:"executed"`
+	Errors            uint64        `json:"errors"`
+	Pending           int64         `json:"pending,omitempty"`   // spouts: trees in flight
+	QueueLen          int           `json:"queue_len,omitempty"` // bolts: tuples waiting
+	ExecuteLatencyMs  float64       `json:"execute_latency_ms"`
+	ProcessLatencyMs  float64       `json:"process_latency_ms"`
+	CompleteLatencyMs float64       `json:"complete_latency_ms"`
+	Capacity          float64       `json:"capacity"` // last 10 minutes
+	Rates             Rates         `json:"rates"`
+	LastErrors        []ErrorRecord `json:"last_errors,omitempty"`
+}
+
+// Partition is one Kafka partition a spout task reads: its batches
+// (planned in the ledger, in flight, committed) and its lag.
+type Partition struct {
+	Task      int    `json:"task"`
+	Worker    string `json:"worker"`
+	Topic     string `json:"topic"`
+	Partition int32  `json:"partition"`
+	// Planned: batches planned so far (the next batch's seq); Committed:
+	// batches committed contiguously; InFlight: emitted, not complete;
+	// Replaying: waiting to be emitted again.
+	Planned   uint64 `json:"planned"`
+	Committed uint64 `json:"committed"`
+	InFlight  int    `json:"in_flight"`
+	Replaying int    `json:"replaying"`
+	// NextOffset: where the next batch starts; CommittedOffset: the
+	// offset committed to the consumer group; HighWatermark: the
+	// partition's end; Lag = HighWatermark - CommittedOffset.
+	NextOffset      int64 `json:"next_offset"`
+	CommittedOffset int64 `json:"committed_offset"`
+	HighWatermark   int64 `json:"high_watermark"`
+	Lag             int64 `json:"lag"`
+}
+
+// Sink is a sink bolt's writes.
+type Sink struct {
+	Backend  string `json:"backend"` // the component type: file_sink, ceph_sink, ...
+	Batches  int64  `json:"batches"`
+	Records  int64  `json:"records"`
+	Bytes    int64  `json:"bytes"`
+	Retries  int64  `json:"retries"`
+	Rejected int64  `json:"rejected"` // records sent to the dead-letter files
+	InFlight int64  `json:"in_flight"`
+	// WriteLatencyMs: mean of successful writes; LastWriteMs: the last one.
+	WriteLatencyMs float64   `json:"write_latency_ms"`
+	LastWriteMs    float64   `json:"last_write_ms"`
+	LastError      string    `json:"last_error,omitempty"`
+	LastErrorAt    time.Time `json:"last_error_at,omitempty"`
+}
+
+// Series are per-component time series for the live charts.
+type Series struct {
+	Topology    string            `json:"topology"`
+	Window      string            `json:"window"`
+	StepSeconds float64           `json:"step_seconds"`
+	Components  []ComponentSeries `json:"components"`
+}
+
+// ComponentSeries is one component's points, oldest first.
+type ComponentSeries struct {
+	ID     string  `json:"id"`
+	Kind   string  `json:"kind"`
+	Points []Point `json:"points"`
+}
+
+// Point is one step: rates per second and mean latencies over the step.
+type Point struct {
+	Time              time.Time `json:"time"`
+	Emitted           float64   `json:"emitted"`
+	Acked             float64   `json:"acked"`
+	Failed            float64   `json:"failed"`
+	Executed          float64   `json:"executed"`
+	ExecuteLatencyMs  float64   `json:"execute_latency_ms"`
+	CompleteLatencyMs float64   `json:"complete_latency_ms"`
 }
 
 // ErrorRecord is an error a task reported.

@@ -44,6 +44,25 @@ type task struct {
 	bo      *boltExec
 }
 
+// status asks the task's spout or bolt for its own status.
+func (t *task) status() *topology.TaskStatus {
+	var r topology.StatusReporter
+	switch {
+	case t.sp != nil:
+		r, _ = t.sp.sp.(topology.StatusReporter)
+	case t.bo != nil:
+		r, _ = t.bo.b.(topology.StatusReporter)
+	}
+	if r == nil {
+		return nil
+	}
+	st := r.TaskStatus()
+	if st.Partitions == nil && st.Sink == nil {
+		return nil
+	}
+	return &st
+}
+
 // Runtime runs one topology in this process. Create it with New, run it
 // with Run; Stats, Activate and Deactivate may be called from any goroutine
 // while it runs.
@@ -400,6 +419,7 @@ func (r *Runtime) Stats() Stats {
 			ts.Worker = r.place.Worker
 		}
 		t.metrics.snapshot(&ts)
+		ts.Status = t.status()
 		if t.sp != nil {
 			ts.Pending = t.sp.npending.Load()
 		}

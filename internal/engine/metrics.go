@@ -2,10 +2,13 @@ package engine
 
 import (
 	"math"
+
 	"math/bits"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/gale-stream/gale/topology"
 )
 
 // sampleMask selects the tuples whose latencies are measured: one in 16,
@@ -200,7 +203,17 @@ type TaskStats struct {
 	CompleteP50 time.Duration `json:"complete_p50_ns"`     // spouts
 	CompleteP99 time.Duration `json:"complete_p99_ns"`     // spouts
 	BusyNanos   uint64        `json:"busy_ns"`             // estimated time spent in Execute
-	LastErrors  []ErrorRecord `json:"last_errors,omitempty"`
+	// The sampled latencies' counts and sums, for means over a window.
+	ExecuteSamples  uint64        `json:"execute_samples,omitempty"`
+	ExecuteSum      time.Duration `json:"execute_sum_ns,omitempty"`
+	ProcessSamples  uint64        `json:"process_samples,omitempty"`
+	ProcessSum      time.Duration `json:"process_sum_ns,omitempty"`
+	CompleteSamples uint64        `json:"complete_samples,omitempty"`
+	CompleteSum     time.Duration `json:"complete_sum_ns,omitempty"`
+	LastErrors      []ErrorRecord `json:"last_errors,omitempty"`
+	// Status is what the spout or bolt reports itself (a Kafka spout's
+	// partitions, a sink's writes), when it is a topology.StatusReporter.
+	Status *topology.TaskStatus `json:"status,omitempty"`
 	// Custom are the task's own metrics (TaskContext.RecordMetric, and the
 	// multilang "metrics" command), summed.
 	Custom map[string]float64 `json:"custom,omitempty"`
@@ -220,7 +233,13 @@ func (m *TaskMetrics) snapshot(ts *TaskStats) {
 	ts.CompleteLat = m.complete.Mean()
 	ts.CompleteP50 = m.complete.Quantile(0.50)
 	ts.CompleteP99 = m.complete.Quantile(0.99)
-	ts.BusyNanos = uint64(ts.ExecuteLat) * ts.Executed
+	ts.ExecuteSamples, ts.ExecuteSum = m.exec.count.Load(), time.Duration(m.exec.sum.Load())
+	ts.ProcessSamples, ts.ProcessSum = m.process.count.Load(), time.Duration(m.process.sum.Load())
+	ts.CompleteSamples, ts.CompleteSum = m.complete.count.Load(), time.Duration(m.complete.sum.Load())
+	if ts.ExecuteSamples > 0 {
+		// the sampled time scaled to every executed tuple
+		ts.BusyNanos = uint64(float64(ts.ExecuteSum) * float64(ts.Executed) / float64(ts.ExecuteSamples))
+	}
 	ts.LastErrors = m.LastErrors()
 	ts.Custom = m.customCopy()
 }

@@ -1,0 +1,51 @@
+package topology
+
+import "time"
+
+// StatusReporter is implemented by spouts and bolts that report more than
+// the engine's counters: a Kafka spout its partitions, a sink its writes.
+// The runtime calls TaskStatus from another goroutine than the task's, at
+// any time (each stats snapshot): implementations must be safe for that
+// and cheap.
+type StatusReporter interface {
+	TaskStatus() TaskStatus
+}
+
+// TaskStatus is what a StatusReporter reports.
+type TaskStatus struct {
+	Partitions []PartitionStatus `json:"partitions,omitempty"`
+	Sink       *SinkStatus       `json:"sink,omitempty"`
+}
+
+// PartitionStatus is one Kafka partition a spout task reads.
+type PartitionStatus struct {
+	Topic     string `json:"topic"`
+	Partition int32  `json:"partition"`
+	// Planned: batches planned in the ledger (the next batch's seq);
+	// Committed: batches committed contiguously; InFlight: emitted and not
+	// complete; Replaying: waiting to be emitted again.
+	Planned   uint64 `json:"planned"`
+	Committed uint64 `json:"committed"`
+	InFlight  int    `json:"in_flight"`
+	Replaying int    `json:"replaying"`
+	// NextOffset: where the next batch starts; CommittedOffset: the offset
+	// committed to the consumer group; HighWatermark: the partition's end
+	// as last seen (-1 when unknown).
+	NextOffset      int64 `json:"next_offset"`
+	CommittedOffset int64 `json:"committed_offset"`
+	HighWatermark   int64 `json:"high_watermark"`
+}
+
+// SinkStatus is a sink task's writes.
+type SinkStatus struct {
+	Batches     int64         `json:"batches"`
+	Records     int64         `json:"records"`
+	Bytes       int64         `json:"bytes"`
+	Retries     int64         `json:"retries"`
+	Rejected    int64         `json:"rejected"`
+	InFlight    int64         `json:"in_flight"`
+	WriteNanos  int64         `json:"write_ns"` // total time in successful writes
+	LastWrite   time.Duration `json:"last_write_ns"`
+	LastError   string        `json:"last_error,omitempty"`
+	LastErrorAt time.Time     `json:"last_error_at,omitempty"`
+}
