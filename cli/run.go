@@ -8,11 +8,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/gale-stream/gale/cluster"
+	"github.com/gale-stream/gale/cluster/api"
+	"github.com/gale-stream/gale/cluster/monitor"
 	"github.com/gale-stream/gale/internal/engine"
 	"github.com/gale-stream/gale/topology"
 )
@@ -157,6 +162,8 @@ func runCmd(ctx context.Context, env *Env, args []string) int {
 	asJSON := fs.Bool("json", false, "print the final summary as JSON")
 	drain := fs.Duration("drain-timeout", 30*time.Second, "how long to wait for in-flight tuples when stopping")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	uiAddr := fs.String("ui", "", "serve the monitor UI, the JSON API and /metrics on HOST:PORT while the topology runs (and after, until Ctrl-C)")
+	token := fs.String("auth-token", env.Getenv("GALE_AUTH_TOKEN"), "with --ui: token the UI's actions (deactivate, kill) need (or $GALE_AUTH_TOKEN)")
 	pos, ok := parseArgs(fs, args, 1)
 	if !ok {
 		return 2
@@ -176,10 +183,20 @@ func runCmd(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "gale run: %v\n", err)
 		return 1
 	}
+	outer := ctx // Ctrl-C
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
 	if *duration > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, *duration)
 		defer cancel()
+	}
+	var mon *monitor.Local
+	if *uiAddr != "" {
+		if mon, err = serveUI(outer, env, *uiAddr, *token, topo, rt, stop); err != nil {
+			fmt.Fprintf(env.Stderr, "gale run: --ui %s: %v\n", *uiAddr, err)
+			return 1
+		}
 	}
 	done := make(chan error, 1)
 	go func() { done <- rt.Run(ctx) }()
@@ -204,6 +221,9 @@ func runCmd(ctx context.Context, env *Env, args []string) int {
 	if prog != nil {
 		prog.finish()
 	}
+	if mon != nil {
+		mon.Finished()
+	}
 	st := rt.Stats()
 	if *asJSON {
 		enc := json.NewEncoder(env.Stdout)
@@ -212,14 +232,39 @@ func runCmd(ctx context.Context, env *Env, args []string) int {
 	} else {
 		printSummary(env.Stdout, &st)
 	}
+	if mon != nil && outer.Err() == nil {
+		fmt.Fprintf(env.Stderr, "gale run: the run is over; the monitor UI stays at http://%s/ until Ctrl-C\n", mon.Addr)
+		<-outer.Done()
+	}
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "gale run: %v\n", err)
-		if errors.Is(err, engine.ErrDrainTimeout) {
-			return 1
-		}
 		return 1
 	}
 	return 0
+}
+
+// serveUI serves the monitor UI, the JSON API and /metrics of a local run
+// on addr until ctx ends; stop ends the run (the UI's kill).
+func serveUI(ctx context.Context, env *Env, addr, token string, topo *topology.Topology, rt *engine.Runtime, stop func()) (*monitor.Local, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	host, _ := os.Hostname()
+	if host == "" {
+		host = "local"
+	}
+	local := func() []engine.Stats { return []engine.Stats{rt.Stats()} }
+	mon := &monitor.Local{Topo: topo, RT: rt, Rec: monitor.NewRecorder(), Worker: host, Addr: ln.Addr().String(),
+		Version: Version, Started: time.Now(), Stop: func(time.Duration) { stop() }}
+	srv := api.NewServer(mon, token)
+	cluster.ServeMonitor(srv, host, Version, local)
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	go hs.Serve(ln)
+	go mon.Rec.Run(ctx.Done(), local)
+	context.AfterFunc(ctx, func() { hs.Close() })
+	fmt.Fprintf(env.Stderr, "gale run: monitor UI at http://%s/ (metrics at /metrics)\n", mon.Addr)
+	return mon, nil
 }
 
 // progress prints a live line of rates while a topology runs.

@@ -2,19 +2,15 @@ package cluster
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
-	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gale-stream/gale/cluster/api"
+	"github.com/gale-stream/gale/cluster/monitor"
 	"github.com/gale-stream/gale/cluster/store"
-	"github.com/gale-stream/gale/internal/engine"
 	"github.com/gale-stream/gale/topology"
 )
 
@@ -44,10 +40,13 @@ func (w *Worker) Members(ctx context.Context) ([]api.Member, error) {
 			}
 		}
 	}
+	procs := w.processes(ctx)
 	var out []api.Member
 	for _, m := range w.ms.All() {
+		p := procs[m.Name]
 		out = append(out, api.Member{Name: m.Name, Addr: m.Addr, State: string(m.State), API: m.Meta.API,
-			Transport: m.Meta.Transport, Started: m.Meta.Started, Slots: m.Meta.Slots, Tasks: tasks[m.Name], Version: m.Meta.Version})
+			Transport: m.Meta.Transport, Started: m.Meta.Started, Slots: m.Meta.Slots, Tasks: tasks[m.Name], Version: m.Meta.Version,
+			CPUPercent: p.CPUPercent, RSSBytes: p.RSSBytes})
 	}
 	return out, nil
 }
@@ -117,109 +116,19 @@ func (w *Worker) Describe(ctx context.Context, name string) (*api.Topology, erro
 }
 
 func (w *Worker) describe(ctx context.Context, t store.Topology) (*api.Topology, error) {
-	out := &api.Topology{TopologySummary: summary(t)}
 	topo, err := w.decode(t)
 	if err != nil {
-		return out, nil
+		return &api.Topology{TopologySummary: summary(t)}, nil
 	}
 	a, _ := w.st.GetAssignment(ctx, t.Name)
-	stats := w.gather(ctx, t.Name)
-	byTask := map[int]engine.TaskStats{}
-	for _, st := range stats {
-		for _, ts := range st.Tasks {
-			byTask[ts.Task] = ts
-		}
-	}
-	workers := map[string]bool{}
-	ids := taskIDs(topo)
-	comps := append(slices.Clone(topo.Spouts), topo.Bolts...)
-	slices.SortFunc(comps, func(a, b *topology.Component) int { return strings.Compare(a.ID, b.ID) })
-	for _, c := range comps {
-		ac := api.Component{ID: c.ID, Kind: c.Kind.String(), Type: c.Type, Parallelism: c.Parallelism}
-		for idx, id := range ids[c.ID] {
-			out.Tasks++
-			wk := a.Tasks[taskKey(c.ID, idx)]
-			if wk != "" {
-				workers[wk] = true
-			} else {
-				out.Unassigned = append(out.Unassigned, id)
-			}
-			ts := byTask[id]
-			ac.Tasks = append(ac.Tasks, api.Task{ID: id, Worker: wk, Emitted: ts.Emitted, Acked: ts.Acked, Failed: ts.Failed})
-			ac.Emitted += ts.Emitted
-			ac.Transferred += ts.Transferred
-			ac.Acked += ts.Acked
-			ac.Failed += ts.Failed
-			ac.Executed += ts.Executed
-			ac.Errors += ts.Errors
-			ac.CompleteP50Ms = max(ac.CompleteP50Ms, float64(ts.CompleteP50)/1e6)
-			ac.CompleteP99Ms = max(ac.CompleteP99Ms, float64(ts.CompleteP99)/1e6)
-			for _, e := range ts.LastErrors {
-				ac.LastErrors = append(ac.LastErrors, api.ErrorRecord{Time: e.Time, Worker: ts.Worker, Task: id, Message: e.Message})
-			}
-			if c.Kind == topology.KindSpout {
-				out.Emitted += ts.Emitted
-				out.Acked += ts.Acked
-				out.Failed += ts.Failed
-			}
-		}
-		sort.Slice(ac.LastErrors, func(i, j int) bool { return ac.LastErrors[i].Time.Before(ac.LastErrors[j].Time) })
-		if n := len(ac.LastErrors); n > 10 {
-			ac.LastErrors = ac.LastErrors[n-10:]
-		}
-		out.Components = append(out.Components, ac)
-	}
-	out.Workers = len(workers)
-	return out, nil
+	owner := ownerOf(topo, a)
+	return monitor.Describe(topo, summary(t), owner, w.gather(ctx, t.Name, "")), nil
 }
 
-// gather fetches the local stats of topology name from every live worker.
-func (w *Worker) gather(ctx context.Context, name string) []engine.Stats {
-	var mu sync.Mutex
-	var out []engine.Stats
-	var wg sync.WaitGroup
-	for _, m := range w.ms.Members() {
-		if m.Name == w.cfg.Name {
-			if st, ok := w.localStatsOf(name); ok {
-				mu.Lock()
-				out = append(out, st)
-				mu.Unlock()
-			}
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c := &api.Client{Base: "http://" + m.Meta.API, HTTP: &http.Client{Timeout: 3 * time.Second}}
-			var st engine.Stats
-			if err := c.Get(ctx, "/api/v1/local/"+name, &st); err == nil {
-				mu.Lock()
-				out = append(out, st)
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	return out
-}
-
-func (w *Worker) localStatsOf(name string) (engine.Stats, bool) {
-	w.mu.Lock()
-	l := w.running[name]
-	w.mu.Unlock()
-	if l == nil {
-		return engine.Stats{}, false
-	}
-	return l.rt.Stats(), true
-}
-
-func (w *Worker) localStats(rw http.ResponseWriter, r *http.Request) {
-	st, ok := w.localStatsOf(r.PathValue("name"))
-	if !ok {
-		st = engine.Stats{Topology: r.PathValue("name")}
-	}
-	rw.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(rw).Encode(st)
+// ownerOf maps an engine task id to the worker assignment a gives it.
+func ownerOf(topo *topology.Topology, a store.Assignment) func(int) string {
+	keys := keysByID(topo, monitor.TaskIDs(topo))
+	return func(id int) string { return a.Tasks[keys[id]] }
 }
 
 // update applies f to topology name's record (compare-and-set, retried).
@@ -304,5 +213,13 @@ func (w *Worker) Info(context.Context) api.Info {
 
 // Series returns the live charts' points of topology name.
 func (w *Worker) Series(ctx context.Context, name, window string) (*api.Series, error) {
-	return nil, fmt.Errorf("%w: series not yet", api.ErrUnsupported)
+	t, err := w.st.GetTopology(ctx, name)
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	topo, err := w.decode(t)
+	if err != nil {
+		return nil, fmt.Errorf("topology %s: %w", name, err)
+	}
+	return monitor.BuildSeries(topo, window, w.gather(ctx, name, window)), nil
 }

@@ -95,22 +95,20 @@ func (s *Stats) LastError() (string, time.Time) {
 	return *p, time.Unix(0, s.LastErrorAt.Load())
 }
 
-// registry of live sink tasks, for metrics pages
-var (
-	statsMu  sync.Mutex
-	allStats = map[string]*Stats{}
-)
-
-// AllStats returns the stats of every sink task of this process, by
-// "topology/component/task".
-func AllStats() map[string]*Stats {
-	statsMu.Lock()
-	defer statsMu.Unlock()
-	out := make(map[string]*Stats, len(allStats))
-	for k, v := range allStats {
-		out[k] = v
+// TaskStatus reports the task's writes (the monitor UI and /metrics show
+// them).
+func (s *Bolt) TaskStatus() topology.TaskStatus {
+	st := s.stats
+	if st == nil {
+		return topology.TaskStatus{}
 	}
-	return out
+	msg, at := st.LastError()
+	return topology.TaskStatus{Sink: &topology.SinkStatus{
+		Batches: st.Batches.Load(), Records: st.Records.Load(), Bytes: st.Bytes.Load(),
+		Retries: st.Retries.Load(), Rejected: st.Rejected.Load(), InFlight: st.Inflight.Load(),
+		WriteNanos: st.WriteNanos.Load(), LastWrite: time.Duration(st.LastWriteNs.Load()),
+		LastError: msg, LastErrorAt: at,
+	}}
 }
 
 // Bolt is the batch-aware bolt behind every sink: it buffers each batch's
@@ -132,7 +130,6 @@ type Bolt struct {
 	ctx      context.Context
 	cancel   context.CancelFunc
 	stats    *Stats
-	statsKey string
 }
 
 type attempt struct {
@@ -140,7 +137,10 @@ type attempt struct {
 	root  uint64
 }
 
-var _ bolt.BatchBolt = (*Bolt)(nil)
+var (
+	_ bolt.BatchBolt          = (*Bolt)(nil)
+	_ topology.StatusReporter = (*Bolt)(nil)
+)
 
 // NewBolt returns a sink bolt with opts.
 func NewBolt(opts Options) *Bolt {
@@ -206,10 +206,6 @@ func (s *Bolt) Prepare(ctx context.Context, tc *topology.TaskContext, out bolt.C
 		dir = "gale-dead-letter"
 	}
 	s.dlq = &FileWriter{Dir: filepath.Join(dir, c.ID), Naming: Naming{Ext: ".jsonl"}, Codec: Codec{Compression: CompressionNone}}
-	s.statsKey = fmt.Sprintf("%s/%s/%d", s.topology, s.id, tc.TaskID)
-	statsMu.Lock()
-	allStats[s.statsKey] = s.stats
-	statsMu.Unlock()
 	return nil
 }
 
@@ -387,9 +383,6 @@ func (s *Bolt) Cleanup() error {
 	}
 	s.cancel()
 	s.wg.Wait()
-	statsMu.Lock()
-	delete(allStats, s.statsKey)
-	statsMu.Unlock()
 	// what is still buffered was never finished: its trees replay
 	keys := make([]attempt, 0, len(s.buf))
 	for k := range s.buf {

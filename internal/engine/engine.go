@@ -404,6 +404,7 @@ func (r *Runtime) Stats() Stats {
 	st := Stats{Topology: r.topo.Name}
 	if s := r.started.Load(); s != 0 {
 		st.Uptime = time.Duration(time.Now().UnixNano() - s)
+		st.Started = time.Unix(0, s)
 	}
 	byComp := map[string]*ComponentStats{}
 	for _, c := range allComponents(r.topo) {

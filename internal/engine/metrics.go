@@ -271,8 +271,11 @@ type ComponentStats struct {
 
 // Stats is a snapshot of a running topology's metrics.
 type Stats struct {
-	Topology   string           `json:"topology"`
-	Uptime     time.Duration    `json:"uptime_ns"`
+	Topology string        `json:"topology"`
+	Uptime   time.Duration `json:"uptime_ns"`
+	// Started is when the runtime started (zero before): a new value means
+	// the tasks' counters started again from zero.
+	Started    time.Time        `json:"started,omitempty"`
 	Components []ComponentStats `json:"components"`
 	Tasks      []TaskStats      `json:"tasks"`
 }

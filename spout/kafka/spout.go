@@ -48,9 +48,15 @@ type Spout struct {
 	Commits atomic.Int64 // batches committed
 	Fenced  atomic.Int64 // partitions lost to a newer owner
 	Records atomic.Int64 // tuples emitted (replays included)
+
+	status      atomic.Pointer[[]topology.PartitionStatus] // for TaskStatus
+	publishedAt time.Time
 }
 
-var _ spout.Spout = (*Spout)(nil)
+var (
+	_ spout.Spout             = (*Spout)(nil)
+	_ topology.StatusReporter = (*Spout)(nil)
+)
 
 type tp struct {
 	topic     string
@@ -91,6 +97,9 @@ type partition struct {
 	fetch     []*batch          // pending plans from the ledger, records not read yet
 	committed uint64            // batches committed contiguously
 	done      map[uint64]int64  // committed out of order: seq -> end offset
+
+	groupOffset int64 // the consumer group's offset (next record to read)
+	hwm         int64 // high watermark as last seen, -1 unknown
 }
 
 // New returns a kafka spout for cfg.
@@ -240,11 +249,12 @@ func (s *Spout) openPartition(ctx context.Context, t tp) (*partition, error) {
 		return nil, fmt.Errorf("ledger of %s/%d: %w", t.topic, t.partition, err)
 	}
 	p := &partition{tp: t, key: key, w: w, nextSeq: st.NextSeq, committed: st.Committed,
-		inflight: map[uint64]*batch{}, done: map[uint64]int64{}, end: -1}
+		inflight: map[uint64]*batch{}, done: map[uint64]int64{}, end: -1, hwm: -1}
 	if p.pom, err = s.offsets.ManagePartition(t.topic, t.partition); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("offsets of %s/%d: %w", t.topic, t.partition, err)
 	}
+	p.groupOffset, _ = p.pom.NextOffset()
 	for _, pl := range st.Pending {
 		p.fetch = append(p.fetch, &batch{plan: pl})
 	}
@@ -295,6 +305,9 @@ func (s *Spout) startOffset(t tp) (int64, error) {
 // NextTuple emits one batch (a replay first, else a new one) of one of the
 // spout's partitions, round robin.
 func (s *Spout) NextTuple(ctx context.Context) error {
+	if time.Since(s.publishedAt) >= statusEvery {
+		s.publish()
+	}
 	if s.client == nil {
 		if time.Now().Before(s.retryAt) {
 			return nil
@@ -327,6 +340,40 @@ func (s *Spout) NextTuple(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// statusEvery is how often the spout publishes its partitions' status.
+const statusEvery = 500 * time.Millisecond
+
+// publish copies the partitions' progress for TaskStatus (which other
+// goroutines call).
+func (s *Spout) publish() {
+	s.publishedAt = time.Now()
+	out := make([]topology.PartitionStatus, 0, len(s.order))
+	for _, p := range s.order {
+		if p.pc != nil {
+			p.hwm = p.pc.HighWaterMarkOffset()
+		} else if p.end >= 0 {
+			p.hwm = p.end
+		}
+		out = append(out, topology.PartitionStatus{
+			Topic: p.topic, Partition: p.partition,
+			Planned: p.nextSeq, Committed: p.committed,
+			InFlight: len(p.inflight), Replaying: len(p.replay) + len(p.fetch),
+			NextOffset: p.next, CommittedOffset: p.groupOffset, HighWatermark: p.hwm,
+		})
+	}
+	s.status.Store(&out)
+}
+
+// TaskStatus reports the task's partitions: batches planned, in flight and
+// committed, and offsets (as of at most half a second ago).
+func (s *Spout) TaskStatus() topology.TaskStatus {
+	p := s.status.Load()
+	if p == nil {
+		return topology.TaskStatus{}
+	}
+	return topology.TaskStatus{Partitions: *p}
 }
 
 // finished reports whether every partition reached its end (bounded mode).
@@ -674,6 +721,7 @@ func (s *Spout) complete(ctx context.Context, p *partition, b *batch) {
 	}
 	if end >= 0 && p.pom != nil {
 		p.pom.MarkOffset(end, "") // the consumer group's offset: the next record to read
+		p.groupOffset = end
 	}
 }
 

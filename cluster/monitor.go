@@ -1,0 +1,136 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gale-stream/gale/cluster/api"
+	"github.com/gale-stream/gale/cluster/metrics"
+	"github.com/gale-stream/gale/cluster/monitor"
+	"github.com/gale-stream/gale/cluster/ui"
+	"github.com/gale-stream/gale/internal/engine"
+)
+
+// Routes between workers (not part of the public API):
+//
+//	GET /api/v1/local/{name}[?series=10m|3h]  this worker's monitor.Report of a topology
+//	GET /api/v1/process                       this worker's CPU and memory (api.Member fields)
+func (w *Worker) serveMonitor(srv *api.Server) {
+	w.rec = monitor.NewRecorder()
+	srv.Handle("GET /api/v1/local/{name}", http.HandlerFunc(w.localReport))
+	srv.Handle("GET /api/v1/process", http.HandlerFunc(w.process))
+	ServeMonitor(srv, w.cfg.Name, w.cfg.Version, w.localAll)
+}
+
+// ServeMonitor adds the monitor UI (at /) and the Prometheus metrics of
+// the local tasks (at /metrics) to an API server; a gale worker and gale
+// run --ui serve both.
+func ServeMonitor(srv *api.Server, worker, version string, local func() []engine.Stats) {
+	srv.Handle("GET /metrics", metrics.Handler(worker, version, metrics.SourceFunc(local)))
+	srv.Handle("GET /", ui.Handler())
+}
+
+// localAll returns the local stats of every topology running here.
+func (w *Worker) localAll() []engine.Stats {
+	w.mu.Lock()
+	rts := make([]*engine.Runtime, 0, len(w.running))
+	for _, l := range w.running {
+		rts = append(rts, l.rt)
+	}
+	w.mu.Unlock()
+	out := make([]engine.Stats, 0, len(rts))
+	for _, rt := range rts {
+		out = append(out, rt.Stats())
+	}
+	return out
+}
+
+// report is this worker's report of topology name (empty when it runs
+// none of its tasks).
+func (w *Worker) report(name, series string) monitor.Report {
+	w.mu.Lock()
+	l := w.running[name]
+	w.mu.Unlock()
+	st := engine.Stats{Topology: name}
+	if l != nil {
+		st = l.rt.Stats()
+	}
+	return w.rec.Report(w.cfg.Name, time.Now(), st, series)
+}
+
+func (w *Worker) localReport(rw http.ResponseWriter, r *http.Request) {
+	series := r.URL.Query().Get("series")
+	if series != "" && series != "10m" && series != "3h" {
+		http.Error(rw, "series: want 10m or 3h", http.StatusBadRequest)
+		return
+	}
+	rw.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(rw).Encode(w.report(r.PathValue("name"), series))
+}
+
+type processInfo struct {
+	CPUPercent float64 `json:"cpu_percent"`
+	RSSBytes   int64   `json:"rss_bytes"`
+}
+
+func (w *Worker) process(rw http.ResponseWriter, _ *http.Request) {
+	cpu, rss := w.rec.Process()
+	rw.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(rw).Encode(processInfo{CPUPercent: cpu, RSSBytes: rss})
+}
+
+// peers calls f for every live worker but this one, concurrently, with a
+// client of its API, and waits.
+func (w *Worker) peers(f func(name string, c *api.Client)) {
+	var wg sync.WaitGroup
+	for _, m := range w.ms.Members() {
+		if m.Name == w.cfg.Name {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(m.Name, &api.Client{Base: "http://" + m.Meta.API, HTTP: &http.Client{Timeout: 3 * time.Second}})
+		}()
+	}
+	wg.Wait()
+}
+
+// gather fetches the reports of topology name from every live worker
+// (with the chart steps of series, when not empty).
+func (w *Worker) gather(ctx context.Context, name, series string) []monitor.Report {
+	out := []monitor.Report{w.report(name, series)}
+	var mu sync.Mutex
+	path := "/api/v1/local/" + name
+	if series != "" {
+		path += "?series=" + series
+	}
+	w.peers(func(_ string, c *api.Client) {
+		var rep monitor.Report
+		if err := c.Get(ctx, path, &rep); err == nil {
+			mu.Lock()
+			out = append(out, rep)
+			mu.Unlock()
+		}
+	})
+	return out
+}
+
+// processes fetches every live worker's CPU and memory.
+func (w *Worker) processes(ctx context.Context) map[string]processInfo {
+	cpu, rss := w.rec.Process()
+	out := map[string]processInfo{w.cfg.Name: {CPUPercent: cpu, RSSBytes: rss}}
+	var mu sync.Mutex
+	w.peers(func(name string, c *api.Client) {
+		var p processInfo
+		if err := c.Get(ctx, "/api/v1/process", &p); err == nil {
+			mu.Lock()
+			out[name] = p
+			mu.Unlock()
+		}
+	})
+	return out
+}
