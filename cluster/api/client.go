@@ -134,3 +134,18 @@ func (c *Client) Rebalance(ctx context.Context, name string, r Rebalance) error 
 	body, _ := json.Marshal(r)
 	return c.do(ctx, http.MethodPost, "/api/v1/topologies/"+url.PathEscape(name)+"/rebalance", body, nil)
 }
+
+// Series reads the live charts' points of a topology over window ("10m", "3h").
+func (c *Client) Series(ctx context.Context, name, window string) (*Series, error) {
+	var s Series
+	if err := c.do(ctx, http.MethodGet, "/api/v1/topologies/"+url.PathEscape(name)+"/series?window="+url.QueryEscape(window), nil, &s); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// Info describes the server.
+func (c *Client) Info(ctx context.Context) (Info, error) {
+	var in Info
+	return in, c.do(ctx, http.MethodGet, "/api/v1/info", nil, &in)
+}

@@ -146,6 +146,21 @@ func (r *Run) Start(t testing.TB, name string, typ registry.BoltType, config str
 	for _, b := range bolts {
 		r.SinkRetries += b.Stats().Retries.Load()
 	}
+	// the sink tasks report their writes in the runtime's stats (the
+	// monitor and /metrics read them there)
+	var records, retries int64
+	for _, ts := range rt.Stats().Tasks {
+		if ts.Component == "sink" {
+			if ts.Status == nil || ts.Status.Sink == nil {
+				t.Fatalf("sink task %d reports no status", ts.Task)
+			}
+			records += ts.Status.Sink.Records + ts.Status.Sink.Rejected // written, or dead-lettered
+			retries += ts.Status.Sink.Retries
+		}
+	}
+	if records != Batches*Records || retries != r.SinkRetries {
+		t.Fatalf("the sink tasks' status says %d records (written and dead-lettered) and %d retries; the run wrote %d with %d retries", records, retries, Batches*Records, r.SinkRetries)
+	}
 }
 
 // CheckChaos fails the test unless clean ran without failures and chaos

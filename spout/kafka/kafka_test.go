@@ -15,6 +15,7 @@ import (
 	"github.com/IBM/sarama"
 
 	"github.com/gale-stream/gale/bolt"
+	"github.com/gale-stream/gale/internal/engine"
 	"github.com/gale-stream/gale/internal/ledger"
 	"github.com/gale-stream/gale/internal/testenv"
 	"github.com/gale-stream/gale/local"
@@ -265,6 +266,7 @@ func testReplayIdentity(t *testing.T, kind string) {
 		t.Errorf("spout trees acked %d failed %d, want %d batches acked and %d failed", ev.Acked, ev.Failed, len(r.attempts), replayed)
 	}
 	checkGroupOffsets(t, brokers, "gale-kafka-test-events", topic, perPart)
+	checkStatus(t, stats, topic, perPart)
 	if kind == "file" {
 		checkLedger(t, dir, topic, perPart)
 	} else {
@@ -276,6 +278,31 @@ func testReplayIdentity(t *testing.T, kind string) {
 		checkLedgerIn(t, store, topic, perPart)
 	}
 	t.Logf("%d records in %d batches, %d batches failed and replayed", count, len(r.attempts), replayed)
+}
+
+// checkStatus: the spout tasks' final status shows every partition read to
+// its end: all planned batches committed, none in flight, no lag.
+func checkStatus(t *testing.T, stats engine.Stats, topic string, perPart map[int32]int64) {
+	t.Helper()
+	seen := map[int32]bool{}
+	for _, ts := range stats.Tasks {
+		if ts.Component != "events" || ts.Status == nil {
+			continue
+		}
+		for _, p := range ts.Status.Partitions {
+			if p.Topic != topic {
+				t.Errorf("status of topic %q, want %q", p.Topic, topic)
+			}
+			seen[p.Partition] = true
+			if p.Planned == 0 || p.Committed != p.Planned || p.InFlight != 0 || p.Replaying != 0 ||
+				p.CommittedOffset != perPart[p.Partition] || p.HighWatermark != perPart[p.Partition] {
+				t.Errorf("partition %d status %+v: want every batch committed, offsets at the end %d", p.Partition, p, perPart[p.Partition])
+			}
+		}
+	}
+	if len(seen) != len(perPart) {
+		t.Errorf("status of %d partitions, want %d", len(seen), len(perPart))
+	}
 }
 
 // TestSpout_DeadLetters: with the json deserializer, records that are not

@@ -777,6 +777,7 @@ func (s *Spout) closeClients() {
 // Close releases the partitions and the clients; committed offsets are
 // flushed to Kafka.
 func (s *Spout) Close() error {
+	s.publish() // the final status stays readable
 	// Start every partition's shutdown at once: a PartitionOffsetManager's
 	// Close waits for a commit round, one after the other would add up.
 	var wg sync.WaitGroup
