@@ -146,8 +146,13 @@ func since(t time.Time) string {
 func describeCmd(ctx context.Context, env *Env, args []string) int {
 	fs := newFlags(env, "describe", "NAME", "Describe a topology: its components, their tasks and the worker each runs on, and their metrics summed over every worker.")
 	af := addAPIFlags(env, fs)
+	win := fs.String("window", "10m", "window of the latencies and capacity: 10m, 3h or all")
 	pos, ok := parseArgs(fs, args, 1)
 	if !ok {
+		return 2
+	}
+	if *win != "10m" && *win != "3h" && *win != "all" {
+		fmt.Fprintf(env.Stderr, "gale describe: --window %q: want 10m, 3h or all\n", *win)
 		return 2
 	}
 	t, err := af.client().Describe(ctx, pos[0])
@@ -159,7 +164,7 @@ func describeCmd(ctx context.Context, env *Env, args []string) int {
 	}
 	fmt.Fprintf(env.Stdout, "topology %s: %s, version %d, %d workers, %d tasks, up %s\n\n", t.Name, t.Status, t.Version, t.Workers, t.Tasks, since(t.Submitted))
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "COMPONENT\tKIND\tTYPE\tTASKS\tWORKERS\tEMITTED\tTRANSFERRED\tEXECUTED\tACKED\tFAILED\tERRORS")
+	fmt.Fprintf(tw, "COMPONENT\tKIND\tTYPE\tTASKS\tWORKERS\tEMITTED\tTRANSFERRED\tEXECUTED\tACKED\tFAILED\tERRORS\tEXECUTE LAT (%[1]s)\tPROCESS LAT (%[1]s)\tCOMPLETE LAT (%[1]s)\tCAPACITY (%[1]s)\n", *win)
 	for _, c := range t.Components {
 		workers := map[string]int{}
 		for _, tk := range c.Tasks {
@@ -170,10 +175,40 @@ func describeCmd(ctx context.Context, env *Env, args []string) int {
 			ws = append(ws, fmt.Sprintf("%s×%d", w, n))
 		}
 		sort.Strings(ws)
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%d\t%d\t%d\t%d\t%d\t%d\n", c.ID, c.Kind, c.Type, len(c.Tasks), strings.Join(ws, ","),
-			c.Emitted, c.Transferred, c.Executed, c.Acked, c.Failed, c.Errors)
+		var w api.Window
+		for _, x := range c.Windows {
+			if x.Window == *win {
+				w = x
+			}
+		}
+		capa := "-"
+		if c.Kind == "bolt" {
+			capa = fmt.Sprintf("%.3f", w.Capacity)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\n", c.ID, c.Kind, c.Type, len(c.Tasks), strings.Join(ws, ","),
+			c.Emitted, c.Transferred, c.Executed, c.Acked, c.Failed, c.Errors,
+			fmtMs(w.ExecuteLatencyMs), fmtMs(w.ProcessLatencyMs), fmtMs(w.CompleteLatencyMs), capa)
 	}
 	tw.Flush()
+	for _, c := range t.Components {
+		if len(c.Partitions) > 0 {
+			fmt.Fprintf(env.Stdout, "\n%s: Kafka partitions\n", c.ID)
+			tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "TOPIC\tPARTITION\tTASK\tWORKER\tPLANNED\tIN FLIGHT\tCOMMITTED\tOFFSET\tEND\tLAG")
+			for _, p := range c.Partitions {
+				fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%d\t%d\t%d\t%d\t%d\t%d\n", p.Topic, p.Partition, p.Task, p.Worker,
+					p.Planned, p.InFlight, p.Committed, p.CommittedOffset, p.HighWatermark, p.Lag)
+			}
+			tw.Flush()
+		}
+		if k := c.Sink; k != nil {
+			fmt.Fprintf(env.Stdout, "\n%s: %s wrote %d batches, %d records, %d bytes; write latency %s (last %s); %d retries, %d dead-lettered, %d in flight\n",
+				c.ID, k.Backend, k.Batches, k.Records, k.Bytes, fmtMs(k.WriteLatencyMs), fmtMs(k.LastWriteMs), k.Retries, k.Rejected, k.InFlight)
+			if k.LastError != "" {
+				fmt.Fprintf(env.Stdout, "  last error at %s: %s\n", k.LastErrorAt.Format(time.RFC3339), k.LastError)
+			}
+		}
+	}
 	if len(t.Unassigned) > 0 {
 		fmt.Fprintf(env.Stdout, "\n%d task(s) could not be placed (not enough slots): %v\n", len(t.Unassigned), t.Unassigned)
 	}
@@ -183,6 +218,13 @@ func describeCmd(ctx context.Context, env *Env, args []string) int {
 		}
 	}
 	return 0
+}
+
+func fmtMs(ms float64) string {
+	if ms == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.3fms", ms)
 }
 
 func killCmd(ctx context.Context, env *Env, args []string) int {
