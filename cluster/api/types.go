@@ -20,7 +20,11 @@
 // is unreachable.
 package api
 
-import "time"
+import (
+	"time"
+
+	"github.com/gale-stream/gale/topology"
+)
 
 // Member is one worker.
 type Member struct {
@@ -172,26 +176,14 @@ type Task struct {
 }
 
 // Partition is one Kafka partition a spout task reads: its batches
-// (planned in the ledger, in flight, committed) and its lag.
+// (planned in the ledger, in flight, committed) and its offsets, as the
+// task reports them (topology.PartitionStatus), with its lag:
+// HighWatermark - CommittedOffset, or -1 while the end is unknown.
 type Partition struct {
-	Task      int    `json:"task"`
-	Worker    string `json:"worker"`
-	Topic     string `json:"topic"`
-	Partition int32  `json:"partition"`
-	// Planned: batches planned so far (the next batch's seq); Committed:
-	// batches committed contiguously; InFlight: emitted, not complete;
-	// Replaying: waiting to be emitted again.
-	Planned   uint64 `json:"planned"`
-	Committed uint64 `json:"committed"`
-	InFlight  int    `json:"in_flight"`
-	Replaying int    `json:"replaying"`
-	// NextOffset: where the next batch starts; CommittedOffset: the
-	// offset committed to the consumer group; HighWatermark: the
-	// partition's end; Lag = HighWatermark - CommittedOffset.
-	NextOffset      int64 `json:"next_offset"`
-	CommittedOffset int64 `json:"committed_offset"`
-	HighWatermark   int64 `json:"high_watermark"`
-	Lag             int64 `json:"lag"`
+	Task   int    `json:"task"`
+	Worker string `json:"worker"`
+	topology.PartitionStatus
+	Lag int64 `json:"lag"`
 }
 
 // Sink is a sink bolt's writes.

@@ -248,11 +248,7 @@ func addTask(ac *api.Component, at *api.Task, tv taskView, wins []Delta, all *Co
 		if p.HighWatermark >= 0 && p.CommittedOffset >= 0 {
 			lag = max(0, p.HighWatermark-p.CommittedOffset)
 		}
-		ac.Partitions = append(ac.Partitions, api.Partition{
-			Task: at.ID, Worker: at.Worker, Topic: p.Topic, Partition: p.Partition,
-			Planned: p.Planned, Committed: p.Committed, InFlight: p.InFlight, Replaying: p.Replaying,
-			NextOffset: p.NextOffset, CommittedOffset: p.CommittedOffset, HighWatermark: p.HighWatermark, Lag: lag,
-		})
+		ac.Partitions = append(ac.Partitions, api.Partition{Task: at.ID, Worker: at.Worker, PartitionStatus: p, Lag: lag})
 	}
 	if s := ts.Status.Sink; s != nil {
 		if ac.Sink == nil {

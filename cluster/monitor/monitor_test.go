@@ -152,7 +152,11 @@ func TestDescribe_PartitionsAndSinks(t *testing.T) {
 			st.Tasks[i].Status = &topology.TaskStatus{Sink: &topology.SinkStatus{Batches: 2, Records: 20, WriteNanos: int64(4 * time.Millisecond), LastWrite: time.Millisecond}}
 		}
 	}
-	st.Tasks[2].Status.Sink.LastError, st.Tasks[2].Status.Sink.LastErrorAt = "disk full", t0
+	for i := range st.Tasks {
+		if st.Tasks[i].Task == 3 {
+			st.Tasks[i].Status.Sink.LastError, st.Tasks[i].Status.Sink.LastErrorAt = "disk full", t0
+		}
+	}
 	d := Describe(topo, api.TopologySummary{Name: "wc"}, nil, []Report{NewRecorder().Report("w1", t0.Add(time.Minute), st, "")})
 	a, b := d.Components[0], d.Components[1]
 	if len(a.Partitions) != 2 || a.Partitions[0].Partition != 0 || a.Partitions[0].Lag != -1 || a.Partitions[1].Lag != 300 {
