@@ -2,9 +2,11 @@
 # scripts/test.sh — the whole test suite (the README's `make test`):
 #   1. installs what is missing and starts the real backends on 127.0.0.1
 #      (Kafka, OpenSearch, HDFS, Ceph) with testenv/testenv;
-#   2. runs go vet, then every unit and integration test with -race,
+#   2. installs Debian's chromium when missing (the monitor UI's browser
+#      tests drive it headless with chromedp);
+#   3. runs go vet, then every unit and integration test with -race,
 #      including the cgo (Ceph) code built with the ceph tags;
-#   3. runs the backend-outage test alone (it stops HDFS for 30 s, which
+#   4. runs the backend-outage test alone (it stops HDFS for 30 s, which
 #      would disturb the other tests).
 # With CI=true a test whose backend is missing fails; otherwise it skips
 # loudly. Set GALE_TEST_BACKENDS="kafka es" to start only some backends.
@@ -18,6 +20,10 @@ step "starting backends: ${GALE_TEST_BACKENDS:-all}"
 # shellcheck disable=SC2086
 testenv/testenv up ${GALE_TEST_BACKENDS:-}
 eval "$(testenv/testenv env)"
+
+step "headless Chromium for the UI's browser tests (testenv/chromium.sh)"
+GALE_CHROMIUM=$(testenv/chromium.sh install)
+export GALE_CHROMIUM
 
 step "go vet"
 go vet ./...

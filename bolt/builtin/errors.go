@@ -15,4 +15,7 @@ var (
 	// ErrNotJSON means the json bolt got a record that does not parse as
 	// JSON.
 	ErrNotJSON = errors.New("not JSON")
+	// ErrFailedOnPurpose is the error the fail bolt reports for a tuple
+	// it fails, when its report_errors option is on.
+	ErrFailedOnPurpose = errors.New("failed on purpose by the fail bolt")
 )

@@ -21,6 +21,10 @@ type FailConfig struct {
 	Ratio float64 `json:"ratio"`
 	// Seed changes which tuples are chosen.
 	Seed int64 `json:"seed"`
+	// ReportErrors: report an error (ErrFailedOnPurpose, naming the tuple)
+	// through the collector for each tuple failed, so that it shows in the
+	// monitor's errors (tests and demos of the UI).
+	ReportErrors bool `json:"report_errors"`
 }
 
 // NewFailConfig returns the defaults.
@@ -58,7 +62,8 @@ func FailType() registry.BoltType {
 // deterministically, the Ratio of keys to fail. A chosen tuple is failed
 // the first time its key is seen by this task (its spout replays it); every
 // other tuple, a replay included, is passed through on the default stream,
-// anchored, and acked. Tick tuples are acked and ignored.
+// anchored, and acked. Tick tuples are acked and ignored. With
+// ReportErrors, each failure is also reported as an error of the task.
 //
 // The keys failed once are kept in memory. A replay must reach the same
 // task to pass: give the bolt one task or a fields grouping; with
@@ -104,6 +109,9 @@ func (f *Fail) Execute(_ context.Context, t *tuple.Tuple) error {
 		f.mu.Unlock()
 		if !again {
 			f.failed.Add(1)
+			if f.cfg.ReportErrors {
+				f.out.ReportError(fmt.Errorf("%w: tuple %s", ErrFailedOnPurpose, describeKey(t)))
+			}
 			f.out.Fail(t)
 			return nil
 		}
@@ -125,6 +133,18 @@ func failKey(t *tuple.Tuple) string {
 		b = append(b, tuple.AsString(v)...)
 	}
 	return string(b)
+}
+
+// describeKey names t in an error: its ID, else its stream and values.
+func describeKey(t *tuple.Tuple) string {
+	if t.ID != "" {
+		return t.ID
+	}
+	vals := make([]string, len(t.Values))
+	for i, v := range t.Values {
+		vals[i] = tuple.AsString(v)
+	}
+	return fmt.Sprintf("%s%q", t.Stream, vals)
 }
 
 // Chosen reports whether the tuples of key are failed once.

@@ -227,6 +227,47 @@ func TestFail_Execute(t *testing.T) {
 	}
 }
 
+func TestFail_ReportErrors(t *testing.T) {
+	for _, report := range []bool{false, true} {
+		b := newBolt(t, "fail", fmt.Sprintf(`{"ratio":0.5,"seed":3,"report_errors":%v}`, report)).(*Fail)
+		out := prepare(t, b)
+		for i := range 200 {
+			tu := in(tuple.Fields{"n"}, i)
+			if i%2 == 0 {
+				tu.ID = fmt.Sprint("gen/", i)
+			}
+			execute(t, b, tu)
+		}
+		_, _, failed, errs := out.Snapshot()
+		if len(failed) == 0 {
+			t.Fatal("nothing failed at ratio 0.5")
+		}
+		if !report {
+			if len(errs) != 0 {
+				t.Errorf("report_errors off: %d errors reported", len(errs))
+			}
+			continue
+		}
+		if len(errs) != len(failed) {
+			t.Fatalf("report_errors: %d errors for %d failed tuples", len(errs), len(failed))
+		}
+		for i, err := range errs {
+			want := failed[i].ID
+			if want == "" {
+				want = fmt.Sprintf("default[%q]", fmt.Sprint(failed[i].Values[0]))
+			}
+			if !errors.Is(err, ErrFailedOnPurpose) || !strings.Contains(err.Error(), want) {
+				t.Errorf("error %d: %v, want ErrFailedOnPurpose naming %s", i, err, want)
+			}
+		}
+		// a replay passes, and reports nothing
+		execute(t, b, failed[0])
+		if _, _, _, again := out.Snapshot(); len(again) != len(errs) {
+			t.Errorf("a replay reported an error")
+		}
+	}
+}
+
 func equalSets(a, b map[int]bool) bool {
 	if len(a) != len(b) {
 		return false

@@ -1,5 +1,7 @@
 // Package testenv gives integration tests the addresses of the real
-// backends that testenv/testenv started (Kafka, Ceph, HDFS, OpenSearch).
+// backends that testenv/testenv started (Kafka, Ceph, HDFS, OpenSearch),
+// the headless browser of the UI tests (testenv/chromium.sh), and the
+// directory where tests leave artefacts (screenshots).
 //
 // Each accessor reads an environment variable that `testenv/testenv env`
 // prints. When it is missing the test fails if CI=true, and otherwise is
@@ -9,6 +11,9 @@ package testenv
 import (
 	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
 	"testing"
 )
 
@@ -19,6 +24,10 @@ const (
 	HDFSNameNodeVar = "GALE_HDFS_NAMENODE"
 	HDFSWebVar      = "GALE_HDFS_WEB"
 	ESURLVar        = "GALE_ES_URL"
+	// ChromiumVar names a Chromium to use instead of the one on PATH.
+	ChromiumVar = "GALE_CHROMIUM"
+	// ArtifactsVar is where tests leave artefacts (default <repo>/artifacts).
+	ArtifactsVar = "GALE_ARTIFACTS_DIR"
 )
 
 // KafkaBrokers returns the bootstrap brokers ("127.0.0.1:9092").
@@ -52,4 +61,45 @@ func need(tb testing.TB, name, backend string) string {
 	}
 	tb.Skipf("\n*** SKIPPED (no backend) ***\n    %s", msg)
 	return ""
+}
+
+// Chromium returns the path of the headless browser for the UI tests:
+// $GALE_CHROMIUM, else chromium or chromium-browser on PATH. When there is
+// none the test fails if CI=true, and is otherwise skipped loudly.
+func Chromium(tb testing.TB) string {
+	tb.Helper()
+	if p := os.Getenv(ChromiumVar); p != "" {
+		if st, err := os.Stat(p); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
+			return p
+		}
+		tb.Fatalf("%s=%s is not an executable file", ChromiumVar, p)
+	}
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	msg := "no chromium or chromium-browser on PATH and " + ChromiumVar + " is not set: the browser tests need one.\n" +
+		"    Install it with:  testenv/chromium.sh install   (Debian's chromium package)"
+	if InCI() {
+		tb.Fatalf("CI=true and %s", msg)
+	}
+	tb.Skipf("\n*** SKIPPED (no browser) ***\n    %s", msg)
+	return ""
+}
+
+// ArtifactsDir returns the directory sub of the tests' artefacts,
+// created: $GALE_ARTIFACTS_DIR/sub, by default <repo>/artifacts/sub.
+func ArtifactsDir(tb testing.TB, sub string) string {
+	tb.Helper()
+	root := os.Getenv(ArtifactsVar)
+	if root == "" {
+		_, file, _, _ := runtime.Caller(0)
+		root = filepath.Join(filepath.Dir(file), "..", "..", "artifacts")
+	}
+	dir := filepath.Join(filepath.Clean(root), sub)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		tb.Fatalf("artefacts directory: %v", err)
+	}
+	return dir
 }

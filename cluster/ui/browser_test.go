@@ -1,0 +1,396 @@
+package ui_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/gale-stream/gale/cluster/api"
+	"github.com/gale-stream/gale/cluster/ui"
+	"github.com/gale-stream/gale/internal/uitest"
+)
+
+const token = "token"
+
+// server serves the API of a fake backend and the UI on 127.0.0.1; it
+// can stop and start again on the same address.
+type server struct {
+	addr string
+	h    http.Handler
+	mu   sync.Mutex // guards srv
+	srv  *http.Server
+}
+
+func startServer(t *testing.T, b api.Backend) *server {
+	t.Helper()
+	srv := api.NewServer(b, token)
+	srv.Handle("GET /", ui.Handler())
+	s := &server{h: srv}
+	s.start(t, "127.0.0.1:0")
+	t.Cleanup(s.stop)
+	return s
+}
+
+func (s *server) start(t *testing.T, addr string) {
+	t.Helper()
+	var ln net.Listener
+	var err error
+	for i := 0; i < 50; i++ { // the old socket may linger a moment
+		if ln, err = net.Listen("tcp", addr); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("listen on %s: %v", addr, err)
+	}
+	s.mu.Lock()
+	s.addr = ln.Addr().String()
+	s.srv = &http.Server{Handler: s.h, ReadHeaderTimeout: 5 * time.Second}
+	srv := s.srv
+	s.mu.Unlock()
+	go srv.Serve(ln)
+}
+
+func (s *server) stop() {
+	s.mu.Lock()
+	srv := s.srv
+	s.srv = nil
+	s.mu.Unlock()
+	if srv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+		srv.Close()
+	}
+}
+
+func (s *server) url(hash string) string { return "http://" + s.addr + "/" + hash }
+
+func TestBrowser_ClusterPage(t *testing.T) {
+	f := newFake(false, wordcount("wordcount"), large("big", 50))
+	s := startServer(t, f)
+	b := uitest.New(t)
+	b.Open(s.url("#/"))
+	b.Wait("the members table", `document.querySelectorAll('#members tr[data-member]').length === 2`)
+	b.Wait("the topologies table", `document.querySelectorAll('#topologies tr[data-topology]').length === 2`)
+	if got := uitest.Eval[string](b, `document.querySelector('#members tr[data-member="w1"]').innerText`); !strings.Contains(got, "alive") ||
+		!strings.Contains(got, "42.5 %") || !strings.Contains(got, "180.0 MiB") {
+		t.Errorf("member row w1: %q", got)
+	}
+	if got := uitest.Eval[string](b, `document.querySelector('#server-info').innerText`); !strings.Contains(got, "cluster · w1 · test") {
+		t.Errorf("server info: %q", got)
+	}
+	b.Screenshot("cluster")
+	b.Click(`#topologies a[href="#/topology/wordcount"]`)
+	b.Wait("the topology page", `!!document.querySelector('[data-component="sentences"]')`)
+}
+
+func TestBrowser_TopologyPage(t *testing.T) {
+	f := newFake(false, wordcount("wordcount"))
+	s := startServer(t, f)
+	b := uitest.New(t)
+	b.Open(s.url("#/topology/wordcount"))
+	b.Wait("the DAG", `document.querySelectorAll('svg.dag [data-component]').length > 0`)
+	ids := uitest.Eval[[]string](b, `[...document.querySelectorAll('svg.dag [data-component]')].map(n => n.dataset.component).sort()`)
+	if want := []string{"count", "files", "flaky", "sentences", "split"}; strings.Join(ids, ",") != strings.Join(want, ",") {
+		t.Errorf("DAG nodes %v, want %v", ids, want)
+	}
+	if n := uitest.Eval[int](b, `document.querySelectorAll('svg.dag path.edge').length`); n != 5 {
+		t.Errorf("%d edges, want 5", n)
+	}
+	labels := uitest.Eval[string](b, `[...document.querySelectorAll('svg.dag .edge-label')].map(l => l.textContent).join('|')`)
+	for _, want := range []string{"fields(word)", "shuffle", "counts: global", "local_or_shuffle", "batch"} {
+		if !strings.Contains(labels, want) {
+			t.Errorf("edge labels %q lack %q", labels, want)
+		}
+	}
+	if kinds := uitest.Eval[string](b, `document.querySelector('[data-component="sentences"]').getAttribute('class')`); !strings.Contains(kinds, "spout") {
+		t.Errorf("the spout's node has class %q", kinds)
+	}
+	// colour by capacity: count (0.93) is the bottleneck, red; flaky (0.35) is not
+	if got := uitest.Eval[string](b, `document.querySelector('[data-component="count"]').getAttribute('class')`); !strings.Contains(got, "bottleneck") {
+		t.Errorf("count (capacity 0.93) not marked as the bottleneck: class %q", got)
+	}
+	hue := func(id string) string {
+		return uitest.Eval[string](b, fmt.Sprintf(`getComputedStyle(document.querySelector('[data-component=%q] .box')).fill`, id))
+	}
+	if hc, hf := hue("count"), hue("flaky"); hc == hf {
+		t.Errorf("count and flaky have the same fill %s despite capacities 0.93 and 0.35", hc)
+	}
+	// counts rise between two polls
+	acked := func() float64 {
+		return uitest.Eval[float64](b, `Number(document.querySelector('[data-metric="acked"]').dataset.value)`)
+	}
+	a0, p0 := acked(), uitest.Eval[int](b, uitest.Polls)
+	b.Wait("another poll", fmt.Sprintf(`%s > %d`, uitest.Polls, p0))
+	if a1 := acked(); a1 <= a0 {
+		t.Errorf("acked did not rise between two polls: %v then %v", a0, a1)
+	}
+	// errors, with time, worker, task; the message is text, not HTML
+	errs := uitest.Eval[string](b, `document.querySelector('[data-errors="flaky"]').innerText`)
+	for _, want := range []string{"flaky: tuple failed on purpose <b>not bold</b>", "flaky: second failure", "w2"} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("flaky's errors %q lack %q", errs, want)
+		}
+	}
+	// Kafka partitions, sinks, charts, component tables
+	if got := uitest.Eval[string](b, `document.querySelector('#partitions-table').innerText`); !strings.Contains(got, "5,000") || !strings.Contains(got, "41,000") {
+		t.Errorf("partitions table: %q", got)
+	}
+	if got := uitest.Eval[string](b, `document.querySelector('#sinks-table').innerText`); !strings.Contains(got, "file_sink") || !strings.Contains(got, "disk full") ||
+		!strings.Contains(got, "3.2 ms") {
+		t.Errorf("sinks table: %q", got)
+	}
+	if n := uitest.Eval[int](b, `document.querySelectorAll('#chart-throughput path.line').length`); n != 3 {
+		t.Errorf("throughput chart: %d lines, want 3 (emitted, acked, failed)", n)
+	}
+	if n := uitest.Eval[int](b, `document.querySelectorAll('#chart-latency path.line').length`); n != 1 {
+		t.Errorf("latency chart: %d lines, want 1", n)
+	}
+	if got := uitest.Eval[string](b, `document.querySelector('#bolts-table tr[data-row="count"]').innerText`); !strings.Contains(got, "0.930") {
+		t.Errorf("count's row: %q", got)
+	}
+	// the window selector changes the table: 3h counts are 5x the 10m ones in the fake
+	tenMin := uitest.Eval[float64](b, `Number(document.querySelector('#bolts-table tr[data-row="split"] td:nth-child(4)').dataset.value)`)
+	b.Click(`#window-select [data-value="3h"]`)
+	b.Wait("the 3h window", `document.querySelector('#window-select [data-value="3h"]').classList.contains('on')`)
+	if threeH := uitest.Eval[float64](b, `Number(document.querySelector('#bolts-table tr[data-row="split"] td:nth-child(4)').dataset.value)`); threeH < 4*tenMin {
+		t.Errorf("emitted of split: 10m %v, 3h %v: the window selector did not switch", tenMin, threeH)
+	}
+	b.Do("back to 10m", chromedp.Click(chromedp.CSS(`#window-select [data-value="10m"]`)))
+	b.Screenshot("topology")
+
+	// a click on a node opens the component page
+	b.Click(`svg.dag [data-component="flaky"]`)
+	b.Wait("the component page", `location.hash === '#/topology/wordcount/component/flaky' && !!document.querySelector('#tasks-table')`)
+	if n := uitest.Eval[int](b, `document.querySelectorAll('#tasks-table tr[data-task]').length`); n != 2 {
+		t.Errorf("flaky has %d task rows, want 2", n)
+	}
+	if got := uitest.Eval[string](b, `document.querySelector('#errors').innerText`); !strings.Contains(got, "second failure") {
+		t.Errorf("component errors: %q", got)
+	}
+	b.Screenshot("component")
+	// a component that does not exist
+	b.Open(s.url("#/topology/wordcount/component/nope"))
+	b.Wait("the missing component page", `(document.querySelector('#not-found') || {}).innerText?.includes('Component “nope” is not in wordcount')`)
+}
+
+func TestBrowser_LargeTopology(t *testing.T) {
+	f := newFake(false, large("big", 50))
+	s := startServer(t, f)
+	b := uitest.New(t)
+	b.Open(s.url("#/topology/big"))
+	b.Wait("the DAG", `document.querySelectorAll('svg.dag [data-component]').length === 50`)
+	type box struct {
+		ID         string
+		X, Y, W, H float64
+		Cut        []string
+	}
+	// each node's box in the SVG's coordinates, and the texts that overflow it
+	boxes := uitest.Eval[[]box](b, `[...document.querySelectorAll('svg.dag [data-component]')].map(g => {
+		const m = g.transform.baseVal.consolidate().matrix, r = g.querySelector('rect').getBBox();
+		const cut = [...g.querySelectorAll('text')].filter(t => { const bb = t.getBBox();
+			return bb.x < r.x || bb.y < r.y || bb.x + bb.width > r.x + r.width || bb.y + bb.height > r.y + r.height; }).map(t => t.textContent);
+		return {ID: g.dataset.component, X: m.e + r.x, Y: m.f + r.y, W: r.width, H: r.height, Cut: cut};
+	})`)
+	if len(boxes) != 50 {
+		t.Fatalf("%d boxes, want 50", len(boxes))
+	}
+	for i, a := range boxes {
+		if len(a.Cut) > 0 {
+			t.Errorf("%s: text overflows its box: %q", a.ID, a.Cut)
+		}
+		for _, c := range boxes[i+1:] {
+			if a.X < c.X+c.W && c.X < a.X+a.W && a.Y < c.Y+c.H && c.Y < a.Y+a.H {
+				t.Errorf("boxes overlap: %+v and %+v", a, c)
+			}
+		}
+	}
+	// edge labels do not overlap each other
+	type rect struct{ X, Y, W, H float64 }
+	labels := uitest.Eval[[]rect](b, `[...document.querySelectorAll('svg.dag .edge-label rect')].map(r => { const bb = r.getBBox(); return {X: bb.x, Y: bb.y, W: bb.width, H: bb.height}; })`)
+	for i, a := range labels {
+		for _, c := range labels[i+1:] {
+			if a.X < c.X+c.W && c.X < a.X+a.W && a.Y < c.Y+c.H && c.Y < a.Y+a.H {
+				t.Errorf("edge labels overlap: %+v and %+v", a, c)
+			}
+		}
+	}
+	// the picture scrolls and zooms
+	z0 := uitest.Eval[float64](b, `document.querySelector('svg.dag').getBoundingClientRect().width`)
+	b.Click(`#dag-zoom-in`)
+	if z1 := uitest.Eval[float64](b, `document.querySelector('svg.dag').getBoundingClientRect().width`); z1 <= z0 {
+		t.Errorf("zoom in: width %v -> %v", z0, z1)
+	}
+	b.Click(`#dag-zoom-1`)
+	t.Logf("50 components: %d edge crossings, picture %s", uitest.Eval[int](b, `Number(document.querySelector('svg.dag').dataset.crossings)`),
+		uitest.Eval[string](b, `document.querySelector('svg.dag').getAttribute('viewBox')`))
+	b.Screenshot("large-topology")
+	b.Click(`#dag-zoom-fit`)
+	b.Do("scroll to the DAG", chromedp.Evaluate[chromedp.Void](`document.querySelector('#dag-card').scrollIntoView()`))
+	b.Screenshot("large-topology-fit")
+}
+
+func TestBrowser_NotFound(t *testing.T) {
+	f := newFake(false, wordcount("wordcount"))
+	s := startServer(t, f)
+	b := uitest.New(t)
+	b.Open(s.url("#/topology/gone"))
+	b.Wait("the not-found page", `!!document.querySelector('#not-found')`)
+	text := uitest.Eval[string](b, `document.querySelector('#not-found').innerText`)
+	if !strings.Contains(text, "“gone” does not exist") || !strings.Contains(text, "killed") {
+		t.Errorf("not-found page: %q", text)
+	}
+	if href := uitest.Eval[string](b, `document.querySelector('#not-found a').getAttribute('href')`); href != "#/" {
+		t.Errorf("the not-found page links to %q, want the cluster page", href)
+	}
+	b.Screenshot("not-found")
+	b.Open(s.url("#/no/such/page"))
+	b.Wait("the no-such-page page", `(document.querySelector('#not-found') || {}).innerText?.includes('No such page')`)
+}
+
+func TestBrowser_Unreachable(t *testing.T) {
+	f := newFake(false, wordcount("wordcount"))
+	s := startServer(t, f)
+	b := uitest.New(t)
+	b.Open(s.url("#/topology/wordcount"))
+	b.Wait("the DAG", `!!document.querySelector('[data-component="count"]')`)
+	s.stop()
+	b.Wait("the banner", `getComputedStyle(document.querySelector('#banner')).display !== 'none'`)
+	text := uitest.Eval[string](b, `document.querySelector('#banner').innerText`)
+	if !strings.Contains(text, "Cannot reach the API at http://"+s.addr+"/api/v1") || !strings.Contains(text, "retrying in") {
+		t.Errorf("banner: %q", text)
+	}
+	if !uitest.Eval[bool](b, `document.querySelector('#app').classList.contains('stale') && !!document.querySelector('[data-component="count"]')`) {
+		t.Error("while the API is away the last data should stay, greyed")
+	}
+	b.Screenshot("unreachable")
+	// the banner counts down
+	before := uitest.Eval[string](b, `document.querySelector('#banner-text').textContent`)
+	b.Wait("the countdown", fmt.Sprintf(`document.querySelector('#banner-text').textContent !== %q`, before))
+	s.start(t, s.addr)
+	b.Wait("the banner to go", `getComputedStyle(document.querySelector('#banner')).display === 'none' && !document.querySelector('#app').classList.contains('stale')`)
+}
+
+func TestBrowser_ActionNeedsToken(t *testing.T) {
+	f := newFake(false, wordcount("wordcount"))
+	s := startServer(t, f)
+	b := uitest.New(t)
+	b.Open(s.url("#/topology/wordcount"))
+	b.Wait("the actions", `!!document.querySelector('#action-deactivate:not([disabled])')`)
+	b.Click("#action-deactivate")
+	b.Wait("the confirmation", `!!document.querySelector('#dialog[open] #confirm-form')`)
+	if len(f.Calls()) != 0 {
+		t.Fatal("the action ran before it was confirmed")
+	}
+	b.Click("#dialog-ok")
+	b.Wait("the token prompt", `!!document.querySelector('#dialog[open] #token-input')`)
+	b.Screenshot("token-prompt")
+	// a wrong token: refused (401), asked again
+	b.Type("#token-input", "wrong")
+	b.Click("#dialog-ok")
+	b.Wait("the prompt again", `(document.querySelector('#dialog[open] #token-form') || {}).innerText?.includes('refused')`)
+	if len(f.Calls()) != 0 {
+		t.Fatalf("a call went through with a wrong token: %+v", f.Calls())
+	}
+	b.Type("#token-input", token)
+	b.Click("#dialog-ok")
+	b.Wait("the topology to be inactive", `(document.querySelector('[data-metric="status"]') || {}).dataset?.value === 'inactive'`)
+	if c := f.Calls(); len(c) != 1 || c[0].Op != "active" || c[0].Active {
+		t.Fatalf("calls %+v, want one deactivate", c)
+	}
+	// the token is kept for the next action
+	b.Wait("activate enabled", `!!document.querySelector('#action-activate:not([disabled])')`)
+	b.Click("#action-activate")
+	b.Wait("the confirmation", `!!document.querySelector('#dialog[open] #confirm-form')`)
+	b.Click("#dialog-ok")
+	b.Wait("the topology to be active", `document.querySelector('[data-metric="status"]').dataset.value === 'active'`)
+	if c := f.Calls(); len(c) != 2 || c[1].Op != "active" || !c[1].Active {
+		t.Fatalf("calls %+v, want deactivate then activate", c)
+	}
+	// cancelling the confirmation does nothing
+	b.Click("#action-deactivate")
+	b.Wait("the confirmation", `!!document.querySelector('#dialog[open] #confirm-form')`)
+	b.Click("#dialog-cancel")
+	b.Wait("the dialog to close", `!document.querySelector('#dialog').open`)
+	if c := f.Calls(); len(c) != 2 {
+		t.Fatalf("a cancelled action ran: %+v", c)
+	}
+}
+
+func TestBrowser_Rebalance(t *testing.T) {
+	f := newFake(false, wordcount("wordcount"))
+	s := startServer(t, f)
+	b := uitest.New(t)
+	b.Open(s.url("#/topology/wordcount"))
+	b.Do("set the token", chromedp.Evaluate[chromedp.Void](`sessionStorage.setItem('gale.token', 'token')`))
+	b.Wait("the actions", `!!document.querySelector('#action-rebalance:not([disabled])')`)
+	b.Click("#action-rebalance")
+	b.Wait("the rebalance form", `!!document.querySelector('#dialog[open] #rebalance-form')`)
+	// a bad value is refused in the form
+	b.Type(`#rebalance-form input[data-component="split"]`, "0")
+	b.Click("#dialog-ok")
+	b.Wait("the form error", `(document.querySelector('#rebalance-form .form-error') || {}).hidden === false`)
+	b.Type(`#rebalance-form input[data-component="split"]`, "5")
+	b.Type(`#rebalance-workers`, "3")
+	b.Screenshot("rebalance-form")
+	b.Click("#dialog-ok")
+	b.Wait("the confirmation", `!!document.querySelector('#dialog[open] #rebalance-summary')`)
+	if got := uitest.Eval[string](b, `document.querySelector('#rebalance-summary').innerText`); !strings.Contains(got, "split: 3 → 5") || !strings.Contains(got, "workers: 2 → 3") {
+		t.Errorf("confirmation: %q", got)
+	}
+	if len(f.Calls()) != 0 {
+		t.Fatal("rebalanced before the confirmation")
+	}
+	b.Click("#dialog-ok")
+	b.Wait("the new parallelism on the page", `(document.querySelector('[data-component="split"] .t2') || {}).textContent?.includes('×5')`)
+	c := f.Calls()
+	if len(c) != 1 || c[0].Op != "rebalance" {
+		t.Fatalf("calls %+v, want one rebalance", c)
+	}
+	got, _ := json.Marshal(c[0].Rebalance)
+	if want := `{"parallelism":{"split":5},"workers":3}`; string(got) != want {
+		t.Errorf("rebalance body %s, want %s", got, want)
+	}
+}
+
+func TestBrowser_LocalModeCannotRebalance(t *testing.T) {
+	f := newFake(true, wordcount("wordcount"))
+	s := startServer(t, f)
+	b := uitest.New(t)
+	b.Open(s.url("#/topology/wordcount"))
+	b.Wait("the actions", `!!document.querySelector('#action-rebalance')`)
+	if !uitest.Eval[bool](b, `document.querySelector('#action-rebalance').disabled`) {
+		t.Error("rebalance is enabled in local mode")
+	}
+	if got := uitest.Eval[string](b, `document.querySelector('#rebalance-note').innerText`); !strings.Contains(got, "local run") {
+		t.Errorf("the note says %q", got)
+	}
+}
+
+func TestBrowser_Kill(t *testing.T) {
+	f := newFake(false, wordcount("wordcount"))
+	s := startServer(t, f)
+	b := uitest.New(t)
+	b.Open(s.url("#/topology/wordcount"))
+	b.Do("set the token", chromedp.Evaluate[chromedp.Void](`sessionStorage.setItem('gale.token', 'token')`))
+	b.Wait("the actions", `!!document.querySelector('#action-kill:not([disabled])')`)
+	b.Click("#action-kill")
+	b.Wait("the kill form", `!!document.querySelector('#dialog[open] #kill-drain')`)
+	b.Type("#kill-drain", "5")
+	b.Click("#dialog-ok")
+	b.Wait("the not-found page after the kill", `!!document.querySelector('#not-found')`)
+	c := f.Calls()
+	if len(c) != 1 || c[0].Op != "kill" || c[0].Drain != 5*time.Second {
+		t.Fatalf("calls %+v, want a kill with 5 s of drain", c)
+	}
+}
