@@ -254,7 +254,9 @@ func (s *Spout) openPartition(ctx context.Context, t tp) (*partition, error) {
 		w.Close()
 		return nil, fmt.Errorf("offsets of %s/%d: %w", t.topic, t.partition, err)
 	}
-	p.groupOffset, _ = p.pom.NextOffset()
+	if p.groupOffset, _ = p.pom.NextOffset(); p.groupOffset < 0 {
+		p.groupOffset = -1 // nothing committed yet: set to where reading starts, below
+	}
 	for _, pl := range st.Pending {
 		p.fetch = append(p.fetch, &batch{plan: pl})
 	}
@@ -263,6 +265,9 @@ func (s *Spout) openPartition(ctx context.Context, t tp) (*partition, error) {
 	} else if p.next, err = s.startOffset(t); err != nil {
 		p.close()
 		return nil, err
+	}
+	if p.groupOffset < 0 {
+		p.groupOffset = p.next
 	}
 	if s.cfg.Bounded {
 		if p.end, err = s.client.GetOffset(t.topic, t.partition, sarama.OffsetNewest); err != nil {
@@ -325,6 +330,7 @@ func (s *Spout) NextTuple(ctx context.Context) error {
 		}
 	}
 	if s.cfg.Bounded && s.finished() {
+		s.publish() // the final status: NextTuple is not called again
 		return spout.ErrStop
 	}
 	var errs []error
@@ -708,6 +714,9 @@ func (s *Spout) complete(ctx context.Context, p *partition, b *batch) {
 		return
 	}
 	s.Commits.Add(1)
+	if time.Since(s.publishedAt) >= statusEvery {
+		defer s.publish() // NextTuple may not be called while the pending trees are at the maximum
+	}
 	p.done[b.plan.Seq] = b.plan.End
 	end := int64(-1)
 	for {
