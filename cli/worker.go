@@ -8,9 +8,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/gale-stream/gale/cluster"
 	"github.com/gale-stream/gale/cluster/store"
+	"github.com/gale-stream/gale/internal/wallclock"
 )
 
 func init() {
@@ -33,10 +35,15 @@ func workerCmd(ctx context.Context, env *Env, args []string) int {
 	cert := fs.String("tls-cert", "", "serve the API over HTTPS with this certificate")
 	tlsKey := fs.String("tls-key", "", "... and this key")
 	slots := fs.Int("slots", 0, "at most this many tasks on this worker (0: no limit)")
+	debounce := fs.Duration("debounce", time.Second, "membership changes wait until the live workers stayed the same this long, so a flapping worker moves no task")
 	storeKind := fs.String("store", "file", "cluster state store: file or kafka")
 	brokers := fs.String("store-brokers", "127.0.0.1:9092", "with --store kafka: the brokers")
 	topic := fs.String("store-topic", "gale.cluster", "with --store kafka: the compacted topic")
 	if _, ok := parseArgs(fs, args, 0); !ok {
+		return 2
+	}
+	if *debounce <= 0 {
+		fmt.Fprintf(env.Stderr, "gale worker: --debounce %v: want a positive duration\n", *debounce)
 		return 2
 	}
 	var key []byte
@@ -72,9 +79,15 @@ func workerCmd(ctx context.Context, env *Env, args []string) int {
 		joins = strings.Split(*join, ",")
 	}
 	log := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if skew, err := wallclock.Skew(); err != nil {
+		fmt.Fprintf(env.Stderr, "gale worker: %v\n", err)
+		return 2
+	} else if skew != 0 {
+		log.Warn("test hook: this worker's wall clock is skewed", "env", wallclock.SkewEnv, "skew", skew)
+	}
 	w, err := cluster.Start(cluster.Config{Name: *name, Gossip: *bind, Transport: *trAddr, HTTP: *httpAddr, Join: joins,
 		GossipKey: key, Token: *token, TLSCert: *cert, TLSKey: *tlsKey, Slots: *slots, Store: st,
-		Registry: env.Registry, Logger: log, Version: Version})
+		Registry: env.Registry, Logger: log, Version: Version, Debounce: *debounce})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "gale worker: %v\n", err)
 		return 1

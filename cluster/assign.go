@@ -4,7 +4,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/gale-stream/gale/cluster/membership"
 	"github.com/gale-stream/gale/cluster/schedule"
 	"github.com/gale-stream/gale/topology"
 )
@@ -51,4 +53,69 @@ func scheduleInput(topo *topology.Topology, workers int) schedule.Topology {
 		st.Workers = workers
 	}
 	return st
+}
+
+// memberView is a worker's debounced view of the membership: the member
+// set the leader schedules over changes only once the live members have
+// stayed the same for the debounce period, so a worker that leaves and
+// comes back within it (a flap) moves no task. Only the worker's Run loop
+// calls it; the debouncer has its own lock.
+type memberView struct {
+	deb *schedule.Debouncer
+}
+
+// newMemberView debounces with quiet; now is the clock (nil: time.Now,
+// monotonic).
+func newMemberView(quiet time.Duration, now func() time.Time) (*memberView, error) {
+	d, err := schedule.NewDebouncer(schedule.DebouncerConfig{Quiet: quiet, MaxWait: 5 * quiet, Now: now})
+	if err != nil {
+		return nil, err
+	}
+	return &memberView{deb: d}, nil
+}
+
+// observe records a membership event (at the debouncer's clock: events
+// come from this process).
+func (v *memberView) observe(ev membership.Event) {
+	switch ev.Kind {
+	case membership.Joined:
+		v.deb.Observe(schedule.MemberEvent{Member: ev.Member.Name, Alive: true})
+	case membership.Gone:
+		v.deb.Observe(schedule.MemberEvent{Member: ev.Member.Name, Alive: false})
+	}
+}
+
+// snapshot records the live members as membership.Members lists them now.
+func (v *memberView) snapshot(live []membership.Member) {
+	names := make([]string, len(live))
+	for i, m := range live {
+		names[i] = m.Name
+	}
+	v.deb.ObserveSet(names, time.Time{})
+}
+
+// next is when poll may publish a change, if one is pending.
+func (v *memberView) next() (time.Time, bool) { return v.deb.Next() }
+
+// poll publishes the pending change if it is due; it reports whether the
+// stable set changed.
+func (v *memberView) poll() bool {
+	_, changed := v.deb.Poll()
+	return changed
+}
+
+// stableNames is the stable member set, sorted.
+func (v *memberView) stableNames() []string { return v.deb.Stable() }
+
+// stable returns the members of all (every member seen, with its
+// metadata) that are in the stable set, sorted by name.
+func (v *memberView) stable(all []membership.Member) []membership.Member {
+	var out []membership.Member
+	names := v.deb.Stable()
+	for _, m := range all {
+		if _, ok := slices.BinarySearch(names, m.Name); ok {
+			out = append(out, m)
+		}
+	}
+	return out
 }

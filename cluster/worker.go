@@ -16,10 +16,12 @@ import (
 	"github.com/gale-stream/gale/acker"
 	"github.com/gale-stream/gale/cluster/api"
 	"github.com/gale-stream/gale/cluster/membership"
+	"github.com/gale-stream/gale/cluster/monitor"
 	"github.com/gale-stream/gale/cluster/schedule"
 	"github.com/gale-stream/gale/cluster/store"
 	"github.com/gale-stream/gale/cluster/transport"
 	"github.com/gale-stream/gale/internal/engine"
+	"github.com/gale-stream/gale/internal/wallclock"
 	"github.com/gale-stream/gale/registry"
 	"github.com/gale-stream/gale/topology"
 	"github.com/gale-stream/gale/tuple"
@@ -50,6 +52,14 @@ type Config struct {
 	Logger   *slog.Logger
 	// Version is reported to the others.
 	Version string
+	// Debounce is how long the live membership must stay unchanged before
+	// the leader reassigns tasks (default 1 s): a worker that leaves and
+	// comes back within it (a flap) moves nothing. Changes wait at most
+	// 5×Debounce for a member that keeps flapping.
+	Debounce time.Duration
+	// LeaderTTL is the leader lease's time to live (default 3 s): a leader
+	// that stops renewing it is replaced after that long.
+	LeaderTTL time.Duration
 }
 
 // Worker is one `gale worker` process: it gossips, serves the API, and
@@ -62,22 +72,40 @@ type Worker struct {
 	st    store.Store
 	http  *http.Server
 	ln    net.Listener
-	start time.Time
+	start time.Time // wall clock, for people (wallclock.Now)
+	// el elects the one worker that writes assignments; view debounces
+	// the membership that the leader schedules over
+	el    *store.Elector
+	view  *memberView
+	rec   *monitor.Recorder // this worker's tasks over time (monitor.go)
+	early earlyBuffer       // messages that came before their runtime (early.go)
 
 	mu      sync.Mutex
 	running map[string]*local // by topology
 	byChan  map[uint32]*local
 	wake    chan struct{}
+	// killSeen is when (monotonic, local) this worker first saw each
+	// topology's kill, by name: the drain is measured from there
+	killSeen map[string]killSighting
+}
+
+// killSighting is when this worker saw version version of a killed
+// topology first.
+type killSighting struct {
+	version uint64
+	at      time.Time
 }
 
 // local is this worker's share of one topology.
 type local struct {
 	name    string
 	version uint64
+	spec    string // specOf the record it runs
 	epoch   uint64
 	mine    []string // task keys run here, sorted
 	topo    *topology.Topology
 	rt      *engine.Runtime
+	ctx     context.Context // the runtime's: ends when the share stops
 	cancel  context.CancelFunc
 	done    chan struct{}
 	active  bool
@@ -117,9 +145,22 @@ func Start(cfg Config) (*Worker, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	w := &Worker{cfg: cfg, log: cfg.Logger.With("worker", cfg.Name), st: cfg.Store, start: time.Now(),
-		running: map[string]*local{}, byChan: map[uint32]*local{}, wake: make(chan struct{}, 1)}
+	if cfg.Debounce == 0 {
+		cfg.Debounce = time.Second
+	}
+	if cfg.LeaderTTL == 0 {
+		cfg.LeaderTTL = 3 * time.Second
+	}
+	w := &Worker{cfg: cfg, log: cfg.Logger.With("worker", cfg.Name), st: cfg.Store, start: wallclock.Now(),
+		running: map[string]*local{}, byChan: map[uint32]*local{}, wake: make(chan struct{}, 1),
+		killSeen: map[string]killSighting{}}
 	var err error
+	if w.el, err = store.NewElector(store.ElectorConfig{Store: cfg.Store, Holder: cfg.Name, TTL: cfg.LeaderTTL}); err != nil {
+		return nil, fmt.Errorf("worker %s: %w", cfg.Name, err)
+	}
+	if w.view, err = newMemberView(cfg.Debounce, nil); err != nil {
+		return nil, fmt.Errorf("worker %s: %w", cfg.Name, err)
+	}
 	secret := ""
 	if cfg.GossipKey != nil {
 		secret = string(cfg.GossipKey)
@@ -153,7 +194,7 @@ func Start(cfg Config) (*Worker, error) {
 		return nil, err
 	}
 	srv := api.NewServer(w, cfg.Token)
-	srv.Handle("GET /api/v1/local/{name}", http.HandlerFunc(w.localStats))
+	w.serveMonitor(srv)
 	w.http = &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		var err error
@@ -198,34 +239,89 @@ func (w *Worker) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("worker %s: watch the store: %w", w.cfg.Name, err)
 	}
+	// the leader lease, renewed (or waited for) in the background
+	var elected sync.WaitGroup
+	ectx, stopElector := context.WithCancel(context.Background())
+	elected.Add(1)
+	go func() {
+		defer elected.Done()
+		w.el.Run(ectx, func(leading bool) {
+			w.log.Info("leadership", "leading", leading)
+			w.poke()
+		})
+	}()
+	defer func() {
+		stopElector() // releases the lease: another worker takes it at once
+		elected.Wait()
+	}()
 	tick := time.NewTicker(2 * time.Second)
 	defer tick.Stop()
-	var settle <-chan time.Time // membership changes settle briefly first
+	// membership changes are debounced: the leader schedules over the
+	// member set once it has been stable for cfg.Debounce
+	settle := time.NewTimer(time.Hour)
+	settle.Stop()
+	defer settle.Stop()
+	arm := func() {
+		settle.Stop()
+		if next, ok := w.view.next(); ok {
+			settle.Reset(max(time.Until(next), time.Millisecond))
+		}
+	}
+	// membership events: a dead worker's transport peer is forgotten at
+	// once (senders blocked on it give up), even while a reconcile is busy
+	events := make(chan membership.Event, 256)
+	var forwarding sync.WaitGroup
+	forwarding.Add(1)
+	go func() {
+		defer forwarding.Done()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case ev := <-w.ms.Events():
+				if ev.Kind == membership.Gone {
+					// frames queued for it are lost anyway (their trees
+					// replay); senders blocked on its full queue must not
+					// wait for it
+					w.tr.Forget(ev.Member.Name)
+				}
+				select {
+				case events <- ev:
+				default: // the loop is far behind: its snapshots catch up
+				}
+			}
+		}
+	}()
+	defer forwarding.Wait()
+	w.view.snapshot(w.ms.Members())
+	arm()
+	go w.rec.Run(ctx.Done(), w.localAll)
 	w.reconcile(ctx)
 	for {
 		select {
 		case <-ctx.Done():
+			stopElector()
+			elected.Wait()
 			return w.stop()
 		case _, ok := <-watch:
 			if !ok {
 				watch = nil
 			}
 			w.reconcile(ctx)
-		case ev := <-w.ms.Events():
-			if ev.Kind == membership.Gone {
-				// frames queued for it are lost anyway (their trees replay);
-				// senders blocked on its full queue must not wait for it
-				w.tr.Forget(ev.Member.Name)
+		case ev := <-events:
+			w.view.observe(ev)
+			arm()
+		case <-settle.C:
+			if w.view.poll() {
+				w.log.Info("membership settled", "members", w.view.stableNames())
+				w.reconcile(ctx)
 			}
-			if ev.Kind != membership.Updated {
-				settle = time.After(300 * time.Millisecond)
-			}
-		case <-settle:
-			settle = nil
-			w.reconcile(ctx)
+			arm()
 		case <-w.wake:
 			w.reconcile(ctx)
 		case <-tick.C:
+			w.view.snapshot(w.ms.Members()) // in case an event was lost
+			arm()
 			w.reconcile(ctx)
 		}
 	}
@@ -302,8 +398,10 @@ func (w *Worker) reconcile(ctx context.Context) {
 		w.log.Warn("cannot read the cluster state; keeping what runs", "err", err)
 		return
 	}
-	members := w.ms.Members()
-	leader := len(members) > 0 && members[0].Name == w.cfg.Name
+	members := w.view.stable(w.ms.All())
+	// one worker writes assignments: the holder of the leader lease, once
+	// it has a settled view of the membership
+	leader := w.el.Leading() && len(members) > 0
 	seen := map[string]bool{}
 	decoded := map[string]*topology.Topology{}
 	stored := map[string]store.Assignment{}
@@ -337,6 +435,11 @@ func (w *Worker) reconcile(ctx context.Context) {
 	}
 	// topologies gone from the store
 	w.mu.Lock()
+	for name := range w.killSeen {
+		if !seen[name] {
+			delete(w.killSeen, name)
+		}
+	}
 	var gone []*local
 	for name, l := range w.running {
 		if !seen[name] {
@@ -391,6 +494,9 @@ func (w *Worker) lead(ctx context.Context, tops []store.Topology, decoded map[st
 		if prev.Epoch > 0 && mapsEqual(prev.Tasks, tasks) {
 			continue
 		}
+		if !w.el.Leading() {
+			return // the lease expired meanwhile: the next leader assigns
+		}
 		a, err := w.st.PutAssignment(ctx, store.Assignment{Topology: t.Name, Epoch: prev.Epoch + 1, Tasks: tasks})
 		if err != nil {
 			w.log.Warn("cannot store the assignment", "topology", t.Name, "err", err)
@@ -413,6 +519,14 @@ func mapsEqual(a, b map[string]string) bool {
 	return true
 }
 
+// specOf is what of a topology's record its runtime is built from: a
+// change of anything else (its status: deactivate, activate) must not
+// restart the runtime, which would fail the trees in flight and reset the
+// counters.
+func specOf(t store.Topology) string {
+	return string(t.JSON) + fmt.Sprint(t.Parallelism, t.Workers)
+}
+
 // run makes this worker run its share of t per assignment a.
 func (w *Worker) run(ctx context.Context, t store.Topology, topo *topology.Topology, a store.Assignment) {
 	var mine []string
@@ -425,7 +539,7 @@ func (w *Worker) run(ctx context.Context, t store.Topology, topo *topology.Topol
 	w.mu.Lock()
 	l := w.running[t.Name]
 	w.mu.Unlock()
-	if l != nil && l.version == t.Version && slices.Equal(l.mine, mine) {
+	if l != nil && l.spec == specOf(t) && slices.Equal(l.mine, mine) {
 		// same share: update the routing, the epoch and the activation
 		l.mu.Lock()
 		lost := false
@@ -469,8 +583,10 @@ func (w *Worker) setActive(l *local, on bool) {
 }
 
 func (w *Worker) startLocal(t store.Topology, topo *topology.Topology, a store.Assignment, mine []string) {
-	l := &local{name: t.Name, version: t.Version, epoch: a.Epoch, mine: mine, topo: topo, owners: a.Tasks,
+	l := &local{name: t.Name, version: t.Version, spec: specOf(t), epoch: a.Epoch, mine: mine, topo: topo, owners: a.Tasks,
 		done: make(chan struct{}), active: true}
+	// set before the runtime exists: its remote sends use it
+	l.ctx, l.cancel = context.WithCancel(context.Background())
 	place := &engine.Placement{Worker: w.cfg.Name, LocalTasks: map[int]bool{}, LocalAckers: map[int]bool{},
 		Remote: &remote{w: w, l: l}}
 	ids := taskIDs(topo)
@@ -488,15 +604,16 @@ func (w *Worker) startLocal(t store.Topology, topo *topology.Topology, a store.A
 	rt, err := engine.New(topo, engine.Options{Registry: w.cfg.Registry, Logger: w.log, Placement: place, DrainTimeout: time.Second})
 	if err != nil {
 		w.log.Error("cannot build the topology's tasks", "topology", t.Name, "err", err)
+		l.cancel()
 		return
 	}
 	l.rt = rt
-	ctx, cancel := context.WithCancel(context.Background())
-	l.cancel = cancel
+	ctx := l.ctx
 	w.mu.Lock()
 	w.running[t.Name] = l
 	w.byChan[channelOf(t.Name)] = l
 	w.mu.Unlock()
+	go w.deliverEarly(channelOf(t.Name), l)
 	go func() {
 		defer close(l.done)
 		if err := rt.Run(ctx); err != nil && ctx.Err() == nil {
@@ -531,11 +648,19 @@ func (w *Worker) stopLocal(l *local) {
 
 // kill handles a killed topology: spouts off at once; after the drain
 // time this worker stops its share, and the leader deletes the records.
+// The drain is measured by this worker's monotonic clock from when it first
+// saw the kill (never from the record's UpdatedAt, another worker's wall
+// clock).
 func (w *Worker) kill(ctx context.Context, t store.Topology, leader bool) {
 	w.mu.Lock()
 	l := w.running[t.Name]
+	ks, ok := w.killSeen[t.Name]
+	if !ok || ks.version != t.Version {
+		ks = killSighting{version: t.Version, at: time.Now()}
+		w.killSeen[t.Name] = ks
+	}
 	w.mu.Unlock()
-	deadline := t.UpdatedAt.Add(time.Duration(t.KillDrainSeconds) * time.Second)
+	deadline := ks.at.Add(time.Duration(t.KillDrainSeconds) * time.Second)
 	if l != nil {
 		w.setActive(l, false)
 		if time.Now().After(deadline) {
@@ -558,10 +683,28 @@ func (w *Worker) receive(from string, channel uint32, payload []byte) {
 	l := w.byChan[channel]
 	w.mu.Unlock()
 	if l == nil {
-		return // not (or no longer) running here: the trees time out and replay
+		// not running here yet (or any more): kept a few seconds for a
+		// runtime about to start (early.go), else its tree times out
+		w.early.hold(channel, from, payload)
+		return
 	}
-	if err := deliver(l.rt, payload); err != nil && !errors.Is(err, engine.ErrNotLocal) {
+	err := deliver(l.rt, payload)
+	switch {
+	case errors.Is(err, engine.ErrNotLocal):
+		// for a task this worker is about to run (a new assignment)
+		w.early.hold(channel, from, payload)
+	case err != nil:
 		w.log.Warn("bad message from a worker", "from", from, "topology", l.name, "err", err)
+	}
+}
+
+// deliverEarly hands a runtime that just started the messages that came
+// before it.
+func (w *Worker) deliverEarly(channel uint32, l *local) {
+	for _, m := range w.early.take(channel) {
+		if err := deliver(l.rt, m.payload); err != nil && !errors.Is(err, engine.ErrNotLocal) {
+			w.log.Warn("bad message from a worker", "from", m.from, "topology", l.name, "err", err)
+		}
 	}
 }
 
@@ -585,7 +728,9 @@ func (r *remote) send(key string, payload []byte) {
 	if addr == "" {
 		return // the worker is gone: the tree times out and replays
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	// a send blocked on a full queue ends when the share stops: stopping
+	// must not wait for a worker that died
+	ctx, cancel := context.WithTimeout(r.l.ctx, 30*time.Second)
 	defer cancel()
 	if err := r.w.tr.Send(ctx, worker, addr, channelOf(r.l.name), payload); err != nil {
 		r.w.log.Warn("send to a worker", "to", worker, "err", err)

@@ -129,6 +129,7 @@ func strictUnmarshal(b []byte, v any) error {
 const (
 	topologyPrefix   = "topology/"
 	assignmentPrefix = "assignment/"
+	leasePrefix      = "lease/"
 )
 
 func recordKey(kind Kind, name string) string { return string(kind) + "/" + name }
@@ -142,15 +143,22 @@ func parseKey(key string) (kind Kind, name string, ok bool) {
 	if name, ok = strings.CutPrefix(key, assignmentPrefix); ok {
 		return KindAssignment, name, checkName("decode", KindAssignment, name) == nil
 	}
+	if name, ok = strings.CutPrefix(key, leasePrefix); ok {
+		return KindLease, name, checkName("decode", KindLease, name) == nil
+	}
 	return "", "", false
 }
 
 // decodeVersion decodes a record of kind and returns its name and version
 // (the Epoch of an assignment).
 func decodeVersion(kind Kind, b []byte) (string, uint64, error) {
-	if kind == KindTopology {
+	switch kind {
+	case KindTopology:
 		t, err := decodeTopology(b)
 		return t.Name, t.Version, err
+	case KindLease:
+		l, err := decodeLease(b)
+		return l.Name, l.Version, err
 	}
 	a, err := decodeAssignment(b)
 	return a.Topology, a.Epoch, err

@@ -72,6 +72,7 @@ func TestCodec_ParseKey(t *testing.T) {
 	for key, want := range map[string]string{
 		"topology/wc":   "topology wc true",
 		"assignment/wc": "assignment wc true",
+		"lease/leader":  "lease leader true",
 		"topology/a/b":  "topology a/b false",
 		"topology/":     "topology  false",
 		"barrier":       "  false",

@@ -9,7 +9,11 @@
 // second submit of a name fails with ErrExists; any other mismatch is
 // ErrConflict) and Assignment records whose epoch must grow (ErrStale
 // otherwise), and Watch streams change events so that workers react
-// without polling. Two implementations pass the same conformance suite
+// without polling. A Lease record, also compare-and-set, holds the
+// cluster's leadership: Elector takes and renews it so that one worker at
+// a time writes assignments, measuring expiry with its own monotonic clock
+// (no two machines' wall clocks are ever compared). Two implementations
+// pass the same conformance suite
 // (cluster/store/storetest):
 //
 //   - FileStore, the embedded single-node store of local and dev mode: a

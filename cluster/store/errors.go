@@ -57,7 +57,7 @@ func (e *RecordError) Error() string {
 // Unwrap returns Err, and ErrConflict as well when Err is the ErrExists or
 // ErrNotFound of a compare-and-set that failed.
 func (e *RecordError) Unwrap() []error {
-	if e.Op == "put" && e.Kind == KindTopology && (e.Err == ErrExists || e.Err == ErrNotFound) ||
+	if e.Op == "put" && (e.Kind == KindTopology || e.Kind == KindLease) && (e.Err == ErrExists || e.Err == ErrNotFound) ||
 		e.Op == "delete" && e.Kind == KindTopology && e.Err == ErrNotFound {
 		return []error{e.Err, ErrConflict}
 	}

@@ -21,6 +21,7 @@ import (
 //	DIR/LOCK                      flock'ed by writers
 //	DIR/topologies/NAME.json      Topology records
 //	DIR/assignments/NAME.json     Assignment records
+//	DIR/leases/NAME.json          Lease records
 //	DIR/tmp/                      files being written
 //
 // Every write happens under an exclusive flock of DIR/LOCK (so between
@@ -73,6 +74,7 @@ func WithPollInterval(d time.Duration) FileOption {
 const (
 	topologiesDir  = "topologies"
 	assignmentsDir = "assignments"
+	leasesDir      = "leases"
 	tmpDir         = "tmp"
 	lockFile       = "LOCK"
 )
@@ -83,7 +85,7 @@ func OpenFileStore(dir string, opts ...FileOption) (*FileStore, error) {
 	for _, o := range opts {
 		o(s)
 	}
-	for _, d := range []string{topologiesDir, assignmentsDir, tmpDir} {
+	for _, d := range []string{topologiesDir, assignmentsDir, leasesDir, tmpDir} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
 			return nil, fmt.Errorf("open file store %s: %w", dir, err)
 		}
@@ -174,8 +176,11 @@ func (s *FileStore) locked(ctx context.Context, fn func() error) error {
 
 // recordDir is the directory of the records of kind.
 func (s *FileStore) recordDir(kind Kind) string {
-	if kind == KindAssignment {
+	switch kind {
+	case KindAssignment:
 		return filepath.Join(s.dir, assignmentsDir)
+	case KindLease:
+		return filepath.Join(s.dir, leasesDir)
 	}
 	return filepath.Join(s.dir, topologiesDir)
 }
@@ -552,4 +557,67 @@ func (s *FileStore) scan(prev map[eventKey]fileState) (map[eventKey]fileState, [
 		}
 	}
 	return seen, events, nil
+}
+
+func (s *FileStore) readLease(name string) (*Lease, error) {
+	b, err := s.read(KindLease, name)
+	if err != nil || b == nil {
+		return nil, err
+	}
+	l, err := decodeLease(b)
+	if err == nil && l.Name != name {
+		err = fmt.Errorf("%w: the file holds lease %q", ErrCorrupt, l.Name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", s.path(KindLease, name), err)
+	}
+	return &l, nil
+}
+
+// PutLease implements Store.
+func (s *FileStore) PutLease(ctx context.Context, l Lease, expected uint64) (Lease, error) {
+	if err := s.checkOpen(ctx); err != nil {
+		return Lease{}, wrap("put", KindLease, l.Name, err)
+	}
+	if err := checkLease("put", l); err != nil {
+		return Lease{}, err
+	}
+	var out Lease
+	err := s.locked(ctx, func() error {
+		cur, err := s.readLease(l.Name)
+		if err != nil {
+			return err
+		}
+		if err := checkLeasePut(l.Name, cur, expected); err != nil {
+			return err
+		}
+		out = nextLease(l, cur, now())
+		b, err := encodeLease(out)
+		if err != nil {
+			return err
+		}
+		return s.write(KindLease, l.Name, b)
+	})
+	if err != nil {
+		return Lease{}, wrap("put", KindLease, l.Name, err)
+	}
+	return out, nil
+}
+
+// GetLease implements Store.
+func (s *FileStore) GetLease(ctx context.Context, name string) (Lease, error) {
+	if err := s.checkOpen(ctx); err != nil {
+		return Lease{}, wrap("get", KindLease, name, err)
+	}
+	if err := checkName("get", KindLease, name); err != nil {
+		return Lease{}, err
+	}
+	l, err := s.readLease(name)
+	if err != nil {
+		return Lease{}, wrap("get", KindLease, name, err)
+	}
+	if l == nil {
+		return Lease{}, &RecordError{Op: "get", Kind: KindLease, Name: name, Err: ErrNotFound}
+	}
+	return *l, nil
 }

@@ -22,7 +22,7 @@ import (
 // Kafka topic, for production: workers keep nothing, and a worker that
 // restarts reads everything back from the topic.
 //
-// Records are keyed "topology/NAME" and "assignment/NAME"; values are the
+// Records are keyed "topology/NAME", "assignment/NAME" and "lease/NAME"; values are the
 // same JSON as the FileStore's files; a deletion is a tombstone (a null
 // value), which compaction eventually removes.
 //
@@ -376,7 +376,9 @@ func (s *KafkaStore) update(ctx goka.UpdateContext, st storage.Storage, key stri
 		if err != nil {
 			return fmt.Errorf("apply %s: %w", key, err)
 		}
-		s.hub.publish(ev)
+		if kind != KindLease {
+			s.hub.publish(ev)
+		}
 	}
 	s.appliedMu.Lock()
 	if off := ctx.Offset(); off > s.applied {
@@ -883,4 +885,63 @@ func (s *KafkaStore) Watch(ctx context.Context) (<-chan Event, error) {
 		return nil, wrap("watch", "", "", err)
 	}
 	return s.hub.watch(ctx)
+}
+
+func (s *KafkaStore) lease(name string) (*Lease, error) {
+	b, err := s.raw(recordKey(KindLease, name))
+	if err != nil || b == nil {
+		return nil, err
+	}
+	l, err := decodeLease(b)
+	if err == nil && l.Name != name {
+		err = fmt.Errorf("%w: the record holds lease %q", ErrCorrupt, l.Name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &l, nil
+}
+
+// PutLease implements Store.
+func (s *KafkaStore) PutLease(ctx context.Context, l Lease, expected uint64) (Lease, error) {
+	if err := s.checkOpen(ctx); err != nil {
+		return Lease{}, wrap("put", KindLease, l.Name, err)
+	}
+	if err := checkLease("put", l); err != nil {
+		return Lease{}, err
+	}
+	var out Lease
+	err := s.write(ctx, recordKey(KindLease, l.Name), func() ([]byte, error) {
+		cur, err := s.lease(l.Name)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkLeasePut(l.Name, cur, expected); err != nil {
+			return nil, err
+		}
+		out = nextLease(l, cur, now())
+		return encodeLease(out)
+	})
+	if err != nil {
+		return Lease{}, wrap("put", KindLease, l.Name, err)
+	}
+	return out, nil
+}
+
+// GetLease implements Store.
+func (s *KafkaStore) GetLease(ctx context.Context, name string) (Lease, error) {
+	if err := s.checkOpen(ctx); err != nil {
+		return Lease{}, wrap("get", KindLease, name, err)
+	}
+	if err := checkName("get", KindLease, name); err != nil {
+		return Lease{}, err
+	}
+	l, err := s.lease(name)
+	if err != nil {
+		return Lease{}, wrap("get", KindLease, name, err)
+	}
+	if l == nil {
+		return Lease{}, &RecordError{Op: "get", Kind: KindLease, Name: name, Err: ErrNotFound}
+	}
+	return *l, nil
 }

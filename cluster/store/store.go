@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/gale-stream/gale/internal/wallclock"
 )
 
 // Status is the lifecycle state of a submitted topology.
@@ -144,7 +146,15 @@ type Store interface {
 	// at most epoch (ErrStale otherwise, ErrNotFound when there is none).
 	DeleteAssignment(ctx context.Context, name string, epoch uint64) error
 
-	// Watch reports the changes of every record, made through any
+	// PutLease creates or replaces l.Name's lease if its current version
+	// is expected (0: it must not exist), like PutTopology, and returns it
+	// as stored. Elector builds the leadership on it.
+	PutLease(ctx context.Context, l Lease, expected uint64) (Lease, error)
+	// GetLease returns name's lease, or ErrNotFound.
+	GetLease(ctx context.Context, name string) (Lease, error)
+
+	// Watch reports the changes of every topology and assignment record (not
+	// of leases, whose renewals would wake every watcher), made through any
 	// instance, from the time Watch returns until ctx ends or the store
 	// closes; then the channel is closed. Events of one record come in
 	// order but may be coalesced: a slow reader sees the record's latest
@@ -317,5 +327,7 @@ func cloneMap[V any](m map[string]V) map[string]V {
 }
 
 // now is the store's clock: UTC, without the monotonic reading, so that a
-// record reads back equal to what Put returned.
-func now() time.Time { return time.Now().UTC().Round(0) }
+// record reads back equal to what Put returned. It is the writer's wall
+// clock (with internal/wallclock's test skew): the times of records are
+// for people; no worker compares them with its own clock.
+func now() time.Time { return wallclock.Now().UTC().Round(0) }

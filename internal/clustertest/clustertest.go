@@ -72,6 +72,8 @@ type Worker struct {
 	Name, Gossip, HTTP string
 	Cmd                *exec.Cmd
 	Log                string
+	// Env is added to the process's environment (at every start).
+	Env []string
 
 	bin, dir string
 	args     []string
@@ -84,6 +86,13 @@ const Token = "s3cret"
 // join (empty: a new cluster); it stops at the end of the test.
 func StartWorker(tb testing.TB, bin, dir, name, join string, extra ...string) *Worker {
 	tb.Helper()
+	return StartWorkerEnv(tb, bin, dir, name, join, nil, extra...)
+}
+
+// StartWorkerEnv is StartWorker with env added to the worker's
+// environment (e.g. internal/wallclock's GALE_TEST_CLOCK_SKEW).
+func StartWorkerEnv(tb testing.TB, bin, dir, name, join string, env []string, extra ...string) *Worker {
+	tb.Helper()
 	g := FreePort(tb)
 	// the transport takes the port after the gossip port: find a free pair
 	for {
@@ -94,7 +103,7 @@ func StartWorker(tb testing.TB, bin, dir, name, join string, extra ...string) *W
 		g = FreePort(tb)
 	}
 	w := &Worker{Name: name, Gossip: fmt.Sprintf("127.0.0.1:%d", g), HTTP: fmt.Sprintf("127.0.0.1:%d", FreePort(tb)),
-		Log: filepath.Join(dir, name+".log")}
+		Log: filepath.Join(dir, name+".log"), Env: env}
 	args := []string{"worker", "--name", name, "--bind", w.Gossip, "--http", w.HTTP, "--data-dir", filepath.Join(dir, "data")}
 	if join != "" {
 		args = append(args, "--join", join)
@@ -126,7 +135,7 @@ func (w *Worker) start(tb testing.TB) {
 	}
 	cmd := exec.Command(w.bin, w.args...)
 	cmd.Dir, cmd.Stdout, cmd.Stderr = w.dir, f, f
-	cmd.Env = append(os.Environ(), "GALE_AUTH_TOKEN="+Token)
+	cmd.Env = append(append(os.Environ(), "GALE_AUTH_TOKEN="+Token), w.Env...)
 	if err := cmd.Start(); err != nil {
 		tb.Fatal(err)
 	}

@@ -614,6 +614,53 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		}
 	})
 
+	t.Run("LeaseCompareAndSet", func(t *testing.T) {
+		a, b := open(t), open(t)
+		n := name("lease")
+		if _, err := a.GetLease(ctx, n); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("get a missing lease: %v, want ErrNotFound", err)
+		}
+		if _, err := a.PutLease(ctx, store.Lease{Name: n, Holder: "a"}, 0); !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("a lease without a ttl: %v, want ErrInvalid", err)
+		}
+		l1, err := a.PutLease(ctx, store.Lease{Name: n, Holder: "a", TTL: 3 * time.Second}, 0)
+		if err != nil || l1.Version != 1 || l1.Holder != "a" || l1.TTL != 3*time.Second {
+			t.Fatalf("create: %+v, %v", l1, err)
+		}
+		Sync(t, b)
+		got, err := b.GetLease(ctx, n)
+		if err != nil || got != l1 {
+			t.Fatalf("the other instance reads %+v, %v; want %+v", got, err, l1)
+		}
+		if _, err := b.PutLease(ctx, store.Lease{Name: n, Holder: "b", TTL: time.Second}, 0); !errors.Is(err, store.ErrExists) || !errors.Is(err, store.ErrConflict) {
+			t.Errorf("create over an existing lease: %v, want ErrExists and ErrConflict", err)
+		}
+		// of two contenders taking version 1 over, exactly one wins
+		var wins atomic.Int32
+		var wg sync.WaitGroup
+		for i, s := range []store.Store{a, b} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := s.PutLease(ctx, store.Lease{Name: n, Holder: fmt.Sprint("c", i), TTL: time.Second}, 1)
+				switch {
+				case err == nil:
+					wins.Add(1)
+				case !errors.Is(err, store.ErrConflict):
+					t.Errorf("contender %d: %v", i, err)
+				}
+			}()
+		}
+		wg.Wait()
+		if wins.Load() != 1 {
+			t.Errorf("%d contenders took the lease, want 1", wins.Load())
+		}
+		Sync(t, a)
+		if l, err := a.GetLease(ctx, n); err != nil || l.Version != 2 || (l.Holder != "c0" && l.Holder != "c1") {
+			t.Errorf("after the race: %+v, %v", l, err)
+		}
+	})
+
 	t.Run("ClosedAndCanceled", func(t *testing.T) {
 		s := newStore(t)
 		n := name("closed")
