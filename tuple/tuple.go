@@ -114,7 +114,7 @@ type Tuple struct {
 	// Children counts the tuples emitted anchored to this one, to derive
 	// their IDs. Engine state.
 	Children int32
-	// Born is the time (UnixNano) the executor took the tuple from its queue,
+	// Born is when the executor took the tuple from its queue (the engine's monotonic clock, in nanoseconds),
 	// for latency metrics. Engine state.
 	Born int64
 }

@@ -98,7 +98,7 @@ func (e *boltExec) execute(t *tuple.Tuple) {
 	var start time.Time
 	if sample {
 		start = time.Now()
-		t.Born = start.UnixNano()
+		t.Born = mono()
 	}
 	err := e.safeExecute(t)
 	if sample {
@@ -172,7 +172,7 @@ func (c *boltCollector) Ack(t *tuple.Tuple) {
 		t.Done = true
 		em.nAcked++
 		if t.Born != 0 {
-			c.e.t.metrics.process.Record(time.Duration(time.Now().UnixNano() - t.Born))
+			c.e.t.metrics.process.Record(time.Duration(mono() - t.Born))
 		}
 		if c.e.rt.acking && len(t.Anchors) > 0 {
 			acker.AckOps(t, em.sendAck)

@@ -87,17 +87,18 @@ type Runtime struct {
 	bolts      []*boltExec
 	ackers     []*ackerExec
 
-	inflight atomic.Int64 // tuples queued or being executed by bolts
-	ctx      context.Context
-	cancel   context.CancelFunc
-	stop     chan struct{} // closed when every executor must stop
-	spoutsWG sync.WaitGroup
-	boltsWG  sync.WaitGroup
-	ackersWG sync.WaitGroup
-	started  atomic.Int64  // UnixNano when Run started
-	finished chan struct{} // closed when every spout task has stopped by itself
-	nDone    atomic.Int32
-	runOnce  atomic.Bool
+	inflight  atomic.Int64 // tuples queued or being executed by bolts
+	ctx       context.Context
+	cancel    context.CancelFunc
+	stop      chan struct{} // closed when every executor must stop
+	spoutsWG  sync.WaitGroup
+	boltsWG   sync.WaitGroup
+	ackersWG  sync.WaitGroup
+	started   atomic.Int64  // UnixNano when Run started
+	startedAt time.Time     // the same, with its monotonic reading (set before started)
+	finished  chan struct{} // closed when every spout task has stopped by itself
+	nDone     atomic.Int32
+	runOnce   atomic.Bool
 }
 
 // New builds the runtime of a validated topology: it numbers the tasks,
@@ -284,7 +285,8 @@ func (r *Runtime) Run(ctx context.Context) error {
 	if err := r.open(); err != nil {
 		return err
 	}
-	r.started.Store(time.Now().UnixNano())
+	r.startedAt = time.Now() // its monotonic reading gives the uptime
+	r.started.Store(r.startedAt.UnixNano())
 	for _, a := range r.ackers {
 		if !a.local {
 			continue
@@ -403,7 +405,7 @@ func (r *Runtime) Tasks() map[string][]int { return r.compTasks }
 func (r *Runtime) Stats() Stats {
 	st := Stats{Topology: r.topo.Name}
 	if s := r.started.Load(); s != 0 {
-		st.Uptime = time.Duration(time.Now().UnixNano() - s)
+		st.Uptime = time.Since(r.startedAt)
 		st.Started = time.Unix(0, s)
 	}
 	byComp := map[string]*ComponentStats{}

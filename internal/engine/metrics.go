@@ -11,6 +11,13 @@ import (
 	"github.com/gale-stream/gale/topology"
 )
 
+// monoBase anchors mono.
+var monoBase = time.Now()
+
+// mono is a monotonic clock in nanoseconds: the engine's timeouts and
+// latencies must not move when the machine's wall clock jumps.
+func mono() int64 { return int64(time.Since(monoBase)) }
+
 // sampleMask selects the tuples whose latencies are measured: one in 16,
 // as Storm samples a fraction, so that timing costs stay off the hot path.
 const sampleMask = 15

@@ -14,8 +14,8 @@ import (
 
 type pendingTree struct {
 	msgID any
-	start int64 // UnixNano at emit when sampled, else 0
-	born  int64 // UnixNano at emit, in a cluster worker (else 0)
+	start int64 // mono() at emit when sampled, else 0
+	born  int64 // mono() at emit, in a cluster worker (else 0)
 }
 
 // spoutExec runs one spout task: it calls NextTuple while the spout may
@@ -36,7 +36,7 @@ type spoutExec struct {
 	quiet     atomic.Bool // stopping observed and buffers flushed
 	done      bool        // the spout returned ErrStop
 	maxPend   int
-	lastSweep int64 // UnixNano of the last sweep of pending trees
+	lastSweep int64 // mono() at the last sweep of pending trees
 }
 
 func (r *Runtime) newSpoutExec(t *task) (*spoutExec, error) {
@@ -151,7 +151,7 @@ func (s *spoutExec) sweep() {
 	if s.rt.place == nil || len(s.pending) == 0 {
 		return
 	}
-	now := time.Now().UnixNano()
+	now := mono()
 	if now-s.lastSweep < int64(time.Second) {
 		return
 	}
@@ -251,7 +251,7 @@ func (s *spoutExec) complete(ev acker.Event) {
 	}
 	m.Acked.Add(1)
 	if p.start != 0 {
-		m.complete.Record(time.Duration(time.Now().UnixNano() - p.start))
+		m.complete.Record(time.Duration(mono() - p.start))
 	}
 	defer s.recoverTo("Ack")
 	s.sp.Ack(p.msgID)
@@ -299,12 +299,12 @@ func (c *spoutCollector) track(root uint64, msgID any, xor uint64) {
 	s := c.s
 	var start int64
 	if c.seq&sampleMask == 0 {
-		start = time.Now().UnixNano()
+		start = mono()
 	}
 	c.seq++
 	pt := pendingTree{msgID: msgID, start: start}
 	if s.rt.place != nil {
-		pt.born = time.Now().UnixNano()
+		pt.born = mono()
 	}
 	s.pending[root] = pt
 	s.npending.Add(1)
