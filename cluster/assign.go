@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gale-stream/gale/cluster/membership"
+	"github.com/gale-stream/gale/cluster/monitor"
 	"github.com/gale-stream/gale/cluster/schedule"
 	"github.com/gale-stream/gale/topology"
 )
@@ -25,21 +26,8 @@ func parseKey(k string) (component string, index int, ok bool) {
 	return k[:i], n, err == nil
 }
 
-// taskIDs numbers a topology's tasks as the engine does: components sorted
-// by id (byte order), tasks 1..N in index order.
-func taskIDs(topo *topology.Topology) map[string][]int {
-	comps := append(slices.Clone(topo.Spouts), topo.Bolts...)
-	slices.SortFunc(comps, func(a, b *topology.Component) int { return strings.Compare(a.ID, b.ID) })
-	out := map[string][]int{}
-	id := 0
-	for _, c := range comps {
-		for range max(1, c.Parallelism) {
-			id++
-			out[c.ID] = append(out[c.ID], id)
-		}
-	}
-	return out
-}
+// taskIDs numbers a topology's tasks as the engine does.
+func taskIDs(topo *topology.Topology) map[string][]int { return monitor.TaskIDs(topo) }
 
 // scheduleInput is what the scheduler needs of a topology: its own
 // "topology.workers" only when the topology sets it (else every worker),
