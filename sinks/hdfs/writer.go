@@ -236,7 +236,28 @@ func (w *Writer) Put(ctx context.Context, name string, data []byte) (err error) 
 	return w.put(ctx, cn, name, data)
 }
 
-func (w *Writer) put(ctx context.Context, cn *conn, name string, data []byte) (err error) {
+func (w *Writer) put(ctx context.Context, cn *conn, name string, data []byte) error {
+	backoff := closeBackoff
+	for attempt := 1; ; attempt++ {
+		err := w.putOnce(ctx, cn, name, data)
+		if err == nil || attempt == closeAttempts || !strings.Contains(err.Error(), "NotReplicatedYetException") {
+			return err
+		}
+		// a new block asked for before the DataNodes reported the last one
+		// (small blocks, a busy DataNode): the Java client retries the
+		// addBlock call; the Go client cannot, so the whole (temporary)
+		// file is written again
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(backoff):
+		}
+		backoff *= 2
+	}
+}
+
+// putOnce writes data to a temporary file and renames it to name.
+func (w *Writer) putOnce(ctx context.Context, cn *conn, name string, data []byte) (err error) {
 	final := path.Join(w.Dir, name)
 	dir := path.Dir(final)
 	if err := cn.c.MkdirAll(dir, 0o755); err != nil {
