@@ -35,7 +35,7 @@ func workerCmd(ctx context.Context, env *Env, args []string) int {
 	cert := fs.String("tls-cert", "", "serve the API over HTTPS with this certificate")
 	tlsKey := fs.String("tls-key", "", "... and this key")
 	slots := fs.Int("slots", 0, "at most this many tasks on this worker (0: no limit)")
-	debounce := fs.Duration("debounce", time.Second, "membership changes wait until the live workers stayed the same this long, so a flapping worker moves no task")
+	debounce := fs.Duration("debounce", 500*time.Millisecond, "membership changes wait until the live workers stayed the same this long, so a flapping worker moves no task")
 	storeKind := fs.String("store", "file", "cluster state store: file or kafka")
 	brokers := fs.String("store-brokers", "127.0.0.1:9092", "with --store kafka: the brokers")
 	topic := fs.String("store-topic", "gale.cluster", "with --store kafka: the compacted topic")

@@ -53,7 +53,8 @@ type Config struct {
 	// Version is reported to the others.
 	Version string
 	// Debounce is how long the live membership must stay unchanged before
-	// the leader reassigns tasks (default 1 s): a worker that leaves and
+	// the leader reassigns tasks (default 500 ms; memberlist's suspicion
+	// already waits ~1.5 s before it declares a worker dead): a worker that leaves and
 	// comes back within it (a flap) moves nothing. Changes wait at most
 	// 5×Debounce for a member that keeps flapping.
 	Debounce time.Duration
@@ -146,7 +147,7 @@ func Start(cfg Config) (*Worker, error) {
 		cfg.Logger = slog.Default()
 	}
 	if cfg.Debounce == 0 {
-		cfg.Debounce = time.Second
+		cfg.Debounce = 500 * time.Millisecond
 	}
 	if cfg.LeaderTTL == 0 {
 		cfg.LeaderTTL = 3 * time.Second
@@ -527,6 +528,27 @@ func specOf(t store.Topology) string {
 	return string(t.JSON) + fmt.Sprint(t.Parallelism, t.Workers)
 }
 
+// shareDrain bounds the drain of a share that stops.
+const shareDrain = 250 * time.Millisecond
+
+// lost reports whether assignment a drops a worker that the share's
+// current assignment uses (one that left or died). l.mu must be held.
+func (l *local) lost(a store.Assignment) bool {
+	if a.Epoch == l.epoch {
+		return false
+	}
+	now := map[string]bool{}
+	for _, wk := range a.Tasks {
+		now[wk] = true
+	}
+	for _, wk := range l.owners {
+		if !now[wk] {
+			return true
+		}
+	}
+	return false
+}
+
 // run makes this worker run its share of t per assignment a.
 func (w *Worker) run(ctx context.Context, t store.Topology, topo *topology.Topology, a store.Assignment) {
 	var mine []string
@@ -542,16 +564,7 @@ func (w *Worker) run(ctx context.Context, t store.Topology, topo *topology.Topol
 	if l != nil && l.spec == specOf(t) && slices.Equal(l.mine, mine) {
 		// same share: update the routing, the epoch and the activation
 		l.mu.Lock()
-		lost := false
-		if a.Epoch != l.epoch {
-			now := map[string]bool{}
-			for _, wk := range a.Tasks {
-				now[wk] = true
-			}
-			for _, wk := range l.owners {
-				lost = lost || !now[wk]
-			}
-		}
+		lost := l.lost(a)
 		l.owners, l.epoch = a.Tasks, a.Epoch
 		l.mu.Unlock()
 		if lost {
@@ -562,6 +575,14 @@ func (w *Worker) run(ctx context.Context, t store.Topology, topo *topology.Topol
 		return
 	}
 	if l != nil {
+		l.mu.Lock()
+		lost := l.lost(a)
+		l.mu.Unlock()
+		if lost {
+			// the share changes because a worker left or died: its trees
+			// replay at once rather than hold the drain for nothing
+			l.rt.FailPending()
+		}
 		w.stopLocal(l)
 	}
 	if len(mine) == 0 {
@@ -601,7 +622,11 @@ func (w *Worker) startLocal(t store.Topology, topo *topology.Topology, a store.A
 		}
 	}
 	l.keys = keysByID(topo, ids)
-	rt, err := engine.New(topo, engine.Options{Registry: w.cfg.Registry, Logger: w.log, Placement: place, DrainTimeout: time.Second})
+	// a share stops when its assignment changes, on every worker at once:
+	// trees crossing workers can seldom finish then, and they replay
+	// identically, so the drain is short (a kill drains its own time with
+	// the spouts off, before this)
+	rt, err := engine.New(topo, engine.Options{Registry: w.cfg.Registry, Logger: w.log, Placement: place, DrainTimeout: shareDrain})
 	if err != nil {
 		w.log.Error("cannot build the topology's tasks", "topology", t.Name, "err", err)
 		l.cancel()
