@@ -79,8 +79,12 @@ func TestRun_UI(t *testing.T) {
 		t.Fatalf("describe: %d components, %d streams, %d tasks, %d workers; want 3, 2, 4, 1", len(d.Components), len(d.Streams), d.Tasks, d.Workers)
 	}
 	sr, err := c.Series(ctx, "wc", "10m")
-	if err != nil || len(sr.Components) != 3 {
+	if err != nil || len(sr.Components) != 3 || sr.StepSeconds != 5 {
 		t.Fatalf("series: %+v, %v", sr, err)
+	}
+	var se *api.StatusError
+	if _, err := c.Series(ctx, "wc", "1d"); !errors.As(err, &se) || se.Status != 400 || !strings.Contains(se.Message, "want 10m or 3h") {
+		t.Fatalf("series of an unknown window: %v, want 400 naming the windows", err)
 	}
 	first := d.Acked
 	waitFor(t, "acked to rise", func() bool {
@@ -111,7 +115,6 @@ func TestRun_UI(t *testing.T) {
 		t.Fatalf("info %+v (%v): want local, a token, no rebalance", info, err)
 	}
 
-	var se *api.StatusError
 	if err := c.SetActive(ctx, "wc", false); !errors.As(err, &se) || se.Status != 401 {
 		t.Fatalf("deactivate without the token: %v, want 401", err)
 	}
