@@ -1,7 +1,6 @@
 package builtin_test
 
 import (
-	"context"
 	"fmt"
 	"maps"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"github.com/gale-stream/gale/bolt"
 	boltin "github.com/gale-stream/gale/bolt/builtin"
 	"github.com/gale-stream/gale/internal/engine"
+	"github.com/gale-stream/gale/internal/galetest"
 	"github.com/gale-stream/gale/registry"
 	spoutin "github.com/gale-stream/gale/spout/builtin"
 	"github.com/gale-stream/gale/topology"
@@ -106,18 +106,7 @@ func TestWordCount_Engine(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Decode: %v", err)
 			}
-			rt, err := engine.New(topo, engine.Options{Registry: reg})
-			if err != nil {
-				t.Fatalf("engine.New: %v", err)
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-			defer cancel()
-			if err := rt.Run(ctx); err != nil {
-				t.Fatalf("Run: %v", err)
-			}
-			if ctx.Err() != nil {
-				t.Fatal("Run returned only when the test's context timed out; the generator did not stop")
-			}
+			rt := galetest.RunToEnd(t, topo, engine.Options{Registry: reg}, time.Minute)
 
 			st := rt.Stats()
 			if gen := st.Component("gen"); gen.Acked != 1000 {

@@ -12,6 +12,7 @@ import (
 	"github.com/gale-stream/gale/bolt"
 	"github.com/gale-stream/gale/bolt/shell"
 	"github.com/gale-stream/gale/internal/engine"
+	"github.com/gale-stream/gale/internal/galetest"
 	"github.com/gale-stream/gale/registry"
 	spoutbuiltin "github.com/gale-stream/gale/spout/builtin"
 	"github.com/gale-stream/gale/topology"
@@ -106,19 +107,7 @@ func expectedWords(n int) map[string]int {
 
 func runTopology(t *testing.T, topo *topology.Topology, reg *registry.Registry) *engine.Runtime {
 	t.Helper()
-	rt, err := engine.New(topo, engine.Options{Registry: reg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	if err := rt.Run(ctx); err != nil {
-		t.Fatalf("run: %v", err)
-	}
-	if ctx.Err() != nil {
-		t.Fatalf("the run did not finish by itself")
-	}
-	return rt
+	return galetest.RunToEnd(t, topo, engine.Options{Registry: reg}, 90*time.Second)
 }
 
 // TestE2E_PythonWordCount runs generator -> python split (shell) -> count

@@ -28,6 +28,7 @@ import (
 	boltin "github.com/gale-stream/gale/bolt/builtin"
 	"github.com/gale-stream/gale/cluster/metrics"
 	"github.com/gale-stream/gale/internal/engine"
+	"github.com/gale-stream/gale/internal/galetest"
 	"github.com/gale-stream/gale/registry"
 	spoutin "github.com/gale-stream/gale/spout/builtin"
 	"github.com/gale-stream/gale/topology"
@@ -393,18 +394,7 @@ func TestHandler_Engine(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Decode: %v", err)
 	}
-	rt, err := engine.New(topo, engine.Options{Registry: reg, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatalf("engine.New: %v", err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	if err := rt.Run(ctx); err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	if ctx.Err() != nil {
-		t.Fatal("Run returned only when the test's context ended")
-	}
+	rt := galetest.RunToEnd(t, topo, engine.Options{Registry: reg, Logger: slog.New(slog.DiscardHandler)}, time.Minute)
 
 	rec := &recorder{src: func() []engine.Stats { return []engine.Stats{rt.Stats()} }}
 	before := rt.Stats()

@@ -60,15 +60,7 @@ func checkLeasePut(name string, cur *Lease, expected uint64) error {
 	if cur != nil {
 		have = cur.Version
 	}
-	switch {
-	case expected == have:
-		return nil
-	case expected == 0:
-		return &RecordError{Op: "put", Kind: KindLease, Name: name, Want: expected, Have: have, Err: ErrExists}
-	case cur == nil:
-		return &RecordError{Op: "put", Kind: KindLease, Name: name, Want: expected, Err: ErrNotFound}
-	}
-	return &RecordError{Op: "put", Kind: KindLease, Name: name, Want: expected, Have: have, Err: ErrConflict}
+	return checkVersion(KindLease, name, cur != nil, have, expected)
 }
 
 func nextLease(l Lease, cur *Lease, now time.Time) Lease {

@@ -264,15 +264,22 @@ func checkPut(name string, cur *Topology, expected uint64) error {
 	if cur != nil {
 		have = cur.Version
 	}
+	return checkVersion(KindTopology, name, cur != nil, have, expected)
+}
+
+// checkVersion returns the error of a Put of record kind/name expecting
+// version expected when the stored one has version have (exists: there is
+// one), or nil.
+func checkVersion(kind Kind, name string, exists bool, have, expected uint64) error {
 	switch {
 	case expected == have:
 		return nil
 	case expected == 0:
-		return &RecordError{Op: "put", Kind: KindTopology, Name: name, Want: expected, Have: have, Err: ErrExists}
-	case cur == nil:
-		return &RecordError{Op: "put", Kind: KindTopology, Name: name, Want: expected, Err: ErrNotFound}
+		return &RecordError{Op: "put", Kind: kind, Name: name, Want: expected, Have: have, Err: ErrExists}
+	case !exists:
+		return &RecordError{Op: "put", Kind: kind, Name: name, Want: expected, Err: ErrNotFound}
 	}
-	return &RecordError{Op: "put", Kind: KindTopology, Name: name, Want: expected, Have: have, Err: ErrConflict}
+	return &RecordError{Op: "put", Kind: kind, Name: name, Want: expected, Have: have, Err: ErrConflict}
 }
 
 // checkDelete is checkPut for DeleteTopology.
