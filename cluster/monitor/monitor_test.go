@@ -201,7 +201,9 @@ func TestBuildSeries_AlignsWorkers(t *testing.T) {
 
 func TestProcess(t *testing.T) {
 	r := NewRecorder()
-	r.Record(time.Now(), nil)
+	if _, rss := r.Process(); rss <= 0 {
+		t.Fatalf("rss %d before the first step: want it measured at once", rss)
+	}
 	// burn some CPU
 	x := 0
 	start := time.Now()

@@ -16,6 +16,7 @@ type procSampler struct {
 	lastCPU time.Duration
 	cpu     float64
 	rss     int64
+	samples int
 }
 
 // clockTicks is USER_HZ, 100 on every Linux this runs on.
@@ -36,12 +37,26 @@ func (p *procSampler) sample(now time.Time) {
 		}
 	}
 	p.lastAt, p.lastCPU = now, cpu
+	p.samples++
 }
 
+// get returns the CPU use over the last step and the resident memory;
+// before the recorder's second sample, both are measured now (the CPU use
+// since the first sample).
 func (p *procSampler) get() (float64, int64) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.cpu, p.rss
+	cpu, rss, first, firstCPU, fresh := p.cpu, p.rss, p.lastAt, p.lastCPU, p.samples < 2
+	p.mu.Unlock()
+	if !fresh {
+		return cpu, rss
+	}
+	rss = readRSS()
+	if now, ok := readCPU(); ok && !first.IsZero() {
+		if dt := time.Since(first); dt > 0 {
+			cpu = 100 * float64(now-firstCPU) / float64(dt)
+		}
+	}
+	return cpu, rss
 }
 
 // readCPU returns utime+stime of /proc/self/stat.

@@ -132,7 +132,11 @@ type Recorder struct {
 }
 
 // NewRecorder returns an empty Recorder.
-func NewRecorder() *Recorder { return &Recorder{tops: map[string]*history{}} }
+func NewRecorder() *Recorder {
+	r := &Recorder{tops: map[string]*history{}}
+	r.proc.sample(time.Now()) // the CPU baseline
+	return r
+}
 
 // Record adds a sample of every topology in stats (the local stats of the
 // topologies running here) taken at now; topologies absent from stats are
