@@ -34,6 +34,12 @@ function hhmm(ms, withSeconds) {
  * unit formats values ("/s", " ms"). The x axis spans [from, to] (ms).
  */
 export function lineChart({title, series, unit = '', from, to, id}) {
+  const peak = Math.max(0, ...series.flatMap(se => se.points.map(p => p[1])).filter(Number.isFinite));
+  if (unit === ' ms' && peak > 0 && peak < 0.1) {
+    // sub-0.1 ms latencies read better in microseconds
+    series = series.map(se => ({...se, points: se.points.map(([t, v]) => [t, v * 1000])}));
+    unit = ' µs';
+  }
   const all = series.flatMap(se => se.points);
   if (from === undefined) from = Math.min(...all.map(p => p[0]));
   if (to === undefined) to = Math.max(...all.map(p => p[0]));

@@ -68,6 +68,7 @@ export function fmtRate(n) { return n ? fmtNum(n) + '/s' : '0/s'; }
 export function fmtMs(ms) {
   if (ms === undefined || ms === null || Number.isNaN(ms)) return '–';
   if (ms === 0) return '0 ms';
+  if (ms < 0.1) return (ms * 1000).toFixed(ms < 0.01 ? 2 : 1) + ' µs';
   if (ms < 1) return ms.toFixed(3) + ' ms';
   if (ms < 100) return ms.toFixed(1) + ' ms';
   if (ms < 10000) return Math.round(ms) + ' ms';
