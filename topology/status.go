@@ -36,6 +36,15 @@ type PartitionStatus struct {
 	HighWatermark   int64 `json:"high_watermark"`
 }
 
+// Lag is the records between the committed offset and the high
+// watermark, or -1 while either is unknown.
+func (p PartitionStatus) Lag() int64 {
+	if p.HighWatermark < 0 || p.CommittedOffset < 0 {
+		return -1
+	}
+	return max(0, p.HighWatermark-p.CommittedOffset)
+}
+
 // SinkStatus is a sink task's writes.
 type SinkStatus struct {
 	Batches     int64         `json:"batches"`

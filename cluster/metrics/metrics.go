@@ -272,8 +272,8 @@ func (c *Collector) collectPartition(ch chan<- prometheus.Metric, p *topology.Pa
 	if p.HighWatermark >= 0 {
 		send(ch, descHighWatermark, prometheus.GaugeValue, float64(p.HighWatermark), lv...)
 	}
-	if p.CommittedOffset >= 0 && p.HighWatermark >= 0 {
-		send(ch, descLag, prometheus.GaugeValue, float64(max(p.HighWatermark-p.CommittedOffset, 0)), lv...)
+	if lag := p.Lag(); lag >= 0 {
+		send(ch, descLag, prometheus.GaugeValue, float64(lag), lv...)
 	}
 }
 

@@ -244,11 +244,7 @@ func addTask(ac *api.Component, at *api.Task, tv taskView, wins []Delta, all *Co
 		return
 	}
 	for _, p := range ts.Status.Partitions {
-		lag := int64(-1)
-		if p.HighWatermark >= 0 && p.CommittedOffset >= 0 {
-			lag = max(0, p.HighWatermark-p.CommittedOffset)
-		}
-		ac.Partitions = append(ac.Partitions, api.Partition{Task: at.ID, Worker: at.Worker, PartitionStatus: p, Lag: lag})
+		ac.Partitions = append(ac.Partitions, api.Partition{Task: at.ID, Worker: at.Worker, PartitionStatus: p, Lag: p.Lag()})
 	}
 	if s := ts.Status.Sink; s != nil {
 		if ac.Sink == nil {
