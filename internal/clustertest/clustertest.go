@@ -3,14 +3,17 @@
 package clustertest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -93,6 +96,34 @@ func StartWorker(tb testing.TB, bin, dir, name, join string, extra ...string) *W
 // environment (e.g. internal/wallclock's GALE_TEST_CLOCK_SKEW).
 func StartWorkerEnv(tb testing.TB, bin, dir, name, join string, env []string, extra ...string) *Worker {
 	tb.Helper()
+	// the ports are free when chosen, not necessarily when the worker
+	// binds them (parallel test packages start processes too): a worker
+	// that could not bind is started again on other ports
+	for attempt := 1; ; attempt++ {
+		w, err := launch(tb, bin, dir, name, join, env, extra)
+		if err == nil {
+			return w
+		}
+		if attempt == 3 || !strings.Contains(err.Error(), "address already in use") {
+			tb.Fatal(err)
+		}
+		tb.Logf("%v; trying other ports", err)
+	}
+}
+
+// StartFailingWorker starts a worker that is expected to exit at its start
+// (bad flags, a wrong gossip key): it returns the error saying how it
+// exited, with the end of its log, or nil if it started after all.
+func StartFailingWorker(tb testing.TB, bin, dir, name, join string, extra ...string) error {
+	tb.Helper()
+	_, err := launch(tb, bin, dir, name, join, nil, extra)
+	return err
+}
+
+// launch starts a worker on free ports and waits until it serves.
+func launch(tb testing.TB, bin, dir, name, join string, env, extra []string) (*Worker, error) {
+	tb.Helper()
+	w := &Worker{Name: name, Log: filepath.Join(dir, name+".log"), Env: env, bin: bin, dir: dir}
 	g := FreePort(tb)
 	// the transport takes the port after the gossip port: find a free pair
 	for {
@@ -102,15 +133,13 @@ func StartWorkerEnv(tb testing.TB, bin, dir, name, join string, env []string, ex
 		}
 		g = FreePort(tb)
 	}
-	w := &Worker{Name: name, Gossip: fmt.Sprintf("127.0.0.1:%d", g), HTTP: fmt.Sprintf("127.0.0.1:%d", FreePort(tb)),
-		Log: filepath.Join(dir, name+".log"), Env: env}
+	w.Gossip, w.HTTP = fmt.Sprintf("127.0.0.1:%d", g), fmt.Sprintf("127.0.0.1:%d", FreePort(tb))
 	args := []string{"worker", "--name", name, "--bind", w.Gossip, "--http", w.HTTP, "--data-dir", filepath.Join(dir, "data")}
 	if join != "" {
 		args = append(args, "--join", join)
 	}
-	w.bin, w.dir, w.args = bin, dir, append(args, extra...)
-	w.start(tb)
-	return w
+	w.args = append(args, extra...)
+	return w, w.start(tb)
 }
 
 // Restart starts the worker again with the same name and addresses (after
@@ -124,10 +153,15 @@ func (w *Worker) Restart(tb testing.TB, join string) {
 		args = append(args, "--join", join)
 	}
 	w.args = args
-	w.start(tb)
+	if err := w.start(tb); err != nil {
+		tb.Fatal(err)
+	}
 }
 
-func (w *Worker) start(tb testing.TB) {
+// start starts the process and waits until its API answers; it returns
+// an error, with the end of the worker's log, when the process exits
+// first.
+func (w *Worker) start(tb testing.TB) error {
 	tb.Helper()
 	f, err := os.OpenFile(w.Log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
@@ -152,7 +186,41 @@ func (w *Worker) start(tb testing.TB) {
 			}
 		}
 		f.Close()
+		if tb.Failed() {
+			tb.Logf("the end of worker %s's log (%s):\n%s", w.Name, w.Log, logTail(w.Log, 40))
+		}
 	})
+	c := &api.Client{Base: "http://" + w.HTTP, HTTP: &http.Client{Timeout: time.Second}}
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if _, err := c.Info(context.Background()); err == nil {
+			return nil
+		}
+		if exited(cmd.Process.Pid) {
+			cmd.Wait()
+			return fmt.Errorf("worker %s exited at its start (%v):\n%s", w.Name, cmd.ProcessState, logTail(w.Log, 20))
+		}
+	}
+	return fmt.Errorf("worker %s: its API at %s did not answer within 30 s:\n%s", w.Name, w.HTTP, logTail(w.Log, 20))
+}
+
+// exited reports whether process pid is gone or a zombie (Linux).
+func exited(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	i := bytes.LastIndexByte(b, ')')
+	return i >= 0 && i+2 < len(b) && b[i+2] == 'Z'
+}
+
+// logTail returns the last n lines of file path.
+func logTail(path string, n int) string {
+	b, _ := os.ReadFile(path)
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
 }
 
 // Client is an API client of w with the workers' token.

@@ -137,17 +137,9 @@ func TestCluster(t *testing.T) {
 		time.Since(killedAt).Round(100*time.Millisecond))
 
 	// a worker with another gossip key cannot join
-	bad := startWorker(t, dir, "w9", w1.Gossip, "--gossip-key-file", writeKey(t, dir))
-	done := make(chan error, 1)
-	go func() { done <- bad.Cmd.Wait() }()
-	select {
-	case err := <-done:
-		out, _ := os.ReadFile(bad.Log)
-		if err == nil || !strings.Contains(string(out), "gossip key") {
-			t.Errorf("a worker with a wrong key: exit %v, log %s", err, out)
-		}
-	case <-time.After(30 * time.Second):
-		t.Error("a worker with a wrong key kept running")
+	err := clustertest.StartFailingWorker(t, gale(t), dir, "w9", w1.Gossip, "--gossip-key-file", writeKey(t, dir))
+	if err == nil || !strings.Contains(err.Error(), "exited at its start (exit status 1)") || !strings.Contains(err.Error(), "gossip key") {
+		t.Errorf("a worker with a wrong key: %v; want it to exit naming the gossip key", err)
 	}
 
 	// kill
