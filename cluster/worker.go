@@ -753,11 +753,10 @@ func (r *remote) send(key string, payload []byte) {
 	if addr == "" {
 		return // the worker is gone: the tree times out and replays
 	}
-	// a send blocked on a full queue ends when the share stops: stopping
-	// must not wait for a worker that died
-	ctx, cancel := context.WithTimeout(r.l.ctx, 30*time.Second)
-	defer cancel()
-	if err := r.w.tr.Send(ctx, worker, addr, channelOf(r.l.name), payload); err != nil {
+	// a send blocked on a full queue (backpressure) ends when the share
+	// stops: stopping must not wait for a worker that died (and a dead
+	// worker's queue is forgotten when it is declared dead)
+	if err := r.w.tr.Send(r.l.ctx, worker, addr, channelOf(r.l.name), payload); err != nil {
 		r.w.log.Warn("send to a worker", "to", worker, "err", err)
 	}
 }
