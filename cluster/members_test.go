@@ -5,34 +5,17 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
 	boltbuiltin "github.com/gale-stream/gale/bolt/builtin"
 	"github.com/gale-stream/gale/cluster/membership"
 	"github.com/gale-stream/gale/cluster/store"
+	"github.com/gale-stream/gale/internal/galetest"
 	"github.com/gale-stream/gale/registry"
 	spoutbuiltin "github.com/gale-stream/gale/spout/builtin"
 	"github.com/gale-stream/gale/topology"
 )
-
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 const wcTopology = `{"name": "wc", "spouts": [{"id": "sentences", "type": "generator", "parallelism": 3}],
   "bolts": [{"id": "split", "type": "split", "parallelism": 6, "inputs": [{"component": "sentences"}]}]}`
@@ -42,12 +25,12 @@ const wcTopology = `{"name": "wc", "spouts": [{"id": "sentences", "type": "gener
 // fake clock, fed fake membership events.
 type leaderFixture struct {
 	t     *testing.T
-	clock *testClock
+	clock *galetest.Clock
 	w     *Worker
 	all   []membership.Member
 }
 
-func newLeaderFixture(t *testing.T, name string, st store.Store, clock *testClock) *leaderFixture {
+func newLeaderFixture(t *testing.T, name string, st store.Store, clock *galetest.Clock) *leaderFixture {
 	reg := registry.New()
 	if err := spoutbuiltin.Register(reg); err != nil {
 		t.Fatal(err)
@@ -127,7 +110,7 @@ func TestMemberView_FlapMovesNothing(t *testing.T) {
 	if _, err := st.PutTopology(ctx, store.Topology{Name: "wc", JSON: []byte(wcTopology)}, 0); err != nil {
 		t.Fatal(err)
 	}
-	clock := &testClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clock := galetest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	f := newLeaderFixture(t, "w1", st, clock)
 	for _, n := range []string{"w1", "w2", "w3"} {
 		f.all = append(f.all, membership.Member{Name: n, State: membership.Alive})
@@ -211,7 +194,7 @@ func TestLead_OnlyTheLeaseHolderAssigns(t *testing.T) {
 	if _, err := s1.PutTopology(ctx, store.Topology{Name: "wc", JSON: []byte(wcTopology)}, 0); err != nil {
 		t.Fatal(err)
 	}
-	clock := &testClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clock := galetest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	f1, f2 := newLeaderFixture(t, "w1", s1, clock), newLeaderFixture(t, "w2", s2, clock)
 	for _, n := range []string{"w1", "w2", "w3"} {
 		f1.all = append(f1.all, membership.Member{Name: n, State: membership.Alive})

@@ -8,26 +8,8 @@ import (
 	"time"
 
 	"github.com/gale-stream/gale/cluster/store"
+	"github.com/gale-stream/gale/internal/galetest"
 )
-
-// fakeClock is a clock that moves only when told; its readings carry an
-// offset, as the wall clock of another machine would.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 // TestElector_TwoContenders: two contenders (on two store instances, as
 // two processes) whose clocks are two hours apart: one leads at a time;
@@ -38,9 +20,9 @@ func TestElector_TwoContenders(t *testing.T) {
 	ctx := context.Background()
 	const ttl = 3 * time.Second
 	base := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
-	ca, cb := &fakeClock{now: base.Add(time.Hour)}, &fakeClock{now: base.Add(-time.Hour)}
+	ca, cb := galetest.NewClock(base.Add(time.Hour)), galetest.NewClock(base.Add(-time.Hour))
 	step := func(d time.Duration) { ca.Add(d); cb.Add(d) }
-	newElector := func(holder string, clock *fakeClock) *store.Elector {
+	newElector := func(holder string, clock *galetest.Clock) *store.Elector {
 		s := openFile(t, dir)
 		e, err := store.NewElector(store.ElectorConfig{Store: s, Holder: holder, TTL: ttl, Now: clock.Now})
 		if err != nil {
@@ -110,7 +92,7 @@ func TestElector_TwoContenders(t *testing.T) {
 func TestElector_ConcurrentTakers(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
-	clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clock := galetest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	const ttl = 30 * time.Millisecond
 	var es []*store.Elector
 	for _, h := range []string{"w1", "w2", "w3", "w4"} {
