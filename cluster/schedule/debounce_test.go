@@ -7,32 +7,13 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gale-stream/gale/internal/galetest"
 )
 
-// fakeClock is a settable clock for the Debouncer.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{now: time.Unix(1_700_000_000, 0)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	return c.now
-}
-
-func newTestDebouncer(t *testing.T, quiet, maxWait time.Duration) (*Debouncer, *fakeClock) {
+func newTestDebouncer(t *testing.T, quiet, maxWait time.Duration) (*Debouncer, *galetest.Clock) {
 	t.Helper()
-	clk := newFakeClock()
+	clk := galetest.NewClock(time.Unix(1_700_000_000, 0))
 	d, err := NewDebouncer(DebouncerConfig{Quiet: quiet, MaxWait: maxWait, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -130,7 +111,7 @@ func TestDebouncer_Table(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			d, clk := newTestDebouncer(t, q, 0)
 			for i, s := range tc.steps {
-				clk.Advance(s.advance)
+				clk.Add(s.advance)
 				d.Observe(s.events...)
 				got, ok := d.Poll()
 				if ok != s.changed || !slices.Equal(got, s.want) {
@@ -152,7 +133,7 @@ func TestDebouncer_Next(t *testing.T) {
 	if next, ok := d.Next(); !ok || !next.Equal(t0.Add(q)) {
 		t.Fatalf("Next() = %v, %v; want %v", next, ok, t0.Add(q))
 	}
-	clk.Advance(time.Second)
+	clk.Add(time.Second)
 	d.Observe(join("b"))
 	if next, _ := d.Next(); !next.Equal(t0.Add(time.Second + q)) {
 		t.Fatalf("Next() = %v after a second change, want %v", next, t0.Add(time.Second+q))
@@ -162,7 +143,7 @@ func TestDebouncer_Next(t *testing.T) {
 	}
 	// Polling at the deadline publishes.
 	next, _ := d.Next()
-	clk.Advance(next.Sub(clk.Now()))
+	clk.Add(next.Sub(clk.Now()))
 	wantPoll(t, d, true, "a", "b")
 	if _, ok := d.Next(); ok || d.Pending() {
 		t.Fatal("still pending after publication")
@@ -187,7 +168,7 @@ func TestDebouncer_EventTimestamps(t *testing.T) {
 	// Events out of order: the later one wins.
 	d.Observe(MemberEvent{Member: "b", Alive: false, At: t0.Add(time.Second)},
 		MemberEvent{Member: "b", Alive: true, At: t0.Add(500 * time.Millisecond)})
-	clk.Advance(time.Hour)
+	clk.Add(time.Hour)
 	wantPoll(t, d, false, "a")
 }
 
@@ -195,12 +176,12 @@ func TestDebouncer_ObserveSet(t *testing.T) {
 	const q = 2 * time.Second
 	d, clk := newTestDebouncer(t, q, 0)
 	d.ObserveSet([]string{"a", "b", "c"}, clk.Now())
-	clk.Advance(q)
+	clk.Add(q)
 	wantPoll(t, d, true, "a", "b", "c")
 	d.ObserveSet([]string{"a", "c", "d"}, clk.Now())
-	clk.Advance(q - 1)
+	clk.Add(q - 1)
 	wantPoll(t, d, false, "a", "b", "c")
-	clk.Advance(1)
+	clk.Add(1)
 	wantPoll(t, d, true, "a", "c", "d")
 }
 
@@ -208,7 +189,7 @@ func TestDebouncer_MaxWait(t *testing.T) {
 	const q, maxWait = 2 * time.Second, 10 * time.Second
 	d, clk := newTestDebouncer(t, q, maxWait)
 	d.Observe(join("a"), join("b"), join("flap"))
-	clk.Advance(q)
+	clk.Add(q)
 	wantPoll(t, d, true, "a", "b", "flap")
 
 	// "b" dies for good while "flap" flaps every second: without MaxWait
@@ -218,7 +199,7 @@ func TestDebouncer_MaxWait(t *testing.T) {
 	alive := true
 	published := false
 	for clk.Now().Sub(start) < 30*time.Second {
-		clk.Advance(time.Second)
+		clk.Add(time.Second)
 		alive = !alive
 		d.Observe(MemberEvent{Member: "flap", Alive: alive})
 		got, ok := d.Poll()
@@ -246,7 +227,7 @@ func TestDebouncer_MaxWait(t *testing.T) {
 	if !ok {
 		t.Fatal("nothing pending after the flapper left")
 	}
-	clk.Advance(next.Sub(clk.Now()))
+	clk.Add(next.Sub(clk.Now()))
 	wantPoll(t, d, true, "a")
 }
 
@@ -256,11 +237,11 @@ func TestDebouncer_MaxWaitNothingQuiet(t *testing.T) {
 	const q, maxWait = 2 * time.Second, 4 * time.Second
 	d, clk := newTestDebouncer(t, q, maxWait)
 	d.Observe(join("a"), join("flap"))
-	clk.Advance(q)
+	clk.Add(q)
 	wantPoll(t, d, true, "a", "flap")
 	alive := true
 	for range 6 {
-		clk.Advance(time.Second)
+		clk.Add(time.Second)
 		alive = !alive
 		d.Observe(MemberEvent{Member: "flap", Alive: alive})
 		wantPoll(t, d, false, "a", "flap")
@@ -269,15 +250,15 @@ func TestDebouncer_MaxWaitNothingQuiet(t *testing.T) {
 	if alive != true || d.Pending() {
 		t.Fatalf("alive %v pending %v", alive, d.Pending())
 	}
-	clk.Advance(time.Second)
+	clk.Add(time.Second)
 	d.Observe(leave("flap")) // one more change, then silence
 	next, ok := d.Next()
 	if !ok || !next.Equal(clk.Now().Add(q)) {
 		t.Fatalf("Next() = %v, %v; want %v", next, ok, clk.Now().Add(q))
 	}
-	clk.Advance(q - 1)
+	clk.Add(q - 1)
 	wantPoll(t, d, false, "a", "flap")
-	clk.Advance(1)
+	clk.Add(1)
 	wantPoll(t, d, true, "a")
 }
 
@@ -297,7 +278,7 @@ func TestDebouncer_PropertyFlaps(t *testing.T) {
 		for _, m := range base {
 			d.Observe(join(m))
 		}
-		clk.Advance(q)
+		clk.Add(q)
 		wantPoll(t, d, true, base...)
 		// Flaps: a member goes down and comes back (or a stranger comes and
 		// goes) within less than q; flaps may overlap.
@@ -312,13 +293,13 @@ func TestDebouncer_PropertyFlaps(t *testing.T) {
 			}
 			raw[m] = !raw[m]
 			d.Observe(MemberEvent{Member: m, Alive: raw[m]})
-			clk.Advance(time.Duration(rng.Int64N(int64(q))))
+			clk.Add(time.Duration(rng.Int64N(int64(q))))
 			raw[m] = !raw[m]
 			d.Observe(MemberEvent{Member: m, Alive: raw[m]})
 			if got, ok := d.Poll(); ok {
 				t.Fatalf("iteration %d: a flap published %v", iter, got)
 			}
-			clk.Advance(time.Duration(rng.Int64N(int64(q) / 2)))
+			clk.Add(time.Duration(rng.Int64N(int64(q) / 2)))
 			if got, ok := d.Poll(); ok {
 				t.Fatalf("iteration %d: a flap published %v", iter, got)
 			}
@@ -326,11 +307,11 @@ func TestDebouncer_PropertyFlaps(t *testing.T) {
 		// A real change after the flaps.
 		gone := base[rng.IntN(len(base))]
 		d.Observe(leave(gone))
-		clk.Advance(q - 1)
+		clk.Add(q - 1)
 		if got, ok := d.Poll(); ok {
 			t.Fatalf("iteration %d: published %v before the quiet period", iter, got)
 		}
-		clk.Advance(1)
+		clk.Add(1)
 		want := slices.DeleteFunc(slices.Clone(base), func(m string) bool { return m == gone })
 		wantPoll(t, d, true, want...)
 	}
@@ -352,7 +333,7 @@ func TestDebouncer_Concurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	clk.Advance(time.Second)
+	clk.Add(time.Second)
 	got, _ := d.Poll()
 	// each member got 200/5 = 40 events, alternating... the last one of
 	// member i%5 is at i = 195..199; alive iff i is even.

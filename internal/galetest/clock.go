@@ -22,9 +22,10 @@ func (c *Clock) Now() time.Time {
 	return c.now
 }
 
-// Add moves the clock by d.
-func (c *Clock) Add(d time.Duration) {
+// Add moves the clock by d and returns the new time.
+func (c *Clock) Add(d time.Duration) time.Time {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.now = c.now.Add(d)
-	c.mu.Unlock()
+	return c.now
 }
