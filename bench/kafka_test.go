@@ -146,10 +146,10 @@ func bareConsume(b *testing.B, brokers, topic string) int64 {
 
 func galeConsume(b *testing.B, brokers, topic string) int64 {
 	reg := registry.New()
-	reg.MustRegisterSpout(kafkaspout.Type())
-	reg.MustRegisterBolt(registry.BoltType{
-		ComponentType: topology.ComponentType{Name: "noop", Outputs: registry.Fixed(topology.Streams{})},
-		New: func(any) (bolt.Bolt, error) {
+	reg.MustRegister(kafkaspout.Type())
+	reg.MustRegister(registry.Bolt[registry.NoConfig]{
+		Name: "noop",
+		New: func(*registry.NoConfig) (bolt.Bolt, error) {
 			return bolt.Basic(bolt.Func(func(context.Context, *tuple.Tuple, bolt.BasicCollector) error { return nil })), nil
 		},
 	})
@@ -165,7 +165,7 @@ func galeConsume(b *testing.B, brokers, topic string) int64 {
 	if err != nil {
 		b.Fatal(err)
 	}
-	rt, err := engine.New(topo, engine.Options{Registry: reg})
+	rt, err := engine.New(topo, engine.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -39,6 +39,7 @@ import (
 	"github.com/gale-stream/gale/registry"
 	"github.com/gale-stream/gale/sinks"
 	"github.com/gale-stream/gale/sinks/elasticsearch"
+	"github.com/gale-stream/gale/sinks/file"
 	"github.com/gale-stream/gale/sinks/hdfs"
 	kafkaspout "github.com/gale-stream/gale/spout/kafka"
 	"github.com/gale-stream/gale/topology"
@@ -354,8 +355,8 @@ func TestBareLZ4MatchesCodec(t *testing.T) {
 // is written and committed.
 func galeFileSink(b *testing.B, brokers, topic, dir string) {
 	reg := registry.New()
-	reg.MustRegisterSpout(kafkaspout.Type())
-	reg.MustRegisterBolt(sinks.FileType())
+	reg.MustRegister(kafkaspout.Type())
+	reg.MustRegister(file.Type())
 	tb := topology.NewBuilder("bench-kafka-lz4")
 	// one spout task per partition, as the baseline has one goroutine per
 	// partition: each task plans and commits its batches in the ledger
@@ -375,7 +376,7 @@ func galeFileSink(b *testing.B, brokers, topic, dir string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	rt, err := engine.New(topo, engine.Options{Registry: reg})
+	rt, err := engine.New(topo, engine.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -519,7 +520,7 @@ func objectCount(inv sinks.Inventory) func(batches, _ int) error {
 }
 
 func benchFileWrite(b *testing.B) {
-	c := sinks.NewFileConfig()
+	c := file.NewConfig()
 	c.Dir = b.TempDir()
 	if err := c.Validate(); err != nil {
 		b.Fatal(err)

@@ -86,17 +86,17 @@ func (c *countBolt) Execute(_ context.Context, t *tuple.Tuple, _ bolt.BasicColle
 
 func benchRegistry(n int, reliable bool) *registry.Registry {
 	r := registry.New()
-	r.MustRegisterSpout(registry.SpoutType{
-		ComponentType: topology.ComponentType{Name: "sentences", Outputs: registry.Fixed(topology.Streams{"default": {"sentence"}})},
-		New:           func(any) (spout.Spout, error) { return &sentenceSpout{n: n, reliable: reliable}, nil },
+	r.MustRegister(registry.Spout[registry.NoConfig]{
+		Name: "sentences", Outputs: registry.Emits("sentence"),
+		New: func(*registry.NoConfig) (spout.Spout, error) { return &sentenceSpout{n: n, reliable: reliable}, nil },
 	})
-	r.MustRegisterBolt(registry.BoltType{
-		ComponentType: topology.ComponentType{Name: "split", Outputs: registry.Fixed(topology.Streams{"default": {"word"}})},
-		New:           func(any) (bolt.Bolt, error) { return bolt.Basic(splitBolt{}), nil },
+	r.MustRegister(registry.Bolt[registry.NoConfig]{
+		Name: "split", Outputs: registry.Emits("word"),
+		New: func(*registry.NoConfig) (bolt.Bolt, error) { return bolt.Basic(splitBolt{}), nil },
 	})
-	r.MustRegisterBolt(registry.BoltType{
-		ComponentType: topology.ComponentType{Name: "count", Outputs: registry.Fixed(topology.Streams{})},
-		New:           func(any) (bolt.Bolt, error) { return bolt.Basic(&countBolt{}), nil },
+	r.MustRegister(registry.Bolt[registry.NoConfig]{
+		Name: "count",
+		New:  func(*registry.NoConfig) (bolt.Bolt, error) { return bolt.Basic(&countBolt{}), nil },
 	})
 	return r
 }
@@ -121,7 +121,7 @@ func runWordCount(tb testing.TB, n int, acked bool, pending string) (engine.Stat
 	if err != nil {
 		tb.Fatal(err)
 	}
-	rt, err := engine.New(topo, engine.Options{Registry: reg})
+	rt, err := engine.New(topo, engine.Options{})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	_ "github.com/gale-stream/gale/bolt/builtin" // split
 	"github.com/gale-stream/gale/local"
 	"github.com/gale-stream/gale/registry"
+	"github.com/gale-stream/gale/registry/all"
 	_ "github.com/gale-stream/gale/spout/builtin" // generator
 	"github.com/gale-stream/gale/topology"
 	"github.com/gale-stream/gale/tuple"
@@ -19,13 +20,11 @@ import (
 // A BasicBolt that upper-cases words, and a full Bolt that collects them,
 // run in-process on the built-in generator spout's sentences.
 func Example() {
-	reg := registry.Default.Clone() // the built-in types, plus ours
-	reg.MustRegisterBolt(registry.BoltType{
-		ComponentType: topology.ComponentType{
-			Name:    "upper",
-			Outputs: registry.Fixed(topology.Streams{"default": {"word"}}),
-		},
-		New: func(any) (bolt.Bolt, error) {
+	reg := all.Registry() // the built-in types, plus ours
+	reg.MustRegister(registry.Bolt[registry.NoConfig]{
+		Name:    "upper",
+		Outputs: registry.Emits("word"),
+		New: func(*registry.NoConfig) (bolt.Bolt, error) {
 			return bolt.Basic(bolt.Func(func(_ context.Context, t *tuple.Tuple, out bolt.BasicCollector) error {
 				out.Emit(tuple.Values{strings.ToUpper(t.String("word"))})
 				return nil
@@ -33,9 +32,9 @@ func Example() {
 		},
 	})
 	seen := &collector{words: map[string]bool{}}
-	reg.MustRegisterBolt(registry.BoltType{
-		ComponentType: topology.ComponentType{Name: "collect", Outputs: registry.Fixed(topology.Streams{})},
-		New:           func(any) (bolt.Bolt, error) { return seen, nil },
+	reg.MustRegister(registry.Bolt[registry.NoConfig]{
+		Name: "collect",
+		New:  func(*registry.NoConfig) (bolt.Bolt, error) { return seen, nil },
 	})
 
 	b := topology.NewBuilder("shouting")
@@ -49,7 +48,7 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	stats, err := local.Run(context.Background(), topo, local.Options{Registry: reg})
+	stats, err := local.Run(context.Background(), topo, local.Options{})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -1,9 +1,10 @@
 // Package cli is the gale command line. A program that embeds Gale with
-// its own component types (see examples/custom-bolt) registers them and
-// calls Main, getting every gale command with those types compiled in:
+// its own component types (see examples/custom-bolt) registers them in
+// registry.Default and calls Main, getting every gale command with those
+// types and every built-in one (package registry/all):
 //
 //	func main() {
-//		registry.MustRegisterBolt(myBoltType)
+//		registry.MustRegister(myBoltType)
 //		cli.Main()
 //	}
 package cli
@@ -20,13 +21,16 @@ import (
 
 	"github.com/gale-stream/gale/internal/engine"
 	"github.com/gale-stream/gale/registry"
+	"github.com/gale-stream/gale/registry/all"
 )
 
 // Env is what a command runs with: its streams and the registry of types.
 type Env struct {
-	Stdout   io.Writer
-	Stderr   io.Writer
-	Stdin    io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	Stdin  io.Reader
+	// Registry has the component types; nil means every built-in type
+	// (registry/all) and those registered in registry.Default.
 	Registry *registry.Registry
 	// Getenv reads environment variables (os.Getenv by default).
 	Getenv func(string) string
@@ -43,8 +47,8 @@ var commands []command
 
 func register(c command) { commands = append(commands, c) }
 
-// Main runs the gale command line on os.Args with registry.Default and
-// exits. It sets the garbage collector for throughput (engine.TuneGC)
+// Main runs the gale command line on os.Args with the built-in types and
+// those of registry.Default, and exits. It sets the garbage collector for throughput (engine.TuneGC)
 // unless GOGC is set. The first SIGINT or SIGTERM cancels the command's context (a run
 // drains its in-flight tuples); a second one exits at once.
 func Main() {
@@ -65,7 +69,7 @@ func Main() {
 			os.Exit(130)
 		}
 	}()
-	env := &Env{Stdout: os.Stdout, Stderr: os.Stderr, Stdin: os.Stdin, Registry: registry.Default, Getenv: os.Getenv}
+	env := &Env{Stdout: os.Stdout, Stderr: os.Stderr, Stdin: os.Stdin, Getenv: os.Getenv}
 	code := Run(ctx, env, os.Args[1:])
 	cancel()
 	os.Exit(code)
@@ -75,7 +79,11 @@ func Main() {
 // failure, 2 on a usage error.
 func Run(ctx context.Context, env *Env, args []string) int {
 	if env.Registry == nil {
-		env.Registry = registry.Default
+		env.Registry = registry.Default.Clone()
+		if err := all.Register(env.Registry); err != nil {
+			fmt.Fprintf(env.Stderr, "gale: a type registered in registry.Default clashes with a built-in one: %v\n", err)
+			return 1
+		}
 	}
 	if env.Getenv == nil {
 		env.Getenv = os.Getenv

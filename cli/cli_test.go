@@ -14,7 +14,7 @@ import (
 
 	"github.com/gale-stream/gale/cli"
 	"github.com/gale-stream/gale/internal/engine"
-	"github.com/gale-stream/gale/registry"
+	"github.com/gale-stream/gale/registry/all"
 	"github.com/gale-stream/gale/topology"
 )
 
@@ -62,7 +62,7 @@ func TestValidate_PrintsEveryErrorWithPath(t *testing.T) {
 		"invalid topology (5 errors)",
 		`spouts[0].paralelism: unknown field`,
 		`spouts[0].type: unknown spout type "generatr"; known spout types: ` +
-			strings.Join(registry.Default.TypeNames(topology.KindSpout), ", ") + ` (did you mean "generator"?)`,
+			strings.Join(all.Registry().TypeNames(topology.KindSpout), ", ") + ` (did you mean "generator"?)`,
 		"bolts[0].parallelism: want a positive integer",
 		"bolts[0].inputs[0].fields",
 		`bolts[0].inputs[0].component: unknown component "x"`,

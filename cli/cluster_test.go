@@ -12,7 +12,7 @@ import (
 
 	"github.com/gale-stream/gale/cli"
 	"github.com/gale-stream/gale/cluster/api"
-	"github.com/gale-stream/gale/registry"
+	"github.com/gale-stream/gale/registry/all"
 	"github.com/gale-stream/gale/topology"
 )
 
@@ -38,7 +38,7 @@ func (m *memBackend) Topologies(context.Context) ([]api.TopologySummary, error) 
 }
 
 func (m *memBackend) Submit(_ context.Context, data []byte) (api.TopologySummary, error) {
-	topo, err := topology.Decode(data, registry.Default)
+	topo, err := topology.Decode(data, all.Registry())
 	var errs *topology.Errors
 	if errors.As(err, &errs) {
 		var d []string

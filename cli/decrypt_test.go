@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/gale-stream/gale/sinks"
+	"github.com/gale-stream/gale/sinks/file"
 	"github.com/gale-stream/gale/tuple"
 )
 
@@ -16,7 +17,7 @@ func TestDecrypt(t *testing.T) {
 	keyHex := strings.Repeat("5a", sinks.KeySize)
 	keyFile := write(t, "key", keyHex+"\n")
 	key, _ := sinks.LoadKey(keyFile, "")
-	w := &sinks.FileWriter{Dir: dir, Naming: sinks.Naming{Ext: ".jsonl.lz4.enc"}, Codec: sinks.Codec{Compression: sinks.CompressionLZ4, Key: key}, NoSync: true}
+	w := file.NewWriter(dir, sinks.Naming{Ext: ".jsonl.lz4.enc"}, sinks.Codec{Compression: sinks.CompressionLZ4, Key: key}, true)
 	b := &sinks.Batch{Topology: "t", Meta: &tuple.BatchMeta{ID: "ev/00000/000000000001", Source: "ev", Seq: 1, Start: 10, End: 12},
 		Records: []sinks.Record{{ID: "ev/0/10", Line: []byte(`{"a":1}`)}, {ID: "ev/0/11", Line: []byte(`{"a":2}`)}}}
 	if _, err := w.WriteBatch(context.Background(), b); err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/gale-stream/gale/cluster/api"
 	"github.com/gale-stream/gale/cluster/monitor"
 	"github.com/gale-stream/gale/internal/engine"
+	"github.com/gale-stream/gale/registry/all"
 	"github.com/gale-stream/gale/topology"
 )
 
@@ -93,8 +94,11 @@ func printTopologyErrors(w io.Writer, path string, err error) {
 		fmt.Fprintf(w, "%s: invalid topology (%d error%s):\n", path, n, plural(n))
 		for _, e := range errs.List {
 			fmt.Fprintf(w, "  %s\n", e)
-			if !cephBuilt && strings.Contains(e.Error(), `"ceph_sink"`) {
-				fmt.Fprintln(w, "    (this gale binary was built without Ceph: build it with -tags ceph,pacific, e.g. make build -> bin/gale-full)")
+			var unknown *topology.UnknownTypeError
+			if errors.As(e, &unknown) {
+				if why, ok := all.Missing()[unknown.Name]; ok {
+					fmt.Fprintf(w, "    (%s)\n", why)
+				}
 			}
 		}
 		return
@@ -178,7 +182,7 @@ func runCmd(ctx context.Context, env *Env, args []string) int {
 		return 1
 	}
 	logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
-	rt, err := engine.New(topo, engine.Options{Registry: env.Registry, Logger: logger, DrainTimeout: *drain})
+	rt, err := engine.New(topo, engine.Options{Logger: logger, DrainTimeout: *drain})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "gale run: %v\n", err)
 		return 1

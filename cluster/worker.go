@@ -626,7 +626,7 @@ func (w *Worker) startLocal(t store.Topology, topo *topology.Topology, a store.A
 	// trees crossing workers can seldom finish then, and they replay
 	// identically, so the drain is short (a kill drains its own time with
 	// the spouts off, before this)
-	rt, err := engine.New(topo, engine.Options{Registry: w.cfg.Registry, Logger: w.log, Placement: place, DrainTimeout: shareDrain})
+	rt, err := engine.New(topo, engine.Options{Logger: w.log, Placement: place, DrainTimeout: shareDrain})
 	if err != nil {
 		w.log.Error("cannot build the topology's tasks", "topology", t.Name, "err", err)
 		l.cancel()

@@ -13,4 +13,9 @@ var (
 	ErrNoFactory = errors.New("type has no New function")
 	// ErrUnknownType means no type of that name is registered.
 	ErrUnknownType = errors.New("unknown type")
+	// ErrConfigType means a config of another type than the component
+	// type's reached it: Outputs made by Declare for another config type
+	// (refused at registration), or settings a catalog other than the
+	// type's registry decoded.
+	ErrConfigType = errors.New("wrong config type")
 )

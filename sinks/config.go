@@ -3,6 +3,7 @@ package sinks
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/gale-stream/gale/bolt"
@@ -84,55 +85,41 @@ func (c *Common) Naming(ext string) Naming {
 	return Naming{Prefix: c.Prefix, TimePartition: c.TimePartition, Ext: f.Ext() + ext}
 }
 
-// SinkType builds the registry entry of a sink type whose config is *C
-// (embedding Common, made by newConfig with the defaults) and whose bolt
-// is made by newBolt.
-func SinkType[C any](name, doc string, newConfig func() *C, common func(*C) *Common, newBolt func(*C) (*Bolt, error)) registry.BoltType {
-	return registry.BoltType{
-		ComponentType: topology.ComponentType{
-			Name:      name,
-			Doc:       doc,
-			NewConfig: func() any { return newConfig() },
-			Outputs: func(settings any, inputs []tuple.Fields) (topology.Streams, error) {
-				c, ok := settings.(*C)
-				if !ok {
-					return nil, fmt.Errorf("%s: settings of type %T: %w", name, settings, ErrConfig)
+// Type returns the registry entry of a sink type: name (e.g.
+// "hdfs_sink"; the sink's label in metrics and errors is the name without
+// "_sink"), its one-line doc, config (the defaults of its config C, which
+// embeds Common) and open, which makes each task's Writer when the task
+// prepares. The type declares no output stream, and checks when a topology
+// is validated that the format's fields exist in the sink's inputs.
+func Type[C any, P interface {
+	*C
+	shared() *Common
+}](name, doc string, config func() *C, open func(ctx context.Context, c *C, tc *topology.TaskContext) (Writer, error)) registry.Bolt[C] {
+	label := strings.TrimSuffix(name, "_sink")
+	return registry.Bolt[C]{
+		Name:   name,
+		Doc:    doc,
+		Config: config,
+		Outputs: registry.Declare(func(c *C, inputs []tuple.Fields) (topology.Streams, error) {
+			f := P(c).shared().format()
+			for _, in := range inputs {
+				if err := f.Check(in); err != nil {
+					return nil, fmt.Errorf("%s: %w", name, err)
 				}
-				f := common(c).format()
-				for _, in := range inputs {
-					if err := f.Check(in); err != nil {
-						return nil, fmt.Errorf("%s: %w", name, err)
-					}
-				}
-				return topology.Streams{}, nil
-			},
-		},
-		New: func(settings any) (bolt.Bolt, error) {
-			c, ok := settings.(*C)
-			if !ok {
-				return nil, fmt.Errorf("%s: settings of type %T: %w", name, settings, ErrConfig)
 			}
-			return newBolt(c)
+			return topology.Streams{}, nil
+		}),
+		New: func(c *C) (bolt.Bolt, error) {
+			return NewBolt(P(c).shared().Options(label, func(ctx context.Context, tc *topology.TaskContext) (Writer, error) {
+				return open(ctx, c, tc)
+			})), nil
 		},
 	}
 }
 
-// FileConfig configures the "file_sink" type.
-type FileConfig struct {
-	Common
-	// Dir is the root directory of the files (required); a local or
-	// shared filesystem.
-	Dir string `json:"dir"`
-	// Compression is "lz4" (default) or "none".
-	Compression string `json:"compression"`
-	// Encryption, when set, encrypts every file (see Codec).
-	Encryption *EncryptionConfig `json:"encryption,omitempty"`
-	// NoFsync skips fsync (only for throwaway data: a crash may then leave
-	// empty or partial files).
-	NoFsync bool `json:"no_fsync,omitempty"`
-
-	key []byte
-}
+// shared returns the Common every sink config embeds: sinks.Type finds it
+// through this method.
+func (c *Common) shared() *Common { return c }
 
 // EncryptionConfig names the master key: a file of 32 bytes or 64 hex
 // digits, or an environment variable holding the hex.
@@ -153,53 +140,3 @@ func (e *EncryptionConfig) Key() ([]byte, error) {
 	}
 	return LoadKey(e.KeyFile, env)
 }
-
-// NewFileConfig returns the defaults.
-func NewFileConfig() *FileConfig {
-	return &FileConfig{Common: DefaultCommon(), Compression: CompressionLZ4}
-}
-
-// Validate checks the config and loads the encryption key.
-func (c *FileConfig) Validate() error {
-	if err := c.Common.Validate(); err != nil {
-		return err
-	}
-	if c.Dir == "" {
-		return fmt.Errorf("dir is required: %w", ErrConfig)
-	}
-	if c.Encryption != nil {
-		k, err := c.Encryption.Key()
-		if err != nil {
-			return err
-		}
-		c.key = k
-	}
-	return c.codec().Validate()
-}
-
-func (c *FileConfig) codec() Codec { return Codec{Compression: c.Compression, Key: c.key} }
-
-// Writer returns the config's FileWriter.
-func (c *FileConfig) Writer() *FileWriter {
-	codec := c.codec()
-	return &FileWriter{Dir: c.Dir, Naming: c.Naming(codec.Ext()), Codec: codec, NoSync: c.NoFsync}
-}
-
-// FileType is the "file_sink" bolt type.
-func FileType() registry.BoltType {
-	return SinkType("file_sink", "writes each batch as one file (lz4, optionally encrypted), atomically: temp, fsync, rename",
-		NewFileConfig, func(c *FileConfig) *Common { return &c.Common },
-		func(c *FileConfig) (*Bolt, error) {
-			w := c.Writer()
-			return NewBolt(c.Options("file", func(context.Context, *topology.TaskContext) (Writer, error) {
-				return w, nil
-			})), nil
-		})
-}
-
-// Register adds the sink types of this package (file_sink) to r.
-func Register(r *registry.Registry) error {
-	return r.RegisterBolt(FileType())
-}
-
-func init() { registry.MustRegisterBolt(FileType()) }

@@ -6,9 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
-	"path"
 	"slices"
-	"strings"
 )
 
 // Inventory is implemented by the writers of object stores (file, Ceph,
@@ -52,39 +50,9 @@ func SplitLines(content []byte) [][]byte {
 	return bytes.Split(bytes.TrimSuffix(content, []byte{'\n'}), []byte{'\n'})
 }
 
-// Objects lists the objects of topology under the writer's directory.
-func (w *FileWriter) Objects(_ context.Context, topology string) ([]string, error) {
-	names, err := w.List(w.Naming.Ext)
-	if err != nil {
-		return nil, err
-	}
-	want := path.Join(w.Naming.Prefix, topology) + "/"
-	out := names[:0]
-	for _, n := range names {
-		if strings.HasPrefix(n, want) {
-			out = append(out, n)
-		}
-	}
-	return out, nil
-}
-
-// Read returns an object's decoded content.
-func (w *FileWriter) Read(_ context.Context, name string) ([]byte, error) {
-	data, err := w.Get(name)
-	if err != nil {
-		return nil, err
-	}
-	return Decode(w.Codec.Key, data)
-}
-
-var _ Inventory = (*FileWriter)(nil)
-
 // Verifiable is implemented by the config of every sink type: OpenStore
 // opens the backend for reading, for `gale verify`. The value it returns
 // implements Inventory (object stores) or DocumentStore (search indices).
 type Verifiable interface {
 	OpenStore(ctx context.Context) (io.Closer, error)
 }
-
-// OpenStore opens the file sink's directory for reading.
-func (c *FileConfig) OpenStore(context.Context) (io.Closer, error) { return c.Writer(), nil }

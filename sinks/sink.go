@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gale-stream/gale/bolt"
+	"github.com/gale-stream/gale/internal/atomicfile"
 	"github.com/gale-stream/gale/topology"
 	"github.com/gale-stream/gale/tuple"
 )
@@ -122,7 +123,7 @@ type Bolt struct {
 	id       string
 	out      bolt.Collector
 	w        Writer
-	dlq      *FileWriter
+	dlq      *atomicfile.Dir
 	timeout  time.Duration
 	buf      map[attempt][]*tuple.Tuple
 	sem      chan struct{}
@@ -205,7 +206,7 @@ func (s *Bolt) Prepare(ctx context.Context, tc *topology.TaskContext, out bolt.C
 	if dir == "" {
 		dir = "gale-dead-letter"
 	}
-	s.dlq = &FileWriter{Dir: filepath.Join(dir, c.ID), Naming: Naming{Ext: ".jsonl"}, Codec: Codec{Compression: CompressionNone}}
+	s.dlq = &atomicfile.Dir{Root: filepath.Join(dir, c.ID)}
 	return nil
 }
 
@@ -292,8 +293,12 @@ func (s *Bolt) writeDeadLetters(b *Batch, ts []*tuple.Tuple, rejected []Rejectio
 	SortRecords(dl.Records)
 	s.stats.Rejected.Add(int64(len(rejected)))
 	return s.retry("write dead letters of", b, ends, func() error {
-		_, err := s.dlq.WriteBatch(s.ctx, dl)
-		return err
+		for _, p := range (Naming{Ext: ".jsonl"}).Parts(dl) {
+			if err := s.dlq.Put(p.Name, p.Content()); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 

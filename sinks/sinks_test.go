@@ -2,7 +2,6 @@ package sinks
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"os"
 	"os/exec"
@@ -164,48 +163,6 @@ func TestLoadKey(t *testing.T) {
 	}
 	if _, err := LoadKey("", "GALE_TEST_KEY_UNSET"); !errors.Is(err, ErrConfig) {
 		t.Errorf("unset env: %v", err)
-	}
-}
-
-func TestFileWriterReplayIdentical(t *testing.T) {
-	dir := t.TempDir()
-	w := &FileWriter{Dir: dir, Naming: Naming{Ext: ".jsonl.lz4.enc"}, Codec: Codec{Compression: CompressionLZ4, Key: testKey()}}
-	b := &Batch{Topology: "topo", Meta: meta(7), Records: []Record{{ID: "events/2/700", Line: []byte(`{"a":1}`)}, {ID: "events/2/701", Line: []byte(`{"a":2}`)}}}
-	if _, err := w.WriteBatch(context.Background(), b); err != nil {
-		t.Fatal(err)
-	}
-	names, err := w.List(".jsonl.lz4.enc")
-	if err != nil || len(names) != 1 {
-		t.Fatalf("list: %v %v", names, err)
-	}
-	first, _ := w.Get(names[0])
-	// a stale temp file from a "crash" is ignored by List
-	os.WriteFile(filepath.Join(dir, filepath.Dir(names[0]), "."+filepath.Base(names[0])+".tmp-123"), []byte("torn"), 0o644)
-	if _, err := w.WriteBatch(context.Background(), b); err != nil {
-		t.Fatal(err)
-	}
-	again, _ := w.List(".jsonl.lz4.enc")
-	second, _ := w.Get(names[0])
-	if !slices.Equal(names, again) || !bytes.Equal(first, second) {
-		t.Fatalf("a replay changed the files: %v -> %v, same bytes %v", names, again, bytes.Equal(first, second))
-	}
-	plain, err := Decode(testKey(), second)
-	if err != nil || string(plain) != "{\"a\":1}\n{\"a\":2}\n" {
-		t.Fatalf("decoded %q, %v", plain, err)
-	}
-}
-
-func TestFileWriterErrors(t *testing.T) {
-	if os.Geteuid() == 0 {
-		t.Log("running as root: permission checks do not apply; checking a file in the way instead")
-	}
-	dir := t.TempDir()
-	// a file where a directory must go: a clear error, retried by the bolt
-	os.WriteFile(filepath.Join(dir, "topo"), []byte("x"), 0o644)
-	w := &FileWriter{Dir: dir, Naming: Naming{Ext: ".log"}, Codec: Codec{Compression: CompressionNone}}
-	_, err := w.WriteBatch(context.Background(), &Batch{Topology: "topo", Meta: meta(1)})
-	if err == nil || !strings.Contains(err.Error(), "topo") {
-		t.Fatalf("write under a file: %v", err)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	_ "github.com/gale-stream/gale/bolt/builtin" // the fail bolt
 	"github.com/gale-stream/gale/local"
 	"github.com/gale-stream/gale/registry"
+	"github.com/gale-stream/gale/registry/all"
 	"github.com/gale-stream/gale/spout"
 	"github.com/gale-stream/gale/topology"
 	"github.com/gale-stream/gale/tuple"
@@ -56,12 +57,12 @@ func (s *numbers) Close() error { return nil }
 // A reliable spout: the built-in "fail" bolt fails half of the tuples the
 // first time it sees them; the spout replays them until every one is acked.
 func Example() {
-	reg := registry.Default.Clone()
+	reg := all.Registry()
 	src := &numbers{n: 100}
-	reg.MustRegisterSpout(registry.SpoutType{
-		ComponentType: topology.ComponentType{Name: "numbers",
-			Outputs: registry.Fixed(topology.Streams{"default": {"n"}})},
-		New: func(any) (spout.Spout, error) { return src, nil },
+	reg.MustRegister(registry.Spout[registry.NoConfig]{
+		Name:    "numbers",
+		Outputs: registry.Emits("n"),
+		New:     func(*registry.NoConfig) (spout.Spout, error) { return src, nil },
 	})
 	b := topology.NewBuilder("replays")
 	b.Spout("numbers", "numbers", 1)
@@ -71,7 +72,7 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	stats, err := local.Run(context.Background(), topo, local.Options{Registry: reg})
+	stats, err := local.Run(context.Background(), topo, local.Options{})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -14,7 +14,7 @@ import (
 //	b.Spout("sentences", "generator", 1).Config(generatorConfig)
 //	b.Bolt("split", "split", 2).ShuffleGrouping("sentences")
 //	b.Bolt("count", "count", 2).FieldsGrouping("split", "word").Tick(time.Second)
-//	topo, err := b.Build(registry.Default)
+//	topo, err := b.Build(reg) // reg: a registry.Registry with the types
 //
 // Declaring never fails: Build checks everything at once, like Decode,
 // and returns the same *Errors, with paths such as "bolts[1].inputs[0]"

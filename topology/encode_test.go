@@ -22,7 +22,8 @@ func TestEncode_RoundTrip(t *testing.T) {
 	}
 	for name, data := range docs {
 		t.Run(name, func(t *testing.T) {
-			first, err := topology.Decode([]byte(data), newCatalog())
+			cat := newCatalog() // one catalog: the topologies remember it
+			first, err := topology.Decode([]byte(data), cat)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -30,7 +31,7 @@ func TestEncode_RoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			second, err := topology.Decode(enc, newCatalog())
+			second, err := topology.Decode(enc, cat)
 			if err != nil {
 				t.Fatalf("decode of encoded: %v\n%s", err, enc)
 			}

@@ -46,6 +46,20 @@ var (
 	ErrBadTarget = errors.New("bad decode target")
 )
 
+// UnknownTypeError is the Err of the FieldError of a component whose type
+// the catalog does not know. It unwraps to ErrUnknownType.
+type UnknownTypeError struct {
+	Kind Kind
+	Name string
+}
+
+func (e *UnknownTypeError) Error() string {
+	return fmt.Sprintf("unknown %s type %q", e.Kind, e.Name)
+}
+
+// Unwrap returns ErrUnknownType.
+func (e *UnknownTypeError) Unwrap() error { return ErrUnknownType }
+
 // FieldError is one problem found in a topology, located by the JSON path
 // of the offending value, e.g. "bolts[2].inputs[0].fields". Path is empty
 // for problems of the document as a whole (malformed JSON).

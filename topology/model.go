@@ -87,7 +87,15 @@ type Topology struct {
 
 	// Settings is Config decoded; set by validation.
 	Settings Settings `json:"-"`
+
+	// catalog is what the topology was validated against (Catalog).
+	catalog Catalog
 }
+
+// Catalog returns the catalog the topology was last validated against by
+// Decode, Builder.Build or Validate — the registry that knows how to build
+// its components — or nil when it was never validated successfully.
+func (t *Topology) Catalog() Catalog { return t.catalog }
 
 // Component is one spout or bolt of a topology.
 type Component struct {

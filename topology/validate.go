@@ -54,6 +54,14 @@ type inputInfo struct {
 }
 
 func (t *Topology) validate(cat Catalog, m *marks, errs *errList) {
+	before := errs.len()
+	defer func() {
+		// a valid topology remembers what it was checked against: the
+		// runner builds its components from the same catalog
+		if errs.len() == before {
+			t.catalog = cat
+		}
+	}()
 	if cat == nil {
 		cat = emptyCatalog{}
 	}
@@ -201,8 +209,9 @@ func checkComponent(errs *errList, cat Catalog, ci *compInfo) {
 			ci.ct = ct
 		} else {
 			names := cat.TypeNames(ci.kind)
-			errs.add(path+".type", ErrUnknownType, "unknown %s type %q; known %s types: %s%s",
-				ci.kind, c.Type, ci.kind, listOrNone(names), didYouMean(c.Type, names))
+			errs.addErr(&FieldError{Path: path + ".type", Err: &UnknownTypeError{Kind: ci.kind, Name: c.Type},
+				Msg: fmt.Sprintf("unknown %s type %q; known %s types: %s%s",
+					ci.kind, c.Type, ci.kind, listOrNone(names), didYouMean(c.Type, names))})
 		}
 	}
 	if ci.ct != nil && !cm.config {

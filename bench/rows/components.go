@@ -234,33 +234,33 @@ func (b *countBolt) Cleanup() error { return nil }
 // registryFor registers the row's component types, bound to c.
 func registryFor(c *counters, failEvery int64) *registry.Registry {
 	r := registry.New()
-	r.MustRegisterSpout(registry.SpoutType{
-		ComponentType: topology.ComponentType{Name: "sentences", Outputs: registry.Fixed(topology.Streams{"default": {"sentence"}})},
-		New: func(any) (spout.Spout, error) {
+	r.MustRegister(registry.Spout[registry.NoConfig]{
+		Name: "sentences", Outputs: registry.Emits("sentence"),
+		New: func(*registry.NoConfig) (spout.Spout, error) {
 			return &sentenceSpout{c: c, reliable: true}, nil
 		},
 	})
-	r.MustRegisterSpout(registry.SpoutType{
-		ComponentType: topology.ComponentType{Name: "sentences-unreliable", Outputs: registry.Fixed(topology.Streams{"default": {"sentence"}})},
-		New: func(any) (spout.Spout, error) {
+	r.MustRegister(registry.Spout[registry.NoConfig]{
+		Name: "sentences-unreliable", Outputs: registry.Emits("sentence"),
+		New: func(*registry.NoConfig) (spout.Spout, error) {
 			return &sentenceSpout{c: c}, nil
 		},
 	})
-	r.MustRegisterSpout(registry.SpoutType{
-		ComponentType: topology.ComponentType{Name: "const", Outputs: registry.Fixed(topology.Streams{"default": {"value"}})},
-		New:           func(any) (spout.Spout, error) { return &constSpout{c: c}, nil },
+	r.MustRegister(registry.Spout[registry.NoConfig]{
+		Name: "const", Outputs: registry.Emits("value"),
+		New: func(*registry.NoConfig) (spout.Spout, error) { return &constSpout{c: c}, nil },
 	})
-	r.MustRegisterBolt(registry.BoltType{
-		ComponentType: topology.ComponentType{Name: "noop", Outputs: registry.Fixed(topology.Streams{})},
-		New:           func(any) (bolt.Bolt, error) { return &noopBolt{c: c}, nil },
+	r.MustRegister(registry.Bolt[registry.NoConfig]{
+		Name: "noop",
+		New:  func(*registry.NoConfig) (bolt.Bolt, error) { return &noopBolt{c: c}, nil },
 	})
-	r.MustRegisterBolt(registry.BoltType{
-		ComponentType: topology.ComponentType{Name: "split", Outputs: registry.Fixed(topology.Streams{"default": {"word"}})},
-		New:           func(any) (bolt.Bolt, error) { return &splitBolt{}, nil },
+	r.MustRegister(registry.Bolt[registry.NoConfig]{
+		Name: "split", Outputs: registry.Emits("word"),
+		New: func(*registry.NoConfig) (bolt.Bolt, error) { return &splitBolt{}, nil },
 	})
-	r.MustRegisterBolt(registry.BoltType{
-		ComponentType: topology.ComponentType{Name: "count", Outputs: registry.Fixed(topology.Streams{})},
-		New:           func(any) (bolt.Bolt, error) { return &countBolt{c: c, failEvery: failEvery}, nil },
+	r.MustRegister(registry.Bolt[registry.NoConfig]{
+		Name: "count",
+		New:  func(*registry.NoConfig) (bolt.Bolt, error) { return &countBolt{c: c, failEvery: failEvery}, nil },
 	})
 	return r
 }

@@ -206,7 +206,7 @@ func Run(ctx context.Context, row Row, opts Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	rt, err := engine.New(topo, engine.Options{Registry: reg, DrainTimeout: 5 * time.Second})
+	rt, err := engine.New(topo, engine.Options{DrainTimeout: 5 * time.Second})
 	if err != nil {
 		return Result{}, err
 	}

@@ -58,7 +58,7 @@ func newBolt(t *testing.T, typ, config string) bolt.Bolt {
 	if err := Register(r); err != nil {
 		t.Fatal(err)
 	}
-	bt, ok := r.Bolt(typ)
+	bt, ok := r.ComponentType(topology.KindBolt, typ)
 	if !ok {
 		t.Fatalf("no bolt type %q", typ)
 	}
@@ -138,7 +138,7 @@ func TestConfig_Validate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.typ+" "+tt.json, func(t *testing.T) {
-			bt, ok := r.Bolt(tt.typ)
+			bt, ok := r.ComponentType(topology.KindBolt, tt.typ)
 			if !ok {
 				t.Fatalf("no bolt type %q", tt.typ)
 			}
@@ -147,7 +147,7 @@ func TestConfig_Validate(t *testing.T) {
 				if err != nil {
 					t.Fatalf("DecodeSettings: %v", err)
 				}
-				if _, err := bt.New(settings); err != nil {
+				if _, err := r.NewBolt(&topology.Component{ID: "b", Type: tt.typ, Settings: settings}); err != nil {
 					t.Fatalf("New: %v", err)
 				}
 				return
@@ -177,12 +177,16 @@ func TestConfig_ValidateSentinel(t *testing.T) {
 			t.Errorf("%T.Validate() = %v, want ErrInvalidConfig", c, err)
 		}
 	}
-	for _, typ := range Types() {
-		if typ.NewConfig == nil {
+	r := registry.New()
+	if err := Register(r); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range r.TypeNames(topology.KindBolt) {
+		if ct, _ := r.ComponentType(topology.KindBolt, name); ct.NewConfig == nil {
 			continue
 		}
-		if _, err := typ.New("not a config"); !errors.Is(err, ErrInvalidConfig) {
-			t.Errorf("%s: New with bad settings = %v, want ErrInvalidConfig", typ.Name, err)
+		if _, err := r.NewBolt(&topology.Component{ID: "b", Type: name, Settings: "not a config"}); !errors.Is(err, registry.ErrConfigType) {
+			t.Errorf("%s: New with bad settings = %v, want registry.ErrConfigType", name, err)
 		}
 	}
 }
@@ -220,7 +224,7 @@ func TestType_Outputs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.typ+" "+tt.json, func(t *testing.T) {
-			bt, _ := r.Bolt(tt.typ)
+			bt, _ := r.ComponentType(topology.KindBolt, tt.typ)
 			settings, err := bt.DecodeSettings([]byte(tt.json), "config")
 			if err != nil {
 				t.Fatal(err)
@@ -246,7 +250,7 @@ func TestType_Outputs(t *testing.T) {
 		})
 	}
 	for _, name := range []string{"print", "noop"} {
-		if bt, _ := r.Bolt(name); bt.Outputs != nil {
+		if bt, _ := r.ComponentType(topology.KindBolt, name); bt.Outputs != nil {
 			t.Errorf("%s declares outputs", name)
 		}
 	}
@@ -265,11 +269,7 @@ func TestRegister(t *testing.T) {
 		t.Errorf("second Register = %v, want ErrDuplicate", err)
 	}
 	for _, name := range want {
-		bt, ok := registry.Default.Bolt(name)
-		if !ok {
-			t.Errorf("registry.Default lacks %q", name)
-			continue
-		}
+		bt, _ := r.ComponentType(topology.KindBolt, name)
 		if bt.Doc == "" {
 			t.Errorf("%s has no Doc", name)
 		}

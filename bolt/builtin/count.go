@@ -50,30 +50,18 @@ func (c *CountConfig) Validate() error {
 }
 
 // CountType is the "count" bolt type.
-func CountType() registry.BoltType {
-	return registry.BoltType{
-		ComponentType: topology.ComponentType{
-			Name:      "count",
-			Doc:       "counts tuples by a key field and emits {key, count} on every update or on ticks",
-			NewConfig: func() any { return NewCountConfig() },
-			Outputs: func(settings any, inputs []tuple.Fields) (topology.Streams, error) {
-				c, err := settingsAs[CountConfig]("count", settings)
-				if err != nil {
-					return nil, err
-				}
-				if err := checkField(c.Field, inputs); err != nil {
-					return nil, err
-				}
-				return topology.Streams{tuple.DefaultStream: {c.Field, "count"}}, nil
-			},
-		},
-		New: func(settings any) (bolt.Bolt, error) {
-			c, err := settingsAs[CountConfig]("count", settings)
-			if err != nil {
+func CountType() registry.Bolt[CountConfig] {
+	return registry.Bolt[CountConfig]{
+		Name:   "count",
+		Doc:    "counts tuples by a key field and emits {key, count} on every update or on ticks",
+		Config: NewCountConfig,
+		Outputs: registry.Declare(func(c *CountConfig, inputs []tuple.Fields) (topology.Streams, error) {
+			if err := checkField(c.Field, inputs); err != nil {
 				return nil, err
 			}
-			return NewCount(c)
-		},
+			return topology.Streams{tuple.DefaultStream: {c.Field, "count"}}, nil
+		}),
+		New: func(c *CountConfig) (bolt.Bolt, error) { return NewCount(c) },
 	}
 }
 

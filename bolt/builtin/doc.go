@@ -11,9 +11,9 @@
 //   - "fail" fails a deterministic fraction of the tuples once each, to
 //     exercise replays.
 //
-// Importing the package registers the types in [registry.Default] (a
-// blank import is enough). Tests and embedding programs with a registry
-// of their own call [Register].
+// Importing the package registers nothing: the gale command line gets
+// the types from package registry/all, and tests and embedding programs
+// add them to a registry of their own with [Register].
 //
 // Every type has a config struct (SplitConfig, CountConfig, ...) whose
 // New...Config function returns the defaults and whose Validate method

@@ -34,8 +34,8 @@ func probeRegistry(t *testing.T) (*registry.Registry, func() []*boltin.Count) {
 	probe := boltin.CountType()
 	probe.Name = "count-probe"
 	newCount := probe.New
-	probe.New = func(settings any) (bolt.Bolt, error) {
-		b, err := newCount(settings)
+	probe.New = func(c *boltin.CountConfig) (bolt.Bolt, error) {
+		b, err := newCount(c)
 		if err != nil {
 			return nil, err
 		}
@@ -44,7 +44,7 @@ func probeRegistry(t *testing.T) (*registry.Registry, func() []*boltin.Count) {
 		mu.Unlock()
 		return b, nil
 	}
-	if err := reg.RegisterBolt(probe); err != nil {
+	if err := reg.Register(probe); err != nil {
 		t.Fatal(err)
 	}
 	return reg, func() []*boltin.Count {
@@ -106,7 +106,7 @@ func TestWordCount_Engine(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Decode: %v", err)
 			}
-			rt := galetest.RunToEnd(t, topo, engine.Options{Registry: reg}, time.Minute)
+			rt := galetest.RunToEnd(t, topo, engine.Options{}, time.Minute)
 
 			st := rt.Stats()
 			if gen := st.Component("gen"); gen.Acked != 1000 {

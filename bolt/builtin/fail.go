@@ -39,21 +39,13 @@ func (c *FailConfig) Validate() error {
 }
 
 // FailType is the "fail" bolt type.
-func FailType() registry.BoltType {
-	return registry.BoltType{
-		ComponentType: topology.ComponentType{
-			Name:      "fail",
-			Doc:       "fails a deterministic fraction of the tuples once each, passes the rest through (tests, chaos demos)",
-			NewConfig: func() any { return NewFailConfig() },
-			Outputs:   passThrough(nil),
-		},
-		New: func(settings any) (bolt.Bolt, error) {
-			c, err := settingsAs[FailConfig]("fail", settings)
-			if err != nil {
-				return nil, err
-			}
-			return NewFail(c)
-		},
+func FailType() registry.Bolt[FailConfig] {
+	return registry.Bolt[FailConfig]{
+		Name:    "fail",
+		Doc:     "fails a deterministic fraction of the tuples once each, passes the rest through (tests, chaos demos)",
+		Config:  NewFailConfig,
+		Outputs: passThrough[FailConfig](nil),
+		New:     func(c *FailConfig) (bolt.Bolt, error) { return NewFail(c) },
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/gale-stream/gale/registry"
 	"github.com/gale-stream/gale/topology"
 	"github.com/gale-stream/gale/tuple"
 )
@@ -41,13 +42,13 @@ func checkField(name string, inputs []tuple.Fields) error {
 // passThrough declares on the default stream the fields of the inputs,
 // which must all be the same, after checking that they have the field
 // returned by field (nil: no field to check).
-func passThrough(field func(settings any) string) func(any, []tuple.Fields) (topology.Streams, error) {
-	return func(settings any, inputs []tuple.Fields) (topology.Streams, error) {
+func passThrough[C any](field func(c *C) string) registry.Outputs {
+	return registry.Declare(func(c *C, inputs []tuple.Fields) (topology.Streams, error) {
 		if len(inputs) == 0 {
 			return topology.Streams{}, nil
 		}
 		if field != nil {
-			if err := checkField(field(settings), inputs); err != nil {
+			if err := checkField(field(c), inputs); err != nil {
 				return nil, err
 			}
 		}
@@ -58,14 +59,5 @@ func passThrough(field func(settings any) string) func(any, []tuple.Fields) (top
 			}
 		}
 		return topology.Streams{tuple.DefaultStream: inputs[0]}, nil
-	}
-}
-
-// settingsAs asserts the settings a factory gets.
-func settingsAs[T any](typ string, settings any) (*T, error) {
-	c, ok := settings.(*T)
-	if !ok || c == nil {
-		return nil, fmt.Errorf("%s: settings of type %T, want %T: %w", typ, settings, c, ErrInvalidConfig)
-	}
-	return c, nil
+	})
 }

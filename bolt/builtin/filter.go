@@ -67,24 +67,13 @@ func (c *FilterConfig) matcher() (func(string) bool, error) {
 }
 
 // FilterType is the "filter" bolt type.
-func FilterType() registry.BoltType {
-	return registry.BoltType{
-		ComponentType: topology.ComponentType{
-			Name:      "filter",
-			Doc:       "passes through the tuples whose field equals, contains or matches a value",
-			NewConfig: func() any { return NewFilterConfig() },
-			Outputs: passThrough(func(settings any) string {
-				if c, ok := settings.(*FilterConfig); ok && c != nil {
-					return c.Field
-				}
-				return ""
-			}),
-		},
-		New: func(settings any) (bolt.Bolt, error) {
-			c, err := settingsAs[FilterConfig]("filter", settings)
-			if err != nil {
-				return nil, err
-			}
+func FilterType() registry.Bolt[FilterConfig] {
+	return registry.Bolt[FilterConfig]{
+		Name:    "filter",
+		Doc:     "passes through the tuples whose field equals, contains or matches a value",
+		Config:  NewFilterConfig,
+		Outputs: passThrough(func(c *FilterConfig) string { return c.Field }),
+		New: func(c *FilterConfig) (bolt.Bolt, error) {
 			f, err := NewFilter(c)
 			if err != nil {
 				return nil, err

@@ -188,38 +188,26 @@ func lookup(v any, steps []pathStep) any {
 }
 
 // JSONType is the "json" bolt type.
-func JSONType() registry.BoltType {
-	return registry.BoltType{
-		ComponentType: topology.ComponentType{
-			Name:      "json",
-			Doc:       "parses a JSON field and emits the values at the configured paths",
-			NewConfig: func() any { return NewJSONConfig() },
-			Outputs: func(settings any, inputs []tuple.Fields) (topology.Streams, error) {
-				c, err := settingsAs[JSONConfig]("json", settings)
-				if err != nil {
-					return nil, err
-				}
-				if err := checkField(c.Field, inputs); err != nil {
-					return nil, err
-				}
-				names, err := c.OutputFields()
-				if err != nil {
-					return nil, err
-				}
-				s := topology.Streams{tuple.DefaultStream: names}
-				if c.OnError == OnErrorStream {
-					s[ErrorStream] = ErrorFields
-				}
-				return s, nil
-			},
-		},
-		New: func(settings any) (bolt.Bolt, error) {
-			c, err := settingsAs[JSONConfig]("json", settings)
+func JSONType() registry.Bolt[JSONConfig] {
+	return registry.Bolt[JSONConfig]{
+		Name:   "json",
+		Doc:    "parses a JSON field and emits the values at the configured paths",
+		Config: NewJSONConfig,
+		Outputs: registry.Declare(func(c *JSONConfig, inputs []tuple.Fields) (topology.Streams, error) {
+			if err := checkField(c.Field, inputs); err != nil {
+				return nil, err
+			}
+			names, err := c.OutputFields()
 			if err != nil {
 				return nil, err
 			}
-			return NewJSON(c)
-		},
+			s := topology.Streams{tuple.DefaultStream: names}
+			if c.OnError == OnErrorStream {
+				s[ErrorStream] = ErrorFields
+			}
+			return s, nil
+		}),
+		New: func(c *JSONConfig) (bolt.Bolt, error) { return NewJSON(c) },
 	}
 }
 

@@ -10,13 +10,11 @@ import (
 )
 
 // NoopType is the "noop" bolt type. It takes no config.
-func NoopType() registry.BoltType {
-	return registry.BoltType{
-		ComponentType: topology.ComponentType{
-			Name: "noop",
-			Doc:  "acks every tuple and emits nothing (for benchmarks)",
-		},
-		New: func(any) (bolt.Bolt, error) { return &Noop{}, nil },
+func NoopType() registry.Bolt[registry.NoConfig] {
+	return registry.Bolt[registry.NoConfig]{
+		Name: "noop",
+		Doc:  "acks every tuple and emits nothing (for benchmarks)",
+		New:  func(*registry.NoConfig) (bolt.Bolt, error) { return &Noop{}, nil },
 	}
 }
 

@@ -46,20 +46,12 @@ func (c *PrintConfig) Validate() error {
 }
 
 // PrintType is the "print" bolt type.
-func PrintType() registry.BoltType {
-	return registry.BoltType{
-		ComponentType: topology.ComponentType{
-			Name:      "print",
-			Doc:       "writes every tuple to stdout or a file, as text or JSON lines",
-			NewConfig: func() any { return NewPrintConfig() },
-		},
-		New: func(settings any) (bolt.Bolt, error) {
-			c, err := settingsAs[PrintConfig]("print", settings)
-			if err != nil {
-				return nil, err
-			}
-			return NewPrint(c, nil)
-		},
+func PrintType() registry.Bolt[PrintConfig] {
+	return registry.Bolt[PrintConfig]{
+		Name:   "print",
+		Doc:    "writes every tuple to stdout or a file, as text or JSON lines",
+		Config: NewPrintConfig,
+		New:    func(c *PrintConfig) (bolt.Bolt, error) { return NewPrint(c, nil) },
 	}
 }
 

@@ -41,28 +41,18 @@ func (c *SplitConfig) Validate() error {
 }
 
 // SplitType is the "split" bolt type.
-func SplitType() registry.BoltType {
-	return registry.BoltType{
-		ComponentType: topology.ComponentType{
-			Name:      "split",
-			Doc:       "splits a text field on whitespace and emits one {word} tuple per word",
-			NewConfig: func() any { return NewSplitConfig() },
-			Outputs: func(settings any, inputs []tuple.Fields) (topology.Streams, error) {
-				c, err := settingsAs[SplitConfig]("split", settings)
-				if err != nil {
-					return nil, err
-				}
-				if err := checkField(c.Field, inputs); err != nil {
-					return nil, err
-				}
-				return topology.Streams{tuple.DefaultStream: {c.As}}, nil
-			},
-		},
-		New: func(settings any) (bolt.Bolt, error) {
-			c, err := settingsAs[SplitConfig]("split", settings)
-			if err != nil {
+func SplitType() registry.Bolt[SplitConfig] {
+	return registry.Bolt[SplitConfig]{
+		Name:   "split",
+		Doc:    "splits a text field on whitespace and emits one {word} tuple per word",
+		Config: NewSplitConfig,
+		Outputs: registry.Declare(func(c *SplitConfig, inputs []tuple.Fields) (topology.Streams, error) {
+			if err := checkField(c.Field, inputs); err != nil {
 				return nil, err
 			}
+			return topology.Streams{tuple.DefaultStream: {c.As}}, nil
+		}),
+		New: func(c *SplitConfig) (bolt.Bolt, error) {
 			s, err := NewSplit(c)
 			if err != nil {
 				return nil, err

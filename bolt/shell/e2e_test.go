@@ -43,12 +43,12 @@ func e2eRegistry(t *testing.T, c *counts) *registry.Registry {
 	if err := spoutbuiltin.Register(reg); err != nil {
 		t.Fatal(err)
 	}
-	if err := shell.Register(reg); err != nil {
+	if err := reg.Register(shell.Type()); err != nil {
 		t.Fatal(err)
 	}
-	if err := reg.RegisterBolt(registry.BoltType{
-		ComponentType: topology.ComponentType{Name: "wordcount", Outputs: registry.Fixed(topology.Streams{})},
-		New: func(any) (bolt.Bolt, error) {
+	if err := reg.Register(registry.Bolt[registry.NoConfig]{
+		Name: "wordcount",
+		New: func(*registry.NoConfig) (bolt.Bolt, error) {
 			return bolt.Basic(bolt.Func(func(_ context.Context, tu *tuple.Tuple, _ bolt.BasicCollector) error {
 				c.mu.Lock()
 				c.m[tu.String("word")]++
@@ -107,7 +107,7 @@ func expectedWords(n int) map[string]int {
 
 func runTopology(t *testing.T, topo *topology.Topology, reg *registry.Registry) *engine.Runtime {
 	t.Helper()
-	return galetest.RunToEnd(t, topo, engine.Options{Registry: reg}, 90*time.Second)
+	return galetest.RunToEnd(t, topo, engine.Options{}, 90*time.Second)
 }
 
 // TestE2E_PythonWordCount runs generator -> python split (shell) -> count

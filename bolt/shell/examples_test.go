@@ -20,7 +20,7 @@ import (
 // package.
 func TestExamples_Validate(t *testing.T) {
 	reg := registry.New()
-	for _, err := range []error{spoutbuiltin.Register(reg), shell.Register(reg), spoutshell.Register(reg)} {
+	for _, err := range []error{spoutbuiltin.Register(reg), reg.Register(shell.Type()), reg.Register(spoutshell.Type())} {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -29,13 +29,13 @@ func TestExamples_Validate(t *testing.T) {
 		Field string `json:"field"`
 		Emit  string `json:"emit"`
 	}
-	if err := reg.RegisterBolt(registry.BoltType{
-		ComponentType: topology.ComponentType{Name: "count",
-			NewConfig: func() any { return &countConfig{Field: "word"} },
-			Outputs: func(s any, _ []tuple.Fields) (topology.Streams, error) {
-				return topology.Streams{"default": {s.(*countConfig).Field, "count"}}, nil
-			}},
-		New: func(any) (bolt.Bolt, error) { return nil, nil },
+	if err := reg.Register(registry.Bolt[countConfig]{
+		Name:   "count",
+		Config: func() *countConfig { return &countConfig{Field: "word"} },
+		Outputs: registry.Declare(func(c *countConfig, _ []tuple.Fields) (topology.Streams, error) {
+			return topology.Streams{"default": {c.Field, "count"}}, nil
+		}),
+		New: func(*countConfig) (bolt.Bolt, error) { return nil, nil },
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"github.com/gale-stream/gale/internal/multilang"
 	"github.com/gale-stream/gale/registry"
 	"github.com/gale-stream/gale/topology"
-	"github.com/gale-stream/gale/tuple"
 )
 
 // TypeName is the name topologies use: "type": "shell".
@@ -103,31 +102,15 @@ func New(cfg *Config) (*Bolt, error) {
 }
 
 // Type is the "shell" bolt type.
-func Type() registry.BoltType {
-	return registry.BoltType{
-		ComponentType: topology.ComponentType{
-			Name:      TypeName,
-			Doc:       "runs a subprocess speaking Apache Storm's multilang protocol (bolts in any language)",
-			NewConfig: func() any { return DefaultConfig() },
-			// The streams a subprocess emits are not known to Gale: the
-			// topology declares them in "outputs". Without outputs the bolt
-			// declares no stream (a sink).
-			Outputs: func(any, []tuple.Fields) (topology.Streams, error) {
-				return topology.Streams{}, nil
-			},
-			OverridableOutputs: true,
-		},
-		New: func(settings any) (bolt.Bolt, error) {
-			cfg, ok := settings.(*Config)
-			if !ok {
-				return nil, fmt.Errorf("%w: settings are %T, want *shell.Config", ErrConfig, settings)
-			}
-			return New(cfg)
-		},
+func Type() registry.Bolt[Config] {
+	return registry.Bolt[Config]{
+		Name:   TypeName,
+		Doc:    "runs a subprocess speaking Apache Storm's multilang protocol (bolts in any language)",
+		Config: DefaultConfig,
+		// The streams a subprocess emits are not known to Gale: the
+		// topology declares them in "outputs". Without outputs the bolt
+		// declares no stream (a sink).
+		OverridableOutputs: true,
+		New:                func(c *Config) (bolt.Bolt, error) { return New(c) },
 	}
 }
-
-// Register adds the "shell" bolt type to r.
-func Register(r *registry.Registry) error { return r.RegisterBolt(Type()) }
-
-func init() { registry.MustRegisterBolt(Type()) }

@@ -90,9 +90,9 @@ func testRegistry(t *testing.T) *registry.Registry {
 	if err := boltin.Register(reg); err != nil {
 		t.Fatal(err)
 	}
-	if err := reg.RegisterBolt(registry.BoltType{
-		ComponentType: topology.ComponentType{Name: "meter", Doc: "test bolt"},
-		New:           func(any) (bolt.Bolt, error) { return &meter{}, nil },
+	if err := reg.Register(registry.Bolt[registry.NoConfig]{
+		Name: "meter", Doc: "test bolt",
+		New: func(*registry.NoConfig) (bolt.Bolt, error) { return &meter{}, nil },
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -394,7 +394,7 @@ func TestHandler_Engine(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Decode: %v", err)
 	}
-	rt := galetest.RunToEnd(t, topo, engine.Options{Registry: reg, Logger: slog.New(slog.DiscardHandler)}, time.Minute)
+	rt := galetest.RunToEnd(t, topo, engine.Options{Logger: slog.New(slog.DiscardHandler)}, time.Minute)
 
 	rec := &recorder{src: func() []engine.Stats { return []engine.Stats{rt.Stats()} }}
 	before := rt.Stats()

@@ -21,8 +21,8 @@ import (
 )
 
 // ShoutConfig is the JSON "config" of a shout bolt. Gale decodes it
-// strictly (unknown fields are errors naming their JSON path) into a copy
-// of the defaults from NewShoutConfig, then calls Validate.
+// strictly (unknown fields are errors naming their JSON path) into the
+// defaults from NewShoutConfig, then calls Validate.
 type ShoutConfig struct {
 	// Field is the input field to shout; default "word".
 	Field string `json:"field"`
@@ -66,21 +66,18 @@ func (s *shout) Execute(_ context.Context, t *tuple.Tuple, out bolt.BasicCollect
 	return nil
 }
 
-// ShoutType is the registered type: its name in topology JSON, its config,
-// its output streams, and its factory (one instance per task).
-var ShoutType = registry.BoltType{
-	ComponentType: topology.ComponentType{
-		Name:      "shout",
-		Doc:       "upper-cases a field and adds a suffix (example custom bolt)",
-		NewConfig: func() any { return NewShoutConfig() },
-		Outputs:   registry.Fixed(topology.Streams{tuple.DefaultStream: {"shout"}}),
-	},
-	New: func(settings any) (bolt.Bolt, error) {
-		return bolt.Basic(&shout{cfg: settings.(*ShoutConfig)}), nil
-	},
+// ShoutType is the registered type: its name in topology JSON, its config
+// (typed: New gets the decoded *ShoutConfig), its output stream, and its
+// factory (one instance per task).
+var ShoutType = registry.Bolt[ShoutConfig]{
+	Name:    "shout",
+	Doc:     "upper-cases a field and adds a suffix (example custom bolt)",
+	Config:  NewShoutConfig,
+	Outputs: registry.Emits("shout"),
+	New:     func(c *ShoutConfig) (bolt.Bolt, error) { return bolt.Basic(&shout{cfg: c}), nil },
 }
 
 func main() {
-	registry.MustRegisterBolt(ShoutType)
+	registry.MustRegister(ShoutType)
 	cli.Main() // every gale command, with "shout" compiled in
 }

@@ -8,11 +8,12 @@ import (
 
 	"github.com/gale-stream/gale/cli"
 	"github.com/gale-stream/gale/registry"
+	"github.com/gale-stream/gale/registry/all"
 )
 
 func testRegistry(t *testing.T) *registry.Registry {
-	r := registry.Default.Clone()
-	if err := r.RegisterBolt(ShoutType); err != nil {
+	r := all.Registry()
+	if err := r.Register(ShoutType); err != nil {
 		t.Fatal(err)
 	}
 	return r

@@ -206,22 +206,22 @@ func (h *batchHarness) registry() *registry.Registry {
 	r := registry.New()
 	var mu sync.Mutex
 	acks, fails := map[int]int{}, map[int]int{}
-	r.MustRegisterSpout(registry.SpoutType{
-		ComponentType: topology.ComponentType{Name: "batches", Outputs: registry.Fixed(topology.Streams{"default": {"b", "i"}})},
-		New: func(any) (spout.Spout, error) {
+	r.MustRegister(registry.Spout[registry.NoConfig]{
+		Name: "batches", Outputs: registry.Emits("b", "i"),
+		New: func(*registry.NoConfig) (spout.Spout, error) {
 			s := *h.spout
 			s.pending, s.acks, s.fails, s.mu = map[int]bool{}, acks, fails, &mu
 			return &s, nil
 		},
 	})
 	h.spout.acks, h.spout.fails, h.spout.mu = acks, fails, &mu
-	r.MustRegisterBolt(registry.BoltType{
-		ComponentType: topology.ComponentType{Name: "xform", Outputs: registry.Fixed(topology.Streams{"default": {"b", "i"}})},
-		New:           func(any) (bolt.Bolt, error) { return &xformBolt{failOnce: &h.failOnce, bad: h.bad}, nil },
+	r.MustRegister(registry.Bolt[registry.NoConfig]{
+		Name: "xform", Outputs: registry.Emits("b", "i"),
+		New: func(*registry.NoConfig) (bolt.Bolt, error) { return &xformBolt{failOnce: &h.failOnce, bad: h.bad}, nil },
 	})
-	r.MustRegisterBolt(registry.BoltType{
-		ComponentType: topology.ComponentType{Name: "sink", Outputs: registry.Fixed(topology.Streams{})},
-		New:           func(any) (bolt.Bolt, error) { return &sinkBolt{mu: &h.mu, seen: &h.seen}, nil },
+	r.MustRegister(registry.Bolt[registry.NoConfig]{
+		Name: "sink",
+		New:  func(*registry.NoConfig) (bolt.Bolt, error) { return &sinkBolt{mu: &h.mu, seen: &h.seen}, nil },
 	})
 	return r
 }

@@ -68,15 +68,15 @@ func TestRuntime_DirectEmit(t *testing.T) {
 	reg := h.registry(t)
 	var where sync.Map
 	var ticks atomic.Int64
-	reg.MustRegisterBolt(registry.BoltType{
-		ComponentType: topology.ComponentType{Name: "router",
-			Outputs:       registry.Fixed(topology.Streams{"routed": {"sid"}}),
-			DirectStreams: []string{"routed"}},
-		New: func(any) (bolt.Bolt, error) { return &router{}, nil },
+	reg.MustRegister(registry.Bolt[registry.NoConfig]{
+		Name:          "router",
+		Outputs:       registry.EmitsStreams(topology.Streams{"routed": {"sid"}}),
+		DirectStreams: []string{"routed"},
+		New:           func(*registry.NoConfig) (bolt.Bolt, error) { return &router{}, nil },
 	})
-	reg.MustRegisterBolt(registry.BoltType{
-		ComponentType: topology.ComponentType{Name: "sink", Outputs: registry.Fixed(topology.Streams{})},
-		New:           func(any) (bolt.Bolt, error) { return &sink{where: &where, ticks: &ticks}, nil },
+	reg.MustRegister(registry.Bolt[registry.NoConfig]{
+		Name: "sink",
+		New:  func(*registry.NoConfig) (bolt.Bolt, error) { return &sink{where: &where, ticks: &ticks}, nil },
 	})
 	topo := decode(t, reg, `{"name": "direct",
 	  "spouts": [{"id": "gen", "type": "gen"}],
@@ -116,13 +116,15 @@ func TestRuntime_Ticks(t *testing.T) {
 	reg := registry.New()
 	var where sync.Map
 	var ticks atomic.Int64
-	reg.MustRegisterSpout(registry.SpoutType{
-		ComponentType: topology.ComponentType{Name: "idle", Outputs: registry.Fixed(topology.Streams{"default": {"x"}})},
-		New:           func(any) (spout.Spout, error) { return &idleSpout{until: time.Now().Add(500 * time.Millisecond)}, nil },
+	reg.MustRegister(registry.Spout[registry.NoConfig]{
+		Name: "idle", Outputs: registry.Emits("x"),
+		New: func(*registry.NoConfig) (spout.Spout, error) {
+			return &idleSpout{until: time.Now().Add(500 * time.Millisecond)}, nil
+		},
 	})
-	reg.MustRegisterBolt(registry.BoltType{
-		ComponentType: topology.ComponentType{Name: "sink", Outputs: registry.Fixed(topology.Streams{})},
-		New:           func(any) (bolt.Bolt, error) { return &sink{where: &where, ticks: &ticks}, nil },
+	reg.MustRegister(registry.Bolt[registry.NoConfig]{
+		Name: "sink",
+		New:  func(*registry.NoConfig) (bolt.Bolt, error) { return &sink{where: &where, ticks: &ticks}, nil },
 	})
 	topo := decode(t, reg, `{"name": "ticks", "spouts": [{"id": "idle", "type": "idle"}],
 	  "bolts": [{"id": "sink", "type": "sink", "tick": "50ms", "inputs": [{"component": "idle"}]}]}`)

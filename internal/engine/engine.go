@@ -11,16 +11,16 @@ import (
 	"time"
 
 	"github.com/gale-stream/gale/acker"
+	"github.com/gale-stream/gale/bolt"
 	"github.com/gale-stream/gale/internal/grouping"
 	"github.com/gale-stream/gale/registry"
+	"github.com/gale-stream/gale/spout"
 	"github.com/gale-stream/gale/topology"
 	"github.com/gale-stream/gale/tuple"
 )
 
 // Options configure a Runtime.
 type Options struct {
-	// Registry builds the components; nil means registry.Default.
-	Registry *registry.Registry
 	// Logger receives the engine's logs; nil means slog.Default().
 	Logger *slog.Logger
 	// DrainTimeout bounds how long Run waits, once asked to stop, for the
@@ -32,6 +32,16 @@ type Options struct {
 	// local spout.
 	Placement *Placement
 }
+
+// Factory builds the components of a topology: the catalog a topology was
+// validated against (topology.Topology.Catalog) must be one, as a
+// *registry.Registry is.
+type Factory interface {
+	NewSpout(c *topology.Component) (spout.Spout, error)
+	NewBolt(c *topology.Component) (bolt.Bolt, error)
+}
+
+var _ Factory = (*registry.Registry)(nil)
 
 // task is one running instance of a component.
 type task struct {
@@ -68,7 +78,7 @@ func (t *task) status() *topology.TaskStatus {
 // while it runs.
 type Runtime struct {
 	topo      *topology.Topology
-	reg       *registry.Registry
+	reg       Factory
 	log       *slog.Logger
 	drainFor  time.Duration
 	acking    bool
@@ -105,9 +115,6 @@ type Runtime struct {
 // wires their streams and instantiates every component (one instance per
 // task). Nothing runs until Run.
 func New(topo *topology.Topology, opts Options) (*Runtime, error) {
-	if opts.Registry == nil {
-		opts.Registry = registry.Default
-	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -115,14 +122,16 @@ func New(topo *topology.Topology, opts Options) (*Runtime, error) {
 		opts.DrainTimeout = 30 * time.Second
 	}
 	set := topo.Settings
-	for _, c := range allComponents(topo) {
-		if c.Kind == 0 || c.Streams == nil {
-			return nil, fmt.Errorf("run topology %q: component %q: %w", topo.Name, c.ID, ErrNotValidated)
-		}
+	if topo.Catalog() == nil {
+		return nil, fmt.Errorf("run topology %q: %w", topo.Name, ErrNotValidated)
+	}
+	reg, ok := topo.Catalog().(Factory)
+	if !ok {
+		return nil, fmt.Errorf("run topology %q: its catalog %T cannot build components: %w", topo.Name, topo.Catalog(), ErrNoFactory)
 	}
 	r := &Runtime{
 		topo:      topo,
-		reg:       opts.Registry,
+		reg:       reg,
 		log:       opts.Logger.With("topology", topo.Name),
 		drainFor:  opts.DrainTimeout,
 		acking:    set.Ackers > 0,

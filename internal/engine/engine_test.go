@@ -124,15 +124,15 @@ func (h *harness) registry(t *testing.T) *registry.Registry {
 			t.Fatal(err)
 		}
 	}
-	must(r.RegisterSpout(registry.SpoutType{
-		ComponentType: topology.ComponentType{Name: "gen", Outputs: registry.Fixed(topology.Streams{"default": {"sentence", "sid"}})},
-		New: func(any) (spout.Spout, error) {
+	must(r.Register(registry.Spout[registry.NoConfig]{
+		Name: "gen", Outputs: registry.Emits("sentence", "sid"),
+		New: func(*registry.NoConfig) (spout.Spout, error) {
 			return &genSpout{count: h.count, reliable: h.reliable, acked: &h.acked, fails: &h.fails}, nil
 		},
 	}))
-	must(r.RegisterBolt(registry.BoltType{
-		ComponentType: topology.ComponentType{Name: "split", Outputs: registry.Fixed(topology.Streams{"default": {"word", "sid", "k"}})},
-		New: func(any) (bolt.Bolt, error) {
+	must(r.Register(registry.Bolt[registry.NoConfig]{
+		Name: "split", Outputs: registry.Emits("word", "sid", "k"),
+		New: func(*registry.NoConfig) (bolt.Bolt, error) {
 			return bolt.Basic(bolt.Func(func(_ context.Context, t *tuple.Tuple, out bolt.BasicCollector) error {
 				for k, w := range strings.Fields(t.String("sentence")) {
 					out.Emit(tuple.Values{w, t.Value(1), k})
@@ -141,13 +141,13 @@ func (h *harness) registry(t *testing.T) *registry.Registry {
 			})), nil
 		},
 	}))
-	must(r.RegisterBolt(registry.BoltType{
-		ComponentType: topology.ComponentType{Name: "chaos", Outputs: registry.PassThrough()},
-		New:           func(any) (bolt.Bolt, error) { return &chaosBolt{h: h}, nil },
+	must(r.Register(registry.Bolt[registry.NoConfig]{
+		Name: "chaos", Outputs: registry.PassThrough(),
+		New: func(*registry.NoConfig) (bolt.Bolt, error) { return &chaosBolt{h: h}, nil },
 	}))
-	must(r.RegisterBolt(registry.BoltType{
-		ComponentType: topology.ComponentType{Name: "count", Outputs: registry.Fixed(topology.Streams{})},
-		New: func(any) (bolt.Bolt, error) {
+	must(r.Register(registry.Bolt[registry.NoConfig]{
+		Name: "count",
+		New: func(*registry.NoConfig) (bolt.Bolt, error) {
 			return bolt.Basic(bolt.Func(func(_ context.Context, t *tuple.Tuple, _ bolt.BasicCollector) error {
 				h.executed.Add(1)
 				if h.slow > 0 {
@@ -162,9 +162,9 @@ func (h *harness) registry(t *testing.T) *registry.Registry {
 			})), nil
 		},
 	}))
-	must(r.RegisterBolt(registry.BoltType{
-		ComponentType: topology.ComponentType{Name: "tasks", Outputs: registry.Fixed(topology.Streams{})},
-		New:           func(any) (bolt.Bolt, error) { return &taskRecorder{h: h}, nil },
+	must(r.Register(registry.Bolt[registry.NoConfig]{
+		Name: "tasks",
+		New:  func(*registry.NoConfig) (bolt.Bolt, error) { return &taskRecorder{h: h}, nil },
 	}))
 	return r
 }
@@ -245,7 +245,7 @@ func decode(t *testing.T, reg *registry.Registry, js string) *topology.Topology 
 
 func run(t *testing.T, topo *topology.Topology, reg *registry.Registry, limit time.Duration) (*engine.Runtime, error) {
 	t.Helper()
-	rt, err := engine.New(topo, engine.Options{Registry: reg, DrainTimeout: 10 * time.Second})
+	rt, err := engine.New(topo, engine.Options{DrainTimeout: 10 * time.Second})
 	if err != nil {
 		t.Fatalf("new: %v", err)
 	}
@@ -413,7 +413,7 @@ func TestRuntime_Backpressure(t *testing.T) {
 	  "bolts": [
 	    {"id": "split", "type": "split", "inputs": [{"component": "gen"}]},
 	    {"id": "count", "type": "count", "inputs": [{"component": "split"}]}]}`)
-	rt, err := engine.New(topo, engine.Options{Registry: reg, DrainTimeout: 20 * time.Second})
+	rt, err := engine.New(topo, engine.Options{DrainTimeout: 20 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -481,7 +481,7 @@ func TestRuntime_AllAndGlobalGroupings(t *testing.T) {
 // TestRuntime_NotValidated rejects a topology that skipped validation.
 func TestRuntime_NotValidated(t *testing.T) {
 	topo := &topology.Topology{Name: "x", Spouts: []*topology.Component{{ID: "s", Type: "gen"}}}
-	_, err := engine.New(topo, engine.Options{Registry: registry.New()})
+	_, err := engine.New(topo, engine.Options{})
 	if !errors.Is(err, engine.ErrNotValidated) {
 		t.Fatalf("err = %v, want ErrNotValidated", err)
 	}
@@ -494,9 +494,9 @@ func TestTaskMetrics_ErrorLogRateLimit(t *testing.T) {
 	var mu sync.Mutex
 	h := &harness{count: 500, reliable: true, failRatio: 0}
 	reg := h.registry(t)
-	reg.MustRegisterBolt(registry.BoltType{
-		ComponentType: topology.ComponentType{Name: "erring", Outputs: registry.Fixed(topology.Streams{})},
-		New: func(any) (bolt.Bolt, error) {
+	reg.MustRegister(registry.Bolt[registry.NoConfig]{
+		Name: "erring",
+		New: func(*registry.NoConfig) (bolt.Bolt, error) {
 			return bolt.Basic(bolt.Func(func(_ context.Context, t *tuple.Tuple, out bolt.BasicCollector) error {
 				out.ReportError(errors.New("bad record"))
 				return nil
@@ -510,7 +510,7 @@ func TestTaskMetrics_ErrorLogRateLimit(t *testing.T) {
 		defer mu.Unlock()
 		return buf.Write(p)
 	}), nil))
-	rt, err := engine.New(topo, engine.Options{Registry: reg, Logger: logger})
+	rt, err := engine.New(topo, engine.Options{Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,9 @@ var (
 	ErrPanic = errors.New("component panicked")
 	// ErrNotValidated: the topology was not validated (Decode or Validate).
 	ErrNotValidated = errors.New("topology not validated")
+	// ErrNoFactory: the catalog the topology was validated against cannot
+	// build components (a catalog of descriptions only, such as a test's).
+	ErrNoFactory = errors.New("catalog builds no components")
 	// ErrDrainTimeout: in-flight trees did not complete within the drain
 	// timeout when stopping; they will be replayed by the source.
 	ErrDrainTimeout = errors.New("drain timed out")

@@ -95,7 +95,7 @@ func twoWorkers(t *testing.T, h *harness, config string, lost int) {
 	p := &pair{peers: map[string]*engine.Runtime{}, owner: map[int]string{}, acker: map[int]string{},
 		spout: map[int]string{}, sent: map[string]int{}, lost: lost}
 	// lay the tasks out: alternate, by task id
-	probe, err := engine.New(topo, engine.Options{Registry: reg})
+	probe, err := engine.New(topo, engine.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +115,7 @@ func twoWorkers(t *testing.T, h *harness, config string, lost int) {
 	}
 	p.acker[0], p.acker[1] = "a", "b"
 	for _, w := range []string{"a", "b"} {
-		rt, err := engine.New(topo, engine.Options{Registry: reg, DrainTimeout: 10 * time.Second,
+		rt, err := engine.New(topo, engine.Options{DrainTimeout: 10 * time.Second,
 			Placement: &engine.Placement{Worker: w, LocalTasks: local[w], LocalAckers: map[int]bool{map[string]int{"a": 0, "b": 1}[w]: true},
 				Remote: remote{p: p, self: w}}})
 		if err != nil {

@@ -73,13 +73,13 @@ func TestRuntime_SendTree(t *testing.T) {
 	sp := &treeSpout{trees: 50, pending: map[int]bool{}, acks: map[int]int{}, fails: map[int]int{}, mu: &mu}
 	failedOnce := map[int]bool{}
 	reg := registry.New()
-	reg.MustRegisterSpout(registry.SpoutType{
-		ComponentType: topology.ComponentType{Name: "trees", Outputs: registry.Fixed(topology.Streams{"default": {"tree", "k"}})},
-		New:           func(any) (spout.Spout, error) { return sp, nil },
+	reg.MustRegister(registry.Spout[registry.NoConfig]{
+		Name: "trees", Outputs: registry.Emits("tree", "k"),
+		New: func(*registry.NoConfig) (spout.Spout, error) { return sp, nil },
 	})
-	reg.MustRegisterBolt(registry.BoltType{
-		ComponentType: topology.ComponentType{Name: "failk3", Outputs: registry.Fixed(topology.Streams{})},
-		New: func(any) (bolt.Bolt, error) {
+	reg.MustRegister(registry.Bolt[registry.NoConfig]{
+		Name: "failk3",
+		New: func(*registry.NoConfig) (bolt.Bolt, error) {
 			return bolt.Basic(bolt.Func(func(_ context.Context, t *tuple.Tuple, _ bolt.BasicCollector) error {
 				tree, k := t.Value(0).(int), t.Value(1).(int)
 				mu.Lock()

@@ -31,6 +31,7 @@ import (
 	"github.com/gale-stream/gale/internal/testenv"
 	"github.com/gale-stream/gale/registry"
 	"github.com/gale-stream/gale/sinks"
+	"github.com/gale-stream/gale/topology"
 	"github.com/gale-stream/gale/tuple"
 )
 
@@ -579,14 +580,11 @@ func TestConfigValidate(t *testing.T) {
 	if c.User != "admin" || c.MaxObjectBytes != 64<<20 || c.Compression != "lz4" || c.CreatePool {
 		t.Errorf("defaults: %+v", c)
 	}
-	if _, ok := registry.Default.Bolt("ceph_sink"); !ok {
-		t.Error("ceph_sink is not in registry.Default")
-	}
 	r := registry.New()
-	if err := Register(r); err != nil {
+	if err := r.Register(Type()); err != nil {
 		t.Fatal(err)
 	}
-	if bt, ok := r.Bolt("ceph_sink"); !ok || bt.NewConfig == nil {
+	if bt, ok := r.ComponentType(topology.KindBolt, TypeName); !ok || bt.NewConfig == nil {
 		t.Error("Register did not add ceph_sink")
 	}
 	t.Setenv("CEPH_CONF", "/x/ceph.conf")

@@ -28,6 +28,9 @@ const (
 // DefaultConfFile is read when conf_file is not set and $CEPH_CONF is empty.
 const DefaultConfFile = "/etc/ceph/ceph.conf"
 
+// TypeName is the sink type's name in topologies.
+const TypeName = "ceph_sink"
+
 // Config configures the "ceph_sink" type. Its keys sit at the top level of
 // the component's "config", beside those of sinks.Common.
 type Config struct {
@@ -117,21 +120,13 @@ func (c *Config) codec() sinks.Codec { return sinks.Codec{Compression: c.Compres
 func (c *Config) Naming() sinks.Naming { return c.Common.Naming(c.codec().Ext()) }
 
 // Type is the "ceph_sink" bolt type.
-func Type() registry.BoltType {
-	return sinks.SinkType("ceph_sink",
+func Type() registry.Bolt[Config] {
+	return sinks.Type(TypeName,
 		"writes each batch as one RADOS object (lz4, optionally encrypted) with one atomic write op: data and gale.* xattrs together; large objects as parts under a manifest",
-		NewConfig, func(c *Config) *sinks.Common { return &c.Common },
-		func(c *Config) (*sinks.Bolt, error) {
-			return sinks.NewBolt(c.Options("ceph", func(ctx context.Context, _ *topology.TaskContext) (sinks.Writer, error) {
-				return c.Open(ctx)
-			})), nil
+		NewConfig, func(ctx context.Context, c *Config, _ *topology.TaskContext) (sinks.Writer, error) {
+			return c.Open(ctx)
 		})
 }
-
-// Register adds the ceph_sink type to r.
-func Register(r *registry.Registry) error { return r.RegisterBolt(Type()) }
-
-func init() { registry.MustRegisterBolt(Type()) }
 
 // OpenStore opens the pool for reading (gale verify).
 func (c *Config) OpenStore(ctx context.Context) (io.Closer, error) { return c.Open(ctx) }

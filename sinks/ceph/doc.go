@@ -10,8 +10,9 @@
 //
 //	go build -tags ceph,pacific ./...
 //
-// A binary that imports the package (even as `import _`) has the type in
-// registry.Default.
+// Package registry/all registers the type when the binary is built with
+// the tag (bin/gale-full); `gale` built without it says so beside an
+// "unknown type" error.
 //
 // # Objects and names
 //

@@ -21,7 +21,7 @@ import (
 // real ceph_sink type.
 func cephRun(t *testing.T, r *sinktest.Run, pool, ns string) {
 	t.Helper()
-	r.Start(t, "cephtest", Type(), fmt.Sprintf(`{"conf_file": %q, "pool": %q, "namespace": %q, "prefix": "gale", "field": "value",
+	sinktest.Start(r, t, "cephtest", Type(), fmt.Sprintf(`{"conf_file": %q, "pool": %q, "namespace": %q, "prefix": "gale", "field": "value",
 	    "time_partition": "hour", "min_backoff_ms": 5, "max_backoff_ms": 20, "dead_letter_dir": %q}`,
 		testenv.CephConf(t), pool, ns, filepath.Join(t.TempDir(), "dlq")))
 }

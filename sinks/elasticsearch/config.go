@@ -98,21 +98,13 @@ func (c *Config) RequestTimeout() time.Duration {
 }
 
 // Type is the "es_sink" bolt type.
-func Type() registry.BoltType {
-	return sinks.SinkType(TypeName,
+func Type() registry.Bolt[Config] {
+	return sinks.Type(TypeName,
 		"indexes each record as one JSON document (_id = tuple id, _bulk index action: replays overwrite identically) into an Elasticsearch-API cluster; the index may hold a date pattern, logs-{2006.01.02}",
-		NewConfig, func(c *Config) *sinks.Common { return &c.Common },
-		func(c *Config) (*sinks.Bolt, error) {
-			return sinks.NewBolt(c.Options("es", func(context.Context, *topology.TaskContext) (sinks.Writer, error) {
-				return NewWriter(c)
-			})), nil
+		NewConfig, func(_ context.Context, c *Config, _ *topology.TaskContext) (sinks.Writer, error) {
+			return NewWriter(c)
 		})
 }
-
-// Register adds the es_sink type to r.
-func Register(r *registry.Registry) error { return r.RegisterBolt(Type()) }
-
-func init() { registry.MustRegisterBolt(Type()) }
 
 // OpenStore opens the cluster for reading the documents (gale verify).
 func (c *Config) OpenStore(context.Context) (io.Closer, error) { return NewWriter(c) }

@@ -22,7 +22,7 @@ func esRun(t *testing.T, r *sinktest.Run, url, index, dlq string) *Writer {
 		w.(*Writer).ItemBackoff = 5 * time.Millisecond
 		return w
 	}
-	r.Start(t, "estest", Type(), fmt.Sprintf(`{"urls": [%q], "index": %q, "field": "value", "bulk_max_docs": 25,
+	sinktest.Start(r, t, "estest", Type(), fmt.Sprintf(`{"urls": [%q], "index": %q, "field": "value", "bulk_max_docs": 25,
 	    "min_backoff_ms": 5, "max_backoff_ms": 20, "dead_letter_dir": %q}`, url, index, dlq))
 	c := NewConfig()
 	c.URLs, c.Index = []string{url}, index

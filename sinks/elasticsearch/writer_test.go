@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gale-stream/gale/registry"
 	"github.com/gale-stream/gale/sinks"
 	"github.com/gale-stream/gale/tuple"
 )
@@ -85,7 +86,10 @@ func TestConfigValidate(t *testing.T) {
 // TestTypeDecodes: the registered type decodes a component's config, with
 // defaults, and refuses a bad one naming the key.
 func TestTypeDecodes(t *testing.T) {
-	ct := Type().ComponentType
+	ct, err := registry.Describe(Type())
+	if err != nil {
+		t.Fatal(err)
+	}
 	s, err := ct.DecodeSettings([]byte(`{"urls": ["http://127.0.0.1:9200"], "index": "ev-{2006.01.02}", "create_index": false, "bulk_max_docs": 10}`), "config")
 	if err != nil {
 		t.Fatal(err)

@@ -148,22 +148,14 @@ func (c *Config) Writer() *Writer {
 }
 
 // Type is the "hdfs_sink" bolt type.
-func Type() registry.BoltType {
-	return sinks.SinkType(TypeName,
+func Type() registry.Bolt[Config] {
+	return sinks.Type(TypeName,
 		"writes each batch as one HDFS file (lz4, optionally encrypted), atomically: temporary file, close, rename2 with overwrite",
-		NewConfig, func(c *Config) *sinks.Common { return &c.Common },
-		func(c *Config) (*sinks.Bolt, error) {
-			return sinks.NewBolt(c.Options("hdfs", func(context.Context, *topology.TaskContext) (sinks.Writer, error) {
-				// one writer (one NameNode connection) per task
-				return c.Writer(), nil
-			})), nil
+		NewConfig, func(_ context.Context, c *Config, _ *topology.TaskContext) (sinks.Writer, error) {
+			// one writer (one NameNode connection) per task
+			return c.Writer(), nil
 		})
 }
-
-// Register adds the "hdfs_sink" type to r.
-func Register(r *registry.Registry) error { return r.RegisterBolt(Type()) }
-
-func init() { registry.MustRegisterBolt(Type()) }
 
 // OpenStore opens the HDFS directory for reading (gale verify).
 func (c *Config) OpenStore(context.Context) (io.Closer, error) { return c.Writer(), nil }

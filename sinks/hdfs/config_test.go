@@ -15,16 +15,9 @@ import (
 // TestConfig: the config's defaults and every check of Validate, through
 // the same decoding a topology file goes through.
 func TestConfig(t *testing.T) {
-	reg := registry.New()
-	if err := hdfs.Register(reg); err != nil {
+	typ, err := registry.Describe(hdfs.Type())
+	if err != nil {
 		t.Fatal(err)
-	}
-	if _, ok := registry.Default.Bolt(hdfs.TypeName); !ok {
-		t.Errorf("%s is not in registry.Default", hdfs.TypeName)
-	}
-	typ, ok := reg.Bolt(hdfs.TypeName)
-	if !ok {
-		t.Fatalf("%s not registered", hdfs.TypeName)
 	}
 	t.Setenv("HADOOP_USER_NAME", "")
 	t.Setenv("GALE_SINK_KEY", strings.Repeat("ab", 32))
@@ -81,9 +74,10 @@ func TestConfig(t *testing.T) {
 	js := `{"name": "t", "spouts": [{"id": "s", "type": "src"}],
 	  "bolts": [{"id": "h", "type": "hdfs_sink", "inputs": [{"component": "s"}],
 	             "config": {"namenode": "127.0.0.1:9000", "dir": "/gale/t", "field": "value"}}]}`
-	reg.MustRegisterSpout(registry.SpoutType{ComponentType: topology.ComponentType{Name: "src",
-		Outputs: registry.Fixed(topology.Streams{"default": {"value", "timestamp"}})},
-		New: func(any) (spout.Spout, error) { return nil, errors.New("not run") }})
+	reg := registry.New()
+	reg.MustRegister(hdfs.Type(), registry.Spout[registry.NoConfig]{Name: "src",
+		Outputs: registry.Emits("value", "timestamp"),
+		New:     func(*registry.NoConfig) (spout.Spout, error) { return nil, errors.New("not run") }})
 	if _, err := topology.Decode([]byte(js), reg); err != nil {
 		t.Errorf("topology with hdfs_sink: %v", err)
 	}

@@ -16,7 +16,7 @@ import (
 // hdfsRun runs the test topology into dir with the real hdfs_sink type.
 func hdfsRun(t *testing.T, r *sinktest.Run, nn, dir string) {
 	t.Helper()
-	r.Start(t, "sinktest", hdfs.Type(), fmt.Sprintf(`{"namenode": %q, "dir": %q, "field": "value", "time_partition": "hour",
+	sinktest.Start(r, t, "sinktest", hdfs.Type(), fmt.Sprintf(`{"namenode": %q, "dir": %q, "field": "value", "time_partition": "hour",
 	    "timeout_ms": 10000, "min_backoff_ms": 5, "max_backoff_ms": 20, "dead_letter_dir": %q}`, nn, dir, t.TempDir()))
 }
 

@@ -60,21 +60,16 @@ func (c *Config) Validate() error {
 	return nil
 }
 
+// TypeName is the sink type's name in topologies.
+const TypeName = "kafka_sink"
+
 // Type is the "kafka_sink" bolt type.
-func Type() registry.BoltType {
-	return sinks.SinkType("kafka_sink", "produces each batch to a Kafka topic in one transaction, with the source offsets: replays are never visible twice to read_committed consumers",
-		NewConfig, func(c *Config) *sinks.Common { return &c.Common },
-		func(c *Config) (*sinks.Bolt, error) {
-			return sinks.NewBolt(c.Options("kafka", func(ctx context.Context, tc *topology.TaskContext) (sinks.Writer, error) {
-				return c.Open(ctx, tc.Topology.Name, tc.Component.ID)
-			})), nil
+func Type() registry.Bolt[Config] {
+	return sinks.Type(TypeName, "produces each batch to a Kafka topic in one transaction, with the source offsets: replays are never visible twice to read_committed consumers",
+		NewConfig, func(ctx context.Context, c *Config, tc *topology.TaskContext) (sinks.Writer, error) {
+			return c.Open(ctx, tc.Topology.Name, tc.Component.ID)
 		})
 }
-
-// Register adds kafka_sink to r.
-func Register(r *registry.Registry) error { return r.RegisterBolt(Type()) }
-
-func init() { registry.MustRegisterBolt(Type()) }
 
 // Writer produces batches; see the package doc. The transactional
 // producers are shared by every Writer of the process (the tasks of one

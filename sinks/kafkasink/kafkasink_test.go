@@ -210,7 +210,7 @@ func TestTopologyExactlyOnce(t *testing.T) {
 	}
 	run := func(r *sinktest.Run, out string) map[string][]string {
 		r.Source = source
-		r.Start(t, "kafkatest-"+out, Type(), fmt.Sprintf(`{"brokers": [%q], "topic": %q, "partitions": 3, "field": "value",
+		sinktest.Start(r, t, "kafkatest-"+out, Type(), fmt.Sprintf(`{"brokers": [%q], "topic": %q, "partitions": 3, "field": "value",
 		    "min_backoff_ms": 5, "max_backoff_ms": 20, "dead_letter_dir": %q}`, brokers, source+"-"+out, t.TempDir()))
 		return readCommitted(t, brokers, source+"-"+out)
 	}

@@ -72,7 +72,7 @@ var Chaos = []int{5, 77, 80, 479}
 
 // Start runs src -> flaky (2 tasks) -> the sink (typ, 2 tasks, batch
 // grouping, config) of topology name to its end, within a minute.
-func (r *Run) Start(t testing.TB, name string, typ registry.BoltType, config string) {
+func Start[C any](r *Run, t testing.TB, name string, typ registry.Bolt[C], config string) {
 	t.Helper()
 	if r.Source == "" {
 		r.Source = "ev"
@@ -85,23 +85,20 @@ func (r *Run) Start(t testing.TB, name string, typ registry.BoltType, config str
 	for _, g := range r.FailOnce {
 		failOnce.Store(ID(r.Source, g), false)
 	}
-	reg.MustRegisterSpout(registry.SpoutType{
-		ComponentType: topology.ComponentType{Name: "src", Outputs: registry.Fixed(topology.Streams{"default": {"value", "timestamp"}})},
-		New: func(any) (spout.Spout, error) {
+	reg.MustRegister(registry.Spout[registry.NoConfig]{Name: "src", Outputs: registry.Emits("value", "timestamp"),
+		New: func(*registry.NoConfig) (spout.Spout, error) {
 			return &source{topic: r.Source, base: r.Base, fails: &r.SpoutFails}, nil
 		},
-	})
-	reg.MustRegisterBolt(registry.BoltType{
-		ComponentType: topology.ComponentType{Name: "flaky", Outputs: registry.PassThrough()},
-		New:           func(any) (bolt.Bolt, error) { return &flaky{failOnce: &failOnce}, nil },
+	}, registry.Bolt[registry.NoConfig]{Name: "flaky", Outputs: registry.PassThrough(),
+		New: func(*registry.NoConfig) (bolt.Bolt, error) { return &flaky{failOnce: &failOnce}, nil },
 	})
 	var bolts []*sinks.Bolt
 	var mu sync.Mutex
 	fails := &atomic.Int64{}
 	fails.Store(r.WriteFails)
 	realNew := typ.New
-	typ.New = func(settings any) (bolt.Bolt, error) {
-		bb, err := realNew(settings)
+	typ.New = func(c *C) (bolt.Bolt, error) {
+		bb, err := realNew(c)
 		if err != nil {
 			return nil, err
 		}
@@ -120,7 +117,7 @@ func (r *Run) Start(t testing.TB, name string, typ registry.BoltType, config str
 		mu.Unlock()
 		return b, nil
 	}
-	reg.MustRegisterBolt(typ)
+	reg.MustRegister(typ)
 	js := fmt.Sprintf(`{"name": %q, "config": {"topology.max.spout.pending": 3},
 	  "spouts": [{"id": "src", "type": "src"}],
 	  "bolts": [
@@ -131,7 +128,7 @@ func (r *Run) Start(t testing.TB, name string, typ registry.BoltType, config str
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt, err := engine.New(topo, engine.Options{Registry: reg})
+	rt, err := engine.New(topo, engine.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,9 +7,9 @@
 //   - "lines" emits one tuple per line of a file, or of stdin with path
 //     "-", and can follow a growing file like tail -f.
 //
-// Importing the package registers both types in [registry.Default] (a
-// blank import is enough). Tests and embedding programs that use a
-// registry of their own call [Register]:
+// Importing the package registers nothing: the gale command line gets
+// the types from package registry/all, and tests and embedding programs
+// add them to a registry of their own with [Register]:
 //
 //	reg := registry.New()
 //	if err := builtin.Register(reg); err != nil {

@@ -91,27 +91,15 @@ func mix64(x uint64) uint64 {
 }
 
 // GeneratorType is the "generator" spout type.
-func GeneratorType() registry.SpoutType {
-	return registry.SpoutType{
-		ComponentType: topology.ComponentType{
-			Name:      "generator",
-			Doc:       "emits sentences chosen deterministically from (seed, tuple number); replays re-emit identical values",
-			NewConfig: func() any { return NewGeneratorConfig() },
-			Outputs: func(settings any, _ []tuple.Fields) (topology.Streams, error) {
-				c, ok := settings.(*GeneratorConfig)
-				if !ok {
-					return nil, fmt.Errorf("generator: settings of type %T: %w", settings, ErrInvalidConfig)
-				}
-				return topology.Streams{tuple.DefaultStream: {c.Field}}, nil
-			},
-		},
-		New: func(settings any) (spout.Spout, error) {
-			c, ok := settings.(*GeneratorConfig)
-			if !ok || c == nil {
-				return nil, fmt.Errorf("generator: settings of type %T: %w", settings, ErrInvalidConfig)
-			}
-			return NewGenerator(c)
-		},
+func GeneratorType() registry.Spout[GeneratorConfig] {
+	return registry.Spout[GeneratorConfig]{
+		Name:   "generator",
+		Doc:    "emits sentences chosen deterministically from (seed, tuple number); replays re-emit identical values",
+		Config: NewGeneratorConfig,
+		Outputs: registry.Declare(func(c *GeneratorConfig, _ []tuple.Fields) (topology.Streams, error) {
+			return topology.Streams{tuple.DefaultStream: {c.Field}}, nil
+		}),
+		New: func(c *GeneratorConfig) (spout.Spout, error) { return NewGenerator(c) },
 	}
 }
 

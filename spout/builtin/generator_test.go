@@ -59,7 +59,7 @@ func emittedValues(out *galetest.SpoutCollector) []string {
 }
 
 func TestGeneratorConfig_Validate(t *testing.T) {
-	typ := GeneratorType()
+	typ, _ := registry.Describe(GeneratorType())
 	tests := []struct {
 		name    string
 		json    string
@@ -99,7 +99,7 @@ func TestGeneratorConfig_Validate(t *testing.T) {
 }
 
 func TestGeneratorType_Outputs(t *testing.T) {
-	typ := GeneratorType()
+	typ, _ := registry.Describe(GeneratorType())
 	cfg := NewGeneratorConfig()
 	cfg.Field = "text"
 	got, err := typ.Outputs(cfg, nil)
@@ -316,13 +316,8 @@ func TestRegister(t *testing.T) {
 	if err := Register(r); !errors.Is(err, registry.ErrDuplicate) {
 		t.Errorf("second Register = %v, want ErrDuplicate", err)
 	}
-	for _, name := range []string{"generator", "lines"} {
-		if _, ok := registry.Default.Spout(name); !ok {
-			t.Errorf("registry.Default lacks %q", name)
-		}
-	}
 	// A round trip through the registry: decode settings, build a spout.
-	typ, _ := r.Spout("generator")
+	typ, _ := r.ComponentType(topology.KindSpout, "generator")
 	settings, err := typ.DecodeSettings([]byte(`{"seed":3,"count":1}`), "config")
 	if err != nil {
 		t.Fatal(err)
@@ -335,7 +330,7 @@ func TestRegister(t *testing.T) {
 	if !ok || g.Config().Seed != 3 {
 		t.Fatalf("NewSpout = %T %+v", sp, sp)
 	}
-	if _, err := typ.New(nil); !errors.Is(err, ErrInvalidConfig) {
-		t.Errorf("New(nil) = %v, want ErrInvalidConfig", err)
+	if _, err := r.NewSpout(&topology.Component{ID: "g", Type: "generator", Settings: "not a config"}); !errors.Is(err, registry.ErrConfigType) {
+		t.Errorf("NewSpout with a string for settings = %v, want registry.ErrConfigType", err)
 	}
 }

@@ -57,21 +57,13 @@ func (c *LinesConfig) Validate() error {
 }
 
 // LinesType is the "lines" spout type.
-func LinesType() registry.SpoutType {
-	return registry.SpoutType{
-		ComponentType: topology.ComponentType{
-			Name:      "lines",
-			Doc:       "emits one tuple per line of a file (or stdin with path \"-\"), optionally following it",
-			NewConfig: func() any { return NewLinesConfig() },
-			Outputs:   registry.Fixed(topology.Streams{tuple.DefaultStream: {"line"}}),
-		},
-		New: func(settings any) (spout.Spout, error) {
-			c, ok := settings.(*LinesConfig)
-			if !ok || c == nil {
-				return nil, fmt.Errorf("lines: settings of type %T: %w", settings, ErrInvalidConfig)
-			}
-			return NewLines(c)
-		},
+func LinesType() registry.Spout[LinesConfig] {
+	return registry.Spout[LinesConfig]{
+		Name:    "lines",
+		Doc:     "emits one tuple per line of a file (or stdin with path \"-\"), optionally following it",
+		Config:  NewLinesConfig,
+		Outputs: registry.Emits("line"),
+		New:     func(c *LinesConfig) (spout.Spout, error) { return NewLines(c) },
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gale-stream/gale/internal/galetest"
+	"github.com/gale-stream/gale/registry"
 	"github.com/gale-stream/gale/spout"
 	"github.com/gale-stream/gale/topology"
 )
@@ -44,7 +45,7 @@ func openLines(t *testing.T, cfg *LinesConfig, k, n int) (*Lines, *galetest.Spou
 }
 
 func TestLinesConfig_Validate(t *testing.T) {
-	typ := LinesType()
+	typ, _ := registry.Describe(LinesType())
 	tests := []struct {
 		name    string
 		json    string

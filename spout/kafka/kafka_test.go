@@ -119,10 +119,10 @@ func newRecorder(failRate uint32) *recorder {
 	return &recorder{attempts: map[string][][]string{}, failRate: failRate, failed: map[string]bool{}}
 }
 
-func (r *recorder) bolt() registry.BoltType {
-	return registry.BoltType{
-		ComponentType: topology.ComponentType{Name: "flaky", Outputs: registry.Fixed(topology.Streams{})},
-		New:           func(any) (bolt.Bolt, error) { return &flaky{r: r}, nil },
+func (r *recorder) bolt() registry.Bolt[registry.NoConfig] {
+	return registry.Bolt[registry.NoConfig]{
+		Name: "flaky",
+		New:  func(*registry.NoConfig) (bolt.Bolt, error) { return &flaky{r: r}, nil },
 	}
 }
 
@@ -180,8 +180,8 @@ func spoutTopology(t *testing.T, reg *registry.Registry, cfg map[string]any, par
 
 func testRegistry(r *recorder) *registry.Registry {
 	reg := registry.New()
-	reg.MustRegisterSpout(kafkaspout.Type())
-	reg.MustRegisterBolt(r.bolt())
+	reg.MustRegister(kafkaspout.Type())
+	reg.MustRegister(r.bolt())
 	return reg
 }
 
@@ -235,7 +235,7 @@ func testReplayIdentity(t *testing.T, kind string) {
 	}, 2)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	stats, err := local.Run(ctx, topo, local.Options{Registry: reg})
+	stats, err := local.Run(ctx, topo, local.Options{})
 	if err != nil || ctx.Err() != nil {
 		t.Fatalf("run: %v (ctx %v)", err, ctx.Err())
 	}
@@ -339,7 +339,7 @@ func TestSpout_DeadLetters(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	if _, err := local.Run(ctx, topo, local.Options{Registry: reg}); err != nil || ctx.Err() != nil {
+	if _, err := local.Run(ctx, topo, local.Options{}); err != nil || ctx.Err() != nil {
 		t.Fatalf("run: %v (ctx %v)", err, ctx.Err())
 	}
 	emitted := 0

@@ -11,21 +11,14 @@ import (
 const TypeName = "kafka"
 
 // Type is the "kafka" spout type.
-func Type() registry.SpoutType {
-	return registry.SpoutType{
-		ComponentType: topology.ComponentType{
-			Name:      TypeName,
-			Doc:       "reads Kafka topics in batches planned in a ledger first, so that replays re-emit the same batches",
-			NewConfig: func() any { return NewConfig() },
-			Outputs: func(settings any, _ []tuple.Fields) (topology.Streams, error) {
-				return topology.Streams{tuple.DefaultStream: settings.(*Config).outputFields()}, nil
-			},
-		},
-		New: func(settings any) (spout.Spout, error) { return New(settings.(*Config)), nil },
+func Type() registry.Spout[Config] {
+	return registry.Spout[Config]{
+		Name:   TypeName,
+		Doc:    "reads Kafka topics in batches planned in a ledger first, so that replays re-emit the same batches",
+		Config: NewConfig,
+		Outputs: registry.Declare(func(c *Config, _ []tuple.Fields) (topology.Streams, error) {
+			return topology.Streams{tuple.DefaultStream: c.outputFields()}, nil
+		}),
+		New: func(c *Config) (spout.Spout, error) { return New(c), nil },
 	}
 }
-
-// Register adds the kafka spout type to r.
-func Register(r *registry.Registry) error { return r.RegisterSpout(Type()) }
-
-func init() { registry.MustRegisterSpout(Type()) }

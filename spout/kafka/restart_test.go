@@ -34,10 +34,10 @@ func runChild() int {
 		return 2
 	}
 	reg := registry.New()
-	reg.MustRegisterSpout(kafkaspout.Type())
-	reg.MustRegisterBolt(registry.BoltType{
-		ComponentType: topology.ComponentType{Name: "flaky", Outputs: registry.Fixed(topology.Streams{})},
-		New: func(any) (bolt.Bolt, error) {
+	reg.MustRegister(kafkaspout.Type())
+	reg.MustRegister(registry.Bolt[registry.NoConfig]{
+		Name: "flaky",
+		New: func(*registry.NoConfig) (bolt.Bolt, error) {
 			return bolt.Basic(bolt.Func(func(context.Context, *tuple.Tuple, bolt.BasicCollector) error {
 				time.Sleep(3 * time.Millisecond)
 				return nil
@@ -52,7 +52,7 @@ func runChild() int {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	_, err = local.Run(context.Background(), topo, local.Options{Registry: reg})
+	_, err = local.Run(context.Background(), topo, local.Options{})
 	fmt.Fprintln(os.Stderr, "child ended:", err)
 	return 1
 }
@@ -134,7 +134,7 @@ func TestSpout_RestartReplaysPlansFirst(t *testing.T) {
 	topo := spoutTopology(t, reg, cfg, 1)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	rt, err := local.New(topo, local.Options{Registry: reg})
+	rt, err := local.New(topo, local.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

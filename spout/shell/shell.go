@@ -8,7 +8,6 @@ import (
 	"github.com/gale-stream/gale/registry"
 	"github.com/gale-stream/gale/spout"
 	"github.com/gale-stream/gale/topology"
-	"github.com/gale-stream/gale/tuple"
 )
 
 // TypeName is the name topologies use: "type": "shell".
@@ -94,30 +93,14 @@ func New(cfg *Config) (*Spout, error) {
 }
 
 // Type is the "shell" spout type.
-func Type() registry.SpoutType {
-	return registry.SpoutType{
-		ComponentType: topology.ComponentType{
-			Name:      TypeName,
-			Doc:       "runs a subprocess speaking Apache Storm's multilang protocol (spouts in any language)",
-			NewConfig: func() any { return DefaultConfig() },
-			// The streams a subprocess emits are not known to Gale: the
-			// topology declares them in "outputs" (without, none).
-			Outputs: func(any, []tuple.Fields) (topology.Streams, error) {
-				return topology.Streams{}, nil
-			},
-			OverridableOutputs: true,
-		},
-		New: func(settings any) (spout.Spout, error) {
-			cfg, ok := settings.(*Config)
-			if !ok {
-				return nil, fmt.Errorf("%w: settings are %T, want *shell.Config", ErrConfig, settings)
-			}
-			return New(cfg)
-		},
+func Type() registry.Spout[Config] {
+	return registry.Spout[Config]{
+		Name:   TypeName,
+		Doc:    "runs a subprocess speaking Apache Storm's multilang protocol (spouts in any language)",
+		Config: DefaultConfig,
+		// The streams a subprocess emits are not known to Gale: the
+		// topology declares them in "outputs" (without, none).
+		OverridableOutputs: true,
+		New:                func(c *Config) (spout.Spout, error) { return New(c) },
 	}
 }
-
-// Register adds the "shell" spout type to r.
-func Register(r *registry.Registry) error { return r.RegisterSpout(Type()) }
-
-func init() { registry.MustRegisterSpout(Type()) }

@@ -1,4 +1,4 @@
-package sinks_test
+package file_test
 
 import (
 	"bytes"
@@ -18,12 +18,13 @@ import (
 	"time"
 
 	"github.com/gale-stream/gale/sinks"
+	"github.com/gale-stream/gale/sinks/file"
 	"github.com/gale-stream/gale/sinks/sinktest"
 )
 
 func fileRun(t *testing.T, r *sinktest.Run, dir string) {
 	t.Helper()
-	r.Start(t, "sinktest", sinks.FileType(), fmt.Sprintf(`{"dir": %q, "field": "value", "time_partition": "hour",
+	sinktest.Start(r, t, "sinktest", file.Type(), fmt.Sprintf(`{"dir": %q, "field": "value", "time_partition": "hour",
 	    "min_backoff_ms": 5, "max_backoff_ms": 20, "dead_letter_dir": %q}`, dir, filepath.Join(dir, "..", "dlq")))
 }
 
@@ -114,7 +115,7 @@ func TestDeadLetters(t *testing.T) {
 	base := t.TempDir()
 	dlq := filepath.Join(base, "dlq")
 	r := &sinktest.Run{FailOnce: sinktest.Chaos, Wrap: func(w sinks.Writer) sinks.Writer { return rejecting{w} }}
-	r.Start(t, "dlqtest", sinks.FileType(), fmt.Sprintf(`{"dir": %q, "field": "value", "min_backoff_ms": 5,
+	sinktest.Start(r, t, "dlqtest", file.Type(), fmt.Sprintf(`{"dir": %q, "field": "value", "min_backoff_ms": 5,
 	    "max_backoff_ms": 20, "dead_letter_dir": %q}`, filepath.Join(base, "out"), dlq))
 	if r.SpoutFails.Load() < int64(len(sinktest.Chaos)) {
 		t.Fatalf("%d replays, want at least %d", r.SpoutFails.Load(), len(sinktest.Chaos))
@@ -172,7 +173,7 @@ func TestFullDisk(t *testing.T) {
 	var full atomic.Bool
 	var once sync.Once // shared by the sink's tasks
 	r := &sinktest.Run{Wrap: func(w sinks.Writer) sinks.Writer { return &enospcWatch{Writer: w, full: &full, once: &once, dir: out} }}
-	r.Start(t, "fulltest", sinks.FileType(), fmt.Sprintf(`{"dir": %q, "field": "value", "min_backoff_ms": 5,
+	sinktest.Start(r, t, "fulltest", file.Type(), fmt.Sprintf(`{"dir": %q, "field": "value", "min_backoff_ms": 5,
 	    "max_backoff_ms": 50, "dead_letter_dir": %q, "no_fsync": true}`, out, filepath.Join(dir, "dlq")))
 	if !full.Load() {
 		t.Fatal("the disk never filled: the test did not test anything")
