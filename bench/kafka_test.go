@@ -11,7 +11,7 @@ import (
 	"github.com/IBM/sarama"
 
 	"github.com/gale-stream/gale/bolt"
-	"github.com/gale-stream/gale/internal/engine"
+	"github.com/gale-stream/gale/local"
 	"github.com/gale-stream/gale/registry"
 	kafkaspout "github.com/gale-stream/gale/spout/kafka"
 	"github.com/gale-stream/gale/topology"
@@ -165,7 +165,7 @@ func galeConsume(b *testing.B, brokers, topic string) int64 {
 	if err != nil {
 		b.Fatal(err)
 	}
-	rt, err := engine.New(topo, engine.Options{})
+	rt, err := local.New(topo, local.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

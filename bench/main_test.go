@@ -5,15 +5,15 @@ import (
 	"os"
 	"testing"
 
-	"github.com/gale-stream/gale/internal/engine"
+	"github.com/gale-stream/gale/local"
 )
 
 // TestMain runs the benchmarks with the GC setting the gale binary uses
-// (engine.TuneGC: GOGC=400 unless GOGC is set), so the figures are those of
+// (local.TuneGC: GOGC=400 unless GOGC is set), so the figures are those of
 // Gale as shipped, and logs only warnings so that info lines do not cut
 // through the benchmark result lines.
 func TestMain(m *testing.M) {
-	engine.TuneGC()
+	local.TuneGC()
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	os.Exit(m.Run())
 }

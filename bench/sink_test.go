@@ -34,7 +34,7 @@ import (
 	"github.com/opensearch-project/opensearch-go/v4/opensearchapi"
 	"github.com/pierrec/lz4/v4"
 
-	"github.com/gale-stream/gale/internal/engine"
+	"github.com/gale-stream/gale/local"
 	"github.com/gale-stream/gale/internal/testenv"
 	"github.com/gale-stream/gale/registry"
 	"github.com/gale-stream/gale/sinks"
@@ -376,7 +376,7 @@ func galeFileSink(b *testing.B, brokers, topic, dir string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	rt, err := engine.New(topo, engine.Options{})
+	rt, err := local.New(topo, local.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -8,7 +8,7 @@ import (
 
 	"github.com/gale-stream/gale/bench/rows"
 	"github.com/gale-stream/gale/bolt"
-	"github.com/gale-stream/gale/internal/engine"
+	"github.com/gale-stream/gale/local"
 	"github.com/gale-stream/gale/registry"
 	"github.com/gale-stream/gale/spout"
 	"github.com/gale-stream/gale/topology"
@@ -110,7 +110,7 @@ const wordCountTopology = `{"name": "bench-wordcount", "config": {
 
 // runWordCount runs n sentences through the word-count shape and returns
 // the runtime's final stats and the wall time.
-func runWordCount(tb testing.TB, n int, acked bool, pending string) (engine.Stats, time.Duration) {
+func runWordCount(tb testing.TB, n int, acked bool, pending string) (local.Stats, time.Duration) {
 	ackers := "0"
 	if acked {
 		ackers = "1"
@@ -121,7 +121,7 @@ func runWordCount(tb testing.TB, n int, acked bool, pending string) (engine.Stat
 	if err != nil {
 		tb.Fatal(err)
 	}
-	rt, err := engine.New(topo, engine.Options{})
+	rt, err := local.New(topo, local.Options{})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -19,7 +19,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/gale-stream/gale/internal/engine"
+	"github.com/gale-stream/gale/local"
 	"github.com/gale-stream/gale/registry"
 	"github.com/gale-stream/gale/registry/all"
 )
@@ -48,11 +48,11 @@ var commands []command
 func register(c command) { commands = append(commands, c) }
 
 // Main runs the gale command line on os.Args with the built-in types and
-// those of registry.Default, and exits. It sets the garbage collector for throughput (engine.TuneGC)
+// those of registry.Default, and exits. It sets the garbage collector for throughput (local.TuneGC)
 // unless GOGC is set. The first SIGINT or SIGTERM cancels the command's context (a run
 // drains its in-flight tuples); a second one exits at once.
 func Main() {
-	engine.TuneGC()
+	local.TuneGC()
 	ctx, cancel := context.WithCancel(context.Background())
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/gale-stream/gale/cli"
-	"github.com/gale-stream/gale/internal/engine"
+	"github.com/gale-stream/gale/local"
 	"github.com/gale-stream/gale/registry/all"
 	"github.com/gale-stream/gale/topology"
 )
@@ -86,7 +86,7 @@ func TestRun_WordCountExample(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("code %d\n%s", code, errs)
 	}
-	var st engine.Stats
+	var st local.Stats
 	if err := json.Unmarshal([]byte(out), &st); err != nil {
 		t.Fatalf("summary is not JSON: %v\n%s", err, out)
 	}
@@ -142,7 +142,7 @@ func TestRun_SIGINTDrains(t *testing.T) {
 	if !strings.Contains(errs.String(), "spouts: emitted") {
 		t.Errorf("no progress line:\n%s", errs.String())
 	}
-	var st engine.Stats
+	var st local.Stats
 	if err := json.Unmarshal(out.Bytes(), &st); err != nil {
 		t.Fatalf("summary: %v\n%s", err, out.String())
 	}

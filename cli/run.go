@@ -18,7 +18,7 @@ import (
 	"github.com/gale-stream/gale/cluster"
 	"github.com/gale-stream/gale/cluster/api"
 	"github.com/gale-stream/gale/cluster/monitor"
-	"github.com/gale-stream/gale/internal/engine"
+	"github.com/gale-stream/gale/local"
 	"github.com/gale-stream/gale/registry/all"
 	"github.com/gale-stream/gale/topology"
 )
@@ -182,7 +182,7 @@ func runCmd(ctx context.Context, env *Env, args []string) int {
 		return 1
 	}
 	logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
-	rt, err := engine.New(topo, engine.Options{Logger: logger, DrainTimeout: *drain})
+	rt, err := local.New(topo, local.Options{Logger: logger, DrainTimeout: *drain})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "gale run: %v\n", err)
 		return 1
@@ -249,7 +249,7 @@ func runCmd(ctx context.Context, env *Env, args []string) int {
 
 // serveUI serves the monitor UI, the JSON API and /metrics of a local run
 // on addr until ctx ends; stop ends the run (the UI's kill).
-func serveUI(ctx context.Context, env *Env, addr, token string, topo *topology.Topology, rt *engine.Runtime, stop func()) (*monitor.Local, error) {
+func serveUI(ctx context.Context, env *Env, addr, token string, topo *topology.Topology, rt *local.Runtime, stop func()) (*monitor.Local, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
@@ -258,7 +258,7 @@ func serveUI(ctx context.Context, env *Env, addr, token string, topo *topology.T
 	if host == "" {
 		host = "local"
 	}
-	local := func() []engine.Stats { return []engine.Stats{rt.Stats()} }
+	local := func() []local.Stats { return []local.Stats{rt.Stats()} }
 	mon := &monitor.Local{Topo: topo, RT: rt, Rec: monitor.NewRecorder(), Worker: host, Addr: ln.Addr().String(),
 		Version: Version, Started: time.Now(), Stop: func(time.Duration) { stop() }}
 	srv := api.NewServer(mon, token)
@@ -274,15 +274,15 @@ func serveUI(ctx context.Context, env *Env, addr, token string, topo *topology.T
 // progress prints a live line of rates while a topology runs.
 type progress struct {
 	w     io.Writer
-	rt    *engine.Runtime
+	rt    *local.Runtime
 	tty   bool
-	last  engine.Stats
+	last  local.Stats
 	lastT time.Time
 	start time.Time
 	width int
 }
 
-func newProgress(w io.Writer, rt *engine.Runtime) *progress {
+func newProgress(w io.Writer, rt *local.Runtime) *progress {
 	tty := false
 	if f, ok := w.(*os.File); ok {
 		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
@@ -293,7 +293,7 @@ func newProgress(w io.Writer, rt *engine.Runtime) *progress {
 	return &progress{w: w, rt: rt, tty: tty, lastT: now, start: now}
 }
 
-func spoutTotals(st *engine.Stats) (emitted, acked, failed uint64, pending int64) {
+func spoutTotals(st *local.Stats) (emitted, acked, failed uint64, pending int64) {
 	for _, c := range st.Components {
 		if c.Kind == "spout" {
 			emitted += c.Emitted
@@ -364,7 +364,7 @@ func fmtLat(d time.Duration) string {
 	return fmt.Sprintf("%.3fms", float64(d)/1e6)
 }
 
-func printSummary(w io.Writer, st *engine.Stats) {
+func printSummary(w io.Writer, st *local.Stats) {
 	fmt.Fprintf(w, "\nTopology %s ran %s\n\n", st.Topology, st.Uptime.Round(time.Millisecond))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "COMPONENT\tTYPE\tTASKS\tEMITTED\tTRANSFERRED\tEXECUTED\tACKED\tFAILED\tEXECUTE LAT\tPROCESS LAT\tCOMPLETE LAT p50/p99\tCAPACITY\tERRORS\t")

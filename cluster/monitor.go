@@ -11,7 +11,7 @@ import (
 	"github.com/gale-stream/gale/cluster/metrics"
 	"github.com/gale-stream/gale/cluster/monitor"
 	"github.com/gale-stream/gale/cluster/ui"
-	"github.com/gale-stream/gale/internal/engine"
+	"github.com/gale-stream/gale/local"
 )
 
 // Routes between workers (not part of the public API):
@@ -28,20 +28,20 @@ func (w *Worker) serveMonitor(srv *api.Server) {
 // ServeMonitor adds the monitor UI (at /) and the Prometheus metrics of
 // the local tasks (at /metrics) to an API server; a gale worker and gale
 // run --ui serve both.
-func ServeMonitor(srv *api.Server, worker, version string, local func() []engine.Stats) {
+func ServeMonitor(srv *api.Server, worker, version string, local func() []local.Stats) {
 	srv.Handle("GET /metrics", metrics.Handler(worker, version, metrics.SourceFunc(local)))
 	srv.Handle("GET /", ui.Handler())
 }
 
 // localAll returns the local stats of every topology running here.
-func (w *Worker) localAll() []engine.Stats {
+func (w *Worker) localAll() []local.Stats {
 	w.mu.Lock()
-	rts := make([]*engine.Runtime, 0, len(w.running))
+	rts := make([]*local.Runtime, 0, len(w.running))
 	for _, l := range w.running {
 		rts = append(rts, l.rt)
 	}
 	w.mu.Unlock()
-	out := make([]engine.Stats, 0, len(rts))
+	out := make([]local.Stats, 0, len(rts))
 	for _, rt := range rts {
 		out = append(out, rt.Stats())
 	}
@@ -54,7 +54,7 @@ func (w *Worker) report(name, series string) monitor.Report {
 	w.mu.Lock()
 	l := w.running[name]
 	w.mu.Unlock()
-	st := engine.Stats{Topology: name}
+	st := local.Stats{Topology: name}
 	if l != nil {
 		st = l.rt.Stats()
 	}

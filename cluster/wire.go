@@ -8,7 +8,7 @@ import (
 
 	"github.com/gale-stream/gale/acker"
 	"github.com/gale-stream/gale/internal/codec"
-	"github.com/gale-stream/gale/internal/engine"
+	"github.com/gale-stream/gale/local"
 	"github.com/gale-stream/gale/tuple"
 )
 
@@ -40,7 +40,7 @@ func tuplesMsg(task int, ts []*tuple.Tuple) ([]byte, error) {
 	return codec.AppendTuples(b, ts)
 }
 
-func acksMsg(i int, msgs []engine.AckMsg) []byte {
+func acksMsg(i int, msgs []local.AckMsg) []byte {
 	b := append(make([]byte, 0, 16+20*len(msgs)), msgAcks)
 	b = binary.AppendUvarint(b, uint64(i))
 	acks := make([]codec.Ack, len(msgs))
@@ -65,7 +65,7 @@ func eventMsg(ev acker.Event) []byte {
 }
 
 // deliver decodes one message and hands it to rt.
-func deliver(rt *engine.Runtime, payload []byte) error {
+func deliver(rt *local.Runtime, payload []byte) error {
 	if len(payload) < 2 {
 		return fmt.Errorf("%w: %d bytes", errMessage, len(payload))
 	}
@@ -87,9 +87,9 @@ func deliver(rt *engine.Runtime, payload []byte) error {
 		if err != nil {
 			return err
 		}
-		msgs := make([]engine.AckMsg, len(acks))
+		msgs := make([]local.AckMsg, len(acks))
 		for k, a := range acks {
-			msgs[k] = engine.AckMsg{Kind: a.Kind, Task: a.Task, Root: a.Root, Val: a.Val}
+			msgs[k] = local.AckMsg{Kind: a.Kind, Task: a.Task, Root: a.Root, Val: a.Val}
 		}
 		return rt.DeliverAcks(int(target), msgs)
 	case msgEvent:

@@ -20,7 +20,7 @@ import (
 	"github.com/gale-stream/gale/cluster/schedule"
 	"github.com/gale-stream/gale/cluster/store"
 	"github.com/gale-stream/gale/cluster/transport"
-	"github.com/gale-stream/gale/internal/engine"
+	"github.com/gale-stream/gale/local"
 	"github.com/gale-stream/gale/internal/wallclock"
 	"github.com/gale-stream/gale/registry"
 	"github.com/gale-stream/gale/topology"
@@ -82,8 +82,8 @@ type Worker struct {
 	early earlyBuffer       // messages that came before their runtime (early.go)
 
 	mu      sync.Mutex
-	running map[string]*local // by topology
-	byChan  map[uint32]*local
+	running map[string]*share // by topology
+	byChan  map[uint32]*share
 	wake    chan struct{}
 	// killSeen is when (monotonic, local) this worker first saw each
 	// topology's kill, by name: the drain is measured from there
@@ -97,15 +97,15 @@ type killSighting struct {
 	at      time.Time
 }
 
-// local is this worker's share of one topology.
-type local struct {
+// share is this worker's share of one topology.
+type share struct {
 	name    string
 	version uint64
 	spec    string // specOf the record it runs
 	epoch   uint64
 	mine    []string // task keys run here, sorted
 	topo    *topology.Topology
-	rt      *engine.Runtime
+	rt      *local.Runtime
 	ctx     context.Context // the runtime's: ends when the share stops
 	cancel  context.CancelFunc
 	done    chan struct{}
@@ -128,7 +128,7 @@ func keysByID(topo *topology.Topology, ids map[string][]int) map[int]string {
 	return out
 }
 
-func (l *local) owner(key string) string {
+func (l *share) owner(key string) string {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	return l.owners[key]
@@ -153,7 +153,7 @@ func Start(cfg Config) (*Worker, error) {
 		cfg.LeaderTTL = 3 * time.Second
 	}
 	w := &Worker{cfg: cfg, log: cfg.Logger.With("worker", cfg.Name), st: cfg.Store, start: wallclock.Now(),
-		running: map[string]*local{}, byChan: map[uint32]*local{}, wake: make(chan struct{}, 1),
+		running: map[string]*share{}, byChan: map[uint32]*share{}, wake: make(chan struct{}, 1),
 		killSeen: map[string]killSighting{}}
 	var err error
 	if w.el, err = store.NewElector(store.ElectorConfig{Store: cfg.Store, Holder: cfg.Name, TTL: cfg.LeaderTTL}); err != nil {
@@ -337,14 +337,14 @@ func (w *Worker) poke() {
 
 func (w *Worker) stop() error {
 	w.mu.Lock()
-	ls := make([]*local, 0, len(w.running))
+	ls := make([]*share, 0, len(w.running))
 	for _, l := range w.running {
 		ls = append(ls, l)
 	}
 	w.mu.Unlock()
 	err := w.ms.Leave(3 * time.Second)
 	for _, l := range ls {
-		w.stopLocal(l)
+		w.stopShare(l)
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
@@ -441,7 +441,7 @@ func (w *Worker) reconcile(ctx context.Context) {
 			delete(w.killSeen, name)
 		}
 	}
-	var gone []*local
+	var gone []*share
 	for name, l := range w.running {
 		if !seen[name] {
 			gone = append(gone, l)
@@ -449,7 +449,7 @@ func (w *Worker) reconcile(ctx context.Context) {
 	}
 	w.mu.Unlock()
 	for _, l := range gone {
-		w.stopLocal(l)
+		w.stopShare(l)
 	}
 }
 
@@ -533,7 +533,7 @@ const shareDrain = 250 * time.Millisecond
 
 // lost reports whether assignment a drops a worker that the share's
 // current assignment uses (one that left or died). l.mu must be held.
-func (l *local) lost(a store.Assignment) bool {
+func (l *share) lost(a store.Assignment) bool {
 	if a.Epoch == l.epoch {
 		return false
 	}
@@ -583,15 +583,15 @@ func (w *Worker) run(ctx context.Context, t store.Topology, topo *topology.Topol
 			// replay at once rather than hold the drain for nothing
 			l.rt.FailPending()
 		}
-		w.stopLocal(l)
+		w.stopShare(l)
 	}
 	if len(mine) == 0 {
 		return
 	}
-	w.startLocal(t, topo, a, mine)
+	w.startShare(t, topo, a, mine)
 }
 
-func (w *Worker) setActive(l *local, on bool) {
+func (w *Worker) setActive(l *share, on bool) {
 	if l.active == on {
 		return
 	}
@@ -603,12 +603,12 @@ func (w *Worker) setActive(l *local, on bool) {
 	}
 }
 
-func (w *Worker) startLocal(t store.Topology, topo *topology.Topology, a store.Assignment, mine []string) {
-	l := &local{name: t.Name, version: t.Version, spec: specOf(t), epoch: a.Epoch, mine: mine, topo: topo, owners: a.Tasks,
+func (w *Worker) startShare(t store.Topology, topo *topology.Topology, a store.Assignment, mine []string) {
+	l := &share{name: t.Name, version: t.Version, spec: specOf(t), epoch: a.Epoch, mine: mine, topo: topo, owners: a.Tasks,
 		done: make(chan struct{}), active: true}
 	// set before the runtime exists: its remote sends use it
 	l.ctx, l.cancel = context.WithCancel(context.Background())
-	place := &engine.Placement{Worker: w.cfg.Name, LocalTasks: map[int]bool{}, LocalAckers: map[int]bool{},
+	place := &local.Placement{Worker: w.cfg.Name, LocalTasks: map[int]bool{}, LocalAckers: map[int]bool{},
 		Remote: &remote{w: w, l: l}}
 	ids := taskIDs(topo)
 	for _, k := range mine {
@@ -626,7 +626,7 @@ func (w *Worker) startLocal(t store.Topology, topo *topology.Topology, a store.A
 	// trees crossing workers can seldom finish then, and they replay
 	// identically, so the drain is short (a kill drains its own time with
 	// the spouts off, before this)
-	rt, err := engine.New(topo, engine.Options{Logger: w.log, Placement: place, DrainTimeout: shareDrain})
+	rt, err := local.New(topo, local.Options{Logger: w.log, Placement: place, DrainTimeout: shareDrain})
 	if err != nil {
 		w.log.Error("cannot build the topology's tasks", "topology", t.Name, "err", err)
 		l.cancel()
@@ -651,8 +651,8 @@ func (w *Worker) startLocal(t store.Topology, topo *topology.Topology, a store.A
 	w.log.Info("running", "topology", t.Name, "version", t.Version, "epoch", a.Epoch, "tasks", len(mine))
 }
 
-// stopLocal stops this worker's share of a topology (draining briefly).
-func (w *Worker) stopLocal(l *local) {
+// stopShare stops this worker's share of a topology (draining briefly).
+func (w *Worker) stopShare(l *share) {
 	w.mu.Lock()
 	if w.running[l.name] == l {
 		delete(w.running, l.name)
@@ -689,7 +689,7 @@ func (w *Worker) kill(ctx context.Context, t store.Topology, leader bool) {
 	if l != nil {
 		w.setActive(l, false)
 		if time.Now().After(deadline) {
-			w.stopLocal(l)
+			w.stopShare(l)
 		}
 	}
 	if leader && time.Now().After(deadline.Add(2*time.Second)) {
@@ -715,7 +715,7 @@ func (w *Worker) receive(from string, channel uint32, payload []byte) {
 	}
 	err := deliver(l.rt, payload)
 	switch {
-	case errors.Is(err, engine.ErrNotLocal):
+	case errors.Is(err, local.ErrNotLocal):
 		// for a task this worker is about to run (a new assignment)
 		w.early.hold(channel, from, payload)
 	case err != nil:
@@ -725,9 +725,9 @@ func (w *Worker) receive(from string, channel uint32, payload []byte) {
 
 // deliverEarly hands a runtime that just started the messages that came
 // before it.
-func (w *Worker) deliverEarly(channel uint32, l *local) {
+func (w *Worker) deliverEarly(channel uint32, l *share) {
 	for _, m := range w.early.take(channel) {
-		if err := deliver(l.rt, m.payload); err != nil && !errors.Is(err, engine.ErrNotLocal) {
+		if err := deliver(l.rt, m.payload); err != nil && !errors.Is(err, local.ErrNotLocal) {
 			w.log.Warn("bad message from a worker", "from", m.from, "topology", l.name, "err", err)
 		}
 	}
@@ -736,7 +736,7 @@ func (w *Worker) deliverEarly(channel uint32, l *local) {
 // remote sends a local runtime's messages to the other workers.
 type remote struct {
 	w *Worker
-	l *local
+	l *share
 }
 
 func (r *remote) send(key string, payload []byte) {
@@ -770,7 +770,7 @@ func (r *remote) Tuples(task int, ts []*tuple.Tuple) {
 	r.send(r.l.keys[task], b)
 }
 
-func (r *remote) Acks(i int, msgs []engine.AckMsg) {
+func (r *remote) Acks(i int, msgs []local.AckMsg) {
 	r.send(taskKey(schedule.AckerID, i), acksMsg(i, msgs))
 }
 

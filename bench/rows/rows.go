@@ -27,7 +27,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/gale-stream/gale/internal/engine"
+	"github.com/gale-stream/gale/local"
 	"github.com/gale-stream/gale/topology"
 )
 
@@ -206,7 +206,7 @@ func Run(ctx context.Context, row Row, opts Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	rt, err := engine.New(topo, engine.Options{DrainTimeout: 5 * time.Second})
+	rt, err := local.New(topo, local.Options{DrainTimeout: 5 * time.Second})
 	if err != nil {
 		return Result{}, err
 	}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/gale-stream/gale/bolt"
 	boltin "github.com/gale-stream/gale/bolt/builtin"
-	"github.com/gale-stream/gale/internal/engine"
+	"github.com/gale-stream/gale/local"
 	"github.com/gale-stream/gale/internal/galetest"
 	"github.com/gale-stream/gale/registry"
 	spoutin "github.com/gale-stream/gale/spout/builtin"
@@ -106,7 +106,7 @@ func TestWordCount_Engine(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Decode: %v", err)
 			}
-			rt := galetest.RunToEnd(t, topo, engine.Options{}, time.Minute)
+			rt := galetest.RunToEnd(t, topo, local.Options{}, time.Minute)
 
 			st := rt.Stats()
 			if gen := st.Component("gen"); gen.Acked != 1000 {

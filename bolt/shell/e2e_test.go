@@ -11,7 +11,7 @@ import (
 
 	"github.com/gale-stream/gale/bolt"
 	"github.com/gale-stream/gale/bolt/shell"
-	"github.com/gale-stream/gale/internal/engine"
+	"github.com/gale-stream/gale/local"
 	"github.com/gale-stream/gale/internal/galetest"
 	"github.com/gale-stream/gale/registry"
 	spoutbuiltin "github.com/gale-stream/gale/spout/builtin"
@@ -105,9 +105,9 @@ func expectedWords(n int) map[string]int {
 	return want
 }
 
-func runTopology(t *testing.T, topo *topology.Topology, reg *registry.Registry) *engine.Runtime {
+func runTopology(t *testing.T, topo *topology.Topology, reg *registry.Registry) *local.Runtime {
 	t.Helper()
-	return galetest.RunToEnd(t, topo, engine.Options{}, 90*time.Second)
+	return galetest.RunToEnd(t, topo, local.Options{}, 90*time.Second)
 }
 
 // TestE2E_PythonWordCount runs generator -> python split (shell) -> count

@@ -8,14 +8,14 @@ import (
 	"strings"
 
 	"github.com/gale-stream/gale/cluster/metrics"
-	"github.com/gale-stream/gale/internal/engine"
+	"github.com/gale-stream/gale/local"
 )
 
 // A worker serves its local tasks' stats at /metrics; here a source with
 // one bolt task, and the lines of two of its series.
 func ExampleHandler() {
-	src := metrics.SourceFunc(func() []engine.Stats {
-		return []engine.Stats{{Topology: "wordcount", Tasks: []engine.TaskStats{
+	src := metrics.SourceFunc(func() []local.Stats {
+		return []local.Stats{{Topology: "wordcount", Tasks: []local.TaskStats{
 			{Component: "split", Kind: "bolt", Task: 3, Executed: 42, Acked: 41, Failed: 1},
 		}}}
 	})

@@ -12,22 +12,22 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/gale-stream/gale/internal/engine"
+	"github.com/gale-stream/gale/local"
 	"github.com/gale-stream/gale/topology"
 )
 
-// Source gives this process's local stats: one engine.Stats per running
+// Source gives this process's local stats: one local.Stats per running
 // topology, with the tasks that run here only. Stats is called once per
 // scrape, possibly by concurrent scrapes at once.
 type Source interface {
-	Stats() []engine.Stats
+	Stats() []local.Stats
 }
 
 // SourceFunc adapts a function to a Source.
-type SourceFunc func() []engine.Stats
+type SourceFunc func() []local.Stats
 
 // Stats calls f.
-func (f SourceFunc) Stats() []engine.Stats { return f() }
+func (f SourceFunc) Stats() []local.Stats { return f() }
 
 // Handler serves /metrics in the Prometheus text format (or OpenMetrics
 // when the scraper asks for it) from a registry of its own: the Gale
@@ -206,7 +206,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-func (c *Collector) collectTask(ch chan<- prometheus.Metric, topo string, ts *engine.TaskStats) {
+func (c *Collector) collectTask(ch chan<- prometheus.Metric, topo string, ts *local.TaskStats) {
 	lv := []string{topo, ts.Component, ts.Kind, strconv.Itoa(ts.Task), c.worker}
 	counter := func(d *prometheus.Desc, v uint64) { send(ch, d, prometheus.CounterValue, float64(v), lv...) }
 	counter(descEmitted, ts.Emitted)

@@ -27,7 +27,7 @@ import (
 	"github.com/gale-stream/gale/bolt"
 	boltin "github.com/gale-stream/gale/bolt/builtin"
 	"github.com/gale-stream/gale/cluster/metrics"
-	"github.com/gale-stream/gale/internal/engine"
+	"github.com/gale-stream/gale/local"
 	"github.com/gale-stream/gale/internal/galetest"
 	"github.com/gale-stream/gale/registry"
 	spoutin "github.com/gale-stream/gale/spout/builtin"
@@ -102,12 +102,12 @@ func testRegistry(t *testing.T) *registry.Registry {
 // recorder is a Source that keeps what it returned last, so that a test
 // compares a scrape with the very snapshot it was made of.
 type recorder struct {
-	src  func() []engine.Stats
+	src  func() []local.Stats
 	mu   sync.Mutex
-	last []engine.Stats
+	last []local.Stats
 }
 
-func (r *recorder) Stats() []engine.Stats {
+func (r *recorder) Stats() []local.Stats {
 	st := r.src()
 	r.mu.Lock()
 	r.last = st
@@ -115,7 +115,7 @@ func (r *recorder) Stats() []engine.Stats {
 	return st
 }
 
-func (r *recorder) lastStats() []engine.Stats {
+func (r *recorder) lastStats() []local.Stats {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.last
@@ -251,7 +251,7 @@ func key(name string, labels map[string]string) string {
 
 // expect computes, from stats alone, the series a scrape must hold
 // (except gale_topology_uptime_seconds, whose value moves).
-func expect(worker, version string, sts []engine.Stats) map[string]float64 {
+func expect(worker, version string, sts []local.Stats) map[string]float64 {
 	out := map[string]float64{key("gale_worker_info", map[string]string{"worker": worker, "version": version}): 1}
 	for _, st := range sts {
 		if !st.Started.IsZero() {
@@ -394,9 +394,9 @@ func TestHandler_Engine(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Decode: %v", err)
 	}
-	rt := galetest.RunToEnd(t, topo, engine.Options{Logger: slog.New(slog.DiscardHandler)}, time.Minute)
+	rt := galetest.RunToEnd(t, topo, local.Options{Logger: slog.New(slog.DiscardHandler)}, time.Minute)
 
-	rec := &recorder{src: func() []engine.Stats { return []engine.Stats{rt.Stats()} }}
+	rec := &recorder{src: func() []local.Stats { return []local.Stats{rt.Stats()} }}
 	before := rt.Stats()
 	fams, body := scrape(t, metrics.Handler("w1", "v1.2.3", rec))
 	after := rt.Stats()
@@ -412,7 +412,7 @@ func TestHandler_Engine(t *testing.T) {
 
 	compare(t, got, expect("w1", "v1.2.3", snap))
 	after.Uptime = snap[0].Uptime
-	compare(t, got, expect("w1", "v1.2.3", []engine.Stats{after}))
+	compare(t, got, expect("w1", "v1.2.3", []local.Stats{after}))
 
 	// the run did what the checks need: failures, errors, a panic, custom
 	// metrics and sink statuses, and every task exported
@@ -445,13 +445,13 @@ func TestHandler_Engine(t *testing.T) {
 
 // fakeStats is a source with a Kafka spout, a sink and a plain bolt, set
 // by hand.
-func fakeStats() []engine.Stats {
+func fakeStats() []local.Stats {
 	errAt := time.Date(2026, 11, 27, 10, 0, 0, 123456789, time.UTC)
-	return []engine.Stats{{
+	return []local.Stats{{
 		Topology: "logs",
 		Uptime:   90 * time.Second,
 		Started:  errAt.Add(-time.Hour),
-		Tasks: []engine.TaskStats{
+		Tasks: []local.TaskStats{
 			{Component: "kafka", Kind: "spout", Task: 1, Emitted: 5000, Transferred: 5000, Acked: 40, Failed: 2, TimedOut: 1,
 				Pending: 3, CompleteSamples: 3, CompleteSum: 120 * time.Millisecond,
 				CompleteP50: 35 * time.Millisecond, CompleteP99: 52 * time.Millisecond,
@@ -473,7 +473,7 @@ func fakeStats() []engine.Stats {
 	}, {
 		Topology: "other",
 		Uptime:   5 * time.Second,
-		Tasks:    []engine.TaskStats{{Component: "s", Kind: "spout", Task: 1, Emitted: 1}},
+		Tasks:    []local.TaskStats{{Component: "s", Kind: "spout", Task: 1, Emitted: 1}},
 	}}
 }
 
@@ -545,9 +545,9 @@ func TestCollector_Duplicates(t *testing.T) {
 	again := st
 	again.Tasks = slices.Clone(st.Tasks)
 	again.Tasks[0].Emitted = 1
-	again.Tasks = append(again.Tasks, engine.TaskStats{Component: "late", Kind: "bolt", Task: 9, Executed: 4})
+	again.Tasks = append(again.Tasks, local.TaskStats{Component: "late", Kind: "bolt", Task: 9, Executed: 4})
 	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(metrics.NewCollector("w", metrics.SourceFunc(func() []engine.Stats { return []engine.Stats{st, again} })))
+	reg.MustRegister(metrics.NewCollector("w", metrics.SourceFunc(func() []local.Stats { return []local.Stats{st, again} })))
 	fams, err := reg.Gather()
 	if err != nil {
 		t.Fatalf("Gather: %v", err)
@@ -581,8 +581,8 @@ func TestCollector_Duplicates(t *testing.T) {
 // TestCollector_InvalidLabel: a custom metric name that is not UTF-8
 // spoils its own series only; the handler still serves the rest.
 func TestCollector_InvalidLabel(t *testing.T) {
-	src := metrics.SourceFunc(func() []engine.Stats {
-		return []engine.Stats{{Topology: "t", Tasks: []engine.TaskStats{
+	src := metrics.SourceFunc(func() []local.Stats {
+		return []local.Stats{{Topology: "t", Tasks: []local.TaskStats{
 			{Component: "b", Kind: "bolt", Task: 1, Executed: 3, Custom: map[string]float64{"bad\xff": 1}}}}}
 	})
 	fams, _ := scrape(t, metrics.Handler("w", "dev", src))

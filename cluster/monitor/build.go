@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/gale-stream/gale/cluster/api"
-	"github.com/gale-stream/gale/internal/engine"
+	"github.com/gale-stream/gale/local"
 	"github.com/gale-stream/gale/topology"
 	"github.com/gale-stream/gale/tuple"
 )
@@ -56,7 +56,7 @@ func Streams(topo *topology.Topology) []api.Stream {
 // taskView is one task's stats and windows, from the report that has it.
 type taskView struct {
 	worker string
-	ts     *engine.TaskStats
+	ts     *local.TaskStats
 	win    []Delta
 }
 

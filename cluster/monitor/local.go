@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/gale-stream/gale/cluster/api"
-	"github.com/gale-stream/gale/internal/engine"
+	"github.com/gale-stream/gale/local"
 	"github.com/gale-stream/gale/topology"
 )
 
@@ -16,7 +16,7 @@ import (
 // too. A local run cannot take submissions nor rebalance (501).
 type Local struct {
 	Topo    *topology.Topology
-	RT      *engine.Runtime
+	RT      *local.Runtime
 	Rec     *Recorder
 	Worker  string // the name shown for this process
 	Addr    string // the UI's address

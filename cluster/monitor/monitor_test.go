@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/gale-stream/gale/cluster/api"
-	"github.com/gale-stream/gale/internal/engine"
+	"github.com/gale-stream/gale/local"
 	"github.com/gale-stream/gale/topology"
 )
 
@@ -23,12 +23,12 @@ func testTopology(t *testing.T) *topology.Topology {
 
 // stats makes engine stats whose counters grow by rate per second of
 // elapsed time since started.
-func stats(started, now time.Time, worker string, tasks map[int]string, rate float64) engine.Stats {
+func stats(started, now time.Time, worker string, tasks map[int]string, rate float64) local.Stats {
 	el := now.Sub(started).Seconds()
-	st := engine.Stats{Topology: "wc", Started: started, Uptime: now.Sub(started)}
+	st := local.Stats{Topology: "wc", Started: started, Uptime: now.Sub(started)}
 	for id, comp := range tasks {
 		n := uint64(el * rate)
-		st.Tasks = append(st.Tasks, engine.TaskStats{Component: comp, Task: id, Worker: worker,
+		st.Tasks = append(st.Tasks, local.TaskStats{Component: comp, Task: id, Worker: worker,
 			Emitted: n, Acked: n, Executed: n,
 			ExecuteSamples: n / 16, ExecuteSum: time.Duration(n/16) * time.Millisecond,
 			// busy a quarter of the time
@@ -47,7 +47,7 @@ func TestRecorder_Windows(t *testing.T) {
 	// 20 minutes of samples at 100/s
 	for i := 0; i <= 240; i++ {
 		now = t0.Add(time.Duration(i) * Step)
-		r.Record(now, []engine.Stats{stats(t0, now, "w1", tasks, 100)})
+		r.Record(now, []local.Stats{stats(t0, now, "w1", tasks, 100)})
 	}
 	rep := r.Report("w1", now, stats(t0, now, "w1", tasks, 100), "")
 	ds := rep.Windows[2]
@@ -76,13 +76,13 @@ func TestRecorder_RestartedTaskCountsFromItsStart(t *testing.T) {
 	var now time.Time
 	for i := 0; i <= 120; i++ { // 10 minutes
 		now = t0.Add(time.Duration(i) * Step)
-		r.Record(now, []engine.Stats{stats(t0, now, "w1", tasks, 100)})
+		r.Record(now, []local.Stats{stats(t0, now, "w1", tasks, 100)})
 	}
 	// the runtime restarts (a rebalance): counters from zero
 	t1 := now
 	for i := 1; i <= 6; i++ { // 30 s
 		now = t1.Add(time.Duration(i) * Step)
-		r.Record(now, []engine.Stats{stats(t1, now, "w1", tasks, 100)})
+		r.Record(now, []local.Stats{stats(t1, now, "w1", tasks, 100)})
 	}
 	rep := r.Report("w1", now, stats(t1, now, "w1", tasks, 100), "")
 	d := rep.Windows[2][1] // 10m
@@ -180,7 +180,7 @@ func TestBuildSeries_AlignsWorkers(t *testing.T) {
 		var now time.Time
 		for i := 0; i <= 12; i++ {
 			now = t0.Add(time.Duration(i) * Step)
-			r.Record(now, []engine.Stats{stats(t0, now, w.name, map[int]string{w.task: "b"}, w.rate)})
+			r.Record(now, []local.Stats{stats(t0, now, w.name, map[int]string{w.task: "b"}, w.rate)})
 		}
 		reps = append(reps, r.Report(w.name, now, stats(t0, now, w.name, map[int]string{w.task: "b"}, w.rate), "10m"))
 	}

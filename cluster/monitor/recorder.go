@@ -18,7 +18,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gale-stream/gale/internal/engine"
+	"github.com/gale-stream/gale/local"
 )
 
 // Sampling steps: fine samples cover the 10-minute window and its charts,
@@ -54,7 +54,7 @@ type Counters struct {
 	BusyNs      uint64 `json:"busy_ns,omitempty"`
 }
 
-func countersOf(ts *engine.TaskStats) Counters {
+func countersOf(ts *local.TaskStats) Counters {
 	return Counters{
 		Emitted: ts.Emitted, Transferred: ts.Transferred, Acked: ts.Acked, Failed: ts.Failed,
 		Executed: ts.Executed, Errors: ts.Errors,
@@ -141,7 +141,7 @@ func NewRecorder() *Recorder {
 // Record adds a sample of every topology in stats (the local stats of the
 // topologies running here) taken at now; topologies absent from stats are
 // forgotten.
-func (r *Recorder) Record(now time.Time, stats []engine.Stats) {
+func (r *Recorder) Record(now time.Time, stats []local.Stats) {
 	r.proc.sample(now)
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -175,7 +175,7 @@ func (r *Recorder) Record(now time.Time, stats []engine.Stats) {
 
 // Run samples src every Step, on multiples of Step of the wall clock, until
 // ctx's done channel closes.
-func (r *Recorder) Run(done <-chan struct{}, src func() []engine.Stats) {
+func (r *Recorder) Run(done <-chan struct{}, src func() []local.Stats) {
 	for {
 		now := time.Now()
 		next := now.Truncate(Step).Add(Step)
@@ -197,7 +197,7 @@ func (r *Recorder) Process() (cpuPercent float64, rssBytes int64) { return r.pro
 // request the per-component steps of a chart window.
 type Report struct {
 	Worker  string             `json:"worker"`
-	Stats   engine.Stats       `json:"stats"`
+	Stats   local.Stats       `json:"stats"`
 	Windows map[int][]Delta    `json:"windows,omitempty"` // task id -> one Delta per entry of Windows
 	Series  map[string][]Steps `json:"series,omitempty"`  // component -> steps, oldest first
 }
@@ -211,7 +211,7 @@ type Steps struct {
 
 // Report returns the report of topology stats (taken now), with the series
 // of window ("10m", "3h") when it is not empty.
-func (r *Recorder) Report(worker string, now time.Time, st engine.Stats, window string) Report {
+func (r *Recorder) Report(worker string, now time.Time, st local.Stats, window string) Report {
 	rep := Report{Worker: worker, Stats: st, Windows: map[int][]Delta{}}
 	r.mu.Lock()
 	h := r.tops[st.Topology]
@@ -270,7 +270,7 @@ func delta(cur Counters, task int, now, started time.Time, win time.Duration, fi
 }
 
 // series sums the differences of consecutive samples per component.
-func series(st engine.Stats, ring []sample) map[string][]Steps {
+func series(st local.Stats, ring []sample) map[string][]Steps {
 	comp := map[int]string{}
 	for _, ts := range st.Tasks {
 		comp[ts.Task] = ts.Component

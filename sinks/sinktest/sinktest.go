@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/gale-stream/gale/bolt"
-	"github.com/gale-stream/gale/internal/engine"
+	"github.com/gale-stream/gale/local"
 	"github.com/gale-stream/gale/registry"
 	"github.com/gale-stream/gale/sinks"
 	"github.com/gale-stream/gale/spout"
@@ -128,7 +128,7 @@ func Start[C any](r *Run, t testing.TB, name string, typ registry.Bolt[C], confi
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt, err := engine.New(topo, engine.Options{})
+	rt, err := local.New(topo, local.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

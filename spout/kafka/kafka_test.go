@@ -15,7 +15,6 @@ import (
 	"github.com/IBM/sarama"
 
 	"github.com/gale-stream/gale/bolt"
-	"github.com/gale-stream/gale/internal/engine"
 	"github.com/gale-stream/gale/internal/ledger"
 	"github.com/gale-stream/gale/internal/testenv"
 	"github.com/gale-stream/gale/local"
@@ -282,7 +281,7 @@ func testReplayIdentity(t *testing.T, kind string) {
 
 // checkStatus: the spout tasks' final status shows every partition read to
 // its end: all planned batches committed, none in flight, no lag.
-func checkStatus(t *testing.T, stats engine.Stats, topic string, perPart map[int32]int64) {
+func checkStatus(t *testing.T, stats local.Stats, topic string, perPart map[int32]int64) {
 	t.Helper()
 	seen := map[int32]bool{}
 	for _, ts := range stats.Tasks {

@@ -29,7 +29,7 @@ import (
 	"time"
 
 	"github.com/gale-stream/gale/bench/rows"
-	"github.com/gale-stream/gale/internal/engine"
+	"github.com/gale-stream/gale/local"
 )
 
 func main() {
@@ -179,7 +179,7 @@ func run() error {
 // runChild runs one Gale row in this process, as Gale ships: GOGC tuned,
 // warnings-only logs.
 func runChild(name string, warmup, measure time.Duration, pending int) error {
-	engine.TuneGC()
+	local.TuneGC()
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	row, err := rows.Lookup(name)
 	if err != nil {

@@ -1,4 +1,4 @@
-package engine_test
+package local_test
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/gale-stream/gale/acker"
-	"github.com/gale-stream/gale/internal/engine"
+	"github.com/gale-stream/gale/local"
 	"github.com/gale-stream/gale/tuple"
 )
 
@@ -16,7 +16,7 @@ import (
 // network would), the way a cluster transport will.
 type pair struct {
 	mu    sync.Mutex
-	peers map[string]*engine.Runtime
+	peers map[string]*local.Runtime
 	owner map[int]string // task -> worker
 	acker map[int]string // acker -> worker
 	spout map[int]string // spout task -> worker (events)
@@ -29,7 +29,7 @@ type remote struct {
 	self string
 }
 
-func (r remote) peer(worker string) *engine.Runtime {
+func (r remote) peer(worker string) *local.Runtime {
 	r.p.mu.Lock()
 	defer r.p.mu.Unlock()
 	return r.p.peers[worker]
@@ -55,12 +55,12 @@ func (r remote) Tuples(task int, ts []*tuple.Tuple) {
 	}
 }
 
-func (r remote) Acks(i int, msgs []engine.AckMsg) {
+func (r remote) Acks(i int, msgs []local.AckMsg) {
 	r.count("acks", len(msgs))
 	if i == r.p.lost {
 		return
 	}
-	if err := r.peer(r.p.acker[i]).DeliverAcks(i, append([]engine.AckMsg(nil), msgs...)); err != nil {
+	if err := r.peer(r.p.acker[i]).DeliverAcks(i, append([]local.AckMsg(nil), msgs...)); err != nil {
 		panic(err)
 	}
 }
@@ -92,14 +92,14 @@ func TestRuntime_LostAcker(t *testing.T) {
 func twoWorkers(t *testing.T, h *harness, config string, lost int) {
 	reg := h.registry(t)
 	topo := decode(t, reg, wordcountJSON(config))
-	p := &pair{peers: map[string]*engine.Runtime{}, owner: map[int]string{}, acker: map[int]string{},
+	p := &pair{peers: map[string]*local.Runtime{}, owner: map[int]string{}, acker: map[int]string{},
 		spout: map[int]string{}, sent: map[string]int{}, lost: lost}
 	// lay the tasks out: alternate, by task id
-	probe, err := engine.New(topo, engine.Options{})
+	probe, err := local.New(topo, local.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	local := map[string]map[int]bool{"a": {}, "b": {}}
+	mine := map[string]map[int]bool{"a": {}, "b": {}}
 	for comp, ids := range probe.Tasks() {
 		for _, id := range ids {
 			w := "a"
@@ -107,7 +107,7 @@ func twoWorkers(t *testing.T, h *harness, config string, lost int) {
 				w = "b"
 			}
 			p.owner[id] = w
-			local[w][id] = true
+			mine[w][id] = true
 			if comp == "gen" {
 				p.spout[id] = w
 			}
@@ -115,8 +115,8 @@ func twoWorkers(t *testing.T, h *harness, config string, lost int) {
 	}
 	p.acker[0], p.acker[1] = "a", "b"
 	for _, w := range []string{"a", "b"} {
-		rt, err := engine.New(topo, engine.Options{DrainTimeout: 10 * time.Second,
-			Placement: &engine.Placement{Worker: w, LocalTasks: local[w], LocalAckers: map[int]bool{map[string]int{"a": 0, "b": 1}[w]: true},
+		rt, err := local.New(topo, local.Options{DrainTimeout: 10 * time.Second,
+			Placement: &local.Placement{Worker: w, LocalTasks: mine[w], LocalAckers: map[int]bool{map[string]int{"a": 0, "b": 1}[w]: true},
 				Remote: remote{p: p, self: w}}})
 		if err != nil {
 			t.Fatal(err)

@@ -1,4 +1,4 @@
-package engine_test
+package local_test
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/gale-stream/gale/bolt"
-	"github.com/gale-stream/gale/internal/engine"
+	"github.com/gale-stream/gale/local"
 	"github.com/gale-stream/gale/registry"
 	"github.com/gale-stream/gale/spout"
 	"github.com/gale-stream/gale/topology"
@@ -243,9 +243,9 @@ func decode(t *testing.T, reg *registry.Registry, js string) *topology.Topology 
 	return topo
 }
 
-func run(t *testing.T, topo *topology.Topology, reg *registry.Registry, limit time.Duration) (*engine.Runtime, error) {
+func run(t *testing.T, topo *topology.Topology, reg *registry.Registry, limit time.Duration) (*local.Runtime, error) {
 	t.Helper()
-	rt, err := engine.New(topo, engine.Options{DrainTimeout: 10 * time.Second})
+	rt, err := local.New(topo, local.Options{DrainTimeout: 10 * time.Second})
 	if err != nil {
 		t.Fatalf("new: %v", err)
 	}
@@ -413,7 +413,7 @@ func TestRuntime_Backpressure(t *testing.T) {
 	  "bolts": [
 	    {"id": "split", "type": "split", "inputs": [{"component": "gen"}]},
 	    {"id": "count", "type": "count", "inputs": [{"component": "split"}]}]}`)
-	rt, err := engine.New(topo, engine.Options{DrainTimeout: 20 * time.Second})
+	rt, err := local.New(topo, local.Options{DrainTimeout: 20 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -481,8 +481,8 @@ func TestRuntime_AllAndGlobalGroupings(t *testing.T) {
 // TestRuntime_NotValidated rejects a topology that skipped validation.
 func TestRuntime_NotValidated(t *testing.T) {
 	topo := &topology.Topology{Name: "x", Spouts: []*topology.Component{{ID: "s", Type: "gen"}}}
-	_, err := engine.New(topo, engine.Options{})
-	if !errors.Is(err, engine.ErrNotValidated) {
+	_, err := local.New(topo, local.Options{})
+	if !errors.Is(err, local.ErrNotValidated) {
 		t.Fatalf("err = %v, want ErrNotValidated", err)
 	}
 }
@@ -510,7 +510,7 @@ func TestTaskMetrics_ErrorLogRateLimit(t *testing.T) {
 		defer mu.Unlock()
 		return buf.Write(p)
 	}), nil))
-	rt, err := engine.New(topo, engine.Options{Logger: logger})
+	rt, err := local.New(topo, local.Options{Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}

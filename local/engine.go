@@ -1,4 +1,4 @@
-package engine
+package local
 
 import (
 	"context"
@@ -390,6 +390,17 @@ func (r *Runtime) shutdown() {
 	r.spoutsWG.Wait()
 	r.boltsWG.Wait()
 	r.ackersWG.Wait()
+}
+
+// Run runs a validated topology in this process until ctx is cancelled or
+// its spouts finish, and returns its final stats.
+func Run(ctx context.Context, topo *topology.Topology, opts Options) (Stats, error) {
+	rt, err := New(topo, opts)
+	if err != nil {
+		return Stats{}, err
+	}
+	err = rt.Run(ctx)
+	return rt.Stats(), err
 }
 
 // Activate resumes the spouts after Deactivate.
