@@ -6,25 +6,25 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"net"
 	"net/http"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
-	"github.com/gale-stream/gale/acker"
 	"github.com/gale-stream/gale/cluster/api"
 	"github.com/gale-stream/gale/cluster/membership"
 	"github.com/gale-stream/gale/cluster/monitor"
 	"github.com/gale-stream/gale/cluster/schedule"
 	"github.com/gale-stream/gale/cluster/store"
 	"github.com/gale-stream/gale/cluster/transport"
-	"github.com/gale-stream/gale/local"
 	"github.com/gale-stream/gale/internal/wallclock"
+	"github.com/gale-stream/gale/local"
 	"github.com/gale-stream/gale/registry"
 	"github.com/gale-stream/gale/topology"
-	"github.com/gale-stream/gale/tuple"
 )
 
 // Config of a worker.
@@ -78,8 +78,9 @@ type Worker struct {
 	// the membership that the leader schedules over
 	el    *store.Elector
 	view  *memberView
-	rec   *monitor.Recorder // this worker's tasks over time (monitor.go)
-	early earlyBuffer       // messages that came before their runtime (early.go)
+	rec   *monitor.Recorder                 // this worker's tasks over time (monitor.go)
+	early earlyBuffer                       // messages that came before their runtime (early.go)
+	addrs atomic.Pointer[map[string]string] // live members' transport addresses (refreshAddrs)
 
 	mu      sync.Mutex
 	running map[string]*share // by topology
@@ -280,6 +281,7 @@ func (w *Worker) Run(ctx context.Context) error {
 			case <-ctx.Done():
 				return
 			case ev := <-w.ms.Events():
+				w.refreshAddrs()
 				if ev.Kind == membership.Gone {
 					// frames queued for it are lost anyway (their trees
 					// replay); senders blocked on its full queue must not
@@ -294,6 +296,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		}
 	}()
 	defer forwarding.Wait()
+	w.refreshAddrs()
 	w.view.snapshot(w.ms.Members())
 	arm()
 	go w.rec.Run(ctx.Done(), w.localAll)
@@ -321,6 +324,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		case <-w.wake:
 			w.reconcile(ctx)
 		case <-tick.C:
+			w.refreshAddrs()
 			w.view.snapshot(w.ms.Members()) // in case an event was lost
 			arm()
 			w.reconcile(ctx)
@@ -713,7 +717,7 @@ func (w *Worker) receive(from string, channel uint32, payload []byte) {
 		w.early.hold(channel, from, payload)
 		return
 	}
-	err := deliver(l.rt, payload)
+	err := l.rt.Receive(payload)
 	switch {
 	case errors.Is(err, local.ErrNotLocal):
 		// for a task this worker is about to run (a new assignment)
@@ -727,10 +731,39 @@ func (w *Worker) receive(from string, channel uint32, payload []byte) {
 // before it.
 func (w *Worker) deliverEarly(channel uint32, l *share) {
 	for _, m := range w.early.take(channel) {
-		if err := deliver(l.rt, m.payload); err != nil && !errors.Is(err, local.ErrNotLocal) {
+		if err := l.rt.Receive(m.payload); err != nil && !errors.Is(err, local.ErrNotLocal) {
 			w.log.Warn("bad message from a worker", "from", m.from, "topology", l.name, "err", err)
 		}
 	}
+}
+
+// channelOf is the transport channel of a topology: the runtimes of one
+// topology on two workers exchange their messages (local.Remote,
+// Runtime.Receive) on it, opaque to the transport.
+func channelOf(topology string) uint32 {
+	h := fnv.New32a()
+	h.Write([]byte(topology))
+	return h.Sum32()
+}
+
+// refreshAddrs caches the live members' transport addresses, which every
+// message sent to another worker looks up (memberlist's member list is
+// behind a lock and copied on every call: too dear per frame). It runs at
+// each membership event and on the periodic reconcile.
+func (w *Worker) refreshAddrs() {
+	addrs := map[string]string{}
+	for _, m := range w.ms.Members() {
+		addrs[m.Name] = m.Meta.Transport
+	}
+	w.addrs.Store(&addrs)
+}
+
+// transportAddr is the transport address of live worker name, or "".
+func (w *Worker) transportAddr(name string) string {
+	if m := w.addrs.Load(); m != nil {
+		return (*m)[name]
+	}
+	return ""
 }
 
 // remote sends a local runtime's messages to the other workers.
@@ -744,12 +777,7 @@ func (r *remote) send(key string, payload []byte) {
 	if worker == "" || worker == r.w.cfg.Name {
 		return // unassigned, or moved here since: the tree times out
 	}
-	addr := ""
-	for _, m := range r.w.ms.Members() {
-		if m.Name == worker {
-			addr = m.Meta.Transport
-		}
-	}
+	addr := r.w.transportAddr(worker)
 	if addr == "" {
 		return // the worker is gone: the tree times out and replays
 	}
@@ -761,17 +789,8 @@ func (r *remote) send(key string, payload []byte) {
 	}
 }
 
-func (r *remote) Tuples(task int, ts []*tuple.Tuple) {
-	b, err := tuplesMsg(task, ts)
-	if err != nil {
-		r.w.log.Error("cannot encode tuples for another worker", "topology", r.l.name, "task", task, "err", err)
-		return
-	}
-	r.send(r.l.keys[task], b)
-}
+// SendTask implements local.Remote.
+func (r *remote) SendTask(task int, msg []byte) { r.send(r.l.keys[task], msg) }
 
-func (r *remote) Acks(i int, msgs []local.AckMsg) {
-	r.send(taskKey(schedule.AckerID, i), acksMsg(i, msgs))
-}
-
-func (r *remote) Event(ev acker.Event) { r.send(r.l.keys[ev.SpoutTask], eventMsg(ev)) }
+// SendAcker implements local.Remote.
+func (r *remote) SendAcker(i int, msg []byte) { r.send(taskKey(schedule.AckerID, i), msg) }

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/gale-stream/gale/acker"
+	"github.com/gale-stream/gale/internal/codec"
 )
 
 // ackerExec runs one acker task: it owns an acker.Tracker and reports
@@ -12,14 +13,14 @@ type ackerExec struct {
 	rt     *Runtime
 	idx    int
 	local  bool // runs in this process (else in another worker)
-	inbox  chan []AckMsg
+	inbox  chan []codec.Ack
 	remote *ackQueue // acks from other workers
 	tr     *acker.Tracker
 }
 
-func (a *ackerExec) send(b []AckMsg, stop <-chan struct{}) {
+func (a *ackerExec) send(b []codec.Ack, stop <-chan struct{}) {
 	if !a.local {
-		a.rt.remote.Acks(a.idx, b)
+		a.rt.remote.SendAcker(a.idx, codec.AppendAcksMessage(nil, a.idx, b))
 		return
 	}
 	select {
@@ -35,22 +36,22 @@ func (a *ackerExec) deliver(ev acker.Event) {
 	if s := a.rt.tasks[ev.SpoutTask].sp; s != nil {
 		s.events.push(ev)
 	} else if a.rt.remote != nil {
-		a.rt.remote.Event(ev)
+		a.rt.remote.SendTask(ev.SpoutTask, codec.AppendEventMessage(nil, ev))
 	}
 }
 
-func (a *ackerExec) handle(batch []AckMsg, now time.Time) {
+func (a *ackerExec) handle(batch []codec.Ack, now time.Time) {
 	for _, m := range batch {
 		var ev acker.Event
 		var ok bool
 		switch m.Kind {
-		case AckInit:
+		case codec.AckInit:
 			ev, ok = a.tr.Init(m.Root, m.Val, m.Task, now)
-		case AckAck:
+		case codec.AckAck:
 			ev, ok = a.tr.Ack(m.Root, m.Val, now)
-		case AckFail:
+		case codec.AckFail:
 			ev, ok = a.tr.Fail(m.Root, m.Val, now)
-		case AckReset:
+		case codec.AckReset:
 			a.tr.Reset(m.Root, now)
 		}
 		if ok {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gale-stream/gale/acker"
 	"github.com/gale-stream/gale/bolt"
+	"github.com/gale-stream/gale/internal/codec"
 	"github.com/gale-stream/gale/tuple"
 )
 
@@ -205,7 +206,7 @@ func (c *boltCollector) ResetTimeout(t *tuple.Tuple) {
 	em.mu.Lock()
 	if c.e.rt.acking {
 		for _, a := range t.Anchors {
-			em.bufferAck(AckMsg{Kind: AckReset, Root: a.Root})
+			em.bufferAck(codec.Ack{Kind: codec.AckReset, Root: a.Root})
 		}
 		em.afterCallLocked()
 	}

@@ -6,26 +6,10 @@ import (
 	"sync"
 
 	"github.com/gale-stream/gale/acker"
+	"github.com/gale-stream/gale/internal/codec"
 	"github.com/gale-stream/gale/internal/grouping"
 	"github.com/gale-stream/gale/tuple"
 )
-
-// Ack message kinds, sent from spout and bolt tasks to acker tasks.
-const (
-	AckInit uint8 = iota + 1
-	AckAck
-	AckFail
-	AckReset
-)
-
-// AckMsg is one message to an acker task (exported so that cluster
-// workers can carry it between processes).
-type AckMsg struct {
-	Kind uint8
-	Task int // AckInit: the spout task
-	Root uint64
-	Val  uint64
-}
 
 // outStream is one output stream of a task with its subscribers.
 type outStream struct {
@@ -56,7 +40,7 @@ type emitter struct {
 	def     *outStream       // streams["default"], or nil
 	bufs    [][]*tuple.Tuple // by target task id
 	dirty   []int            // task ids whose bufs are non-empty
-	acks    [][]AckMsg       // by acker index
+	acks    [][]codec.Ack    // by acker index
 	ackDirt []int
 	scratch []int // targets of the current emit
 	// counts not yet published to the task's metrics (published at each
@@ -81,12 +65,12 @@ func newEmitter(rt *Runtime, t *task, streams map[string]*outStream) *emitter {
 		task:    t,
 		streams: streams,
 		bufs:    make([][]*tuple.Tuple, len(rt.tasks)),
-		acks:    make([][]AckMsg, len(rt.ackers)),
+		acks:    make([][]codec.Ack, len(rt.ackers)),
 	}
 	e.def = streams[tuple.DefaultStream]
 	e.endTargets = endTargetsOf(streams)
-	e.sendAck = func(root, val uint64) { e.bufferAck(AckMsg{Kind: AckAck, Root: root, Val: val}) }
-	e.sendFl = func(root, val uint64) { e.bufferAck(AckMsg{Kind: AckFail, Root: root, Val: val}) }
+	e.sendAck = func(root, val uint64) { e.bufferAck(codec.Ack{Kind: codec.AckAck, Root: root, Val: val}) }
+	e.sendFl = func(root, val uint64) { e.bufferAck(codec.Ack{Kind: codec.AckFail, Root: root, Val: val}) }
 	return e
 }
 
@@ -229,11 +213,11 @@ func (e *emitter) bufferLocked(target int, t *tuple.Tuple) {
 	}
 }
 
-func (e *emitter) bufferAck(m AckMsg) {
+func (e *emitter) bufferAck(m codec.Ack) {
 	i := acker.TaskIndex(m.Root, len(e.rt.ackers))
 	b := e.acks[i]
 	if b == nil {
-		b = make([]AckMsg, 0, e.rt.batchSize)
+		b = make([]codec.Ack, 0, e.rt.batchSize)
 		e.ackDirt = append(e.ackDirt, i)
 	}
 	b = append(b, m)
@@ -261,7 +245,7 @@ func (e *emitter) flushAckLocked(i int) {
 	if len(b) == 0 {
 		return
 	}
-	e.acks[i] = make([]AckMsg, 0, e.rt.batchSize)
+	e.acks[i] = make([]codec.Ack, 0, e.rt.batchSize)
 	e.rt.ackers[i].send(b, e.rt.stop)
 }
 

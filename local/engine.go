@@ -12,6 +12,7 @@ import (
 
 	"github.com/gale-stream/gale/acker"
 	"github.com/gale-stream/gale/bolt"
+	"github.com/gale-stream/gale/internal/codec"
 	"github.com/gale-stream/gale/internal/grouping"
 	"github.com/gale-stream/gale/registry"
 	"github.com/gale-stream/gale/spout"
@@ -169,7 +170,7 @@ func New(topo *topology.Topology, opts Options) (*Runtime, error) {
 	}
 	for i := range set.Ackers {
 		r.ackers = append(r.ackers, &ackerExec{rt: r, idx: i, local: r.ackerLocal(i), remote: newAckQueue(),
-			inbox: make(chan []AckMsg, max(4, set.QueueSize/r.batchSize)),
+			inbox: make(chan []codec.Ack, max(4, set.QueueSize/r.batchSize)),
 			tr:    acker.NewTracker(r.timeout)})
 	}
 	r.endsNeeded = endsNeeded(topo, r.compTasks)
@@ -269,7 +270,14 @@ func (r *Runtime) deliver(target int, b []*tuple.Tuple) {
 	t := r.tasks[target]
 	if t.inbox == nil {
 		if r.remote != nil {
-			r.remote.Tuples(target, b)
+			msg, err := codec.AppendTuplesMessage(nil, target, b)
+			if err != nil {
+				// a value the codec cannot carry: its tree times out and
+				// replays, and the same error comes again (see codec)
+				r.log.Error("cannot encode tuples for another worker", "task", target, "err", err)
+				return
+			}
+			r.remote.SendTask(target, msg)
 		}
 		return
 	}

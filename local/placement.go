@@ -6,17 +6,18 @@ import (
 	"sync"
 
 	"github.com/gale-stream/gale/acker"
+	"github.com/gale-stream/gale/internal/codec"
 	"github.com/gale-stream/gale/tuple"
 )
 
 // Placement runs part of a topology in this process: a cluster worker's
-// share. Tasks and ackers that are not local live in other workers; what
-// is sent to them goes through Remote, and what they send here comes in
-// through Runtime.Deliver, DeliverAcks and DeliverEvent.
+// share. Tasks and acker tasks that are not local run in other workers;
+// what is sent to them goes through Remote as messages (opaque bytes for
+// the carrier), and what they send here comes in through Runtime.Receive.
 type Placement struct {
 	// Worker names this process (in task stats).
 	Worker string
-	// LocalTasks are the task ids that run here.
+	// LocalTasks are the task ids that run here (see Runtime.Tasks).
 	LocalTasks map[int]bool
 	// LocalAckers are the acker indexes (0..ackers-1) that run here.
 	LocalAckers map[int]bool
@@ -24,14 +25,18 @@ type Placement struct {
 	Remote Remote
 }
 
-// Remote carries a runtime's messages to tasks in other processes. Tuples
-// may block while the receiver is backed up (backpressure across the
-// network); Acks and Event should not block for long (they are small and
-// bounded by the trees in flight).
+// Remote carries a runtime's messages to the tasks of other processes;
+// the receiving process hands each to its Runtime.Receive. A message
+// belongs to the callee once passed.
 type Remote interface {
-	Tuples(task int, ts []*tuple.Tuple)
-	Acks(acker int, msgs []AckMsg)
-	Event(ev acker.Event)
+	// SendTask sends msg to the worker that runs task: tuples for a bolt
+	// task, or a tree's completion for a spout task. It may block while
+	// the receiver is backed up (backpressure across the network).
+	SendTask(task int, msg []byte)
+	// SendAcker sends msg, acks, to the worker that runs acker i. It
+	// should not block for long: acks are small, bounded by the trees in
+	// flight, and a blocked ack could close a cycle of backpressure.
+	SendAcker(i int, msg []byte)
 }
 
 // ErrNotLocal: a message for a task or acker that does not run here.
@@ -45,10 +50,31 @@ func (r *Runtime) ackerLocal(i int) bool {
 	return r.place == nil || r.place.LocalAckers[i]
 }
 
-// Deliver hands tuples received from another worker to local task task,
-// blocking while its queue is full. The tuples' Fields are set from the
-// topology (they do not travel).
-func (r *Runtime) Deliver(task int, ts []*tuple.Tuple) error {
+// Receive hands a message from another worker's runtime of the same
+// topology to its local target: tuples to a bolt task's queue (blocking
+// while it is full), acks to an acker (never blocking), a completion to a
+// spout task. A message for a target that does not run here is an error
+// wrapping ErrNotLocal (a carrier may keep it for a runtime about to
+// start); a malformed one wraps codec.ErrMessage or a codec decode error.
+// Receive does not keep msg.
+func (r *Runtime) Receive(msg []byte) error {
+	m, err := codec.DecodeMessage(msg)
+	if err != nil {
+		return err
+	}
+	switch m.Kind {
+	case codec.MessageEvent:
+		return r.deliverEvent(m.Event)
+	case codec.MessageAcks:
+		return r.deliverAcks(m.Target, m.Acks)
+	}
+	return r.deliverRemote(m.Target, m.Tuples)
+}
+
+// deliverRemote hands tuples received from another worker to local task
+// task, blocking while its queue is full. The tuples' Fields are set from
+// the topology (they do not travel).
+func (r *Runtime) deliverRemote(task int, ts []*tuple.Tuple) error {
 	if task <= 0 || task >= len(r.tasks) || r.tasks[task].inbox == nil {
 		return fmt.Errorf("deliver to task %d: %w", task, ErrNotLocal)
 	}
@@ -62,11 +88,11 @@ func (r *Runtime) Deliver(task int, ts []*tuple.Tuple) error {
 		}
 		c := r.comps[t.Component]
 		if c == nil {
-			return fmt.Errorf("deliver to task %d: a tuple from unknown component %q", task, t.Component)
+			return fmt.Errorf("deliver to task %d: a tuple from unknown component %q: %w", task, t.Component, codec.ErrMessage)
 		}
 		f, ok := c.Streams[t.Stream]
 		if !ok {
-			return fmt.Errorf("deliver to task %d: %q has no stream %q", task, t.Component, t.Stream)
+			return fmt.Errorf("deliver to task %d: %q has no stream %q: %w", task, t.Component, t.Stream, codec.ErrMessage)
 		}
 		t.Fields = f
 	}
@@ -74,9 +100,9 @@ func (r *Runtime) Deliver(task int, ts []*tuple.Tuple) error {
 	return nil
 }
 
-// DeliverAcks hands ack messages from another worker to local acker i. It
+// deliverAcks hands ack messages from another worker to local acker i. It
 // does not block: acks are queued until the acker takes them.
-func (r *Runtime) DeliverAcks(i int, msgs []AckMsg) error {
+func (r *Runtime) deliverAcks(i int, msgs []codec.Ack) error {
 	if i < 0 || i >= len(r.ackers) || !r.ackerLocal(i) {
 		return fmt.Errorf("deliver acks to acker %d: %w", i, ErrNotLocal)
 	}
@@ -84,9 +110,9 @@ func (r *Runtime) DeliverAcks(i int, msgs []AckMsg) error {
 	return nil
 }
 
-// DeliverEvent hands a tree completion from a remote acker to its local
+// deliverEvent hands a tree completion from a remote acker to its local
 // spout task.
-func (r *Runtime) DeliverEvent(ev acker.Event) error {
+func (r *Runtime) deliverEvent(ev acker.Event) error {
 	if ev.SpoutTask <= 0 || ev.SpoutTask >= len(r.tasks) || r.tasks[ev.SpoutTask].sp == nil {
 		return fmt.Errorf("deliver an event to task %d: %w", ev.SpoutTask, ErrNotLocal)
 	}
@@ -96,16 +122,17 @@ func (r *Runtime) DeliverEvent(ev acker.Event) error {
 
 // ackQueue is an unbounded queue of ack batches from other workers: a
 // transport must never block on acks (that could close a cycle of
-// backpressure between two workers).
+// backpressure between two workers). It is bounded in practice by the
+// trees in flight (max spout pending).
 type ackQueue struct {
 	mu     sync.Mutex
-	items  [][]AckMsg
+	items  [][]codec.Ack
 	notify chan struct{}
 }
 
 func newAckQueue() *ackQueue { return &ackQueue{notify: make(chan struct{}, 1)} }
 
-func (q *ackQueue) push(b []AckMsg) {
+func (q *ackQueue) push(b []codec.Ack) {
 	q.mu.Lock()
 	q.items = append(q.items, b)
 	q.mu.Unlock()
@@ -115,7 +142,7 @@ func (q *ackQueue) push(b []AckMsg) {
 	}
 }
 
-func (q *ackQueue) drain() [][]AckMsg {
+func (q *ackQueue) drain() [][]codec.Ack {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	out := q.items

@@ -6,9 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gale-stream/gale/acker"
+	"github.com/gale-stream/gale/internal/codec"
 	"github.com/gale-stream/gale/local"
-	"github.com/gale-stream/gale/tuple"
 )
 
 // pair connects two runtimes of one topology as if they were two workers:
@@ -41,33 +40,33 @@ func (r remote) count(kind string, n int) {
 	r.p.mu.Unlock()
 }
 
-func (r remote) Tuples(task int, ts []*tuple.Tuple) {
-	cp := make([]*tuple.Tuple, len(ts))
-	for i, t := range ts {
-		c := *t
-		c.Fields = nil // fields do not travel
-		c.AckVal, c.Done, c.Children, c.Born = 0, false, 0, 0
-		cp[i] = &c
+// SendTask delivers to the worker that runs task (tuples for a bolt, a
+// completion for a spout), counting what crosses.
+func (r remote) SendTask(task int, msg []byte) {
+	m, err := codec.DecodeMessage(msg)
+	if err != nil {
+		panic(err)
 	}
-	r.count("tuples", len(ts))
-	if err := r.peer(r.p.owner[task]).Deliver(task, cp); err != nil {
+	if m.Kind == codec.MessageEvent {
+		r.count("events", 1)
+	} else {
+		r.count("tuples", len(m.Tuples))
+	}
+	if err := r.peer(r.p.owner[task]).Receive(msg); err != nil {
 		panic(err)
 	}
 }
 
-func (r remote) Acks(i int, msgs []local.AckMsg) {
-	r.count("acks", len(msgs))
+func (r remote) SendAcker(i int, msg []byte) {
+	m, err := codec.DecodeMessage(msg)
+	if err != nil {
+		panic(err)
+	}
+	r.count("acks", len(m.Acks))
 	if i == r.p.lost {
 		return
 	}
-	if err := r.peer(r.p.acker[i]).DeliverAcks(i, append([]local.AckMsg(nil), msgs...)); err != nil {
-		panic(err)
-	}
-}
-
-func (r remote) Event(ev acker.Event) {
-	r.count("events", 1)
-	if err := r.peer(r.p.spout[ev.SpoutTask]).DeliverEvent(ev); err != nil {
+	if err := r.peer(r.p.acker[i]).Receive(msg); err != nil {
 		panic(err)
 	}
 }

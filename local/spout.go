@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gale-stream/gale/acker"
+	"github.com/gale-stream/gale/internal/codec"
 	"github.com/gale-stream/gale/spout"
 	"github.com/gale-stream/gale/tuple"
 )
@@ -309,7 +310,7 @@ func (c *spoutCollector) track(root uint64, msgID any, xor uint64) {
 	s.pending[root] = pt
 	s.npending.Add(1)
 	if s.rt.acking {
-		s.em.bufferAck(AckMsg{Kind: AckInit, Task: s.t.id, Root: root, Val: xor})
+		s.em.bufferAck(codec.Ack{Kind: codec.AckInit, Task: s.t.id, Root: root, Val: xor})
 	} else {
 		// no ackers: the tree counts as acked once emitted
 		s.events.push(acker.Event{Root: root, SpoutTask: s.t.id})

@@ -1,6 +1,14 @@
 // Package codec is the compact binary encoding of what Gale workers send
 // each other: batches of tuples for one target task, and batches of ack
-// messages for one acker task.
+// messages for one acker task. It is the engine's remote protocol: package
+// local (the runtime) writes and reads the messages, and the cluster's
+// transport carries them as opaque bytes.
+//
+// A message ([AppendTuplesMessage], [AppendAcksMessage],
+// [AppendEventMessage], [DecodeMessage]) is a frame with its target in
+// front: a kind byte, the target (a task id or an acker index) and the
+// frame (a tuple frame, an ack frame, or a tree's completion). The frames
+// are described below.
 //
 // [AppendTuples] appends a frame holding a batch of tuples to a buffer and
 // [DecodeTuples] turns such a frame back into tuples; [AppendAcks] and

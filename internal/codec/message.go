@@ -1,0 +1,121 @@
+package codec
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/gale-stream/gale/acker"
+	"github.com/gale-stream/gale/tuple"
+)
+
+// The ack kinds: what an Ack tells its acker task.
+const (
+	// AckInit starts a tree: Task is the spout task, Val the xor of the
+	// edges the spout emitted.
+	AckInit uint8 = iota + 1
+	// AckAck XORs Val into the tree (a tuple acked).
+	AckAck
+	// AckFail fails the tree (a tuple failed), XORing Val too.
+	AckFail
+	// AckReset restarts the tree's timeout (bolt.Collector.ResetTimeout).
+	AckReset
+)
+
+// A message is what one worker sends another for one topology: a batch
+// of tuples for a bolt task, a batch of acks for an acker task, or a tree's
+// completion for a spout task. It is a frame with its target in front:
+//
+//	kind (1 byte) | target (uvarint: task id, acker index or spout task) | body
+//
+// where the body is a tuple frame (AppendTuples), an ack frame
+// (AppendAcks), or for a completion the tree's root (8 bytes, big-endian)
+// and flags (1 byte: 1 failed, 2 timed out).
+const (
+	MessageTuples MessageKind = 1
+	MessageAcks   MessageKind = 2
+	MessageEvent  MessageKind = 3
+)
+
+// MessageKind tells what a message carries.
+type MessageKind byte
+
+// maxTarget bounds a message's target (a task id or acker index).
+const maxTarget = 1 << 31
+
+// ErrMessage: a message that is not one of the three kinds, or whose
+// target is out of range.
+var ErrMessage = errors.New("malformed worker message")
+
+// AppendTuplesMessage appends to dst the message carrying ts to task.
+func AppendTuplesMessage(dst []byte, task int, ts []*tuple.Tuple) ([]byte, error) {
+	dst = append(dst, byte(MessageTuples))
+	dst = binary.AppendUvarint(dst, uint64(task))
+	return AppendTuples(dst, ts)
+}
+
+// AppendAcksMessage appends to dst the message carrying acks to acker
+// task i.
+func AppendAcksMessage(dst []byte, i int, acks []Ack) []byte {
+	dst = append(dst, byte(MessageAcks))
+	dst = binary.AppendUvarint(dst, uint64(i))
+	return AppendAcks(dst, acks)
+}
+
+// AppendEventMessage appends to dst the message telling spout task
+// ev.SpoutTask that its tree ev.Root completed or failed.
+func AppendEventMessage(dst []byte, ev acker.Event) []byte {
+	dst = append(dst, byte(MessageEvent))
+	dst = binary.AppendUvarint(dst, uint64(ev.SpoutTask))
+	dst = binary.BigEndian.AppendUint64(dst, ev.Root)
+	var flags byte
+	if ev.Failed {
+		flags |= 1
+	}
+	if ev.TimedOut {
+		flags |= 2
+	}
+	return append(dst, flags)
+}
+
+// Message is a decoded message: by Kind, Tuples (for task Target), Acks
+// (for acker task Target) or Event (for spout task Target).
+type Message struct {
+	Kind   MessageKind
+	Target int
+	Tuples []*tuple.Tuple
+	Acks   []Ack
+	Event  acker.Event
+}
+
+// DecodeMessage decodes a message. The result does not alias src.
+func DecodeMessage(src []byte) (Message, error) {
+	if len(src) < 2 {
+		return Message{}, fmt.Errorf("%w: %d bytes", ErrMessage, len(src))
+	}
+	target, n := binary.Uvarint(src[1:])
+	if n <= 0 || target > maxTarget {
+		return Message{}, fmt.Errorf("%w: bad target", ErrMessage)
+	}
+	m := Message{Kind: MessageKind(src[0]), Target: int(target)}
+	body := src[1+n:]
+	var err error
+	switch m.Kind {
+	case MessageTuples:
+		m.Tuples, err = DecodeTuples(body, nil)
+	case MessageAcks:
+		m.Acks, err = DecodeAcks(body, nil)
+	case MessageEvent:
+		if len(body) != 9 {
+			return Message{}, fmt.Errorf("%w: event of %d bytes", ErrMessage, len(body))
+		}
+		m.Event = acker.Event{SpoutTask: m.Target, Root: binary.BigEndian.Uint64(body),
+			Failed: body[8]&1 != 0, TimedOut: body[8]&2 != 0}
+	default:
+		return Message{}, fmt.Errorf("%w: kind %d", ErrMessage, src[0])
+	}
+	if err != nil {
+		return Message{}, err
+	}
+	return m, nil
+}
