@@ -49,20 +49,20 @@ type task struct {
 	id      int
 	index   int
 	comp    *topology.Component
-	metrics *TaskMetrics
+	metrics *taskMetrics
 	inbox   chan []*tuple.Tuple // bolts only
 	sp      *spoutExec
 	bo      *boltExec
 }
 
 // status asks the task's spout or bolt for its own status.
-func (t *task) status() *topology.TaskStatus {
-	var r topology.StatusReporter
+func (t *task) status() *TaskStatus {
+	var r StatusReporter
 	switch {
 	case t.sp != nil:
-		r, _ = t.sp.sp.(topology.StatusReporter)
+		r, _ = t.sp.sp.(StatusReporter)
 	case t.bo != nil:
-		r, _ = t.bo.b.(topology.StatusReporter)
+		r, _ = t.bo.b.(StatusReporter)
 	}
 	if r == nil {
 		return nil
@@ -163,7 +163,7 @@ func New(topo *topology.Topology, opts Options) (*Runtime, error) {
 	for _, c := range comps {
 		r.comps[c.ID] = c
 		for i := range max(1, c.Parallelism) {
-			t := &task{id: len(r.tasks), index: i, comp: c, metrics: &TaskMetrics{}}
+			t := &task{id: len(r.tasks), index: i, comp: c, metrics: &taskMetrics{}}
 			r.tasks = append(r.tasks, t)
 			r.compTasks[c.ID] = append(r.compTasks[c.ID], t.id)
 		}

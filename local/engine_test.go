@@ -487,9 +487,9 @@ func TestRuntime_NotValidated(t *testing.T) {
 	}
 }
 
-// TestTaskMetrics_ErrorLogRateLimit: every error is counted and the last
+// TestRuntime_ErrorLogRateLimit: every error is counted and the last
 // ones kept, but only a few per second are logged.
-func TestTaskMetrics_ErrorLogRateLimit(t *testing.T) {
+func TestRuntime_ErrorLogRateLimit(t *testing.T) {
 	var buf strings.Builder
 	var mu sync.Mutex
 	h := &harness{count: 500, reliable: true, failRatio: 0}

@@ -7,8 +7,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/gale-stream/gale/topology"
 )
 
 // monoBase anchors mono.
@@ -22,9 +20,9 @@ func mono() int64 { return int64(time.Since(monoBase)) }
 // as Storm samples a fraction, so that timing costs stay off the hot path.
 const sampleMask = 15
 
-// TaskMetrics are the live counters of one task. Counters are cumulative
+// taskMetrics are the live counters of one task. Counters are cumulative
 // since the task started; readers take a Snapshot.
-type TaskMetrics struct {
+type taskMetrics struct {
 	Emitted     atomic.Uint64 // tuples emitted (one per emit call)
 	Transferred atomic.Uint64 // tuples delivered to tasks (fan-out counted)
 	Acked       atomic.Uint64 // bolts: inputs acked; spouts: trees completed
@@ -34,9 +32,9 @@ type TaskMetrics struct {
 	Errors      atomic.Uint64 // errors reported (including panics)
 	Panics      atomic.Uint64 // panics recovered in Execute/NextTuple
 
-	exec     Histogram // bolts: Execute duration (sampled)
-	process  Histogram // bolts: receipt to ack (sampled)
-	complete Histogram // spouts: emit to tree completion (sampled)
+	exec     histogram // bolts: Execute duration (sampled)
+	process  histogram // bolts: receipt to ack (sampled)
+	complete histogram // spouts: emit to tree completion (sampled)
 
 	mu         sync.Mutex // guards the fields below
 	errs       []ErrorRecord
@@ -61,7 +59,7 @@ const keepErrors = 10
 
 // addError records err; it reports whether to log it, and how many errors
 // went unlogged in the previous window.
-func (m *TaskMetrics) addError(err error) (log bool, suppressed int) {
+func (m *taskMetrics) addError(err error) (log bool, suppressed int) {
 	m.Errors.Add(1)
 	now := time.Now()
 	m.mu.Lock()
@@ -84,7 +82,7 @@ func (m *TaskMetrics) addError(err error) (log bool, suppressed int) {
 }
 
 // AddCustom adds v to the custom metric name.
-func (m *TaskMetrics) AddCustom(name string, v float64) {
+func (m *taskMetrics) AddCustom(name string, v float64) {
 	m.mu.Lock()
 	if m.custom == nil {
 		m.custom = map[string]float64{}
@@ -93,7 +91,7 @@ func (m *TaskMetrics) AddCustom(name string, v float64) {
 	m.mu.Unlock()
 }
 
-func (m *TaskMetrics) customCopy() map[string]float64 {
+func (m *taskMetrics) customCopy() map[string]float64 {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if len(m.custom) == 0 {
@@ -107,16 +105,16 @@ func (m *TaskMetrics) customCopy() map[string]float64 {
 }
 
 // LastErrors returns the most recent errors, oldest first.
-func (m *TaskMetrics) LastErrors() []ErrorRecord {
+func (m *taskMetrics) LastErrors() []ErrorRecord {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return append([]ErrorRecord(nil), m.errs...)
 }
 
-// Histogram records durations in logarithmic buckets (four per power of
+// histogram records durations in logarithmic buckets (four per power of
 // two, so a percentile read from it is within about 19 % of the truth).
 // It is safe for concurrent use.
-type Histogram struct {
+type histogram struct {
 	count   atomic.Uint64
 	sum     atomic.Uint64 // nanoseconds
 	buckets [histBuckets]atomic.Uint64
@@ -142,7 +140,7 @@ func bucketLow(i int) float64 {
 }
 
 // Record adds one duration.
-func (h *Histogram) Record(d time.Duration) {
+func (h *histogram) Record(d time.Duration) {
 	if d < 0 {
 		d = 0
 	}
@@ -153,10 +151,10 @@ func (h *Histogram) Record(d time.Duration) {
 }
 
 // Count returns the number of recorded durations.
-func (h *Histogram) Count() uint64 { return h.count.Load() }
+func (h *histogram) Count() uint64 { return h.count.Load() }
 
 // Mean returns the mean duration, or 0.
-func (h *Histogram) Mean() time.Duration {
+func (h *histogram) Mean() time.Duration {
 	c := h.count.Load()
 	if c == 0 {
 		return 0
@@ -165,7 +163,7 @@ func (h *Histogram) Mean() time.Duration {
 }
 
 // Quantile returns an estimate of the q-quantile (0 < q ≤ 1), or 0.
-func (h *Histogram) Quantile(q float64) time.Duration {
+func (h *histogram) Quantile(q float64) time.Duration {
 	var counts [histBuckets]uint64
 	var total uint64
 	for i := range h.buckets {
@@ -219,14 +217,14 @@ type TaskStats struct {
 	CompleteSum     time.Duration `json:"complete_sum_ns,omitempty"`
 	LastErrors      []ErrorRecord `json:"last_errors,omitempty"`
 	// Status is what the spout or bolt reports itself (a Kafka spout's
-	// partitions, a sink's writes), when it is a topology.StatusReporter.
-	Status *topology.TaskStatus `json:"status,omitempty"`
+	// partitions, a sink's writes), when it is a StatusReporter.
+	Status *TaskStatus `json:"status,omitempty"`
 	// Custom are the task's own metrics (TaskContext.RecordMetric, and the
 	// multilang "metrics" command), summed.
 	Custom map[string]float64 `json:"custom,omitempty"`
 }
 
-func (m *TaskMetrics) snapshot(ts *TaskStats) {
+func (m *taskMetrics) snapshot(ts *TaskStats) {
 	ts.Emitted = m.Emitted.Load()
 	ts.Transferred = m.Transferred.Load()
 	ts.Acked = m.Acked.Load()

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gale-stream/gale/bolt"
 	"github.com/gale-stream/gale/internal/atomicfile"
+	"github.com/gale-stream/gale/local"
 	"github.com/gale-stream/gale/topology"
 	"github.com/gale-stream/gale/tuple"
 )
@@ -98,13 +99,13 @@ func (s *Stats) LastError() (string, time.Time) {
 
 // TaskStatus reports the task's writes (the monitor UI and /metrics show
 // them).
-func (s *Bolt) TaskStatus() topology.TaskStatus {
+func (s *Bolt) TaskStatus() local.TaskStatus {
 	st := s.stats
 	if st == nil {
-		return topology.TaskStatus{}
+		return local.TaskStatus{}
 	}
 	msg, at := st.LastError()
-	return topology.TaskStatus{Sink: &topology.SinkStatus{
+	return local.TaskStatus{Sink: &local.SinkStatus{
 		Batches: st.Batches.Load(), Records: st.Records.Load(), Bytes: st.Bytes.Load(),
 		Retries: st.Retries.Load(), Rejected: st.Rejected.Load(), InFlight: st.Inflight.Load(),
 		WriteNanos: st.WriteNanos.Load(), LastWrite: time.Duration(st.LastWriteNs.Load()),
@@ -139,8 +140,8 @@ type attempt struct {
 }
 
 var (
-	_ bolt.BatchBolt          = (*Bolt)(nil)
-	_ topology.StatusReporter = (*Bolt)(nil)
+	_ bolt.BatchBolt       = (*Bolt)(nil)
+	_ local.StatusReporter = (*Bolt)(nil)
 )
 
 // NewBolt returns a sink bolt with opts.

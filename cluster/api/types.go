@@ -23,7 +23,7 @@ package api
 import (
 	"time"
 
-	"github.com/gale-stream/gale/topology"
+	"github.com/gale-stream/gale/local"
 )
 
 // Member is one worker.
@@ -177,12 +177,12 @@ type Task struct {
 
 // Partition is one Kafka partition a spout task reads: its batches
 // (planned in the ledger, in flight, committed) and its offsets, as the
-// task reports them (topology.PartitionStatus), with its lag:
+// task reports them (local.PartitionStatus), with its lag:
 // HighWatermark - CommittedOffset, or -1 while the end is unknown.
 type Partition struct {
 	Task   int    `json:"task"`
 	Worker string `json:"worker"`
-	topology.PartitionStatus
+	local.PartitionStatus
 	Lag int64 `json:"lag"`
 }
 

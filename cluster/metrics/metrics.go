@@ -260,7 +260,7 @@ func (c *Collector) collectTask(ch chan<- prometheus.Metric, topo string, ts *lo
 	}
 }
 
-func (c *Collector) collectPartition(ch chan<- prometheus.Metric, p *topology.PartitionStatus, lv []string) {
+func (c *Collector) collectPartition(ch chan<- prometheus.Metric, p *local.PartitionStatus, lv []string) {
 	send(ch, descPlanned, prometheus.CounterValue, float64(p.Planned), lv...)
 	send(ch, descCommitted, prometheus.CounterValue, float64(p.Committed), lv...)
 	send(ch, descPartInFlight, prometheus.GaugeValue, float64(p.InFlight), lv...)

@@ -27,8 +27,8 @@ import (
 	"github.com/gale-stream/gale/bolt"
 	boltin "github.com/gale-stream/gale/bolt/builtin"
 	"github.com/gale-stream/gale/cluster/metrics"
-	"github.com/gale-stream/gale/local"
 	"github.com/gale-stream/gale/internal/galetest"
+	"github.com/gale-stream/gale/local"
 	"github.com/gale-stream/gale/registry"
 	spoutin "github.com/gale-stream/gale/spout/builtin"
 	"github.com/gale-stream/gale/topology"
@@ -47,8 +47,8 @@ type meter struct {
 }
 
 var (
-	_ bolt.Bolt               = (*meter)(nil)
-	_ topology.StatusReporter = (*meter)(nil)
+	_ bolt.Bolt            = (*meter)(nil)
+	_ local.StatusReporter = (*meter)(nil)
 )
 
 func (m *meter) Prepare(_ context.Context, tc *topology.TaskContext, out bolt.Collector) error {
@@ -73,9 +73,9 @@ func (m *meter) Execute(_ context.Context, t *tuple.Tuple) error {
 
 func (m *meter) Cleanup() error { return nil }
 
-func (m *meter) TaskStatus() topology.TaskStatus {
+func (m *meter) TaskStatus() local.TaskStatus {
 	r := m.recs.Load()
-	return topology.TaskStatus{Sink: &topology.SinkStatus{
+	return local.TaskStatus{Sink: &local.SinkStatus{
 		Batches: r / 10, Records: r, Bytes: 7 * r, Retries: 1, Rejected: 2, InFlight: 1,
 		WriteNanos: 1500 * r, LastWrite: 1500 * time.Nanosecond,
 	}}
@@ -455,7 +455,7 @@ func fakeStats() []local.Stats {
 			{Component: "kafka", Kind: "spout", Task: 1, Emitted: 5000, Transferred: 5000, Acked: 40, Failed: 2, TimedOut: 1,
 				Pending: 3, CompleteSamples: 3, CompleteSum: 120 * time.Millisecond,
 				CompleteP50: 35 * time.Millisecond, CompleteP99: 52 * time.Millisecond,
-				Status: &topology.TaskStatus{Partitions: []topology.PartitionStatus{
+				Status: &local.TaskStatus{Partitions: []local.PartitionStatus{
 					{Topic: "logs", Partition: 0, Planned: 12, Committed: 10, InFlight: 2, Replaying: 0,
 						NextOffset: 12000, CommittedOffset: 10000, HighWatermark: 15500},
 					{Topic: "logs", Partition: 3, Planned: 1, Committed: 0, InFlight: 1, Replaying: 1,
@@ -466,7 +466,7 @@ func fakeStats() []local.Stats {
 				Errors: 10, QueueLen: 64, BusyNanos: 2_500_000_000, ExecuteSamples: 312, ExecuteSum: 156 * time.Millisecond,
 				ProcessSamples: 311, ProcessSum: 400 * time.Millisecond, Custom: map[string]float64{"bad_json": 10, "ratio": 0.5}},
 			{Component: "files", Kind: "bolt", Task: 4, Acked: 4990, Executed: 4990,
-				Status: &topology.TaskStatus{Sink: &topology.SinkStatus{Batches: 10, Records: 4990, Bytes: 1 << 20,
+				Status: &local.TaskStatus{Sink: &local.SinkStatus{Batches: 10, Records: 4990, Bytes: 1 << 20,
 					Retries: 3, Rejected: 4, InFlight: 2, WriteNanos: 750_000_000, LastWrite: 60 * time.Millisecond,
 					LastError: "disk full", LastErrorAt: errAt}}},
 		},

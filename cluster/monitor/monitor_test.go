@@ -144,12 +144,12 @@ func TestDescribe_PartitionsAndSinks(t *testing.T) {
 	for i := range st.Tasks {
 		switch st.Tasks[i].Task {
 		case 1:
-			st.Tasks[i].Status = &topology.TaskStatus{Partitions: []topology.PartitionStatus{
+			st.Tasks[i].Status = &local.TaskStatus{Partitions: []local.PartitionStatus{
 				{Topic: "t", Partition: 1, Planned: 9, Committed: 7, InFlight: 2, CommittedOffset: 700, HighWatermark: 1000},
 				{Topic: "t", Partition: 0, Planned: 3, Committed: 3, CommittedOffset: 300, HighWatermark: -1},
 			}}
 		case 2, 3:
-			st.Tasks[i].Status = &topology.TaskStatus{Sink: &topology.SinkStatus{Batches: 2, Records: 20, WriteNanos: int64(4 * time.Millisecond), LastWrite: time.Millisecond}}
+			st.Tasks[i].Status = &local.TaskStatus{Sink: &local.SinkStatus{Batches: 2, Records: 20, WriteNanos: int64(4 * time.Millisecond), LastWrite: time.Millisecond}}
 		}
 	}
 	for i := range st.Tasks {

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/gale-stream/gale/cluster/api"
-	"github.com/gale-stream/gale/topology"
+	"github.com/gale-stream/gale/local"
 )
 
 // call is a mutating call the fake backend received.
@@ -215,9 +215,9 @@ func wordcount(name string) *api.Topology {
 		Workers: 2, Tasks: 11, Emitted: 123456, Acked: 100000, Failed: 12, Rates: api.Rates{Emitted: 2000, Acked: 1900, Failed: 0.5}, UptimeSeconds: 3600}}
 	spout := component("sentences", "spout", "kafka", 2, 0, "w1", "w2")
 	spout.Partitions = []api.Partition{
-		{Task: 1, Worker: "w1", Lag: 5000, PartitionStatus: topology.PartitionStatus{Topic: "sentences", Partition: 0, Planned: 40, Committed: 36,
+		{Task: 1, Worker: "w1", Lag: 5000, PartitionStatus: local.PartitionStatus{Topic: "sentences", Partition: 0, Planned: 40, Committed: 36,
 			InFlight: 3, Replaying: 1, NextOffset: 40000, CommittedOffset: 36000, HighWatermark: 41000}},
-		{Task: 2, Worker: "w2", PartitionStatus: topology.PartitionStatus{Topic: "sentences", Partition: 1, Planned: 38, Committed: 38,
+		{Task: 2, Worker: "w2", PartitionStatus: local.PartitionStatus{Topic: "sentences", Partition: 1, Planned: 38, Committed: 38,
 			NextOffset: 38000, CommittedOffset: 38000, HighWatermark: -1}},
 	}
 	fail := component("flaky", "bolt", "fail", 2, 0.35, "w2")

@@ -16,6 +16,7 @@ import (
 	"github.com/IBM/sarama"
 
 	"github.com/gale-stream/gale/internal/ledger"
+	"github.com/gale-stream/gale/local"
 	"github.com/gale-stream/gale/spout"
 	"github.com/gale-stream/gale/topology"
 	"github.com/gale-stream/gale/tuple"
@@ -49,13 +50,13 @@ type Spout struct {
 	Fenced  atomic.Int64 // partitions lost to a newer owner
 	Records atomic.Int64 // tuples emitted (replays included)
 
-	status      atomic.Pointer[[]topology.PartitionStatus] // for TaskStatus
+	status      atomic.Pointer[[]local.PartitionStatus] // for TaskStatus
 	publishedAt time.Time
 }
 
 var (
-	_ spout.Spout             = (*Spout)(nil)
-	_ topology.StatusReporter = (*Spout)(nil)
+	_ spout.Spout          = (*Spout)(nil)
+	_ local.StatusReporter = (*Spout)(nil)
 )
 
 type tp struct {
@@ -355,14 +356,14 @@ const statusEvery = 500 * time.Millisecond
 // goroutines call).
 func (s *Spout) publish() {
 	s.publishedAt = time.Now()
-	out := make([]topology.PartitionStatus, 0, len(s.order))
+	out := make([]local.PartitionStatus, 0, len(s.order))
 	for _, p := range s.order {
 		if p.pc != nil {
 			p.hwm = p.pc.HighWaterMarkOffset()
 		} else if p.end >= 0 {
 			p.hwm = p.end
 		}
-		out = append(out, topology.PartitionStatus{
+		out = append(out, local.PartitionStatus{
 			Topic: p.topic, Partition: p.partition,
 			Planned: p.nextSeq, Committed: p.committed,
 			InFlight: len(p.inflight), Replaying: len(p.replay) + len(p.fetch),
@@ -374,12 +375,12 @@ func (s *Spout) publish() {
 
 // TaskStatus reports the task's partitions: batches planned, in flight and
 // committed, and offsets (as of at most half a second ago).
-func (s *Spout) TaskStatus() topology.TaskStatus {
+func (s *Spout) TaskStatus() local.TaskStatus {
 	p := s.status.Load()
 	if p == nil {
-		return topology.TaskStatus{}
+		return local.TaskStatus{}
 	}
-	return topology.TaskStatus{Partitions: *p}
+	return local.TaskStatus{Partitions: *p}
 }
 
 // finished reports whether every partition reached its end (bounded mode).

@@ -1,4 +1,4 @@
-package topology
+package local
 
 import "time"
 
