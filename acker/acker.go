@@ -1,20 +1,13 @@
 package acker
 
 import (
-	"math/rand/v2"
 	"time"
 
-	"github.com/gale-stream/gale/tuple"
+	"github.com/gale-stream/gale/internal/tuplestate"
 )
 
 // NewID returns a random non-zero 64-bit id. It is safe for concurrent use.
-func NewID() uint64 {
-	for {
-		if id := rand.Uint64(); id != 0 {
-			return id
-		}
-	}
-}
+func NewID() uint64 { return tuplestate.NewID() }
 
 // TaskIndex returns which of n acker tasks (0..n-1) tracks root.
 func TaskIndex(root uint64, n int) int {
@@ -24,63 +17,6 @@ func TaskIndex(root uint64, n int) int {
 	// fold the high bits in; roots are random, this only guards against
 	// ids that vary in their high bits alone
 	return int((root ^ root>>29 ^ root>>47) % uint64(n))
-}
-
-// Anchor appends to dst the anchors of a new tuple emitted anchored to
-// inputs, and XORs the new edge into each input's AckVal. The first input
-// gets edge; every further input gets an edge id of its own, and roots
-// shared by several inputs get the XOR of their edges.
-//
-// Storm gives all inputs the same edge, so a tuple anchored to two tuples
-// of the same tree gets the id e^e = 0 and the tree can complete before
-// that tuple is acked. Distinct edges close that hole: the shared root's id
-// is e1^e2, non-zero, and cancels only once the new tuple is acked too.
-func Anchor(dst []tuple.Anchor, inputs []*tuple.Tuple, edge uint64) []tuple.Anchor {
-	start := len(dst)
-	first := true
-	for _, in := range inputs {
-		if in == nil {
-			continue
-		}
-		e := edge
-		if !first {
-			e = NewID()
-		}
-		first = false
-		for _, a := range in.Anchors {
-			merged := false
-			for j := start; j < len(dst); j++ {
-				if dst[j].Root == a.Root {
-					dst[j].Edge ^= e
-					merged = true
-					break
-				}
-			}
-			if !merged {
-				dst = append(dst, tuple.Anchor{Root: a.Root, Edge: e})
-			}
-		}
-		in.AckVal ^= e
-	}
-	return dst
-}
-
-// AckOps calls send with the value to XOR at the acker, for each tree t
-// belongs to, when t is acked.
-func AckOps(t *tuple.Tuple, send func(root, val uint64)) {
-	for _, a := range t.Anchors {
-		send(a.Root, a.Edge^t.AckVal)
-	}
-}
-
-// FailOps calls send for each tree t belongs to, when t is failed. The
-// value is the one AckOps would send: the acker fails the tree at once and
-// still XORs it, so that it can forget the failed tree as soon as its
-// other tuples have settled instead of at the timeout.
-func FailOps(t *tuple.Tuple, send func(root, val uint64)) {
-	for _, a := range t.Anchors {
-		send(a.Root, a.Edge^t.AckVal)
-	}
 }
 
 // Event tells a spout task that one of its trees completed or failed.

@@ -6,17 +6,21 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gale-stream/gale/tuple"
+	"github.com/gale-stream/gale/internal/tuplestate"
 )
 
-// sim drives the real Anchor/AckOps/FailOps/Tracker code through random
+// self is the state of a simulated tuple: the simulation's tuples are
+// their engine states.
+func self(s *tuplestate.State) *tuplestate.State { return s }
+
+// sim drives the real anchoring (tuplestate.Anchors, AckOps, FailOps) and Tracker code through random
 // tree shapes and delivery orders, keeping its own count of unacked edges.
 type sim struct {
 	rng     *rand.Rand
 	tr      *Tracker
 	now     time.Time
 	events  []Event
-	live    []*tuple.Tuple // delivered, not yet acked
+	live    []*tuplestate.State // delivered, not yet acked
 	unacked map[uint64]int // root -> edges delivered and not acked (independent truth)
 	msgs    []msg          // ack messages in flight to the acker, delivered in random order
 	made    int            // tuples created so far; trees stop growing at maxTuples
@@ -64,7 +68,7 @@ func (s *sim) deliverMsgs(all bool) {
 func (s *sim) spoutEmit(root uint64, n int) (initXor uint64) {
 	for range n {
 		edge := NewID()
-		t := &tuple.Tuple{Anchors: []tuple.Anchor{{Root: root, Edge: edge}}}
+		t := &tuplestate.State{Anchors: []tuplestate.Anchor{{Root: root, Edge: edge}}}
 		initXor ^= edge
 		s.live = append(s.live, t)
 		s.unacked[root]++
@@ -84,12 +88,12 @@ func (s *sim) step(dropAck bool) {
 			break
 		}
 		s.made++
-		anchors := []*tuple.Tuple{t}
+		anchors := []*tuplestate.State{t}
 		if len(s.live) > 0 && s.rng.IntN(5) == 0 {
 			anchors = append(anchors, s.live[s.rng.IntN(len(s.live))])
 		}
-		child := &tuple.Tuple{}
-		child.Anchors = Anchor(nil, anchors, NewID())
+		child := &tuplestate.State{}
+		child.Anchors = tuplestate.Anchors(nil, anchors, self, NewID())
 		for _, a := range child.Anchors {
 			s.unacked[a.Root]++
 		}
@@ -98,7 +102,7 @@ func (s *sim) step(dropAck bool) {
 	if dropAck {
 		return // lost: the tree must time out
 	}
-	AckOps(t, func(root, val uint64) { s.msgs = append(s.msgs, msg{root: root, val: val}) })
+	t.AckOps(func(root, val uint64) { s.msgs = append(s.msgs, msg{root: root, val: val}) })
 	for _, a := range t.Anchors {
 		s.unacked[a.Root]--
 	}
@@ -189,7 +193,7 @@ func TestTracker_FailReportsOnce(t *testing.T) {
 	xor := s.spoutEmit(root, 2)
 	a, b := s.live[0], s.live[1]
 	// fail arrives before the init: reported at init
-	FailOps(a, func(r, v uint64) { s.msgs = append(s.msgs, msg{fail: true, root: r, val: v}) })
+	a.FailOps(func(r, v uint64) { s.msgs = append(s.msgs, msg{fail: true, root: r, val: v}) })
 	s.deliverMsgs(true)
 	if len(s.events) != 0 {
 		t.Fatal("reported before init")
@@ -199,8 +203,8 @@ func TestTracker_FailReportsOnce(t *testing.T) {
 		t.Fatalf("init after fail: %+v %v", ev, ok)
 	}
 	// later acks and fails of the same tree are never reported
-	AckOps(b, func(r, v uint64) { s.msgs = append(s.msgs, msg{root: r, val: v}) })
-	FailOps(b, func(r, v uint64) { s.msgs = append(s.msgs, msg{fail: true, root: r, val: v}) })
+	b.AckOps(func(r, v uint64) { s.msgs = append(s.msgs, msg{root: r, val: v}) })
+	b.FailOps(func(r, v uint64) { s.msgs = append(s.msgs, msg{fail: true, root: r, val: v}) })
 	s.deliverMsgs(true)
 	s.tr.Expire(s.now.Add(time.Hour), func(ev Event) { t.Fatalf("orphan reported: %+v", ev) })
 	if len(s.events) != 0 || s.tr.Len() != 0 {
@@ -249,18 +253,16 @@ func TestTaskIndex_Spread(t *testing.T) {
 func ExampleTracker() {
 	tr := NewTracker(30 * time.Second)
 	now := time.Now()
-	// the spout emits a tuple on one edge (id 0b1010) and tells the acker
-	spoutEdge := uint64(0b1010)
-	in := &tuple.Tuple{Anchors: []tuple.Anchor{{Root: 42, Edge: spoutEdge}}}
-	tr.Init(42, spoutEdge, 1, now)
-	// a bolt emits a child anchored to it, then acks it
-	child := &tuple.Tuple{Anchors: Anchor(nil, []*tuple.Tuple{in}, 0b0110)}
-	AckOps(in, func(root, val uint64) { tr.Ack(root, val, now) })
-	// the last bolt acks the child: the xor is back to zero
-	AckOps(child, func(root, val uint64) {
-		ev, done := tr.Ack(root, val, now)
-		fmt.Println(done, ev.Root, ev.SpoutTask, ev.Failed)
-	})
+	// the spout emits a tuple of tree 42 on edge e1 and tells the acker
+	e1 := uint64(0b1010)
+	tr.Init(42, e1, 1, now)
+	// a bolt emits a child anchored to it on edge e2, then acks its input:
+	// the edge that delivered it and the edge it created, e1 ^ e2
+	e2 := uint64(0b0110)
+	tr.Ack(42, e1^e2, now)
+	// the last bolt acks the child (e2): the xor is back to zero
+	ev, done := tr.Ack(42, e2, now)
+	fmt.Println(done, ev.Root, ev.SpoutTask, ev.Failed)
 	// Output: true 42 1 false
 }
 
@@ -276,14 +278,14 @@ func BenchmarkTracker_InitAck(b *testing.B) {
 }
 
 func BenchmarkAnchorAckOps(b *testing.B) {
-	in := &tuple.Tuple{Anchors: []tuple.Anchor{{Root: 1, Edge: 2}}}
-	dst := make([]tuple.Anchor, 0, 4)
+	in := &tuplestate.State{Anchors: []tuplestate.Anchor{{Root: 1, Edge: 2}}}
+	dst := make([]tuplestate.Anchor, 0, 4)
 	var sink uint64
 	send := func(_, v uint64) { sink ^= v }
 	b.ReportAllocs()
 	for i := range b.N {
-		dst = Anchor(dst[:0], []*tuple.Tuple{in}, uint64(i))
-		AckOps(in, send)
+		dst = tuplestate.Anchors(dst[:0], []*tuplestate.State{in}, self, uint64(i))
+		in.AckOps(send)
 	}
 	_ = sink
 }
@@ -300,8 +302,8 @@ func TestTracker_FailedTreeForgottenWhenSettled(t *testing.T) {
 	}
 	a, b, c := s.live[0], s.live[1], s.live[2]
 	// b grows a child before it is acked
-	child := &tuple.Tuple{Anchors: Anchor(nil, []*tuple.Tuple{b}, NewID())}
-	FailOps(a, func(r, v uint64) { s.msgs = append(s.msgs, msg{fail: true, root: r, val: v}) })
+	child := &tuplestate.State{Anchors: tuplestate.Anchors(nil, []*tuplestate.State{b}, self, NewID())}
+	a.FailOps(func(r, v uint64) { s.msgs = append(s.msgs, msg{fail: true, root: r, val: v}) })
 	s.deliverMsgs(true)
 	if len(s.events) != 1 || !s.events[0].Failed {
 		t.Fatalf("events after the fail: %+v", s.events)
@@ -309,8 +311,8 @@ func TestTracker_FailedTreeForgottenWhenSettled(t *testing.T) {
 	if s.tr.Len() != 1 {
 		t.Fatalf("%d entries: the failed tree should wait for b and c", s.tr.Len())
 	}
-	for _, x := range []*tuple.Tuple{b, c, child} {
-		AckOps(x, func(r, v uint64) { s.msgs = append(s.msgs, msg{root: r, val: v}) })
+	for _, x := range []*tuplestate.State{b, c, child} {
+		x.AckOps(func(r, v uint64) { s.msgs = append(s.msgs, msg{root: r, val: v}) })
 	}
 	s.deliverMsgs(true)
 	if len(s.events) != 1 {

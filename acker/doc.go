@@ -10,9 +10,10 @@
 //
 //   - The spout sends Init(root, e1 ^ e2 ^ ...) with the edges it created.
 //   - A bolt that emits a tuple anchored to input t creates a new edge e:
-//     e goes into the new tuple's anchor, and into t.AckVal (Anchor).
-//   - When the bolt acks t it sends Ack(root, t's edge ^ t.AckVal): the
-//     edge that delivered t, and every edge created from t (AckOps).
+//     e goes into the new tuple's anchor, and into t's ack value (the XOR
+//     of the edges created from t).
+//   - When the bolt acks t it sends Ack(root, t's edge ^ t's ack value):
+//     the edge that delivered t, and every edge created from t.
 //
 // Each edge id therefore reaches the acker exactly twice — once when it is
 // created and once when its tuple is acked — and cancels itself out. The
@@ -21,4 +22,11 @@
 // fails the tree at once; a tree not complete within the message timeout
 // fails as timed out. Either way the spout hears about it exactly once,
 // and replays.
+//
+// This package is the acker task's side: [Tracker] keeps the values,
+// [TaskIndex] picks the acker of a root. The tuples' side — anchors, ack
+// values, the messages to send — is the engine's (package local), kept in
+// each tuple's unexported state where no bolt can disturb it. Unlike
+// Storm, a tuple anchored to several inputs gets a distinct edge per input,
+// so that two inputs of the same tree cannot cancel each other's edge.
 package acker

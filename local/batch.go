@@ -9,6 +9,7 @@ import (
 	"github.com/gale-stream/gale/acker"
 	"github.com/gale-stream/gale/bolt"
 	"github.com/gale-stream/gale/internal/grouping"
+	"github.com/gale-stream/gale/internal/tuplestate"
 	"github.com/gale-stream/gale/spout"
 	"github.com/gale-stream/gale/topology"
 	"github.com/gale-stream/gale/tuple"
@@ -142,12 +143,12 @@ func (e *emitter) newEndsLocked(k batchKey, meta *tuple.BatchMeta, root uint64, 
 		t := &tuple.Tuple{Fields: endFields, Stream: tuple.BatchEndStream, Component: e.task.comp.ID,
 			Task: e.task.id, BatchID: k.id, Values: tuple.Values{int64(0), meta, false}}
 		if tracked {
-			edge := acker.NewID()
+			edge := tuplestate.NewID()
 			if root != 0 {
-				t.Anchors = []tuple.Anchor{{Root: root, Edge: edge}}
+				stateOf(t).Anchors = []tuplestate.Anchor{{Root: root, Edge: edge}}
 				xor ^= edge
 			} else {
-				t.Anchors = acker.Anchor(nil, anchors, edge)
+				stateOf(t).Anchors = tuplestate.Anchors(nil, anchors, stateOf, edge)
 			}
 		}
 		ends = append(ends, t)

@@ -5,7 +5,6 @@ import (
 	"runtime/debug"
 	"time"
 
-	"github.com/gale-stream/gale/acker"
 	"github.com/gale-stream/gale/bolt"
 	"github.com/gale-stream/gale/internal/codec"
 	"github.com/gale-stream/gale/tuple"
@@ -82,8 +81,10 @@ func (e *boltExec) run() {
 			e.rt.inflight.Add(-int64(len(batch)))
 		case now := <-tick:
 			e.em.setInLoop(true)
-			e.execute(&tuple.Tuple{Values: tuple.Values{now.Unix()}, Fields: tuple.Fields{"time"},
-				Stream: tuple.TickStream, Component: tuple.SystemComponent, Done: true})
+			tt := &tuple.Tuple{Values: tuple.Values{now.Unix()}, Fields: tuple.Fields{"time"},
+				Stream: tuple.TickStream, Component: tuple.SystemComponent}
+			stateOf(tt).Done = true // acking a tick does nothing
+			e.execute(tt)
 			e.t.metrics.Executed.Add(1)
 			e.em.setInLoop(false)
 		case <-e.rt.stop:
@@ -99,7 +100,7 @@ func (e *boltExec) execute(t *tuple.Tuple) {
 	var start time.Time
 	if sample {
 		start = time.Now()
-		t.Born = mono()
+		stateOf(t).Born = mono()
 	}
 	err := e.safeExecute(t)
 	if sample {
@@ -169,14 +170,14 @@ func (c *boltCollector) Send(m bolt.Message) []int {
 func (c *boltCollector) Ack(t *tuple.Tuple) {
 	em := c.e.em
 	em.mu.Lock()
-	if !t.Done {
-		t.Done = true
+	if st := stateOf(t); !st.Done {
+		st.Done = true
 		em.nAcked++
-		if t.Born != 0 {
-			c.e.t.metrics.process.Record(time.Duration(mono() - t.Born))
+		if st.Born != 0 {
+			c.e.t.metrics.process.Record(time.Duration(mono() - st.Born))
 		}
-		if c.e.rt.acking && len(t.Anchors) > 0 {
-			acker.AckOps(t, em.sendAck)
+		if c.e.rt.acking && len(st.Anchors) > 0 {
+			st.AckOps(em.sendAck)
 		}
 		em.afterCallLocked()
 	}
@@ -186,15 +187,15 @@ func (c *boltCollector) Ack(t *tuple.Tuple) {
 func (c *boltCollector) Fail(t *tuple.Tuple) {
 	em := c.e.em
 	em.mu.Lock()
-	if !t.Done {
-		t.Done = true
+	if st := stateOf(t); !st.Done {
+		st.Done = true
 		em.nFailed++
 		if em.inLoop && t.BatchID != "" && t.Stream != tuple.BatchEndStream {
 			// the attempt of t's batch fails: its FinishBatch is skipped
 			c.e.batches.failed = append(c.e.batches.failed, keyOf(t))
 		}
-		if c.e.rt.acking && len(t.Anchors) > 0 {
-			acker.FailOps(t, em.sendFl)
+		if c.e.rt.acking && len(st.Anchors) > 0 {
+			st.FailOps(em.sendFl)
 		}
 		em.afterCallLocked()
 	}
@@ -205,7 +206,7 @@ func (c *boltCollector) ResetTimeout(t *tuple.Tuple) {
 	em := c.e.em
 	em.mu.Lock()
 	if c.e.rt.acking {
-		for _, a := range t.Anchors {
+		for _, a := range stateOf(t).Anchors {
 			em.bufferAck(codec.Ack{Kind: codec.AckReset, Root: a.Root})
 		}
 		em.afterCallLocked()

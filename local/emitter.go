@@ -8,6 +8,7 @@ import (
 	"github.com/gale-stream/gale/acker"
 	"github.com/gale-stream/gale/internal/codec"
 	"github.com/gale-stream/gale/internal/grouping"
+	"github.com/gale-stream/gale/internal/tuplestate"
 	"github.com/gale-stream/gale/tuple"
 )
 
@@ -47,7 +48,7 @@ type emitter struct {
 	// flush: atomics per tuple cost more than the work they count)
 	nEmitted, nTransferred, nAcked, nFailed uint64
 	slab                                    []tuple.Tuple
-	aslab                                   []tuple.Anchor
+	aslab                                   []tuplestate.Anchor
 	sendAck                                 func(root, val uint64)
 	sendFl                                  func(root, val uint64)
 
@@ -84,9 +85,9 @@ func (e *emitter) newTuple() *tuple.Tuple {
 	return t
 }
 
-func (e *emitter) anchorBuf(n int) []tuple.Anchor {
+func (e *emitter) anchorBuf(n int) []tuplestate.Anchor {
 	if len(e.aslab) < n {
-		e.aslab = make([]tuple.Anchor, max(128, n))
+		e.aslab = make([]tuplestate.Anchor, max(128, n))
 	}
 	b := e.aslab[:0:n]
 	e.aslab = e.aslab[n:]
@@ -128,12 +129,13 @@ func (e *emitter) emitLocked(m *emission) (xor uint64, tasks []int, err error) {
 		// index of this child among the parent's children
 		a := m.anchors[0]
 		batch = a.BatchID
+		st := stateOf(a)
 		if m.id != "" {
 			id = m.id
 		} else {
-			id = a.ID + "/" + strconv.Itoa(int(a.Children))
+			id = a.ID + "/" + strconv.Itoa(int(st.Children))
 		}
-		a.Children++
+		st.Children++
 	} else {
 		id, batch = m.id, m.batchID
 	}
@@ -170,12 +172,12 @@ func (e *emitter) emitLocked(m *emission) (xor uint64, tasks []int, err error) {
 		t.ID = id
 		t.BatchID = batch
 		if tracked {
-			edge := acker.NewID()
+			edge := tuplestate.NewID()
 			if m.root != 0 {
-				t.Anchors = append(e.anchorBuf(1), tuple.Anchor{Root: m.root, Edge: edge})
+				stateOf(t).Anchors = append(e.anchorBuf(1), tuplestate.Anchor{Root: m.root, Edge: edge})
 				xor ^= edge
 			} else {
-				t.Anchors = acker.Anchor(e.anchorBuf(rootsOf(m.anchors)), m.anchors, edge)
+				stateOf(t).Anchors = tuplestate.Anchors(e.anchorBuf(rootsOf(m.anchors)), m.anchors, stateOf, edge)
 			}
 		}
 		if batch != "" && e.countBatches {
@@ -195,7 +197,7 @@ func (e *emitter) emitLocked(m *emission) (xor uint64, tasks []int, err error) {
 func rootsOf(anchors []*tuple.Tuple) int {
 	n := 0
 	for _, a := range anchors {
-		n += len(a.Anchors)
+		n += len(stateOf(a).Anchors)
 	}
 	return n
 }
@@ -298,4 +300,13 @@ func (e *emitter) setInLoop(v bool) {
 		e.flushAllLocked()
 	}
 	e.mu.Unlock()
+}
+
+// stateOf is a tuple's engine state (acking, ids, latency), unexported in
+// package tuple so that components cannot touch it.
+func stateOf(t *tuple.Tuple) *tuplestate.State {
+	if t == nil {
+		return nil
+	}
+	return tuplestate.Of(t)
 }

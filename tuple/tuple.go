@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/gale-stream/gale/internal/tuplestate"
 )
 
 // Reserved stream and component names.
@@ -67,19 +69,13 @@ func (f Fields) String() string { return "[" + strings.Join(f, " ") + "]" }
 // Values is the ordered content of a tuple.
 type Values []any
 
-// Anchor ties a tuple to the tree of one spout tuple: Root identifies the
-// tree and Edge is the random id of the edge by which this tuple belongs to
-// it. See package acker for the algorithm.
-type Anchor struct {
-	Root uint64
-	Edge uint64
-}
-
 // Tuple is one message received by a bolt.
 //
-// The exported routing fields are set by the engine; bolts read them. The
-// Values slice is shared with other receivers of the same emit and must be
-// treated as read-only.
+// The exported fields are set by the engine; bolts read them. The Values
+// slice is shared with other receivers of the same emit and must be
+// treated as read-only. The engine's own state of the tuple (the tuple
+// trees it belongs to, the edges emitted anchored to it, whether it was
+// acked) is unexported: a bolt cannot corrupt acking.
 type Tuple struct {
 	// Values are the tuple's content, one per field of Fields.
 	Values Values
@@ -103,20 +99,12 @@ type Tuple struct {
 	// empty when the source does not cut batches.
 	BatchID string
 
-	// Anchors link the tuple to the trees it belongs to; empty when the
-	// tuple is not tracked. Set by the engine.
-	Anchors []Anchor
-	// AckVal accumulates the edges emitted anchored to this tuple. It is
-	// engine state: bolts must not touch it.
-	AckVal uint64
-	// Done records that the tuple was acked or failed. Engine state.
-	Done bool
-	// Children counts the tuples emitted anchored to this one, to derive
-	// their IDs. Engine state.
-	Children int32
-	// Born is when the executor took the tuple from its queue (the engine's monotonic clock, in nanoseconds),
-	// for latency metrics. Engine state.
-	Born int64
+	// state is the engine's (package internal/tuplestate).
+	state tuplestate.State
+}
+
+func init() {
+	tuplestate.Of = func(t any) *tuplestate.State { return &t.(*Tuple).state }
 }
 
 // Len returns the number of values.
@@ -143,14 +131,19 @@ func (t *Tuple) String(name string) string {
 	return AsString(t.ValueByField(name))
 }
 
+// Tracked reports whether t belongs to a tuple tree (it descends from a
+// spout tuple emitted with a message id, with acking on): acking or failing
+// it then counts.
+func (t *Tuple) Tracked() bool { return len(t.state.Anchors) > 0 }
+
 // Attempt returns the root of the first tuple tree t belongs to, or 0 when
 // t is not tracked. For a tuple of a batch it names the attempt of the
 // batch (bolt.Batch.Attempt): a replay of the batch has another.
 func (t *Tuple) Attempt() uint64 {
-	if len(t.Anchors) == 0 {
+	if len(t.state.Anchors) == 0 {
 		return 0
 	}
-	return t.Anchors[0].Root
+	return t.state.Anchors[0].Root
 }
 
 // IsBatchEnd reports whether t is an end-of-batch marker: the engine's

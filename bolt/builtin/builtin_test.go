@@ -22,7 +22,7 @@ func in(fields tuple.Fields, values ...any) *tuple.Tuple {
 
 // tick returns a tick tuple as the engine sends it.
 func tick() *tuple.Tuple {
-	return &tuple.Tuple{Stream: tuple.TickStream, Component: tuple.SystemComponent, Done: true}
+	return &tuple.Tuple{Stream: tuple.TickStream, Component: tuple.SystemComponent}
 }
 
 // prepare prepares b on a fresh fake collector.

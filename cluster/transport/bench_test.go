@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gale-stream/gale/internal/codec"
+	"github.com/gale-stream/gale/internal/tuplestate"
 	"github.com/gale-stream/gale/tuple"
 )
 
@@ -17,8 +18,8 @@ func batch64() []*tuple.Tuple {
 	words := []string{"the", "quick", "brown", "fox", "jumps", "over", "lazy", "dog"}
 	ts := make([]*tuple.Tuple, 64)
 	for i := range ts {
-		ts[i] = &tuple.Tuple{Values: tuple.Values{words[i%len(words)]}, Stream: "default", Component: "split",
-			Task: 3, Anchors: []tuple.Anchor{{Root: 0x9e3779b97f4a7c15 * uint64(i+1), Edge: 0xbf58476d1ce4e5b9 * uint64(i+7)}}}
+		ts[i] = &tuple.Tuple{Values: tuple.Values{words[i%len(words)]}, Stream: "default", Component: "split", Task: 3}
+		tuplestate.Of(ts[i]).Anchors = []tuplestate.Anchor{{Root: 0x9e3779b97f4a7c15 * uint64(i+1), Edge: 0xbf58476d1ce4e5b9 * uint64(i+7)}}
 	}
 	return ts
 }

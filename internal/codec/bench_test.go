@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/gale-stream/gale/internal/tuplestate"
 	"github.com/gale-stream/gale/tuple"
 )
 
@@ -18,13 +19,13 @@ type wireTuple struct {
 	Task      int
 	ID        string `json:",omitempty"`
 	BatchID   string `json:",omitempty"`
-	Anchors   []tuple.Anchor
+	Anchors   []tuplestate.Anchor
 }
 
 func toWire(ts []*tuple.Tuple) []wireTuple {
 	w := make([]wireTuple, len(ts))
 	for i, t := range ts {
-		w[i] = wireTuple{t.Values, t.Stream, t.Component, t.Task, t.ID, t.BatchID, t.Anchors}
+		w[i] = wireTuple{t.Values, t.Stream, t.Component, t.Task, t.ID, t.BatchID, tuplestate.Of(t).Anchors}
 	}
 	return w
 }

@@ -7,6 +7,7 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/gale-stream/gale/internal/tuplestate"
 	"github.com/gale-stream/gale/tuple"
 )
 
@@ -71,7 +72,8 @@ func AppendTuples(dst []byte, ts []*tuple.Tuple) ([]byte, error) {
 		if t.BatchID != "" {
 			flags |= flagBatch
 		}
-		if t.Anchors != nil {
+		anchors := tuplestate.Of(t).Anchors
+		if anchors != nil {
 			flags |= flagAnchors
 		}
 		if t.Values != nil {
@@ -88,8 +90,8 @@ func AppendTuples(dst []byte, ts []*tuple.Tuple) ([]byte, error) {
 			dst = e.appendRef(dst, t.BatchID)
 		}
 		if flags&flagAnchors != 0 {
-			dst = binary.AppendUvarint(dst, uint64(len(t.Anchors)))
-			for _, a := range t.Anchors {
+			dst = binary.AppendUvarint(dst, uint64(len(anchors)))
+			for _, a := range anchors {
 				dst = binary.LittleEndian.AppendUint64(dst, a.Root)
 				dst = binary.LittleEndian.AppendUint64(dst, a.Edge)
 			}
@@ -199,11 +201,11 @@ func (d *decoder) tupleInto(t *tuple.Tuple, left int) error {
 			return err
 		}
 		if n == 0 {
-			t.Anchors = []tuple.Anchor{}
+			tuplestate.Of(t).Anchors = []tuplestate.Anchor{}
 		} else if len(d.anchors) < n {
 			// one array for this tuple's anchors and, if the batch is
 			// uniform, those of the tuples left
-			d.anchors = make([]tuple.Anchor, min(n*left, (len(d.src)-d.off)/16))
+			d.anchors = make([]tuplestate.Anchor, min(n*left, (len(d.src)-d.off)/16))
 		}
 		if n > 0 {
 			as := d.anchors[:n:n]
@@ -213,7 +215,7 @@ func (d *decoder) tupleInto(t *tuple.Tuple, left int) error {
 				as[k].Edge = binary.LittleEndian.Uint64(d.src[d.off+8:])
 				d.off += 16
 			}
-			t.Anchors = as
+			tuplestate.Of(t).Anchors = as
 		}
 	}
 	if flags&flagValues != 0 {
@@ -288,7 +290,7 @@ type decoder struct {
 	off     int
 	tab     []string
 	values  []any
-	anchors []tuple.Anchor
+	anchors []tuplestate.Anchor
 	// where: tuple and value index (-1: none), and the path inside the value
 	tuple, value int
 	ack          bool

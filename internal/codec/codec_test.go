@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gale-stream/gale/internal/tuplestate"
 	"github.com/gale-stream/gale/tuple"
 )
 
@@ -139,15 +140,15 @@ func TestAppendTuples_TupleFields(t *testing.T) {
 		t    *tuple.Tuple
 	}{
 		{"zero", &tuple.Tuple{}},
-		{"nil values, empty anchors", &tuple.Tuple{Anchors: []tuple.Anchor{}}},
+		{"nil values, empty anchors", anchored(&tuple.Tuple{}, []tuplestate.Anchor{})},
 		{"empty values", &tuple.Tuple{Values: tuple.Values{}}},
-		{"all", &tuple.Tuple{Values: tuple.Values{"w", 1}, Stream: "s", Component: "c", Task: 12345,
-			ID: "topic/3/42/0", BatchID: "topic/00003/000000000042",
-			Anchors: []tuple.Anchor{{Root: math.MaxUint64, Edge: 1}, {Root: 0, Edge: 1 << 63}}}},
+		{"all", anchored(&tuple.Tuple{Values: tuple.Values{"w", 1}, Stream: "s", Component: "c", Task: 12345,
+			ID: "topic/3/42/0", BatchID: "topic/00003/000000000042"},
+			[]tuplestate.Anchor{{Root: math.MaxUint64, Edge: 1}, {Root: 0, Edge: 1 << 63}})},
 		{"negative task", &tuple.Tuple{Task: -1, Stream: tuple.TickStream, Component: tuple.SystemComponent}},
-		{"end marker", &tuple.Tuple{Stream: tuple.BatchEndStream, Component: "spout", Task: 1, BatchID: "b",
-			Values:  tuple.Values{int64(17), &tuple.BatchMeta{ID: "b", Origin: "spout"}, false},
-			Anchors: []tuple.Anchor{{Root: 5, Edge: 6}}}},
+		{"end marker", anchored(&tuple.Tuple{Stream: tuple.BatchEndStream, Component: "spout", Task: 1, BatchID: "b",
+			Values: tuple.Values{int64(17), &tuple.BatchMeta{ID: "b", Origin: "spout"}, false}},
+			[]tuplestate.Anchor{{Root: 5, Edge: 6}})},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -160,8 +161,9 @@ func TestAppendTuples_TupleFields(t *testing.T) {
 }
 
 func TestAppendTuples_NotCarried(t *testing.T) {
-	in := &tuple.Tuple{Values: tuple.Values{"a"}, Fields: tuple.Fields{"word"}, Stream: "default",
-		AckVal: 9, Done: true, Children: 3, Born: 12}
+	in := &tuple.Tuple{Values: tuple.Values{"a"}, Fields: tuple.Fields{"word"}, Stream: "default"}
+	st := tuplestate.Of(in)
+	st.AckVal, st.Done, st.Children, st.Born = 9, true, 3, 12
 	got := roundTrip(t, []*tuple.Tuple{in})[0]
 	want := &tuple.Tuple{Values: tuple.Values{"a"}, Stream: "default"}
 	if !reflect.DeepEqual(got, want) {
@@ -261,8 +263,8 @@ func TestDecodeTuples_Alloc(t *testing.T) {
 // input buffer, and the tuples sharing a slab do not overlap.
 func TestDecodeTuples_NoAliasing(t *testing.T) {
 	ts := []*tuple.Tuple{valueTuple("abc", []byte("xyz")), valueTuple("def"), valueTuple("ghi", 1, 2)}
-	ts[0].Anchors = []tuple.Anchor{{Root: 1, Edge: 2}}
-	ts[1].Anchors = []tuple.Anchor{{Root: 3, Edge: 4}, {Root: 5, Edge: 6}}
+	anchored(ts[0], []tuplestate.Anchor{{Root: 1, Edge: 2}})
+	anchored(ts[1], []tuplestate.Anchor{{Root: 3, Edge: 4}, {Root: 5, Edge: 6}})
 	buf, _ := AppendTuples(nil, ts)
 	got, err := DecodeTuples(buf, nil)
 	if err != nil {
@@ -276,7 +278,7 @@ func TestDecodeTuples_NoAliasing(t *testing.T) {
 	}
 	// appending to one tuple's Values must not clobber the next one's
 	_ = append(got[0].Values, "clobber")
-	_ = append(got[0].Anchors, tuple.Anchor{Root: 9, Edge: 9})
+	_ = append(tuplestate.Of(got[0]).Anchors, tuplestate.Anchor{Root: 9, Edge: 9})
 	if !reflect.DeepEqual(got, ts) {
 		t.Fatal("slices of one frame overlap")
 	}
@@ -346,11 +348,11 @@ func TestAppendTuples_NilTuple(t *testing.T) {
 // richFrame is a frame using every part of the format.
 func richFrame(t testing.TB) []byte {
 	ts := []*tuple.Tuple{
-		{Values: tuple.Values{"a", []byte("b"), true, false, -1, int8(-2), int16(3), int32(-4), int64(5),
+		anchored(&tuple.Tuple{Values: tuple.Values{"a", []byte("b"), true, false, -1, int8(-2), int16(3), int32(-4), int64(5),
 			uint(6), uint8(7), uint16(8), uint32(9), uint64(10), float32(1.25), 2.5, json.Number("3"),
 			time.Unix(1e9, 7).UTC(), time.Unix(1e9, 8).In(time.FixedZone("Z", 60)), nil},
-			Stream: "default", Component: "split", Task: 2, ID: "id/1", BatchID: "batch",
-			Anchors: []tuple.Anchor{{Root: 1, Edge: 2}, {Root: 3, Edge: 4}}},
+			Stream: "default", Component: "split", Task: 2, ID: "id/1", BatchID: "batch"},
+			[]tuplestate.Anchor{{Root: 1, Edge: 2}, {Root: 3, Edge: 4}}),
 		{Values: tuple.Values{map[string]any{"m": []any{tuple.Values{1}}}, map[string]string{"k": "v"},
 			&tuple.BatchMeta{ID: "batch", Origin: "o", Source: "s", Partition: 1, Seq: 2, Start: 3, End: 4, Records: 5},
 			(*tuple.BatchMeta)(nil), []any(nil)},
@@ -611,10 +613,11 @@ func randomBatch(r *rand.Rand) []*tuple.Tuple {
 			t.BatchID = "batch-" + randString(r)
 		}
 		if r.IntN(4) > 0 {
-			t.Anchors = make([]tuple.Anchor, r.IntN(4))
-			for k := range t.Anchors {
-				t.Anchors[k] = tuple.Anchor{Root: r.Uint64(), Edge: r.Uint64()}
+			as := make([]tuplestate.Anchor, r.IntN(4))
+			for k := range as {
+				as[k] = tuplestate.Anchor{Root: r.Uint64(), Edge: r.Uint64()}
 			}
+			anchored(t, as)
 		}
 		if r.IntN(8) > 0 {
 			t.Values = make(tuple.Values, r.IntN(5))
@@ -743,9 +746,16 @@ func wordBatch(n int) []*tuple.Tuple {
 	words := []string{"the", "quick", "brown", "fox", "jumps", "over", "lazy", "dog"}
 	ts := make([]*tuple.Tuple, n)
 	for i := range ts {
-		ts[i] = &tuple.Tuple{Values: tuple.Values{words[i%len(words)]}, Stream: "default", Component: "split",
-			Task: 3, BatchID: "topic/00001/000000000009",
-			Anchors: []tuple.Anchor{{Root: 0x9e3779b97f4a7c15 * uint64(i+1), Edge: 0xbf58476d1ce4e5b9 * uint64(i+7)}}}
+		ts[i] = anchored(&tuple.Tuple{Values: tuple.Values{words[i%len(words)]}, Stream: "default", Component: "split",
+			Task: 3, BatchID: "topic/00001/000000000009"},
+			[]tuplestate.Anchor{{Root: 0x9e3779b97f4a7c15 * uint64(i+1), Edge: 0xbf58476d1ce4e5b9 * uint64(i+7)}})
 	}
 	return ts
+}
+
+// anchored sets t's anchors (engine state, unexported in package tuple)
+// and returns t.
+func anchored(t *tuple.Tuple, as []tuplestate.Anchor) *tuple.Tuple {
+	tuplestate.Of(t).Anchors = as
+	return t
 }

@@ -22,9 +22,11 @@
 // # What a tuple frame carries
 //
 // Per tuple: Values, Stream, Component, Task (the emitting task), ID,
-// BatchID and Anchors. Not Fields (the receiver knows them from the
-// topology by Component and Stream) and not the engine's per-task state
-// (AckVal, Done, Children, Born), which decode as zero values.
+// BatchID and the anchors (the trees it belongs to, from the tuple's
+// engine state: internal/tuplestate). Not Fields (the receiver knows them
+// from the topology by Component and Stream) and not the rest of the
+// engine's per-task state (ack value, done, children, birth), which
+// decode as zero values.
 //
 // Stream, Component and BatchID (and the ID, Origin and Source of a
 // [tuple.BatchMeta]) are interned per frame: the first occurrence is

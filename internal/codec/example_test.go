@@ -4,15 +4,16 @@ import (
 	"fmt"
 
 	"github.com/gale-stream/gale/internal/codec"
+	"github.com/gale-stream/gale/internal/tuplestate"
 	"github.com/gale-stream/gale/tuple"
 )
 
 func Example() {
 	batch := []*tuple.Tuple{
 		{Values: tuple.Values{"the", 1}, Stream: "default", Component: "split", Task: 3},
-		{Values: tuple.Values{"fox", 2}, Stream: "default", Component: "split", Task: 3,
-			Anchors: []tuple.Anchor{{Root: 7, Edge: 9}}},
+		{Values: tuple.Values{"fox", 2}, Stream: "default", Component: "split", Task: 3},
 	}
+	tuplestate.Of(batch[1]).Anchors = []tuplestate.Anchor{{Root: 7, Edge: 9}} // the engine's state travels too
 	buf, err := codec.AppendTuples(nil, batch)
 	if err != nil {
 		panic(err)
@@ -22,7 +23,7 @@ func Example() {
 		panic(err)
 	}
 	for _, t := range ts {
-		fmt.Printf("%s/%s task %d: %v %T anchors %v\n", t.Component, t.Stream, t.Task, t.Values, t.Values[1], t.Anchors)
+		fmt.Printf("%s/%s task %d: %v %T anchors %v\n", t.Component, t.Stream, t.Task, t.Values, t.Values[1], tuplestate.Of(t).Anchors)
 	}
 
 	acks := codec.AppendAcks(nil, []codec.Ack{{Kind: 2, Root: 7, Val: 9}})
