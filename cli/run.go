@@ -8,16 +8,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/gale-stream/gale/cluster"
-	"github.com/gale-stream/gale/cluster/api"
-	"github.com/gale-stream/gale/cluster/monitor"
 	"github.com/gale-stream/gale/local"
 	"github.com/gale-stream/gale/registry/all"
 	"github.com/gale-stream/gale/topology"
@@ -195,12 +191,16 @@ func runCmd(ctx context.Context, env *Env, args []string) int {
 		ctx, cancel = context.WithTimeout(ctx, *duration)
 		defer cancel()
 	}
-	var mon *monitor.Local
+	var mon *cluster.LocalMonitor
 	if *uiAddr != "" {
-		if mon, err = serveUI(outer, env, *uiAddr, *token, topo, rt, stop); err != nil {
+		mon, err = cluster.ServeLocal(cluster.LocalConfig{Addr: *uiAddr, Token: *token, Topology: topo, Runtime: rt,
+			Version: Version, Stop: stop})
+		if err != nil {
 			fmt.Fprintf(env.Stderr, "gale run: --ui %s: %v\n", *uiAddr, err)
 			return 1
 		}
+		defer mon.Close()
+		fmt.Fprintf(env.Stderr, "gale run: monitor UI at http://%s/ (metrics at /metrics)\n", mon.Addr())
 	}
 	done := make(chan error, 1)
 	go func() { done <- rt.Run(ctx) }()
@@ -237,7 +237,7 @@ func runCmd(ctx context.Context, env *Env, args []string) int {
 		printSummary(env.Stdout, &st)
 	}
 	if mon != nil && outer.Err() == nil {
-		fmt.Fprintf(env.Stderr, "gale run: the run is over; the monitor UI stays at http://%s/ until Ctrl-C\n", mon.Addr)
+		fmt.Fprintf(env.Stderr, "gale run: the run is over; the monitor UI stays at http://%s/ until Ctrl-C\n", mon.Addr())
 		<-outer.Done()
 	}
 	if err != nil {
@@ -245,30 +245,6 @@ func runCmd(ctx context.Context, env *Env, args []string) int {
 		return 1
 	}
 	return 0
-}
-
-// serveUI serves the monitor UI, the JSON API and /metrics of a local run
-// on addr until ctx ends; stop ends the run (the UI's kill).
-func serveUI(ctx context.Context, env *Env, addr, token string, topo *topology.Topology, rt *local.Runtime, stop func()) (*monitor.Local, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, err
-	}
-	host, _ := os.Hostname()
-	if host == "" {
-		host = "local"
-	}
-	local := func() []local.Stats { return []local.Stats{rt.Stats()} }
-	mon := &monitor.Local{Topo: topo, RT: rt, Rec: monitor.NewRecorder(), Worker: host, Addr: ln.Addr().String(),
-		Version: Version, Started: time.Now(), Stop: func(time.Duration) { stop() }}
-	srv := api.NewServer(mon, token)
-	cluster.ServeMonitor(srv, host, Version, local)
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
-	go hs.Serve(ln)
-	go mon.Rec.Run(ctx.Done(), local)
-	context.AfterFunc(ctx, func() { hs.Close() })
-	fmt.Fprintf(env.Stderr, "gale run: monitor UI at http://%s/ (metrics at /metrics)\n", mon.Addr)
-	return mon, nil
 }
 
 // progress prints a live line of rates while a topology runs.

@@ -6,9 +6,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gale-stream/gale/cluster/membership"
-	"github.com/gale-stream/gale/cluster/monitor"
-	"github.com/gale-stream/gale/cluster/schedule"
+	"github.com/gale-stream/gale/cluster/internal/membership"
+	"github.com/gale-stream/gale/cluster/internal/monitor"
+	"github.com/gale-stream/gale/cluster/internal/schedule"
 	"github.com/gale-stream/gale/topology"
 )
 

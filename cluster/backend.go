@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/gale-stream/gale/cluster/api"
-	"github.com/gale-stream/gale/cluster/monitor"
+	"github.com/gale-stream/gale/cluster/internal/monitor"
 	"github.com/gale-stream/gale/cluster/store"
 	"github.com/gale-stream/gale/topology"
 )

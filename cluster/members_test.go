@@ -9,7 +9,7 @@ import (
 	"time"
 
 	boltbuiltin "github.com/gale-stream/gale/bolt/builtin"
-	"github.com/gale-stream/gale/cluster/membership"
+	"github.com/gale-stream/gale/cluster/internal/membership"
 	"github.com/gale-stream/gale/cluster/store"
 	"github.com/gale-stream/gale/internal/galetest"
 	"github.com/gale-stream/gale/registry"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # testenv/chromium.sh install|path
 #
-# The headless browser of the monitor UI's browser tests (cluster/ui, internal/e2e): Debian's
+# The headless browser of the monitor UI's browser tests (cluster/internal/ui, internal/e2e): Debian's
 # `chromium` package, driven from Go with chromedp.
 #
 #   testenv/chromium.sh install   install chromium with apt-get when it is missing (as root, or

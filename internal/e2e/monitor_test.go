@@ -149,7 +149,7 @@ func TestMonitor_Cluster(t *testing.T) {
 		t.Errorf("streams %+v, workers %d: want 2 and 2", d.Streams, d.Workers)
 	}
 
-	// the charts (their sums are checked by cluster/monitor's tests; this
+	// the charts (their sums are checked by cluster/internal/monitor's tests; this
 	// run may end within a step or two): points of every component, on
 	// 5-second steps, never more than what was emitted
 	var sr *api.Series

@@ -1,6 +1,6 @@
 // Package uitest drives the monitor UI in a real headless Chromium (Debian's
 // chromium package, found by testenv.Chromium) with chromedp, for the
-// browser tests of cluster/ui and the end-to-end tests. JavaScript
+// browser tests of cluster/internal/ui and the end-to-end tests. JavaScript
 // exceptions and console errors of the page fail the test; screenshots go
 // to the artefacts directory (testenv.ArtifactsDir).
 package uitest

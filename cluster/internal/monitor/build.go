@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/gale-stream/gale/cluster/api"
-	"github.com/gale-stream/gale/local"
 	"github.com/gale-stream/gale/topology"
 	"github.com/gale-stream/gale/tuple"
 )
@@ -53,10 +52,10 @@ func Streams(topo *topology.Topology) []api.Stream {
 	return out
 }
 
-// taskView is one task's stats and windows, from the report that has it.
+// taskView is one task's figures, from the report that has it.
 type taskView struct {
 	worker string
-	ts     *local.TaskStats
+	ts     *TaskReport
 	win    []Delta
 }
 
@@ -66,8 +65,8 @@ func index(reports []Report, owner func(task int) string) map[int]taskView {
 	out := map[int]taskView{}
 	for i := range reports {
 		r := &reports[i]
-		for j := range r.Stats.Tasks {
-			ts := &r.Stats.Tasks[j]
+		for j := range r.Tasks {
+			ts := &r.Tasks[j]
 			w := r.Worker
 			if ts.Worker != "" {
 				w = ts.Worker
@@ -75,7 +74,7 @@ func index(reports []Report, owner func(task int) string) map[int]taskView {
 			if cur, ok := out[ts.Task]; ok && (owner == nil || owner(ts.Task) == cur.worker) {
 				continue
 			}
-			out[ts.Task] = taskView{worker: w, ts: ts, win: r.Windows[ts.Task]}
+			out[ts.Task] = taskView{worker: w, ts: ts, win: ts.Windows}
 		}
 	}
 	return out
@@ -120,7 +119,7 @@ func Describe(topo *topology.Topology, sum api.TopologySummary, owner func(task 
 	out := &api.Topology{TopologySummary: sum, Streams: Streams(topo)}
 	tasks := index(reports, owner)
 	for _, r := range reports {
-		out.UptimeSeconds = max(out.UptimeSeconds, r.Stats.Uptime.Seconds())
+		out.UptimeSeconds = max(out.UptimeSeconds, r.UptimeSeconds)
 	}
 	workers := map[string]bool{}
 	ids := TaskIDs(topo)
@@ -147,9 +146,9 @@ func Describe(topo *topology.Topology, sum api.TopologySummary, owner func(task 
 			if ok {
 				addTask(&ac, &at, tv, wins, &all)
 				if c.Kind == topology.KindSpout {
-					out.Emitted += tv.ts.Emitted
-					out.Acked += tv.ts.Acked
-					out.Failed += tv.ts.Failed
+					out.Emitted += tv.ts.Total.Emitted
+					out.Acked += tv.ts.Total.Acked
+					out.Failed += tv.ts.Total.Failed
 				}
 			}
 			ac.Tasks = append(ac.Tasks, at)
@@ -199,14 +198,14 @@ func Describe(topo *topology.Topology, sum api.TopologySummary, owner func(task 
 
 // addTask fills at from tv and adds it to its component.
 func addTask(ac *api.Component, at *api.Task, tv taskView, wins []Delta, all *Counters) {
-	ts := tv.ts
+	ts, c := tv.ts, tv.ts.Total
 	*at = api.Task{
 		ID: at.ID, Worker: at.Worker,
-		Emitted: ts.Emitted, Transferred: ts.Transferred, Acked: ts.Acked, Failed: ts.Failed,
-		Executed: ts.Executed, Errors: ts.Errors, Pending: ts.Pending, QueueLen: ts.QueueLen,
-		ExecuteLatencyMs:  ms(uint64(ts.ExecuteSum), ts.ExecuteSamples),
-		ProcessLatencyMs:  ms(uint64(ts.ProcessSum), ts.ProcessSamples),
-		CompleteLatencyMs: ms(uint64(ts.CompleteSum), ts.CompleteSamples),
+		Emitted: c.Emitted, Transferred: c.Transferred, Acked: c.Acked, Failed: c.Failed,
+		Executed: c.Executed, Errors: c.Errors, Pending: ts.Pending, QueueLen: ts.QueueLen,
+		ExecuteLatencyMs:  ms(c.ExecNs, c.ExecN),
+		ProcessLatencyMs:  ms(c.ProcNs, c.ProcN),
+		CompleteLatencyMs: ms(c.CompNs, c.CompN),
 	}
 	if at.Worker == "" {
 		at.Worker = tv.worker
@@ -220,13 +219,13 @@ func addTask(ac *api.Component, at *api.Task, tv taskView, wins []Delta, all *Co
 			wins[w].Seconds = max(wins[w].Seconds, tv.win[w].Seconds)
 		}
 	}
-	all.add(countersOf(ts))
-	ac.Emitted += ts.Emitted
-	ac.Transferred += ts.Transferred
-	ac.Acked += ts.Acked
-	ac.Failed += ts.Failed
-	ac.Executed += ts.Executed
-	ac.Errors += ts.Errors
+	all.add(c)
+	ac.Emitted += c.Emitted
+	ac.Transferred += c.Transferred
+	ac.Acked += c.Acked
+	ac.Failed += c.Failed
+	ac.Executed += c.Executed
+	ac.Errors += c.Errors
 	ac.CompleteP50Ms = max(ac.CompleteP50Ms, float64(ts.CompleteP50)/1e6)
 	ac.CompleteP99Ms = max(ac.CompleteP99Ms, float64(ts.CompleteP99)/1e6)
 	for _, e := range ts.LastErrors {

@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/gale-stream/gale/cluster/api"
-	"github.com/gale-stream/gale/cluster/ui"
+	"github.com/gale-stream/gale/cluster/internal/ui"
 )
 
 func get(t *testing.T, h http.Handler, method, path string, hdr ...string) *http.Response {

@@ -26,7 +26,7 @@ import (
 
 	"github.com/gale-stream/gale/bolt"
 	boltin "github.com/gale-stream/gale/bolt/builtin"
-	"github.com/gale-stream/gale/cluster/metrics"
+	"github.com/gale-stream/gale/cluster/internal/metrics"
 	"github.com/gale-stream/gale/internal/galetest"
 	"github.com/gale-stream/gale/local"
 	"github.com/gale-stream/gale/registry"

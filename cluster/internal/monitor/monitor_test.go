@@ -1,7 +1,9 @@
 package monitor
 
 import (
+	"encoding/json"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -50,7 +52,7 @@ func TestRecorder_Windows(t *testing.T) {
 		r.Record(now, []local.Stats{stats(t0, now, "w1", tasks, 100)})
 	}
 	rep := r.Report("w1", now, stats(t0, now, "w1", tasks, 100), "")
-	ds := rep.Windows[2]
+	ds := rep.task(2).Windows
 	if len(ds) != len(Windows) {
 		t.Fatalf("windows: got %d, want %d", len(ds), len(Windows))
 	}
@@ -85,7 +87,7 @@ func TestRecorder_RestartedTaskCountsFromItsStart(t *testing.T) {
 		r.Record(now, []local.Stats{stats(t1, now, "w1", tasks, 100)})
 	}
 	rep := r.Report("w1", now, stats(t1, now, "w1", tasks, 100), "")
-	d := rep.Windows[2][1] // 10m
+	d := rep.task(2).Windows[1] // 10m
 	if d.Executed != 3000 || !near(d.Seconds, 30) {
 		t.Fatalf("10m window after a restart: %d over %.1f s, want 3000 over 30 s (never negative or mixed)", d.Executed, d.Seconds)
 	}
@@ -217,5 +219,28 @@ func TestProcess(t *testing.T) {
 	}
 	if cpu <= 0 {
 		t.Fatalf("cpu %.1f %% after a busy loop: want > 0", cpu)
+	}
+}
+
+// TestReport_Versioned: what workers exchange carries its version and its
+// own field names (not the runtime's Stats), and reads back the same.
+func TestReport_Versioned(t *testing.T) {
+	t0 := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	st := stats(t0, t0.Add(time.Minute), "w1", map[int]string{1: "a"}, 10)
+	st.Tasks[0].LastErrors = []local.ErrorRecord{{Time: t0, Message: "boom"}}
+	rep := NewRecorder().Report("w1", t0.Add(time.Minute), st, "")
+	b, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"version":1`, `"topology":"wc"`, `"tasks":[{"task":1,"component":"a","worker":"w1","total":{"emitted":600,`, `"last_errors":[{`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("report JSON lacks %s:\n%s", want, b)
+		}
+	}
+	var back Report
+	if err := json.Unmarshal(b, &back); err != nil || back.Version != ReportVersion || back.task(1).Total != rep.task(1).Total ||
+		len(back.task(1).Windows) != len(Windows) || back.task(1).LastErrors[0].Message != "boom" {
+		t.Fatalf("round trip: %+v, %v", back, err)
 	}
 }

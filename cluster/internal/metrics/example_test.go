@@ -7,7 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 
-	"github.com/gale-stream/gale/cluster/metrics"
+	"github.com/gale-stream/gale/cluster/internal/metrics"
 	"github.com/gale-stream/gale/local"
 )
 

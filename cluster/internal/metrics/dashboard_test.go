@@ -11,10 +11,10 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 
-	"github.com/gale-stream/gale/cluster/metrics"
+	"github.com/gale-stream/gale/cluster/internal/metrics"
 )
 
-const dashboardPath = "../../examples/grafana/gale-dashboard.json"
+const dashboardPath = "../../../examples/grafana/gale-dashboard.json"
 
 // targetLabels are the labels Prometheus adds to every scraped series.
 var targetLabels = []string{"instance", "job"}

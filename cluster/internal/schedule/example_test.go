@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/gale-stream/gale/cluster/schedule"
+	"github.com/gale-stream/gale/cluster/internal/schedule"
 )
 
 func ExampleCompute() {

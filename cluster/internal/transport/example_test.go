@@ -6,7 +6,7 @@ import (
 	"io"
 	"log/slog"
 
-	"github.com/gale-stream/gale/cluster/transport"
+	"github.com/gale-stream/gale/cluster/internal/transport"
 	"github.com/gale-stream/gale/internal/codec"
 	"github.com/gale-stream/gale/tuple"
 )

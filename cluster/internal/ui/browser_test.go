@@ -14,7 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/gale-stream/gale/cluster/api"
-	"github.com/gale-stream/gale/cluster/ui"
+	"github.com/gale-stream/gale/cluster/internal/ui"
 	"github.com/gale-stream/gale/internal/uitest"
 )
 

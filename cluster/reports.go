@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"github.com/gale-stream/gale/cluster/api"
-	"github.com/gale-stream/gale/cluster/metrics"
-	"github.com/gale-stream/gale/cluster/monitor"
-	"github.com/gale-stream/gale/cluster/ui"
+	"github.com/gale-stream/gale/cluster/internal/metrics"
+	"github.com/gale-stream/gale/cluster/internal/monitor"
+	"github.com/gale-stream/gale/cluster/internal/ui"
 	"github.com/gale-stream/gale/local"
 )
 
@@ -22,13 +22,13 @@ func (w *Worker) serveMonitor(srv *api.Server) {
 	w.rec = monitor.NewRecorder()
 	srv.Handle("GET /api/v1/local/{name}", http.HandlerFunc(w.localReport))
 	srv.Handle("GET /api/v1/process", http.HandlerFunc(w.process))
-	ServeMonitor(srv, w.cfg.Name, w.cfg.Version, w.localAll)
+	serveMonitor(srv, w.cfg.Name, w.cfg.Version, w.localAll)
 }
 
-// ServeMonitor adds the monitor UI (at /) and the Prometheus metrics of
+// serveMonitor adds the monitor UI (at /) and the Prometheus metrics of
 // the local tasks (at /metrics) to an API server; a gale worker and gale
-// run --ui serve both.
-func ServeMonitor(srv *api.Server, worker, version string, local func() []local.Stats) {
+// run --ui (ServeLocal) serve both.
+func serveMonitor(srv *api.Server, worker, version string, local func() []local.Stats) {
 	srv.Handle("GET /metrics", metrics.Handler(worker, version, metrics.SourceFunc(local)))
 	srv.Handle("GET /", ui.Handler())
 }
@@ -108,13 +108,21 @@ func (w *Worker) gather(ctx context.Context, name, series string) []monitor.Repo
 	if series != "" {
 		path += "?series=" + series
 	}
-	w.peers(func(_ string, c *api.Client) {
+	w.peers(func(name string, c *api.Client) {
 		var rep monitor.Report
-		if err := c.Get(ctx, path, &rep); err == nil {
-			mu.Lock()
-			out = append(out, rep)
-			mu.Unlock()
+		if err := c.Get(ctx, path, &rep); err != nil {
+			return
 		}
+		if rep.Version != monitor.ReportVersion {
+			// a worker of another version (a rolling upgrade): its tasks
+			// show as reported by nobody rather than misread
+			w.log.Warn("a worker reports in another version; its tasks are left out", "from", name,
+				"version", rep.Version, "want", monitor.ReportVersion)
+			return
+		}
+		mu.Lock()
+		out = append(out, rep)
+		mu.Unlock()
 	})
 	return out
 }

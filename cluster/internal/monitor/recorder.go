@@ -192,14 +192,58 @@ func (r *Recorder) Run(done <-chan struct{}, src func() []local.Stats) {
 // last step) and resident memory.
 func (r *Recorder) Process() (cpuPercent float64, rssBytes int64) { return r.proc.get() }
 
-// Report is one process's view of one topology: the current stats of its
-// local tasks, each task's counters over every window of Windows, and on
-// request the per-component steps of a chart window.
+// ReportVersion is the version of Report, the JSON a worker serves the
+// others (GET /api/v1/local/{name}). A report of another version is left
+// out rather than misread (a rolling upgrade shows what the workers of the
+// reader's version report); a change of its meaning takes a new version.
+const ReportVersion = 1
+
+// Report is one process's view of one topology: its local tasks' figures
+// (counters since they started and over every window of Windows, gauges,
+// what they report themselves), and on request the per-component steps
+// of a chart window. It is what workers exchange, versioned, and made from
+// the runtime's local.Stats by Recorder.Report.
 type Report struct {
-	Worker  string             `json:"worker"`
-	Stats   local.Stats       `json:"stats"`
-	Windows map[int][]Delta    `json:"windows,omitempty"` // task id -> one Delta per entry of Windows
-	Series  map[string][]Steps `json:"series,omitempty"`  // component -> steps, oldest first
+	Version  int       `json:"version"`
+	Worker   string    `json:"worker"`
+	Topology string    `json:"topology"`
+	Started  time.Time `json:"started,omitzero"`
+	// UptimeSeconds is how long the topology has run here.
+	UptimeSeconds float64            `json:"uptime_s"`
+	Tasks         []TaskReport       `json:"tasks"`
+	Series        map[string][]Steps `json:"series,omitempty"` // component -> steps, oldest first
+}
+
+// TaskReport is one task's figures in a Report.
+type TaskReport struct {
+	Task      int    `json:"task"`
+	Component string `json:"component"`
+	Worker    string `json:"worker,omitempty"`
+	// Total is the task's counters since it started; Windows its counters
+	// over each entry of Windows.
+	Total   Counters `json:"total"`
+	Windows []Delta  `json:"windows"`
+	// Pending: a spout's trees in flight; QueueLen: a bolt's tuples waiting.
+	Pending  int64 `json:"pending,omitempty"`
+	QueueLen int   `json:"queue_len,omitempty"`
+	// CompleteP50 and CompleteP99: a spout's complete latency percentiles
+	// since it started.
+	CompleteP50 time.Duration       `json:"complete_p50_ns,omitempty"`
+	CompleteP99 time.Duration       `json:"complete_p99_ns,omitempty"`
+	LastErrors  []local.ErrorRecord `json:"last_errors,omitempty"`
+	Custom      map[string]float64  `json:"custom,omitempty"`
+	// Status is what the spout or bolt reports itself (partitions, sink).
+	Status *local.TaskStatus `json:"status,omitempty"`
+}
+
+// task returns the report of task id, or nil.
+func (r *Report) task(id int) *TaskReport {
+	for i := range r.Tasks {
+		if r.Tasks[i].Task == id {
+			return &r.Tasks[i]
+		}
+	}
+	return nil
 }
 
 // Steps is one chart step of a component: the counters summed over the
@@ -212,7 +256,8 @@ type Steps struct {
 // Report returns the report of topology stats (taken now), with the series
 // of window ("10m", "3h") when it is not empty.
 func (r *Recorder) Report(worker string, now time.Time, st local.Stats, window string) Report {
-	rep := Report{Worker: worker, Stats: st, Windows: map[int][]Delta{}}
+	rep := Report{Version: ReportVersion, Worker: worker, Topology: st.Topology, Started: st.Started,
+		UptimeSeconds: st.Uptime.Seconds(), Tasks: make([]TaskReport, 0, len(st.Tasks))}
 	r.mu.Lock()
 	h := r.tops[st.Topology]
 	var fine, coarse []sample
@@ -227,7 +272,10 @@ func (r *Recorder) Report(worker string, now time.Time, st local.Stats, window s
 		for w, win := range Windows {
 			ds[w] = delta(cur, ts.Task, now, st.Started, win.Len, fine, coarse)
 		}
-		rep.Windows[ts.Task] = ds
+		rep.Tasks = append(rep.Tasks, TaskReport{Task: ts.Task, Component: ts.Component, Worker: ts.Worker,
+			Total: cur, Windows: ds, Pending: ts.Pending, QueueLen: ts.QueueLen,
+			CompleteP50: ts.CompleteP50, CompleteP99: ts.CompleteP99, LastErrors: ts.LastErrors,
+			Custom: ts.Custom, Status: ts.Status})
 	}
 	if window != "" {
 		ring := fine
