@@ -184,14 +184,8 @@ func (w *Worker) Rebalance(ctx context.Context, name string, r api.Rebalance) er
 		if err != nil {
 			return err
 		}
-		for c := range r.Parallelism {
-			found := false
-			for _, x := range append(slices.Clone(topo.Spouts), topo.Bolts...) {
-				found = found || x.ID == c
-			}
-			if !found {
-				return fmt.Errorf("%w: topology %q has no component %q", api.ErrBadRequest, name, c)
-			}
+		if _, err := topo.WithParallelism(r.Parallelism); err != nil {
+			return fmt.Errorf("%w: %w", api.ErrBadRequest, err)
 		}
 		if t.Parallelism == nil {
 			t.Parallelism = map[string]int{}

@@ -3,7 +3,6 @@ package cluster
 import (
 	"context"
 	"crypto/tls"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -81,6 +80,7 @@ type Worker struct {
 	rec   *monitor.Recorder                 // this worker's tasks over time (monitor.go)
 	early earlyBuffer                       // messages that came before their runtime (early.go)
 	addrs atomic.Pointer[map[string]string] // live members' transport addresses (refreshAddrs)
+	tops  decodedCache                      // stored topologies, decoded (decode.go)
 
 	mu      sync.Mutex
 	running map[string]*share // by topology
@@ -366,33 +366,6 @@ func (w *Worker) aliveNames() []string {
 	return out
 }
 
-// decode turns a stored topology into a validated one, with the
-// rebalance's parallelism applied.
-func (w *Worker) decode(t store.Topology) (*topology.Topology, error) {
-	raw := t.JSON
-	if len(t.Parallelism) > 0 || t.Workers > 0 {
-		var doc map[string]any
-		if err := json.Unmarshal(raw, &doc); err != nil {
-			return nil, err
-		}
-		for _, key := range []string{"spouts", "bolts"} {
-			list, _ := doc[key].([]any)
-			for _, c := range list {
-				m, _ := c.(map[string]any)
-				if n, ok := t.Parallelism[fmt.Sprint(m["id"])]; ok {
-					m["parallelism"] = n
-				}
-			}
-		}
-		b, err := json.Marshal(doc)
-		if err != nil {
-			return nil, err
-		}
-		raw = b
-	}
-	return topology.Decode(raw, w.cfg.Registry)
-}
-
 // reconcile brings this worker's share in line with the store: the leader
 // (the live worker with the smallest name) writes new assignments when
 // membership or topologies change; every worker runs what its assignment
@@ -439,6 +412,7 @@ func (w *Worker) reconcile(ctx context.Context) {
 		}
 	}
 	// topologies gone from the store
+	w.tops.keep(seen)
 	w.mu.Lock()
 	for name := range w.killSeen {
 		if !seen[name] {

@@ -156,3 +156,29 @@ func TestBuilder_BuildTwice(t *testing.T) {
 		t.Error("builds share components")
 	}
 }
+
+func TestTopology_WithParallelism(t *testing.T) {
+	topo, err := topology.Decode([]byte(wordCountJSON), newCatalog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := topo.Bolts[0].Parallelism
+	re, err := topo.WithParallelism(map[string]int{topo.Bolts[0].ID: before + 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if re.Bolts[0].Parallelism != before+3 || topo.Bolts[0].Parallelism != before {
+		t.Errorf("parallelism %d (original %d), want %d and the original unchanged", re.Bolts[0].Parallelism, topo.Bolts[0].Parallelism, before+3)
+	}
+	if reflect.ValueOf(re.Catalog()).Pointer() != reflect.ValueOf(topo.Catalog()).Pointer() || re.Bolts[0].Settings != topo.Bolts[0].Settings || re.Spouts[0].Parallelism != topo.Spouts[0].Parallelism {
+		t.Error("the copy lost its catalog, settings or other components")
+	}
+	for _, bad := range []map[string]int{{"nosuch": 2}, {topo.Bolts[0].ID: 0}} {
+		if _, err := topo.WithParallelism(bad); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+	if _, err := topo.WithParallelism(map[string]int{"nosuch": 2}); !errors.Is(err, topology.ErrUnknownComponent) {
+		t.Errorf("unknown component: %v", err)
+	}
+}

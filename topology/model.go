@@ -2,7 +2,9 @@ package topology
 
 import (
 	"encoding/json"
+	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/gale-stream/gale/tuple"
@@ -211,4 +213,37 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	}
 	*d = Duration(v)
 	return nil
+}
+
+// WithParallelism returns a copy of the validated topology t in which the
+// components named in p (by id) have the given parallelism: a rebalance.
+// Nothing else changes, so the copy needs no new validation; it shares t's
+// decoded settings (read-only) and remembers t's catalog. An unknown
+// component or a parallelism below 1 is an error naming it.
+func (t *Topology) WithParallelism(p map[string]int) (*Topology, error) {
+	c := *t
+	c.Spouts = make([]*Component, len(t.Spouts))
+	c.Bolts = make([]*Component, len(t.Bolts))
+	found := 0
+	for _, list := range []struct{ from, to []*Component }{{t.Spouts, c.Spouts}, {t.Bolts, c.Bolts}} {
+		for i, comp := range list.from {
+			cc := *comp
+			if n, ok := p[comp.ID]; ok {
+				if n < 1 {
+					return nil, fmt.Errorf("component %q: parallelism %d: %w: want at least 1", comp.ID, n, ErrInvalid)
+				}
+				cc.Parallelism = n
+				found++
+			}
+			list.to[i] = &cc
+		}
+	}
+	if found != len(p) {
+		for id := range p {
+			if !slices.ContainsFunc(append(slices.Clone(t.Spouts), t.Bolts...), func(c *Component) bool { return c.ID == id }) {
+				return nil, fmt.Errorf("topology %q has no component %q: %w", t.Name, id, ErrUnknownComponent)
+			}
+		}
+	}
+	return &c, nil
 }
