@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"net/url"
 	"path"
 	"slices"
 	"strconv"
@@ -146,7 +147,7 @@ func (n Naming) Bucket(t time.Time) string {
 
 // Dir returns the directory of a batch's objects for bucket.
 func (n Naming) Dir(topology string, m *tuple.BatchMeta, bucket string) string {
-	parts := []string{n.Prefix, topology, m.Source}
+	parts := []string{n.Prefix, Segment(topology), Segment(m.Source)}
 	if bucket != "" {
 		parts = append(parts, bucket)
 	}
@@ -222,7 +223,52 @@ func ParseName(name, ext string) (m tuple.BatchMeta, ok bool) {
 	for strings.HasPrefix(path.Base(dir), "hh=") || strings.HasPrefix(path.Base(dir), "dt=") {
 		dir = path.Dir(dir)
 	}
-	m.Source = path.Base(dir)
+	src, err := url.PathUnescape(path.Base(dir))
+	if err != nil {
+		return m, false
+	}
+	if src == "\x00" {
+		src = "" // Segment's mark of an empty source
+	}
+	m.Source = src
 	m.ID = fmt.Sprintf("%s/%05d/%012d", m.Source, m.Partition, m.Seq)
 	return m, true
+}
+
+// Segment makes s one path segment that stays where it is put, whatever
+// s holds: the bytes other than letters, digits, '.', '_', '-' and '=' are
+// escaped as %XX (so "/" cannot make a directory and no byte can trouble
+// a backend's naming rules), and so are "", "." and "..", which would name
+// no directory, this one or the parent. Kafka topic names come through
+// unchanged. ParseName reverses it for the source.
+func Segment(s string) string {
+	switch s {
+	case "":
+		return "%00" // an empty source still needs a directory of its own
+	case ".", "..":
+		return strings.Repeat("%2E", len(s))
+	}
+	safe := true
+	for i := 0; i < len(s); i++ {
+		if !segmentByte(s[i]) {
+			safe = false
+			break
+		}
+	}
+	if safe {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; segmentByte(c) {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
+}
+
+func segmentByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-' || c == '='
 }

@@ -28,7 +28,9 @@ type Common struct {
 	// TimePartition is "", "day" (dt=YYYY-MM-DD) or "hour" (dt=.../hh=HH),
 	// by the records' timestamps.
 	TimePartition string `json:"time_partition,omitempty"`
-	// Prefix is the first part of object names (Ceph, HDFS; default none).
+	// Prefix is the first part of object names (default none): one or
+	// more directories, "a" or "a/b"; "." and ".." are refused, so that a
+	// sink never writes outside its root.
 	Prefix string `json:"prefix,omitempty"`
 	// MaxInflight bounds the batches each task writes at once (default 2).
 	MaxInflight int `json:"max_inflight"`
@@ -57,6 +59,9 @@ func (c *Common) Validate() error {
 	case PartitionNone, PartitionDay, PartitionHour:
 	default:
 		return fmt.Errorf("time_partition %q: want \"\", %q or %q: %w", c.TimePartition, PartitionDay, PartitionHour, ErrConfig)
+	}
+	if err := checkPrefix(c.Prefix); err != nil {
+		return err
 	}
 	if c.MaxInflight < 1 {
 		return fmt.Errorf("max_inflight %d: want at least 1: %w", c.MaxInflight, ErrConfig)
@@ -139,4 +144,22 @@ func (e *EncryptionConfig) Key() ([]byte, error) {
 		env = DefaultKeyEnv
 	}
 	return LoadKey(e.KeyFile, env)
+}
+
+// checkPrefix refuses a prefix that would leave the sink's root or name
+// no directory: "..", ".", an absolute path, empty segments, backslashes
+// and control characters.
+func checkPrefix(p string) error {
+	if p == "" {
+		return nil
+	}
+	for _, seg := range strings.Split(p, "/") {
+		switch {
+		case seg == "" || seg == "." || seg == "..":
+			return fmt.Errorf("prefix %q: segment %q: want directory names (no leading, trailing or double '/', no '.' or '..'): %w", p, seg, ErrConfig)
+		case strings.ContainsFunc(seg, func(r rune) bool { return r == '\\' || r < 0x20 || r == 0x7f }):
+			return fmt.Errorf("prefix %q: backslash or control character: %w", p, ErrConfig)
+		}
+	}
+	return nil
 }

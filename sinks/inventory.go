@@ -17,6 +17,9 @@ type Inventory interface {
 	Objects(ctx context.Context, topology string) ([]string, error)
 	// Read returns an object's content, decoded (decrypted, decompressed).
 	Read(ctx context.Context, name string) ([]byte, error)
+	// Get returns an object's bytes as stored (compressed, encrypted;
+	// reassembled when the backend splits big objects).
+	Get(ctx context.Context, name string) ([]byte, error)
 }
 
 // DocumentStore is implemented by sinks that store one document per record

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -192,5 +193,35 @@ func TestFormat(t *testing.T) {
 	}
 	if err := (&Format{Kind: FormatJSON, Field: "nope"}).Check(tp.Fields); err == nil || !strings.Contains(err.Error(), `"nope"`) {
 		t.Errorf("check: %v", err)
+	}
+}
+
+// TestNaming_Containment: whatever a source is called, its objects stay
+// under <prefix>/<topology>/ in one directory of their own, and the name
+// reads back to the source; a prefix cannot leave the sink's root.
+func TestNaming_Containment(t *testing.T) {
+	n := Naming{Prefix: "gale", TimePartition: PartitionHour, Ext: ".jsonl"}
+	for _, src := range []string{"events", "..", ".", "", "a/b", "../../etc", "x\x00y", "100%", "ü"} {
+		m := &tuple.BatchMeta{Source: src, Partition: 3, Seq: 9, Start: 10, End: 20}
+		name := n.Name("topo", m, "dt=2026-11-27/hh=20")
+		if clean := path.Clean(name); clean != name || !strings.HasPrefix(name, "gale/topo/") || strings.Count(name, "/") != 6 {
+			t.Errorf("source %q: name %q leaves gale/topo/<source>/dt/hh/<partition>/", src, name)
+		}
+		back, ok := ParseName(name, ".jsonl")
+		if !ok || back.Source != src || back.Partition != 3 || back.Seq != 9 {
+			t.Errorf("source %q: %q reads back as %+v, %v", src, name, back, ok)
+		}
+	}
+	for _, p := range []string{"..", "a/../b", "/abs", "a//b", "a/", ".", `a\b`, "a\nb"} {
+		c := DefaultCommon()
+		c.Prefix = p
+		if err := c.Validate(); !errors.Is(err, ErrConfig) {
+			t.Errorf("prefix %q: %v, want ErrConfig", p, err)
+		}
+	}
+	c := DefaultCommon()
+	c.Prefix = "logs/gale-1"
+	if err := c.Validate(); err != nil {
+		t.Errorf("prefix logs/gale-1: %v", err)
 	}
 }

@@ -113,7 +113,7 @@ func dropPool(t *testing.T, conn *rados.Conn, pool string) {
 }
 
 // testConfig returns a validated config for pool and namespace.
-func testConfig(t *testing.T, pool, ns string) *Config {
+func testConfig(t testing.TB, pool, ns string) *Config {
 	t.Helper()
 	c := NewConfig()
 	c.ConfFile = testenv.CephConf(t)
@@ -125,7 +125,7 @@ func testConfig(t *testing.T, pool, ns string) *Config {
 	return c
 }
 
-func openWriter(t *testing.T, c *Config) *Writer {
+func openWriter(t testing.TB, c *Config) *Writer {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -158,7 +158,7 @@ func jsonLines(n int) []string {
 
 // listAll returns the sorted names of all objects in the writer's
 // namespace (parts included).
-func listAll(t *testing.T, w *Writer) []string {
+func listAll(t testing.TB, w *Writer) []string {
 	t.Helper()
 	var names []string
 	if err := w.ioctx.ListObjects(func(oid string) { names = append(names, oid) }); err != nil {
@@ -169,7 +169,7 @@ func listAll(t *testing.T, w *Writer) []string {
 }
 
 // rawObjects returns the stored bytes of every object of the namespace.
-func rawObjects(t *testing.T, w *Writer) map[string][]byte {
+func rawObjects(t testing.TB, w *Writer) map[string][]byte {
 	t.Helper()
 	out := map[string][]byte{}
 	for _, n := range listAll(t, w) {
@@ -182,7 +182,7 @@ func rawObjects(t *testing.T, w *Writer) map[string][]byte {
 	return out
 }
 
-func xattrs(t *testing.T, w *Writer, name string) map[string]string {
+func xattrs(t testing.TB, w *Writer, name string) map[string]string {
 	t.Helper()
 	m, err := w.ioctx.ListXattrs(name)
 	if err != nil {

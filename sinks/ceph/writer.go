@@ -346,6 +346,18 @@ func (w *Writer) Read(ctx context.Context, name string) ([]byte, error) {
 	return content, nil
 }
 
+// Get returns the stored (encoded) bytes of the object name, reassembled
+// from its parts for a manifest.
+func (w *Writer) Get(ctx context.Context, name string) ([]byte, error) {
+	ioctx, err := w.acquire()
+	if err != nil {
+		return nil, err
+	}
+	defer w.mu.RUnlock()
+	data, _, err := w.stored(ctx, ioctx, name)
+	return data, err
+}
+
 // stored returns the stored (encoded) bytes of name, reassembled, and its
 // xattrs.
 func (w *Writer) stored(ctx context.Context, ioctx *rados.IOContext, name string) ([]byte, map[string][]byte, error) {

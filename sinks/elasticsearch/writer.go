@@ -328,10 +328,20 @@ const PageSize = 1000
 
 // Documents calls fn for every document of the writer's indices (the
 // pattern's wildcard: every date, and "none"), in _id order, with its
-// _source as stored. The topology is not part of the index names: give
+// _source as stored. It refreshes the indices first, so that it sees every
+// document written before the call (the cluster refreshes only every
+// second by itself). The topology is not part of the index names: give
 // each topology its own index pattern.
 func (w *Writer) Documents(ctx context.Context, _ string, fn func(id string, source []byte) error) error {
 	index := w.pattern.Wildcard()
+	rctx, cancel := context.WithTimeout(ctx, w.timeout)
+	yes := true
+	_, err := w.client.Indices.Refresh(rctx, &opensearchapi.IndicesRefreshReq{Index: []string{index},
+		Params: opensearchapi.IndicesRefreshParams{IgnoreUnavailable: &yes, AllowNoIndices: &yes}})
+	cancel()
+	if err != nil {
+		return fmt.Errorf("%s %s: refresh index %q: %w", TypeName, w.urls, index, err)
+	}
 	var after []any
 	for {
 		q := map[string]any{

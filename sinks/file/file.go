@@ -126,7 +126,7 @@ func (w *Writer) WriteBatch(ctx context.Context, b *sinks.Batch) (int64, error) 
 func (w *Writer) List(ext string) ([]string, error) { return w.files.List(ext) }
 
 // Get reads an object's stored bytes.
-func (w *Writer) Get(name string) ([]byte, error) { return w.files.Get(name) }
+func (w *Writer) Get(_ context.Context, name string) ([]byte, error) { return w.files.Get(name) }
 
 // Objects lists the objects of topology under the writer's directory.
 func (w *Writer) Objects(_ context.Context, topology string) ([]string, error) {
@@ -145,8 +145,8 @@ func (w *Writer) Objects(_ context.Context, topology string) ([]string, error) {
 }
 
 // Read returns an object's decoded content.
-func (w *Writer) Read(_ context.Context, name string) ([]byte, error) {
-	data, err := w.Get(name)
+func (w *Writer) Read(ctx context.Context, name string) ([]byte, error) {
+	data, err := w.Get(ctx, name)
 	if err != nil {
 		return nil, err
 	}

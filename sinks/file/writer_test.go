@@ -31,14 +31,14 @@ func TestFileWriterReplayIdentical(t *testing.T) {
 	if err != nil || len(names) != 1 {
 		t.Fatalf("list: %v %v", names, err)
 	}
-	first, _ := w.Get(names[0])
+	first, _ := w.Get(context.Background(), names[0])
 	// a stale temp file from a "crash" is ignored by List
 	os.WriteFile(filepath.Join(dir, filepath.Dir(names[0]), "."+filepath.Base(names[0])+".tmp-123"), []byte("torn"), 0o644)
 	if _, err := w.WriteBatch(context.Background(), b); err != nil {
 		t.Fatal(err)
 	}
 	again, _ := w.List(".jsonl.lz4.enc")
-	second, _ := w.Get(names[0])
+	second, _ := w.Get(context.Background(), names[0])
 	if !slices.Equal(names, again) || !bytes.Equal(first, second) {
 		t.Fatalf("a replay changed the files: %v -> %v, same bytes %v", names, again, bytes.Equal(first, second))
 	}

@@ -99,7 +99,7 @@ func testBatch(topology string, seq, n, pad int) *sinks.Batch {
 
 // listAll reads every file under dir (temporaries included): name
 // relative to dir -> bytes.
-func listAll(t *testing.T, c *hdfsc.Client, dir string) map[string][]byte {
+func listAll(t testing.TB, c *hdfsc.Client, dir string) map[string][]byte {
 	t.Helper()
 	out := map[string][]byte{}
 	var walk func(d string)

@@ -73,6 +73,9 @@ ensure_user() {
             die "could not create the system user $OS_USER (useradd -r failed)"
     fi
     local target d parents
+    # on a first start the run dir may not exist yet (the backends start
+    # concurrently): create it, so that its parents can be checked
+    mkdir -p "$RUN_DIR"
     for target in "$OS_HOME" "$RUN_DIR"; do
         # parents from / down: a directory is only reachable when all above it are
         parents=() d=$target
