@@ -127,6 +127,19 @@ func Chromium(tb testing.TB) string {
 	return ""
 }
 
+// Command returns the path of the command name on PATH, a tool a test uses
+// (often as an independent witness: lz4, rados). When it is missing the
+// test fails if CI=true, and is otherwise skipped loudly, naming the
+// Debian package pkg that has it.
+func Command(tb testing.TB, name, pkg string) string {
+	tb.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		skipOrFail(tb, "no "+name, "the %s command is missing (Debian package %s)", name, pkg)
+	}
+	return p
+}
+
 // ArtifactsDir returns the directory sub of the tests' artefacts,
 // created: $GALE_ARTIFACTS_DIR/sub, by default <repo>/artifacts/sub.
 func ArtifactsDir(tb testing.TB, sub string) string {
