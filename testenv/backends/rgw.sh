@@ -9,6 +9,9 @@
 # `up` brings Ceph up first when it is not serving (under Ceph's up lock: `testenv up` may be
 # starting it at the same moment). `down` stops radosgw and deletes its pools (its data).
 #
+# The data of deleted objects is reclaimed a minute later (rgw_gc_obj_min_wait; radosgw's
+# default of 2 hours lets repeated test runs fill the OSD).
+#
 # Env: GALE_RGW_THREADS  radosgw's request threads (rgw_thread_pool_size; default 64, not 512)
 set -euo pipefail
 # shellcheck source=../lib.sh
@@ -203,7 +206,7 @@ cmd_up() {
     start_bg "$PIDFILE" "$LOG_DIR/radosgw.out" radosgw -f "${CEPH_OPTS[@]}" -n "$NAME" \
         --rgw-frontends="beast endpoint=$HOST:$PORT" --rgw-thread-pool-size="$THREADS" \
         --rgw-data="$RUN_DIR/data" --run-dir="$RUN_DIR/run" --admin-socket="$RUN_DIR/run/radosgw.asok" \
-        --log-file="$LOG_DIR/radosgw.log"
+        --log-file="$LOG_DIR/radosgw.log" --rgw-gc-obj-min-wait=60 --rgw-gc-processor-period=60
     pid=$(cat "$PIDFILE")
     WAIT_PID=$pid wait_until 60 "the RADOS Gateway answering on $ENDPOINT" answering
     answered_ms=$(( ($(date +%s%N) - t0ns) / 1000000 ))
