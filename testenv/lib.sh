@@ -227,3 +227,20 @@ backend_already_up() {
     fi
     return 1
 }
+
+# up_locked NAME: run backend NAME's `up` while holding its lock, so that one backend is never
+# started by two `up`s at once (`testenv up` starting ceph and rgw, whose `up` brings ceph up
+# first when it is not serving). The lock's file descriptor is closed for the backend's
+# script: the daemons it starts must not inherit (and keep) the lock.
+up_locked() {
+    local name=$1 lock_dir=$GALE_TESTENV_RUN/.locks
+    mkdir -p "$lock_dir"
+    (
+        exec 9>"$lock_dir/$name.lock"
+        if ! flock -n 9; then
+            BACKEND=$name log "another 'up' of $name is under way: waiting for it"
+            flock -w 900 9 || BACKEND=$name die "still locked after 900s by another 'up' of $name ($lock_dir/$name.lock)"
+        fi
+        BACKEND=$name TESTENV_MAIN=1 bash "$TESTENV_DIR/backends/$name.sh" up 9>&-
+    )
+}

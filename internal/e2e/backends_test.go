@@ -12,22 +12,24 @@ import (
 	"github.com/gale-stream/gale/sinks"
 	"github.com/gale-stream/gale/sinks/elasticsearch"
 	"github.com/gale-stream/gale/sinks/hdfs"
+	"github.com/gale-stream/gale/sinks/s3/s3test"
 )
 
 // runBackends names the backend locations of one run, unique per run so
 // that runs never share an object, file or document.
 type runBackends struct {
-	pool, hdfsDir, index string
+	pool, hdfsDir, index, bucket string
 }
 
 func newRunBackends(tag string) runBackends {
-	return runBackends{pool: "gale-e2e-" + tag, hdfsDir: "/gale-e2e/" + tag, index: "gale-e2e-" + tag + "-{2006.01.02}"}
+	return runBackends{pool: "gale-e2e-" + tag, hdfsDir: "/gale-e2e/" + tag, index: "gale-e2e-" + tag + "-{2006.01.02}",
+		bucket: "gale-e2e-" + tag}
 }
 
 // patch points the example's sinks at this run's locations and the test's
 // servers; without Ceph in the binary the Ceph sink is dropped (loudly).
 func (rb runBackends) patch(t *testing.T) func(map[string]any) {
-	hdfsNN, esURL := testenv.HDFSNameNode(t), testenv.ESURL(t)
+	hdfsNN, esURL, s3env := testenv.HDFSNameNode(t), testenv.ESURL(t), testenv.S3(t)
 	return func(b map[string]any) {
 		cfg, _ := b["config"].(map[string]any)
 		switch b["type"] {
@@ -40,12 +42,17 @@ func (rb runBackends) patch(t *testing.T) func(map[string]any) {
 		case "es_sink":
 			cfg["urls"] = []string{esURL}
 			cfg["index"] = rb.index
+		case "s3_sink":
+			cfg["endpoint"] = s3env.Endpoint
+			cfg["bucket"] = rb.bucket
+			cfg["access_key_env"], cfg["secret_key_env"] = testenv.S3AccessKeyVar, testenv.S3SecretKeyVar
 		}
 	}
 }
 
-// cleanup removes the run's pool, HDFS directory and indices.
+// cleanup removes the run's pool, HDFS directory, indices and bucket.
 func (rb runBackends) cleanup(t *testing.T) {
+	s3test.DropBucket(t, s3test.Client(t), rb.bucket)
 	t.Cleanup(func() {
 		if buildTags != "" {
 			exec.Command("ceph", "-c", os.Getenv(testenv.CephConfVar), "osd", "pool", "delete", rb.pool, rb.pool,
@@ -90,6 +97,13 @@ func hdfsFiles(t *testing.T, rb runBackends) map[string][]byte {
 		out[n] = b
 	}
 	return out
+}
+
+// s3Objects reads every object the run's S3 sink wrote, by key, with a
+// client of the test's own.
+func s3Objects(t *testing.T, rb runBackends) map[string][]byte {
+	t.Helper()
+	return s3test.Objects(t, s3test.Client(t), rb.bucket)
 }
 
 // esDocs reads every document of the run's indices: id -> source.

@@ -87,6 +87,7 @@ func TestCrashIdentity(t *testing.T) {
 		return nil
 	})
 	sameFiles(t, "hdfs sink", hdfsFiles(t, cleanB), hdfsFiles(t, killedB))
+	sameFiles(t, "s3 sink", s3Objects(t, cleanB), s3Objects(t, killedB))
 	if buildTags != "" {
 		sameFiles(t, "ceph sink", cephObjects(t, cleanB), cephObjects(t, killedB))
 	}

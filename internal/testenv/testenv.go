@@ -1,5 +1,6 @@
 // Package testenv gives integration tests the addresses of the real
-// backends that testenv/testenv started (Kafka, Ceph, HDFS, OpenSearch),
+// backends that testenv/testenv started (Kafka, Ceph, HDFS, OpenSearch, and
+// S3 from Ceph's RADOS Gateway),
 // the headless browser of the UI tests (testenv/chromium.sh), and the
 // directory where tests leave artefacts (screenshots).
 //
@@ -24,6 +25,10 @@ const (
 	HDFSNameNodeVar = "GALE_HDFS_NAMENODE"
 	HDFSWebVar      = "GALE_HDFS_WEB"
 	ESURLVar        = "GALE_ES_URL"
+	S3EndpointVar   = "GALE_S3_ENDPOINT"
+	S3AccessKeyVar  = "GALE_S3_ACCESS_KEY"
+	S3SecretKeyVar  = "GALE_S3_SECRET_KEY"
+	S3RegionVar     = "GALE_S3_REGION"
 	// ChromiumVar names a Chromium to use instead of the one on PATH.
 	ChromiumVar = "GALE_CHROMIUM"
 	// ArtifactsVar is where tests leave artefacts (default <repo>/artifacts).
@@ -44,6 +49,40 @@ func HDFSWeb(tb testing.TB) string { return need(tb, HDFSWebVar, "hdfs") }
 
 // ESURL returns the Elasticsearch-API base URL ("http://127.0.0.1:9200").
 func ESURL(tb testing.TB) string { return need(tb, ESURLVar, "es") }
+
+// S3Env is where the S3 test backend (Ceph's RADOS Gateway) serves, and the
+// keys of its test user. Its String method leaves the secret key out, so
+// that printing it (t.Log) never shows the secret.
+type S3Env struct {
+	Endpoint  string // "http://127.0.0.1:7480"
+	AccessKey string
+	SecretKey string
+	Region    string // "us-east-1" unless $GALE_S3_REGION says otherwise
+}
+
+// String describes the environment without the secret key.
+func (e S3Env) String() string {
+	return fmt.Sprintf("S3 at %s (region %s, access key %s)", e.Endpoint, e.Region, e.AccessKey)
+}
+
+// GoString is String: %#v does not show the secret either.
+func (e S3Env) GoString() string { return e.String() }
+
+// S3 returns the S3 endpoint and the test user's keys that
+// testenv/backends/rgw.sh exports.
+func S3(tb testing.TB) S3Env {
+	tb.Helper()
+	e := S3Env{
+		Endpoint:  need(tb, S3EndpointVar, "rgw"),
+		AccessKey: need(tb, S3AccessKeyVar, "rgw"),
+		SecretKey: need(tb, S3SecretKeyVar, "rgw"),
+		Region:    os.Getenv(S3RegionVar),
+	}
+	if e.Region == "" {
+		e.Region = "us-east-1"
+	}
+	return e
+}
 
 // InCI reports whether the tests run in CI (CI=true), where a missing
 // backend is a failure, not a skip.
@@ -86,6 +125,19 @@ func Chromium(tb testing.TB) string {
 	}
 	tb.Skipf("\n*** SKIPPED (no browser) ***\n    %s", msg)
 	return ""
+}
+
+// Command returns the path of the command name on PATH, a tool a test uses
+// (often as an independent witness: lz4, rados). When it is missing the
+// test fails if CI=true, and is otherwise skipped loudly, naming the
+// Debian package pkg that has it.
+func Command(tb testing.TB, name, pkg string) string {
+	tb.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		skipOrFail(tb, "no "+name, "the %s command is missing (Debian package %s)", name, pkg)
+	}
+	return p
 }
 
 // ArtifactsDir returns the directory sub of the tests' artefacts,

@@ -1,6 +1,6 @@
 // Package all is the bundle of every component type that ships with
 // Gale: the demo spouts and bolts, the Kafka spout, the multilang "shell"
-// spout and bolt, and the sinks (files, HDFS, Elasticsearch, Kafka; Ceph
+// spout and bolt, and the sinks (files, HDFS, Elasticsearch, Kafka, S3; Ceph
 // only in binaries built with the ceph build tag, since it needs cgo and
 // librados). The gale command line registers them; so can a program that
 // embeds Gale:
@@ -21,6 +21,7 @@ import (
 	"github.com/gale-stream/gale/sinks/file"
 	"github.com/gale-stream/gale/sinks/hdfs"
 	"github.com/gale-stream/gale/sinks/kafkasink"
+	"github.com/gale-stream/gale/sinks/s3"
 	spoutbuiltin "github.com/gale-stream/gale/spout/builtin"
 	"github.com/gale-stream/gale/spout/kafka"
 	spoutshell "github.com/gale-stream/gale/spout/shell"
@@ -31,7 +32,7 @@ func Types() []registry.Type {
 	types := append(spoutbuiltin.Types(), kafka.Type(), spoutshell.Type())
 	types = append(types, boltbuiltin.Types()...)
 	types = append(types, boltshell.Type(),
-		file.Type(), hdfs.Type(), elasticsearch.Type(), kafkasink.Type())
+		file.Type(), hdfs.Type(), elasticsearch.Type(), kafkasink.Type(), s3.Type())
 	return append(types, optional()...)
 }
 

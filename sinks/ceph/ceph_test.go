@@ -31,8 +31,8 @@ import (
 	"github.com/gale-stream/gale/internal/testenv"
 	"github.com/gale-stream/gale/registry"
 	"github.com/gale-stream/gale/sinks"
+	"github.com/gale-stream/gale/sinks/sinktest"
 	"github.com/gale-stream/gale/topology"
-	"github.com/gale-stream/gale/tuple"
 )
 
 // adminConn connects to the test cluster for the tests' own checks.
@@ -137,25 +137,6 @@ func openWriter(t testing.TB, c *Config) *Writer {
 	return w
 }
 
-// testBatch returns batch seq of the "events" topic with the given lines.
-func testBatch(seq uint64, lines []string) *sinks.Batch {
-	m := &tuple.BatchMeta{ID: fmt.Sprintf("events/00003/%012d", seq), Source: "events", Partition: 3, Seq: seq,
-		Start: int64(seq) * 1000, End: int64(seq)*1000 + int64(len(lines)), Records: len(lines)}
-	b := &sinks.Batch{Topology: "topo", Meta: m}
-	for i, l := range lines {
-		b.Records = append(b.Records, sinks.Record{ID: fmt.Sprintf("events/3/%d", m.Start+int64(i)), Line: []byte(l)})
-	}
-	return b
-}
-
-func jsonLines(n int) []string {
-	out := make([]string, n)
-	for i := range out {
-		out[i] = fmt.Sprintf(`{"n":%d,"user":"u%d"}`, i, i%7)
-	}
-	return out
-}
-
 // listAll returns the sorted names of all objects in the writer's
 // namespace (parts included).
 func listAll(t testing.TB, w *Writer) []string {
@@ -206,7 +187,7 @@ func TestCephReplayLeavesOneIdenticalObject(t *testing.T) {
 	w := openWriter(t, c)
 	ctx := context.Background()
 
-	b := testBatch(7, jsonLines(500))
+	b := sinktest.Batch(7, sinktest.JSONLines(500))
 	parts := c.Naming().Parts(b)
 	if len(parts) != 1 {
 		t.Fatalf("%d parts, want 1", len(parts))
@@ -264,10 +245,10 @@ func TestCephReplayLeavesOneIdenticalObject(t *testing.T) {
 	}
 
 	// an empty batch still leaves an (lz4-framed) object with its metadata
-	if _, err := w.WriteBatch(ctx, testBatch(8, nil)); err != nil {
+	if _, err := w.WriteBatch(ctx, sinktest.Batch(8, nil)); err != nil {
 		t.Fatal(err)
 	}
-	empty := c.Naming().Parts(testBatch(8, nil))[0].Name
+	empty := c.Naming().Parts(sinktest.Batch(8, nil))[0].Name
 	if got := xattrs(t, w, empty); got[XattrRecords] != "0" || got[XattrSHA256] != sinks.Checksum(nil) {
 		t.Fatalf("xattrs of the empty batch's object: %v", got)
 	}
@@ -279,7 +260,7 @@ func TestCephReplayLeavesOneIdenticalObject(t *testing.T) {
 // TestCephRadosCLIReadsObject: the rados command-line tool gets the object
 // (and its checksum xattr), and lz4 -d of it gives exactly the content.
 func TestCephRadosCLIReadsObject(t *testing.T) {
-	radosCmd, lz4Cmd := tool(t, "rados", "ceph-common"), tool(t, "lz4", "lz4")
+	radosCmd, lz4Cmd := testenv.Command(t, "rados", "ceph-common"), testenv.Command(t, "lz4", "lz4")
 	conn := adminConn(t)
 	pool := tempPool(t, conn)
 	ns := "ns-" + strconv.FormatUint(uint64(rand.Uint32()), 16)
@@ -287,7 +268,7 @@ func TestCephRadosCLIReadsObject(t *testing.T) {
 	c.TimePartition = sinks.PartitionHour
 	w := openWriter(t, c)
 
-	b := testBatch(1, jsonLines(240))
+	b := sinktest.Batch(1, sinktest.JSONLines(240))
 	t0 := time.Date(2026, 11, 27, 0, 50, 0, 0, time.UTC)
 	for i := range b.Records {
 		b.Records[i].Time = t0.Add(time.Duration(i) * time.Second * 30) // two hours
@@ -333,20 +314,6 @@ func TestCephRadosCLIReadsObject(t *testing.T) {
 	}
 }
 
-// tool finds a command; missing, the test skips loudly (fails in CI).
-func tool(t *testing.T, name, pkg string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		msg := fmt.Sprintf("the %s command is missing (Debian package %s)", name, pkg)
-		if testenv.InCI() {
-			t.Fatal(msg)
-		}
-		t.Skip("SKIPPED LOUDLY: " + msg)
-	}
-	return p
-}
-
 // TestCephLargeObjectIsSplit: an object larger than max_object_bytes is
 // written as parts and a manifest; Read reassembles it; a replay leaves the
 // same objects; rewriting with another split removes stale parts.
@@ -371,7 +338,7 @@ func TestCephLargeObjectIsSplit(t *testing.T) {
 		}
 		lines[i] = fmt.Sprintf(`{"n":%d,"b":"%s"}`, i, base64.StdEncoding.EncodeToString(raw))
 	}
-	b := testBatch(2, lines)
+	b := sinktest.Batch(2, lines)
 	p := c.Naming().Parts(b)[0]
 	content := p.Content()
 	encoded, err := c.codec().Encode(p.Name, content)
@@ -495,7 +462,7 @@ func TestCephMissingPool(t *testing.T) {
 	if pools, err := conn.ListPools(); err != nil || !slices.Contains(pools, pool) {
 		t.Fatalf("ListPools = %v, %v; want %s created", pools, err, pool)
 	}
-	b := testBatch(1, jsonLines(10))
+	b := sinktest.Batch(1, sinktest.JSONLines(10))
 	if _, err := w.WriteBatch(ctx, b); err != nil {
 		t.Fatal(err)
 	}

@@ -19,20 +19,23 @@ import (
 	"github.com/gale-stream/gale/sinks"
 )
 
+// XattrPrefix prefixes the sinks.ObjectMeta keys in a head object's xattrs.
+const XattrPrefix = "gale."
+
 // The extended attributes of a head object (the object named by Naming).
 const (
 	// XattrBatch holds the batch id ("events/00002/000000000007").
-	XattrBatch = "gale.batch"
+	XattrBatch = XattrPrefix + sinks.MetaBatch
 	// XattrRecords holds the number of records of the object (decimal).
-	XattrRecords = "gale.records"
+	XattrRecords = XattrPrefix + sinks.MetaRecords
 	// XattrSHA256 holds sinks.Checksum of the object's decoded content.
-	XattrSHA256 = "gale.sha256"
+	XattrSHA256 = XattrPrefix + sinks.MetaSHA256
 	// XattrStart and XattrEnd hold the batch's offsets (decimal).
-	XattrStart = "gale.start"
-	XattrEnd   = "gale.end"
+	XattrStart = XattrPrefix + sinks.MetaStart
+	XattrEnd   = XattrPrefix + sinks.MetaEnd
 	// XattrBytes holds the size of the encoded object (decimal): of the
 	// head's data, or of all its parts together.
-	XattrBytes = "gale.bytes"
+	XattrBytes = XattrPrefix + sinks.MetaBytes
 	// XattrParts is set on a manifest only: the number of parts (decimal).
 	XattrParts = "gale.parts"
 	// XattrPartOf is set on each part: the name of its head object.
@@ -192,30 +195,9 @@ func (w *Writer) WriteBatch(ctx context.Context, b *sinks.Batch) (int64, error) 
 		return 0, err
 	}
 	defer w.mu.RUnlock()
-	var n int64
-	for _, p := range w.naming.Parts(b) {
-		if err := ctx.Err(); err != nil {
-			return n, fmt.Errorf("%s: %w", w.where, err)
-		}
-		content := p.Content()
-		data, err := w.codec.Encode(p.Name, content)
-		if err != nil {
-			return n, fmt.Errorf("%s: encode %s: %w", w.where, p.Name, err)
-		}
-		attrs := map[string]string{
-			XattrBatch:   b.Meta.ID,
-			XattrRecords: strconv.Itoa(len(p.Records)),
-			XattrSHA256:  sinks.Checksum(content),
-			XattrStart:   strconv.FormatInt(b.Meta.Start, 10),
-			XattrEnd:     strconv.FormatInt(b.Meta.End, 10),
-			XattrBytes:   strconv.Itoa(len(data)),
-		}
-		if err := w.put(ctx, ioctx, p.Name, data, attrs); err != nil {
-			return n, err
-		}
-		n += int64(len(data))
-	}
-	return n, nil
+	return sinks.StoreParts(ctx, b, w.naming, w.codec, XattrPrefix, w.where, func(name string, data []byte, attrs map[string]string) error {
+		return w.put(ctx, ioctx, name, data, attrs)
+	})
 }
 
 // put stores data as the object name with attrs: as one object, or as
