@@ -8,11 +8,9 @@ import (
 	"sync"
 
 	"github.com/gale-stream/gale/bolt"
-	_ "github.com/gale-stream/gale/bolt/builtin" // split
 	"github.com/gale-stream/gale/local"
 	"github.com/gale-stream/gale/registry"
 	"github.com/gale-stream/gale/registry/all"
-	_ "github.com/gale-stream/gale/spout/builtin" // generator
 	"github.com/gale-stream/gale/topology"
 	"github.com/gale-stream/gale/tuple"
 )

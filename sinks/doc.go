@@ -23,16 +23,30 @@
 // loss, bounded memory. Records a backend rejects for good go to JSON
 // lines files in the dead-letter directory, named like their batch.
 //
-// Backends: file_sink (this package: temporary file, fsync, rename, fsync
-// of the directory), ceph_sink (sinks/ceph; cgo, build tag ceph), hdfs_sink
-// (sinks/hdfs), es_sink (sinks/elasticsearch: one document per record,
-// _id = tuple id), kafka_sink (sinks/kafkasink: one transaction per batch
-// with the source offsets). Each implements Writer; object stores also
-// implement Inventory and search indices DocumentStore, which `gale verify`
-// reads to compare what the backends hold with the spouts' ledgers.
+// The backends, one package each: file_sink (sinks/file: temporary file,
+// fsync, rename, fsync of the directory), s3_sink (sinks/s3: any
+// S3-compatible store; one PutObject, or a multipart upload aborted on
+// failure), ceph_sink (sinks/ceph: RADOS objects with one atomic write op;
+// cgo, build tag ceph), hdfs_sink (sinks/hdfs), es_sink
+// (sinks/elasticsearch: one document per record, _id = tuple id) and
+// kafka_sink (sinks/kafkasink: one transaction per batch with the source
+// offsets). Package registry/all registers them all. Each implements
+// Writer; its config implements Verifiable, whose store is an Inventory
+// (object stores) or a DocumentStore (a search index, a topic), which
+// `gale verify` reads to compare what the backends hold with the spouts'
+// ledgers.
 //
-// Writing a sink for another backend: implement Writer (WriteBatch must be
-// idempotent and atomic per object), give it a config struct embedding
-// Common, and register it with SinkType; sinks/sinktest runs it in a real
-// topology with replays and failed writes.
+// # A sink for another backend
+//
+// Implement Writer: WriteBatch writes one batch, already ordered, as the
+// objects Naming.Parts names, each atomically, so that writing the same
+// batch again leaves the same names with the same bytes. Give it a config
+// struct embedding Common (its keys sit beside the backend's own in a
+// component's "config"), with a Validate method, and register the type
+// built by Type (see its example). Implement Verifiable on the config so
+// that `gale verify` can read the backend. Then make the sink's test call
+// sinktest.Conformance (package sinks/sinktest): the suite every sink
+// passes, against the real backend — replays that write identical bytes,
+// an outage held by backpressure, dead letters, the inventory, names that
+// stay under the sink's root.
 package sinks
