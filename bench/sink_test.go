@@ -31,20 +31,19 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	hdfsc "github.com/colinmarc/hdfs/v2"
 	"github.com/opensearch-project/opensearch-go/v4/opensearchapi"
 	"github.com/pierrec/lz4/v4"
 
-	"github.com/gale-stream/gale/local"
 	"github.com/gale-stream/gale/internal/testenv"
+	"github.com/gale-stream/gale/local"
 	"github.com/gale-stream/gale/registry"
 	"github.com/gale-stream/gale/sinks"
 	"github.com/gale-stream/gale/sinks/elasticsearch"
 	"github.com/gale-stream/gale/sinks/file"
 	"github.com/gale-stream/gale/sinks/hdfs"
 	s3sink "github.com/gale-stream/gale/sinks/s3"
+	"github.com/gale-stream/gale/sinks/s3/s3test"
 	kafkaspout "github.com/gale-stream/gale/spout/kafka"
 	"github.com/gale-stream/gale/topology"
 	"github.com/gale-stream/gale/tuple"
@@ -608,21 +607,16 @@ func benchESWrite(b *testing.B) {
 }
 
 // benchS3Write writes into a bucket of its own on the RADOS Gateway
-// (created by the sink's create_bucket; emptied and deleted here).
+// (created by the sink's create_bucket; emptied and deleted at the end).
 func benchS3Write(b *testing.B) {
-	endpoint := os.Getenv(testenv.S3EndpointVar)
-	if endpoint == "" {
-		b.Skip(testenv.S3EndpointVar + " is not set: start the RADOS Gateway with testenv/testenv up rgw && eval \"$(testenv/testenv env)\"")
-	}
+	env := testenv.S3(b)
 	c := s3sink.NewConfig()
-	c.Endpoint, c.Bucket, c.CreateBucket = endpoint, "gale-bench-sink-write-"+uniqueSuffix(), true
+	c.Endpoint, c.Region, c.Bucket, c.CreateBucket = env.Endpoint, env.Region, s3test.UniqueBucket(b, "bench"), true
 	c.AccessKeyEnv, c.SecretKeyEnv = testenv.S3AccessKeyVar, testenv.S3SecretKeyVar
-	if r := os.Getenv(testenv.S3RegionVar); r != "" {
-		c.Region = r
-	}
 	if err := c.Validate(); err != nil {
 		b.Fatal(err)
 	}
+	s3test.DropBucket(b, s3test.Client(b), c.Bucket)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	w, err := c.Open(ctx)
@@ -630,28 +624,5 @@ func benchS3Write(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer w.Close()
-	defer func() {
-		raw := s3.New(s3.Options{Region: c.Region, BaseEndpoint: aws.String(endpoint), UsePathStyle: true,
-			Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-				return aws.Credentials{AccessKeyID: os.Getenv(c.AccessKeyEnv), SecretAccessKey: os.Getenv(c.SecretKeyEnv)}, nil
-			})})
-		ctx := context.Background()
-		pages := s3.NewListObjectsV2Paginator(raw, &s3.ListObjectsV2Input{Bucket: aws.String(c.Bucket)})
-		for pages.HasMorePages() {
-			page, err := pages.NextPage(ctx)
-			if err != nil {
-				b.Errorf("list bucket %s: %v", c.Bucket, err)
-				return
-			}
-			for _, o := range page.Contents {
-				if _, err := raw.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(c.Bucket), Key: o.Key}); err != nil {
-					b.Errorf("delete %s: %v", aws.ToString(o.Key), err)
-				}
-			}
-		}
-		if _, err := raw.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(c.Bucket)}); err != nil {
-			b.Errorf("delete bucket %s: %v (delete it by hand)", c.Bucket, err)
-		}
-	}()
 	benchWrites(b, w, objectCount(w))
 }
