@@ -14,6 +14,7 @@ import (
 
 	"github.com/gale-stream/gale/cli"
 	"github.com/gale-stream/gale/cluster/api"
+	"github.com/gale-stream/gale/internal/galetest"
 )
 
 // syncBuffer is a bytes.Buffer written by several goroutines.
@@ -34,17 +35,6 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func waitFor(t *testing.T, what string, f func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !f() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // TestRun_UI runs a topology with --ui and uses the API, the UI and
 // /metrics of the local run: counts rise, actions need the token, a local
 // run refuses to rebalance, kill ends the run and the UI stays up.
@@ -63,7 +53,7 @@ func TestRun_UI(t *testing.T) {
 	}()
 	re := regexp.MustCompile(`monitor UI at http://([0-9.:]+)/`)
 	var addr string
-	waitFor(t, "the UI address on stderr", func() bool {
+	galetest.Eventually(t, "the UI address on stderr", 20*time.Second, func() bool {
 		m := re.FindStringSubmatch(errs.String())
 		if m != nil {
 			addr = m[1]
@@ -87,7 +77,7 @@ func TestRun_UI(t *testing.T) {
 		t.Fatalf("series of an unknown window: %v, want 400 naming the windows", err)
 	}
 	first := d.Acked
-	waitFor(t, "acked to rise", func() bool {
+	galetest.Eventually(t, "acked to rise", 20*time.Second, func() bool {
 		var d2 api.Topology
 		return c.Get(ctx, "/api/v1/topologies/wc", &d2) == nil && d2.Acked > first
 	})
@@ -134,7 +124,7 @@ func TestRun_UI(t *testing.T) {
 	if err := c.Kill(ctx, "wc", time.Second); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the run to end and the UI to stay", func() bool { return strings.Contains(errs.String(), "the run is over") })
+	galetest.Eventually(t, "the run to end and the UI to stay", 20*time.Second, func() bool { return strings.Contains(errs.String(), "the run is over") })
 	if err := c.Get(ctx, "/api/v1/topologies/wc", &d); err != nil || d.Status != "killed" || d.Acked == 0 {
 		t.Fatalf("after kill: status %q, acked %d (%v); want killed with its counts", d.Status, d.Acked, err)
 	}

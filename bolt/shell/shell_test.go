@@ -132,22 +132,19 @@ func (h *harness) execute(ts ...*tuple.Tuple) {
 	}
 }
 
-// waitFor polls cond until it holds or 15 s pass.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func (h *harness) settled(n int) func() bool {
 	return func() bool {
 		_, acked, failed, _ := h.out.Snapshot()
 		return len(acked)+len(failed) >= n
+	}
+}
+
+// died is settled(n) and an error reported: a bolt whose subprocess dies
+// fails the tuples it had in flight, then reports why.
+func (h *harness) died(n int) func() bool {
+	return func() bool {
+		_, acked, failed, errs := h.out.Snapshot()
+		return len(acked)+len(failed) >= n && len(errs) > 0
 	}
 }
 
@@ -166,7 +163,7 @@ func TestBolt_PythonSplit(t *testing.T) {
 	h := start(t, config(py, example(t, "splitsentence.py")), wordStreams)
 	in := []*tuple.Tuple{sentence(0, "the cow jumped"), sentence(1, "over the moon"), sentence(2, "")}
 	h.execute(in...)
-	waitFor(t, "3 acks", h.settled(3))
+	galetest.Eventually(t, "3 acks", 15*time.Second, h.settled(3))
 	em, acked, failed, errs := h.out.Snapshot()
 	if len(failed) != 0 || len(errs) != 0 {
 		t.Fatalf("failed %d, errors %v", len(failed), errs)
@@ -190,7 +187,7 @@ func TestBolt_NodeUppercase(t *testing.T) {
 	h := start(t, config(node, example(t, "uppercase.js")), topology.Streams{"default": {"upper"}})
 	in := []*tuple.Tuple{sentence(0, "hello"), sentence(1, "wörld")}
 	h.execute(in...)
-	waitFor(t, "2 acks", h.settled(2))
+	galetest.Eventually(t, "2 acks", 15*time.Second, h.settled(2))
 	em, acked, failed, errs := h.out.Snapshot()
 	if len(acked) != 2 || len(failed) != 0 || len(errs) != 0 {
 		t.Fatalf("acked %d failed %d errors %v", len(acked), len(failed), errs)
@@ -198,7 +195,7 @@ func TestBolt_NodeUppercase(t *testing.T) {
 	if got := words(em); !slices.Equal(got, []string{"HELLO", "WÖRLD"}) {
 		t.Errorf("emitted %q", got)
 	}
-	waitFor(t, "the ready log", func() bool { return strings.Contains(h.logs.String(), "uppercase ready in component split") })
+	galetest.Eventually(t, "the ready log", 15*time.Second, func() bool { return strings.Contains(h.logs.String(), "uppercase ready in component split") })
 }
 
 func TestBolt_Heartbeats(t *testing.T) {
@@ -209,7 +206,7 @@ func TestBolt_Heartbeats(t *testing.T) {
 	h := start(t, cfg, wordStreams)
 	time.Sleep(300 * time.Millisecond) // many heartbeats, all answered
 	h.execute(sentence(0, "still alive"))
-	waitFor(t, "1 ack", h.settled(1))
+	galetest.Eventually(t, "1 ack", 15*time.Second, h.settled(1))
 	if _, _, failed, errs := h.out.Snapshot(); len(failed)+len(errs) != 0 {
 		t.Fatalf("failed %v errors %v", failed, errs)
 	}
@@ -227,7 +224,7 @@ func TestBolt_CrashMidBatch(t *testing.T) {
 		in = append(in, sentence(i, fmt.Sprintf("w%d x%d", i, i)))
 	}
 	h.execute(in...)
-	waitFor(t, "20 tuples acked or failed", h.settled(20))
+	galetest.Eventually(t, "20 tuples acked or failed, and the crash reported", 15*time.Second, h.died(20))
 	_, acked, failed, errs := h.out.Snapshot()
 	if len(acked) != 5 {
 		t.Errorf("acked %d, want the 5 processed before the crash", len(acked))
@@ -247,7 +244,7 @@ func TestBolt_CrashMidBatch(t *testing.T) {
 	// The restarted subprocess processes later tuples.
 	later := []*tuple.Tuple{sentence(100, "after the crash"), sentence(101, "still fine")}
 	h.execute(later...)
-	waitFor(t, "22 settled", h.settled(22))
+	galetest.Eventually(t, "22 settled", 15*time.Second, h.settled(22))
 	_, acked, _, _ = h.out.Snapshot()
 	if !slices.Equal(acked[len(acked)-2:], later) {
 		t.Errorf("later tuples not acked")
@@ -274,7 +271,7 @@ func TestBolt_HangKilledAfterHeartbeatTimeout(t *testing.T) {
 	cfg.RestartBackoff = shell.Backoff{Min: topology.Duration(time.Hour), Max: topology.Duration(time.Hour)}
 	h := start(t, cfg, wordStreams)
 	var pid int
-	waitFor(t, "the child pid", func() bool {
+	galetest.Eventually(t, "the child pid", 15*time.Second, func() bool {
 		b, err := os.ReadFile(childPid)
 		pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
 		return err == nil && pid > 0
@@ -282,7 +279,7 @@ func TestBolt_HangKilledAfterHeartbeatTimeout(t *testing.T) {
 	began := time.Now()
 	in := []*tuple.Tuple{sentence(0, "a"), sentence(1, "b")}
 	h.execute(in...)
-	waitFor(t, "2 failed", h.settled(2))
+	galetest.Eventually(t, "2 failed, and the timeout reported", 15*time.Second, h.died(2))
 	if d := time.Since(began); d < 300*time.Millisecond {
 		t.Errorf("failed after %v, before the heartbeat timeout", d)
 	}
@@ -293,7 +290,7 @@ func TestBolt_HangKilledAfterHeartbeatTimeout(t *testing.T) {
 	if len(errs) != 1 || !errors.Is(errs[0], shell.ErrHeartbeatTimeout) {
 		t.Fatalf("errors %v, want ErrHeartbeatTimeout", errs)
 	}
-	waitFor(t, "the grandchild killed with its process group", func() bool { return processGone(pid) })
+	galetest.Eventually(t, "the grandchild killed with its process group", 15*time.Second, func() bool { return processGone(pid) })
 }
 
 func TestBolt_CommandNotFound(t *testing.T) {
@@ -338,7 +335,7 @@ func TestBolt_MalformedJSON(t *testing.T) {
 	h := start(t, cfg, wordStreams)
 	first := sentence(0, "first")
 	h.execute(first)
-	waitFor(t, "the first tuple failed", h.settled(1))
+	galetest.Eventually(t, "the first tuple failed, and the malformed message reported", 15*time.Second, h.died(1))
 	_, _, failed, errs := h.out.Snapshot()
 	if len(failed) != 1 || failed[0] != first {
 		t.Fatalf("failed %v", failed)
@@ -348,7 +345,7 @@ func TestBolt_MalformedJSON(t *testing.T) {
 	}
 	second := sentence(1, "second")
 	h.execute(second)
-	waitFor(t, "the second tuple acked by the restarted subprocess", h.settled(2))
+	galetest.Eventually(t, "the second tuple acked by the restarted subprocess", 15*time.Second, h.settled(2))
 	if _, acked, _, _ := h.out.Snapshot(); len(acked) != 1 || acked[0] != second {
 		t.Fatalf("acked %v", acked)
 	}
@@ -361,7 +358,7 @@ func TestBolt_JunkOnStdout(t *testing.T) {
 	h := start(t, cfg, wordStreams)
 	in := []*tuple.Tuple{sentence(0, "a"), sentence(1, "b")}
 	h.execute(in...)
-	waitFor(t, "2 acks", h.settled(2))
+	galetest.Eventually(t, "2 acks", 15*time.Second, h.settled(2))
 	_, acked, failed, errs := h.out.Snapshot()
 	if len(acked) != 2 || len(failed) != 0 {
 		t.Fatalf("acked %d failed %d: junk must not crash the subprocess", len(acked), len(failed))
@@ -387,7 +384,7 @@ func TestBolt_UnknownIDAndUndeclaredStream(t *testing.T) {
 			cfg.Env = map[string]string{"FAKE_MODE": mode}
 			h := start(t, cfg, wordStreams)
 			h.execute(sentence(0, "a"))
-			waitFor(t, "1 ack", h.settled(1))
+			galetest.Eventually(t, "1 ack", 15*time.Second, h.settled(1))
 			em, acked, _, errs := h.out.Snapshot()
 			if len(acked) != 1 || len(em) != 0 {
 				t.Fatalf("acked %d emitted %v", len(acked), em)
@@ -431,7 +428,7 @@ func TestBolt_CleanupKillsAndFailsInFlight(t *testing.T) {
 		t.Fatal(err)
 	}
 	pid := 0
-	waitFor(t, "the start log", func() bool {
+	galetest.Eventually(t, "the start log", 15*time.Second, func() bool {
 		m := regexp.MustCompile(`subprocess started".*? pid=(\d+)`).FindStringSubmatch(logs.String())
 		if m == nil {
 			return false

@@ -42,17 +42,13 @@ func newSpout(t *testing.T, cfg *kafkaspout.Config) (*kafkaspout.Spout, *galetes
 // pump calls NextTuple until the spout emitted at least n tuples.
 func pump(t *testing.T, s *kafkaspout.Spout, out *galetest.SpoutCollector, n int) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
+	galetest.Eventually(t, fmt.Sprintf("the spout to emit %d tuples", n), 20*time.Second, func() bool {
 		if err := s.NextTuple(context.Background()); err != nil {
 			t.Fatalf("NextTuple: %v", err)
 		}
-		if em, _ := out.Snapshot(); len(em) >= n {
-			return
-		}
-		time.Sleep(time.Millisecond)
-	}
-	t.Fatalf("spout did not emit %d tuples in 20s", n)
+		em, _ := out.Snapshot()
+		return len(em) >= n
+	})
 }
 
 // TestSpout_SecondOwnerFencesFirst: two spouts that both believe they own

@@ -161,15 +161,12 @@ func TestSpout_CrashRestart(t *testing.T) {
 	}
 	// An ack for a tuple of the dead subprocess is dropped, not forwarded.
 	h.s.Ack(first)
-	deadline := time.Now().Add(10 * time.Second)
-	for len(h.emitted()) < 3 {
-		if time.Now().After(deadline) {
-			t.Fatal("no tuples after the restart")
-		}
+	galetest.Eventually(t, "2 tuples after the restart", 10*time.Second, func() bool {
 		if err := h.next(); err != nil {
 			t.Fatal(err)
 		}
-	}
+		return len(h.emitted()) >= 3
+	})
 	em := h.emitted()
 	if em[1].Values[0] != "t1" || em[1].MsgID == first {
 		t.Errorf("after restart emitted %+v; its id must differ from the old incarnation's", em[1])
