@@ -13,36 +13,17 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/gale-stream/gale/bolt/shell"
 	"github.com/gale-stream/gale/internal/galetest"
+	"github.com/gale-stream/gale/internal/multilang/multilangtest"
+	"github.com/gale-stream/gale/internal/testenv"
 	"github.com/gale-stream/gale/topology"
 	"github.com/gale-stream/gale/tuple"
 )
-
-// need returns the path of prog, skipping the test loudly when it is
-// missing (failing under CI=true). For python3 it returns the real
-// interpreter, not a version manager's shim (slow to start).
-func need(t *testing.T, prog string) string {
-	t.Helper()
-	p, err := exec.LookPath(prog)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is required: %v", prog, err)
-		}
-		t.Skipf("SKIP: %s not installed: %v", prog, err)
-	}
-	if prog == "python3" {
-		if out, err := exec.Command(p, "-c", "import sys; print(sys.executable)").Output(); err == nil {
-			p = strings.TrimSpace(string(out))
-		}
-	}
-	return p
-}
 
 func example(t *testing.T, name string) string {
 	t.Helper()
@@ -53,25 +34,7 @@ func example(t *testing.T, name string) string {
 	return p
 }
 
-// logBuffer is a slog handler target safe for concurrent use.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-func taskContext(id string, streams topology.Streams, logs *logBuffer) *topology.TaskContext {
+func taskContext(id string, streams topology.Streams, logs *multilangtest.LogBuffer) *topology.TaskContext {
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})).With("component", id)
 	return &topology.TaskContext{
 		Component:      &topology.Component{ID: id, Type: shell.TypeName, Streams: streams},
@@ -85,7 +48,7 @@ type harness struct {
 	t    *testing.T
 	b    *shell.Bolt
 	out  *galetest.BoltCollector
-	logs *logBuffer
+	logs *multilangtest.LogBuffer
 }
 
 func start(t *testing.T, cfg *shell.Config, streams topology.Streams) *harness {
@@ -97,7 +60,7 @@ func start(t *testing.T, cfg *shell.Config, streams topology.Streams) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, b: b, out: &galetest.BoltCollector{TaskIDs: []int{7, 8}}, logs: &logBuffer{}}
+	h := &harness{t: t, b: b, out: &galetest.BoltCollector{TaskIDs: []int{7, 8}}, logs: &multilangtest.LogBuffer{}}
 	if err := b.Prepare(context.Background(), taskContext("split", streams, h.logs), h.out); err != nil {
 		t.Fatalf("Prepare: %v", err)
 	}
@@ -159,7 +122,7 @@ func words(em []galetest.Emitted) []string {
 var wordStreams = topology.Streams{"default": {"word"}}
 
 func TestBolt_PythonSplit(t *testing.T) {
-	py := need(t, "python3")
+	py := multilangtest.Python(t)
 	h := start(t, config(py, example(t, "splitsentence.py")), wordStreams)
 	in := []*tuple.Tuple{sentence(0, "the cow jumped"), sentence(1, "over the moon"), sentence(2, "")}
 	h.execute(in...)
@@ -183,7 +146,7 @@ func TestBolt_PythonSplit(t *testing.T) {
 }
 
 func TestBolt_NodeUppercase(t *testing.T) {
-	node := need(t, "node")
+	node := testenv.Command(t, "node", "nodejs")
 	h := start(t, config(node, example(t, "uppercase.js")), topology.Streams{"default": {"upper"}})
 	in := []*tuple.Tuple{sentence(0, "hello"), sentence(1, "wörld")}
 	h.execute(in...)
@@ -199,7 +162,7 @@ func TestBolt_NodeUppercase(t *testing.T) {
 }
 
 func TestBolt_Heartbeats(t *testing.T) {
-	py := need(t, "python3")
+	py := multilangtest.Python(t)
 	cfg := config(py, example(t, "splitsentence.py"))
 	cfg.Heartbeat = topology.Duration(20 * time.Millisecond)
 	cfg.HeartbeatTimeout = topology.Duration(2 * time.Second)
@@ -213,7 +176,7 @@ func TestBolt_Heartbeats(t *testing.T) {
 }
 
 func TestBolt_CrashMidBatch(t *testing.T) {
-	py := need(t, "python3")
+	py := multilangtest.Python(t)
 	cfg := config(py, example(t, "splitsentence.py"))
 	marker := filepath.Join(t.TempDir(), "crashed")
 	cfg.Env = map[string]string{"SPLIT_CRASH_AFTER": "5", "SPLIT_CRASH_MARKER": marker}
@@ -261,8 +224,8 @@ func processGone(pid int) bool {
 }
 
 func TestBolt_HangKilledAfterHeartbeatTimeout(t *testing.T) {
-	py := need(t, "python3")
-	need(t, "sleep")
+	py := multilangtest.Python(t)
+	testenv.Command(t, "sleep", "coreutils")
 	childPid := filepath.Join(t.TempDir(), "child")
 	cfg := config(py, "testdata/fakebolt.py")
 	cfg.Env = map[string]string{"FAKE_MODE": "hang", "FAKE_CHILD_PID": childPid}
@@ -298,7 +261,7 @@ func TestBolt_CommandNotFound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = b.Prepare(context.Background(), taskContext("split", wordStreams, &logBuffer{}), &galetest.BoltCollector{})
+	err = b.Prepare(context.Background(), taskContext("split", wordStreams, &multilangtest.LogBuffer{}), &galetest.BoltCollector{})
 	if !errors.Is(err, shell.ErrStart) || !errors.Is(err, exec.ErrNotFound) {
 		t.Fatalf("err = %v, want ErrStart and exec.ErrNotFound", err)
 	}
@@ -311,12 +274,12 @@ func TestBolt_CommandNotFound(t *testing.T) {
 }
 
 func TestBolt_ExitsAtOnce(t *testing.T) {
-	py := need(t, "python3")
+	py := multilangtest.Python(t)
 	b, err := shell.New(config(py, "-c", "import sys; sys.stderr.write('no config here\\n'); sys.exit(2)"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = b.Prepare(context.Background(), taskContext("split", wordStreams, &logBuffer{}), &galetest.BoltCollector{})
+	err = b.Prepare(context.Background(), taskContext("split", wordStreams, &multilangtest.LogBuffer{}), &galetest.BoltCollector{})
 	if !errors.Is(err, shell.ErrHandshake) || !errors.Is(err, shell.ErrExited) {
 		t.Fatalf("err = %v, want ErrHandshake wrapping ErrExited", err)
 	}
@@ -328,7 +291,7 @@ func TestBolt_ExitsAtOnce(t *testing.T) {
 }
 
 func TestBolt_MalformedJSON(t *testing.T) {
-	py := need(t, "python3")
+	py := multilangtest.Python(t)
 	cfg := config(py, "testdata/fakebolt.py")
 	cfg.Env = map[string]string{"FAKE_MODE": "malformed", "FAKE_MARKER": filepath.Join(t.TempDir(), "m")}
 	cfg.RestartBackoff = shell.Backoff{Min: topology.Duration(10 * time.Millisecond), Max: topology.Duration(time.Second)}
@@ -352,7 +315,7 @@ func TestBolt_MalformedJSON(t *testing.T) {
 }
 
 func TestBolt_JunkOnStdout(t *testing.T) {
-	py := need(t, "python3")
+	py := multilangtest.Python(t)
 	cfg := config(py, "testdata/fakebolt.py")
 	cfg.Env = map[string]string{"FAKE_MODE": "junk"}
 	h := start(t, cfg, wordStreams)
@@ -377,7 +340,7 @@ func TestBolt_JunkOnStdout(t *testing.T) {
 }
 
 func TestBolt_UnknownIDAndUndeclaredStream(t *testing.T) {
-	py := need(t, "python3")
+	py := multilangtest.Python(t)
 	for _, mode := range []string{"unknown", "badstream"} {
 		t.Run(mode, func(t *testing.T) {
 			cfg := config(py, "testdata/fakebolt.py")
@@ -401,7 +364,7 @@ func TestBolt_UnknownIDAndUndeclaredStream(t *testing.T) {
 }
 
 func TestBolt_MaxPendingBlocksExecute(t *testing.T) {
-	py := need(t, "python3")
+	py := multilangtest.Python(t)
 	cfg := config(py, "testdata/fakebolt.py")
 	cfg.Env = map[string]string{"FAKE_MODE": "noack"}
 	cfg.MaxPending = 2
@@ -415,7 +378,7 @@ func TestBolt_MaxPendingBlocksExecute(t *testing.T) {
 }
 
 func TestBolt_CleanupKillsAndFailsInFlight(t *testing.T) {
-	py := need(t, "python3")
+	py := multilangtest.Python(t)
 	cfg := config(py, "testdata/fakebolt.py")
 	cfg.Env = map[string]string{"FAKE_MODE": "noack"}
 	b, err := shell.New(cfg)
@@ -423,7 +386,7 @@ func TestBolt_CleanupKillsAndFailsInFlight(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := &galetest.BoltCollector{}
-	logs := &logBuffer{}
+	logs := &multilangtest.LogBuffer{}
 	if err := b.Prepare(context.Background(), taskContext("split", wordStreams, logs), out); err != nil {
 		t.Fatal(err)
 	}

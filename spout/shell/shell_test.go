@@ -1,64 +1,26 @@
 package shell_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/gale-stream/gale/internal/galetest"
+	"github.com/gale-stream/gale/internal/multilang/multilangtest"
 	"github.com/gale-stream/gale/spout/shell"
 	"github.com/gale-stream/gale/topology"
 	"github.com/gale-stream/gale/tuple"
 )
 
-// python returns the real python3 interpreter (not a version manager's
-// shim, slow to start), skipping the test loudly when there is none
-// (failing under CI=true).
-func python(t *testing.T) string {
-	t.Helper()
-	p, err := exec.LookPath("python3")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("python3 is required: %v", err)
-		}
-		t.Skipf("SKIP: python3 not installed: %v", err)
-	}
-	if out, err := exec.Command(p, "-c", "import sys; print(sys.executable)").Output(); err == nil {
-		p = strings.TrimSpace(string(out))
-	}
-	return p
-}
-
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 type harness struct {
 	t    *testing.T
 	s    *shell.Spout
 	out  *galetest.SpoutCollector
-	logs *logBuffer
+	logs *multilangtest.LogBuffer
 }
 
 func open(t *testing.T, cfg *shell.Config) (*harness, error) {
@@ -70,7 +32,7 @@ func open(t *testing.T, cfg *shell.Config) (*harness, error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, s: s, out: &galetest.SpoutCollector{TaskIDs: []int{4}}, logs: &logBuffer{}}
+	h := &harness{t: t, s: s, out: &galetest.SpoutCollector{TaskIDs: []int{4}}, logs: &multilangtest.LogBuffer{}}
 	tc := &topology.TaskContext{
 		Component: &topology.Component{ID: "sentences", Type: shell.TypeName,
 			Streams: topology.Streams{"default": {"sentence"}}},
@@ -98,23 +60,29 @@ func (h *harness) next() error {
 	return h.s.NextTuple(ctx)
 }
 
+// pump calls NextTuple n times, failing the test on an error.
+func (h *harness) pump(n int) {
+	h.t.Helper()
+	for range n {
+		if err := h.next(); err != nil {
+			h.t.Fatal(err)
+		}
+	}
+}
+
 func (h *harness) emitted() []galetest.Emitted {
 	em, _ := h.out.Snapshot()
 	return em
 }
 
 func TestSpout_PythonSentences(t *testing.T) {
-	py := python(t)
+	py := multilangtest.Python(t)
 	ex, _ := filepath.Abs("../../examples/multilang/sentences.py")
 	h, err := open(t, config(py, ex))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for range 3 {
-		if err := h.next(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	h.pump(3)
 	em := h.emitted()
 	if len(em) != 3 {
 		t.Fatalf("emitted %d tuples, want 3", len(em))
@@ -142,7 +110,7 @@ func TestSpout_PythonSentences(t *testing.T) {
 }
 
 func TestSpout_CrashRestart(t *testing.T) {
-	py := python(t)
+	py := multilangtest.Python(t)
 	cfg := config(py, "testdata/fakespout.py")
 	cfg.Env = map[string]string{"FAKE_MODE": "crash", "FAKE_MARKER": filepath.Join(t.TempDir(), "m")}
 	cfg.RestartBackoff = shell.Backoff{Min: topology.Duration(20 * time.Millisecond), Max: topology.Duration(time.Second)}
@@ -181,7 +149,7 @@ func TestSpout_CrashRestart(t *testing.T) {
 }
 
 func TestSpout_HangAndMalformed(t *testing.T) {
-	py := python(t)
+	py := multilangtest.Python(t)
 	for _, tc := range []struct {
 		mode string
 		want error
@@ -202,7 +170,7 @@ func TestSpout_HangAndMalformed(t *testing.T) {
 }
 
 func TestSpout_TaskIDs(t *testing.T) {
-	py := python(t)
+	py := multilangtest.Python(t)
 	cfg := config(py, "testdata/fakespout.py")
 	cfg.Env = map[string]string{"FAKE_MODE": "taskids"}
 	h, err := open(t, cfg)
