@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	boltshell "github.com/gale-stream/gale/bolt/shell"
 	"github.com/gale-stream/gale/internal/galetest"
 	"github.com/gale-stream/gale/internal/multilang/multilangtest"
 	"github.com/gale-stream/gale/spout/shell"
@@ -113,7 +114,7 @@ func TestSpout_CrashRestart(t *testing.T) {
 	py := multilangtest.Python(t)
 	cfg := config(py, "testdata/fakespout.py")
 	cfg.Env = map[string]string{"FAKE_MODE": "crash", "FAKE_MARKER": filepath.Join(t.TempDir(), "m")}
-	cfg.RestartBackoff = shell.Backoff{Min: topology.Duration(20 * time.Millisecond), Max: topology.Duration(time.Second)}
+	cfg.RestartBackoff = boltshell.Backoff{Min: topology.Duration(20 * time.Millisecond), Max: topology.Duration(time.Second)}
 	h, err := open(t, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -123,7 +124,7 @@ func TestSpout_CrashRestart(t *testing.T) {
 	}
 	first := h.emitted()[0].MsgID
 	err = h.next()
-	if !errors.Is(err, shell.ErrExited) || !strings.Contains(err.Error(), `shell spout "sentences"`) ||
+	if !errors.Is(err, boltshell.ErrExited) || !strings.Contains(err.Error(), `shell spout "sentences"`) ||
 		!strings.Contains(err.Error(), "exit status 4") || !strings.Contains(err.Error(), "fakespout: crashing") {
 		t.Fatalf("second next = %v, want ErrExited naming the component, status and stderr", err)
 	}
@@ -153,7 +154,7 @@ func TestSpout_HangAndMalformed(t *testing.T) {
 	for _, tc := range []struct {
 		mode string
 		want error
-	}{{"hang", shell.ErrHeartbeatTimeout}, {"malformed", shell.ErrMalformed}} {
+	}{{"hang", boltshell.ErrHeartbeatTimeout}, {"malformed", boltshell.ErrMalformed}} {
 		t.Run(tc.mode, func(t *testing.T) {
 			cfg := config(py, "testdata/fakespout.py")
 			cfg.Env = map[string]string{"FAKE_MODE": tc.mode}
@@ -187,7 +188,7 @@ func TestSpout_TaskIDs(t *testing.T) {
 
 func TestSpout_CommandNotFound(t *testing.T) {
 	_, err := open(t, config("gale-no-such-spout-cmd"))
-	if !errors.Is(err, shell.ErrStart) || !strings.Contains(err.Error(), "gale-no-such-spout-cmd") {
+	if !errors.Is(err, boltshell.ErrStart) || !strings.Contains(err.Error(), "gale-no-such-spout-cmd") {
 		t.Fatalf("Open = %v, want ErrStart naming the command", err)
 	}
 }
