@@ -119,7 +119,7 @@ func TestRun_SIGINTDrains(t *testing.T) {
 	            {"id": "count", "type": "count", "inputs": [{"component": "split", "grouping": "fields", "fields": ["word"]}]}]}`)
 	cmd := exec.Command(bin, "run", "--json", "--progress", "200ms", topo)
 	var out bytes.Buffer
-	errs := &syncBuffer{}
+	errs := &galetest.Buffer{}
 	cmd.Stdout, cmd.Stderr = &out, errs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -1,14 +1,12 @@
 package cli_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,24 +14,6 @@ import (
 	"github.com/gale-stream/gale/cluster/api"
 	"github.com/gale-stream/gale/internal/galetest"
 )
-
-// syncBuffer is a bytes.Buffer written by several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestRun_UI runs a topology with --ui and uses the API, the UI and
 // /metrics of the local run: counts rise, actions need the token, a local
@@ -46,7 +26,7 @@ func TestRun_UI(t *testing.T) {
 	             "inputs": [{"component": "split", "grouping": "fields", "fields": ["word"]}]}]}`)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out, errs syncBuffer
+	var out, errs galetest.Buffer
 	code := make(chan int, 1)
 	go func() {
 		code <- cli.Run(ctx, &cli.Env{Stdout: &out, Stderr: &errs}, []string{"run", p, "--ui", "127.0.0.1:0", "--quiet", "--auth-token", "tok"})

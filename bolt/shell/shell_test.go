@@ -34,7 +34,7 @@ func example(t *testing.T, name string) string {
 	return p
 }
 
-func taskContext(id string, streams topology.Streams, logs *multilangtest.LogBuffer) *topology.TaskContext {
+func taskContext(id string, streams topology.Streams, logs *galetest.Buffer) *topology.TaskContext {
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})).With("component", id)
 	return &topology.TaskContext{
 		Component:      &topology.Component{ID: id, Type: shell.TypeName, Streams: streams},
@@ -48,7 +48,7 @@ type harness struct {
 	t    *testing.T
 	b    *shell.Bolt
 	out  *galetest.BoltCollector
-	logs *multilangtest.LogBuffer
+	logs *galetest.Buffer
 }
 
 func start(t *testing.T, cfg *shell.Config, streams topology.Streams) *harness {
@@ -60,7 +60,7 @@ func start(t *testing.T, cfg *shell.Config, streams topology.Streams) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, b: b, out: &galetest.BoltCollector{TaskIDs: []int{7, 8}}, logs: &multilangtest.LogBuffer{}}
+	h := &harness{t: t, b: b, out: &galetest.BoltCollector{TaskIDs: []int{7, 8}}, logs: &galetest.Buffer{}}
 	if err := b.Prepare(context.Background(), taskContext("split", streams, h.logs), h.out); err != nil {
 		t.Fatalf("Prepare: %v", err)
 	}
@@ -261,7 +261,7 @@ func TestBolt_CommandNotFound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = b.Prepare(context.Background(), taskContext("split", wordStreams, &multilangtest.LogBuffer{}), &galetest.BoltCollector{})
+	err = b.Prepare(context.Background(), taskContext("split", wordStreams, &galetest.Buffer{}), &galetest.BoltCollector{})
 	if !errors.Is(err, shell.ErrStart) || !errors.Is(err, exec.ErrNotFound) {
 		t.Fatalf("err = %v, want ErrStart and exec.ErrNotFound", err)
 	}
@@ -279,7 +279,7 @@ func TestBolt_ExitsAtOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = b.Prepare(context.Background(), taskContext("split", wordStreams, &multilangtest.LogBuffer{}), &galetest.BoltCollector{})
+	err = b.Prepare(context.Background(), taskContext("split", wordStreams, &galetest.Buffer{}), &galetest.BoltCollector{})
 	if !errors.Is(err, shell.ErrHandshake) || !errors.Is(err, shell.ErrExited) {
 		t.Fatalf("err = %v, want ErrHandshake wrapping ErrExited", err)
 	}
@@ -386,7 +386,7 @@ func TestBolt_CleanupKillsAndFailsInFlight(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := &galetest.BoltCollector{}
-	logs := &multilangtest.LogBuffer{}
+	logs := &galetest.Buffer{}
 	if err := b.Prepare(context.Background(), taskContext("split", wordStreams, logs), out); err != nil {
 		t.Fatal(err)
 	}

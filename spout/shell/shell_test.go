@@ -21,7 +21,7 @@ type harness struct {
 	t    *testing.T
 	s    *shell.Spout
 	out  *galetest.SpoutCollector
-	logs *multilangtest.LogBuffer
+	logs *galetest.Buffer
 }
 
 func open(t *testing.T, cfg *shell.Config) (*harness, error) {
@@ -33,7 +33,7 @@ func open(t *testing.T, cfg *shell.Config) (*harness, error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, s: s, out: &galetest.SpoutCollector{TaskIDs: []int{4}}, logs: &multilangtest.LogBuffer{}}
+	h := &harness{t: t, s: s, out: &galetest.SpoutCollector{TaskIDs: []int{4}}, logs: &galetest.Buffer{}}
 	tc := &topology.TaskContext{
 		Component: &topology.Component{ID: "sentences", Type: shell.TypeName,
 			Streams: topology.Streams{"default": {"sentence"}}},

@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -21,24 +20,6 @@ import (
 
 // waitFor bounds every wait of these tests; reaching it is a failure.
 const waitFor = 15 * time.Second
-
-// logBuf collects a transport's logs.
-type logBuf struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
 
 // rec is one received frame.
 type rec struct {
@@ -86,14 +67,14 @@ func (s *sink) wait(t *testing.T, n int) []rec {
 type node struct {
 	*Transport
 	sink *sink
-	logs *logBuf
+	logs *galetest.Buffer
 }
 
 // start runs a transport named name with a recording handler; mod may
 // change its config.
 func start(t *testing.T, name string, mod ...func(*Config)) *node {
 	t.Helper()
-	n := &node{sink: &sink{}, logs: &logBuf{}}
+	n := &node{sink: &sink{}, logs: &galetest.Buffer{}}
 	cfg := Config{
 		Name:       name,
 		Addr:       "127.0.0.1:0",

@@ -1,10 +1,8 @@
 package multilangtest
 
 import (
-	"bytes"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/gale-stream/gale/internal/testenv"
@@ -20,24 +18,4 @@ func Python(t testing.TB) string {
 		p = strings.TrimSpace(string(out))
 	}
 	return p
-}
-
-// LogBuffer collects what a logger writes (the target of a
-// slog.TextHandler, say). It is safe for concurrent use.
-type LogBuffer struct {
-	mu  sync.Mutex // guards buf
-	buf bytes.Buffer
-}
-
-func (l *LogBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-// String returns what was written so far.
-func (l *LogBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
 }
