@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gale-stream/gale/internal/clustertest"
+	"github.com/gale-stream/gale/internal/galetest"
 )
 
 // clusterWordCount is bench/rows' word count (acking on, max spout
@@ -63,7 +64,7 @@ func clusterRun(b *testing.B, bin string, n int) (rate, p50, p99 float64) {
 		}
 		return 0, 0, 0
 	}
-	clustertest.Eventually(b, "the topology to run on every worker", time.Minute, func() bool {
+	galetest.Eventually(b, "the topology to run on every worker", time.Minute, func() bool {
 		d, err := c.Describe(ctx, "bench-cluster")
 		return err == nil && d.Workers == n && d.Acked > 0
 	})

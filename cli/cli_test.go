@@ -7,12 +7,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/gale-stream/gale/cli"
+	"github.com/gale-stream/gale/internal/galetest"
 	"github.com/gale-stream/gale/local"
 	"github.com/gale-stream/gale/registry/all"
 	"github.com/gale-stream/gale/topology"
@@ -116,12 +118,16 @@ func TestRun_SIGINTDrains(t *testing.T) {
 	  "bolts": [{"id": "split", "type": "split", "parallelism": 2, "inputs": [{"component": "gen"}]},
 	            {"id": "count", "type": "count", "inputs": [{"component": "split", "grouping": "fields", "fields": ["word"]}]}]}`)
 	cmd := exec.Command(bin, "run", "--json", "--progress", "200ms", topo)
-	var out, errs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errs
+	var out bytes.Buffer
+	errs := &galetest.Buffer{}
+	cmd.Stdout, cmd.Stderr = &out, errs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(1500 * time.Millisecond)
+	inFlight := regexp.MustCompile(`spouts: emitted .* pending [1-9]`)
+	galetest.Eventually(t, "a progress line with trees in flight", 20*time.Second, func() bool {
+		return inFlight.MatchString(errs.String())
+	})
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}

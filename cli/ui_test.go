@@ -1,49 +1,19 @@
 package cli_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/gale-stream/gale/cli"
 	"github.com/gale-stream/gale/cluster/api"
+	"github.com/gale-stream/gale/internal/galetest"
 )
-
-// syncBuffer is a bytes.Buffer written by several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func waitFor(t *testing.T, what string, f func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !f() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
 
 // TestRun_UI runs a topology with --ui and uses the API, the UI and
 // /metrics of the local run: counts rise, actions need the token, a local
@@ -56,14 +26,14 @@ func TestRun_UI(t *testing.T) {
 	             "inputs": [{"component": "split", "grouping": "fields", "fields": ["word"]}]}]}`)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out, errs syncBuffer
+	var out, errs galetest.Buffer
 	code := make(chan int, 1)
 	go func() {
 		code <- cli.Run(ctx, &cli.Env{Stdout: &out, Stderr: &errs}, []string{"run", p, "--ui", "127.0.0.1:0", "--quiet", "--auth-token", "tok"})
 	}()
 	re := regexp.MustCompile(`monitor UI at http://([0-9.:]+)/`)
 	var addr string
-	waitFor(t, "the UI address on stderr", func() bool {
+	galetest.Eventually(t, "the UI address on stderr", 20*time.Second, func() bool {
 		m := re.FindStringSubmatch(errs.String())
 		if m != nil {
 			addr = m[1]
@@ -87,7 +57,7 @@ func TestRun_UI(t *testing.T) {
 		t.Fatalf("series of an unknown window: %v, want 400 naming the windows", err)
 	}
 	first := d.Acked
-	waitFor(t, "acked to rise", func() bool {
+	galetest.Eventually(t, "acked to rise", 20*time.Second, func() bool {
 		var d2 api.Topology
 		return c.Get(ctx, "/api/v1/topologies/wc", &d2) == nil && d2.Acked > first
 	})
@@ -134,7 +104,7 @@ func TestRun_UI(t *testing.T) {
 	if err := c.Kill(ctx, "wc", time.Second); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the run to end and the UI to stay", func() bool { return strings.Contains(errs.String(), "the run is over") })
+	galetest.Eventually(t, "the run to end and the UI to stay", 20*time.Second, func() bool { return strings.Contains(errs.String(), "the run is over") })
 	if err := c.Get(ctx, "/api/v1/topologies/wc", &d); err != nil || d.Status != "killed" || d.Acked == 0 {
 		t.Fatalf("after kill: status %q, acked %d (%v); want killed with its counts", d.Status, d.Acked, err)
 	}

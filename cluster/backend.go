@@ -19,13 +19,13 @@ var _ api.Backend = (*Worker)(nil)
 func storeErr(err error) error {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return fmt.Errorf("%w: %v", api.ErrNotFound, err)
+		return fmt.Errorf("%w: %w", api.ErrNotFound, err)
 	case errors.Is(err, store.ErrExists):
-		return fmt.Errorf("%w: %v", api.ErrExists, err)
+		return fmt.Errorf("%w: %w", api.ErrExists, err)
 	case errors.Is(err, store.ErrConflict):
-		return fmt.Errorf("%w: a concurrent change; try again: %v", api.ErrBadRequest, err)
+		return fmt.Errorf("%w: a concurrent change; try again: %w", api.ErrBadRequest, err)
 	}
-	return fmt.Errorf("%w: %v", api.ErrUnavailable, err)
+	return fmt.Errorf("%w: %w", api.ErrUnavailable, err)
 }
 
 // Members lists the workers with the tasks each runs.

@@ -2,11 +2,13 @@ package local_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/gale-stream/gale/internal/codec"
+	"github.com/gale-stream/gale/internal/galetest"
 	"github.com/gale-stream/gale/local"
 )
 
@@ -136,18 +138,19 @@ func twoWorkers(t *testing.T, h *harness, config string, lost int) {
 			errs <- p.peers[w].Run(runCtx)
 		}()
 	}
-	deadline := time.Now().Add(90 * time.Second)
 	ackedCount := func() int {
 		n := 0
 		h.acked.Range(func(any, any) bool { n++; return true })
 		return n
 	}
-	for ackedCount() < int(h.count) {
-		if time.Now().After(deadline) {
-			t.Fatalf("only %d of %d sentences acked", ackedCount(), h.count)
+	defer func() {
+		if t.Failed() {
+			t.Logf("%d of %d sentences acked", ackedCount(), h.count)
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	}()
+	galetest.Eventually(t, fmt.Sprintf("all %d sentences acked", h.count), 90*time.Second, func() bool {
+		return ackedCount() >= int(h.count)
+	})
 	stop()
 	wg.Wait()
 	close(errs)

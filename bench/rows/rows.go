@@ -148,7 +148,7 @@ func ParseLine(line string) (Result, error) {
 		}
 		v, err := strconv.ParseFloat(s, 64)
 		if err != nil {
-			return Result{}, fmt.Errorf("RESULT line: %s=%q: %v", f.key, s, err)
+			return Result{}, fmt.Errorf("RESULT line: %s=%q: %w", f.key, s, err)
 		}
 		*f.v = v
 	}

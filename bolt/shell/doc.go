@@ -33,6 +33,10 @@
 // outside the protocol is reported and skipped, not fatal (Storm treats
 // it as fatal). Stderr is logged line by line with the component id.
 //
+// The shell spout type (package spout/shell) runs its subprocess the same
+// way: its config is this package's Process, the part of Config that is
+// not about tuples, and it returns and reports the errors of this package.
+//
 // See examples/multilang for bolts in Python and Node.js that use only
 // the protocol, and package internal/multilang for its details.
 package shell

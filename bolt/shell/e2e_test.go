@@ -11,8 +11,9 @@ import (
 
 	"github.com/gale-stream/gale/bolt"
 	"github.com/gale-stream/gale/bolt/shell"
-	"github.com/gale-stream/gale/local"
 	"github.com/gale-stream/gale/internal/galetest"
+	"github.com/gale-stream/gale/internal/multilang/multilangtest"
+	"github.com/gale-stream/gale/local"
 	"github.com/gale-stream/gale/registry"
 	spoutbuiltin "github.com/gale-stream/gale/spout/builtin"
 	"github.com/gale-stream/gale/topology"
@@ -113,7 +114,7 @@ func runTopology(t *testing.T, topo *topology.Topology, reg *registry.Registry) 
 // TestE2E_PythonWordCount runs generator -> python split (shell) -> count
 // in the engine: every sentence is acked and the counts are exact.
 func TestE2E_PythonWordCount(t *testing.T) {
-	py := need(t, "python3")
+	py := multilangtest.Python(t)
 	const n = 2000
 	c := &counts{m: map[string]int{}}
 	reg := e2eRegistry(t, c)
@@ -147,7 +148,7 @@ func TestE2E_PythonWordCount(t *testing.T) {
 // subprocess restarts and nothing is lost (replayed sentences may be
 // counted twice: at-least-once).
 func TestE2E_PythonCrashOnce(t *testing.T) {
-	py := need(t, "python3")
+	py := multilangtest.Python(t)
 	const n = 2000
 	c := &counts{m: map[string]int{}}
 	reg := e2eRegistry(t, c)

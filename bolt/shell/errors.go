@@ -2,9 +2,10 @@ package shell
 
 import "github.com/gale-stream/gale/internal/multilang"
 
-// Errors of shell bolts. Errors reported to the collector are
-// *multilang.Error values (they name the component, command and pid) that
-// wrap one of these; match with errors.Is.
+// Errors of shell bolts and of shell spouts (package spout/shell). Errors
+// reported to the collector, or returned by a spout, are *Error values
+// (they name the component, command and pid) that wrap one of these; match
+// with errors.Is.
 var (
 	// ErrConfig means the config is invalid (e.g. no command).
 	ErrConfig = multilang.ErrConfig

@@ -3,7 +3,9 @@ package shell_test
 import (
 	"slices"
 	"testing"
+	"time"
 
+	"github.com/gale-stream/gale/internal/galetest"
 	"github.com/gale-stream/gale/internal/multilang/multilangtest"
 	"github.com/gale-stream/gale/tuple"
 )
@@ -15,7 +17,7 @@ func TestBolt_PystormUnchanged(t *testing.T) {
 	h := start(t, config(py, "testdata/pystorm_split.py"), wordStreams)
 	in := []*tuple.Tuple{sentence(0, "the cow jumped"), sentence(1, "over the moon")}
 	h.execute(in...)
-	waitFor(t, "2 acks", h.settled(2))
+	galetest.Eventually(t, "2 acks", 15*time.Second, h.settled(2))
 	em, acked, failed, errs := h.out.Snapshot()
 	if len(failed) != 0 || len(errs) != 0 {
 		t.Fatalf("failed %d errors %v", len(failed), errs)

@@ -13,36 +13,17 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/gale-stream/gale/bolt/shell"
 	"github.com/gale-stream/gale/internal/galetest"
+	"github.com/gale-stream/gale/internal/multilang/multilangtest"
+	"github.com/gale-stream/gale/internal/testenv"
 	"github.com/gale-stream/gale/topology"
 	"github.com/gale-stream/gale/tuple"
 )
-
-// need returns the path of prog, skipping the test loudly when it is
-// missing (failing under CI=true). For python3 it returns the real
-// interpreter, not a version manager's shim (slow to start).
-func need(t *testing.T, prog string) string {
-	t.Helper()
-	p, err := exec.LookPath(prog)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is required: %v", prog, err)
-		}
-		t.Skipf("SKIP: %s not installed: %v", prog, err)
-	}
-	if prog == "python3" {
-		if out, err := exec.Command(p, "-c", "import sys; print(sys.executable)").Output(); err == nil {
-			p = strings.TrimSpace(string(out))
-		}
-	}
-	return p
-}
 
 func example(t *testing.T, name string) string {
 	t.Helper()
@@ -53,25 +34,7 @@ func example(t *testing.T, name string) string {
 	return p
 }
 
-// logBuffer is a slog handler target safe for concurrent use.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-func taskContext(id string, streams topology.Streams, logs *logBuffer) *topology.TaskContext {
+func taskContext(id string, streams topology.Streams, logs *galetest.Buffer) *topology.TaskContext {
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})).With("component", id)
 	return &topology.TaskContext{
 		Component:      &topology.Component{ID: id, Type: shell.TypeName, Streams: streams},
@@ -85,7 +48,7 @@ type harness struct {
 	t    *testing.T
 	b    *shell.Bolt
 	out  *galetest.BoltCollector
-	logs *logBuffer
+	logs *galetest.Buffer
 }
 
 func start(t *testing.T, cfg *shell.Config, streams topology.Streams) *harness {
@@ -97,7 +60,7 @@ func start(t *testing.T, cfg *shell.Config, streams topology.Streams) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, b: b, out: &galetest.BoltCollector{TaskIDs: []int{7, 8}}, logs: &logBuffer{}}
+	h := &harness{t: t, b: b, out: &galetest.BoltCollector{TaskIDs: []int{7, 8}}, logs: &galetest.Buffer{}}
 	if err := b.Prepare(context.Background(), taskContext("split", streams, h.logs), h.out); err != nil {
 		t.Fatalf("Prepare: %v", err)
 	}
@@ -132,22 +95,19 @@ func (h *harness) execute(ts ...*tuple.Tuple) {
 	}
 }
 
-// waitFor polls cond until it holds or 15 s pass.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func (h *harness) settled(n int) func() bool {
 	return func() bool {
 		_, acked, failed, _ := h.out.Snapshot()
 		return len(acked)+len(failed) >= n
+	}
+}
+
+// died is settled(n) and an error reported: a bolt whose subprocess dies
+// fails the tuples it had in flight, then reports why.
+func (h *harness) died(n int) func() bool {
+	return func() bool {
+		_, acked, failed, errs := h.out.Snapshot()
+		return len(acked)+len(failed) >= n && len(errs) > 0
 	}
 }
 
@@ -162,11 +122,11 @@ func words(em []galetest.Emitted) []string {
 var wordStreams = topology.Streams{"default": {"word"}}
 
 func TestBolt_PythonSplit(t *testing.T) {
-	py := need(t, "python3")
+	py := multilangtest.Python(t)
 	h := start(t, config(py, example(t, "splitsentence.py")), wordStreams)
 	in := []*tuple.Tuple{sentence(0, "the cow jumped"), sentence(1, "over the moon"), sentence(2, "")}
 	h.execute(in...)
-	waitFor(t, "3 acks", h.settled(3))
+	galetest.Eventually(t, "3 acks", 15*time.Second, h.settled(3))
 	em, acked, failed, errs := h.out.Snapshot()
 	if len(failed) != 0 || len(errs) != 0 {
 		t.Fatalf("failed %d, errors %v", len(failed), errs)
@@ -186,11 +146,11 @@ func TestBolt_PythonSplit(t *testing.T) {
 }
 
 func TestBolt_NodeUppercase(t *testing.T) {
-	node := need(t, "node")
+	node := testenv.Command(t, "node", "nodejs")
 	h := start(t, config(node, example(t, "uppercase.js")), topology.Streams{"default": {"upper"}})
 	in := []*tuple.Tuple{sentence(0, "hello"), sentence(1, "wörld")}
 	h.execute(in...)
-	waitFor(t, "2 acks", h.settled(2))
+	galetest.Eventually(t, "2 acks", 15*time.Second, h.settled(2))
 	em, acked, failed, errs := h.out.Snapshot()
 	if len(acked) != 2 || len(failed) != 0 || len(errs) != 0 {
 		t.Fatalf("acked %d failed %d errors %v", len(acked), len(failed), errs)
@@ -198,25 +158,25 @@ func TestBolt_NodeUppercase(t *testing.T) {
 	if got := words(em); !slices.Equal(got, []string{"HELLO", "WÖRLD"}) {
 		t.Errorf("emitted %q", got)
 	}
-	waitFor(t, "the ready log", func() bool { return strings.Contains(h.logs.String(), "uppercase ready in component split") })
+	galetest.Eventually(t, "the ready log", 15*time.Second, func() bool { return strings.Contains(h.logs.String(), "uppercase ready in component split") })
 }
 
 func TestBolt_Heartbeats(t *testing.T) {
-	py := need(t, "python3")
+	py := multilangtest.Python(t)
 	cfg := config(py, example(t, "splitsentence.py"))
 	cfg.Heartbeat = topology.Duration(20 * time.Millisecond)
 	cfg.HeartbeatTimeout = topology.Duration(2 * time.Second)
 	h := start(t, cfg, wordStreams)
 	time.Sleep(300 * time.Millisecond) // many heartbeats, all answered
 	h.execute(sentence(0, "still alive"))
-	waitFor(t, "1 ack", h.settled(1))
+	galetest.Eventually(t, "1 ack", 15*time.Second, h.settled(1))
 	if _, _, failed, errs := h.out.Snapshot(); len(failed)+len(errs) != 0 {
 		t.Fatalf("failed %v errors %v", failed, errs)
 	}
 }
 
 func TestBolt_CrashMidBatch(t *testing.T) {
-	py := need(t, "python3")
+	py := multilangtest.Python(t)
 	cfg := config(py, example(t, "splitsentence.py"))
 	marker := filepath.Join(t.TempDir(), "crashed")
 	cfg.Env = map[string]string{"SPLIT_CRASH_AFTER": "5", "SPLIT_CRASH_MARKER": marker}
@@ -227,7 +187,7 @@ func TestBolt_CrashMidBatch(t *testing.T) {
 		in = append(in, sentence(i, fmt.Sprintf("w%d x%d", i, i)))
 	}
 	h.execute(in...)
-	waitFor(t, "20 tuples acked or failed", h.settled(20))
+	galetest.Eventually(t, "20 tuples acked or failed, and the crash reported", 15*time.Second, h.died(20))
 	_, acked, failed, errs := h.out.Snapshot()
 	if len(acked) != 5 {
 		t.Errorf("acked %d, want the 5 processed before the crash", len(acked))
@@ -247,7 +207,7 @@ func TestBolt_CrashMidBatch(t *testing.T) {
 	// The restarted subprocess processes later tuples.
 	later := []*tuple.Tuple{sentence(100, "after the crash"), sentence(101, "still fine")}
 	h.execute(later...)
-	waitFor(t, "22 settled", h.settled(22))
+	galetest.Eventually(t, "22 settled", 15*time.Second, h.settled(22))
 	_, acked, _, _ = h.out.Snapshot()
 	if !slices.Equal(acked[len(acked)-2:], later) {
 		t.Errorf("later tuples not acked")
@@ -264,8 +224,8 @@ func processGone(pid int) bool {
 }
 
 func TestBolt_HangKilledAfterHeartbeatTimeout(t *testing.T) {
-	py := need(t, "python3")
-	need(t, "sleep")
+	py := multilangtest.Python(t)
+	testenv.Command(t, "sleep", "coreutils")
 	childPid := filepath.Join(t.TempDir(), "child")
 	cfg := config(py, "testdata/fakebolt.py")
 	cfg.Env = map[string]string{"FAKE_MODE": "hang", "FAKE_CHILD_PID": childPid}
@@ -274,7 +234,7 @@ func TestBolt_HangKilledAfterHeartbeatTimeout(t *testing.T) {
 	cfg.RestartBackoff = shell.Backoff{Min: topology.Duration(time.Hour), Max: topology.Duration(time.Hour)}
 	h := start(t, cfg, wordStreams)
 	var pid int
-	waitFor(t, "the child pid", func() bool {
+	galetest.Eventually(t, "the child pid", 15*time.Second, func() bool {
 		b, err := os.ReadFile(childPid)
 		pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
 		return err == nil && pid > 0
@@ -282,7 +242,7 @@ func TestBolt_HangKilledAfterHeartbeatTimeout(t *testing.T) {
 	began := time.Now()
 	in := []*tuple.Tuple{sentence(0, "a"), sentence(1, "b")}
 	h.execute(in...)
-	waitFor(t, "2 failed", h.settled(2))
+	galetest.Eventually(t, "2 failed, and the timeout reported", 15*time.Second, h.died(2))
 	if d := time.Since(began); d < 300*time.Millisecond {
 		t.Errorf("failed after %v, before the heartbeat timeout", d)
 	}
@@ -293,7 +253,7 @@ func TestBolt_HangKilledAfterHeartbeatTimeout(t *testing.T) {
 	if len(errs) != 1 || !errors.Is(errs[0], shell.ErrHeartbeatTimeout) {
 		t.Fatalf("errors %v, want ErrHeartbeatTimeout", errs)
 	}
-	waitFor(t, "the grandchild killed with its process group", func() bool { return processGone(pid) })
+	galetest.Eventually(t, "the grandchild killed with its process group", 15*time.Second, func() bool { return processGone(pid) })
 }
 
 func TestBolt_CommandNotFound(t *testing.T) {
@@ -301,7 +261,7 @@ func TestBolt_CommandNotFound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = b.Prepare(context.Background(), taskContext("split", wordStreams, &logBuffer{}), &galetest.BoltCollector{})
+	err = b.Prepare(context.Background(), taskContext("split", wordStreams, &galetest.Buffer{}), &galetest.BoltCollector{})
 	if !errors.Is(err, shell.ErrStart) || !errors.Is(err, exec.ErrNotFound) {
 		t.Fatalf("err = %v, want ErrStart and exec.ErrNotFound", err)
 	}
@@ -314,12 +274,12 @@ func TestBolt_CommandNotFound(t *testing.T) {
 }
 
 func TestBolt_ExitsAtOnce(t *testing.T) {
-	py := need(t, "python3")
+	py := multilangtest.Python(t)
 	b, err := shell.New(config(py, "-c", "import sys; sys.stderr.write('no config here\\n'); sys.exit(2)"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = b.Prepare(context.Background(), taskContext("split", wordStreams, &logBuffer{}), &galetest.BoltCollector{})
+	err = b.Prepare(context.Background(), taskContext("split", wordStreams, &galetest.Buffer{}), &galetest.BoltCollector{})
 	if !errors.Is(err, shell.ErrHandshake) || !errors.Is(err, shell.ErrExited) {
 		t.Fatalf("err = %v, want ErrHandshake wrapping ErrExited", err)
 	}
@@ -331,14 +291,14 @@ func TestBolt_ExitsAtOnce(t *testing.T) {
 }
 
 func TestBolt_MalformedJSON(t *testing.T) {
-	py := need(t, "python3")
+	py := multilangtest.Python(t)
 	cfg := config(py, "testdata/fakebolt.py")
 	cfg.Env = map[string]string{"FAKE_MODE": "malformed", "FAKE_MARKER": filepath.Join(t.TempDir(), "m")}
 	cfg.RestartBackoff = shell.Backoff{Min: topology.Duration(10 * time.Millisecond), Max: topology.Duration(time.Second)}
 	h := start(t, cfg, wordStreams)
 	first := sentence(0, "first")
 	h.execute(first)
-	waitFor(t, "the first tuple failed", h.settled(1))
+	galetest.Eventually(t, "the first tuple failed, and the malformed message reported", 15*time.Second, h.died(1))
 	_, _, failed, errs := h.out.Snapshot()
 	if len(failed) != 1 || failed[0] != first {
 		t.Fatalf("failed %v", failed)
@@ -348,20 +308,20 @@ func TestBolt_MalformedJSON(t *testing.T) {
 	}
 	second := sentence(1, "second")
 	h.execute(second)
-	waitFor(t, "the second tuple acked by the restarted subprocess", h.settled(2))
+	galetest.Eventually(t, "the second tuple acked by the restarted subprocess", 15*time.Second, h.settled(2))
 	if _, acked, _, _ := h.out.Snapshot(); len(acked) != 1 || acked[0] != second {
 		t.Fatalf("acked %v", acked)
 	}
 }
 
 func TestBolt_JunkOnStdout(t *testing.T) {
-	py := need(t, "python3")
+	py := multilangtest.Python(t)
 	cfg := config(py, "testdata/fakebolt.py")
 	cfg.Env = map[string]string{"FAKE_MODE": "junk"}
 	h := start(t, cfg, wordStreams)
 	in := []*tuple.Tuple{sentence(0, "a"), sentence(1, "b")}
 	h.execute(in...)
-	waitFor(t, "2 acks", h.settled(2))
+	galetest.Eventually(t, "2 acks", 15*time.Second, h.settled(2))
 	_, acked, failed, errs := h.out.Snapshot()
 	if len(acked) != 2 || len(failed) != 0 {
 		t.Fatalf("acked %d failed %d: junk must not crash the subprocess", len(acked), len(failed))
@@ -380,14 +340,14 @@ func TestBolt_JunkOnStdout(t *testing.T) {
 }
 
 func TestBolt_UnknownIDAndUndeclaredStream(t *testing.T) {
-	py := need(t, "python3")
+	py := multilangtest.Python(t)
 	for _, mode := range []string{"unknown", "badstream"} {
 		t.Run(mode, func(t *testing.T) {
 			cfg := config(py, "testdata/fakebolt.py")
 			cfg.Env = map[string]string{"FAKE_MODE": mode}
 			h := start(t, cfg, wordStreams)
 			h.execute(sentence(0, "a"))
-			waitFor(t, "1 ack", h.settled(1))
+			galetest.Eventually(t, "1 ack", 15*time.Second, h.settled(1))
 			em, acked, _, errs := h.out.Snapshot()
 			if len(acked) != 1 || len(em) != 0 {
 				t.Fatalf("acked %d emitted %v", len(acked), em)
@@ -404,7 +364,7 @@ func TestBolt_UnknownIDAndUndeclaredStream(t *testing.T) {
 }
 
 func TestBolt_MaxPendingBlocksExecute(t *testing.T) {
-	py := need(t, "python3")
+	py := multilangtest.Python(t)
 	cfg := config(py, "testdata/fakebolt.py")
 	cfg.Env = map[string]string{"FAKE_MODE": "noack"}
 	cfg.MaxPending = 2
@@ -418,7 +378,7 @@ func TestBolt_MaxPendingBlocksExecute(t *testing.T) {
 }
 
 func TestBolt_CleanupKillsAndFailsInFlight(t *testing.T) {
-	py := need(t, "python3")
+	py := multilangtest.Python(t)
 	cfg := config(py, "testdata/fakebolt.py")
 	cfg.Env = map[string]string{"FAKE_MODE": "noack"}
 	b, err := shell.New(cfg)
@@ -426,12 +386,12 @@ func TestBolt_CleanupKillsAndFailsInFlight(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := &galetest.BoltCollector{}
-	logs := &logBuffer{}
+	logs := &galetest.Buffer{}
 	if err := b.Prepare(context.Background(), taskContext("split", wordStreams, logs), out); err != nil {
 		t.Fatal(err)
 	}
 	pid := 0
-	waitFor(t, "the start log", func() bool {
+	galetest.Eventually(t, "the start log", 15*time.Second, func() bool {
 		m := regexp.MustCompile(`subprocess started".*? pid=(\d+)`).FindStringSubmatch(logs.String())
 		if m == nil {
 			return false

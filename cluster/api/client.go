@@ -61,7 +61,7 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, out a
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return fmt.Errorf("%w: tried %s %s: %v", ErrUnreachable, method, base+path, err)
+		return fmt.Errorf("%w: tried %s %s: %w", ErrUnreachable, method, base+path, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))

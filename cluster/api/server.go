@@ -148,7 +148,7 @@ const maxTopology = 4 << 20
 func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxTopology+1))
 	if err != nil {
-		writeErr(w, fmt.Errorf("%w: reading the body: %v", ErrBadRequest, err))
+		writeErr(w, fmt.Errorf("%w: reading the body: %w", ErrBadRequest, err))
 		return
 	}
 	if len(body) > maxTopology {
@@ -208,7 +208,7 @@ func (s *Server) rebalance(w http.ResponseWriter, r *http.Request) {
 	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&rb); err != nil {
-		writeErr(w, fmt.Errorf("%w: rebalance body: %v", ErrBadRequest, err))
+		writeErr(w, fmt.Errorf("%w: rebalance body: %w", ErrBadRequest, err))
 		return
 	}
 	for c, n := range rb.Parallelism {

@@ -59,7 +59,7 @@ func encodeTopology(t Topology) ([]byte, error) {
 func decodeTopology(b []byte) (Topology, error) {
 	var w topologyWire
 	if err := strictUnmarshal(b, &w); err != nil {
-		return Topology{}, fmt.Errorf("%w: %v", ErrCorrupt, err)
+		return Topology{}, fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
 	t := Topology{Name: w.Name, Version: w.Version, Status: w.Status, SubmittedAt: w.SubmittedAt,
 		UpdatedAt: w.UpdatedAt, Parallelism: cloneMap(w.Parallelism), Workers: w.Workers,
@@ -76,7 +76,7 @@ func decodeTopology(b []byte) (Topology, error) {
 		return Topology{}, fmt.Errorf("%w: format %d, want %d", ErrCorrupt, w.Format, wireFormat)
 	}
 	if err := checkTopology("decode", t); err != nil {
-		return Topology{}, fmt.Errorf("%w: %v", ErrCorrupt, err)
+		return Topology{}, corruptRecord(err)
 	}
 	if t.Version == 0 || !t.Status.Valid() {
 		return Topology{}, fmt.Errorf("%w: version %d, status %q", ErrCorrupt, t.Version, t.Status)
@@ -97,7 +97,7 @@ func encodeAssignment(a Assignment) ([]byte, error) {
 func decodeAssignment(b []byte) (Assignment, error) {
 	var w assignmentWire
 	if err := strictUnmarshal(b, &w); err != nil {
-		return Assignment{}, fmt.Errorf("%w: %v", ErrCorrupt, err)
+		return Assignment{}, fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
 	if w.Format != wireFormat {
 		return Assignment{}, fmt.Errorf("%w: format %d, want %d", ErrCorrupt, w.Format, wireFormat)
@@ -107,9 +107,18 @@ func decodeAssignment(b []byte) (Assignment, error) {
 		a.Tasks = map[string]string{}
 	}
 	if err := checkAssignment("decode", a); err != nil {
-		return Assignment{}, fmt.Errorf("%w: %v", ErrCorrupt, err)
+		return Assignment{}, corruptRecord(err)
 	}
 	return a, nil
+}
+
+// corruptRecord is the error of a stored record that fails the checks of
+// a Put. It matches ErrCorrupt only: the check's error is kept as text,
+// not wrapped, because it matches ErrInvalid, which says that the record
+// handed to the store is invalid and nothing was written — not true of a
+// read.
+func corruptRecord(check error) error {
+	return fmt.Errorf("%w: %s", ErrCorrupt, check)
 }
 
 // strictUnmarshal decodes exactly one JSON value into v (a struct

@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"maps"
 	"strings"
 	"testing"
@@ -51,9 +52,31 @@ func TestCodec_DecodeRejects(t *testing.T) {
 		"parallelism":    strings.Replace(good, `"format":1`, `"format":1,"parallelism":{"a":0}`, 1),
 		"array":          `[1]`,
 	} {
-		if _, err := decodeTopology([]byte(b)); !errors.Is(err, ErrCorrupt) {
+		_, err := decodeTopology([]byte(b))
+		if !errors.Is(err, ErrCorrupt) {
 			t.Errorf("%s: %v, want ErrCorrupt", what, err)
 		}
+		// ErrInvalid says the record handed to a Put is invalid: never
+		// true of a stored record that cannot be read
+		if errors.Is(err, ErrInvalid) {
+			t.Errorf("%s: %v matches ErrInvalid", what, err)
+		}
+	}
+	// the decoder's error is wrapped: its cause can be inspected
+	_, err := decodeTopology([]byte(`{"format":1,`))
+	if !errors.Is(err, ErrCorrupt) || !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("truncated record: %v, want ErrCorrupt wrapping io.ErrUnexpectedEOF", err)
+	}
+	var se *json.SyntaxError
+	if _, err := decodeAssignment([]byte(`{"format":1,,}`)); !errors.Is(err, ErrCorrupt) || !errors.As(err, &se) {
+		t.Errorf("malformed assignment: %v, want ErrCorrupt wrapping a *json.SyntaxError", err)
+	}
+	var ute *json.UnmarshalTypeError
+	if _, err := decodeLease([]byte(`{"format":"one"}`)); !errors.Is(err, ErrCorrupt) || !errors.As(err, &ute) {
+		t.Errorf("lease with a string format: %v, want ErrCorrupt wrapping a *json.UnmarshalTypeError", err)
+	}
+	if _, err := decodeLease([]byte(`{"format":1,"name":"l","holder":"w","version":1,"ttl_ms":0}`)); !errors.Is(err, ErrCorrupt) || errors.Is(err, ErrInvalid) {
+		t.Errorf("lease without a ttl: %v, want ErrCorrupt and not ErrInvalid", err)
 	}
 	for what, b := range map[string]string{
 		"epoch 0":    `{"format":1,"topology":"x","epoch":0,"tasks":{}}`,
@@ -62,8 +85,8 @@ func TestCodec_DecodeRejects(t *testing.T) {
 		"format":     `{"format":0,"topology":"x","epoch":1,"tasks":{}}`,
 		"name":       `{"format":1,"topology":"","epoch":1,"tasks":{}}`,
 	} {
-		if _, err := decodeAssignment([]byte(b)); !errors.Is(err, ErrCorrupt) {
-			t.Errorf("assignment %s: %v, want ErrCorrupt", what, err)
+		if _, err := decodeAssignment([]byte(b)); !errors.Is(err, ErrCorrupt) || errors.Is(err, ErrInvalid) {
+			t.Errorf("assignment %s: %v, want ErrCorrupt (and not ErrInvalid)", what, err)
 		}
 	}
 }

@@ -406,7 +406,12 @@ func (s *KafkaStore) waitApplied(ctx context.Context, off int64) error {
 		case <-s.done:
 			return ErrClosed
 		case <-s.viewDone:
-			return fmt.Errorf("the view of topic %q stopped: %v", s.cfg.Topic, s.viewErr)
+			select {
+			case <-s.done: // Close stopped the view: its error is context.Canceled
+				return ErrClosed
+			default:
+			}
+			return fmt.Errorf("the view of topic %q stopped: %w", s.cfg.Topic, s.viewErr)
 		}
 	}
 }
@@ -429,7 +434,7 @@ func (s *KafkaStore) barrierWithin(ctx context.Context, d time.Duration) error {
 	defer cancel()
 	stalled := func(err error) error {
 		if outer.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
-			return fmt.Errorf("%w within %v: %v", errStalled, d, err)
+			return fmt.Errorf("%w within %v: %w", errStalled, d, err)
 		}
 		return err
 	}
@@ -706,7 +711,7 @@ func (s *KafkaStore) tryWrite(ctx context.Context, key string, decide func() ([]
 	case errors.Is(err, sarama.ErrMessageSizeTooLarge):
 		return true, nil, err // no attempt can fix it
 	case errors.Is(err, sarama.ErrProducerFenced) || errors.Is(err, sarama.ErrInvalidProducerEpoch):
-		return false, value, fmt.Errorf("%w: %v", errFenced, err)
+		return false, value, fmt.Errorf("%w: %w", errFenced, err)
 	default:
 		return false, value, err
 	}

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"runtime"
 	"runtime/pprof"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gale-stream/gale/cluster/store"
+	"github.com/gale-stream/gale/internal/galetest"
 )
 
 // checkNoLeak runs cycle (open a store, use it, close it) once to warm up
@@ -19,14 +21,17 @@ func checkNoLeak(t *testing.T, cycle func(i int)) {
 	base := runtime.NumGoroutine()
 	cycle(1)
 	cycle(2)
-	deadline := time.Now().Add(10 * time.Second)
-	for runtime.NumGoroutine() > base {
-		if time.Now().After(deadline) {
+	back := false
+	defer func() {
+		if !back {
+			t.Logf("%d goroutines after closing the stores, %d before", runtime.NumGoroutine(), base)
 			pprof.Lookup("goroutine").WriteTo(os.Stderr, 1)
-			t.Fatalf("%d goroutines after closing the stores, %d before", runtime.NumGoroutine(), base)
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	}()
+	galetest.Eventually(t, fmt.Sprintf("the goroutines to come back to %d", base), 10*time.Second, func() bool {
+		return runtime.NumGoroutine() <= base
+	})
+	back = true
 }
 
 // useStore writes, watches (leaving the watch open: Close ends it) and

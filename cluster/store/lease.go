@@ -90,14 +90,14 @@ func encodeLease(l Lease) ([]byte, error) {
 func decodeLease(b []byte) (Lease, error) {
 	var w leaseWire
 	if err := strictUnmarshal(b, &w); err != nil {
-		return Lease{}, fmt.Errorf("%w: %v", ErrCorrupt, err)
+		return Lease{}, fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
 	if w.Format != wireFormat {
 		return Lease{}, fmt.Errorf("%w: format %d, want %d", ErrCorrupt, w.Format, wireFormat)
 	}
 	l := Lease{Name: w.Name, Holder: w.Holder, Version: w.Version, TTL: time.Duration(w.TTLMillis) * time.Millisecond, UpdatedAt: w.UpdatedAt}
 	if err := checkLease("decode", l); err != nil {
-		return Lease{}, fmt.Errorf("%w: %v", ErrCorrupt, err)
+		return Lease{}, corruptRecord(err)
 	}
 	if l.Version == 0 {
 		return Lease{}, fmt.Errorf("%w: lease version 0", ErrCorrupt)

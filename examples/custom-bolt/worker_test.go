@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gale-stream/gale/cluster/api"
+	"github.com/gale-stream/gale/internal/galetest"
 )
 
 // TestShout_AsClusterWorker builds this program and runs it as a cluster
@@ -54,29 +55,31 @@ func TestShout_AsClusterWorker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if _, err = c.Submit(ctx, data); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
+	// on a failure, what the worker said and the last answer of its API
+	var last string
+	defer func() {
+		if t.Failed() {
 			out, _ := os.ReadFile(filepath.Join(dir, "worker.log"))
-			t.Fatalf("submit: %v\n%s", err, out)
+			t.Logf("last answer: %s\nworker.log:\n%s", last, out)
 		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	for {
+	}()
+	const limit = 30 * time.Second
+	took := galetest.Eventually(t, "the worker to accept the topology", limit, func() bool {
+		_, err := c.Submit(ctx, data)
+		last = fmt.Sprintf("submit: %v", err)
+		return err == nil
+	})
+	galetest.Eventually(t, "the shout bolt to run on the worker", limit-took, func() bool {
 		d, err := c.Describe(ctx, "shouting")
-		if err == nil {
-			for _, comp := range d.Components {
-				if comp.ID == "shout" && comp.Type == "shout" && comp.Executed > 0 && comp.Tasks[0].Worker == "solo" {
-					return
-				}
+		last = fmt.Sprintf("describe: %+v %v", d, err)
+		if err != nil {
+			return false
+		}
+		for _, comp := range d.Components {
+			if comp.ID == "shout" && comp.Type == "shout" && comp.Executed > 0 && comp.Tasks[0].Worker == "solo" {
+				return true
 			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the shout bolt never ran on the worker: %+v %v", d, err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return false
+	})
 }

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/gale-stream/gale/cluster/api"
+	"github.com/gale-stream/gale/internal/galetest"
 )
 
 var (
@@ -226,24 +227,10 @@ func logTail(path string, n int) string {
 // Client is an API client of w with the workers' token.
 func (w *Worker) Client() *api.Client { return &api.Client{Base: "http://" + w.HTTP, Token: Token} }
 
-// Eventually polls cond every 100 ms until it holds, failing the test after
-// limit; it returns how long it took.
-func Eventually(tb testing.TB, what string, limit time.Duration, cond func() bool) time.Duration {
-	tb.Helper()
-	start := time.Now()
-	for !cond() {
-		if time.Since(start) > limit {
-			tb.Fatalf("timed out after %v waiting for %s", limit, what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return time.Since(start)
-}
-
 // WaitMembers waits until the API lists n live workers.
 func WaitMembers(tb testing.TB, c *api.Client, n int) {
 	tb.Helper()
-	Eventually(tb, fmt.Sprintf("%d live members", n), 30*time.Second, func() bool {
+	galetest.Eventually(tb, fmt.Sprintf("%d live members", n), 30*time.Second, func() bool {
 		ms, err := c.Members(context.Background())
 		alive := 0
 		for _, m := range ms {

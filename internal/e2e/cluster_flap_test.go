@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gale-stream/gale/internal/clustertest"
+	"github.com/gale-stream/gale/internal/galetest"
 )
 
 // assignments counts the assignments the workers logged writing.
@@ -47,7 +48,7 @@ func TestCluster_FlapMovesNothing(t *testing.T) {
 			return err == nil && d.Workers == n && len(d.Unassigned) == 0 && d.Acked > 0
 		}
 	}
-	eventually(t, "the topology to run on 3 workers", 60*time.Second, spread(3))
+	galetest.Eventually(t, "the topology to run on 3 workers", 60*time.Second, spread(3))
 	time.Sleep(5 * time.Second) // nothing pending
 	before := assignments(ws)
 	if before == 0 {
@@ -69,10 +70,10 @@ func TestCluster_FlapMovesNothing(t *testing.T) {
 	// w3 flaps: paused until w1 declares it dead, then resumed
 	p := ws[2].Cmd.Process
 	p.Signal(syscall.SIGSTOP)
-	dead := eventually(t, "w3 declared dead", 30*time.Second, func() bool { s := state("w3"); return s == "dead" || s == "left" })
+	dead := galetest.Eventually(t, "w3 declared dead", 30*time.Second, func() bool { s := state("w3"); return s == "dead" || s == "left" })
 	time.Sleep(1500 * time.Millisecond)
 	p.Signal(syscall.SIGCONT)
-	back := eventually(t, "w3 alive again", 30*time.Second, func() bool { return state("w3") == "alive" })
+	back := galetest.Eventually(t, "w3 alive again", 30*time.Second, func() bool { return state("w3") == "alive" })
 	t.Logf("w3 paused: declared dead after %v, resumed 1.5 s later, alive again %v after SIGCONT", dead.Round(100*time.Millisecond), back.Round(100*time.Millisecond))
 	time.Sleep(6 * time.Second) // beyond the debounce
 	if n := assignments(ws); n != before {
@@ -86,7 +87,7 @@ func TestCluster_FlapMovesNothing(t *testing.T) {
 	killed := time.Now()
 	p.Signal(syscall.SIGKILL)
 	ws[2].Cmd.Wait()
-	moved := eventually(t, "w3's tasks to move", 60*time.Second, spread(2))
+	moved := galetest.Eventually(t, "w3's tasks to move", 60*time.Second, spread(2))
 	t.Logf("w3 killed: tasks moved %v after the SIGKILL (debounce 4 s)", time.Since(killed).Round(100*time.Millisecond))
 	if moved < 4*time.Second {
 		t.Errorf("tasks moved %v after the kill, before the 4 s debounce", moved)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gale-stream/gale/cluster/api"
 	"github.com/gale-stream/gale/internal/clustertest"
+	"github.com/gale-stream/gale/internal/galetest"
 	"github.com/gale-stream/gale/internal/testenv"
 )
 
@@ -69,11 +70,11 @@ func TestCluster_KafkaStore(t *testing.T) {
 			return true
 		}
 	}
-	eventually(t, "the topology to run on 3 workers", 60*time.Second, running(c, 3, ""))
+	galetest.Eventually(t, "the topology to run on 3 workers", 60*time.Second, running(c, 3, ""))
 
 	ws[0].Cmd.Process.Signal(syscall.SIGKILL)
 	ws[0].Cmd.Wait()
-	moved := eventually(t, "w1's tasks to move to w2 and w3", 60*time.Second, running(c, 2, "w1"))
+	moved := galetest.Eventually(t, "w1's tasks to move to w2 and w3", 60*time.Second, running(c, 2, "w1"))
 	t.Logf("kafka store: tasks moved %v after the SIGKILL of w1 (the first leader)", moved.Round(100*time.Millisecond))
 	for _, w := range ws[1:] {
 		t.Logf("%s: leadership changes:\n%s", w.Name, grepLines(w.Log, "msg=leadership"))
@@ -87,7 +88,7 @@ func TestCluster_KafkaStore(t *testing.T) {
 	ws = start(2)
 	c = ws[1].Client()
 	waitMembers(t, c, 3)
-	back := eventually(t, "the topology to run again on the new workers", 60*time.Second, func() bool {
+	back := galetest.Eventually(t, "the topology to run again on the new workers", 60*time.Second, func() bool {
 		d, ok := describe(c)()
 		if !ok || d.Status != "active" || d.Version != 1 || d.Workers < 2 || len(d.Unassigned) > 0 {
 			return false
@@ -102,7 +103,7 @@ func TestCluster_KafkaStore(t *testing.T) {
 	if err := c.Kill(ctx, "wc-cluster", time.Second); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the topology to be gone", 60*time.Second, func() bool {
+	galetest.Eventually(t, "the topology to be gone", 60*time.Second, func() bool {
 		_, err := c.Describe(ctx, "wc-cluster")
 		var se *api.StatusError
 		return errors.As(err, &se) && se.Status == 404

@@ -12,16 +12,12 @@ import (
 
 	"github.com/gale-stream/gale/cluster/api"
 	"github.com/gale-stream/gale/internal/clustertest"
+	"github.com/gale-stream/gale/internal/galetest"
 )
 
 // startWorker starts a gale worker process (the binary of this test run).
 func startWorker(t *testing.T, dir, name, join string, extra ...string) *clustertest.Worker {
 	return clustertest.StartWorker(t, gale(t), dir, name, join, extra...)
-}
-
-func eventually(t *testing.T, what string, limit time.Duration, cond func() bool) time.Duration {
-	t.Helper()
-	return clustertest.Eventually(t, what, limit, cond)
 }
 
 const clusterTopology = `{"name": "wc-cluster", "config": {"topology.acker.executors": 2, "topology.max.spout.pending": 2000},
@@ -86,16 +82,16 @@ func TestCluster(t *testing.T) {
 			return ok
 		}
 	}
-	eventually(t, "the topology to run on 3 workers", 60*time.Second, spread(3))
+	galetest.Eventually(t, "the topology to run on 3 workers", 60*time.Second, spread(3))
 	a0 := acked()
-	eventually(t, "acked trees to rise", 30*time.Second, func() bool { return acked() > a0+1000 })
+	galetest.Eventually(t, "acked trees to rise", 30*time.Second, func() bool { return acked() > a0+1000 })
 	_ = w3
 
 	// rebalance: more split tasks, live
 	if err := c.Rebalance(ctx, "wc-cluster", api.Rebalance{Parallelism: map[string]int{"split": 5}}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the rebalance", 60*time.Second, func() bool {
+	galetest.Eventually(t, "the rebalance", 60*time.Second, func() bool {
 		d, err := c.Describe(ctx, "wc-cluster")
 		if err != nil || d.Version != 2 {
 			return false
@@ -112,7 +108,7 @@ func TestCluster(t *testing.T) {
 	killedAt := time.Now()
 	w3.Cmd.Process.Signal(syscall.SIGKILL)
 	w3.Cmd.Wait()
-	moved := eventually(t, "the tasks to leave the dead worker", 60*time.Second, func() bool {
+	moved := galetest.Eventually(t, "the tasks to leave the dead worker", 60*time.Second, func() bool {
 		d, err := c.Describe(ctx, "wc-cluster")
 		if err != nil || d.Workers != 2 || len(d.Unassigned) > 0 {
 			return false
@@ -132,7 +128,7 @@ func TestCluster(t *testing.T) {
 		time.Sleep(500 * time.Millisecond)
 		return acked() > x+100
 	}
-	eventually(t, "acked trees to rise after the failover", 60*time.Second, rising)
+	galetest.Eventually(t, "acked trees to rise after the failover", 60*time.Second, rising)
 	t.Logf("failover: tasks moved %v after the SIGKILL, trees acked again %v after it", moved.Round(100*time.Millisecond),
 		time.Since(killedAt).Round(100*time.Millisecond))
 
@@ -146,7 +142,7 @@ func TestCluster(t *testing.T) {
 	if err := c.Kill(ctx, "wc-cluster", 2*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the topology to be gone", 60*time.Second, func() bool {
+	galetest.Eventually(t, "the topology to be gone", 60*time.Second, func() bool {
 		_, err := c.Describe(ctx, "wc-cluster")
 		return errors.As(err, &se) && se.Status == 404
 	})

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gale-stream/gale/cluster/api"
 	"github.com/gale-stream/gale/internal/clustertest"
+	"github.com/gale-stream/gale/internal/galetest"
 	"github.com/gale-stream/gale/internal/wallclock"
 )
 
@@ -81,7 +82,7 @@ func TestFailover_Rebalance(t *testing.T) {
 			if err := c.Rebalance(ctx, "kafka-files", r); err != nil {
 				t.Fatal(err)
 			}
-			took := eventually(t, "the rebalance to apply", 60*time.Second, func() bool {
+			took := galetest.Eventually(t, "the rebalance to apply", 60*time.Second, func() bool {
 				d, err := c.Describe(ctx, "kafka-files")
 				if err != nil || len(d.Unassigned) > 0 {
 					return false

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gale-stream/gale/internal/clustertest"
+	"github.com/gale-stream/gale/internal/galetest"
 	"github.com/gale-stream/gale/internal/testenv"
 )
 
@@ -47,7 +48,7 @@ func killAndRestart(t *testing.T, ws []*clustertest.Worker, i int, dir string) {
 	victim.Cmd.Wait()
 	// the others declare it dead and take its tasks
 	c := survivor.Client()
-	eventually(t, victim.Name+" declared dead", 30*time.Second, func() bool {
+	galetest.Eventually(t, victim.Name+" declared dead", 30*time.Second, func() bool {
 		ms, err := c.Members(context.Background())
 		if err != nil {
 			return false
@@ -60,7 +61,7 @@ func killAndRestart(t *testing.T, ws []*clustertest.Worker, i int, dir string) {
 		return true
 	})
 	t.Logf("%s declared dead %v after the kill", victim.Name, time.Since(killed).Round(100*time.Millisecond))
-	eventually(t, victim.Name+"'s tasks to move", 30*time.Second, func() bool {
+	galetest.Eventually(t, victim.Name+"'s tasks to move", 30*time.Second, func() bool {
 		d, err := c.Describe(context.Background(), "kafka-files")
 		if err != nil || len(d.Unassigned) > 0 {
 			return false
@@ -176,7 +177,7 @@ func clusterRun(t *testing.T, o clusterOpts) {
 	t.Logf("choices from seed %d; %d files make the whole output", seed, len(want))
 	wantParts := filesByPartition(want)
 	if o.waitOutput {
-		eventually(t, "the first file", 60*time.Second, func() bool { return len(files(t, out)) > 0 })
+		galetest.Eventually(t, "the first file", 60*time.Second, func() bool { return len(files(t, out)) > 0 })
 	}
 	var allGaps []time.Duration
 	for k := 1; k <= o.n; k++ {
@@ -243,24 +244,28 @@ func clusterRun(t *testing.T, o clusterOpts) {
 		t.Logf("%s: moved partitions writing again: median %v, max %v over %d (partition, disturbance) pairs", o.name,
 			allGaps[len(allGaps)/2].Round(100*time.Millisecond), allGaps[len(allGaps)-1].Round(100*time.Millisecond), len(allGaps))
 	}
-	for deadline := time.Now().Add(4 * time.Minute); len(files(t, out)) < len(want); time.Sleep(200 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			for _, w := range ws {
-				data, _ := os.ReadFile(w.Log)
-				var lines []string
-				for _, l := range strings.Split(string(data), "\n") {
-					if strings.Contains(l, "level=WARN") || strings.Contains(l, "level=ERROR") || strings.Contains(l, "assigned") || strings.Contains(l, "running") {
-						lines = append(lines, l)
-					}
-				}
-				if len(lines) > 40 {
-					lines = lines[len(lines)-40:]
-				}
-				t.Logf("%s log:\n%s", w.Name, strings.Join(lines, "\n"))
-			}
-			t.Fatalf("%d of %d files after 4 minutes", len(files(t, out)), len(want))
+	complete := false
+	defer func() {
+		if complete {
+			return
 		}
-	}
+		t.Logf("%d of %d files", len(files(t, out)), len(want))
+		for _, w := range ws {
+			data, _ := os.ReadFile(w.Log)
+			var lines []string
+			for _, l := range strings.Split(string(data), "\n") {
+				if strings.Contains(l, "level=WARN") || strings.Contains(l, "level=ERROR") || strings.Contains(l, "assigned") || strings.Contains(l, "running") {
+					lines = append(lines, l)
+				}
+			}
+			if len(lines) > 40 {
+				lines = lines[len(lines)-40:]
+			}
+			t.Logf("%s log:\n%s", w.Name, strings.Join(lines, "\n"))
+		}
+	}()
+	galetest.Eventually(t, fmt.Sprintf("all %d files", len(want)), 4*time.Minute, func() bool { return len(files(t, out)) >= len(want) })
+	complete = true
 	time.Sleep(2 * time.Second) // a replayed batch may still be rewriting its file (same bytes)
 	sameFiles(t, "file sink after "+o.name, want, files(t, out))
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/gale-stream/gale/cluster/api"
 	"github.com/gale-stream/gale/internal/clustertest"
+	"github.com/gale-stream/gale/internal/galetest"
 )
 
 // metricsTopology is a word count. Its message timeout is short: the
@@ -143,7 +144,7 @@ func TestMetrics_Cluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	const topo = "wc-metrics"
-	eventually(t, "the topology to run on both workers", 60*time.Second, func() bool {
+	galetest.Eventually(t, "the topology to run on both workers", 60*time.Second, func() bool {
 		d, err := c.Describe(ctx, topo)
 		return err == nil && d.Workers == 2 && len(d.Unassigned) == 0 && d.Acked > 1000
 	})
@@ -163,7 +164,7 @@ func TestMetrics_Cluster(t *testing.T) {
 	// while it runs: every worker exports its tasks, itself, its process,
 	// and nothing promlint objects to
 	var running map[string]workerScrape
-	eventually(t, "both workers to export tasks of the topology", 30*time.Second, func() bool {
+	galetest.Eventually(t, "both workers to export tasks of the topology", 30*time.Second, func() bool {
 		var err error
 		running, err = scrapeAll()
 		if err != nil {
@@ -211,7 +212,7 @@ func TestMetrics_Cluster(t *testing.T) {
 	}
 	var last map[string]workerScrape
 	var lastTotal float64 = -1
-	stopped := eventually(t, "the counters to stop after the deactivation", 60*time.Second, func() bool {
+	stopped := galetest.Eventually(t, "the counters to stop after the deactivation", 60*time.Second, func() bool {
 		time.Sleep(400 * time.Millisecond)
 		s, err := scrapeAll()
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gale-stream/gale/cluster/api"
+	"github.com/gale-stream/gale/internal/galetest"
 	"github.com/gale-stream/gale/internal/testenv"
 )
 
@@ -68,7 +69,7 @@ func TestMonitor_Cluster(t *testing.T) {
 	// the run is over when every partition is committed to its end
 	var d *api.Topology
 	var lastLog time.Time
-	eventually(t, "every partition read and committed to its end", 3*time.Minute, func() bool {
+	galetest.Eventually(t, "every partition read and committed to its end", 3*time.Minute, func() bool {
 		var err error
 		if d, err = c.Describe(ctx, "monitored"); err != nil {
 			return false
@@ -112,7 +113,7 @@ func TestMonitor_Cluster(t *testing.T) {
 	// replays: tuples that reach a worker before its runtime starts wait
 	// for it; the last batches may still be writing when the spouts
 	// committed)
-	eventually(t, "the sink to write what the filter passed", 30*time.Second, func() bool {
+	galetest.Eventually(t, "the sink to write what the filter passed", 30*time.Second, func() bool {
 		var err error
 		if d, err = c.Describe(ctx, "monitored"); err != nil {
 			return false
@@ -153,7 +154,7 @@ func TestMonitor_Cluster(t *testing.T) {
 	// run may end within a step or two): points of every component, on
 	// 5-second steps, never more than what was emitted
 	var sr *api.Series
-	eventually(t, "chart points", 30*time.Second, func() bool {
+	galetest.Eventually(t, "chart points", 30*time.Second, func() bool {
 		var err error
 		sr, err = c.Series(ctx, "monitored", "10m")
 		return err == nil && len(sr.Components) == 3 && len(sr.Components[1].Points) >= 2

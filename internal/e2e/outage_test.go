@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gale-stream/gale/internal/galetest"
 	"github.com/gale-stream/gale/internal/testenv"
 )
 
@@ -39,13 +40,14 @@ func TestBackendOutage(t *testing.T) {
 	t.Cleanup(func() { exec.Command(testenvCmd, "up", "hdfs").Run() }) // whatever happens
 	cmd := startGale(t, dir)
 	out := filepath.Join(dir, ".gale", "out", "files")
-	deadline := time.Now().Add(2 * time.Minute)
-	for len(files(t, out)) < 20 {
-		if time.Now().After(deadline) {
-			t.Fatalf("fewer than 20 files after 2 minutes\n%s", tail(dir, 30))
+	started := false
+	defer func() {
+		if !started {
+			t.Logf("%d files; the end of gale.log:\n%s", len(files(t, out)), tail(dir, 30))
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	}()
+	galetest.Eventually(t, "20 files", 2*time.Minute, func() bool { return len(files(t, out)) >= 20 })
+	started = true
 	before := len(files(t, out))
 	if b, err := exec.Command(testenvCmd, "stop", "hdfs").CombinedOutput(); err != nil {
 		t.Fatalf("testenv stop hdfs: %v\n%s", err, b)

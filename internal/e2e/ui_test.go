@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gale-stream/gale/internal/clustertest"
+	"github.com/gale-stream/gale/internal/galetest"
 	"github.com/gale-stream/gale/internal/uitest"
 )
 
@@ -42,7 +43,7 @@ func TestUI(t *testing.T) {
 	if _, err := c.Submit(ctx, []byte(uiTopology)); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the topology to run on 2 workers", 60*time.Second, func() bool {
+	galetest.Eventually(t, "the topology to run on 2 workers", 60*time.Second, func() bool {
 		d, err := c.Describe(ctx, "wc-ui")
 		return err == nil && d.Workers == 2 && d.Acked > 0 && len(d.Unassigned) == 0
 	})
@@ -96,7 +97,7 @@ func TestUI(t *testing.T) {
 	b.Wait("the token prompt", `!!document.querySelector('#dialog[open] #token-input')`)
 	b.Type("#token-input", clustertest.Token)
 	b.Click("#dialog-ok")
-	eventually(t, "split to run 3 tasks", 60*time.Second, func() bool {
+	galetest.Eventually(t, "split to run 3 tasks", 60*time.Second, func() bool {
 		d, err := c.Describe(ctx, "wc-ui")
 		if err != nil {
 			return false

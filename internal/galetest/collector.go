@@ -1,6 +1,3 @@
-// Package galetest has fakes for unit-testing spouts and bolts without an
-// engine. Tests that need real delivery and acking run a topology with
-// internal/engine instead.
 package galetest
 
 import (

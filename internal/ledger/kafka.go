@@ -219,9 +219,9 @@ func (w *kafkaWriter) classify(err error) error {
 	switch {
 	case errors.Is(err, sarama.ErrProducerFenced), errors.Is(err, sarama.ErrInvalidProducerEpoch),
 		w.prod.TxnStatus()&sarama.ProducerTxnFlagFatalError != 0 && !errors.Is(err, sarama.ErrUnknownTopicOrPartition):
-		return fmt.Errorf("ledger %s: %v: %w", w.key, err, ErrFenced)
+		return fmt.Errorf("ledger %s: %w: %w", w.key, err, ErrFenced)
 	case errors.Is(err, sarama.ErrUnknownTopicOrPartition):
-		return fmt.Errorf("ledger %s: topic %q: %v: %w", w.key, w.topic, err, ErrGone)
+		return fmt.Errorf("ledger %s: topic %q: %w: %w", w.key, w.topic, err, ErrGone)
 	}
 	return fmt.Errorf("ledger %s: %w", w.key, err)
 }

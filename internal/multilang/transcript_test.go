@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/gale-stream/gale/bolt"
+	"github.com/gale-stream/gale/internal/galetest"
 	"github.com/gale-stream/gale/spout"
 	"github.com/gale-stream/gale/topology"
 	"github.com/gale-stream/gale/tuple"
@@ -358,26 +359,19 @@ func (r *replayer) write(s step, text string) {
 func (r *replayer) expectCall(s step) {
 	where := fmt.Sprintf("%s:%d", r.name, s.line)
 	want := parseJSON(r.t, where, s.arg)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	var got map[string]any
+	galetest.Eventually(r.t, fmt.Sprintf("%s: a call, want %s", where, s.arg), 10*time.Second, func() bool {
 		r.rec.mu.Lock()
-		var got map[string]any
+		defer r.rec.mu.Unlock()
 		if len(r.rec.calls) > r.seen {
 			got = r.rec.calls[r.seen]
 		}
-		r.rec.mu.Unlock()
-		if got != nil {
-			r.seen++
-			if !reflect.DeepEqual(normalize(got), want) {
-				b, _ := json.Marshal(got)
-				r.t.Fatalf("%s: call\n  %s\nwant\n  %s", where, b, s.arg)
-			}
-			return
-		}
-		if time.Now().After(deadline) {
-			r.t.Fatalf("%s: no call, want %s", where, s.arg)
-		}
-		time.Sleep(time.Millisecond)
+		return got != nil
+	})
+	r.seen++
+	if !reflect.DeepEqual(normalize(got), want) {
+		b, _ := json.Marshal(got)
+		r.t.Fatalf("%s: call\n  %s\nwant\n  %s", where, b, s.arg)
 	}
 }
 

@@ -237,10 +237,30 @@ func (w *Writer) Put(ctx context.Context, name string, data []byte) (err error) 
 }
 
 func (w *Writer) put(ctx context.Context, cn *conn, name string, data []byte) error {
+	return retryNotReplicated(ctx, func() error { return w.putOnce(ctx, cn, name, data) })
+}
+
+// notReplicatedYet is the Java class of the NameNode's answer to an
+// addBlock call made before the DataNodes reported the file's last block.
+const notReplicatedYet = "org.apache.hadoop.hdfs.server.namenode.NotReplicatedYetException"
+
+// isNotReplicatedYet reports whether err is the NameNode's
+// NotReplicatedYetException. colinmarc/hdfs returns a remote Java
+// exception as an hdfs.Error, whose concrete type (rpc.NamenodeError) is
+// in an internal package; its Exception method returns the Java class,
+// which is the exception's type: comparing it is the typed check.
+func isNotReplicatedYet(err error) bool {
+	var remote hdfsc.Error
+	return errors.As(err, &remote) && remote.Exception() == notReplicatedYet
+}
+
+// retryNotReplicated calls write until it returns anything but a
+// NotReplicatedYetException, at most closeAttempts times.
+func retryNotReplicated(ctx context.Context, write func() error) error {
 	backoff := closeBackoff
 	for attempt := 1; ; attempt++ {
-		err := w.putOnce(ctx, cn, name, data)
-		if err == nil || attempt == closeAttempts || !strings.Contains(err.Error(), "NotReplicatedYetException") {
+		err := write()
+		if err == nil || attempt == closeAttempts || !isNotReplicatedYet(err) {
 			return err
 		}
 		// a new block asked for before the DataNodes reported the last one

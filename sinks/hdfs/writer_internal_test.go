@@ -85,6 +85,70 @@ func TestCloseRetriesReplicating(t *testing.T) {
 	}
 }
 
+// remoteError is a remote Java exception as colinmarc/hdfs returns it: an
+// hdfsc.Error naming the exception's class.
+type remoteError struct{ class string }
+
+var _ hdfsc.Error = remoteError{}
+
+func (e remoteError) Method() string    { return "addBlock" }
+func (e remoteError) Desc() string      { return "ERROR_APPLICATION" }
+func (e remoteError) Exception() string { return e.class }
+func (e remoteError) Message() string   { return e.class + ": not yet\n\tat org.apache.hadoop..." }
+func (e remoteError) Error() string {
+	return "addBlock call failed with ERROR_APPLICATION (" + e.class + ")"
+}
+
+// TestPutRetriesNotReplicatedYet: a write refused with the NameNode's
+// NotReplicatedYetException (however wrapped) is written again, a bounded
+// number of times; any other error, even one whose text names that
+// exception, ends it at once, and so does cancellation.
+func TestPutRetriesNotReplicatedYet(t *testing.T) {
+	defer func(b time.Duration) { closeBackoff = b }(closeBackoff)
+	closeBackoff = time.Millisecond
+	ctx := context.Background()
+	// as putOnce returns it: the client's *os.PathError, wrapped with %w
+	notYet := fmt.Errorf("hdfs://nn/d/f: write temporary file /d/.f.tmp-1: %w",
+		&os.PathError{Op: "create", Path: "/d/.f.tmp-1", Err: remoteError{notReplicatedYet}})
+	failing := func(times int, err error) (func() error, *int) {
+		calls := 0
+		return func() error {
+			calls++
+			if calls <= times {
+				return err
+			}
+			return nil
+		}, &calls
+	}
+
+	write, calls := failing(2, notYet)
+	if err := retryNotReplicated(ctx, write); err != nil || *calls != 3 {
+		t.Errorf("refused twice: %v after %d writes, want success after 3", err, *calls)
+	}
+	write, calls = failing(1000, notYet)
+	if err := retryNotReplicated(ctx, write); !errors.Is(err, notYet) || *calls != closeAttempts {
+		t.Errorf("always refused: %v after %d writes, want it after %d", err, *calls, closeAttempts)
+	}
+	for _, other := range []error{
+		&os.PathError{Op: "create", Path: "/d/f", Err: remoteError{"org.apache.hadoop.ipc.StandbyException"}},
+		errors.New("datanode gone: org.apache.hadoop.hdfs.server.namenode.NotReplicatedYetException"),
+	} {
+		write, calls = failing(1000, other)
+		if err := retryNotReplicated(ctx, write); !errors.Is(err, other) || *calls != 1 {
+			t.Errorf("%v: %v after %d writes, want it after 1", other, err, *calls)
+		}
+	}
+
+	closeBackoff = time.Hour
+	cctx, cancel := context.WithCancel(ctx)
+	time.AfterFunc(10*time.Millisecond, cancel)
+	start := time.Now()
+	write, calls = failing(1000, notYet)
+	if err := retryNotReplicated(cctx, write); !errors.Is(err, notYet) || *calls != 1 || time.Since(start) > 10*time.Second {
+		t.Errorf("cancelled: %v after %d writes and %v", err, *calls, time.Since(start))
+	}
+}
+
 // TestConnError: answers of HDFS keep the connection; anything else
 // (network errors, a stream out of step) drops it.
 func TestConnError(t *testing.T) {
@@ -95,6 +159,7 @@ func TestConnError(t *testing.T) {
 		{&os.PathError{Op: "stat", Path: "/x", Err: os.ErrNotExist}, false},
 		{fmt.Errorf("wrapped: %w", &os.PathError{Op: "mkdir", Path: "/x", Err: os.ErrExist}), false},
 		{&os.PathError{Op: "create", Path: "/x", Err: hdfsc.ErrReplicating}, false},
+		{&os.PathError{Op: "create", Path: "/x", Err: remoteError{notReplicatedYet}}, false},
 		{context.Canceled, false},
 		{&net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded}, true},
 		{errors.New("unexpected sequence number"), true},

@@ -296,7 +296,7 @@ func (w *Writer) WriteBatch(ctx context.Context, b *sinks.Batch) (int64, error) 
 		}
 		var pe sarama.ProducerErrors
 		if errors.As(err, &pe) && len(pe) > 0 {
-			err = fmt.Errorf("%w (first: %v)", err, pe[0].Err)
+			err = fmt.Errorf("%w (first: %w)", err, pe[0].Err)
 		}
 		return 0, fmt.Errorf("kafka sink %q: produce batch %s to %q: %w", w.comp, m.ID, w.cfg.Topic, err)
 	}

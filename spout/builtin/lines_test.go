@@ -170,11 +170,10 @@ func TestLines_Stdin(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	deadline := time.Now().Add(5 * time.Second)
-	for len(emittedValues(out)) < 3 && time.Now().Before(deadline) {
+	took := galetest.Eventually(t, "3 lines from stdin", 5*time.Second, func() bool {
 		next(t, l, 1)
-		time.Sleep(time.Millisecond)
-	}
+		return len(emittedValues(out)) >= 3
+	})
 	if got := emittedValues(out); !slices.Equal(got, []string{"x", "y", "z"}) {
 		t.Fatalf("stdin lines %q", got)
 	}
@@ -186,9 +185,10 @@ func TestLines_Stdin(t *testing.T) {
 		l.Ack(uint64(i + 1))
 	}
 	var stop error
-	for stop == nil && time.Now().Before(deadline) {
+	galetest.Eventually(t, "the end of stdin", 5*time.Second-took, func() bool {
 		stop = l.NextTuple(context.Background())
-	}
+		return stop != nil
+	})
 	if !errors.Is(stop, spout.ErrStop) {
 		t.Fatalf("NextTuple at end of stdin = %v, want ErrStop", stop)
 	}

@@ -104,7 +104,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("topics and topic_pattern: give one of them, not both"))
 	case c.TopicPattern != "":
 		if _, err := regexp.Compile("^(?:" + c.TopicPattern + ")$"); err != nil {
-			errs = append(errs, fmt.Errorf("topic_pattern: %v", err))
+			errs = append(errs, fmt.Errorf("topic_pattern: %w", err))
 		}
 	}
 	if !slices.Contains(starts, c.Start) {
@@ -112,7 +112,7 @@ func (c *Config) Validate() error {
 	}
 	if c.Start == "timestamp" {
 		if _, err := time.Parse(time.RFC3339, c.StartTimestamp); err != nil {
-			errs = append(errs, fmt.Errorf("start_timestamp: want an RFC 3339 time: %v", err))
+			errs = append(errs, fmt.Errorf("start_timestamp: want an RFC 3339 time: %w", err))
 		}
 	}
 	if c.Batch.Records <= 0 || c.Batch.Bytes <= 0 || c.Batch.Time <= 0 {
@@ -160,7 +160,7 @@ func (c *Config) LedgerReader() (ledger.Reader, func() error, error) {
 	if c.Ledger.Kind == "kafka" {
 		s, err := ledger.NewKafkaStore(c.Brokers, c.Ledger.Topic)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%w: %v", ErrUnreachable, err)
+			return nil, nil, fmt.Errorf("%w: %w", ErrUnreachable, err)
 		}
 		return s, s.Close, nil
 	}

@@ -28,7 +28,7 @@ func (c *Config) deserialize(v []byte) (value any, extra []any, err error) {
 	d := json.NewDecoder(strings.NewReader(string(v)))
 	d.UseNumber()
 	if err := d.Decode(&doc); err != nil {
-		return nil, nil, fmt.Errorf("%w: value is not JSON: %v", ErrPoison, err)
+		return nil, nil, fmt.Errorf("%w: value is not JSON: %w", ErrPoison, err)
 	}
 	if d.More() {
 		return nil, nil, fmt.Errorf("%w: value has data after the JSON document", ErrPoison)

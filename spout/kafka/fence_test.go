@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp/syntax"
 	"strings"
 	"testing"
 	"time"
@@ -41,17 +42,13 @@ func newSpout(t *testing.T, cfg *kafkaspout.Config) (*kafkaspout.Spout, *galetes
 // pump calls NextTuple until the spout emitted at least n tuples.
 func pump(t *testing.T, s *kafkaspout.Spout, out *galetest.SpoutCollector, n int) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
+	galetest.Eventually(t, fmt.Sprintf("the spout to emit %d tuples", n), 20*time.Second, func() bool {
 		if err := s.NextTuple(context.Background()); err != nil {
 			t.Fatalf("NextTuple: %v", err)
 		}
-		if em, _ := out.Snapshot(); len(em) >= n {
-			return
-		}
-		time.Sleep(time.Millisecond)
-	}
-	t.Fatalf("spout did not emit %d tuples in 20s", n)
+		em, _ := out.Snapshot()
+		return len(em) >= n
+	})
 }
 
 // TestSpout_SecondOwnerFencesFirst: two spouts that both believe they own
@@ -132,6 +129,9 @@ func TestSpout_UnreachableBrokersBackOff(t *testing.T) {
 	if !errors.Is(err, kafkaspout.ErrUnreachable) || !strings.Contains(err.Error(), "127.0.0.1:1") || !strings.Contains(err.Error(), "retrying in") {
 		t.Fatalf("err = %v, want ErrUnreachable naming the broker and the retry", err)
 	}
+	if !errors.Is(err, sarama.ErrOutOfBrokers) {
+		t.Errorf("err = %v, want it to wrap the client's sarama.ErrOutOfBrokers", err)
+	}
 	if err := s.NextTuple(context.Background()); err != nil {
 		t.Fatalf("second call within the backoff: %v, want nil (waiting)", err)
 	}
@@ -146,6 +146,20 @@ func TestConfig_Validate(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate() = %v, want it to mention %q", err, want)
 		}
+	}
+
+	// the parsers' errors are wrapped
+	c = kafkaspout.NewConfig()
+	c.Brokers, c.TopicPattern = []string{"127.0.0.1:9092"}, "events-("
+	var se *syntax.Error
+	if err := c.Validate(); !errors.As(err, &se) || !strings.Contains(err.Error(), "topic_pattern") {
+		t.Errorf("Validate() with a bad topic_pattern = %v, want a *syntax.Error", err)
+	}
+	c = kafkaspout.NewConfig()
+	c.Brokers, c.Topics, c.Start, c.StartTimestamp = []string{"127.0.0.1:9092"}, []string{"t"}, "timestamp", "yesterday"
+	var pe *time.ParseError
+	if err := c.Validate(); !errors.As(err, &pe) || !strings.Contains(err.Error(), "start_timestamp") {
+		t.Errorf("Validate() with a bad start_timestamp = %v, want a *time.ParseError", err)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gale-stream/gale/bolt"
+	"github.com/gale-stream/gale/internal/galetest"
 	"github.com/gale-stream/gale/internal/ledger"
 	"github.com/gale-stream/gale/internal/testenv"
 	"github.com/gale-stream/gale/local"
@@ -91,18 +92,20 @@ func TestSpout_RestartReplaysPlansFirst(t *testing.T) {
 	if err := child.Start(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		plans, commits := ledgerCounts(dir)
-		if plans >= 8 && commits >= 2 && plans > commits {
-			break
-		}
-		if time.Now().After(deadline) {
+	progressed := false
+	defer func() {
+		if !progressed {
 			child.Process.Kill()
-			t.Fatalf("child made no progress (plans %d, commits %d)\n%s", plans, commits, stderr.String())
+			child.Wait()
+			plans, commits := ledgerCounts(dir)
+			t.Logf("the child's ledger: %d plans, %d commits; its stderr:\n%s", plans, commits, stderr.String())
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	}()
+	galetest.Eventually(t, "the child to plan 8 batches and commit 2, with some pending", 60*time.Second, func() bool {
+		plans, commits := ledgerCounts(dir)
+		return plans >= 8 && commits >= 2 && plans > commits
+	})
+	progressed = true
 	if err := child.Process.Kill(); err != nil { // SIGKILL
 		t.Fatal(err)
 	}

@@ -150,13 +150,13 @@ func (s *Spout) connect(ctx context.Context) error {
 	if s.store == nil {
 		store, err := ledger.NewKafkaStore(s.cfg.Brokers, s.cfg.Ledger.Topic)
 		if err != nil {
-			return fmt.Errorf("%w: %v", ErrUnreachable, err)
+			return fmt.Errorf("%w: %w", ErrUnreachable, err)
 		}
 		s.store = store
 	}
 	client, err := sarama.NewClient(s.cfg.Brokers, s.saramaConfig())
 	if err != nil {
-		return fmt.Errorf("%w: brokers %v: %v", ErrUnreachable, s.cfg.Brokers, err)
+		return fmt.Errorf("%w: brokers %v: %w", ErrUnreachable, s.cfg.Brokers, err)
 	}
 	consumer, err := sarama.NewConsumerFromClient(client)
 	if err == nil {
@@ -169,7 +169,7 @@ func (s *Spout) connect(ctx context.Context) error {
 	if err != nil {
 		s.closeClients()
 		client.Close()
-		return fmt.Errorf("%w: %v", ErrUnreachable, err)
+		return fmt.Errorf("%w: %w", ErrUnreachable, err)
 	}
 	s.client = client
 	return s.assign(ctx)
@@ -187,7 +187,7 @@ func (s *Spout) assign(ctx context.Context) error {
 	}
 	for _, topic := range topics {
 		if err := s.client.RefreshMetadata(topic); err != nil {
-			return fmt.Errorf("topic %q: %w: %v", topic, ErrMissingTopic, err)
+			return fmt.Errorf("topic %q: %w: %w", topic, ErrMissingTopic, err)
 		}
 		ps, err := s.client.Partitions(topic)
 		if err != nil || len(ps) == 0 {
@@ -630,7 +630,7 @@ func (s *Spout) deadLetter(m *sarama.ConsumerMessage, cause error) {
 	_, _, err := s.dlq.SendMessage(msg)
 	if errors.Is(err, sarama.ErrUnknownTopicOrPartition) {
 		if cerr := s.createTopic(topic); cerr != nil {
-			err = fmt.Errorf("%w (creating it: %v)", err, cerr)
+			err = fmt.Errorf("%w (creating it: %w)", err, cerr)
 		} else {
 			_, _, err = s.dlq.SendMessage(msg)
 		}

@@ -10,6 +10,9 @@
 //	 "outputs": {"default": ["sentence"]}}
 //
 // The topology declares the streams the subprocess emits in "outputs".
+// The config is the subprocess's, the same as a shell bolt's: Process in
+// package bolt/shell, which also holds the errors a shell spout returns
+// (match them with errors.Is, e.g. against bolt/shell's ErrExited).
 //
 // The protocol is synchronous: NextTuple sends {"command":"next"}, Ack and
 // Fail send {"command":"ack"|"fail","id":..} with the message id the

@@ -15,11 +15,7 @@ func TestSpout_PystormUnchanged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for range 3 {
-		if err := h.next(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	h.pump(3)
 	em := h.emitted()
 	if len(em) != 3 || em[0].Values[0] != "the cow" || em[0].MsgID == nil {
 		t.Fatalf("emitted %+v", em)

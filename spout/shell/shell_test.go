@@ -1,64 +1,27 @@
 package shell_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	boltshell "github.com/gale-stream/gale/bolt/shell"
 	"github.com/gale-stream/gale/internal/galetest"
+	"github.com/gale-stream/gale/internal/multilang/multilangtest"
 	"github.com/gale-stream/gale/spout/shell"
 	"github.com/gale-stream/gale/topology"
 	"github.com/gale-stream/gale/tuple"
 )
 
-// python returns the real python3 interpreter (not a version manager's
-// shim, slow to start), skipping the test loudly when there is none
-// (failing under CI=true).
-func python(t *testing.T) string {
-	t.Helper()
-	p, err := exec.LookPath("python3")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("python3 is required: %v", err)
-		}
-		t.Skipf("SKIP: python3 not installed: %v", err)
-	}
-	if out, err := exec.Command(p, "-c", "import sys; print(sys.executable)").Output(); err == nil {
-		p = strings.TrimSpace(string(out))
-	}
-	return p
-}
-
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 type harness struct {
 	t    *testing.T
 	s    *shell.Spout
 	out  *galetest.SpoutCollector
-	logs *logBuffer
+	logs *galetest.Buffer
 }
 
 func open(t *testing.T, cfg *shell.Config) (*harness, error) {
@@ -70,7 +33,7 @@ func open(t *testing.T, cfg *shell.Config) (*harness, error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, s: s, out: &galetest.SpoutCollector{TaskIDs: []int{4}}, logs: &logBuffer{}}
+	h := &harness{t: t, s: s, out: &galetest.SpoutCollector{TaskIDs: []int{4}}, logs: &galetest.Buffer{}}
 	tc := &topology.TaskContext{
 		Component: &topology.Component{ID: "sentences", Type: shell.TypeName,
 			Streams: topology.Streams{"default": {"sentence"}}},
@@ -98,23 +61,29 @@ func (h *harness) next() error {
 	return h.s.NextTuple(ctx)
 }
 
+// pump calls NextTuple n times, failing the test on an error.
+func (h *harness) pump(n int) {
+	h.t.Helper()
+	for range n {
+		if err := h.next(); err != nil {
+			h.t.Fatal(err)
+		}
+	}
+}
+
 func (h *harness) emitted() []galetest.Emitted {
 	em, _ := h.out.Snapshot()
 	return em
 }
 
 func TestSpout_PythonSentences(t *testing.T) {
-	py := python(t)
+	py := multilangtest.Python(t)
 	ex, _ := filepath.Abs("../../examples/multilang/sentences.py")
 	h, err := open(t, config(py, ex))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for range 3 {
-		if err := h.next(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	h.pump(3)
 	em := h.emitted()
 	if len(em) != 3 {
 		t.Fatalf("emitted %d tuples, want 3", len(em))
@@ -142,10 +111,10 @@ func TestSpout_PythonSentences(t *testing.T) {
 }
 
 func TestSpout_CrashRestart(t *testing.T) {
-	py := python(t)
+	py := multilangtest.Python(t)
 	cfg := config(py, "testdata/fakespout.py")
 	cfg.Env = map[string]string{"FAKE_MODE": "crash", "FAKE_MARKER": filepath.Join(t.TempDir(), "m")}
-	cfg.RestartBackoff = shell.Backoff{Min: topology.Duration(20 * time.Millisecond), Max: topology.Duration(time.Second)}
+	cfg.RestartBackoff = boltshell.Backoff{Min: topology.Duration(20 * time.Millisecond), Max: topology.Duration(time.Second)}
 	h, err := open(t, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -155,21 +124,18 @@ func TestSpout_CrashRestart(t *testing.T) {
 	}
 	first := h.emitted()[0].MsgID
 	err = h.next()
-	if !errors.Is(err, shell.ErrExited) || !strings.Contains(err.Error(), `shell spout "sentences"`) ||
+	if !errors.Is(err, boltshell.ErrExited) || !strings.Contains(err.Error(), `shell spout "sentences"`) ||
 		!strings.Contains(err.Error(), "exit status 4") || !strings.Contains(err.Error(), "fakespout: crashing") {
 		t.Fatalf("second next = %v, want ErrExited naming the component, status and stderr", err)
 	}
 	// An ack for a tuple of the dead subprocess is dropped, not forwarded.
 	h.s.Ack(first)
-	deadline := time.Now().Add(10 * time.Second)
-	for len(h.emitted()) < 3 {
-		if time.Now().After(deadline) {
-			t.Fatal("no tuples after the restart")
-		}
+	galetest.Eventually(t, "2 tuples after the restart", 10*time.Second, func() bool {
 		if err := h.next(); err != nil {
 			t.Fatal(err)
 		}
-	}
+		return len(h.emitted()) >= 3
+	})
 	em := h.emitted()
 	if em[1].Values[0] != "t1" || em[1].MsgID == first {
 		t.Errorf("after restart emitted %+v; its id must differ from the old incarnation's", em[1])
@@ -184,11 +150,11 @@ func TestSpout_CrashRestart(t *testing.T) {
 }
 
 func TestSpout_HangAndMalformed(t *testing.T) {
-	py := python(t)
+	py := multilangtest.Python(t)
 	for _, tc := range []struct {
 		mode string
 		want error
-	}{{"hang", shell.ErrHeartbeatTimeout}, {"malformed", shell.ErrMalformed}} {
+	}{{"hang", boltshell.ErrHeartbeatTimeout}, {"malformed", boltshell.ErrMalformed}} {
 		t.Run(tc.mode, func(t *testing.T) {
 			cfg := config(py, "testdata/fakespout.py")
 			cfg.Env = map[string]string{"FAKE_MODE": tc.mode}
@@ -205,7 +171,7 @@ func TestSpout_HangAndMalformed(t *testing.T) {
 }
 
 func TestSpout_TaskIDs(t *testing.T) {
-	py := python(t)
+	py := multilangtest.Python(t)
 	cfg := config(py, "testdata/fakespout.py")
 	cfg.Env = map[string]string{"FAKE_MODE": "taskids"}
 	h, err := open(t, cfg)
@@ -222,7 +188,7 @@ func TestSpout_TaskIDs(t *testing.T) {
 
 func TestSpout_CommandNotFound(t *testing.T) {
 	_, err := open(t, config("gale-no-such-spout-cmd"))
-	if !errors.Is(err, shell.ErrStart) || !strings.Contains(err.Error(), "gale-no-such-spout-cmd") {
+	if !errors.Is(err, boltshell.ErrStart) || !strings.Contains(err.Error(), "gale-no-such-spout-cmd") {
 		t.Fatalf("Open = %v, want ErrStart naming the command", err)
 	}
 }

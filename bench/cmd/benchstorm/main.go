@@ -118,7 +118,7 @@ func run() error {
 			return err
 		}
 		if out, err := exec.CommandContext(ctx, stormSh, "build").CombinedOutput(); err != nil {
-			return fmt.Errorf("building the Storm baseline: %v\n%s", err, out)
+			return fmt.Errorf("building the Storm baseline: %w\n%s", err, out)
 		}
 	}
 	self, err := os.Executable()
@@ -232,7 +232,7 @@ loop:
 		fmt.Fprint(os.Stderr, "\r\033[K")
 	}
 	if err != nil {
-		return rows.Result{}, fmt.Errorf("%v\n%s", err, lastLines(stdout.String(), 20))
+		return rows.Result{}, fmt.Errorf("%w\n%s", err, lastLines(stdout.String(), 20))
 	}
 	if ctx.Err() != nil {
 		return rows.Result{}, ctx.Err()
@@ -346,7 +346,7 @@ func printComparison(w io.Writer, path string, rep *Report) error {
 	}
 	var old Report
 	if err := json.Unmarshal(data, &old); err != nil {
-		return fmt.Errorf("%s: %v", path, err)
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	fmt.Fprintf(w, "\nchange since %s (%s):\n", path, old.Time.Format(time.RFC3339))
 	for _, r := range rep.Results {

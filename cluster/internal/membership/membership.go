@@ -186,7 +186,12 @@ func Join(cfg Config) (*Membership, error) {
 	}
 	m.ml = ml
 	if len(cfg.Join) > 0 {
-		// workers started together: retry a while until one answers
+		// workers started together: retry a while until one answers.
+		// A gossip key mismatch is told by the error's text: memberlist's
+		// Join formats each cause with %v into a go-multierror, so no
+		// type or sentinel survives ("No installed keys could decrypt
+		// the message", "remote state is encrypted and encryption is not
+		// configured").
 		var err error
 		for wait, deadline := 100*time.Millisecond, time.Now().Add(cmpOr(cfg.JoinTimeout, 10*time.Second)); ; wait = min(2*wait, time.Second) {
 			if _, err = ml.Join(cfg.Join); err == nil || time.Now().Add(wait).After(deadline) || strings.Contains(err.Error(), "decrypt") {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gale-stream/gale/internal/galetest"
 )
 
 func quiet() *slog.Logger {
@@ -22,18 +24,6 @@ func start(t *testing.T, name string, join []string, key []byte) *Membership {
 	}
 	t.Cleanup(func() { m.Shutdown() })
 	return m
-}
-
-// waitFor polls cond until it holds or 20 s pass.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 func names(ms []Member) string {
@@ -52,7 +42,7 @@ func TestThreeWorkers(t *testing.T) {
 	w2 := start(t, "w2", []string{w1.Addr()}, nil)
 	w3 := start(t, "w3", []string{w2.Addr()}, nil)
 	for _, w := range []*Membership{w1, w2, w3} {
-		waitFor(t, w.Name()+" to see 3 workers", func() bool { return names(w.Members()) == "w1,w2,w3" })
+		galetest.Eventually(t, w.Name()+" to see 3 workers", 20*time.Second, func() bool { return names(w.Members()) == "w1,w2,w3" })
 	}
 	for _, m := range w1.Members() {
 		if m.Meta.Slots != 4 || !strings.HasPrefix(m.Meta.API, "127.0.0.1:80") || len(m.Meta.Types) != 2 || m.State != Alive {
@@ -63,7 +53,7 @@ func TestThreeWorkers(t *testing.T) {
 	if err := w3.UpdateMeta(Meta{API: "127.0.0.1:9999", Slots: 8}, 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "w1 to see w3's new slots", func() bool {
+	galetest.Eventually(t, "w1 to see w3's new slots", 20*time.Second, func() bool {
 		for _, m := range w1.Members() {
 			if m.Name == "w3" && m.Meta.Slots == 8 {
 				return true
@@ -75,14 +65,14 @@ func TestThreeWorkers(t *testing.T) {
 	if err := w3.Leave(5 * time.Second); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "w1 to see w3 leave", func() bool { return names(w1.Members()) == "w1,w2" })
+	galetest.Eventually(t, "w1 to see w3 leave", 20*time.Second, func() bool { return names(w1.Members()) == "w1,w2" })
 	if st := stateOf(w1.All(), "w3"); st != Left {
 		t.Errorf("w3 is %q after leaving, want left", st)
 	}
 	// a silent failure
 	start := time.Now()
 	w2.Shutdown()
-	waitFor(t, "w1 to declare w2 dead", func() bool { return names(w1.Members()) == "w1" })
+	galetest.Eventually(t, "w1 to declare w2 dead", 20*time.Second, func() bool { return names(w1.Members()) == "w1" })
 	t.Logf("w2's failure detected after %v", time.Since(start).Round(10*time.Millisecond))
 	if st := stateOf(w1.All(), "w2"); st != Dead {
 		t.Errorf("w2 is %q after failing, want dead", st)
@@ -123,7 +113,7 @@ func TestWrongKey(t *testing.T) {
 	}
 	// the right key works
 	w3 := start(t, "w3", []string{w1.Addr()}, key)
-	waitFor(t, "w3 to see w1", func() bool { return names(w3.Members()) == "w1,w3" })
+	galetest.Eventually(t, "w3 to see w1", 20*time.Second, func() bool { return names(w3.Members()) == "w1,w3" })
 	if _, err := Join(Config{Name: "w4", Bind: "127.0.0.1:0", Key: []byte("short")}); err == nil || !strings.Contains(err.Error(), "16, 24 or 32") {
 		t.Errorf("short key: %v", err)
 	}

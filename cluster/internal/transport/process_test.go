@@ -9,6 +9,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/gale-stream/gale/internal/galetest"
 )
 
 // The helper process: a transport named by GALE_TRANSPORT_HELPER that
@@ -102,16 +104,16 @@ func TestTransport_OtherProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd.Wait()
-	poll(t, "a to see the connection break", func() bool { return !a.peer(t, "z").Connected })
+	galetest.Eventually(t, "a to see the connection break", waitFor, func() bool { return !a.peer(t, "z").Connected })
 	_, stdin, addr2 := helper(t, "z", addr)
 	if addr2 != addr {
 		t.Fatalf("restarted helper on %s, want %s", addr2, addr)
 	}
-	poll(t, "a to reconnect", func() bool {
+	galetest.Eventually(t, "a to reconnect", waitFor, func() bool {
 		p := a.peer(t, "z")
 		return p.Connected && p.Connects == 2
 	})
 	roundTrip("second")
 	stdin.Close() // the helper closes its transport and exits
-	poll(t, "the helper to go", func() bool { return !a.peer(t, "z").Connected })
+	galetest.Eventually(t, "the helper to go", waitFor, func() bool { return !a.peer(t, "z").Connected })
 }

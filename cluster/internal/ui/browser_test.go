@@ -15,6 +15,7 @@ import (
 
 	"github.com/gale-stream/gale/cluster/api"
 	"github.com/gale-stream/gale/cluster/internal/ui"
+	"github.com/gale-stream/gale/internal/galetest"
 	"github.com/gale-stream/gale/internal/uitest"
 )
 
@@ -43,15 +44,16 @@ func (s *server) start(t *testing.T, addr string) {
 	t.Helper()
 	var ln net.Listener
 	var err error
-	for i := 0; i < 50; i++ { // the old socket may linger a moment
-		if ln, err = net.Listen("tcp", addr); err == nil {
-			break
+	defer func() {
+		if ln == nil {
+			t.Logf("listen on %s: %v", addr, err)
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatalf("listen on %s: %v", addr, err)
-	}
+	}()
+	// the old socket may linger a moment
+	galetest.Eventually(t, "a listener on "+addr, 5*time.Second, func() bool {
+		ln, err = net.Listen("tcp", addr)
+		return err == nil
+	})
 	s.mu.Lock()
 	s.addr = ln.Addr().String()
 	s.srv = &http.Server{Handler: s.h, ReadHeaderTimeout: 5 * time.Second}

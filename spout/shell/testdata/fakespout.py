@@ -12,29 +12,14 @@ import os
 import sys
 import time
 
+# the protocol, shared with the other fake (no .pyc written into the tree)
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "internal", "multilang", "multilangtest"))
+from fakeproto import handshake, read_msg, send  # noqa: E402
+
 mode = os.environ.get("FAKE_MODE", "crash")
 
-
-def read_msg():
-    lines = []
-    while True:
-        line = sys.stdin.readline()
-        if not line:
-            sys.exit(0)
-        line = line.rstrip("\n")
-        if line == "end":
-            return json.loads("\n".join(lines))
-        lines.append(line)
-
-
-def send(*msgs):
-    sys.stdout.write("".join(json.dumps(m) + "\nend\n" for m in msgs))
-    sys.stdout.flush()
-
-
-setup = read_msg()
-open(os.path.join(setup["pidDir"], str(os.getpid())), "w").close()
-send({"pid": os.getpid()})
+handshake()
 n = 0
 while True:
     cmd = read_msg()

@@ -1,0 +1,112 @@
+package shell
+
+import (
+	"time"
+
+	"github.com/gale-stream/gale/internal/multilang"
+	"github.com/gale-stream/gale/topology"
+)
+
+// Config is the JSON config of a shell bolt: its subprocess's (Process)
+// and the bolt's own.
+type Config struct {
+	Process
+	// Heartbeat is the interval of heartbeat tuples (default 1s).
+	Heartbeat topology.Duration `json:"heartbeat,omitempty"`
+	// MaxPending caps the tuples accepted and not yet acked or failed by
+	// the subprocess (default 100). Execute blocks at the cap, which slows
+	// the upstream components down.
+	MaxPending int `json:"max_pending,omitempty"`
+}
+
+// DefaultConfig returns a Config holding the defaults (and no command).
+func DefaultConfig() *Config {
+	return &Config{
+		Process:    DefaultProcess(),
+		Heartbeat:  topology.Duration(multilang.DefaultHeartbeat),
+		MaxPending: multilang.DefaultMaxPending,
+	}
+}
+
+// Validate checks the config.
+func (c *Config) Validate() error {
+	o := c.options()
+	return o.Validate()
+}
+
+func (c *Config) options() multilang.Options {
+	o := c.Process.Options()
+	o.Heartbeat = time.Duration(c.Heartbeat)
+	o.MaxPending = c.MaxPending
+	return o
+}
+
+// Process is the part of the config that shell bolts and shell spouts
+// (package spout/shell) share: what to run, when it is taken for hung,
+// and how it is stopped and restarted.
+type Process struct {
+	// Command is the program and its arguments, e.g.
+	// ["python3", "examples/multilang/splitsentence.py"]. Required.
+	Command []string `json:"command"`
+	// Dir is the working directory of the subprocess (default: Gale's).
+	// A relative command path is relative to it.
+	Dir string `json:"dir,omitempty"`
+	// Env adds variables to the subprocess's environment, replacing those
+	// of the same name.
+	Env map[string]string `json:"env,omitempty"`
+	// Conf is merged into the "conf" the subprocess receives in the
+	// handshake, over the topology's config.
+	Conf map[string]any `json:"conf,omitempty"`
+	// HeartbeatTimeout kills a subprocess taken for hung (default 30s;
+	// Storm's topology.subprocess.timeout.secs): a bolt's that sends
+	// nothing for this long, not even the sync answering a heartbeat; a
+	// spout's that does not answer a command (next, ack, fail) with sync
+	// within it. The handshake may take up to max(heartbeat_timeout, 10s).
+	HeartbeatTimeout topology.Duration `json:"heartbeat_timeout,omitempty"`
+	// RestartBackoff bounds the delay before restarting a crashed
+	// subprocess (default 100ms doubling up to 10s).
+	RestartBackoff Backoff `json:"restart_backoff"`
+	// StopGrace is how long Cleanup (a spout's Close) waits after SIGTERM
+	// before SIGKILL (default 1s).
+	StopGrace topology.Duration `json:"stop_grace,omitempty"`
+}
+
+// Backoff bounds an exponential backoff.
+type Backoff struct {
+	Min topology.Duration `json:"min,omitempty"`
+	Max topology.Duration `json:"max,omitempty"`
+}
+
+// DefaultProcess returns a Process holding the defaults (and no command).
+func DefaultProcess() Process {
+	return Process{
+		HeartbeatTimeout: topology.Duration(multilang.DefaultHeartbeatTimeout),
+		RestartBackoff: Backoff{
+			Min: topology.Duration(multilang.DefaultBackoffMin),
+			Max: topology.Duration(multilang.DefaultBackoffMax),
+		},
+		StopGrace: topology.Duration(multilang.DefaultStopGrace),
+	}
+}
+
+// Validate checks p.
+func (p *Process) Validate() error {
+	o := p.Options()
+	return o.Validate()
+}
+
+// Options returns the settings of Gale's multilang implementation
+// (package internal/multilang) for p: package spout/shell builds its
+// spouts from them. A program has no use for it.
+func (p *Process) Options() multilang.Options {
+	return multilang.Options{
+		Command:          p.Command,
+		Dir:              p.Dir,
+		Env:              p.Env,
+		Conf:             p.Conf,
+		HeartbeatTimeout: time.Duration(p.HeartbeatTimeout),
+		BackoffMin:       time.Duration(p.RestartBackoff.Min),
+		BackoffMax:       time.Duration(p.RestartBackoff.Max),
+		StopGrace:        time.Duration(p.StopGrace),
+	}
+}
