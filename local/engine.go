@@ -151,7 +151,7 @@ func New(topo *topology.Topology, opts Options) (*Runtime, error) {
 	if r.place != nil {
 		r.remote = r.place.Remote
 		if r.remote == nil {
-			return nil, errors.New("engine: a placement needs a Remote")
+			return nil, errors.New("local: a placement needs a Remote")
 		}
 	}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
@@ -296,7 +296,7 @@ func (r *Runtime) deliver(target int, b []*tuple.Tuple) {
 // everything. Run may be called once.
 func (r *Runtime) Run(ctx context.Context) error {
 	if !r.runOnce.CompareAndSwap(false, true) {
-		return errors.New("engine: Run called twice")
+		return errors.New("local: Run called twice")
 	}
 	defer r.cancel()
 	if err := r.open(); err != nil {
