@@ -21,9 +21,9 @@ type sim struct {
 	now     time.Time
 	events  []Event
 	live    []*tuplestate.State // delivered, not yet acked
-	unacked map[uint64]int // root -> edges delivered and not acked (independent truth)
-	msgs    []msg          // ack messages in flight to the acker, delivered in random order
-	made    int            // tuples created so far; trees stop growing at maxTuples
+	unacked map[uint64]int      // root -> edges delivered and not acked (independent truth)
+	msgs    []msg               // ack messages in flight to the acker, delivered in random order
+	made    int                 // tuples created so far; trees stop growing at maxTuples
 }
 
 // maxTuples bounds a run: random fan-out of 0..3 would otherwise grow the

@@ -10,8 +10,8 @@ import (
 
 	"github.com/gale-stream/gale/bolt"
 	boltin "github.com/gale-stream/gale/bolt/builtin"
-	"github.com/gale-stream/gale/local"
 	"github.com/gale-stream/gale/internal/galetest"
+	"github.com/gale-stream/gale/local"
 	"github.com/gale-stream/gale/registry"
 	spoutin "github.com/gale-stream/gale/spout/builtin"
 	"github.com/gale-stream/gale/topology"
