@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -134,6 +135,38 @@ func TestREADME_LayoutMatchesTheTree(t *testing.T) {
 	for _, e := range internal {
 		if e.IsDir() && !named["internal/"+e.Name()] {
 			t.Errorf("internal/%s is not in the README's layout", e.Name())
+		}
+	}
+}
+
+// TestLayout_InternalNotImportable: a module of a user cannot import the
+// engine's machinery (Go's internal rule), while it can import the public
+// packages.
+func TestLayout_InternalNotImportable(t *testing.T) {
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		pkg string
+		ok  bool
+	}{
+		{"github.com/gale-stream/gale/cluster/internal/transport", false},
+		{"github.com/gale-stream/gale/internal/tuplestate", false},
+		{"github.com/gale-stream/gale/local", true},
+	} {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/user\n\ngo 1.26\n\nrequire github.com/gale-stream/gale v0.0.0\n\nreplace github.com/gale-stream/gale => "+root+"\n"), 0o644)
+		os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\n\nimport _ \""+c.pkg+"\"\n\nfunc main() {}\n"), 0o644)
+		cmd := exec.Command("go", "list", "-mod=mod", "-deps", ".")
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
+		out, err := cmd.CombinedOutput()
+		switch {
+		case c.ok && err != nil:
+			t.Errorf("%s: a user's module cannot import it: %v\n%s", c.pkg, err, out)
+		case !c.ok && !strings.Contains(string(out), "use of internal package "+c.pkg+" not allowed"):
+			t.Errorf("%s: a user's module can import it (err %v):\n%s", c.pkg, err, out)
 		}
 	}
 }
