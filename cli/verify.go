@@ -17,7 +17,8 @@ func init() {
 func verifyCmd(ctx context.Context, env *Env, args []string) int {
 	fs := newFlags(env, "verify", "TOPOLOGY.json", "Compare the batches the topology's Kafka spouts committed in their ledgers with what each sink's backend holds,\n"+
 		"and print per sink the batches that are missing, extra (never planned) or mismatched (offsets or content\n"+
-		"differ). Exit status 1 when anything differs. Batches still in flight are counted, not reported.")
+		"differ), and the offsets the ledgers recorded lost (deleted by Kafka's retention before they were read).\n"+
+		"Exit status 1 when anything differs or was lost. Batches still in flight are counted, not reported.")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	list := fs.Int("list", 20, "list at most this many batches per kind and sink")
 	pos, ok := parseArgs(fs, args, 1)
@@ -86,6 +87,21 @@ func printVerify(env *Env, rep *verify.Report, list int, took time.Duration) {
 			mm = append(mm, m.Batch+": "+m.Reason)
 		}
 		show("mismatched batches", mm)
+	}
+	for _, s := range rep.Sinks {
+		if s.Unplaced > 0 {
+			fmt.Fprintf(w, "\n%s: %d documents lie in committed offsets that no object store names a batch for (a topology whose only sinks are document stores is checked by offsets only)\n", s.Component, s.Unplaced)
+		}
+	}
+	if rep.LostOffsets > 0 || len(rep.Lost) > 0 {
+		fmt.Fprintf(w, "\nLOST: %d offsets that Kafka deleted (retention) before the spout read them:\n", rep.LostOffsets)
+		for i, l := range rep.Lost {
+			if i == list {
+				fmt.Fprintf(w, "  ... and %d more (--list N)\n", len(rep.Lost)-list)
+				break
+			}
+			fmt.Fprintf(w, "  batch %s: offsets [%d, %d)\n", l.Batch, l.Start, l.End)
+		}
 	}
 	if rep.OK() {
 		fmt.Fprintln(w, "\nOK: every sink holds exactly the committed batches.")

@@ -42,7 +42,7 @@ func NewFileStore(dir string) (*FileStore, error) {
 func (s *FileStore) Close() error { return nil }
 
 type record struct {
-	Op    string `json:"op"` // "plan" or "commit"
+	Op    string `json:"op"` // "plan", "commit" or "lost"
 	Epoch uint64 `json:"epoch"`
 	Seq   uint64 `json:"seq"`
 	Start int64  `json:"start,omitempty"`
@@ -198,27 +198,31 @@ func foldLog(f io.Reader, key Key, st *state) (good int64, torn bool, err error)
 			if st.checkCommit(rec.Seq) == nil {
 				st.addCommit(rec.Seq)
 			}
+		case "lost":
+			if st.checkLose(rec.Seq, rec.Start, rec.End) == nil {
+				st.addLost(Lost{Seq: rec.Seq, Start: rec.Start, End: rec.End})
+			}
 		}
 	}
 }
 
-// History reads key's ledger without taking ownership (no fencing, no
+// Read reads key's ledger without taking ownership (no fencing, no
 // repair of a torn last record).
-func (s *FileStore) History(_ context.Context, key Key) (History, error) {
+func (s *FileStore) Read(_ context.Context, key Key) (State, error) {
 	_, logPath, _ := s.paths(key)
+	st := newState()
 	f, err := os.Open(logPath)
 	if errors.Is(err, os.ErrNotExist) {
-		return History{Key: key, Committed: map[uint64]bool{}}, nil
+		return st.export(), nil
 	}
 	if err != nil {
-		return History{}, fmt.Errorf("read ledger %s: %w", key, err)
+		return State{}, fmt.Errorf("read ledger %s: %w", key, err)
 	}
 	defer f.Close()
-	st := newState()
 	if _, _, err := foldLog(f, key, st); err != nil {
-		return History{}, fmt.Errorf("read ledger %s: %w", key, err)
+		return State{}, fmt.Errorf("read ledger %s: %w", key, err)
 	}
-	return st.history(key), nil
+	return st.export(), nil
 }
 
 // Keys lists the partitions with a ledger under topology and spout.
@@ -314,6 +318,19 @@ func (w *fileWriter) Commit(_ context.Context, seq uint64) error {
 		return err
 	}
 	w.st.addCommit(seq)
+	return nil
+}
+
+func (w *fileWriter) Lose(_ context.Context, seq uint64, start, end int64) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.st.checkLose(seq, start, end); err != nil {
+		return err
+	}
+	if err := w.append(record{Op: "lost", Seq: seq, Start: start, End: end}); err != nil {
+		return err
+	}
+	w.st.addLost(Lost{Seq: seq, Start: start, End: end})
 	return nil
 }
 

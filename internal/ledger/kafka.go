@@ -132,6 +132,10 @@ func fold(st *state, key Key, k string, v []byte) {
 		if st.checkCommit(r.Seq) == nil {
 			st.addCommit(r.Seq)
 		}
+	case strings.HasPrefix(rest, "lost/"):
+		if st.checkLose(r.Seq, r.Start, r.End) == nil {
+			st.addLost(Lost{Seq: r.Seq, Start: r.Start, End: r.End})
+		}
 	}
 }
 
@@ -249,6 +253,17 @@ func (w *kafkaWriter) Commit(_ context.Context, seq uint64) error {
 	return nil
 }
 
+func (w *kafkaWriter) Lose(_ context.Context, seq uint64, start, end int64) error {
+	if err := w.st.checkLose(seq, start, end); err != nil {
+		return err
+	}
+	if err := w.write("lost", kafkaRecord{Seq: seq, Start: start, End: end}); err != nil {
+		return err
+	}
+	w.st.addLost(Lost{Seq: seq, Start: start, End: end})
+	return nil
+}
+
 func (w *kafkaWriter) Close() error {
 	if w.closed {
 		return nil
@@ -304,14 +319,14 @@ func (s *KafkaStore) scan(ctx context.Context, fn func(key string, value []byte)
 	}
 }
 
-// History reads key's ledger without fencing its writer.
-func (s *KafkaStore) History(ctx context.Context, key Key) (History, error) {
+// Read reads key's ledger without fencing its writer.
+func (s *KafkaStore) Read(ctx context.Context, key Key) (State, error) {
 	st := newState()
 	err := s.scan(ctx, func(k string, v []byte) { fold(st, key, k, v) })
 	if err != nil {
-		return History{}, fmt.Errorf("read ledger %s: %w", key, err)
+		return State{}, fmt.Errorf("read ledger %s: %w", key, err)
 	}
-	return st.history(key), nil
+	return st.export(), nil
 }
 
 // Keys lists the partitions with a ledger under topology and spout.

@@ -57,7 +57,28 @@ type State struct {
 	// NextStart is where the next new batch starts (the End of the last
 	// plan), or -1 when nothing was ever planned.
 	NextStart int64
+	// Base is the Start of batch 0 (where the partition's ledger begins),
+	// or -1 when nothing was ever planned: batches 0..Committed-1 tile the
+	// offsets [Base, CommittedEnd) without gap or overlap.
+	Base int64
+	// Lost are the ranges recorded lost (Writer.Lose), oldest first: the
+	// last MaxLost of them; LostOffsets counts the offsets of all of them.
+	Lost        []Lost
+	LostOffsets int64
 }
+
+// Lost is a range of offsets of batch Seq that Kafka no longer had when
+// the batch was read (its retention deleted them): recorded so, never
+// silently skipped.
+type Lost struct {
+	Seq   uint64 `json:"seq"`
+	Start int64  `json:"start"`
+	End   int64  `json:"end"`
+}
+
+// MaxLost is how many lost ranges a ledger keeps (the most recent);
+// State.LostOffsets still counts them all.
+const MaxLost = 100
 
 // Store opens partition ledgers. Implementations: the file store (local
 // mode) and the Kafka store (production); both pass the same conformance
@@ -78,6 +99,10 @@ type Writer interface {
 	Plan(ctx context.Context, p Plan) error
 	// Commit marks batch seq committed.
 	Commit(ctx context.Context, seq uint64) error
+	// Lose records that the offsets [start, end) of the planned batch seq
+	// are gone from Kafka. The batch stays planned: commit it once what
+	// is left of it is written (at once when all of it is lost).
+	Lose(ctx context.Context, seq uint64, start, end int64) error
 	// Close releases the writer (it does not fence anyone).
 	Close() error
 }
@@ -98,47 +123,49 @@ var (
 	ErrGone = errors.New("ledger: storage deleted while in use")
 )
 
-// History is a partition's whole ledger: every plan, in seq order, and
-// which are committed. `gale verify` reads it (Reader) to know which
-// batches the sinks must hold.
-type History struct {
-	Key       Key
-	Plans     []Plan
-	Committed map[uint64]bool
-}
-
 // Reader is implemented by stores that can read ledgers without taking
-// ownership, so without disturbing a running topology.
+// ownership, so without disturbing a running topology: `gale verify`
+// reads the ledgers so.
 type Reader interface {
 	// Keys lists the partitions that have a ledger under topology/spout.
 	Keys(ctx context.Context, topology, spout string) ([]Key, error)
-	// History reads one partition's ledger.
-	History(ctx context.Context, key Key) (History, error)
-}
-
-func (s *state) history(key Key) History {
-	h := History{Key: key, Committed: map[uint64]bool{}}
-	for seq := range s.nextSeq {
-		if p, ok := s.plans[seq]; ok {
-			h.Plans = append(h.Plans, p)
-			if s.committed[seq] {
-				h.Committed[seq] = true
-			}
-		}
-	}
-	return h
+	// Read returns one partition's state, as Open would.
+	Read(ctx context.Context, key Key) (State, error)
 }
 
 // state folds records into a State; both stores use it.
 type state struct {
-	plans     map[uint64]Plan
-	committed map[uint64]bool
-	nextSeq   uint64
-	nextStart int64
+	plans       map[uint64]Plan
+	committed   map[uint64]bool
+	nextSeq     uint64
+	nextStart   int64
+	lost        []Lost
+	lostOffsets int64
 }
 
 func newState() *state {
 	return &state{plans: map[uint64]Plan{}, committed: map[uint64]bool{}, nextStart: -1}
+}
+
+// checkLose returns an error unless [start, end) lies in the planned
+// batch seq.
+func (s *state) checkLose(seq uint64, start, end int64) error {
+	p, ok := s.plans[seq]
+	if !ok {
+		return fmt.Errorf("%w: seq %d", ErrUnknownBatch, seq)
+	}
+	if start < p.Start || end > p.End || end <= start {
+		return fmt.Errorf("%w: lost range [%d, %d) outside batch %d [%d, %d)", ErrNotContiguous, start, end, seq, p.Start, p.End)
+	}
+	return nil
+}
+
+func (s *state) addLost(l Lost) {
+	s.lostOffsets += l.End - l.Start
+	s.lost = append(s.lost, l)
+	if len(s.lost) > MaxLost {
+		s.lost = append([]Lost(nil), s.lost[len(s.lost)-MaxLost:]...)
+	}
 }
 
 // checkPlan returns an error unless p may follow the plans so far.
@@ -166,7 +193,11 @@ func (s *state) checkCommit(seq uint64) error {
 func (s *state) addCommit(seq uint64) { s.committed[seq] = true }
 
 func (s *state) export() State {
-	st := State{NextSeq: s.nextSeq, NextStart: s.nextStart, CommittedEnd: -1}
+	st := State{NextSeq: s.nextSeq, NextStart: s.nextStart, CommittedEnd: -1, Base: -1,
+		Lost: append([]Lost(nil), s.lost...), LostOffsets: s.lostOffsets}
+	if p, ok := s.plans[0]; ok {
+		st.Base = p.Start
+	}
 	for st.Committed < s.nextSeq && s.committed[st.Committed] {
 		st.CommittedEnd = s.plans[st.Committed].End
 		st.Committed++

@@ -1,14 +1,22 @@
 // Package verify answers the operator's question "are we missing any
-// data?" (`gale verify`): it compares, for a topology, the batches its
-// Kafka spouts committed in their ledgers with what each sink's backend
-// holds — missing, extra and mismatched batches, per sink.
+// data?" (`gale verify`): it compares, for a topology, what its Kafka
+// spouts' ledgers say was committed with what each sink's backend holds —
+// missing, extra and mismatched batches, per sink — and reports the
+// offsets the ledgers recorded lost (deleted by Kafka's retention before
+// they were read).
 //
-// Object stores (file, Ceph, HDFS) are listed and read back: every
-// committed batch must have its object(s), named with the planned offsets;
-// an object of a batch that was never planned is extra. Search indices
-// (Elasticsearch) are read document by document; a document's id
-// ("topic/partition/offset[/k]") places it in the planned batch covering
-// its offset. Each batch's content is summed up with sinks.LinesChecksum,
+// A ledger keeps no history (it is bounded: a checkpoint per partition and
+// the plans in flight), so the committed batches are known by their count
+// and the offsets they cover: batches 0..Committed-1 of a partition tile
+// [Base, CommittedEnd) without gap or overlap. Object stores (files, S3,
+// Ceph, HDFS) name every object after its batch (seq, start, end): each
+// sink must hold every committed seq, and the ranges its objects name must
+// tile the partition's committed range — batch 0 starting at Base, each
+// next one where the previous ended, the last ending at CommittedEnd.
+// Document stores (a search index, a topic) hold one document per record
+// under its tuple id ("topic/partition/offset[/k]"): a document is placed
+// in its batch by the ranges the object stores name (and the plans in
+// flight). Each batch's content is summed up with sinks.LinesChecksum,
 // which must agree between the sinks that hold it.
 package verify
 
@@ -30,11 +38,24 @@ import (
 // Report is the result of Run.
 type Report struct {
 	Topology string `json:"topology"`
-	// Committed and Pending count the ledgers' batches: committed, and
-	// planned but not committed yet (in flight: not an error).
-	Committed int          `json:"committed_batches"`
-	Pending   int          `json:"pending_batches"`
-	Sinks     []SinkReport `json:"sinks"`
+	// Committed counts the batches the ledgers committed contiguously;
+	// Pending those planned after them (in flight: not an error).
+	Committed int `json:"committed_batches"`
+	Pending   int `json:"pending_batches"`
+	// Lost are the ranges of offsets the ledgers recorded lost: Kafka had
+	// deleted them (retention) before the spout read them. LostOffsets
+	// counts every lost offset, also those of ranges a ledger no longer
+	// lists (it keeps the last ledger.MaxLost).
+	Lost        []LostRange  `json:"lost,omitempty"`
+	LostOffsets int64        `json:"lost_offsets,omitempty"`
+	Sinks       []SinkReport `json:"sinks"`
+}
+
+// LostRange is a range of offsets of one batch recorded lost.
+type LostRange struct {
+	Batch string `json:"batch"`
+	Start int64  `json:"start"`
+	End   int64  `json:"end"`
 }
 
 // SinkReport is what one sink component holds.
@@ -48,9 +69,14 @@ type SinkReport struct {
 	Missing []string `json:"missing,omitempty"`
 	// Extra are objects or documents of batches that were never planned.
 	Extra []string `json:"extra,omitempty"`
-	// Mismatched are batches whose content disagrees with the plan or
-	// with the other sinks.
+	// Mismatched are batches whose offsets disagree with the ledger (or
+	// with the batches around them), or whose content disagrees with the
+	// other sinks.
 	Mismatched []Mismatch `json:"mismatched,omitempty"`
+	// Unplaced counts the documents (of a document store) in committed
+	// offsets that no object store names a batch for: a topology whose
+	// only sinks are document stores is checked by offsets only.
+	Unplaced int `json:"unplaced,omitempty"`
 	// Error is set when the backend could not be read.
 	Error string `json:"error,omitempty"`
 
@@ -63,8 +89,12 @@ type Mismatch struct {
 	Reason string `json:"reason"`
 }
 
-// OK reports whether every sink holds exactly the committed batches.
+// OK reports whether every sink holds exactly the committed batches and
+// no offset was lost.
 func (r *Report) OK() bool {
+	if len(r.Lost) > 0 || r.LostOffsets > 0 {
+		return false
+	}
 	for _, s := range r.Sinks {
 		if s.Error != "" || len(s.Missing)+len(s.Extra)+len(s.Mismatched) > 0 {
 			return false
@@ -73,14 +103,33 @@ func (r *Report) OK() bool {
 	return true
 }
 
-// batchPlan is one planned batch.
-type batchPlan struct {
-	ledger.Plan
-	committed bool
+// part is one topic partition's ledger, and the batch ranges known so far.
+type part struct {
+	key ledger.Key
+	st  ledger.State
+	// ranges are the batches' [start, end) by seq: the plans in flight
+	// (from the ledger) and the committed ones the object stores name
+	ranges map[uint64][2]int64
+	// lost are the lost ranges by seq
+	lost map[uint64][]ledger.Lost
 }
 
-// plans of one topic partition, by seq.
-type partPlans []batchPlan
+func (p *part) id(seq uint64) string {
+	return ledger.Plan{Key: p.key, Seq: seq}.BatchID()
+}
+
+// committed reports whether batch seq is committed: below the contiguous
+// count (a batch committed out of order after it counts as in flight).
+func (p *part) committed(seq uint64) bool { return seq < p.st.Committed }
+
+// wholeLost reports whether every offset of batch seq was lost.
+func (p *part) wholeLost(seq uint64, start, end int64) bool {
+	var n int64
+	for _, l := range p.lost[seq] {
+		n += l.End - l.Start
+	}
+	return n > 0 && n >= end-start
+}
 
 // Run verifies topo (decoded and validated with the registry holding its
 // types). progress, when not nil, is told what is being read.
@@ -89,8 +138,7 @@ func Run(ctx context.Context, topo *topology.Topology, progress func(string)) (*
 		progress = func(string) {}
 	}
 	rep := &Report{Topology: topo.Name}
-	byPart := map[string]partPlans{} // "topic/partition"
-	byID := map[string]batchPlan{}
+	parts := map[string]*part{} // "topic/partition"
 	for _, s := range topo.Spouts {
 		cfg, ok := s.Settings.(*kafka.Config)
 		if !ok {
@@ -107,143 +155,318 @@ func Run(ctx context.Context, topo *topology.Topology, progress func(string)) (*
 			return nil, fmt.Errorf("spout %q: list the ledger: %w", s.ID, err)
 		}
 		for _, k := range keys {
-			h, err := r.History(ctx, k)
+			st, err := r.Read(ctx, k)
 			if err != nil {
 				closeFn()
 				return nil, fmt.Errorf("spout %q: %w", s.ID, err)
 			}
-			pk := k.Topic + "/" + strconv.Itoa(int(k.Partition))
-			for _, p := range h.Plans {
-				bp := batchPlan{Plan: p, committed: h.Committed[p.Seq]}
-				byPart[pk] = append(byPart[pk], bp)
-				byID[p.BatchID()] = bp
-				if bp.committed {
-					rep.Committed++
-				} else {
-					rep.Pending++
-				}
+			p := &part{key: k, st: st, ranges: map[uint64][2]int64{}, lost: map[uint64][]ledger.Lost{}}
+			for _, pl := range st.Pending {
+				p.ranges[pl.Seq] = [2]int64{pl.Start, pl.End}
 			}
+			for _, l := range st.Lost {
+				p.lost[l.Seq] = append(p.lost[l.Seq], l)
+				rep.Lost = append(rep.Lost, LostRange{Batch: p.id(l.Seq), Start: l.Start, End: l.End})
+			}
+			rep.LostOffsets += st.LostOffsets
+			rep.Committed += int(st.Committed)
+			rep.Pending += int(st.NextSeq - st.Committed)
+			parts[k.Topic+"/"+strconv.Itoa(int(k.Partition))] = p
 		}
 		closeFn()
 	}
-	if len(byID) == 0 {
+	if len(parts) == 0 {
 		return nil, errors.New("no batch in any ledger: has the topology run (with the same ledger settings)?")
 	}
+	// the object stores first: they name the committed batches' ranges,
+	// which place the documents of the document stores
+	type sinkStore struct {
+		comp  *topology.Component
+		store any
+		close func() error
+		err   error
+	}
+	var stores []sinkStore
 	for _, b := range topo.Bolts {
 		v, ok := b.Settings.(sinks.Verifiable)
 		if !ok {
 			continue
 		}
-		progress(fmt.Sprintf("reading sink %q (%s)", b.ID, b.Type))
-		sr := SinkReport{Component: b.ID, Type: b.Type, sums: map[string]string{}}
-		if err := checkSink(ctx, topo.Name, v, byID, byPart, &sr); err != nil {
-			sr.Error = err.Error()
+		st, err := v.OpenStore(ctx)
+		ss := sinkStore{comp: b, store: st, err: err, close: func() error { return nil }}
+		if err == nil {
+			ss.close = st.Close
 		}
-		rep.Sinks = append(rep.Sinks, sr)
+		stores = append(stores, ss)
 	}
+	defer func() {
+		for _, s := range stores {
+			s.close()
+		}
+	}()
+	slices.SortStableFunc(stores, func(a, b sinkStore) int {
+		_, ia := a.store.(sinks.Inventory)
+		_, ib := b.store.(sinks.Inventory)
+		switch {
+		case ia && !ib:
+			return -1
+		case ib && !ia:
+			return 1
+		}
+		return 0
+	})
+	reports := make([]SinkReport, len(stores))
+	objects := make([]map[*part]map[uint64][]object, len(stores))
+	for i, s := range stores {
+		reports[i] = SinkReport{Component: s.comp.ID, Type: s.comp.Type, sums: map[string]string{}}
+		if s.err != nil {
+			reports[i].Error = s.err.Error()
+			continue
+		}
+		inv, ok := s.store.(sinks.Inventory)
+		if !ok {
+			continue
+		}
+		progress(fmt.Sprintf("reading sink %q (%s)", s.comp.ID, s.comp.Type))
+		objs, err := listObjects(ctx, topo.Name, inv, parts, &reports[i])
+		if err != nil {
+			reports[i].Error = err.Error()
+			continue
+		}
+		objects[i] = objs
+		learnRanges(objs)
+	}
+	for i, s := range stores {
+		if reports[i].Error != "" {
+			continue
+		}
+		switch st := s.store.(type) {
+		case sinks.Inventory:
+			checkObjects(ctx, st, parts, objects[i], &reports[i])
+		case sinks.DocumentStore:
+			progress(fmt.Sprintf("reading sink %q (%s)", s.comp.ID, s.comp.Type))
+			if err := checkDocuments(ctx, topo.Name, st, parts, &reports[i]); err != nil {
+				reports[i].Error = err.Error()
+			}
+		default:
+			reports[i].Error = fmt.Sprintf("%T can be neither listed nor searched", s.store)
+		}
+	}
+	// the report lists the sinks in the topology's order
+	order := map[string]int{}
+	for i, b := range topo.Bolts {
+		order[b.ID] = i
+	}
+	sort.SliceStable(reports, func(a, b int) bool { return order[reports[a].Component] < order[reports[b].Component] })
+	rep.Sinks = reports
+	sort.Slice(rep.Lost, func(a, b int) bool { return rep.Lost[a].Batch < rep.Lost[b].Batch })
 	crossCheck(rep)
 	return rep, nil
 }
 
-func checkSink(ctx context.Context, topo string, v sinks.Verifiable, byID map[string]batchPlan, byPart map[string]partPlans, sr *SinkReport) error {
-	store, err := v.OpenStore(ctx)
+// object is one stored object of a batch.
+type object struct {
+	name       string
+	start, end int64
+}
+
+// listObjects lists inv's objects of topology by partition and seq; the
+// objects of no partition or of a seq never planned are extra.
+func listObjects(ctx context.Context, topology string, inv sinks.Inventory, parts map[string]*part, sr *SinkReport) (map[*part]map[uint64][]object, error) {
+	names, err := inv.Objects(ctx, topology)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer store.Close()
-	lines := map[string][][]byte{} // batch id -> lines
-	switch st := store.(type) {
-	case sinks.Inventory:
-		names, err := st.Objects(ctx, topo)
-		if err != nil {
-			return err
-		}
-		for _, name := range names {
-			m, ok := sinks.ParseName(name, "")
-			if !ok {
-				sr.Extra = append(sr.Extra, name+" (not a batch object name)")
-				continue
-			}
-			p, planned := byID[m.ID]
-			if !planned {
-				sr.Extra = append(sr.Extra, name)
-				continue
-			}
-			if p.Start != m.Start || p.End != m.End {
-				sr.Mismatched = append(sr.Mismatched, Mismatch{m.ID, fmt.Sprintf("%s: offsets [%d, %d), the plan says [%d, %d)", name, m.Start, m.End, p.Start, p.End)})
-				continue
-			}
-			content, err := st.Read(ctx, name)
-			if err != nil {
-				sr.Mismatched = append(sr.Mismatched, Mismatch{m.ID, fmt.Sprintf("%s: unreadable: %v", name, err)})
-				continue
-			}
-			if lines[m.ID] == nil {
-				lines[m.ID] = [][]byte{}
-			}
-			lines[m.ID] = append(lines[m.ID], sinks.SplitLines(content)...)
-		}
-	case sinks.DocumentStore:
-		err := st.Documents(ctx, topo, func(id string, source []byte) error {
-			bid, ok := locate(id, byPart)
-			if !ok {
-				sr.Extra = append(sr.Extra, "document "+id)
-				return nil
-			}
-			lines[bid] = append(lines[bid], slices.Clone(source))
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-	default:
-		return fmt.Errorf("%T can be neither listed nor searched", store)
-	}
-	_, isDocs := store.(sinks.DocumentStore)
-	ids := make([]string, 0, len(byID))
-	for id := range byID {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
-		p := byID[id]
-		ls, held := lines[id]
-		if !p.committed {
-			continue // in flight: present or not
-		}
-		if !held {
-			if isDocs {
-				// a batch without documents may be empty: the cross-check
-				// against the object stores decides
-				sr.sums[id] = sinks.LinesChecksum(nil)
-				continue
-			}
-			sr.Missing = append(sr.Missing, id)
+	out := map[*part]map[uint64][]object{}
+	for _, name := range names {
+		m, ok := sinks.ParseName(name, "")
+		if !ok {
+			sr.Extra = append(sr.Extra, name+" (not a batch object name)")
 			continue
 		}
+		p := parts[m.Source+"/"+strconv.Itoa(int(m.Partition))]
+		if p == nil || m.Seq >= p.st.NextSeq {
+			sr.Extra = append(sr.Extra, name+" (never planned)")
+			continue
+		}
+		if out[p] == nil {
+			out[p] = map[uint64][]object{}
+		}
+		out[p][m.Seq] = append(out[p][m.Seq], object{name: name, start: m.Start, end: m.End})
+	}
+	return out, nil
+}
+
+// learnRanges records the ranges of committed batches the objects name
+// (the first sink to name a batch's range sets it; the others are checked
+// against the ledger's tiling, not against each other).
+func learnRanges(objs map[*part]map[uint64][]object) {
+	for p, bySeq := range objs {
+		for seq, os := range bySeq {
+			if _, known := p.ranges[seq]; !known && len(os) > 0 {
+				p.ranges[seq] = [2]int64{os[0].start, os[0].end}
+			}
+		}
+	}
+}
+
+// checkObjects checks one object store against the ledgers: every
+// committed batch present, the ranges tiling [Base, CommittedEnd), the
+// plans in flight matching; the content read and summed.
+func checkObjects(ctx context.Context, inv sinks.Inventory, parts map[string]*part, objs map[*part]map[uint64][]object, sr *SinkReport) {
+	lines := map[string][][]byte{}
+	for _, p := range sortedParts(parts) {
+		bySeq := objs[p]
+		prevEnd := p.st.Base
+		for seq := range p.st.NextSeq {
+			os := bySeq[seq]
+			id := p.id(seq)
+			if len(os) == 0 {
+				if p.committed(seq) {
+					rg, known := p.ranges[seq]
+					switch {
+					case known && p.wholeLost(seq, rg[0], rg[1]):
+						// lost, and reported so: not missing
+					default:
+						sr.Missing = append(sr.Missing, id)
+					}
+					if known {
+						prevEnd = rg[1]
+					} else {
+						prevEnd = -1 // unknown: the next batch's start is not checked
+					}
+				}
+				continue
+			}
+			start, end := os[0].start, os[0].end
+			bad := ""
+			for _, o := range os[1:] {
+				if o.start != start || o.end != end {
+					bad = fmt.Sprintf("%s names offsets [%d, %d), %s [%d, %d)", os[0].name, start, end, o.name, o.start, o.end)
+				}
+			}
+			if bad == "" {
+				if pl, inFlight := p.ranges[seq]; !p.committed(seq) && inFlight && (pl[0] != start || pl[1] != end) {
+					bad = fmt.Sprintf("%s: offsets [%d, %d), the ledger plans [%d, %d)", os[0].name, start, end, pl[0], pl[1])
+				} else if p.committed(seq) && prevEnd >= 0 && start != prevEnd {
+					if seq == 0 {
+						bad = fmt.Sprintf("%s: batch 0 starts at %d, the ledger's first offset is %d", os[0].name, start, prevEnd)
+					} else {
+						bad = fmt.Sprintf("%s: offsets [%d, %d) do not follow batch %d, which ends at %d (a gap or an overlap)", os[0].name, start, end, seq-1, prevEnd)
+					}
+				} else if seq+1 == p.st.Committed && end != p.st.CommittedEnd {
+					bad = fmt.Sprintf("%s: the last committed batch ends at %d, the ledger's checkpoint at %d", os[0].name, end, p.st.CommittedEnd)
+				}
+			}
+			if p.committed(seq) {
+				prevEnd = end
+			}
+			if bad != "" {
+				sr.Mismatched = append(sr.Mismatched, Mismatch{id, bad})
+				continue
+			}
+			var content [][]byte
+			unreadable := false
+			for _, o := range os {
+				data, err := inv.Read(ctx, o.name)
+				if err != nil {
+					sr.Mismatched = append(sr.Mismatched, Mismatch{id, fmt.Sprintf("%s: unreadable: %v", o.name, err)})
+					unreadable = true
+					break
+				}
+				content = append(content, sinks.SplitLines(data)...)
+			}
+			if unreadable || !p.committed(seq) {
+				continue
+			}
+			if content == nil {
+				content = [][]byte{}
+			}
+			lines[id] = content
+		}
+	}
+	for id, ls := range lines {
 		sr.Batches++
 		sr.Records += len(ls)
 		sr.sums[id] = sinks.LinesChecksum(ls)
 	}
+}
+
+// checkDocuments places every document of a document store in its batch,
+// by its id's offset and the batch ranges known, and sums the batches up.
+// A committed batch with no document may be empty (every record filtered
+// out): the cross-check against the object stores decides.
+func checkDocuments(ctx context.Context, topology string, st sinks.DocumentStore, parts map[string]*part, sr *SinkReport) error {
+	type span struct {
+		seq        uint64
+		start, end int64
+	}
+	spans := map[*part][]span{}
+	for _, p := range parts {
+		for seq, rg := range p.ranges {
+			spans[p] = append(spans[p], span{seq, rg[0], rg[1]})
+		}
+		slices.SortFunc(spans[p], func(a, b span) int { return int(a.start - b.start) })
+	}
+	lines := map[string][][]byte{}
+	unplaced := 0
+	err := st.Documents(ctx, topology, func(id string, source []byte) error {
+		f := strings.SplitN(id, "/", 4)
+		if len(f) < 3 {
+			sr.Extra = append(sr.Extra, "document "+id+" (not a tuple id)")
+			return nil
+		}
+		p := parts[f[0]+"/"+f[1]]
+		off, err := strconv.ParseInt(f[2], 10, 64)
+		if p == nil || err != nil || (p.st.NextStart >= 0 && off >= p.st.NextStart) || (p.st.Base >= 0 && off < p.st.Base) {
+			sr.Extra = append(sr.Extra, "document "+id+" (never planned)")
+			return nil
+		}
+		ss := spans[p]
+		i := sort.Search(len(ss), func(i int) bool { return ss[i].end > off })
+		if i == len(ss) || ss[i].start > off {
+			unplaced++ // a batch whose range no object store names
+			return nil
+		}
+		if p.committed(ss[i].seq) {
+			bid := p.id(ss[i].seq)
+			lines[bid] = append(lines[bid], slices.Clone(source))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	sr.Unplaced = unplaced
+	for _, p := range parts {
+		for seq := range p.st.Committed {
+			if _, known := p.ranges[seq]; !known {
+				continue
+			}
+			id := p.id(seq)
+			ls := lines[id]
+			if ls != nil {
+				sr.Batches++
+				sr.Records += len(ls)
+			}
+			sr.sums[id] = sinks.LinesChecksum(ls)
+		}
+	}
 	return nil
 }
 
-// locate finds the planned batch of a document id "topic/partition/offset[/...]".
-func locate(id string, byPart map[string]partPlans) (string, bool) {
-	f := strings.SplitN(id, "/", 4)
-	if len(f) < 3 {
-		return "", false
+func sortedParts(parts map[string]*part) []*part {
+	out := make([]*part, 0, len(parts))
+	for _, p := range parts {
+		out = append(out, p)
 	}
-	off, err := strconv.ParseInt(f[2], 10, 64)
-	if err != nil {
-		return "", false
-	}
-	ps := byPart[f[0]+"/"+f[1]]
-	i := sort.Search(len(ps), func(i int) bool { return ps[i].End > off })
-	if i < len(ps) && ps[i].Start <= off {
-		return ps[i].BatchID(), true
-	}
-	return "", false
+	slices.SortFunc(out, func(a, b *part) int {
+		if c := strings.Compare(a.key.Topic, b.key.Topic); c != 0 {
+			return c
+		}
+		return int(a.key.Partition - b.key.Partition)
+	})
+	return out
 }
 
 // crossCheck flags, for each batch, the sinks whose checksum differs from

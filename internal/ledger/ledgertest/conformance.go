@@ -28,12 +28,13 @@ func Run(t *testing.T, newStore func(t *testing.T) ledger.Store) {
 			t.Fatal(err)
 		}
 		defer w.Close()
-		if st.NextSeq != 0 || st.NextStart != -1 || st.Committed != 0 || st.CommittedEnd != -1 || len(st.Pending) != 0 {
+		if st.NextSeq != 0 || st.NextStart != -1 || st.Committed != 0 || st.CommittedEnd != -1 || len(st.Pending) != 0 ||
+			st.Base != -1 || len(st.Lost) != 0 || st.LostOffsets != 0 {
 			t.Errorf("empty state %+v", st)
 		}
 	})
 
-	t.Run("HistoryReadsWithoutFencing", func(t *testing.T) {
+	t.Run("ReadWithoutFencing", func(t *testing.T) {
 		s := newStore(t)
 		defer s.Close()
 		r, ok := s.(ledger.Reader)
@@ -56,16 +57,20 @@ func Run(t *testing.T, newStore func(t *testing.T) ledger.Store) {
 				t.Fatal(err)
 			}
 		}
-		h, err := r.History(ctx, k)
+		st, err := r.Read(ctx, k)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(h.Plans) != 3 || h.Plans[1].Start != 10 || h.Plans[1].End != 20 || !h.Committed[0] || h.Committed[1] || !h.Committed[2] {
-			t.Errorf("history %+v", h)
+		if st.Base != 5 || st.Committed != 1 || st.CommittedEnd != 10 || st.NextSeq != 3 || st.NextStart != 21 ||
+			len(st.Pending) != 1 || st.Pending[0].Seq != 1 || st.Pending[0].Start != 10 || st.Pending[0].End != 20 {
+			t.Errorf("read %+v", st)
 		}
 		// reading did not fence the writer
 		if err := w.Commit(ctx, 1); err != nil {
-			t.Errorf("commit after History: %v", err)
+			t.Errorf("commit after Read: %v", err)
+		}
+		if st, err = r.Read(ctx, k); err != nil || st.Committed != 3 || st.CommittedEnd != 21 || len(st.Pending) != 0 {
+			t.Errorf("read after the last commit: %+v, %v", st, err)
 		}
 		keys, err := r.Keys(ctx, k.Topology, k.Spout)
 		if err != nil {
@@ -133,6 +138,45 @@ func Run(t *testing.T, newStore func(t *testing.T) ledger.Store) {
 		defer w3.Close()
 		if st.Committed != 4 || st.CommittedEnd != 40 || len(st.Pending) != 0 {
 			t.Errorf("state after all commits %+v", st)
+		}
+	})
+
+	t.Run("LostRanges", func(t *testing.T) {
+		s := newStore(t)
+		defer s.Close()
+		k := key("lost")
+		w, _, err := s.Open(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, rg := range [][2]int64{{0, 10}, {10, 20}, {20, 30}} {
+			if err := w.Plan(ctx, ledger.Plan{Seq: uint64(i), Start: rg[0], End: rg[1]}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// all of batch 0 and the start of batch 1 were deleted before they were read
+		if err := w.Lose(ctx, 0, 0, 10); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Lose(ctx, 1, 10, 14); err != nil {
+			t.Fatal(err)
+		}
+		for _, bad := range [][3]int64{{2, 19, 25}, {2, 25, 31}, {2, 25, 25}, {7, 0, 1}} {
+			if err := w.Lose(ctx, uint64(bad[0]), bad[1], bad[2]); err == nil {
+				t.Errorf("Lose(%v) accepted", bad)
+			}
+		}
+		if err := w.Commit(ctx, 0); err != nil {
+			t.Fatal(err)
+		}
+		w.Close()
+		w2, st, err := s.Open(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w2.Close()
+		if st.LostOffsets != 14 || fmt.Sprint(st.Lost) != "[{0 0 10} {1 10 14}]" || st.Committed != 1 || len(st.Pending) != 2 {
+			t.Errorf("after reopen: %+v", st)
 		}
 	})
 
