@@ -1,0 +1,4 @@
+package kvlog
+
+// DecodeFrameForTest exposes decodeFrame to the fuzzer.
+func DecodeFrameForTest(b []byte) ([]Record, int, bool) { return decodeFrame(b) }
