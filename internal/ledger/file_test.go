@@ -3,10 +3,12 @@ package ledger_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/gale-stream/gale/internal/kvlog"
 	"github.com/gale-stream/gale/internal/ledger"
 	"github.com/gale-stream/gale/internal/ledger/ledgertest"
 )
@@ -22,50 +24,117 @@ func TestFileStore_Conformance(t *testing.T) {
 	})
 }
 
-// TestFileStore_TornWrite: a record cut short by a crash is ignored; the
-// records before it stand.
-func TestFileStore_TornWrite(t *testing.T) {
+// TestFileStore_MigratesFirstFormat: the files of Gale's first ledger
+// (PARTITION.log, one JSON line per event, and PARTITION.epoch) are read
+// as that Gale read them — a fenced owner's late record and a torn last
+// line ignored — rewritten in the bounded form, and deleted.
+func TestFileStore_MigratesFirstFormat(t *testing.T) {
+	dir := t.TempDir()
+	k := ledger.Key{Topology: "t", Spout: "s", Topic: "logs", Partition: 0}
+	topic := filepath.Join(dir, "t", "s", "logs")
+	if err := os.MkdirAll(topic, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	old := `{"op":"plan","epoch":1,"seq":0,"start":5,"end":10}
+{"op":"plan","epoch":1,"seq":1,"start":10,"end":20}
+{"op":"commit","epoch":1,"seq":0}
+{"op":"plan","epoch":2,"seq":2,"start":20,"end":30}
+{"op":"plan","epoch":1,"seq":3,"start":30,"end":99}
+{"op":"lost","epoch":2,"seq":1,"start":10,"end":12}
+{"op":"commit","epoch":2,"seq":2}
+{"op":"plan","epoch":2,"seq":3,"sta`
+	if err := os.WriteFile(filepath.Join(topic, "0.log"), []byte(old), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(topic, "0.epoch"), []byte("2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := ledger.NewFileStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	// gale verify reads it before any spout opened it
+	keys, err := s.Keys(ctx, "t", "s")
+	if err != nil || len(keys) != 1 || keys[0] != k {
+		t.Fatalf("keys of a first-format ledger: %v, %v", keys, err)
+	}
+	want := "base 5, committed 1 to 10, next 3 at 30, pending [1[10,20)], lost [{1 10 12}] (2 offsets)"
+	if st, err := s.Read(ctx, k); err != nil || describe(st) != want {
+		t.Fatalf("read: %s, %v; want %s", describe(st), err, want)
+	}
+	w, st, err := s.Open(ctx, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if describe(st) != want {
+		t.Errorf("opened: %s, want %s", describe(st), want)
+	}
+	if err := w.Commit(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	for _, f := range []string{"0.log", "0.epoch"} {
+		if _, err := os.Stat(filepath.Join(topic, f)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s still there after the migration: %v", f, err)
+		}
+	}
+	_, st, err = s.Open(ctx, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "base 5, committed 3 to 30, next 3 at 30, pending [], lost [{1 10 12}] (2 offsets)"; describe(st) != want {
+		t.Errorf("reopened: %s, want %s", describe(st), want)
+	}
+}
+
+// TestFileStore_Bounded: after thousands of batches the partition's log
+// holds its checkpoint and pending batches (that the file is compacted to
+// them is kvlog's TestFileLog_Compaction).
+func TestFileStore_Bounded(t *testing.T) {
 	dir := t.TempDir()
 	s, err := ledger.NewFileStore(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	k := ledger.Key{Topology: "t", Spout: "s", Topic: "logs", Partition: 0}
+	k := ledger.Key{Topology: "t", Spout: "s", Topic: "logs", Partition: 7}
 	w, _, err := s.Open(ctx, k)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Plan(ctx, ledger.Plan{Seq: 0, Start: 0, End: 5}); err != nil {
-		t.Fatal(err)
+	defer w.Close()
+	const batches = 2000
+	for seq := range uint64(batches) {
+		if err := w.Plan(ctx, ledger.Plan{Seq: seq, Start: int64(seq) * 500, End: int64(seq)*500 + 500}); err != nil {
+			t.Fatal(err)
+		}
+		if seq >= 2 { // two in flight
+			if err := w.Commit(ctx, seq-2); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
-	w.Close()
-	logPath := filepath.Join(dir, "t", "s", "logs", "0.log")
-	f, err := os.OpenFile(logPath, os.O_APPEND|os.O_WRONLY, 0)
+	l, err := kvlog.OpenFile(filepath.Join(dir, "t", "s", "logs", "7"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.WriteString(`{"op":"plan","epoch":1,"seq":1,"sta`)
-	f.Close()
-	w2, st, err := s.Open(ctx, k)
-	if err != nil {
-		t.Fatal(err)
+	defer l.Close()
+	var live []string
+	l.Scan(ctx, "", func(k string, _ []byte) error { live = append(live, k); return nil })
+	if len(live) != 3 {
+		t.Errorf("live keys after %d batches: %v, want the checkpoint and the 2 pending batches", batches, live)
 	}
-	if st.NextSeq != 1 || st.NextStart != 5 || len(st.Pending) != 1 {
-		t.Errorf("state after a torn write: %+v", st)
+}
+
+// describe prints a State compactly for comparisons.
+func describe(st ledger.State) string {
+	var pend []string
+	for _, p := range st.Pending {
+		pend = append(pend, fmt.Sprintf("%d[%d,%d)", p.Seq, p.Start, p.End))
 	}
-	// the next record must not be glued to the torn one
-	if err := w2.Plan(ctx, ledger.Plan{Seq: 1, Start: 5, End: 8}); err != nil {
-		t.Fatal(err)
-	}
-	w2.Close()
-	_, st, err = s.Open(ctx, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.NextSeq != 2 || st.NextStart != 8 {
-		t.Errorf("a plan written after a torn record was lost: %+v", st)
-	}
+	return fmt.Sprintf("base %d, committed %d to %d, next %d at %d, pending %v, lost %v (%d offsets)",
+		st.Base, st.Committed, st.CommittedEnd, st.NextSeq, st.NextStart, pend, st.Lost, st.LostOffsets)
 }
 
 // TestFileStore_DeletedWhileOpen: a ledger deleted under a running writer

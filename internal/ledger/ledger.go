@@ -8,6 +8,20 @@
 //
 // One writer per partition: opening a partition's ledger fences every
 // earlier owner, whose next write fails with ErrFenced.
+//
+// The ledger is bounded: a partition's state is a checkpoint (the batches
+// committed contiguously, the offset they reach, the lost ranges) and one
+// record per pending batch, deleted when the checkpoint passes it, so
+// that it stays in the order of the batches in flight however long the
+// partition runs. Both stores keep it in a kvlog.Log, the fenced,
+// compacted key/value log the cluster store also uses:
+//
+//	TOPOLOGY/SPOUT/TOPIC/PARTITION/cp         checkpoint (JSON)
+//	TOPOLOGY/SPOUT/TOPIC/PARTITION/b/SEQ      a pending batch: start, end, done
+//
+// The history of committed batches is not kept: gale verify checks the
+// sinks against the checkpoint (batches 0..Committed-1 tile the offsets
+// [Base, CommittedEnd) and every one of them is in every sink).
 package ledger
 
 import (
@@ -92,16 +106,25 @@ type Store interface {
 }
 
 // Writer writes one partition's ledger. Its methods return only once the
-// record is durable. A Writer is used by one goroutine.
+// record is durable, and write all they are given in one atomic record,
+// so that a caller may coalesce what piled up. A Writer is used by one
+// goroutine at a time.
+//
+// A method that fails otherwise than with ErrFenced, ErrGone, ErrClosed
+// or a refusal (ErrNotContiguous, ErrUnknownBatch) may or may not have
+// been recorded: calling it again with the same arguments is safe.
 type Writer interface {
-	// Plan records a new batch. Its Seq must be the state's NextSeq and its
-	// Start the state's NextStart (when not -1): plans are contiguous.
-	Plan(ctx context.Context, p Plan) error
-	// Commit marks batch seq committed.
-	Commit(ctx context.Context, seq uint64) error
-	// Lose records that the offsets [start, end) of the planned batch seq
-	// are gone from Kafka. The batch stays planned: commit it once what
+	// Plan records new batches. The first's Seq must be the state's
+	// NextSeq and its Start the state's NextStart (when not -1), and
+	// each follows the one before: plans are contiguous.
+	Plan(ctx context.Context, plans ...Plan) error
+	// Commit marks batches committed; committing a committed batch again
+	// does nothing.
+	Commit(ctx context.Context, seqs ...uint64) error
+	// Lose records that the offsets [start, end) of the pending batch seq
+	// are gone from Kafka. The batch stays pending: commit it once what
 	// is left of it is written (at once when all of it is lost).
+	// Recording the same range twice records it once.
 	Lose(ctx context.Context, seq uint64, start, end int64) error
 	// Close releases the writer (it does not fence anyone).
 	Close() error
@@ -121,6 +144,8 @@ var (
 	// ErrGone: the ledger's storage disappeared (a deleted file or topic);
 	// the writer refuses to record anything and the spout stops emitting.
 	ErrGone = errors.New("ledger: storage deleted while in use")
+	// ErrCorrupt: the ledger holds records that contradict each other.
+	ErrCorrupt = errors.New("ledger: corrupt")
 )
 
 // Reader is implemented by stores that can read ledgers without taking
@@ -133,44 +158,43 @@ type Reader interface {
 	Read(ctx context.Context, key Key) (State, error)
 }
 
-// state folds records into a State; both stores use it.
+// state is a partition's ledger in memory: the checkpoint and the pending
+// batches. Its size is bounded by the batches in flight.
 type state struct {
-	plans       map[uint64]Plan
-	committed   map[uint64]bool
-	nextSeq     uint64
-	nextStart   int64
-	lost        []Lost
-	lostOffsets int64
+	key          Key
+	base         int64           // start of batch 0, -1 before it is planned
+	committed    uint64          // batches committed contiguously
+	committedEnd int64           // end of batch committed-1, -1 when none
+	plans        map[uint64]Plan // pending: seq >= committed
+	done         map[uint64]bool // pending batches committed out of order
+	nextSeq      uint64
+	nextStart    int64
+	lost         []Lost
+	lostOffsets  int64
 }
 
-func newState() *state {
-	return &state{plans: map[uint64]Plan{}, committed: map[uint64]bool{}, nextStart: -1}
+func newState(key Key) *state {
+	return &state{key: key, base: -1, committedEnd: -1, nextStart: -1,
+		plans: map[uint64]Plan{}, done: map[uint64]bool{}}
 }
 
-// checkLose returns an error unless [start, end) lies in the planned
-// batch seq.
-func (s *state) checkLose(seq uint64, start, end int64) error {
-	p, ok := s.plans[seq]
-	if !ok {
-		return fmt.Errorf("%w: seq %d", ErrUnknownBatch, seq)
+func (s *state) clone() *state {
+	c := *s
+	c.plans = make(map[uint64]Plan, len(s.plans))
+	for k, v := range s.plans {
+		c.plans[k] = v
 	}
-	if start < p.Start || end > p.End || end <= start {
-		return fmt.Errorf("%w: lost range [%d, %d) outside batch %d [%d, %d)", ErrNotContiguous, start, end, seq, p.Start, p.End)
+	c.done = make(map[uint64]bool, len(s.done))
+	for k, v := range s.done {
+		c.done[k] = v
 	}
-	return nil
-}
-
-func (s *state) addLost(l Lost) {
-	s.lostOffsets += l.End - l.Start
-	s.lost = append(s.lost, l)
-	if len(s.lost) > MaxLost {
-		s.lost = append([]Lost(nil), s.lost[len(s.lost)-MaxLost:]...)
-	}
+	c.lost = append([]Lost(nil), s.lost...)
+	return &c
 }
 
 // checkPlan returns an error unless p may follow the plans so far.
 func (s *state) checkPlan(p Plan) error {
-	if p.Seq != s.nextSeq || (s.nextStart >= 0 && p.Start != s.nextStart) || p.End <= p.Start {
+	if p.Seq != s.nextSeq || (s.nextStart >= 0 && p.Start != s.nextStart) || p.End <= p.Start || p.Start < 0 {
 		return fmt.Errorf("%w: plan seq %d [%d, %d), want seq %d starting at %d",
 			ErrNotContiguous, p.Seq, p.Start, p.End, s.nextSeq, s.nextStart)
 	}
@@ -178,32 +202,74 @@ func (s *state) checkPlan(p Plan) error {
 }
 
 func (s *state) addPlan(p Plan) {
+	p.Key = s.key
 	s.plans[p.Seq] = p
+	if p.Seq == 0 {
+		s.base = p.Start
+	}
 	s.nextSeq = p.Seq + 1
 	s.nextStart = p.End
 }
 
+// checkCommit returns an error unless seq was planned.
 func (s *state) checkCommit(seq uint64) error {
-	if _, ok := s.plans[seq]; !ok {
+	if _, ok := s.plans[seq]; !ok && seq >= s.committed {
 		return fmt.Errorf("%w: seq %d", ErrUnknownBatch, seq)
 	}
 	return nil
 }
 
-func (s *state) addCommit(seq uint64) { s.committed[seq] = true }
+// addCommit marks seq done and moves the checkpoint past the batches done
+// contiguously; it returns the batches the checkpoint passed.
+func (s *state) addCommit(seq uint64) (passed []uint64) {
+	if seq < s.committed {
+		return nil
+	}
+	s.done[seq] = true
+	for s.done[s.committed] {
+		p := s.plans[s.committed]
+		s.committedEnd = p.End
+		delete(s.plans, s.committed)
+		delete(s.done, s.committed)
+		passed = append(passed, s.committed)
+		s.committed++
+	}
+	return passed
+}
+
+// checkLose returns an error unless [start, end) lies in the pending
+// batch seq.
+func (s *state) checkLose(seq uint64, start, end int64) error {
+	p, ok := s.plans[seq]
+	if !ok {
+		return fmt.Errorf("%w: seq %d is not pending", ErrUnknownBatch, seq)
+	}
+	if start < p.Start || end > p.End || end <= start {
+		return fmt.Errorf("%w: lost range [%d, %d) outside batch %d [%d, %d)", ErrNotContiguous, start, end, seq, p.Start, p.End)
+	}
+	return nil
+}
+
+// addLost records l; it reports false when l was recorded already.
+func (s *state) addLost(l Lost) bool {
+	for _, x := range s.lost {
+		if x == l {
+			return false
+		}
+	}
+	s.lostOffsets += l.End - l.Start
+	s.lost = append(s.lost, l)
+	if len(s.lost) > MaxLost {
+		s.lost = append([]Lost(nil), s.lost[len(s.lost)-MaxLost:]...)
+	}
+	return true
+}
 
 func (s *state) export() State {
-	st := State{NextSeq: s.nextSeq, NextStart: s.nextStart, CommittedEnd: -1, Base: -1,
-		Lost: append([]Lost(nil), s.lost...), LostOffsets: s.lostOffsets}
-	if p, ok := s.plans[0]; ok {
-		st.Base = p.Start
-	}
-	for st.Committed < s.nextSeq && s.committed[st.Committed] {
-		st.CommittedEnd = s.plans[st.Committed].End
-		st.Committed++
-	}
-	for seq := st.Committed; seq < s.nextSeq; seq++ {
-		if !s.committed[seq] {
+	st := State{Committed: s.committed, CommittedEnd: s.committedEnd, NextSeq: s.nextSeq, NextStart: s.nextStart,
+		Base: s.base, Lost: append([]Lost(nil), s.lost...), LostOffsets: s.lostOffsets}
+	for seq := s.committed; seq < s.nextSeq; seq++ {
+		if !s.done[seq] {
 			st.Pending = append(st.Pending, s.plans[seq])
 		}
 	}

@@ -244,4 +244,92 @@ func Run(t *testing.T, newStore func(t *testing.T) ledger.Store) {
 			t.Errorf("after fencing: %+v", st)
 		}
 	})
+	t.Run("CoalescedAndRepeated", func(t *testing.T) {
+		s := newStore(t)
+		defer s.Close()
+		k := key("coalesced")
+		w, _, err := s.Open(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// five plans in one write, the commits in two, out of order
+		var plans []ledger.Plan
+		for i := range 5 {
+			plans = append(plans, ledger.Plan{Seq: uint64(i), Start: int64(10 * i), End: int64(10*i + 10)})
+		}
+		if err := w.Plan(ctx, plans...); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Plan(ctx, ledger.Plan{Seq: 5, Start: 50, End: 60}, ledger.Plan{Seq: 7, Start: 60, End: 70}); !errors.Is(err, ledger.ErrNotContiguous) {
+			t.Errorf("plans with a gap: %v, want ErrNotContiguous", err)
+		}
+		if err := w.Commit(ctx, 4, 1, 3); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Commit(ctx, 0, 9); !errors.Is(err, ledger.ErrUnknownBatch) {
+			t.Errorf("commits naming an unplanned batch: %v, want ErrUnknownBatch", err)
+		}
+		if err := w.Commit(ctx, 0); err != nil {
+			t.Fatal(err)
+		}
+		// a commit retried after a failure that had in fact gone through
+		for _, seq := range []uint64{0, 1, 3, 4} {
+			if err := w.Commit(ctx, seq); err != nil {
+				t.Errorf("commit of committed batch %d again: %v, want nil", seq, err)
+			}
+		}
+		if err := w.Lose(ctx, 2, 20, 25); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Lose(ctx, 2, 20, 25); err != nil {
+			t.Errorf("the same loss again: %v", err)
+		}
+		if err := w.Lose(ctx, 0, 0, 5); !errors.Is(err, ledger.ErrUnknownBatch) {
+			t.Errorf("loss in a committed batch: %v, want ErrUnknownBatch", err)
+		}
+		w.Close()
+		w2, st, err := s.Open(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Committed != 2 || st.CommittedEnd != 20 || st.NextSeq != 5 || st.NextStart != 50 || st.Base != 0 ||
+			len(st.Pending) != 1 || st.Pending[0].Seq != 2 || st.LostOffsets != 5 || len(st.Lost) != 1 {
+			t.Fatalf("after reopening: %+v", st)
+		}
+		if err := w2.Commit(ctx, 2); err != nil {
+			t.Fatal(err)
+		}
+		w2.Close()
+		w3, st, err := s.Open(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w3.Close()
+		if st.Committed != 5 || st.CommittedEnd != 50 || len(st.Pending) != 0 || st.NextSeq != 5 || st.NextStart != 50 ||
+			st.Base != 0 || st.LostOffsets != 5 {
+			t.Errorf("all committed: %+v", st)
+		}
+		// the next plan follows the checkpoint
+		if err := w3.Plan(ctx, ledger.Plan{Seq: 5, Start: 50, End: 55}); err != nil {
+			t.Errorf("plan after the checkpoint: %v", err)
+		}
+	})
+
+	t.Run("ClosedWriter", func(t *testing.T) {
+		s := newStore(t)
+		defer s.Close()
+		w, _, err := s.Open(ctx, key("closed"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Errorf("second Close: %v", err)
+		}
+		if err := w.Plan(ctx, ledger.Plan{Seq: 0, Start: 0, End: 1}); !errors.Is(err, ledger.ErrClosed) {
+			t.Errorf("plan after Close: %v, want ErrClosed", err)
+		}
+	})
 }
