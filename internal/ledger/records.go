@@ -148,9 +148,9 @@ func (s *state) allRecords() []kvlog.Record {
 // PREFIX/plan/SEQ, PREFIX/commit/SEQ, PREFIX/lost/SEQ (and PREFIX/open/0,
 // a barrier), valued {"seq", "start", "end"}; every key live forever.
 type legacyRecord struct {
-	kind              string
-	seq               uint64
-	start, end        int64
+	kind       string
+	seq        uint64
+	start, end int64
 }
 
 func parseLegacy(rest string, v []byte) (legacyRecord, bool) {
@@ -199,4 +199,3 @@ func foldLegacy(s *state, recs []legacyRecord) {
 		}
 	}
 }
-
