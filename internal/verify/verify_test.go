@@ -190,6 +190,28 @@ func (f *fixture) remove(sink string, seq uint64, start, end int64) {
 	}
 }
 
+// rename replaces, in file sink sink, the standard object of batch seq
+// with one named [start, end) holding the records of those offsets.
+func (f *fixture) rename(sink string, seq uint64, start, end int64) {
+	f.t.Helper()
+	b := batches[seq]
+	f.remove(sink, seq, b[0], b[1])
+	f.object(sink, seq, start, end)
+}
+
+// misnamed is r, of a sink whose object of batch seq is named [start,
+// end) and mismatched for reason: the sink holds one standard batch less.
+func misnamed(r SinkReport, seq uint64, start, end int64, reason string) SinkReport {
+	r.Batches, r.Records = r.Batches-1, r.Records-3
+	r.Mismatched = []Mismatch{{batchID(seq), objName(seq, start, end) + ": " + reason}}
+	return r
+}
+
+// objName is the name of partition 0's batch seq named [start, end).
+func objName(seq uint64, start, end int64) string {
+	return fmt.Sprintf("t/events/00000/%012d-%019d-%019d.jsonl.lz4", seq, start, end)
+}
+
 // doc stores the document of offset off of partition 0.
 func (f *fixture) doc(off int64) { f.docs.docs[fmt.Sprintf("%s/0/%d", topic, off)] = line(off) }
 
@@ -284,51 +306,31 @@ func TestRun(t *testing.T) {
 			return []SinkReport{files, copy, index}
 		},
 	}, {
-		name: "a gap",
-		change: func(f *fixture) {
-			f.remove("files", 1, 103, 106)
-			f.object("files", 1, 104, 106)
-		},
+		name:   "a gap",
+		change: func(f *fixture) { f.rename("files", 1, 104, 106) },
 		sinks: func(files, copy, index SinkReport) []SinkReport {
-			files.Batches, files.Records = 2, 6
-			files.Mismatched = []Mismatch{{batchID(1), "t/events/00000/000000000001-0000000000000000104-0000000000000000106.jsonl.lz4: " +
-				"offsets [104, 106) do not follow batch 0, which ends at 103 (a gap or an overlap)"}}
+			files = misnamed(files, 1, 104, 106, "offsets [104, 106) do not follow batch 0, which ends at 103 (a gap or an overlap)")
 			return []SinkReport{files, copy, index}
 		},
 	}, {
-		name: "an overlap",
-		change: func(f *fixture) {
-			f.remove("copy", 2, 106, 109)
-			f.object("copy", 2, 105, 109)
-		},
+		name:   "an overlap",
+		change: func(f *fixture) { f.rename("copy", 2, 105, 109) },
 		sinks: func(files, copy, index SinkReport) []SinkReport {
-			copy.Batches, copy.Records = 2, 6
-			copy.Mismatched = []Mismatch{{batchID(2), "t/events/00000/000000000002-0000000000000000105-0000000000000000109.jsonl.lz4: " +
-				"offsets [105, 109) do not follow batch 1, which ends at 106 (a gap or an overlap)"}}
+			copy = misnamed(copy, 2, 105, 109, "offsets [105, 109) do not follow batch 1, which ends at 106 (a gap or an overlap)")
 			return []SinkReport{files, copy, index}
 		},
 	}, {
-		name: "batch 0 not starting at the ledger's base",
-		change: func(f *fixture) {
-			f.remove("files", 0, 100, 103)
-			f.object("files", 0, 101, 103)
-		},
+		name:   "batch 0 not starting at the ledger's base",
+		change: func(f *fixture) { f.rename("files", 0, 101, 103) },
 		sinks: func(files, copy, index SinkReport) []SinkReport {
-			files.Batches, files.Records = 2, 6
-			files.Mismatched = []Mismatch{{batchID(0), "t/events/00000/000000000000-0000000000000000101-0000000000000000103.jsonl.lz4: " +
-				"batch 0 starts at 101, the ledger's first offset is 100"}}
+			files = misnamed(files, 0, 101, 103, "batch 0 starts at 101, the ledger's first offset is 100")
 			return []SinkReport{files, copy, index}
 		},
 	}, {
-		name: "the last committed batch not ending at the checkpoint",
-		change: func(f *fixture) {
-			f.remove("files", 2, 106, 109)
-			f.object("files", 2, 106, 110)
-		},
+		name:   "the last committed batch not ending at the checkpoint",
+		change: func(f *fixture) { f.rename("files", 2, 106, 110) },
 		sinks: func(files, copy, index SinkReport) []SinkReport {
-			files.Batches, files.Records = 2, 6
-			files.Mismatched = []Mismatch{{batchID(2), "t/events/00000/000000000002-0000000000000000106-0000000000000000110.jsonl.lz4: " +
-				"the last committed batch ends at 110, the ledger's checkpoint at 109"}}
+			files = misnamed(files, 2, 106, 110, "the last committed batch ends at 110, the ledger's checkpoint at 109")
 			return []SinkReport{files, copy, index}
 		},
 	}, {
@@ -344,7 +346,7 @@ func TestRun(t *testing.T) {
 		},
 		sinks: func(files, copy, index SinkReport) []SinkReport {
 			copy.Extra = []string{
-				"t/events/00000/000000000004-0000000000000000112-0000000000000000115.jsonl.lz4 (never planned)",
+				objName(4, 112, 115) + " (never planned)",
 				"t/events/00000/notes.jsonl.lz4 (not a batch object name)",
 				"t/events/00007/000000000000-0000000000000000000-0000000000000000003.jsonl.lz4 (never planned)",
 				"t/other/00000/000000000000-0000000000000000000-0000000000000000001.jsonl.lz4 (never planned)",
@@ -352,13 +354,10 @@ func TestRun(t *testing.T) {
 			return []SinkReport{files, copy, index}
 		},
 	}, {
-		name: "a batch in flight named with other offsets than planned",
-		change: func(f *fixture) {
-			f.object("copy", 3, 109, 111)
-		},
+		name:   "a batch in flight named with other offsets than planned",
+		change: func(f *fixture) { f.object("copy", 3, 109, 111) },
 		sinks: func(files, copy, index SinkReport) []SinkReport {
-			copy.Mismatched = []Mismatch{{batchID(3), "t/events/00000/000000000003-0000000000000000109-0000000000000000111.jsonl.lz4: " +
-				"offsets [109, 111), the ledger plans [109, 112)"}}
+			copy.Mismatched = []Mismatch{{batchID(3), objName(3, 109, 111) + ": offsets [109, 111), the ledger plans [109, 112)"}}
 			return []SinkReport{files, copy, index}
 		},
 	}, {
