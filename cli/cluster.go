@@ -130,7 +130,11 @@ func listCmd(ctx context.Context, env *Env, args []string) int {
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tSTATUS\tUPTIME\tWORKERS\tTASKS\tEMITTED\tACKED\tFAILED")
 	for _, t := range ts {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\n", t.Name, t.Status, since(t.Submitted), t.Workers, t.Tasks, t.Emitted, t.Acked, t.Failed)
+		status := t.Status
+		if len(t.Refused) > 0 {
+			status = "refused (gale describe " + t.Name + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\n", t.Name, status, since(t.Submitted), t.Workers, t.Tasks, t.Emitted, t.Acked, t.Failed)
 	}
 	tw.Flush()
 	return 0
@@ -163,6 +167,13 @@ func describeCmd(ctx context.Context, env *Env, args []string) int {
 		return printJSON(env, t)
 	}
 	fmt.Fprintf(env.Stdout, "topology %s: %s, version %d, %d workers, %d tasks, up %s\n\n", t.Name, t.Status, t.Version, t.Workers, t.Tasks, since(t.Submitted))
+	if len(t.Refused) > 0 {
+		fmt.Fprintf(env.Stdout, "REFUSED: the workers do not run %s, stored before they checked what a submit checks now:\n", t.Name)
+		for _, d := range t.Refused {
+			fmt.Fprintf(env.Stdout, "  %s\n", d)
+		}
+		fmt.Fprintf(env.Stdout, "kill it (gale kill %s) and submit it again once fixed.\n\n", t.Name)
+	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "COMPONENT\tKIND\tTYPE\tTASKS\tWORKERS\tEMITTED\tTRANSFERRED\tEXECUTED\tACKED\tFAILED\tERRORS\tEXECUTE LAT (%[1]s)\tPROCESS LAT (%[1]s)\tCOMPLETE LAT (%[1]s)\tCAPACITY (%[1]s)\n", *win)
 	for _, c := range t.Components {

@@ -51,20 +51,16 @@ func (w *Worker) Members(ctx context.Context) ([]api.Member, error) {
 	return out, nil
 }
 
-// Submit validates a topology here and on the types of every worker, and
-// stores it; the leader assigns it.
+// Submit validates a topology here and on the types of every worker,
+// checks that it fits a cluster (topology.ClusterChecker), and stores it;
+// the leader assigns it.
 func (w *Worker) Submit(ctx context.Context, data []byte) (api.TopologySummary, error) {
 	topo, err := topology.Decode(data, w.cfg.Registry)
-	var errs *topology.Errors
-	if errors.As(err, &errs) {
-		var d []string
-		for _, e := range errs.List {
-			d = append(d, e.Error())
-		}
-		return api.TopologySummary{}, &api.InvalidError{Details: d}
+	if err == nil {
+		err = topo.CheckCluster()
 	}
 	if err != nil {
-		return api.TopologySummary{}, &api.InvalidError{Details: []string{err.Error()}}
+		return api.TopologySummary{}, &api.InvalidError{Details: details(err)}
 	}
 	var missing []string
 	for _, m := range w.ms.Members() {
@@ -83,6 +79,19 @@ func (w *Worker) Submit(ctx context.Context, data []byte) (api.TopologySummary, 
 	}
 	w.poke()
 	return summary(t), nil
+}
+
+// details lists a topology's problems, each with its JSON path.
+func details(err error) []string {
+	var errs *topology.Errors
+	if !errors.As(err, &errs) {
+		return []string{err.Error()}
+	}
+	var d []string
+	for _, e := range errs.List {
+		d = append(d, e.Error())
+	}
+	return d
 }
 
 func summary(t store.Topology) api.TopologySummary {
@@ -122,7 +131,13 @@ func (w *Worker) describe(ctx context.Context, t store.Topology) (*api.Topology,
 	}
 	a, _ := w.st.GetAssignment(ctx, t.Name)
 	owner := ownerOf(topo, a)
-	return monitor.Describe(topo, summary(t), owner, w.gather(ctx, t.Name, "")), nil
+	d := monitor.Describe(topo, summary(t), owner, w.gather(ctx, t.Name, ""))
+	if err := topo.CheckCluster(); err != nil {
+		// not assigned, not run (reconcile): for this reason, not for
+		// want of slots
+		d.Refused, d.Unassigned = details(err), nil
+	}
+	return d, nil
 }
 
 // ownerOf maps an engine task id to the worker assignment a gives it.

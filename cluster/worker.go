@@ -89,6 +89,9 @@ type Worker struct {
 	// killSeen is when (monotonic, local) this worker first saw each
 	// topology's kill, by name: the drain is measured from there
 	killSeen map[string]killSighting
+	// refused are the stored topologies this worker refuses to run
+	// (refuse), by name: the version of the record it last said so for
+	refused map[string]uint64
 }
 
 // killSighting is when this worker saw version version of a killed
@@ -155,7 +158,7 @@ func Start(cfg Config) (*Worker, error) {
 	}
 	w := &Worker{cfg: cfg, log: cfg.Logger.With("worker", cfg.Name), st: cfg.Store, start: wallclock.Now(),
 		running: map[string]*share{}, byChan: map[uint32]*share{}, wake: make(chan struct{}, 1),
-		killSeen: map[string]killSighting{}}
+		killSeen: map[string]killSighting{}, refused: map[string]uint64{}}
 	var err error
 	if w.el, err = store.NewElector(store.ElectorConfig{Store: cfg.Store, Holder: cfg.Name, TTL: cfg.LeaderTTL}); err != nil {
 		return nil, fmt.Errorf("worker %s: %w", cfg.Name, err)
@@ -380,7 +383,7 @@ func (w *Worker) reconcile(ctx context.Context) {
 	// one worker writes assignments: the holder of the leader lease, once
 	// it has a settled view of the membership
 	leader := w.el.Leading() && len(members) > 0
-	seen := map[string]bool{}
+	seen, refused := map[string]bool{}, map[string]bool{}
 	decoded := map[string]*topology.Topology{}
 	stored := map[string]store.Assignment{}
 	var live []store.Topology
@@ -393,6 +396,13 @@ func (w *Worker) reconcile(ctx context.Context) {
 		topo, err := w.decode(t)
 		if err != nil {
 			w.log.Error("stored topology does not decode", "topology", t.Name, "err", err)
+			continue
+		}
+		if err := topo.CheckCluster(); err != nil {
+			// stored before the check existed: it is neither assigned
+			// nor run (it would run wrongly), and says why
+			w.refuse(t, err)
+			refused[t.Name] = true
 			continue
 		}
 		a, err := w.st.GetAssignment(ctx, t.Name)
@@ -419,15 +429,35 @@ func (w *Worker) reconcile(ctx context.Context) {
 			delete(w.killSeen, name)
 		}
 	}
+	for name := range w.refused {
+		if !refused[name] {
+			delete(w.refused, name)
+		}
+	}
 	var gone []*share
 	for name, l := range w.running {
-		if !seen[name] {
+		if !seen[name] || refused[name] {
 			gone = append(gone, l)
 		}
 	}
 	w.mu.Unlock()
 	for _, l := range gone {
 		w.stopShare(l)
+	}
+}
+
+// refuse reports a stored topology that does not fit a cluster
+// (topology.CheckCluster) — once per version of its record, not at every
+// reconcile. The API shows the same problems (api.TopologySummary.Refused).
+func (w *Worker) refuse(t store.Topology, err error) {
+	w.mu.Lock()
+	v, ok := w.refused[t.Name]
+	said := ok && v == t.Version
+	w.refused[t.Name] = t.Version
+	w.mu.Unlock()
+	if !said {
+		w.log.Error("refusing to run a stored topology that does not fit a cluster: kill it and submit it again once fixed",
+			"topology", t.Name, "version", t.Version, "problems", details(err))
 	}
 }
 

@@ -139,6 +139,17 @@
 // checked against them. Each FieldError wraps a sentinel error (ErrType,
 // ErrUnknownField, ErrCycle...) for errors.Is.
 //
+// # In a cluster
+//
+// A topology can be right in one process (`gale run`) and wrong in a
+// cluster, where a component's tasks run on several machines and move
+// between them. A config type that knows when implements
+// [ClusterChecker]; [Topology.CheckCluster] asks every component, and a
+// cluster worker refuses a topology it does not pass, the way it refuses
+// an invalid one, each problem at its path (wrapping [ErrLocalOnly]):
+//
+//	spouts[0].config.ledger.kind: a file ledger lives on one worker's disk; in a cluster use {"kind": "kafka"} (or ...)
+//
 // # Encoding
 //
 // [Encode] writes a Topology back as JSON that Decode reads into the same

@@ -44,6 +44,9 @@ var (
 	// ErrBadTarget: DecodeConfig was given something other than a non-nil
 	// pointer, or a config type holds a Go type JSON cannot fill.
 	ErrBadTarget = errors.New("bad decode target")
+	// ErrLocalOnly: a component's config is fine in one process but not
+	// in a cluster (its ClusterChecker said why; Topology.CheckCluster).
+	ErrLocalOnly = errors.New("fits one process, not a cluster")
 )
 
 // UnknownTypeError is the Err of the FieldError of a component whose type

@@ -15,7 +15,7 @@
 //
 // Errors are {"error": "...", "details": ["..."]} with an HTTP status that
 // says what happened: 400 invalid topology (details: every error with its
-// JSON path), 401 missing or wrong token, 404 no such topology, 409 the
+// JSON path, also what does not fit a cluster: topology.CheckCluster), 401 missing or wrong token, 404 no such topology, 409 the
 // name exists, 422 a component type some worker lacks, 503 the state store
 // is unreachable.
 package api
@@ -77,6 +77,11 @@ type TopologySummary struct {
 	Rates Rates `json:"rates"`
 	// Uptime: seconds since the topology's runtimes started (the oldest).
 	UptimeSeconds float64 `json:"uptime_seconds"`
+	// Refused, when not empty, is why the workers do not run this
+	// topology, each problem with its JSON path: it was stored before
+	// they checked what a submit checks now (a Kafka spout's ledger on one
+	// worker's disk, say). Kill it and submit it again once fixed.
+	Refused []string `json:"refused,omitempty"`
 }
 
 // Topology is the description of one topology.

@@ -21,7 +21,7 @@ const failoverTopology = `{"name": "kafka-files", "config": {"topology.acker.exe
   "spouts": [{"id": "events", "type": "kafka", "parallelism": 4, "config": {
       "brokers": [%q], "topics": [%q], "group": %q, "start": "earliest", "deserializer": "json", "fields": ["level"],
       "batch": {"records": 1000, "bytes": 4194304, "time": "1h"}, "bounded": true, "dead_letter_topic": %q,
-      "ledger": {"kind": "file", "dir": %q}}}],
+      "ledger": {"kind": "file", "dir": %q, "shared": true}}}],
   "bolts": [
     {"id": "drop-debug", "type": "filter", "parallelism": 3, "config": {"field": "level", "equals": "debug", "invert": true},
      "inputs": [{"component": "events"}]},

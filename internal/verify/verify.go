@@ -15,9 +15,10 @@
 // next one where the previous ended, the last ending at CommittedEnd.
 // Document stores (a search index, a topic) hold one document per record
 // under its tuple id ("topic/partition/offset[/k]"): a document is placed
-// in its batch by the ranges the object stores name (and the plans in
-// flight). Each batch's content is summed up with sinks.LinesChecksum,
-// which must agree between the sinks that hold it.
+// in its batch by the ranges the object stores name (where they disagree,
+// the ones that tile) and the plans in flight. Each batch's content is
+// summed up with sinks.LinesChecksum, which must agree between the sinks
+// that hold it.
 package verify
 
 import (
@@ -92,15 +93,24 @@ type Mismatch struct {
 // OK reports whether every sink holds exactly the committed batches and
 // no offset was lost.
 func (r *Report) OK() bool {
-	if len(r.Lost) > 0 || r.LostOffsets > 0 {
-		return false
-	}
+	return r.SinksOK() && len(r.Lost) == 0 && r.LostOffsets == 0
+}
+
+// SinksOK reports whether every sink holds exactly the committed batches
+// (less the offsets lost, if any).
+func (r *Report) SinksOK() bool {
 	for _, s := range r.Sinks {
-		if s.Error != "" || len(s.Missing)+len(s.Extra)+len(s.Mismatched) > 0 {
+		if !s.OK() {
 			return false
 		}
 	}
 	return true
+}
+
+// OK reports whether the sink could be read and holds exactly the
+// committed batches.
+func (s *SinkReport) OK() bool {
+	return s.Error == "" && len(s.Missing)+len(s.Extra)+len(s.Mismatched) == 0
 }
 
 // part is one topic partition's ledger, and the batch ranges known so far.
@@ -234,7 +244,9 @@ func Run(ctx context.Context, topo *topology.Topology, progress func(string)) (*
 			continue
 		}
 		objects[i] = objs
-		learnRanges(objs)
+	}
+	for _, p := range parts {
+		learnRanges(p, objects)
 	}
 	for i, s := range stores {
 		if reports[i].Error != "" {
@@ -297,15 +309,92 @@ func listObjects(ctx context.Context, topology string, inv sinks.Inventory, part
 	return out, nil
 }
 
-// learnRanges records the ranges of committed batches the objects name
-// (the first sink to name a batch's range sets it; the others are checked
-// against the ledger's tiling, not against each other).
-func learnRanges(objs map[*part]map[uint64][]object) {
-	for p, bySeq := range objs {
-		for seq, os := range bySeq {
-			if _, known := p.ranges[seq]; !known && len(os) > 0 {
-				p.ranges[seq] = [2]int64{os[0].start, os[0].end}
+// learnRanges sets the ranges of p's committed batches (those in flight
+// are the ledger's plans) from what the object stores name. Where they
+// disagree, the range that tiles wins — it starts where the batch before
+// ends (at Base for batch 0) and ends where the next one starts (at
+// CommittedEnd for the last) — then the one most stores name, then the
+// first store's: a store's bad object must not place the documents of a
+// document store wrongly, which would blame the stores that are right.
+// A batch no store names (wholly lost, its records never written; or
+// missing everywhere) lies between its neighbours, plans being contiguous.
+func learnRanges(p *part, stores []map[*part]map[uint64][]object) {
+	named := map[uint64][][2]int64{} // by seq, one range per store that names it
+	for _, objs := range stores {
+		for seq, os := range objs[p] {
+			if len(os) > 0 {
+				named[seq] = append(named[seq], [2]int64{os[0].start, os[0].end})
 			}
+		}
+	}
+	// nextStarts are where batch seq may start
+	nextStarts := func(seq uint64) map[int64]bool {
+		if rg, ok := p.ranges[seq]; ok {
+			return map[int64]bool{rg[0]: true}
+		}
+		if seq == p.st.Committed {
+			return map[int64]bool{p.st.CommittedEnd: true}
+		}
+		out := map[int64]bool{}
+		for _, rg := range named[seq] {
+			out[rg[0]] = true
+		}
+		return out
+	}
+	prevEnd := p.st.Base
+	for seq := range p.st.Committed {
+		cands := named[seq]
+		if len(cands) == 0 {
+			prevEnd = -1
+			continue
+		}
+		next := nextStarts(seq + 1)
+		score := func(rg [2]int64) [2]int {
+			fit := 0
+			if prevEnd >= 0 && rg[0] == prevEnd {
+				fit++
+			}
+			if next[rg[1]] {
+				fit++
+			}
+			votes := 0
+			for _, c := range cands {
+				if c == rg {
+					votes++
+				}
+			}
+			return [2]int{fit, votes}
+		}
+		best := cands[0]
+		for _, c := range cands[1:] {
+			if sc, sb := score(c), score(best); sc[0] > sb[0] || sc[0] == sb[0] && sc[1] > sb[1] {
+				best = c
+			}
+		}
+		p.ranges[seq] = best
+		prevEnd = best[1]
+	}
+	for seq := range p.st.Committed {
+		if _, known := p.ranges[seq]; known {
+			continue
+		}
+		start, end := p.st.Base, p.st.CommittedEnd
+		if seq > 0 {
+			prev, ok := p.ranges[seq-1]
+			if !ok {
+				continue
+			}
+			start = prev[1]
+		}
+		if seq+1 < p.st.Committed {
+			next, ok := p.ranges[seq+1]
+			if !ok {
+				continue
+			}
+			end = next[0]
+		}
+		if start < end {
+			p.ranges[seq] = [2]int64{start, end}
 		}
 	}
 }
@@ -470,8 +559,13 @@ func sortedParts(parts map[string]*part) []*part {
 }
 
 // crossCheck flags, for each batch, the sinks whose checksum differs from
-// the one most sinks agree on.
+// the one most sinks agree on: a sink that holds no records of it misses
+// them, another one's content differs. When no checksum has more votes
+// than every other (two sinks that disagree), nothing says which sink is
+// right: each is flagged, naming the others — except that a sink with
+// records is not blamed for disagreeing with sinks that hold none.
 func crossCheck(rep *Report) {
+	empty := sinks.LinesChecksum(nil)
 	ids := map[string]bool{}
 	for _, s := range rep.Sinks {
 		for id := range s.sums {
@@ -488,22 +582,39 @@ func crossCheck(rep *Report) {
 		if len(votes) < 2 {
 			continue
 		}
-		best, n := "", 0
+		// the checksums with the most votes, sorted
+		var top []string
+		n := 0
 		for sum, v := range votes {
-			if v > n || (v == n && sum < best) {
-				best, n = sum, v
+			switch {
+			case v > n:
+				top, n = []string{sum}, v
+			case v == n:
+				top = append(top, sum)
 			}
+		}
+		slices.Sort(top)
+		if len(top) == 2 && slices.Contains(top, empty) {
+			top = slices.DeleteFunc(top, func(s string) bool { return s == empty })
 		}
 		for i := range rep.Sinks {
 			s := &rep.Sinks[i]
-			if sum, ok := s.sums[id]; ok && sum != best {
-				reason := "content differs from the other sinks'"
-				if sum == sinks.LinesChecksum(nil) {
-					reason = "no records, where the other sinks hold some"
-					s.Missing = append(s.Missing, id)
-					continue
+			sum, ok := s.sums[id]
+			switch {
+			case !ok || len(top) == 1 && sum == top[0]:
+			case sum == empty:
+				s.Missing = append(s.Missing, id) // no records, where other sinks hold some
+			case len(top) == 1:
+				s.Mismatched = append(s.Mismatched, Mismatch{id, "content differs from the other sinks'"})
+			default:
+				var others []string
+				for _, o := range rep.Sinks {
+					if osum, ok := o.sums[id]; ok && osum != sum && osum != empty {
+						others = append(others, strconv.Quote(o.Component)+"'s")
+					}
 				}
-				s.Mismatched = append(s.Mismatched, Mismatch{id, reason})
+				s.Mismatched = append(s.Mismatched, Mismatch{id, fmt.Sprintf("content differs from sink %s, and no majority says which is right",
+					strings.Join(others, ", sink "))})
 			}
 		}
 	}

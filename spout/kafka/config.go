@@ -3,6 +3,7 @@ package kafka
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"time"
@@ -65,10 +66,14 @@ type BatchLimits struct {
 // LedgerConfig selects the batch ledger store.
 type LedgerConfig struct {
 	// Kind is "file" (local mode; the default) or "kafka" (production: a
-	// compacted topic, fenced with transactional producers).
+	// compacted topic, fenced with transactional producers). A cluster
+	// refuses a file ledger unless it is Shared (see CheckCluster).
 	Kind string `json:"kind"`
 	// Dir is the file store's directory (default ".gale/ledger").
 	Dir string `json:"dir"`
+	// Shared declares that Dir, an absolute path, is on a filesystem every
+	// worker of a cluster mounts at that path (file ledgers only).
+	Shared bool `json:"shared,omitempty"`
 	// Topic is the kafka store's topic (default "gale.ledger"), on the
 	// spout's brokers; it is created (compacted) when missing.
 	Topic string `json:"topic"`
@@ -132,17 +137,40 @@ func (c *Config) Validate() error {
 	}
 	switch c.Ledger.Kind {
 	case "file":
-		if c.Ledger.Dir == "" {
+		switch {
+		case c.Ledger.Dir == "":
 			errs = append(errs, errors.New("ledger.dir must not be empty"))
+		case c.Ledger.Shared && !filepath.IsAbs(c.Ledger.Dir):
+			errs = append(errs, fmt.Errorf("ledger.dir: a shared ledger needs an absolute directory (the same on every worker), got %q", c.Ledger.Dir))
 		}
 	case "kafka":
 		if c.Ledger.Topic == "" {
 			errs = append(errs, errors.New("ledger.topic must not be empty"))
 		}
+		if c.Ledger.Shared {
+			errs = append(errs, errors.New("ledger.shared: only for a file ledger (a kafka ledger is shared by nature)"))
+		}
 	default:
 		errs = append(errs, fmt.Errorf("ledger.kind: %q is not one of [file kafka]", c.Ledger.Kind))
 	}
 	return errors.Join(errs...)
+}
+
+var _ topology.ClusterChecker = (*Config)(nil)
+
+// CheckCluster refuses, in a cluster, a file ledger that is not declared
+// shared: it lives on the disk of the worker that runs the spout task, so
+// when a partition moves to another worker (a failure, a rebalance) its
+// new owner finds an empty ledger, cuts new batch boundaries and writes
+// different objects — duplicates and mismatches in every sink. The error
+// is a *topology.FieldError at "ledger.kind" wrapping ErrLocalLedger.
+func (c *Config) CheckCluster() error {
+	if c.Ledger.Kind != "file" || c.Ledger.Shared {
+		return nil
+	}
+	return &topology.FieldError{Path: "ledger.kind", Err: ErrLocalLedger,
+		Msg: `a file ledger lives on one worker's disk; in a cluster use {"kind": "kafka"} ` +
+			`(or a directory on a filesystem every worker shares, with "shared": true and an absolute "dir")`}
 }
 
 // outputFields are the fields of the spout's tuples for c.

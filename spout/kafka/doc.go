@@ -39,5 +39,15 @@
 //   - Brokers that are down are retried with backoff (errors reported,
 //     no crash); a missing topic is reported by name.
 //
-// The ledger store is the file store of internal/ledger (local mode).
+// The ledger ("ledger" in the config) is a directory of files (kind
+// "file", the default: local mode) or a compacted Kafka topic (kind
+// "kafka": production, fenced with transactional producers). In a cluster
+// a spout task can move to another worker, and a file ledger on the old
+// worker's disk stays behind: its new owner would cut new batches and the
+// sinks would hold duplicates and mismatches. So a cluster refuses a
+// topology whose kafka spout keeps its ledger in files
+// (Config.CheckCluster, at submit and before a worker runs a stored
+// topology), unless the directory is on a filesystem every worker mounts
+// at the same absolute path: {"kind": "file", "dir": "/mnt/shared/ledger",
+// "shared": true}. `gale run`, one process, takes either kind.
 package kafka

@@ -10,3 +10,7 @@ var (
 	// ErrMissingTopic: a configured topic does not exist.
 	ErrMissingTopic = errors.New("topic does not exist")
 )
+
+// ErrLocalLedger is the error of Config.CheckCluster: a file ledger that is
+// not shared, in a cluster.
+var ErrLocalLedger = errors.New("a ledger on one worker's disk")
