@@ -205,12 +205,15 @@ func describeCmd(ctx context.Context, env *Env, args []string) int {
 		if len(c.Partitions) > 0 {
 			fmt.Fprintf(env.Stdout, "\n%s: Kafka partitions\n", c.ID)
 			tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "TOPIC\tPARTITION\tTASK\tWORKER\tPLANNED\tIN FLIGHT\tCOMMITTED\tOFFSET\tEND\tLAG")
+			fmt.Fprintln(tw, "TOPIC\tPARTITION\tTASK\tWORKER\tPLANNED\tIN FLIGHT\tCOMMITTED\tOFFSET\tEND\tLAG\tLOST\tCOMMIT RETRIES")
 			for _, p := range c.Partitions {
-				fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%d\t%d\t%d\t%d\t%d\t%d\n", p.Topic, p.Partition, p.Task, p.Worker,
-					p.Planned, p.InFlight, p.Committed, p.CommittedOffset, p.HighWatermark, p.Lag)
+				fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", p.Topic, p.Partition, p.Task, p.Worker,
+					p.Planned, p.InFlight, p.Committed, p.CommittedOffset, p.HighWatermark, p.Lag, p.LostOffsets, p.CommitRetries)
 			}
 			tw.Flush()
+			for _, p := range c.Partitions {
+				printPartitionNotes(env, p)
+			}
 		}
 		if k := c.Sink; k != nil {
 			fmt.Fprintf(env.Stdout, "\n%s: %s wrote %d batches, %d records, %d bytes; write latency %s (last %s); %d retries, %d dead-lettered, %d in flight\n",
@@ -229,6 +232,25 @@ func describeCmd(ctx context.Context, env *Env, args []string) int {
 		}
 	}
 	return 0
+}
+
+// printPartitionNotes prints what a partition's row cannot say: records
+// lost, why it stopped, its last error.
+func printPartitionNotes(env *Env, p api.Partition) {
+	name := fmt.Sprintf("%s/%d", p.Topic, p.Partition)
+	if p.LostOffsets > 0 {
+		fmt.Fprintf(env.Stdout, "  %s: LOST %d offsets that Kafka deleted (retention) before the spout read them", name, p.LostOffsets)
+		if l := p.LastLost; l != nil {
+			fmt.Fprintf(env.Stdout, "; the last: batch %s, offsets [%d, %d)", l.Batch, l.Start, l.End)
+		}
+		fmt.Fprintln(env.Stdout, " (gale verify lists them)")
+	}
+	if p.Stopped != "" {
+		fmt.Fprintf(env.Stdout, "  %s: STOPPED: %s\n", name, p.Stopped)
+	}
+	if p.LastError != "" && p.LastError != p.Stopped {
+		fmt.Fprintf(env.Stdout, "  %s: last error at %s: %s\n", name, p.LastErrorAt.Format(time.RFC3339), p.LastError)
+	}
 }
 
 func fmtMs(ms float64) string {

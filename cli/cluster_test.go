@@ -12,6 +12,7 @@ import (
 
 	"github.com/gale-stream/gale/cli"
 	"github.com/gale-stream/gale/cluster/api"
+	"github.com/gale-stream/gale/local"
 	"github.com/gale-stream/gale/registry/all"
 	"github.com/gale-stream/gale/topology"
 )
@@ -191,4 +192,52 @@ func (b *memBackend) Info(context.Context) api.Info { return api.Info{Mode: "clu
 
 func (b *memBackend) Series(context.Context, string, string) (*api.Series, error) {
 	return nil, api.ErrUnsupported
+}
+
+// TestDescribe_KafkaPartitions: describe shows each partition's lost
+// records and commit retries in the table, and below it the lost ranges,
+// a stopped partition's reason and the last error.
+func TestDescribe_KafkaPartitions(t *testing.T) {
+	at := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	topo := &api.Topology{TopologySummary: api.TopologySummary{Name: "logs", Status: "active", Version: 1, Submitted: at}}
+	topo.Components = []api.Component{{ID: "events", Kind: "spout", Type: "kafka", Partitions: []api.Partition{
+		{Task: 1, Worker: "w1", Lag: 10, PartitionStatus: local.PartitionStatus{Topic: "logs", Partition: 0, Planned: 12, Committed: 11,
+			CommittedOffset: 1100, HighWatermark: 1110, LostOffsets: 250, CommitRetries: 4,
+			LastLost:  &local.LostRange{Batch: "logs/00000/000000000007", Start: 700, End: 750},
+			LastError: "commit batch logs/00000/000000000011: ledger: broker timed out", LastErrorAt: at}},
+		{Task: 1, Worker: "w1", PartitionStatus: local.PartitionStatus{Topic: "logs", Partition: 1, Planned: 3, Committed: 3,
+			CommittedOffset: 300, HighWatermark: 900, Stopped: "logs/1: offsets [300, 500) of batch logs/00001/000000000003: records deleted by Kafka before they were read (the log now starts at 500)"}},
+	}}}
+	srv := httptest.NewServer(api.NewServer(&memBackend{topos: map[string]*api.Topology{"logs": topo}}, ""))
+	defer srv.Close()
+	code, out, errs := runAt(t, srv.URL, "describe", "logs")
+	if code != 0 {
+		t.Fatalf("describe: %d %q", code, errs)
+	}
+	for _, want := range []string{
+		"LOST", "COMMIT RETRIES",
+		"logs/0: LOST 250 offsets that Kafka deleted (retention) before the spout read them; the last: batch logs/00000/000000000007, offsets [700, 750)",
+		"logs/0: last error at 2026-12-03T10:00:00Z: commit batch logs/00000/000000000011: ledger: broker timed out",
+		"logs/1: STOPPED: logs/1: offsets [300, 500) of batch logs/00001/000000000003",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("describe lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "logs/1: LOST") || strings.Contains(out, "logs/1: last error") {
+		t.Errorf("describe notes partition 1's loss or error twice:\n%s", out)
+	}
+	// the table's row of partition 0: its lost records and retries
+	row := ""
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) == 12 && f[0] == "logs" && f[1] == "0" {
+			row = line
+			if f[10] != "250" || f[11] != "4" {
+				t.Errorf("partition 0's row %q: want 250 lost, 4 retries", line)
+			}
+		}
+	}
+	if row == "" {
+		t.Errorf("no row of partition 0 in:\n%s", out)
+	}
 }

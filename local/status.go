@@ -34,6 +34,33 @@ type PartitionStatus struct {
 	NextOffset      int64 `json:"next_offset"`
 	CommittedOffset int64 `json:"committed_offset"`
 	HighWatermark   int64 `json:"high_watermark"`
+	// Committing: batches of InFlight whose tuples all completed, waiting
+	// for their commit in the ledger; CommitRetries: failed ledger writes
+	// of such batches (commits, lost ranges) that were retried, since the
+	// task started.
+	Committing    int   `json:"committing"`
+	CommitRetries int64 `json:"commit_retries"`
+	// LastError is the partition's last error (a ledger write, a read
+	// from Kafka), at LastErrorAt; empty when there was none.
+	LastError   string    `json:"last_error,omitempty"`
+	LastErrorAt time.Time `json:"last_error_at,omitzero"`
+	// LostOffsets counts the offsets the ledger recorded lost, ever:
+	// Kafka (its retention) deleted them before the spout read them;
+	// LastLost is the latest such range.
+	LostOffsets int64      `json:"lost_offsets"`
+	LastLost    *LostRange `json:"last_lost,omitempty"`
+	// Stopped says why the spout stopped emitting for the partition (a
+	// newer owner fenced it, its ledger is gone, records were lost under
+	// on_data_loss "fail"); empty while it runs.
+	Stopped string `json:"stopped,omitempty"`
+}
+
+// LostRange is a range of offsets [Start, End) of a batch that Kafka had
+// deleted when the spout went to read them.
+type LostRange struct {
+	Batch string `json:"batch"` // "topic/00003/000000000042"
+	Start int64  `json:"start"`
+	End   int64  `json:"end"`
 }
 
 // Lag is the records between the committed offset and the high

@@ -54,6 +54,12 @@ type Config struct {
 	// MetadataRefresh is how often the spout looks for added partitions
 	// (default 30s).
 	MetadataRefresh topology.Duration `json:"metadata_refresh,omitempty"`
+	// OnDataLoss is what the spout does when records it has to read are
+	// gone from Kafka (its retention deleted them first): "skip" (the
+	// default) records the lost offsets in the ledger and goes on from the
+	// first record Kafka still has; "fail" stops the partition with an
+	// error naming them. See the package doc.
+	OnDataLoss string `json:"on_data_loss"`
 }
 
 // BatchLimits bound the size of a batch.
@@ -77,6 +83,9 @@ type LedgerConfig struct {
 	// Topic is the kafka store's topic (default "gale.ledger"), on the
 	// spout's brokers; it is created (compacted) when missing.
 	Topic string `json:"topic"`
+	// Timeout bounds every ledger call (open, plan, commit, lost range;
+	// default 10s): a call that takes longer fails, and is retried.
+	Timeout topology.Duration `json:"timeout"`
 }
 
 // NewConfig returns the defaults.
@@ -86,14 +95,16 @@ func NewConfig() *Config {
 		Batch:             BatchLimits{Records: 500, Bytes: 1 << 20, Time: topology.Duration(200 * time.Millisecond)},
 		MaxPendingBatches: 4,
 		Deserializer:      "string",
-		Ledger:            LedgerConfig{Kind: "file", Dir: ".gale/ledger", Topic: "gale.ledger"},
+		Ledger:            LedgerConfig{Kind: "file", Dir: ".gale/ledger", Topic: "gale.ledger", Timeout: topology.Duration(10 * time.Second)},
 		MetadataRefresh:   topology.Duration(30 * time.Second),
+		OnDataLoss:        "skip",
 	}
 }
 
 var (
 	starts        = []string{"earliest", "latest", "committed", "timestamp"}
 	deserializers = []string{"raw", "string", "json"}
+	onDataLoss    = []string{"skip", "fail"}
 )
 
 // Validate checks the config.
@@ -152,6 +163,12 @@ func (c *Config) Validate() error {
 		}
 	default:
 		errs = append(errs, fmt.Errorf("ledger.kind: %q is not one of [file kafka]", c.Ledger.Kind))
+	}
+	if c.Ledger.Timeout <= 0 {
+		errs = append(errs, errors.New("ledger.timeout must be positive"))
+	}
+	if !slices.Contains(onDataLoss, c.OnDataLoss) {
+		errs = append(errs, fmt.Errorf("on_data_loss: %q is not one of %v", c.OnDataLoss, onDataLoss))
 	}
 	return errors.Join(errs...)
 }

@@ -50,4 +50,71 @@
 // topology), unless the directory is on a filesystem every worker mounts
 // at the same absolute path: {"kind": "file", "dir": "/mnt/shared/ledger",
 // "shared": true}. `gale run`, one process, takes either kind.
+//
+// # The ledger: deadlines, retries, and a task that never waits on it
+//
+// The ledger is a file store (ledger.kind "file", local mode) or a
+// compacted Kafka topic (ledger.kind "kafka"). Each partition's ledger is
+// written by a goroutine of the spout's own (its ledger loop), never by
+// the goroutine the engine calls NextTuple, Ack and Fail on, so a broker
+// that hangs does not freeze the task:
+//
+//   - Every ledger call has a deadline, ledger.timeout (default 10s).
+//   - Ack and Fail only count; a batch whose tuples are all acked is
+//     handed to the ledger loop to commit and stays in flight
+//     ("committing") until the ledger answers. NextTuple first takes the
+//     answers: committed batches advance the consumer group's offset (over
+//     contiguous batches only, whatever order the commits end in).
+//   - A commit that fails is retried with exponential backoff and jitter
+//     (100 ms doubling up to 10 s), the batch kept, never dropped and
+//     never emitted again; the partition's status counts the retries
+//     (commit_retries) and shows the last error. Committing batches count
+//     against max_pending_batches, so a ledger that stays down holds the
+//     partition rather than piling batches up.
+//   - A plan is still written before its batch is emitted: NextTuple waits
+//     for it up to ledger.timeout, then returns an error naming the batch
+//     (the engine reports it and calls again); the batch is emitted when
+//     the ledger confirms the plan, and a failed plan is tried again with
+//     the same boundaries.
+//   - Final errors stop the partition (for this spout; the others go on):
+//     fenced by a newer owner, the ledger's storage deleted, or a write
+//     the ledger refuses as inconsistent. Batches already emitted may still
+//     commit.
+//   - Close gives the commits still queued one last try, within
+//     ledger.timeout; a batch whose commit did not land is replayed after
+//     a restart, with its plan.
+//
+// # Records Kafka deleted before they were read (on_data_loss)
+//
+// Retention can delete records the spout still has to read: the rest of a
+// batch planned before a crash, or the next records of a spout that fell
+// behind. The spout sees it from the partition's log start offset (Kafka
+// refuses the read as out of range), and never retries such a read
+// forever nor skips it silently. on_data_loss decides:
+//
+//   - "skip" (the default): the lost offsets are recorded in the ledger
+//     (ledger.Writer.Lose) and the partition goes on from the log start.
+//     A planned batch keeps its id and plan: the offsets before the log
+//     start are recorded lost and the rest of it is emitted; a batch lost
+//     whole, or the offsets [next, log start) a spout that fell behind
+//     never read (planned as one batch), are recorded lost and emitted
+//     empty, so that the sinks record the batch. The loss shows in the
+//     partition's status (lost_offsets, last_lost), in
+//     gale_kafka_partition_lost_records_total (alert on its increase), in
+//     the monitor's partition table and `gale describe`, and `gale verify`
+//     exits 1 naming the ranges.
+//   - "fail": the partition stops with a *DataLossError naming the topic,
+//     partition, batch and lost range (ErrDataLoss), reported once and
+//     shown as the partition's stopped reason; nothing is recorded lost,
+//     nothing more is emitted from it. To go on, restart the spout with
+//     "skip" (which records the loss).
+//
+// "skip" is the default because stopping brings nothing back: the records
+// are gone either way, and while a stopped partition stands still its
+// lag grows and retention deletes more of what it has not read, turning a
+// small, known loss into a larger one. Skipping keeps the loss as small as
+// it can be, and explicit: recorded durably with its exact offsets, counted
+// in a metric one alerts on, and failing `gale verify`. Choose "fail" when
+// no record may be given up without a person deciding, and the partition
+// is watched closely enough to be restarted before retention runs again.
 package kafka

@@ -1,6 +1,9 @@
 package kafka
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Errors reported by the kafka spout (it keeps running and retries).
 var (
@@ -9,8 +12,31 @@ var (
 	ErrUnreachable = errors.New("kafka brokers unreachable")
 	// ErrMissingTopic: a configured topic does not exist.
 	ErrMissingTopic = errors.New("topic does not exist")
+	// ErrDataLoss: records the spout had to read were deleted by Kafka
+	// (retention) first. With on_data_loss "fail" the partition stops with
+	// a *DataLossError; with "skip" the loss is recorded in the ledger.
+	ErrDataLoss = errors.New("records deleted by Kafka before they were read")
 )
 
 // ErrLocalLedger is the error of Config.CheckCluster: a file ledger that is
 // not shared, in a cluster.
 var ErrLocalLedger = errors.New("a ledger on one worker's disk")
+
+// DataLossError names records of a partition that Kafka deleted before the
+// spout read them: the offsets [Start, End) of batch Batch, which Kafka no
+// longer has (its log starts at LogStart). It unwraps to ErrDataLoss.
+type DataLossError struct {
+	Topic     string
+	Partition int32
+	Batch     string // the batch id, "topic/00003/000000000042"
+	Start     int64
+	End       int64
+	LogStart  int64
+}
+
+func (e *DataLossError) Error() string {
+	return fmt.Sprintf("%s/%d: offsets [%d, %d) of batch %s: %v (the log now starts at %d)",
+		e.Topic, e.Partition, e.Start, e.End, e.Batch, ErrDataLoss, e.LogStart)
+}
+
+func (e *DataLossError) Unwrap() error { return ErrDataLoss }

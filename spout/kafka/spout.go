@@ -30,6 +30,8 @@ type Spout struct {
 	group string
 
 	store    ledger.Store
+	box      *mailbox       // the partitions' ledger loops answer here
+	loops    sync.WaitGroup // the ledger loops
 	client   sarama.Client
 	consumer sarama.Consumer
 	offsets  sarama.OffsetManager
@@ -49,9 +51,15 @@ type Spout struct {
 	Commits atomic.Int64 // batches committed
 	Fenced  atomic.Int64 // partitions lost to a newer owner
 	Records atomic.Int64 // tuples emitted (replays included)
+	Lost    atomic.Int64 // offsets recorded lost (deleted by Kafka before they were read)
 
 	status      atomic.Pointer[[]local.PartitionStatus] // for TaskStatus
 	publishedAt time.Time
+	closed      bool
+	answerErrs  []error // from the ledger's answers, for NextTuple to return
+
+	// wrapStore, when set (by tests), wraps the ledger store the spout opens.
+	wrapStore func(ledger.Store) ledger.Store
 }
 
 var (
@@ -72,10 +80,15 @@ type batchRef struct {
 }
 
 type batch struct {
-	plan        ledger.Plan
+	plan ledger.Plan
+	// from is the first offset of the plan Kafka may still have: Start,
+	// unless [Start, from) was lost (deleted before it was read)
+	from        int64
 	records     []*sarama.ConsumerMessage // nil until fetched (replays after a restart)
 	outstanding int
 	failed      bool
+	committing  bool      // its tuples all acked: the ledger loop commits it
+	planOp      *ledgerOp // while its plan is being written
 }
 
 type partition struct {
@@ -87,24 +100,41 @@ type partition struct {
 	next    int64  // where the next new batch starts
 	nextSeq uint64 // its seq
 	end     int64  // bounded: the high watermark when the spout started
-	fenced  bool
+	lw      *ledgerLoop
+	// stopped is why the spout stopped emitting for the partition (a newer
+	// owner fenced it, its ledger is gone, data lost with on_data_loss
+	// "fail"); nil while it runs
+	stopped error
 
 	buf      []*sarama.ConsumerMessage // read, not planned yet
 	bufBytes int
 	firstAt  time.Time
 
-	inflight  map[uint64]*batch // emitted, not complete
+	inflight  map[uint64]*batch // emitted, not committed yet
 	replay    []*batch          // to emit again, by seq
 	fetch     []*batch          // pending plans from the ledger, records not read yet
 	committed uint64            // batches committed contiguously
 	done      map[uint64]int64  // committed out of order: seq -> end offset
+
+	// planning is the batch cut and not emitted yet: its plan is being
+	// written, or will be again at planRetryAt after a failure
+	planning    *batch
+	planTries   int
+	planRetryAt time.Time
+	committing  int // batches in inflight whose commit is with the ledger loop
+
+	lostOffsets int64            // recorded lost in the ledger, ever
+	lastLost    *local.LostRange // the latest lost range
+
+	lastErr   string // the last error of the partition the spout saw itself
+	lastErrAt time.Time
 
 	groupOffset int64 // the consumer group's offset (next record to read)
 	hwm         int64 // high watermark as last seen, -1 unknown
 }
 
 // New returns a kafka spout for cfg.
-func New(cfg *Config) *Spout { return &Spout{cfg: cfg, parts: map[tp]*partition{}} }
+func New(cfg *Config) *Spout { return &Spout{cfg: cfg, parts: map[tp]*partition{}, box: newMailbox()} }
 
 // Open prepares the spout; it connects to Kafka lazily in NextTuple, so
 // that brokers that are down give reported errors and retries with backoff,
@@ -120,9 +150,16 @@ func (s *Spout) Open(_ context.Context, tc *topology.TaskContext, out spout.Coll
 		if err != nil {
 			return fmt.Errorf("kafka spout %q: %w", tc.Component.ID, err)
 		}
-		s.store = store
+		s.setStore(store)
 	}
 	return nil
+}
+
+func (s *Spout) setStore(store ledger.Store) {
+	if s.wrapStore != nil {
+		store = s.wrapStore(store)
+	}
+	s.store = store
 }
 
 func (s *Spout) saramaConfig() *sarama.Config {
@@ -152,7 +189,7 @@ func (s *Spout) connect(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("%w: %w", ErrUnreachable, err)
 		}
-		s.store = store
+		s.setStore(store)
 	}
 	client, err := sarama.NewClient(s.cfg.Brokers, s.saramaConfig())
 	if err != nil {
@@ -245,12 +282,17 @@ func (s *Spout) topics() ([]string, error) {
 
 func (s *Spout) openPartition(ctx context.Context, t tp) (*partition, error) {
 	key := ledger.Key{Topology: s.tc.Topology.Name, Spout: s.tc.Component.ID, Topic: t.topic, Partition: t.partition}
-	w, st, err := s.store.Open(ctx, key)
+	octx, cancel := context.WithTimeout(ctx, time.Duration(s.cfg.Ledger.Timeout))
+	w, st, err := s.store.Open(octx, key)
+	cancel()
 	if err != nil {
 		return nil, fmt.Errorf("ledger of %s/%d: %w", t.topic, t.partition, err)
 	}
 	p := &partition{tp: t, key: key, w: w, nextSeq: st.NextSeq, committed: st.Committed,
-		inflight: map[uint64]*batch{}, done: map[uint64]int64{}, end: -1, hwm: -1}
+		inflight: map[uint64]*batch{}, done: map[uint64]int64{}, end: -1, hwm: -1, lostOffsets: st.LostOffsets}
+	if n := len(st.Lost); n > 0 {
+		p.lastLost = lostRange(key, st.Lost[n-1].Seq, st.Lost[n-1].Start, st.Lost[n-1].End)
+	}
 	if p.pom, err = s.offsets.ManagePartition(t.topic, t.partition); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("offsets of %s/%d: %w", t.topic, t.partition, err)
@@ -259,7 +301,15 @@ func (s *Spout) openPartition(ctx context.Context, t tp) (*partition, error) {
 		p.groupOffset = -1 // nothing committed yet: set to where reading starts, below
 	}
 	for _, pl := range st.Pending {
-		p.fetch = append(p.fetch, &batch{plan: pl})
+		b := &batch{plan: pl, from: pl.Start}
+		// what a previous owner recorded lost of it (ranges from its start,
+		// in order) is not read again, nor recorded twice
+		for _, l := range st.Lost {
+			if l.Seq == pl.Seq && l.Start == b.from {
+				b.from = l.End
+			}
+		}
+		p.fetch = append(p.fetch, b)
 	}
 	if st.NextStart >= 0 {
 		p.next = st.NextStart
@@ -276,7 +326,18 @@ func (s *Spout) openPartition(ctx context.Context, t tp) (*partition, error) {
 			return nil, fmt.Errorf("end offset of %s/%d: %w", t.topic, t.partition, err)
 		}
 	}
+	// from now on the ledger loop alone uses w, until Close
+	p.lw = newLedgerLoop(w, time.Duration(s.cfg.Ledger.Timeout), s.box)
+	s.loops.Add(1)
+	go func() {
+		defer s.loops.Done()
+		p.lw.run()
+	}()
 	return p, nil
+}
+
+func lostRange(key ledger.Key, seq uint64, start, end int64) *local.LostRange {
+	return &local.LostRange{Batch: ledger.Plan{Key: key, Seq: seq}.BatchID(), Start: start, End: end}
 }
 
 // startOffset is where a partition with no ledger history starts.
@@ -309,8 +370,16 @@ func (s *Spout) startOffset(t tp) (int64, error) {
 }
 
 // NextTuple emits one batch (a replay first, else a new one) of one of the
-// spout's partitions, round robin.
-func (s *Spout) NextTuple(ctx context.Context) error {
+// spout's partitions, round robin. It first takes the ledger loops'
+// answers: batches committed since the last call advance the partitions.
+func (s *Spout) NextTuple(ctx context.Context) (err error) {
+	s.drainLedger()
+	defer func() {
+		if len(s.answerErrs) > 0 {
+			err = errors.Join(append([]error{err}, s.answerErrs...)...)
+			s.answerErrs = nil
+		}
+	}()
 	if time.Since(s.publishedAt) >= statusEvery {
 		s.publish()
 	}
@@ -339,6 +408,7 @@ func (s *Spout) NextTuple(ctx context.Context) error {
 		p := s.order[(s.rr+i)%len(s.order)]
 		emitted, err := s.step(ctx, p)
 		if err != nil {
+			p.lastErr, p.lastErrAt = err.Error(), time.Now()
 			errs = append(errs, err)
 		}
 		if emitted {
@@ -363,18 +433,30 @@ func (s *Spout) publish() {
 		} else if p.end >= 0 {
 			p.hwm = p.end
 		}
-		out = append(out, local.PartitionStatus{
+		st := local.PartitionStatus{
 			Topic: p.topic, Partition: p.partition,
 			Planned: p.nextSeq, Committed: p.committed,
-			InFlight: len(p.inflight), Replaying: len(p.replay) + len(p.fetch),
+			InFlight: len(p.inflight), Replaying: len(p.replay) + len(p.fetch), Committing: p.committing,
 			NextOffset: p.next, CommittedOffset: p.groupOffset, HighWatermark: p.hwm,
-		})
+			LastError: p.lastErr, LastErrorAt: p.lastErrAt,
+			LostOffsets: p.lostOffsets, LastLost: p.lastLost,
+		}
+		retries, lastErr, at := p.lw.stats()
+		st.CommitRetries = retries
+		if at.After(st.LastErrorAt) {
+			st.LastError, st.LastErrorAt = lastErr, at
+		}
+		if p.stopped != nil {
+			st.Stopped = p.stopped.Error()
+		}
+		out = append(out, st)
 	}
 	s.status.Store(&out)
 }
 
 // TaskStatus reports the task's partitions: batches planned, in flight and
-// committed, and offsets (as of at most half a second ago).
+// committed, offsets, ledger errors and lost records (as of at most half a
+// second ago).
 func (s *Spout) TaskStatus() local.TaskStatus {
 	p := s.status.Load()
 	if p == nil {
@@ -386,7 +468,7 @@ func (s *Spout) TaskStatus() local.TaskStatus {
 // finished reports whether every partition reached its end (bounded mode).
 func (s *Spout) finished() bool {
 	for _, p := range s.order {
-		if !p.fenced && (p.next < p.end || len(p.inflight) > 0 || len(p.replay) > 0 || len(p.fetch) > 0) {
+		if p.stopped == nil && (p.next < p.end || len(p.inflight) > 0 || len(p.replay) > 0 || len(p.fetch) > 0 || p.planning != nil) {
 			return false
 		}
 	}
@@ -395,11 +477,11 @@ func (s *Spout) finished() bool {
 
 // step makes progress on one partition; it reports whether it emitted.
 func (s *Spout) step(ctx context.Context, p *partition) (bool, error) {
-	if p.fenced {
+	if p.stopped != nil {
 		return false, nil
 	}
 	if len(p.fetch) > 0 {
-		if err := s.fetchPending(p); err != nil {
+		if err := s.fetchPending(p); err != nil || p.stopped != nil {
 			return false, err
 		}
 	}
@@ -407,8 +489,11 @@ func (s *Spout) step(ctx context.Context, p *partition) (bool, error) {
 		b := p.replay[0]
 		p.replay = p.replay[1:]
 		s.Replays.Add(1)
-		s.emit(ctx, p, b)
+		s.emit(p, b)
 		return true, nil
+	}
+	if p.planning != nil {
+		return s.plan(ctx, p)
 	}
 	if len(p.inflight) >= s.cfg.MaxPendingBatches {
 		return false, nil
@@ -422,6 +507,9 @@ func (s *Spout) step(ctx context.Context, p *partition) (bool, error) {
 			from = p.buf[n-1].Offset + 1 // a consumer that closed under a started batch
 		}
 		pc, err := s.consumer.ConsumePartition(p.topic, p.partition, from)
+		if errors.Is(err, sarama.ErrOffsetOutOfRange) {
+			return s.outOfRange(ctx, p, from, err)
+		}
 		if err != nil {
 			return false, fmt.Errorf("consume %s/%d from %d: %w", p.topic, p.partition, from, err)
 		}
@@ -499,31 +587,222 @@ read:
 	if n == 0 {
 		return false, errors.Join(errs...)
 	}
-	last := p.buf[n-1].Offset
 	full := n >= lim.Records || p.bufBytes >= lim.Bytes || time.Since(p.firstAt) >= time.Duration(lim.Time)
-	if !full && !(s.cfg.Bounded && last+1 >= p.end) {
+	if !full && !(s.cfg.Bounded && p.buf[n-1].Offset+1 >= p.end) {
 		return false, errors.Join(errs...)
 	}
-	plan := ledger.Plan{Key: p.key, Seq: p.nextSeq, Start: p.next, End: last + 1}
-	if err := p.w.Plan(ctx, plan); err != nil {
-		// never emit a batch that is not in the ledger
-		if errors.Is(err, ledger.ErrFenced) {
-			s.fence(p)
-		}
-		return false, errors.Join(append(errs, fmt.Errorf("plan batch %s: %w", plan.BatchID(), err))...)
-	}
-	s.Batches.Add(1)
-	b := &batch{plan: plan, records: p.buf}
+	s.cut(p)
+	emitted, err := s.plan(ctx, p)
+	return emitted, errors.Join(append(errs, err)...)
+}
+
+// cut makes the records read so far the partition's next batch; its plan
+// is written next, and its boundaries never change again.
+func (s *Spout) cut(p *partition) {
+	plan := ledger.Plan{Key: p.key, Seq: p.nextSeq, Start: p.next, End: p.buf[len(p.buf)-1].Offset + 1}
+	p.planning = &batch{plan: plan, from: plan.Start, records: p.buf}
 	p.buf, p.bufBytes = nil, 0
-	p.next, p.nextSeq = plan.End, plan.Seq+1
-	s.emit(ctx, p, b)
-	return true, errors.Join(errs...)
+}
+
+// plan has the ledger loop write the plan of p.planning, and waits for it
+// up to ledger.timeout: a batch is never emitted before its plan is
+// durable. A plan that fails is tried again (after a backoff) with the
+// same boundaries; one that times out is answered later, through the
+// mailbox, and the batch is emitted then.
+func (s *Spout) plan(ctx context.Context, p *partition) (bool, error) {
+	b := p.planning
+	if b.planOp != nil || time.Now().Before(p.planRetryAt) {
+		return false, nil // the answer comes through the mailbox; or wait for the backoff
+	}
+	op := &ledgerOp{kind: opPlan, p: p, plan: b.plan}
+	b.planOp = op
+	p.lw.submit(op)
+	timeout := time.NewTimer(time.Duration(s.cfg.Ledger.Timeout))
+	defer timeout.Stop()
+	for !op.handled {
+		select {
+		case <-s.box.ready:
+			s.drainLedger()
+		case <-timeout.C:
+			return false, fmt.Errorf("plan batch %s: no answer from the ledger within %v: %w",
+				b.plan.BatchID(), time.Duration(s.cfg.Ledger.Timeout), context.DeadlineExceeded)
+		case <-ctx.Done():
+			return false, fmt.Errorf("plan batch %s: %w", b.plan.BatchID(), ctx.Err())
+		}
+	}
+	return op.err == nil && p.stopped == nil, nil // a failed plan is reported by planned
+}
+
+// planned takes the ledger's answer to a plan: the batch is emitted, or
+// its plan is tried again later, or the partition stops (a final error).
+func (s *Spout) planned(p *partition, op *ledgerOp) {
+	b := p.planning
+	if b == nil || b.planOp != op {
+		return // the partition stopped meanwhile
+	}
+	b.planOp = nil
+	if op.err != nil {
+		// never emit a batch that is not in the ledger
+		err := fmt.Errorf("plan batch %s: %w", b.plan.BatchID(), op.err)
+		p.lastErr, p.lastErrAt = err.Error(), time.Now()
+		s.answerErrs = append(s.answerErrs, err)
+		if finalErr(op.err) {
+			s.stop(p, err)
+		} else {
+			p.planTries++
+			p.planRetryAt = time.Now().Add(backoff(p.planTries))
+		}
+		return
+	}
+	p.planning, p.planTries = nil, 0
+	s.Batches.Add(1)
+	p.next, p.nextSeq = b.plan.End, b.plan.Seq+1
+	if b.from > b.plan.Start {
+		// a batch cut over offsets Kafka had deleted: recorded lost before
+		// it may commit (the loop keeps a batch's writes in order)
+		s.lose(p, b, b.plan.Start, b.from)
+	}
+	s.emit(p, b)
+}
+
+// drainLedger takes the ledger loops' answers: commits advance the
+// partitions, lost ranges are counted, plans are emitted (a failed plan's
+// error goes to answerErrs); a write that failed for good stops its
+// partition.
+func (s *Spout) drainLedger() {
+	for _, op := range s.box.take() {
+		op.handled = true
+		p := op.p
+		switch op.kind {
+		case opPlan:
+			s.planned(p, op)
+		case opLose:
+			if op.err != nil {
+				s.stop(p, fmt.Errorf("record lost offsets [%d, %d) of batch %s: %w", op.start, op.end, op.plan.BatchID(), op.err))
+				continue
+			}
+			p.lostOffsets += op.end - op.start
+			p.lastLost = lostRange(p.key, op.plan.Seq, op.start, op.end)
+			s.Lost.Add(op.end - op.start)
+		case opCommit:
+			if op.err != nil {
+				s.stop(p, fmt.Errorf("commit batch %s: %w", op.plan.BatchID(), op.err))
+				continue
+			}
+			s.committed(p, op.plan)
+		}
+	}
+}
+
+// committed advances p over a batch the ledger committed: the consumer
+// group's offset moves over the contiguous committed batches.
+func (s *Spout) committed(p *partition, plan ledger.Plan) {
+	if b := p.inflight[plan.Seq]; b != nil && b.committing {
+		delete(p.inflight, plan.Seq)
+		p.committing--
+	}
+	s.Commits.Add(1)
+	p.done[plan.Seq] = plan.End
+	end := int64(-1)
+	for {
+		e, ok := p.done[p.committed]
+		if !ok {
+			break
+		}
+		delete(p.done, p.committed)
+		p.committed++
+		end = e
+	}
+	if end >= 0 && p.pom != nil {
+		p.pom.MarkOffset(end, "") // the consumer group's offset: the next record to read
+		p.groupOffset = end
+	}
+}
+
+// outOfRange handles a read refused because from is outside the offsets
+// Kafka has: when retention deleted them, the loss is made explicit (see
+// the package doc); else it is an error.
+func (s *Spout) outOfRange(ctx context.Context, p *partition, from int64, cause error) (bool, error) {
+	logStart, err := s.client.GetOffset(p.topic, p.partition, sarama.OffsetOldest)
+	if err != nil {
+		return false, fmt.Errorf("consume %s/%d from %d: %w (reading the log start: %w)", p.topic, p.partition, from, cause, err)
+	}
+	if from >= logStart {
+		return false, fmt.Errorf("consume %s/%d from %d: %w", p.topic, p.partition, from, cause)
+	}
+	if len(p.buf) > 0 {
+		// the rest of the started batch is gone: it ends with what was read
+		s.cut(p)
+		return s.plan(ctx, p)
+	}
+	end := logStart
+	if s.cfg.Bounded {
+		end = min(end, p.end)
+	}
+	plan := ledger.Plan{Key: p.key, Seq: p.nextSeq, Start: p.next, End: end}
+	if s.cfg.OnDataLoss == "fail" {
+		s.stop(p, &DataLossError{Topic: p.topic, Partition: p.partition, Batch: plan.BatchID(), Start: plan.Start, End: plan.End, LogStart: logStart})
+		return false, nil
+	}
+	// one batch over the deleted offsets, all of them lost: planned,
+	// recorded lost, emitted empty (so that the sinks record it too)
+	p.planning = &batch{plan: plan, from: plan.End}
+	return s.plan(ctx, p)
+}
+
+// lose records [start, end) of batch b lost in the ledger (through the
+// loop; the batch's commit waits for it).
+func (s *Spout) lose(p *partition, b *batch, start, end int64) {
+	p.lw.submit(&ledgerOp{kind: opLose, p: p, plan: b.plan, start: start, end: end})
+	b.from = end
 }
 
 // fetchPending reads the records of the batches a previous owner planned
-// but did not commit, with exactly their planned ranges.
+// but did not commit, with exactly their planned ranges. Offsets Kafka
+// deleted meanwhile are recorded lost (or stop the partition), per
+// on_data_loss.
 func (s *Spout) fetchPending(p *partition) error {
-	first, last := p.fetch[0].plan.Start, p.fetch[len(p.fetch)-1].plan.End
+	for _, b := range p.fetch {
+		b.records = nil // left by an attempt that failed midway
+	}
+	logStart, err := s.client.GetOffset(p.topic, p.partition, sarama.OffsetOldest)
+	if err != nil {
+		return fmt.Errorf("replay %s/%d: reading the log start: %w", p.topic, p.partition, err)
+	}
+	for _, b := range p.fetch {
+		to := min(logStart, b.plan.End)
+		if b.from >= to {
+			continue
+		}
+		if s.cfg.OnDataLoss == "fail" {
+			s.stop(p, &DataLossError{Topic: p.topic, Partition: p.partition, Batch: b.plan.BatchID(), Start: b.from, End: to, LogStart: logStart})
+			return nil
+		}
+		s.lose(p, b, b.from, to)
+	}
+	// what is left to read: from the first batch not wholly lost to the
+	// end of the last one
+	first, last := int64(-1), int64(-1)
+	for _, b := range p.fetch {
+		if b.from < b.plan.End {
+			if first < 0 {
+				first = b.from
+			}
+			last = b.plan.End
+		}
+	}
+	if first >= 0 {
+		if err := s.readPending(p, first, last); err != nil {
+			return err
+		}
+	}
+	p.replay = append(p.replay, p.fetch...)
+	p.fetch = nil
+	return nil
+}
+
+// readPending reads [first, last) into the pending batches.
+func (s *Spout) readPending(p *partition, first, last int64) error {
 	pc, err := s.consumer.ConsumePartition(p.topic, p.partition, first)
 	if err != nil {
 		return fmt.Errorf("replay %s/%d from %d: %w", p.topic, p.partition, first, err)
@@ -534,11 +813,14 @@ func (s *Spout) fetchPending(p *partition) error {
 	i := 0
 	for i < len(p.fetch) {
 		select {
-		case m := <-pc.Messages():
+		case m, ok := <-pc.Messages():
+			if !ok {
+				return fmt.Errorf("replay %s/%d: the partition consumer stopped", p.topic, p.partition)
+			}
 			for i < len(p.fetch) && m.Offset >= p.fetch[i].plan.End {
 				i++
 			}
-			if i < len(p.fetch) && m.Offset >= p.fetch[i].plan.Start {
+			if i < len(p.fetch) && m.Offset >= p.fetch[i].from {
 				p.fetch[i].records = append(p.fetch[i].records, m)
 			}
 			if m.Offset >= last-1 {
@@ -550,14 +832,12 @@ func (s *Spout) fetchPending(p *partition) error {
 			return fmt.Errorf("replay %s/%d: offsets [%d, %d) not read within 30s", p.topic, p.partition, first, last)
 		}
 	}
-	p.replay = append(p.replay, p.fetch...)
-	p.fetch = nil
 	return nil
 }
 
 // emit sends every record of b as a tuple of batch b; poison records go to
 // the dead-letter topic instead.
-func (s *Spout) emit(ctx context.Context, p *partition, b *batch) {
+func (s *Spout) emit(p *partition, b *batch) {
 	b.outstanding, b.failed = 0, false
 	p.inflight[b.plan.Seq] = b
 	ref := batchRef{p.topic, p.partition, b.plan.Seq}
@@ -592,8 +872,8 @@ func (s *Spout) emit(ctx context.Context, p *partition, b *batch) {
 	switch {
 	case batchSender:
 		// one tree, with end markers so that batch sinks downstream write
-		// it as one unit; sent even when empty (every record dead-lettered)
-		// so that the sinks record the batch too
+		// it as one unit; sent even when empty (every record dead-lettered,
+		// or lost) so that the sinks record the batch too
 		b.outstanding = 1
 		bs.SendBatch(ref, &tuple.BatchMeta{ID: id, Source: p.topic, Partition: p.partition, Seq: b.plan.Seq,
 			Start: b.plan.Start, End: b.plan.End, Records: len(msgs)}, msgs)
@@ -609,7 +889,7 @@ func (s *Spout) emit(ctx context.Context, p *partition, b *batch) {
 		}
 	}
 	if b.outstanding == 0 {
-		s.complete(ctx, p, b)
+		s.complete(p, b)
 	}
 }
 
@@ -667,10 +947,16 @@ func (s *Spout) batchOf(id any) (*partition, *batch) {
 	if p == nil {
 		return nil, nil
 	}
-	return p, p.inflight[ref.seq]
+	b := p.inflight[ref.seq]
+	if b == nil || b.committing {
+		return nil, nil
+	}
+	return p, b
 }
 
-// Ack counts one tuple of a batch done.
+// Ack counts one tuple of a batch done. It never waits for the ledger: a
+// batch whose tuples are all done is handed to its partition's ledger
+// loop to commit.
 func (s *Spout) Ack(id any) {
 	p, b := s.batchOf(id)
 	if b == nil {
@@ -678,7 +964,7 @@ func (s *Spout) Ack(id any) {
 	}
 	b.outstanding--
 	if b.outstanding == 0 {
-		s.complete(context.Background(), p, b)
+		s.complete(p, b)
 	}
 }
 
@@ -692,58 +978,40 @@ func (s *Spout) Fail(id any) {
 	b.failed = true
 	b.outstanding--
 	if b.outstanding == 0 {
-		s.complete(context.Background(), p, b)
+		s.complete(p, b)
 	}
 }
 
 // complete ends a batch whose tuples all settled: a failed one is queued
-// for replay; a good one is committed in the ledger, and the consumer
-// group's offset advances over the contiguous committed batches.
-func (s *Spout) complete(ctx context.Context, p *partition, b *batch) {
+// for replay; a good one goes to the ledger loop to commit, and stays in
+// flight (committing) until the loop answers (drainLedger).
+func (s *Spout) complete(p *partition, b *batch) {
 	if b.failed {
 		b.failed = false
 		i := sort.Search(len(p.replay), func(i int) bool { return p.replay[i].plan.Seq > b.plan.Seq })
 		p.replay = slices.Insert(p.replay, i, b)
 		return
 	}
-	delete(p.inflight, b.plan.Seq)
-	if err := p.w.Commit(ctx, b.plan.Seq); err != nil {
-		if errors.Is(err, ledger.ErrFenced) {
-			s.fence(p)
-		}
-		s.out.ReportError(fmt.Errorf("commit batch %s: %w", b.plan.BatchID(), err))
-		return
-	}
-	s.Commits.Add(1)
-	if time.Since(s.publishedAt) >= statusEvery {
-		defer s.publish() // NextTuple may not be called while the pending trees are at the maximum
-	}
-	p.done[b.plan.Seq] = b.plan.End
-	end := int64(-1)
-	for {
-		e, ok := p.done[p.committed]
-		if !ok {
-			break
-		}
-		delete(p.done, p.committed)
-		p.committed++
-		end = e
-	}
-	if end >= 0 && p.pom != nil {
-		p.pom.MarkOffset(end, "") // the consumer group's offset: the next record to read
-		p.groupOffset = end
-	}
+	b.committing, b.records = true, nil // nothing is emitted again
+	p.committing++
+	p.lw.submit(&ledgerOp{kind: opCommit, p: p, plan: b.plan})
 }
 
-// fence stops the partition: a newer owner writes its plans now.
-func (s *Spout) fence(p *partition) {
-	if p.fenced {
+// stop stops the partition for good (for this spout): a newer owner
+// writes its plans now, its ledger is gone, or data was lost under
+// on_data_loss "fail". The reason is reported once and shown in the
+// status; batches already emitted may still commit.
+func (s *Spout) stop(p *partition, why error) {
+	if p.stopped != nil {
 		return
 	}
-	p.fenced = true
-	s.Fenced.Add(1)
-	p.replay, p.buf, p.fetch = nil, nil, nil
-	s.out.ReportError(fmt.Errorf("partition %s/%d: %w: stopped emitting", p.topic, p.partition, ledger.ErrFenced))
+	p.stopped = why
+	p.lastErr, p.lastErrAt = why.Error(), time.Now()
+	if errors.Is(why, ledger.ErrFenced) {
+		s.Fenced.Add(1)
+	}
+	p.replay, p.buf, p.fetch, p.planning = nil, nil, nil, nil
+	s.out.ReportError(fmt.Errorf("partition %s/%d: stopped emitting: %w", p.topic, p.partition, why))
 }
 
 // consumerClosed handles a partition consumer whose channels sarama closed
@@ -755,6 +1023,7 @@ func (p *partition) consumerClosed() error {
 	return fmt.Errorf("read %s/%d: the partition consumer stopped; reopening it", p.topic, p.partition)
 }
 
+// close releases the partition; its ledger loop has returned.
 func (p *partition) close() {
 	if p.pc != nil {
 		p.pc.Close()
@@ -784,9 +1053,20 @@ func (s *Spout) closeClients() {
 	}
 }
 
-// Close releases the partitions and the clients; committed offsets are
-// flushed to Kafka.
+// Close releases the partitions and the clients. The commits still queued
+// get one last try (within ledger.timeout); the committed offsets are
+// flushed to Kafka. Close may be called twice.
 func (s *Spout) Close() error {
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	for _, p := range s.order {
+		p.lw.close()
+	}
+	s.loops.Wait()
+	s.drainLedger()
+	s.answerErrs = nil
 	s.publish() // the final status stays readable
 	// Start every partition's shutdown at once: a PartitionOffsetManager's
 	// Close waits for a commit round, one after the other would add up.

@@ -142,6 +142,16 @@ var (
 		"The partition's high watermark as last seen; absent while unknown.", partitionLabels)
 	descLag = newDesc("gale_kafka_partition_lag",
 		"Records between the committed offset and the high watermark; absent while either is unknown.", partitionLabels)
+	descCommitting = newDesc("gale_kafka_partition_batches_committing",
+		"Batches of the partition whose tuples all completed, waiting for their commit in the ledger.", partitionLabels)
+	descCommitRetries = newDesc("gale_kafka_partition_commit_retries_total",
+		"Failed ledger writes of completed batches (commits, lost ranges) that were retried.", partitionLabels)
+	descPartLastError = newDesc("gale_kafka_partition_last_error_timestamp_seconds",
+		"When the partition's last error happened (Unix time); absent if none.", partitionLabels)
+	descLost = newDesc("gale_kafka_partition_lost_records_total",
+		"Offsets of the partition the ledger recorded lost, ever: Kafka's retention deleted them before the spout read them.", partitionLabels)
+	descStopped = newDesc("gale_kafka_partition_stopped",
+		"1 when the spout stopped emitting for the partition (fenced by a newer owner, ledger deleted, data lost with on_data_loss fail), else 0.", partitionLabels)
 
 	descSinkBatches = newDesc("gale_sink_batches_total",
 		"Batches the sink task wrote.", taskLabels)
@@ -168,7 +178,7 @@ var allDescs = []*prometheus.Desc{
 	descEmitted, descTransferred, descAcked, descFailed, descTimedOut, descExecuted, descErrors, descPanics,
 	descPending, descQueue, descBusy, descExecute, descProcess, descComplete, descCustom,
 	descPlanned, descCommitted, descPartInFlight, descReplaying, descNextOffset, descCommittedOffset,
-	descHighWatermark, descLag,
+	descHighWatermark, descLag, descCommitting, descCommitRetries, descPartLastError, descLost, descStopped,
 	descSinkBatches, descSinkRecords, descSinkBytes, descSinkRetries, descSinkRejected, descSinkWrite,
 	descSinkLastWrite, descSinkInFlight, descSinkLastError,
 }
@@ -275,6 +285,17 @@ func (c *Collector) collectPartition(ch chan<- prometheus.Metric, p *local.Parti
 	if lag := p.Lag(); lag >= 0 {
 		send(ch, descLag, prometheus.GaugeValue, float64(lag), lv...)
 	}
+	send(ch, descCommitting, prometheus.GaugeValue, float64(p.Committing), lv...)
+	send(ch, descCommitRetries, prometheus.CounterValue, float64(p.CommitRetries), lv...)
+	if !p.LastErrorAt.IsZero() {
+		send(ch, descPartLastError, prometheus.GaugeValue, float64(p.LastErrorAt.UnixNano())/1e9, lv...)
+	}
+	send(ch, descLost, prometheus.CounterValue, float64(p.LostOffsets), lv...)
+	stopped := 0.0
+	if p.Stopped != "" {
+		stopped = 1
+	}
+	send(ch, descStopped, prometheus.GaugeValue, stopped, lv...)
 }
 
 // send sends one metric, or an invalid metric (the scrape reports it and

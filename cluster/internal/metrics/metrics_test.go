@@ -203,41 +203,46 @@ var (
 
 // types are the families the package doc lists, with their types.
 var types = map[string]dto.MetricType{
-	"gale_worker_info":                             gauge,
-	"gale_topology_uptime_seconds":                 gauge,
-	"gale_topology_start_time_seconds":             gauge,
-	"gale_task_emitted_total":                      counter,
-	"gale_task_transferred_total":                  counter,
-	"gale_task_acked_total":                        counter,
-	"gale_task_failed_total":                       counter,
-	"gale_task_errors_total":                       counter,
-	"gale_task_panics_total":                       counter,
-	"gale_task_timed_out_total":                    counter,
-	"gale_task_pending":                            gauge,
-	"gale_task_complete_latency_seconds":           summary,
-	"gale_task_executed_total":                     counter,
-	"gale_task_queue_length":                       gauge,
-	"gale_task_busy_seconds_total":                 counter,
-	"gale_task_execute_latency_seconds":            summary,
-	"gale_task_process_latency_seconds":            summary,
-	"gale_task_custom_total":                       counter,
-	"gale_kafka_partition_batches_planned_total":   counter,
-	"gale_kafka_partition_batches_committed_total": counter,
-	"gale_kafka_partition_batches_in_flight":       gauge,
-	"gale_kafka_partition_batches_replaying":       gauge,
-	"gale_kafka_partition_next_offset":             gauge,
-	"gale_kafka_partition_committed_offset":        gauge,
-	"gale_kafka_partition_high_watermark":          gauge,
-	"gale_kafka_partition_lag":                     gauge,
-	"gale_sink_batches_total":                      counter,
-	"gale_sink_records_total":                      counter,
-	"gale_sink_bytes_total":                        counter,
-	"gale_sink_retries_total":                      counter,
-	"gale_sink_rejected_total":                     counter,
-	"gale_sink_write_seconds_total":                counter,
-	"gale_sink_last_write_seconds":                 gauge,
-	"gale_sink_batches_in_flight":                  gauge,
-	"gale_sink_last_error_timestamp_seconds":       gauge,
+	"gale_worker_info":                                  gauge,
+	"gale_topology_uptime_seconds":                      gauge,
+	"gale_topology_start_time_seconds":                  gauge,
+	"gale_task_emitted_total":                           counter,
+	"gale_task_transferred_total":                       counter,
+	"gale_task_acked_total":                             counter,
+	"gale_task_failed_total":                            counter,
+	"gale_task_errors_total":                            counter,
+	"gale_task_panics_total":                            counter,
+	"gale_task_timed_out_total":                         counter,
+	"gale_task_pending":                                 gauge,
+	"gale_task_complete_latency_seconds":                summary,
+	"gale_task_executed_total":                          counter,
+	"gale_task_queue_length":                            gauge,
+	"gale_task_busy_seconds_total":                      counter,
+	"gale_task_execute_latency_seconds":                 summary,
+	"gale_task_process_latency_seconds":                 summary,
+	"gale_task_custom_total":                            counter,
+	"gale_kafka_partition_batches_planned_total":        counter,
+	"gale_kafka_partition_batches_committed_total":      counter,
+	"gale_kafka_partition_batches_in_flight":            gauge,
+	"gale_kafka_partition_batches_replaying":            gauge,
+	"gale_kafka_partition_next_offset":                  gauge,
+	"gale_kafka_partition_committed_offset":             gauge,
+	"gale_kafka_partition_high_watermark":               gauge,
+	"gale_kafka_partition_lag":                          gauge,
+	"gale_kafka_partition_batches_committing":           gauge,
+	"gale_kafka_partition_commit_retries_total":         counter,
+	"gale_kafka_partition_lost_records_total":           counter,
+	"gale_kafka_partition_stopped":                      gauge,
+	"gale_kafka_partition_last_error_timestamp_seconds": gauge,
+	"gale_sink_batches_total":                           counter,
+	"gale_sink_records_total":                           counter,
+	"gale_sink_bytes_total":                             counter,
+	"gale_sink_retries_total":                           counter,
+	"gale_sink_rejected_total":                          counter,
+	"gale_sink_write_seconds_total":                     counter,
+	"gale_sink_last_write_seconds":                      gauge,
+	"gale_sink_batches_in_flight":                       gauge,
+	"gale_sink_last_error_timestamp_seconds":            gauge,
 }
 
 func key(name string, labels map[string]string) string {
@@ -314,6 +319,17 @@ func expect(worker, version string, sts []local.Stats) map[string]float64 {
 				}
 				if p.CommittedOffset >= 0 && p.HighWatermark >= 0 {
 					put("gale_kafka_partition_lag", float64(max(p.HighWatermark-p.CommittedOffset, 0)))
+				}
+				put("gale_kafka_partition_batches_committing", float64(p.Committing))
+				put("gale_kafka_partition_commit_retries_total", float64(p.CommitRetries))
+				put("gale_kafka_partition_lost_records_total", float64(p.LostOffsets))
+				stopped := 0.0
+				if p.Stopped != "" {
+					stopped = 1
+				}
+				put("gale_kafka_partition_stopped", stopped)
+				if !p.LastErrorAt.IsZero() {
+					put("gale_kafka_partition_last_error_timestamp_seconds", float64(p.LastErrorAt.UnixNano())/1e9)
 				}
 				delete(l, "topic")
 				delete(l, "partition")
@@ -457,9 +473,11 @@ func fakeStats() []local.Stats {
 				CompleteP50: 35 * time.Millisecond, CompleteP99: 52 * time.Millisecond,
 				Status: &local.TaskStatus{Partitions: []local.PartitionStatus{
 					{Topic: "logs", Partition: 0, Planned: 12, Committed: 10, InFlight: 2, Replaying: 0,
-						NextOffset: 12000, CommittedOffset: 10000, HighWatermark: 15500},
+						NextOffset: 12000, CommittedOffset: 10000, HighWatermark: 15500, Committing: 1, CommitRetries: 7,
+						LastError: "ledger: timed out", LastErrorAt: errAt, LostOffsets: 250,
+						LastLost: &local.LostRange{Batch: "logs/00000/000000000004", Start: 750, End: 1000}},
 					{Topic: "logs", Partition: 3, Planned: 1, Committed: 0, InFlight: 1, Replaying: 1,
-						NextOffset: 100, CommittedOffset: -1, HighWatermark: -1},
+						NextOffset: 100, CommittedOffset: -1, HighWatermark: -1, Stopped: "ledger: fenced by a newer owner"},
 				}}},
 			{Component: "kafka", Kind: "spout", Task: 2}, // no samples yet: NaN quantiles
 			{Component: "parse", Kind: "bolt", Task: 3, Emitted: 4990, Transferred: 4990, Acked: 4990, Failed: 10, Executed: 5000,
@@ -507,6 +525,14 @@ func TestHandler_Statuses(t *testing.T) {
 		{"gale_kafka_partition_lag", p3, 0, true},
 		{"gale_kafka_partition_committed_offset", p3, 0, true},
 		{"gale_kafka_partition_high_watermark", p3, 0, true},
+		{"gale_kafka_partition_lost_records_total", p0, 250, false},
+		{"gale_kafka_partition_commit_retries_total", p0, 7, false},
+		{"gale_kafka_partition_batches_committing", p0, 1, false},
+		{"gale_kafka_partition_last_error_timestamp_seconds", p0, 1795773600.123456789, false},
+		{"gale_kafka_partition_last_error_timestamp_seconds", p3, 0, true},
+		{"gale_kafka_partition_stopped", p0, 0, false},
+		{"gale_kafka_partition_stopped", p3, 1, false},
+		{"gale_kafka_partition_lost_records_total", p3, 0, false},
 		{"gale_sink_write_seconds_total", sink, 0.75, false},
 		{"gale_sink_last_write_seconds", sink, 0.06, false},
 		{"gale_sink_bytes_total", sink, 1 << 20, false},

@@ -148,6 +148,31 @@ func TestBrowser_TopologyPage(t *testing.T) {
 	if got := uitest.Eval[string](b, `document.querySelector('#partitions-table').innerText`); !strings.Contains(got, "5,000") || !strings.Contains(got, "41,000") {
 		t.Errorf("partitions table: %q", got)
 	}
+	// records lost, ledger errors, a stopped partition: in their columns, by header
+	cell := func(part, col string) string {
+		return uitest.Eval[string](b, fmt.Sprintf(`(() => {
+			const t = document.querySelector('#partitions-table');
+			const i = [...t.querySelectorAll('th')].findIndex(th => th.innerText.toLowerCase() === %q);
+			const row = t.querySelector('tr[data-partition="sentences/%s"]');
+			return i < 0 || !row ? 'no such cell' : row.children[i].innerText + ' | ' + (row.children[i].title || '');
+		})()`, col, part))
+	}
+	if got := cell("0", "lost"); !strings.Contains(got, "⚠ 1,200") || !strings.Contains(got, "[11800, 12000)") || !strings.Contains(got, "sentences/00000/000000000012") {
+		t.Errorf("partition 0's lost cell: %q, want the warning, the count and the last range", got)
+	}
+	if got := cell("1", "lost"); !strings.HasPrefix(got, "0 |") {
+		t.Errorf("partition 1's lost cell: %q, want 0", got)
+	}
+	if got := cell("0", "ledger"); !strings.Contains(got, "3 commit retries") || !strings.Contains(got, "broker timed out") {
+		t.Errorf("partition 0's ledger cell: %q, want the retries and the last error", got)
+	}
+	if got := cell("2", "ledger"); !strings.Contains(got, "stopped") || !strings.Contains(got, "offsets [5000, 7000)") {
+		t.Errorf("partition 2's ledger cell: %q, want it stopped, with why", got)
+	}
+	if got := uitest.Eval[string](b, `(document.querySelector('#partitions-warning') || {}).innerText || ''`); !strings.Contains(got, "sentences/0: 1,200 offsets") ||
+		!strings.Contains(got, "sentences/2 stopped") || strings.Contains(got, "sentences/1") {
+		t.Errorf("the warning above the partitions: %q, want partition 0's loss and partition 2 stopped", got)
+	}
 	if got := uitest.Eval[string](b, `document.querySelector('#sinks-table').innerText`); !strings.Contains(got, "file_sink") || !strings.Contains(got, "disk full") ||
 		!strings.Contains(got, "3.2 ms") {
 		t.Errorf("sinks table: %q", got)

@@ -216,9 +216,14 @@ func wordcount(name string) *api.Topology {
 	spout := component("sentences", "spout", "kafka", 2, 0, "w1", "w2")
 	spout.Partitions = []api.Partition{
 		{Task: 1, Worker: "w1", Lag: 5000, PartitionStatus: local.PartitionStatus{Topic: "sentences", Partition: 0, Planned: 40, Committed: 36,
-			InFlight: 3, Replaying: 1, NextOffset: 40000, CommittedOffset: 36000, HighWatermark: 41000}},
+			InFlight: 3, Replaying: 1, NextOffset: 40000, CommittedOffset: 36000, HighWatermark: 41000, Committing: 1, CommitRetries: 3,
+			LastError: "commit batch sentences/00000/000000000036: ledger: broker timed out", LastErrorAt: now.Add(-5 * time.Second),
+			LostOffsets: 1200, LastLost: &local.LostRange{Batch: "sentences/00000/000000000012", Start: 11800, End: 12000}}},
 		{Task: 2, Worker: "w2", PartitionStatus: local.PartitionStatus{Topic: "sentences", Partition: 1, Planned: 38, Committed: 38,
 			NextOffset: 38000, CommittedOffset: 38000, HighWatermark: -1}},
+		{Task: 2, Worker: "w2", PartitionStatus: local.PartitionStatus{Topic: "sentences", Partition: 2, Planned: 5, Committed: 5,
+			NextOffset: 5000, CommittedOffset: 5000, HighWatermark: 9000,
+			Stopped: "sentences/2: offsets [5000, 7000) of batch sentences/00002/000000000005: records deleted by Kafka before they were read (the log now starts at 7000)"}},
 	}
 	fail := component("flaky", "bolt", "fail", 2, 0.35, "w2")
 	fail.Errors = 2

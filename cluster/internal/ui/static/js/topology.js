@@ -135,23 +135,55 @@ function errorsSection(topo) {
 function progress(p) {
   const total = Math.max(p.planned, 1);
   const pc = v => (100 * v / total).toFixed(1) + '%';
-  const bar = h('div', {class: 'progress', title: `${p.committed} of ${p.planned} batches committed, ${p.in_flight} in flight, ${p.replaying} replaying`},
+  const bar = h('div', {class: 'progress', title: `${p.committed} of ${p.planned} batches committed, ${p.in_flight} in flight (${p.committing || 0} committing), ${p.replaying} replaying`},
     h('span', {class: 'p-committed', style: {width: pc(p.committed)}}),
     h('span', {class: 'p-inflight', style: {width: pc(p.in_flight)}}),
     h('span', {class: 'p-replaying', style: {width: pc(p.replaying)}}));
   return h('td', {class: 'progress-cell'}, bar);
 }
 
+/** lostCell: the offsets Kafka deleted before the spout read them, with a warning badge and the last range. */
+function lostCell(p) {
+  const n = p.lost_offsets || 0;
+  if (!n) return num(0);
+  const l = p.last_lost;
+  const title = `${fmtInt(n)} offsets deleted by Kafka (retention) before the spout read them, recorded lost in the ledger` +
+    (l ? `; the last: [${l.start}, ${l.end}) of batch ${l.batch}` : '');
+  return h('td', {class: 'num', 'data-value': n, 'data-lost': n, title}, h('span', {class: 'badge badge-lost'}, '⚠ ' + fmtInt(n)));
+}
+
+/** ledgerCell: a stopped partition and why, or the last error and the commits retried. */
+function ledgerCell(p) {
+  if (p.stopped) return h('td', {class: 'err-cell ledger-cell', 'data-stopped': '', title: p.stopped}, h('span', {class: 'badge badge-dead'}, 'stopped'), ' ', p.stopped);
+  const retries = p.commit_retries ? `${fmtInt(p.commit_retries)} commit retries` : '';
+  if (!p.last_error) return h('td', {class: 'muted'}, retries || 'ok');
+  return h('td', {class: 'err-cell ledger-cell', title: `${p.last_error_at}: ${p.last_error}`}, retries && retries + ' · ', fmtTime(p.last_error_at), ': ', p.last_error);
+}
+
 function partitionsTable(parts, withComp) {
   return table([withComp && {label: 'spout'}, {label: 'topic'}, {label: 'partition', cls: 'num'}, {label: 'task', cls: 'num'}, {label: 'worker'},
     {label: 'planned', cls: 'num', title: 'batches planned in the ledger'}, {label: 'in flight', cls: 'num'}, {label: 'replaying', cls: 'num'},
     {label: 'committed', cls: 'num', title: 'batches committed contiguously'}, {label: 'next offset', cls: 'num'}, {label: 'committed offset', cls: 'num'},
-    {label: 'high watermark', cls: 'num'}, {label: 'lag', cls: 'num', title: 'high watermark − committed offset'}, {label: 'batches'}].filter(Boolean),
+    {label: 'high watermark', cls: 'num'}, {label: 'lag', cls: 'num', title: 'high watermark − committed offset'},
+    {label: 'lost', cls: 'num', title: 'offsets deleted by Kafka (retention) before the spout read them'}, {label: 'batches'},
+    {label: 'ledger', title: 'a stopped partition and why, or the last error and the commits retried'}].filter(Boolean),
   parts.map(p => h('tr', {'data-partition': `${p.topic}/${p.partition}`}, withComp && h('td', null, p._comp), h('td', null, p.topic), num(p.partition), num(p.task),
     h('td', null, p.worker || '–'), num(p.planned), num(p.in_flight), num(p.replaying), num(p.committed), num(p.next_offset),
     num(p.committed_offset), p.high_watermark < 0 ? h('td', {class: 'num muted', title: 'not known yet'}, 'unknown') : num(p.high_watermark),
-    p.high_watermark < 0 ? h('td', {class: 'num muted'}, '–') : (() => { const td = num(p.lag); if (p.lag > 0) td.classList.add('lag'); return td; })(), progress(p))),
+    p.high_watermark < 0 ? h('td', {class: 'num muted'}, '–') : (() => { const td = num(p.lag); if (p.lag > 0) td.classList.add('lag'); return td; })(), lostCell(p),
+    progress(p), ledgerCell(p))),
   {id: 'partitions-table'});
+}
+
+/** partitionsWarning: a notice above the table naming the partitions that lost records or stopped, or null. */
+function partitionsWarning(parts) {
+  const lost = parts.filter(p => p.lost_offsets > 0), stopped = parts.filter(p => p.stopped);
+  if (!lost.length && !stopped.length) return null;
+  const name = p => `${p.topic}/${p.partition}`;
+  return h('div', {class: 'notice warn', id: 'partitions-warning'},
+    lost.length ? h('div', null, '⚠ Records lost: ', lost.map(p => `${name(p)}: ${fmtInt(p.lost_offsets)} offsets`).join(', '),
+      ' — Kafka deleted them (retention) before the spout read them; the ledger records the ranges and gale verify lists them.') : null,
+    stopped.map(p => h('div', null, `⚠ ${name(p)} stopped: ${p.stopped}`)));
 }
 
 function sinksTable(sinks) {
@@ -362,7 +394,7 @@ export class TopologyPage {
     replace(e.errors, errorsSection(topo));
     const parts = topo.components.flatMap(c => (c.partitions || []).map(p => Object.assign({_comp: c.id}, p)));
     e.parts.hidden = !parts.length;
-    if (parts.length) replace(e.parts, h('h2', null, 'Kafka partitions — batches and lag'), partitionsTable(parts, true));
+    if (parts.length) replace(e.parts, h('h2', null, 'Kafka partitions — batches and lag'), partitionsWarning(parts), partitionsTable(parts, true));
     const sinks = topo.components.filter(c => c.sink).map(c => [c.id, c.sink]);
     e.sinks.hidden = !sinks.length;
     if (sinks.length) replace(e.sinks, h('h2', null, 'Sinks — writes per backend'), sinksTable(sinks));
@@ -446,7 +478,7 @@ export class ComponentPage {
       section('Live charts', {id: 'charts'}, h('div', {class: 'tools'}, h('span', {class: 'muted'}, 'Window '),
         selector('series', SERIES_WINDOWS, '10m', () => this.app.refresh(), 'series-select')), charts(series, [c.id], c.id)),
       section(`Last errors (${errs.length} shown, ${fmtInt(c.errors)} in all)`, {id: 'errors'}, errorTable(c)),
-      c.partitions && c.partitions.length ? section('Kafka partitions — batches and lag', {id: 'partitions'}, partitionsTable(c.partitions, false)) : null,
+      c.partitions && c.partitions.length ? section('Kafka partitions — batches and lag', {id: 'partitions'}, partitionsWarning(c.partitions), partitionsTable(c.partitions, false)) : null,
       c.sink ? section('Sink — writes', {id: 'sinks'}, sinksTable([[c.id, c.sink]])) : null,
       c.custom && Object.keys(c.custom).length ? section('Custom metrics (summed over the tasks)', {id: 'custom'},
         table([{label: 'metric'}, {label: 'value', cls: 'num'}], Object.entries(c.custom).sort().map(([k, v]) => [h('td', {class: 'mono'}, k), num(v, fmtNum(v))]))) : null);

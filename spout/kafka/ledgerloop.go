@@ -1,0 +1,295 @@
+package kafka
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/gale-stream/gale/internal/ledger"
+)
+
+// A partition's ledger is written by a goroutine of its own, its ledger
+// loop, never by the spout's goroutine: the engine calls NextTuple, Ack
+// and Fail there, and a ledger write that hangs on a broker must not
+// freeze the task. The loop makes the partition's writes one at a time (a
+// ledger.Writer is used by one goroutine), each within ledger.timeout.
+// Commits and lost ranges that fail are retried with exponential backoff
+// and jitter until they are written or fail for good (finalErr); a plan is
+// tried once, the spout waiting for its answer decides. Every write ends
+// in the spout's mailbox, which the spout goroutine drains (NextTuple
+// first) to advance the partition's bookkeeping.
+
+type opKind uint8
+
+const (
+	opPlan opKind = iota
+	opLose
+	opCommit
+)
+
+// ledgerOp is one write to a partition's ledger.
+type ledgerOp struct {
+	kind opKind
+	p    *partition  // whose ledger (for the spout goroutine: the loop does not touch it)
+	plan ledger.Plan // the batch: the plan to write (opPlan), or its seq
+	// opLose: the lost offsets [start, end)
+	start, end int64
+
+	// set by the loop
+	err     error     // when handed back: nil once written, else why not
+	tries   int       // failed attempts
+	retryAt time.Time // while queued: the next attempt's time
+
+	handled bool // the spout goroutine took the answer
+}
+
+// Backoff of the retried writes: from backoffMin, doubling, up to
+// backoffMax, each wait drawn in [d/2, d).
+const (
+	backoffMin = 100 * time.Millisecond
+	backoffMax = 10 * time.Second
+)
+
+// backoff is the wait before attempt tries+1, with jitter.
+func backoff(tries int) time.Duration {
+	d := backoffMax
+	if tries < 20 {
+		d = min(backoffMin<<max(tries-1, 0), backoffMax)
+	}
+	return d/2 + time.Duration(rand.Int64N(int64(d/2)))
+}
+
+// finalErr reports whether a ledger error is final: retrying cannot help
+// (a newer owner fenced the writer, the ledger's storage is gone, or the
+// ledger refuses the write as inconsistent).
+func finalErr(err error) bool {
+	for _, e := range []error{ledger.ErrFenced, ledger.ErrGone, ledger.ErrClosed, ledger.ErrUnknownBatch, ledger.ErrNotContiguous} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// mailbox hands finished writes to the spout goroutine; it never blocks
+// the loops. It holds at most the writes queued, which the partitions'
+// in-flight batches bound.
+type mailbox struct {
+	ready chan struct{} // capacity 1: something was posted
+	mu    sync.Mutex    // guards done
+	done  []*ledgerOp
+}
+
+func newMailbox() *mailbox { return &mailbox{ready: make(chan struct{}, 1)} }
+
+func (m *mailbox) post(op *ledgerOp) {
+	m.mu.Lock()
+	m.done = append(m.done, op)
+	m.mu.Unlock()
+	select {
+	case m.ready <- struct{}{}:
+	default:
+	}
+}
+
+func (m *mailbox) take() []*ledgerOp {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	d := m.done
+	m.done = nil
+	return d
+}
+
+// ledgerLoop writes one partition's ledger; see above. submit and close
+// are called by the spout goroutine, run by the loop's own goroutine
+// (which the spout starts and waits for in Close).
+type ledgerLoop struct {
+	w       ledger.Writer
+	timeout time.Duration
+	box     *mailbox
+	wake    chan struct{} // capacity 1: a write was queued, or close was called
+
+	mu        sync.Mutex // guards the fields below
+	queue     []*ledgerOp
+	closing   bool
+	retries   int64 // failed writes retried
+	lastErr   string
+	lastErrAt time.Time
+}
+
+func newLedgerLoop(w ledger.Writer, timeout time.Duration, box *mailbox) *ledgerLoop {
+	return &ledgerLoop{w: w, timeout: timeout, box: box, wake: make(chan struct{}, 1)}
+}
+
+// submit queues a write; it never blocks.
+func (l *ledgerLoop) submit(op *ledgerOp) {
+	l.mu.Lock()
+	l.queue = append(l.queue, op)
+	l.mu.Unlock()
+	l.signal()
+}
+
+// close makes run write what is queued once more (within one timeout in
+// all) and return.
+func (l *ledgerLoop) close() {
+	l.mu.Lock()
+	l.closing = true
+	l.mu.Unlock()
+	l.signal()
+}
+
+func (l *ledgerLoop) signal() {
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+}
+
+// stats returns the retries so far and the last error (empty if none).
+func (l *ledgerLoop) stats() (retries int64, lastErr string, at time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.retries, l.lastErr, l.lastErrAt
+}
+
+// run writes the queued ops until close.
+func (l *ledgerLoop) run() {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		ops, wait, closing := l.next(time.Now())
+		if closing {
+			l.finish()
+			return
+		}
+		if len(ops) == 0 {
+			timer.Reset(wait)
+			select {
+			case <-l.wake:
+			case <-timer.C:
+			}
+			timer.Stop()
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), l.timeout)
+		err := l.write(ctx, ops)
+		cancel()
+		l.settle(ops, err, false)
+	}
+}
+
+// next returns the first queued op that may be written now, or how long
+// until one may. An op waits behind the earlier ops of its batch (a lost
+// range is recorded before its batch commits); batches do not wait for
+// each other. When the op is a commit, every other commit that may be
+// written now comes with it: they are written as one record (one
+// transaction), however many batches completed meanwhile.
+func (l *ledgerLoop) next(now time.Time) (ops []*ledgerOp, wait time.Duration, closing bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closing {
+		return nil, 0, true
+	}
+	wait = time.Hour
+queue:
+	for i, o := range l.queue {
+		for _, before := range l.queue[:i] {
+			if before.plan.Seq == o.plan.Seq {
+				continue queue
+			}
+		}
+		if d := o.retryAt.Sub(now); d > 0 {
+			wait = min(wait, d)
+			continue
+		}
+		if len(ops) > 0 && (o.kind != opCommit || ops[0].kind != opCommit) {
+			continue
+		}
+		ops = append(ops, o)
+		if o.kind != opCommit {
+			break
+		}
+	}
+	if len(ops) > 0 {
+		wait = 0
+	}
+	return ops, wait, false
+}
+
+// write makes ops (one plan or lost range, or commits) one ledger write.
+func (l *ledgerLoop) write(ctx context.Context, ops []*ledgerOp) error {
+	op := ops[0]
+	switch op.kind {
+	case opPlan:
+		return l.w.Plan(ctx, op.plan)
+	case opLose:
+		return l.w.Lose(ctx, op.plan.Seq, op.start, op.end)
+	default:
+		seqs := make([]uint64, len(ops))
+		for i, o := range ops {
+			seqs[i] = o.plan.Seq
+		}
+		return l.w.Commit(ctx, seqs...)
+	}
+}
+
+// settle records one write of ops: ops that were written, that failed for
+// good, plans (the spout decides), or the last try (at close) go back to
+// the spout; the others are retried after a backoff. A failed write
+// counts one retry, however many batches it carried.
+func (l *ledgerLoop) settle(ops []*ledgerOp, err error, last bool) {
+	l.mu.Lock()
+	done := err == nil || last || ops[0].kind == opPlan || finalErr(err)
+	if err != nil {
+		l.lastErr, l.lastErrAt = err.Error(), time.Now()
+		if !done {
+			l.retries++
+		}
+	}
+	for _, op := range ops {
+		if err != nil {
+			op.tries++
+			if !done {
+				op.retryAt = time.Now().Add(backoff(op.tries))
+			}
+		}
+		if done {
+			op.err = err
+			l.queue = slices.DeleteFunc(l.queue, func(o *ledgerOp) bool { return o == op })
+		}
+	}
+	l.mu.Unlock()
+	if done {
+		for _, op := range ops {
+			l.box.post(op)
+		}
+	}
+}
+
+// errNotTried answers the writes close could not make because an earlier
+// write of their batch failed.
+var errNotTried = errors.New("not written: an earlier write of the batch failed")
+
+// finish gives every queued write one last try, in order, within one
+// timeout in all: what fails is replayed after a restart.
+func (l *ledgerLoop) finish() {
+	ctx, cancel := context.WithTimeout(context.Background(), l.timeout)
+	defer cancel()
+	l.mu.Lock()
+	queue := append([]*ledgerOp(nil), l.queue...)
+	l.mu.Unlock()
+	failed := map[uint64]bool{} // batches with a failed write: bounded by the queue
+	for _, op := range queue {
+		err := errNotTried
+		if !failed[op.plan.Seq] {
+			err = l.write(ctx, []*ledgerOp{op})
+		}
+		if err != nil {
+			failed[op.plan.Seq] = true
+		}
+		l.settle([]*ledgerOp{op}, err, true)
+	}
+}
