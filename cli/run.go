@@ -244,7 +244,31 @@ func runCmd(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "gale run: %v\n", err)
 		return 1
 	}
+	if stopped := stoppedPartitions(&st); len(stopped) > 0 {
+		// the spouts finished, but not by reading everything
+		for _, s := range stopped {
+			fmt.Fprintf(env.Stderr, "gale run: %s\n", s)
+		}
+		return 1
+	}
 	return 0
+}
+
+// stoppedPartitions names the Kafka partitions a spout stopped emitting
+// for (fenced, ledger gone, records lost with on_data_loss "fail"), and why.
+func stoppedPartitions(st *local.Stats) []string {
+	var out []string
+	for _, ts := range st.Tasks {
+		if ts.Status == nil {
+			continue
+		}
+		for _, p := range ts.Status.Partitions {
+			if p.Stopped != "" {
+				out = append(out, fmt.Sprintf("%s: partition %s/%d stopped: %s", ts.Component, p.Topic, p.Partition, p.Stopped))
+			}
+		}
+	}
+	return out
 }
 
 // progress prints a live line of rates while a topology runs.
