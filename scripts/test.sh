@@ -32,7 +32,7 @@ go vet -tags "$TAGS" ./...
 step "go test -race (unit and integration)"
 go test -race -count=1 -timeout 40m -tags "$TAGS" ./...
 
-step "backend outage test (HDFS stopped 30 s during a run)"
-GALE_E2E_OUTAGE=1 go test -race -count=1 -timeout 15m -tags "$TAGS" -run 'TestBackendOutage' -v ./internal/e2e
+step "backend outage tests (HDFS stopped 30 s, Kafka hung 20 s, during a run)"
+GALE_E2E_OUTAGE=1 go test -race -count=1 -timeout 15m -tags "$TAGS" -run 'TestBackendOutage|TestKafkaHang' -v ./internal/e2e
 
 step "done in $(( $(date +%s) - start ))s"

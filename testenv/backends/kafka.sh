@@ -10,26 +10,28 @@ source "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/lib.sh"
 backend_init kafka
 
 HOST=127.0.0.1
-PORT=9092
-CONTROLLER_PORT=9093
+# GALE_KAFKA_PORT and GALE_KAFKA_CONTROLLER_PORT (with another GALE_TESTENV_RUN) start a
+# second, private broker: for a test that must hang one without disturbing the others
+PORT=${GALE_KAFKA_PORT:-9092}
+CONTROLLER_PORT=${GALE_KAFKA_CONTROLLER_PORT:-9093}
 BROKERS=$HOST:$PORT
 POM=$TESTENV_DIR/kafka/pom.xml
 PIDFILE=$PID_DIR/kafka.pid
 HEAP=${GALE_KAFKA_HEAP:-512m}
 
 # kafka_serving: a Metadata request (v4, all topics, no auto-creation) sent to the broker
-# answers and lists broker 1 at 127.0.0.1:9092, i.e. the broker is registered with the
+# answers and lists broker 1 at 127.0.0.1:PORT, i.e. the broker is registered with the
 # controller, unfenced, and serves requests. Plain bash: no JVM per poll.
 #   request : size 20 | api_key 3 | version 4 | correlation 7 | client_id "probe" | topics null | auto false
-#   response: size | correlation 7 | throttle | brokers: count 1 | node 1 | host "127.0.0.1" | port 9092
+#   response: size | correlation 7 | throttle | brokers: count 1 | node 1 | host "127.0.0.1" | port PORT
 kafka_serving() {
     local hex
     hex=$(timeout 3 bash -c '
         exec 3<>/dev/tcp/'"$HOST/$PORT"' || exit 1
         printf "\x00\x00\x00\x14\x00\x03\x00\x04\x00\x00\x00\x07\x00\x05probe\xff\xff\xff\xff\x00" >&3
         head -c 35 <&3 | od -An -v -tx1 | tr -d " \n"' 2>/dev/null) || return 1
-    # 9092 = 0x2384; "127.0.0.1" = 31 32 37 2e 30 2e 30 2e 31
-    [[ "$hex" =~ ^[0-9a-f]{8}00000007[0-9a-f]{8}000000010000000100093132372e302e302e3100002384$ ]]
+    # e.g. 9092 = 0x2384; "127.0.0.1" = 31 32 37 2e 30 2e 30 2e 31
+    [[ "$hex" =~ ^[0-9a-f]{8}00000007[0-9a-f]{8}000000010000000100093132372e302e302e310000$(printf %04x "$PORT")$ ]]
 }
 
 write_config() {
