@@ -1005,11 +1005,19 @@ func (s *Spout) stop(p *partition, why error) {
 	if p.stopped != nil {
 		return
 	}
-	p.stopped = why
-	p.lastErr, p.lastErrAt = why.Error(), time.Now()
 	if errors.Is(why, ledger.ErrFenced) {
 		s.Fenced.Add(1)
+		// expected when the partition moved to another task; not when two
+		// clusters (or runs) share a topology name and a ledger
+		where := "ledger topic " + s.cfg.Ledger.Topic
+		if s.cfg.Ledger.Kind == "file" {
+			where = "ledger directory " + s.cfg.Ledger.Dir
+		}
+		why = fmt.Errorf("%w (another task took the partition: a move, or another cluster or gale run running topology %q with the same %s)",
+			why, s.tc.Topology.Name, where)
 	}
+	p.stopped = why
+	p.lastErr, p.lastErrAt = why.Error(), time.Now()
 	p.replay, p.buf, p.fetch, p.planning = nil, nil, nil, nil
 	s.out.ReportError(fmt.Errorf("partition %s/%d: stopped emitting: %w", p.topic, p.partition, why))
 }
