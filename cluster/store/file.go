@@ -33,7 +33,9 @@ import (
 // topologies/NAME.json, assignments/NAME.json, leases/NAME.json, and
 // tmp/) is migrated when opened: its records are imported into the log,
 // except those the log has already, then the old folders are removed. A
-// migration that a crash interrupted is finished by the next open.
+// migration that a crash interrupted is finished by the next open. Stop
+// the processes of an older Gale on the directory before upgrading: once
+// it is migrated, the files they would write are read by no one.
 //
 // flock is advisory and local: every writer must go through a FileStore,
 // and DIR must not be shared between machines (NFS flock emulation is not
