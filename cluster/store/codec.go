@@ -134,7 +134,7 @@ func strictUnmarshal(b []byte, v any) error {
 	return nil
 }
 
-// The keys of the records in a KafkaStore's topic.
+// The keys of the records in the stores' log.
 const (
 	topologyPrefix   = "topology/"
 	assignmentPrefix = "assignment/"
@@ -143,8 +143,9 @@ const (
 
 func recordKey(kind Kind, name string) string { return string(kind) + "/" + name }
 
-// parseKey splits a record key; ok is false for other keys (the KafkaStore's
-// read barriers, or anything another writer left).
+// parseKey splits a record key; ok is false for other keys (the read
+// barriers of the store's first Kafka format, or anything another writer
+// left).
 func parseKey(key string) (kind Kind, name string, ok bool) {
 	if name, ok = strings.CutPrefix(key, topologyPrefix); ok {
 		return KindTopology, name, checkName("decode", KindTopology, name) == nil

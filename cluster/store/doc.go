@@ -12,16 +12,21 @@
 // without polling. A Lease record, also compare-and-set, holds the
 // cluster's leadership: Elector takes and renews it so that one worker at
 // a time writes assignments, measuring expiry with its own monotonic clock
-// (no two machines' wall clocks are ever compared). Two implementations
-// pass the same conformance suite
-// (cluster/store/storetest):
+// (no two machines' wall clocks are ever compared). Two stores pass the
+// same conformance suite (cluster/store/storetest); they are one code on
+// two backends of internal/kvlog, the fenced, compacted key/value log the
+// batch ledger sits on too, which does their fencing, read barriers,
+// compaction and tombstones (records "topology/NAME", "assignment/NAME",
+// "lease/NAME" holding JSON; a write is a kvlog.Update applying the checks
+// of the Store's methods):
 //
 //   - FileStore, the embedded single-node store of local and dev mode: a
-//     directory of JSON files, written atomically under a flock, watched
-//     by polling.
-//   - KafkaStore, for production: a compacted single-partition topic read
-//     through a goka View and written with compare-and-set made of Kafka's
-//     transactional fencing plus read barriers (see KafkaStore).
+//     kvlog.FileLog in a directory, written under a flock, watched by
+//     polling. A directory of the first layout (a JSON file per record) is
+//     migrated when opened.
+//   - KafkaStore, for production: a kvlog.KafkaLog, a compacted
+//     single-partition topic read through a goka View and written with
+//     Kafka's transactional fencing plus read barriers (see KafkaStore).
 //
 // # Guarantees
 //

@@ -140,9 +140,9 @@ func TestKafkaStore_TopicLayout(t *testing.T) {
 	var got []string
 	for _, m := range readTopic(t, brokers, topic, "assignment/wc") {
 		switch k := string(m.Key); {
-		case k == "barrier":
+		case strings.HasPrefix(k, "\x00"): // kvlog's own: read barriers
 			if m.Value != nil {
-				t.Errorf("a barrier record has a value %q", m.Value)
+				t.Errorf("a record of the log %q has a value %q", k, m.Value)
 			}
 		case m.Value == nil:
 			got = append(got, k+" tombstone")
@@ -242,6 +242,65 @@ func TestKafkaStore_ForeignRecords(t *testing.T) {
 	}
 	if _, err := s.PutTopology(ctx, store.Topology{Name: "bad"}, 0); err != nil {
 		t.Errorf("put after the cleanup: %v", err)
+	}
+}
+
+// TestKafkaStore_ReadsOldTopic: a topic written by the KafkaStore Gale
+// had before kvlog (records keyed KIND/NAME, read barriers that are
+// tombstones keyed "barrier"; produced here by hand) is read as is and
+// written on.
+func TestKafkaStore_ReadsOldTopic(t *testing.T) {
+	brokers, topic := kafkaTopic(t)
+	a := admin(t, brokers)
+	compact := "compact"
+	if err := a.CreateTopic(topic, &sarama.TopicDetail{NumPartitions: 1, ReplicationFactor: 1,
+		ConfigEntries: map[string]*string{"cleanup.policy": &compact}}, false); err != nil {
+		t.Fatal(err)
+	}
+	c := sarama.NewConfig()
+	c.Version = sarama.V4_0_0_0
+	c.Producer.Return.Successes = true
+	c.Producer.Partitioner = sarama.NewManualPartitioner
+	p, err := sarama.NewSyncProducer(brokers, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	for _, r := range [][2]string{
+		{"barrier", ""},
+		{"topology/wc", `{"format":1,"name":"wc","version":2,"status":"active","submitted_at":"2026-01-02T03:04:05Z","updated_at":"2026-01-02T03:04:05Z","json":"{}"}`},
+		{"topology/gone", `{"format":1,"name":"gone","version":1,"status":"active","submitted_at":"2026-01-02T03:04:05Z","updated_at":"2026-01-02T03:04:05Z"}`},
+		{"topology/gone", ""},
+		{"assignment/wc", `{"format":1,"topology":"wc","epoch":3,"updated_at":"2026-01-02T03:04:05Z","tasks":{"a/0":"w1"}}`},
+		{"lease/leader", `{"format":1,"name":"leader","holder":"w1","version":5,"ttl_ms":3000,"updated_at":"2026-01-02T03:04:05Z"}`},
+		{"barrier", ""},
+	} {
+		m := &sarama.ProducerMessage{Topic: topic, Partition: 0, Key: sarama.StringEncoder(r[0])}
+		if r[1] != "" {
+			m.Value = sarama.StringEncoder(r[1])
+		}
+		if _, _, err := p.SendMessage(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := openKafka(t, brokers, topic)
+	defer s.Close()
+	ctx := context.Background()
+	if l, err := s.ListTopologies(ctx); err != nil || len(l) != 1 || l[0].Name != "wc" || l[0].Version != 2 || string(l[0].JSON) != "{}" {
+		t.Errorf("list = %+v, %v; want wc at version 2", l, err)
+	}
+	if got, err := s.GetAssignment(ctx, "wc"); err != nil || got.Epoch != 3 || got.Tasks["a/0"] != "w1" {
+		t.Errorf("assignment = %+v, %v", got, err)
+	}
+	if got, err := s.GetLease(ctx, "leader"); err != nil || got.Version != 5 || got.Holder != "w1" {
+		t.Errorf("lease = %+v, %v", got, err)
+	}
+	if _, err := s.PutTopology(ctx, store.Topology{Name: "wc"}, 1); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("put expecting an old version: %v, want ErrConflict", err)
+	}
+	if got, err := s.PutTopology(ctx, store.Topology{Name: "wc", Workers: 3}, 2); err != nil || got.Version != 3 ||
+		!got.SubmittedAt.Equal(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)) {
+		t.Errorf("put over the old record: %+v, %v", got, err)
 	}
 }
 
