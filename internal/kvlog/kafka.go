@@ -49,6 +49,7 @@ type KafkaLog struct {
 	hub     *hub
 
 	closed   atomic.Bool
+	viewMu   sync.RWMutex  // Get and Scan read the view under it; Close stops the view under it
 	done     chan struct{} // closed by Close
 	stopView context.CancelFunc
 	viewDone chan struct{} // closed when the view's Run returned
@@ -448,6 +449,11 @@ func (l *KafkaLog) Get(ctx context.Context, key string) ([]byte, error) {
 	if err := l.check(ctx); err != nil {
 		return nil, err
 	}
+	l.viewMu.RLock()
+	defer l.viewMu.RUnlock()
+	if l.closed.Load() {
+		return nil, ErrClosed // Close stopped the view
+	}
 	v, err := l.view.Get(key)
 	if err != nil || v == nil {
 		return nil, err
@@ -461,6 +467,31 @@ func (l *KafkaLog) Scan(ctx context.Context, prefix string, fn func(key string, 
 	if err := l.check(ctx); err != nil {
 		return err
 	}
+	all, err := l.snapshot(prefix)
+	if err != nil {
+		return err
+	}
+	for _, e := range all {
+		if err := fn(e.k, e.v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type kv struct {
+	k string
+	v []byte
+}
+
+// snapshot copies the view's keys with prefix, sorted; fn is called
+// after, out of the view's lock (it may read the log).
+func (l *KafkaLog) snapshot(prefix string) ([]kv, error) {
+	l.viewMu.RLock()
+	defer l.viewMu.RUnlock()
+	if l.closed.Load() {
+		return nil, ErrClosed
+	}
 	var it goka.Iterator
 	var err error
 	if prefix == "" {
@@ -469,11 +500,7 @@ func (l *KafkaLog) Scan(ctx context.Context, prefix string, fn func(key string, 
 		it, err = l.view.IteratorWithRange(prefix, "")
 	}
 	if err != nil {
-		return err
-	}
-	type kv struct {
-		k string
-		v []byte
+		return nil, err
 	}
 	var all []kv
 	for it.Next() {
@@ -484,22 +511,17 @@ func (l *KafkaLog) Scan(ctx context.Context, prefix string, fn func(key string, 
 		v, err := it.Value()
 		if err != nil {
 			it.Release()
-			return err
+			return nil, err
 		}
 		b, _ := v.([]byte)
 		all = append(all, kv{k, bytes.Clone(b)})
 	}
 	it.Release()
 	if err := it.Err(); err != nil {
-		return err
+		return nil, err
 	}
 	slices.SortFunc(all, func(a, b kv) int { return strings.Compare(a.k, b.k) })
-	for _, e := range all {
-		if err := fn(e.k, e.v); err != nil {
-			return err
-		}
-	}
-	return nil
+	return all, nil
 }
 
 // Sync implements Log with a read barrier bounded by the config's Timeout.
@@ -573,6 +595,9 @@ func (l *KafkaLog) Close() error {
 	if l.emitter != nil {
 		errs = append(errs, l.emitter.Finish())
 	}
+	// the reads under way end before the view stops; later ones see closed
+	l.viewMu.Lock()
+	defer l.viewMu.Unlock()
 	if l.stopView != nil {
 		l.stopView()
 		<-l.viewDone

@@ -286,3 +286,56 @@ func countRecords(t *testing.T, brokers, topic string) int64 {
 		}
 	}
 }
+
+// TestKafkaLog_CloseWhileReading: Get and Scan running while the log
+// closes end with ErrClosed, not in a race with the view's shutdown (run
+// with -race).
+func TestKafkaLog_CloseWhileReading(t *testing.T) {
+	brokers := testenv.KafkaBrokers(t)
+	topic := fmt.Sprintf("gale-kvlog-closing-%d", time.Now().UnixNano())
+	defer deleteTopic(brokers, topic)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	l, err := kvlog.OpenKafka(ctx, kvlog.DefaultKafkaConfig([]string{brokers}, topic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := l.Writer(ctx, "o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(ctx, kvlog.Record{Key: "a", Value: []byte("1")}, kvlog.Record{Key: "b", Value: []byte("2")}); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	errs := make(chan error, 4)
+	var reads atomic.Int64
+	for i := range 4 {
+		go func() {
+			for {
+				var err error
+				if i%2 == 0 {
+					_, err = l.Get(ctx, "a")
+				} else {
+					err = l.Scan(ctx, "", func(string, []byte) error { return nil })
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+				reads.Add(1)
+			}
+		}()
+	}
+	for reads.Load() < 100 {
+		time.Sleep(time.Millisecond)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for range 4 {
+		if err := <-errs; !errors.Is(err, kvlog.ErrClosed) {
+			t.Errorf("a read during Close: %v, want ErrClosed", err)
+		}
+	}
+}
