@@ -107,6 +107,26 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
+// lossAfterCrash runs a topology with on_data_loss policy, kills it with
+// batches pending (st, the ledger then), and deletes the records of the
+// first pending batch p0 below mid, its middle.
+func lossAfterCrash(t *testing.T, policy string) (dir, topic string, st ledger.State, p0 ledger.Plan, mid int64) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("SKIPPED LOUDLY: kills a gale process (-short)")
+	}
+	brokers := testenv.KafkaBrokers(t)
+	topic = fmt.Sprintf("gale-e2e-loss-%s-%d", policy, time.Now().UnixNano())
+	produceEvents(t, brokers, topic, 1, dataLossEvents)
+	dir = t.TempDir()
+	writeTopology(t, dir, fmt.Sprintf(dataLossTopology, brokers, topic, "gale-e2e-"+topic, policy))
+	st = crashWithPending(t, dir, topic)
+	p0 = st.Pending[0]
+	mid = p0.Start + (p0.End-p0.Start)/2
+	deleteBefore(t, brokers, topic, mid)
+	return dir, topic, st, p0, mid
+}
+
 // TestDataLoss_Skip: a gale run is SIGKILLed with batches planned but not
 // committed; Kafka then deletes (as retention would) the first half of
 // the first pending batch. The next run, with on_data_loss "skip" (the
@@ -115,19 +135,7 @@ func freeAddr(t *testing.T) string {
 // it, the files hold every other record exactly once, and gale verify
 // exits 1 naming the range.
 func TestDataLoss_Skip(t *testing.T) {
-	if testing.Short() {
-		t.Skip("SKIPPED LOUDLY: kills a gale process (-short)")
-	}
-	brokers := testenv.KafkaBrokers(t)
-	topic := fmt.Sprintf("gale-e2e-loss-skip-%d", time.Now().UnixNano())
-	produceEvents(t, brokers, topic, 1, dataLossEvents)
-	dir := t.TempDir()
-	writeTopology(t, dir, fmt.Sprintf(dataLossTopology, brokers, topic, "gale-e2e-"+topic, "skip"))
-
-	st := crashWithPending(t, dir, topic)
-	p0 := st.Pending[0]
-	mid := p0.Start + (p0.End-p0.Start)/2
-	deleteBefore(t, brokers, topic, mid)
+	dir, topic, _, p0, mid := lossAfterCrash(t, "skip")
 	lost := mid - p0.Start
 	batchID := p0.BatchID()
 	t.Logf("deleted the records below %d: [%d, %d) of batch %s are lost", mid, p0.Start, mid, batchID)
@@ -214,19 +222,7 @@ func TestDataLoss_Skip(t *testing.T) {
 // stops the partition with an error naming the range, records nothing
 // lost and commits nothing more.
 func TestDataLoss_Fail(t *testing.T) {
-	if testing.Short() {
-		t.Skip("SKIPPED LOUDLY: kills a gale process (-short)")
-	}
-	brokers := testenv.KafkaBrokers(t)
-	topic := fmt.Sprintf("gale-e2e-loss-fail-%d", time.Now().UnixNano())
-	produceEvents(t, brokers, topic, 1, dataLossEvents)
-	dir := t.TempDir()
-	writeTopology(t, dir, fmt.Sprintf(dataLossTopology, brokers, topic, "gale-e2e-"+topic, "fail"))
-
-	st := crashWithPending(t, dir, topic)
-	p0 := st.Pending[0]
-	mid := p0.Start + (p0.End-p0.Start)/2
-	deleteBefore(t, brokers, topic, mid)
+	dir, topic, st, p0, mid := lossAfterCrash(t, "fail")
 
 	cmd := startGale(t, dir)
 	done := make(chan error, 1)

@@ -59,30 +59,17 @@ func TestFileStore_MigratesFirstFormat(t *testing.T) {
 	if err != nil || len(keys) != 1 || keys[0] != k {
 		t.Fatalf("keys of a first-format ledger: %v, %v", keys, err)
 	}
-	want := "base 5, committed 1 to 10, next 3 at 30, pending [1[10,20)], lost [{1 10 12}] (2 offsets)"
-	if st, err := s.Read(ctx, k); err != nil || describe(st) != want {
-		t.Fatalf("read: %s, %v; want %s", describe(st), err, want)
-	}
-	w, st, err := s.Open(ctx, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if describe(st) != want {
-		t.Errorf("opened: %s, want %s", describe(st), want)
-	}
-	if err := w.Commit(ctx, 1); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
+	checkMigrated(t, s, k)
 	for _, f := range []string{"0.log", "0.epoch"} {
 		if _, err := os.Stat(filepath.Join(topic, f)); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("%s still there after the migration: %v", f, err)
 		}
 	}
-	_, st, err = s.Open(ctx, k)
+	w, st, err := s.Open(ctx, k)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer w.Close()
 	if want := "base 5, committed 3 to 30, next 3 at 30, pending [], lost [{1 10 12}] (2 offsets)"; describe(st) != want {
 		t.Errorf("reopened: %s, want %s", describe(st), want)
 	}
@@ -125,6 +112,32 @@ func TestFileStore_Bounded(t *testing.T) {
 	if len(live) != 3 {
 		t.Errorf("live keys after %d batches: %v, want the checkpoint and the 2 pending batches", batches, live)
 	}
+}
+
+// checkMigrated: the first-format ledger of k (written by the caller)
+// reads, and opens, as its records say; a commit then writes the new
+// format.
+func checkMigrated(t *testing.T, s interface {
+	ledger.Store
+	ledger.Reader
+}, k ledger.Key) {
+	t.Helper()
+	ctx := context.Background()
+	want := "base 5, committed 1 to 10, next 3 at 30, pending [1[10,20)], lost [{1 10 12}] (2 offsets)"
+	if st, err := s.Read(ctx, k); err != nil || describe(st) != want {
+		t.Fatalf("read: %s, %v; want %s", describe(st), err, want)
+	}
+	w, st, err := s.Open(ctx, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if describe(st) != want {
+		t.Errorf("opened: %s, want %s", describe(st), want)
+	}
+	if err := w.Commit(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
 }
 
 // describe prints a State compactly for comparisons.

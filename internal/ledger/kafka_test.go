@@ -97,21 +97,7 @@ func TestKafkaStore_MigratesFirstFormat(t *testing.T) {
 		}
 	}
 	ctx := context.Background()
-	want := "base 5, committed 1 to 10, next 3 at 30, pending [1[10,20)], lost [{1 10 12}] (2 offsets)"
-	if st, err := s.Read(ctx, k); err != nil || describe(st) != want {
-		t.Fatalf("read: %s, %v; want %s", describe(st), err, want)
-	}
-	w, st, err := s.Open(ctx, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if describe(st) != want {
-		t.Errorf("opened: %s, want %s", describe(st), want)
-	}
-	if err := w.Commit(ctx, 1); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
+	checkMigrated(t, s, k)
 	s.Close()
 	// a new process reads the bounded ledger, and only it
 	l, err := kvlog.OpenKafka(ctx, kvlog.DefaultKafkaConfig([]string{brokers}, topic))
