@@ -126,8 +126,22 @@ type Writer interface {
 	// is left of it is written (at once when all of it is lost).
 	// Recording the same range twice records it once.
 	Lose(ctx context.Context, seq uint64, start, end int64) error
+	// Apply writes a Batch as one atomic record: its plans, then its lost
+	// ranges, then its commits, each checked as Plan, Lose and Commit
+	// check them (nothing is written when one is refused). Plan, Commit
+	// and Lose are Apply of one kind.
+	Apply(ctx context.Context, b Batch) error
 	// Close releases the writer (it does not fence anyone).
 	Close() error
+}
+
+// Batch is several writes to one partition's ledger, made at once by
+// Writer.Apply: under load, the writes that piled up while the last one
+// was on its way cost one transaction.
+type Batch struct {
+	Plans   []Plan
+	Lost    []Lost
+	Commits []uint64
 }
 
 // Errors of the ledger.

@@ -78,46 +78,47 @@ func (w *logWriter) write(ctx context.Context, recs []kvlog.Record) error {
 }
 
 func (w *logWriter) Plan(ctx context.Context, plans ...Plan) error {
+	return w.Apply(ctx, Batch{Plans: plans})
+}
+
+func (w *logWriter) Commit(ctx context.Context, seqs ...uint64) error {
+	return w.Apply(ctx, Batch{Commits: seqs})
+}
+
+func (w *logWriter) Lose(ctx context.Context, seq uint64, start, end int64) error {
+	return w.Apply(ctx, Batch{Lost: []Lost{{Seq: seq, Start: start, End: end}}})
+}
+
+func (w *logWriter) Apply(ctx context.Context, b Batch) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.closed {
 		return ErrClosed
 	}
 	next := w.st.clone()
-	recs := make([]kvlog.Record, 0, len(plans))
-	for _, p := range plans {
+	var recs []kvlog.Record
+	for _, p := range b.Plans {
 		if err := next.checkPlan(p); err != nil {
 			return fmt.Errorf("ledger %s: %w", w.key, err)
 		}
 		next.addPlan(p)
 		recs = append(recs, next.batchRecord(p.Seq))
 	}
-	if len(recs) == 0 {
-		return nil
+	checkpoint := false
+	for _, l := range b.Lost {
+		if err := next.checkLose(l.Seq, l.Start, l.End); err != nil {
+			return fmt.Errorf("ledger %s: %w", w.key, err)
+		}
+		checkpoint = next.addLost(l) || checkpoint
 	}
-	if err := w.write(ctx, recs); err != nil {
-		return err
-	}
-	w.st = next
-	return nil
-}
-
-func (w *logWriter) Commit(ctx context.Context, seqs ...uint64) error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.closed {
-		return ErrClosed
-	}
-	next := w.st.clone()
 	var passed []uint64
-	for _, seq := range seqs {
+	for _, seq := range b.Commits {
 		if err := next.checkCommit(seq); err != nil {
 			return fmt.Errorf("ledger %s: %w", w.key, err)
 		}
 		passed = append(passed, next.addCommit(seq)...)
 	}
-	var recs []kvlog.Record
-	for _, seq := range seqs {
+	for _, seq := range b.Commits {
 		if _, pending := next.plans[seq]; pending && !w.st.done[seq] {
 			recs = append(recs, next.batchRecord(seq)) // done, waiting for earlier batches
 		}
@@ -125,33 +126,13 @@ func (w *logWriter) Commit(ctx context.Context, seqs ...uint64) error {
 	for _, seq := range passed {
 		recs = append(recs, kvlog.Record{Key: w.key.batchKey(seq)})
 	}
-	if len(passed) > 0 {
+	if checkpoint || len(passed) > 0 {
 		recs = append(recs, next.checkpointRecord())
 	}
 	if len(recs) == 0 {
-		return nil // committed already
+		return nil // all of it recorded already
 	}
 	if err := w.write(ctx, recs); err != nil {
-		return err
-	}
-	w.st = next
-	return nil
-}
-
-func (w *logWriter) Lose(ctx context.Context, seq uint64, start, end int64) error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.closed {
-		return ErrClosed
-	}
-	next := w.st.clone()
-	if err := next.checkLose(seq, start, end); err != nil {
-		return fmt.Errorf("ledger %s: %w", w.key, err)
-	}
-	if !next.addLost(Lost{Seq: seq, Start: start, End: end}) {
-		return nil
-	}
-	if err := w.write(ctx, []kvlog.Record{next.checkpointRecord()}); err != nil {
 		return err
 	}
 	w.st = next

@@ -71,11 +71,17 @@
 //     (commit_retries) and shows the last error. Committing batches count
 //     against max_pending_batches, so a ledger that stays down holds the
 //     partition rather than piling batches up.
-//   - A plan is still written before its batch is emitted: NextTuple waits
-//     for it up to ledger.timeout, then returns an error naming the batch
-//     (the engine reports it and calls again); the batch is emitted when
-//     the ledger confirms the plan, and a failed plan is tried again with
-//     the same boundaries.
+//   - A plan is still written before its batch is emitted, but NextTuple
+//     does not wait for it: it goes on reading and cutting batches (up to
+//     max_pending_batches, planned ones included), and a later NextTuple
+//     emits the batch once the ledger confirmed its plan. A plan that
+//     failed (after at most ledger.timeout) is reported by NextTuple,
+//     naming the batch, and tried again with the same boundaries.
+//   - Each ledger write carries every write queued while the last one was
+//     on its way (ledger.Writer.Apply): the plans of the batches cut and
+//     the commits of the batches completed meanwhile cost one transaction,
+//     so under load the ledger writes fewer, larger records rather than
+//     holding the partition back.
 //   - Final errors stop the partition (for this spout; the others go on):
 //     fenced by a newer owner, the ledger's storage deleted, or a write
 //     the ledger refuses as inconsistent. Batches already emitted may still

@@ -53,36 +53,44 @@ type faultyWriter struct {
 }
 
 func (w *faultyWriter) Plan(ctx context.Context, plans ...ledger.Plan) error {
-	for _, p := range plans {
+	return w.Apply(ctx, ledger.Batch{Plans: plans})
+}
+
+func (w *faultyWriter) Commit(ctx context.Context, seqs ...uint64) error {
+	return w.Apply(ctx, ledger.Batch{Commits: seqs})
+}
+
+func (w *faultyWriter) Lose(ctx context.Context, seq uint64, start, end int64) error {
+	return w.Apply(ctx, ledger.Batch{Lost: []ledger.Lost{{Seq: seq, Start: start, End: end}}})
+}
+
+// Apply calls the hook for each write of b, in the order Apply makes
+// them; the first error fails the whole batch, as a failed write does.
+func (w *faultyWriter) Apply(ctx context.Context, b ledger.Batch) error {
+	for _, p := range b.Plans {
 		if err := w.s.before(ctx, "plan", w.key, p.Seq); err != nil {
 			return err
 		}
 	}
-	return w.Writer.Plan(ctx, plans...)
-}
-
-func (w *faultyWriter) Commit(ctx context.Context, seqs ...uint64) error {
-	for _, seq := range seqs {
+	for _, l := range b.Lost {
+		if err := w.s.before(ctx, "lose", w.key, l.Seq); err != nil {
+			return err
+		}
+	}
+	for _, seq := range b.Commits {
 		if err := w.s.before(ctx, "commit", w.key, seq); err != nil {
 			return err
 		}
 	}
-	err := w.Writer.Commit(ctx, seqs...)
+	err := w.Writer.Apply(ctx, b)
 	if err == nil {
 		w.s.mu.Lock()
-		for _, seq := range seqs {
+		for _, seq := range b.Commits {
 			w.s.commits[ledger.Plan{Key: w.key, Seq: seq}.BatchID()]++
 		}
 		w.s.mu.Unlock()
 	}
 	return err
-}
-
-func (w *faultyWriter) Lose(ctx context.Context, seq uint64, start, end int64) error {
-	if err := w.s.before(ctx, "lose", w.key, seq); err != nil {
-		return err
-	}
-	return w.Writer.Lose(ctx, seq, start, end)
 }
 
 // faultyType is the kafka spout type whose spouts open their ledger
@@ -247,10 +255,10 @@ func (h *hang) before(ctx context.Context, op string, _ ledger.Key, seq uint64) 
 
 // TestSpout_HungLedger: while every ledger write hangs (until its
 // deadline), Ack and Fail return at once (the commit they cause is
-// written by the ledger loop), NextTuple returns an error naming the plan
-// after about ledger.timeout instead of blocking the task, and the status
-// shows the failed commit retried; once the ledger answers again the
-// partition goes on, and every batch is committed once.
+// written by the ledger loop), NextTuple returns while the plan of a new
+// batch hangs, and reports it (naming the batch, never emitted) once the
+// ledger's deadline passed; the status shows the failed commit retried.
+// Once the ledger answers again every batch is committed, once.
 func TestSpout_HungLedger(t *testing.T) {
 	brokers := testenv.KafkaBrokers(t)
 	topic, _ := newTopic(t, brokers, 1, 40, func(i int) string { return fmt.Sprint(i) })
@@ -259,6 +267,7 @@ func TestSpout_HungLedger(t *testing.T) {
 	c := kafkaspout.NewConfig()
 	c.Brokers, c.Topics, c.Start, c.Ledger.Dir = []string{brokers}, []string{topic}, "earliest", t.TempDir()
 	c.Batch.Records, c.Batch.Time = 10, topology.Duration(time.Hour)
+	c.MaxPendingBatches = 8
 	timeout := time.Second
 	c.Ledger.Timeout = topology.Duration(timeout)
 	if err := c.Validate(); err != nil {
@@ -271,7 +280,7 @@ func TestSpout_HungLedger(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	pump(t, s, out, 20) // batches 0 and 1, planned and emitted
+	pump(t, s, out, 40) // batches 0-3, planned and emitted: no write under way
 	emitted, _ := out.Snapshot()
 	batch0, batch1 := emitted[0].MsgID, emitted[10].MsgID
 
@@ -290,29 +299,40 @@ func TestSpout_HungLedger(t *testing.T) {
 	if err := s.NextTuple(context.Background()); err != nil {
 		t.Fatalf("NextTuple (the replay): %v", err)
 	}
-	if em, _ := out.Snapshot(); len(em) != 30 || em[20].BatchID != emitted[10].BatchID {
-		t.Fatalf("%d tuples emitted, want batch 1 again (30)", len(em))
+	if em, _ := out.Snapshot(); len(em) != 50 || em[40].BatchID != emitted[10].BatchID {
+		t.Fatalf("%d tuples emitted, want batch 1 again (50)", len(em))
 	}
-	// batch 2 is cut; its plan hangs: NextTuple gives up after the deadline
+	// new records: batch 4 is cut and NextTuple returns while its plan
+	// hangs in the ledger loop, not in the task
+	produce(t, brokers, topic, 40, 50)
 	start := time.Now()
-	done := make(chan error, 1)
-	go func() { done <- s.NextTuple(context.Background()) }()
+	for got := ""; got != "plan 4"; {
+		if err := s.NextTuple(context.Background()); err != nil {
+			t.Fatalf("NextTuple (cutting batch 4): %v", err)
+		}
+		select {
+		case got = <-h.entered:
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Since(start) > 30*timeout {
+			t.Fatalf("the plan of batch 4 never reached the ledger")
+		}
+	}
+	// the loop answers it at its deadline; a later NextTuple reports it
 	var err error
-	select {
-	case err = <-done:
-	case <-time.After(30 * timeout):
-		t.Fatalf("NextTuple blocked for %v with a hung ledger (timeout %v)", 30*timeout, timeout)
+	for err == nil {
+		if time.Since(start) > 30*timeout {
+			t.Fatalf("no error reported %v after the plan hung (timeout %v)", 30*timeout, timeout)
+		}
+		time.Sleep(10 * time.Millisecond)
+		err = s.NextTuple(context.Background())
 	}
-	took := time.Since(start)
-	t.Logf("NextTuple returned after %v: %v", took, err)
-	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "plan batch "+topic+"/00000/000000000002") {
-		t.Fatalf("NextTuple = %v, want the plan of batch 2 named, timed out", err)
+	t.Logf("NextTuple reported after %v: %v", time.Since(start), err)
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "plan batch "+topic+"/00000/000000000004") {
+		t.Fatalf("NextTuple = %v, want the plan of batch 4 named, timed out", err)
 	}
-	if took < timeout {
-		t.Errorf("NextTuple returned after %v, before the deadline %v: it did not wait for the plan", took, timeout)
-	}
-	if em, _ := out.Snapshot(); len(em) != 30 {
-		t.Fatalf("%d tuples emitted, want 30: batch 2 was emitted without its plan", len(em))
+	if em, _ := out.Snapshot(); len(em) != 50 {
+		t.Fatalf("%d tuples emitted, want 50: batch 4 was emitted without its plan", len(em))
 	}
 	// the commit's failure (its deadline) is retried and shown
 	galetest.Eventually(t, "the status to show the commit retried", 30*timeout, func() bool {
@@ -329,20 +349,20 @@ func TestSpout_HungLedger(t *testing.T) {
 			t.Logf("NextTuple: %v", err) // plans that timed out are answered late
 		}
 		em, _ := out.Snapshot()
-		for _, e := range em[20:] { // the replay of batch 1 and what follows
+		for _, e := range em[20:] { // batches 2 and 3, the replay of batch 1, batch 4
 			if !acked[e.MsgID] {
 				acked[e.MsgID] = true
 				s.Ack(e.MsgID)
 			}
 		}
 		st := s.TaskStatus().Partitions
-		return len(st) == 1 && st[0].Committed == 4 && st[0].CommittedOffset == 40 && st[0].Committing == 0
+		return len(st) == 1 && st[0].Committed == 5 && st[0].CommittedOffset == 50 && st[0].Committing == 0
 	})
 	em, _ := out.Snapshot()
-	if len(em) != 50 {
-		t.Errorf("%d tuples emitted, want 50 (40, batch 1 twice)", len(em))
+	if len(em) != 60 {
+		t.Errorf("%d tuples emitted, want 60 (50, batch 1 twice)", len(em))
 	}
-	for seq := range uint64(4) {
+	for seq := range uint64(5) {
 		id := ledger.Plan{Key: ledger.Key{Topic: topic}, Seq: seq}.BatchID()
 		if n := store.committed(id); n != 1 {
 			t.Errorf("batch %s committed %d times, want 1", id, n)

@@ -15,12 +15,15 @@ import (
 // loop, never by the spout's goroutine: the engine calls NextTuple, Ack
 // and Fail there, and a ledger write that hangs on a broker must not
 // freeze the task. The loop makes the partition's writes one at a time (a
-// ledger.Writer is used by one goroutine), each within ledger.timeout.
+// ledger.Writer is used by one goroutine), each within ledger.timeout, and
+// each carrying every write queued meanwhile (ledger.Writer.Apply): under
+// load, the plans of the batches cut and the commits of the batches
+// completed while a write was on its way cost one transaction together.
 // Commits and lost ranges that fail are retried with exponential backoff
 // and jitter until they are written or fail for good (finalErr); a plan is
-// tried once, the spout waiting for its answer decides. Every write ends
-// in the spout's mailbox, which the spout goroutine drains (NextTuple
-// first) to advance the partition's bookkeeping.
+// tried once, the spout decides what next. Every write ends in the spout's
+// mailbox, which the spout goroutine drains (NextTuple first) to advance
+// the partition's bookkeeping.
 
 type opKind uint8
 
@@ -32,9 +35,10 @@ const (
 
 // ledgerOp is one write to a partition's ledger.
 type ledgerOp struct {
-	kind opKind
-	p    *partition  // whose ledger (for the spout goroutine: the loop does not touch it)
-	plan ledger.Plan // the batch: the plan to write (opPlan), or its seq
+	kind  opKind
+	p     *partition    // whose ledger (for the spout goroutine: the loop does not touch it)
+	plan  ledger.Plan   // the batch (its seq); opPlan: the first of plans
+	plans []ledger.Plan // opPlan: the plans to write, contiguous
 	// opLose: the lost offsets [start, end)
 	start, end int64
 
@@ -181,12 +185,11 @@ func (l *ledgerLoop) run() {
 	}
 }
 
-// next returns the first queued op that may be written now, or how long
-// until one may. An op waits behind the earlier ops of its batch (a lost
-// range is recorded before its batch commits); batches do not wait for
-// each other. When the op is a commit, every other commit that may be
-// written now comes with it: they are written as one record (one
-// transaction), however many batches completed meanwhile.
+// next returns the queued ops that may be written now, or how long until
+// one may. An op waits behind an earlier op of its batch that is not
+// written with it (a lost range is recorded before its batch commits:
+// Apply writes lost ranges before commits); batches do not wait for each
+// other.
 func (l *ledgerLoop) next(now time.Time) (ops []*ledgerOp, wait time.Duration, closing bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -194,24 +197,21 @@ func (l *ledgerLoop) next(now time.Time) (ops []*ledgerOp, wait time.Duration, c
 		return nil, 0, true
 	}
 	wait = time.Hour
+	var held []*ledgerOp // queued ops not written now
 queue:
-	for i, o := range l.queue {
-		for _, before := range l.queue[:i] {
+	for _, o := range l.queue {
+		for _, before := range held {
 			if before.plan.Seq == o.plan.Seq {
+				held = append(held, o)
 				continue queue
 			}
 		}
 		if d := o.retryAt.Sub(now); d > 0 {
 			wait = min(wait, d)
-			continue
-		}
-		if len(ops) > 0 && (o.kind != opCommit || ops[0].kind != opCommit) {
+			held = append(held, o)
 			continue
 		}
 		ops = append(ops, o)
-		if o.kind != opCommit {
-			break
-		}
 	}
 	if len(ops) > 0 {
 		wait = 0
@@ -219,21 +219,20 @@ queue:
 	return ops, wait, false
 }
 
-// write makes ops (one plan or lost range, or commits) one ledger write.
+// write makes ops one ledger write.
 func (l *ledgerLoop) write(ctx context.Context, ops []*ledgerOp) error {
-	op := ops[0]
-	switch op.kind {
-	case opPlan:
-		return l.w.Plan(ctx, op.plan)
-	case opLose:
-		return l.w.Lose(ctx, op.plan.Seq, op.start, op.end)
-	default:
-		seqs := make([]uint64, len(ops))
-		for i, o := range ops {
-			seqs[i] = o.plan.Seq
+	var b ledger.Batch
+	for _, o := range ops {
+		switch o.kind {
+		case opPlan:
+			b.Plans = append(b.Plans, o.plans...)
+		case opLose:
+			b.Lost = append(b.Lost, ledger.Lost{Seq: o.plan.Seq, Start: o.start, End: o.end})
+		default:
+			b.Commits = append(b.Commits, o.plan.Seq)
 		}
-		return l.w.Commit(ctx, seqs...)
 	}
+	return l.w.Apply(ctx, b)
 }
 
 // settle records one write of ops: ops that were written, that failed for
@@ -242,54 +241,45 @@ func (l *ledgerLoop) write(ctx context.Context, ops []*ledgerOp) error {
 // counts one retry, however many batches it carried.
 func (l *ledgerLoop) settle(ops []*ledgerOp, err error, last bool) {
 	l.mu.Lock()
-	done := err == nil || last || ops[0].kind == opPlan || finalErr(err)
-	if err != nil {
-		l.lastErr, l.lastErrAt = err.Error(), time.Now()
-		if !done {
-			l.retries++
-		}
-	}
+	var answered []*ledgerOp
+	retried := false
 	for _, op := range ops {
+		done := err == nil || last || op.kind == opPlan || finalErr(err)
 		if err != nil {
 			op.tries++
 			if !done {
+				retried = true
 				op.retryAt = time.Now().Add(backoff(op.tries))
 			}
 		}
 		if done {
 			op.err = err
-			l.queue = slices.DeleteFunc(l.queue, func(o *ledgerOp) bool { return o == op })
+			answered = append(answered, op)
+		}
+	}
+	l.queue = slices.DeleteFunc(l.queue, func(o *ledgerOp) bool { return slices.Contains(answered, o) })
+	if err != nil {
+		l.lastErr, l.lastErrAt = err.Error(), time.Now()
+		if retried {
+			l.retries++
 		}
 	}
 	l.mu.Unlock()
-	if done {
-		for _, op := range ops {
-			l.box.post(op)
-		}
+	for _, op := range answered {
+		l.box.post(op)
 	}
 }
 
-// errNotTried answers the writes close could not make because an earlier
-// write of their batch failed.
-var errNotTried = errors.New("not written: an earlier write of the batch failed")
-
-// finish gives every queued write one last try, in order, within one
-// timeout in all: what fails is replayed after a restart.
+// finish gives the queued writes one last try, as one write within one
+// timeout: what fails is replayed after a restart.
 func (l *ledgerLoop) finish() {
 	ctx, cancel := context.WithTimeout(context.Background(), l.timeout)
 	defer cancel()
 	l.mu.Lock()
 	queue := append([]*ledgerOp(nil), l.queue...)
 	l.mu.Unlock()
-	failed := map[uint64]bool{} // batches with a failed write: bounded by the queue
-	for _, op := range queue {
-		err := errNotTried
-		if !failed[op.plan.Seq] {
-			err = l.write(ctx, []*ledgerOp{op})
-		}
-		if err != nil {
-			failed[op.plan.Seq] = true
-		}
-		l.settle([]*ledgerOp{op}, err, true)
+	if len(queue) == 0 {
+		return
 	}
+	l.settle(queue, l.write(ctx, queue), true)
 }

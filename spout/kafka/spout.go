@@ -87,8 +87,7 @@ type batch struct {
 	records     []*sarama.ConsumerMessage // nil until fetched (replays after a restart)
 	outstanding int
 	failed      bool
-	committing  bool      // its tuples all acked: the ledger loop commits it
-	planOp      *ledgerOp // while its plan is being written
+	committing  bool // its tuples all acked: the ledger loop commits it
 }
 
 type partition struct {
@@ -116,9 +115,12 @@ type partition struct {
 	committed uint64            // batches committed contiguously
 	done      map[uint64]int64  // committed out of order: seq -> end offset
 
-	// planning is the batch cut and not emitted yet: its plan is being
-	// written, or will be again at planRetryAt after a failure
-	planning    *batch
+	// planning are the batches cut and not emitted yet, contiguous from
+	// next: planOp is writing the plans of the first of them (those cut
+	// later go in the next write), or they will be written again at
+	// planRetryAt after a failure
+	planning    []*batch
+	planOp      *ledgerOp
 	planTries   int
 	planRetryAt time.Time
 	committing  int // batches in inflight whose commit is with the ledger loop
@@ -468,7 +470,7 @@ func (s *Spout) TaskStatus() local.TaskStatus {
 // finished reports whether every partition reached its end (bounded mode).
 func (s *Spout) finished() bool {
 	for _, p := range s.order {
-		if p.stopped == nil && (p.next < p.end || len(p.inflight) > 0 || len(p.replay) > 0 || len(p.fetch) > 0 || p.planning != nil) {
+		if p.stopped == nil && (p.next < p.end || len(p.inflight) > 0 || len(p.replay) > 0 || len(p.fetch) > 0 || len(p.planning) > 0) {
 			return false
 		}
 	}
@@ -492,17 +494,15 @@ func (s *Spout) step(ctx context.Context, p *partition) (bool, error) {
 		s.emit(p, b)
 		return true, nil
 	}
-	if p.planning != nil {
-		return s.plan(ctx, p)
-	}
-	if len(p.inflight) >= s.cfg.MaxPendingBatches {
+	s.plan(p)
+	if len(p.inflight)+len(p.planning) >= s.cfg.MaxPendingBatches {
 		return false, nil
 	}
 	if p.pc == nil {
-		if s.cfg.Bounded && p.next >= p.end {
+		from, _ := p.cutAt()
+		if s.cfg.Bounded && from >= p.end {
 			return false, nil
 		}
-		from := p.next
 		if n := len(p.buf); n > 0 {
 			from = p.buf[n-1].Offset + 1 // a consumer that closed under a started batch
 		}
@@ -592,58 +592,60 @@ read:
 		return false, errors.Join(errs...)
 	}
 	s.cut(p)
-	emitted, err := s.plan(ctx, p)
-	return emitted, errors.Join(append(errs, err)...)
+	s.plan(p)
+	return false, errors.Join(errs...)
+}
+
+// cutAt is where the partition's next batch starts, and its seq: after
+// the batches cut and not planned yet, else after the last one planned.
+func (p *partition) cutAt() (start int64, seq uint64) {
+	if n := len(p.planning); n > 0 {
+		last := p.planning[n-1].plan
+		return last.End, last.Seq + 1
+	}
+	return p.next, p.nextSeq
 }
 
 // cut makes the records read so far the partition's next batch; its plan
 // is written next, and its boundaries never change again.
 func (s *Spout) cut(p *partition) {
-	plan := ledger.Plan{Key: p.key, Seq: p.nextSeq, Start: p.next, End: p.buf[len(p.buf)-1].Offset + 1}
-	p.planning = &batch{plan: plan, from: plan.Start, records: p.buf}
+	start, seq := p.cutAt()
+	plan := ledger.Plan{Key: p.key, Seq: seq, Start: start, End: p.buf[len(p.buf)-1].Offset + 1}
+	p.planning = append(p.planning, &batch{plan: plan, from: plan.Start, records: p.buf})
 	p.buf, p.bufBytes = nil, 0
 }
 
-// plan has the ledger loop write the plan of p.planning, and waits for it
-// up to ledger.timeout: a batch is never emitted before its plan is
-// durable. A plan that fails is tried again (after a backoff) with the
-// same boundaries; one that times out is answered later, through the
-// mailbox, and the batch is emitted then.
-func (s *Spout) plan(ctx context.Context, p *partition) (bool, error) {
-	b := p.planning
-	if b.planOp != nil || time.Now().Before(p.planRetryAt) {
-		return false, nil // the answer comes through the mailbox; or wait for the backoff
+// plan hands the plans of the batches cut to the ledger loop, unless a
+// write of plans is on its way (those cut meanwhile go in the next one)
+// or a failed one waits for its backoff. It does not wait: a batch is
+// emitted when the loop's answer says its plan is durable (planned), and
+// never before; the loop answers within ledger.timeout.
+func (s *Spout) plan(p *partition) {
+	if len(p.planning) == 0 || p.planOp != nil || time.Now().Before(p.planRetryAt) {
+		return
 	}
-	op := &ledgerOp{kind: opPlan, p: p, plan: b.plan}
-	b.planOp = op
+	op := &ledgerOp{kind: opPlan, p: p, plan: p.planning[0].plan}
+	for _, b := range p.planning {
+		op.plans = append(op.plans, b.plan)
+	}
+	p.planOp = op
 	p.lw.submit(op)
-	timeout := time.NewTimer(time.Duration(s.cfg.Ledger.Timeout))
-	defer timeout.Stop()
-	for !op.handled {
-		select {
-		case <-s.box.ready:
-			s.drainLedger()
-		case <-timeout.C:
-			return false, fmt.Errorf("plan batch %s: no answer from the ledger within %v: %w",
-				b.plan.BatchID(), time.Duration(s.cfg.Ledger.Timeout), context.DeadlineExceeded)
-		case <-ctx.Done():
-			return false, fmt.Errorf("plan batch %s: %w", b.plan.BatchID(), ctx.Err())
-		}
-	}
-	return op.err == nil && p.stopped == nil, nil // a failed plan is reported by planned
 }
 
-// planned takes the ledger's answer to a plan: the batch is emitted, or
-// its plan is tried again later, or the partition stops (a final error).
+// planned takes the ledger's answer to plans: their batches are emitted,
+// or the plans are written again later, or the partition stops (a final
+// error).
 func (s *Spout) planned(p *partition, op *ledgerOp) {
-	b := p.planning
-	if b == nil || b.planOp != op {
+	if p.planOp != op {
 		return // the partition stopped meanwhile
 	}
-	b.planOp = nil
+	p.planOp = nil
 	if op.err != nil {
 		// never emit a batch that is not in the ledger
-		err := fmt.Errorf("plan batch %s: %w", b.plan.BatchID(), op.err)
+		err := fmt.Errorf("plan batch %s: %w", op.plan.BatchID(), op.err)
+		if errors.Is(op.err, context.DeadlineExceeded) {
+			err = fmt.Errorf("plan batch %s: no answer from the ledger within %v: %w", op.plan.BatchID(), time.Duration(s.cfg.Ledger.Timeout), op.err)
+		}
 		p.lastErr, p.lastErrAt = err.Error(), time.Now()
 		s.answerErrs = append(s.answerErrs, err)
 		if finalErr(op.err) {
@@ -654,15 +656,21 @@ func (s *Spout) planned(p *partition, op *ledgerOp) {
 		}
 		return
 	}
-	p.planning, p.planTries = nil, 0
-	s.Batches.Add(1)
-	p.next, p.nextSeq = b.plan.End, b.plan.Seq+1
-	if b.from > b.plan.Start {
-		// a batch cut over offsets Kafka had deleted: recorded lost before
-		// it may commit (the loop keeps a batch's writes in order)
-		s.lose(p, b, b.plan.Start, b.from)
+	p.planTries = 0
+	done := p.planning[:len(op.plans)]
+	p.planning = append([]*batch(nil), p.planning[len(op.plans):]...)
+	for _, b := range done {
+		s.Batches.Add(1)
+		p.next, p.nextSeq = b.plan.End, b.plan.Seq+1
+		if b.from > b.plan.Start {
+			// a batch cut over offsets Kafka had deleted: recorded lost
+			// before it may commit (the loop keeps a batch's writes in
+			// order)
+			s.lose(p, b, b.plan.Start, b.from)
+		}
+		s.emit(p, b)
 	}
-	s.emit(p, b)
+	s.plan(p) // those cut meanwhile
 }
 
 // drainLedger takes the ledger loops' answers: commits advance the
@@ -733,21 +741,24 @@ func (s *Spout) outOfRange(ctx context.Context, p *partition, from int64, cause 
 	if len(p.buf) > 0 {
 		// the rest of the started batch is gone: it ends with what was read
 		s.cut(p)
-		return s.plan(ctx, p)
+		s.plan(p)
+		return false, nil
 	}
 	end := logStart
 	if s.cfg.Bounded {
 		end = min(end, p.end)
 	}
-	plan := ledger.Plan{Key: p.key, Seq: p.nextSeq, Start: p.next, End: end}
+	start, seq := p.cutAt()
+	plan := ledger.Plan{Key: p.key, Seq: seq, Start: start, End: end}
 	if s.cfg.OnDataLoss == "fail" {
 		s.stop(p, &DataLossError{Topic: p.topic, Partition: p.partition, Batch: plan.BatchID(), Start: plan.Start, End: plan.End, LogStart: logStart})
 		return false, nil
 	}
 	// one batch over the deleted offsets, all of them lost: planned,
 	// recorded lost, emitted empty (so that the sinks record it too)
-	p.planning = &batch{plan: plan, from: plan.End}
-	return s.plan(ctx, p)
+	p.planning = append(p.planning, &batch{plan: plan, from: plan.End})
+	s.plan(p)
+	return false, nil
 }
 
 // lose records [start, end) of batch b lost in the ledger (through the
@@ -1018,7 +1029,7 @@ func (s *Spout) stop(p *partition, why error) {
 	}
 	p.stopped = why
 	p.lastErr, p.lastErrAt = why.Error(), time.Now()
-	p.replay, p.buf, p.fetch, p.planning = nil, nil, nil, nil
+	p.replay, p.buf, p.fetch, p.planning, p.planOp = nil, nil, nil, nil, nil
 	s.out.ReportError(fmt.Errorf("partition %s/%d: stopped emitting: %w", p.topic, p.partition, why))
 }
 

@@ -315,6 +315,42 @@ func Run(t *testing.T, newStore func(t *testing.T) ledger.Store) {
 		}
 	})
 
+	t.Run("ApplyMixed", func(t *testing.T) {
+		s := newStore(t)
+		defer s.Close()
+		k := key("apply")
+		w, _, err := s.Open(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Plan(ctx, ledger.Plan{Seq: 0, Start: 0, End: 10}, ledger.Plan{Seq: 1, Start: 10, End: 20}); err != nil {
+			t.Fatal(err)
+		}
+		// one write: two new plans, a loss in batch 1, batches 0 and 1 committed
+		b := ledger.Batch{
+			Plans:   []ledger.Plan{{Seq: 2, Start: 20, End: 30}, {Seq: 3, Start: 30, End: 40}},
+			Lost:    []ledger.Lost{{Seq: 1, Start: 10, End: 13}},
+			Commits: []uint64{1, 0},
+		}
+		if err := w.Apply(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		// refused as a whole: a good plan with a commit of an unplanned batch
+		bad := ledger.Batch{Plans: []ledger.Plan{{Seq: 4, Start: 40, End: 50}}, Commits: []uint64{2, 9}}
+		if err := w.Apply(ctx, bad); !errors.Is(err, ledger.ErrUnknownBatch) {
+			t.Errorf("a batch with a bad commit: %v, want ErrUnknownBatch", err)
+		}
+		w.Close()
+		w2, st, err := s.Open(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w2.Close()
+		if st.Committed != 2 || st.CommittedEnd != 20 || st.NextSeq != 4 || st.NextStart != 40 || len(st.Pending) != 2 ||
+			st.LostOffsets != 3 || fmt.Sprint(st.Lost) != "[{1 10 13}]" {
+			t.Errorf("after the mixed write (and the refused one): %+v", st)
+		}
+	})
 	t.Run("ClosedWriter", func(t *testing.T) {
 		s := newStore(t)
 		defer s.Close()
