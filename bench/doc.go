@@ -11,6 +11,22 @@
 //   - the Kafka spout against a bare Kafka consumer, and a Python multilang
 //     bolt against the same bolt in Go (go test -bench here).
 //
+//   - the Kafka batch ledger (internal/ledger on kvlog.KafkaLog), against
+//     Kafka in the same run (ledger_test.go, -benchtime 1x):
+//     BenchmarkLedgerOpen opens a partition's ledger, as a new process
+//     does, on a topic that holds GALE_BENCH_LEDGER_HISTORY historical
+//     batches (default 10^7) before and after Kafka compacted it, beside
+//     the same open on a fresh topic, and counts the topic's records
+//     before and after compaction; BenchmarkLedgerThroughput measures the
+//     batches/s the ledger sustains (1, 4 and 16 partitions' writers on one
+//     store; a Plan and a Commit per batch, the spout's ledger loop, 4
+//     batches in flight) beside the batches/s the Kafka path needs (the
+//     records/s of a bare consumer and of the spout over 500-record
+//     batches). Both need Kafka from testenv:
+//
+//     GALE_BENCH_LEDGER_HISTORY=1e6 go test -run '^$' -bench LedgerOpen -benchtime 1x -timeout 60m ./bench/
+//     go test -run '^$' -bench LedgerThroughput -benchtime 1x ./bench/
+//
 // `make bench` runs them all. Gale's word count alone:
 //
 //	go test -run '^$' -bench WordCount -benchtime 2000000x ./bench/

@@ -84,6 +84,22 @@ func kafkaBenchTopic(b *testing.B) (brokers, topic string) {
 	return brokers, kafkaTopic
 }
 
+// deleteKafkaBenchTopic deletes the topic kafkaBenchTopic made, if any.
+func deleteKafkaBenchTopic() {
+	if kafkaTopic == "" {
+		return
+	}
+	admin, err := sarama.NewClusterAdmin([]string{os.Getenv("GALE_KAFKA_BROKERS")}, benchSarama())
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "delete topic %s: %v\n", kafkaTopic, err)
+		return
+	}
+	defer admin.Close()
+	if err := admin.DeleteTopic(kafkaTopic); err != nil {
+		fmt.Fprintf(os.Stderr, "delete topic %s: %v\n", kafkaTopic, err)
+	}
+}
+
 // BenchmarkKafka reads the same topic of 500k records of 100 bytes twice
 // in one run: with a bare sarama consumer (the baseline), and through
 // Gale's kafka spout (batches planned in the file ledger, acking on) into a

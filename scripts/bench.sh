@@ -8,8 +8,15 @@
 #   Kafka: Gale's kafka spout (ledger, acking) vs a bare sarama consumer on
 #       the same topic, and Kafka -> lz4 file sink vs a hand-written consumer
 #       writing lz4 files (starts Kafka with testenv/testenv up kafka)
+#   Kafka ledger: opening a partition's ledger on a topic holding
+#       LEDGER_HISTORY batches (default 1e7; about 10 min on 2 cores, ~1.3 GB
+#       of Kafka log while it runs) vs on a fresh topic, records before and
+#       after compaction; ledger batches/s vs the batches/s the Kafka path
+#       needs (bare consumer and Gale's spout at 500 records a batch)
 #   sinks: write throughput of each backend (starts all the backends)
-# Env: WARMUP and MEASURE (seconds per Storm-comparison run, default 10 and 20).
+# Env: WARMUP and MEASURE (seconds per Storm-comparison run, default 10 and
+# 20); LEDGER_HISTORY (batches, default 1e7) and LEDGER_SECONDS (seconds per
+# ledger throughput row, default 10).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WARMUP=${WARMUP:-10}
@@ -31,6 +38,13 @@ echo "==> Kafka: kafka spout vs bare sarama consumer, and Kafka -> lz4 files vs 
 testenv/testenv up kafka >/dev/null
 eval "$(testenv/testenv env)"
 go test -run '^$' -bench 'Kafka' -benchtime 3x ./bench/ | grep Benchmark
+
+echo
+echo "==> Kafka ledger: batches/s vs the Kafka path's, and open after ${LEDGER_HISTORY:-1e7} batches vs fresh"
+GALE_BENCH_LEDGER_SECONDS=${LEDGER_SECONDS:-10} \
+	go test -run '^$' -bench 'LedgerThroughput' -benchtime 1x ./bench/ | grep -E '^(Benchmark|ledger-)'
+GALE_BENCH_LEDGER_HISTORY=${LEDGER_HISTORY:-1e7} \
+	go test -run '^$' -bench 'LedgerOpen' -benchtime 1x -timeout 60m ./bench/ | grep -E '^(Benchmark|ledger-)' | grep -v 'compacting:'
 
 echo
 echo "==> write throughput of each sink's backend (file, HDFS, Elasticsearch, Ceph)"

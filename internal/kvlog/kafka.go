@@ -218,7 +218,7 @@ func OpenKafka(ctx context.Context, cfg KafkaConfig) (*KafkaLog, error) {
 	viewOpts := []goka.ViewOption{
 		goka.WithViewClientID(cfg.ClientID + "-view"),
 		goka.WithViewCallback(l.update),
-		goka.WithViewStorageBuilder(storage.MemoryBuilder()),
+		goka.WithViewStorageBuilder(viewStoreBuilder),
 		// goka's View never closes the consumer and the topic manager it
 		// builds: the log keeps them and closes them after the view.
 		goka.WithViewConsumerSaramaBuilder(func(brokers []string, _ string) (sarama.Consumer, error) {
