@@ -161,6 +161,12 @@ func bareConsume(b *testing.B, brokers, topic string) int64 {
 }
 
 func galeConsume(b *testing.B, brokers, topic string) int64 {
+	return galeConsumeWith(b, brokers, topic, 2000, map[string]any{"dir": b.TempDir()})
+}
+
+// galeConsumeWith is galeConsume with batches of records records and the
+// spout's ledger config.
+func galeConsumeWith(b *testing.B, brokers, topic string, records int, ledgerCfg map[string]any) int64 {
 	reg := registry.New()
 	reg.MustRegister(kafkaspout.Type())
 	reg.MustRegister(registry.Bolt[registry.NoConfig]{
@@ -173,8 +179,8 @@ func galeConsume(b *testing.B, brokers, topic string) int64 {
 	tb.SetConfig("topology.max.spout.pending", 100000)
 	tb.Spout("kafka", kafkaspout.TypeName, 2).Config(map[string]any{
 		"brokers": []string{brokers}, "topics": []string{topic}, "start": "earliest", "bounded": true,
-		"deserializer": "raw", "batch": map[string]any{"records": 2000, "time": "100ms"},
-		"max_pending_batches": 8, "ledger": map[string]any{"dir": b.TempDir()},
+		"deserializer": "raw", "batch": map[string]any{"records": records, "time": "100ms"},
+		"max_pending_batches": 8, "ledger": ledgerCfg,
 	})
 	tb.Bolt("noop", "noop", 2).ShuffleGrouping("kafka")
 	topo, err := tb.Build(reg)

@@ -466,7 +466,13 @@ func waitCompacted(b *testing.B, brokers, topic string, before topicFigures, d t
 //     per batch, and the commits that are queued when the loop comes to
 //     one written together (it goes plan, plan, commit of two);
 //   - window: 4 batches in flight (max_pending_batches) completing
-//     together: 4 Plans, then one Commit of the 4.
+//     together: 4 Plans, then one Commit of the 4;
+//   - apply: the ledger loop under load, each write (Writer.Apply)
+//     carrying the next batch's plan and the previous batch's commit.
+//
+// It also runs Gale's spout itself at 500- and 2000-record batches, once with its
+// ledger in files and once in Kafka: the end-to-end answer to whether the
+// Kafka ledger is the ceiling of the Kafka path.
 //
 // Run it with -benchtime 1x.
 func BenchmarkLedgerThroughput(b *testing.B) {
@@ -480,13 +486,32 @@ func BenchmarkLedgerThroughput(b *testing.B) {
 	b.Run("kafka-path/gale-kafka-spout", func(b *testing.B) {
 		need.gale = kafkaRate(b, galeConsume, kafkaBrokers, topic)
 	})
+	// the spout itself at 500-record batches, its ledger in files (no
+	// Kafka transaction) and in Kafka: the ledger is the ceiling when the
+	// second is much slower than the first
+	spoutRates := map[int][2]float64{} // batch records -> records/s with the file ledger, the Kafka ledger
+	for _, records := range []int{500, 2000} {
+		var r [2]float64
+		b.Run(fmt.Sprintf("spout-%d/file-ledger", records), func(b *testing.B) {
+			r[0] = kafkaRate(b, func(b *testing.B, brokers, topic string) int64 {
+				return galeConsumeWith(b, brokers, topic, records, map[string]any{"dir": b.TempDir()})
+			}, kafkaBrokers, topic)
+		})
+		b.Run(fmt.Sprintf("spout-%d/kafka-ledger", records), func(b *testing.B) {
+			r[1] = kafkaRate(b, func(b *testing.B, brokers, topic string) int64 {
+				lt := ledgerBenchTopic(b, brokers, "spout")
+				return galeConsumeWith(b, brokers, topic, records, map[string]any{"kind": "kafka", "topic": lt})
+			}, kafkaBrokers, topic)
+		})
+		spoutRates[records] = r
+	}
 	type row struct {
 		name       string
 		partitions int
 		batches    float64
 	}
 	var rows []row
-	for _, mode := range []string{"worst", "spout", "window"} {
+	for _, mode := range []string{"worst", "spout", "window", "apply"} {
 		for _, parts := range []int{1, 4, 16} {
 			name := fmt.Sprintf("ledger/%s/partitions=%d", mode, parts)
 			b.Run(name, func(b *testing.B) {
@@ -497,6 +522,11 @@ func BenchmarkLedgerThroughput(b *testing.B) {
 	}
 	fmt.Printf("ledger-throughput: the Kafka path needs %.0f batches/s (bare consumer, %.0f records/s) or %.0f (Gale's spout, %.0f records/s) at 500 records per batch\n",
 		need.bare/500, need.bare, need.gale/500, need.gale)
+	for _, records := range []int{500, 2000} {
+		r := spoutRates[records]
+		fmt.Printf("ledger-throughput: Gale's spout at %d records per batch: %.0f records/s with its ledger in files, %.0f with its ledger in Kafka (%.2f×)\n",
+			records, r[0], r[1], r[1]/r[0])
+	}
 	for _, r := range rows {
 		fmt.Printf("ledger-throughput: %-28s %8.0f batches/s  %5.2f× what the bare consumer's rate needs\n", r.name, r.batches, r.batches/(need.bare/500))
 	}
@@ -633,6 +663,21 @@ func runLedger(ctx context.Context, w ledger.Writer, mode string, stop time.Time
 			if err := commit(seqs...); err != nil {
 				return batches, txns, err
 			}
+		case "apply":
+			// the loop under load: each write carries the next batch's
+			// plan and the commit of the batch before (Writer.Apply)
+			p := ledger.Plan{Seq: lw.seq, Start: lw.start, End: lw.start + 500}
+			var commits []uint64
+			if lw.seq > 0 {
+				commits = []uint64{lw.seq - 1}
+			}
+			if err := w.Apply(ctx, ledger.Batch{Plans: []ledger.Plan{p}, Commits: commits}); err != nil {
+				return batches, txns, err
+			}
+			txns++
+			lw.seq++
+			lw.start += 500
+			batches += int64(len(commits))
 		default:
 			return batches, txns, fmt.Errorf("unknown mode %q", mode)
 		}

@@ -34,7 +34,9 @@ type Config struct {
 	// Batch limits: a batch is cut when it reaches Records records or Bytes
 	// bytes of values, or Time after its first record, whichever comes first.
 	Batch BatchLimits `json:"batch"`
-	// MaxPendingBatches caps the batches in flight per partition (default 4).
+	// MaxPendingBatches caps the batches in flight per partition, being
+	// planned or emitted (default 4); as many again may be waiting for
+	// their commit in the ledger.
 	MaxPendingBatches int `json:"max_pending_batches"`
 	// Deserializer turns record values into tuple values: "raw" ([]byte),
 	// "string" (UTF-8 text; invalid UTF-8 is a poison record) or "json"

@@ -495,7 +495,11 @@ func (s *Spout) step(ctx context.Context, p *partition) (bool, error) {
 		return true, nil
 	}
 	s.plan(p)
-	if len(p.inflight)+len(p.planning) >= s.cfg.MaxPendingBatches {
+	// batches being planned or emitted count against max_pending_batches;
+	// those whose commit is with the ledger against a second allowance as
+	// large, so that the ledger's latency overlaps the next batches' work
+	// (a ledger that stays down still holds the partition: plans fail too)
+	if len(p.inflight)-p.committing+len(p.planning) >= s.cfg.MaxPendingBatches || p.committing >= s.cfg.MaxPendingBatches {
 		return false, nil
 	}
 	if p.pc == nil {
