@@ -171,6 +171,16 @@ func TestKafkaHang(t *testing.T) {
 	t.Logf("Kafka hung 20 s with %d files written: the API answered %d of %d requests meanwhile (slowest %v); %d files written meanwhile",
 		before, answered, asked, slowest.Round(time.Millisecond), len(files(t, out))-before)
 	var parts []api.Partition
+	reached := false
+	defer func() {
+		if !reached {
+			for _, p := range parts {
+				t.Logf("partition %d: committed offset %d of %d, %d committing, stopped %q, last error %q", p.Partition,
+					p.CommittedOffset, p.HighWatermark, p.Committing, p.Stopped, p.LastError)
+			}
+			t.Logf("the end of gale.log:\n%s", tail(hung, 40))
+		}
+	}()
 	galetest.Eventually(t, "every partition committed to its end", 4*time.Minute, func() bool {
 		d, err := c.Describe(ctx, "kafka-hang")
 		if err != nil {
@@ -186,6 +196,7 @@ func TestKafkaHang(t *testing.T) {
 		}
 		return done && len(parts) == 4
 	})
+	reached = true
 	t.Logf("every partition at its end %v after Kafka resumed", time.Since(resumed).Round(100*time.Millisecond))
 	for _, p := range parts {
 		if p.LastError != "" {

@@ -54,6 +54,12 @@ var (
 	sharedLogs = map[string]*sharedLog{}
 )
 
+// TransactionTimeout is the Kafka ledger writers' transaction timeout:
+// the longest stall of the brokers during a ledger write that the write
+// survives. After a longer one the write is aborted, its writer sees
+// itself fenced and the spout stops the partition (restart the task).
+const TransactionTimeout = 2 * time.Minute
+
 // NewKafkaStore connects to brokers and reads the ledger topic, created
 // (one partition, compacting) when it is missing; an existing topic that
 // does not compact is refused.
@@ -69,6 +75,12 @@ func NewKafkaStore(brokers []string, topic string) (*KafkaStore, error) {
 	cfg.ClientID = "gale-ledger"
 	cfg.TransactionalIDPrefix = "gale-ledger-"
 	cfg.Timeout = KafkaTimeout
+	// a write under way when the brokers stall (a GC pause, a hung disk)
+	// must not be aborted by the coordinator when they come back: its
+	// producer would find its epoch bumped, which looks exactly like a
+	// newer owner's fence, and the partition would stop. A writer that
+	// died mid-write is fenced by the partition's next owner long before.
+	cfg.TransactionTimeout = TransactionTimeout
 	ctx, cancel := context.WithTimeout(context.Background(), KafkaTimeout)
 	defer cancel()
 	l, err := kvlog.OpenKafka(ctx, cfg)
