@@ -47,6 +47,12 @@ GALE_BENCH_LEDGER_HISTORY=${LEDGER_HISTORY:-1e7} \
 	go test -run '^$' -bench 'LedgerOpen' -benchtime 1x -timeout 60m ./bench/ | grep -E '^(Benchmark|ledger-)' | grep -v 'compacting:'
 
 echo
+echo "==> failover in a 3-worker cluster whose Kafka ledger holds ${FAILOVER_HISTORY:-1e6} batches of history"
+GALE_BENCH_FAILOVER_HISTORY=${FAILOVER_HISTORY:-1e6} \
+	go test -count=1 -run 'TestFailover_LedgerHistory' -timeout 30m -v ./internal/e2e |
+	grep -E 'history written|wrote again|writing again|^(--- |ok|FAIL)'
+
+echo
 echo "==> write throughput of each sink's backend (file, HDFS, Elasticsearch, Ceph)"
 testenv/testenv up >/dev/null
 eval "$(testenv/testenv env)"

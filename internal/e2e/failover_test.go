@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/gale-stream/gale/internal/clustertest"
 	"github.com/gale-stream/gale/internal/galetest"
+	"github.com/gale-stream/gale/internal/ledger"
 	"github.com/gale-stream/gale/internal/testenv"
 )
 
@@ -21,7 +23,7 @@ const failoverTopology = `{"name": "kafka-files", "config": {"topology.acker.exe
   "spouts": [{"id": "events", "type": "kafka", "parallelism": 4, "config": {
       "brokers": [%q], "topics": [%q], "group": %q, "start": "earliest", "deserializer": "json", "fields": ["level"],
       "batch": {"records": 1000, "bytes": 4194304, "time": "1h"}, "bounded": true, "dead_letter_topic": %q,
-      "ledger": {"kind": "file", "dir": %q, "shared": true}}}],
+      "ledger": %s}}],
   "bolts": [
     {"id": "drop-debug", "type": "filter", "parallelism": 3, "config": {"field": "level", "equals": "debug", "invert": true},
      "inputs": [{"component": "events"}]},
@@ -37,6 +39,57 @@ const failoverTopology = `{"name": "kafka-files", "config": {"topology.acker.exe
 // new file again, once the spout had moved.
 func TestFailover(t *testing.T) {
 	clusterRun(t, clusterOpts{name: "failover", n: 10, events: 1500000, measure: true, disturb: killAndRestart})
+}
+
+// FailoverHistoryVar enables TestFailover_LedgerHistory, a benchmark run
+// by `make bench` (scripts/bench.sh), not by the test suite.
+const FailoverHistoryVar = "GALE_BENCH_FAILOVER_HISTORY"
+
+// TestFailover_LedgerHistory is TestFailover with the ledger in Kafka, on a
+// topic that first holds GALE_BENCH_FAILOVER_HISTORY (e.g. 1e6) batches
+// of another topology's history, written through the ledger: a moved
+// partition's new owner opens its ledger among them. It logs how long
+// after each kill the moved partitions wrote again.
+func TestFailover_LedgerHistory(t *testing.T) {
+	v := os.Getenv(FailoverHistoryVar)
+	if v == "" {
+		t.Skipf("SKIPPED LOUDLY: a benchmark; set %s=1e6 (make bench does)", FailoverHistoryVar)
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f < 1 {
+		t.Fatalf("%s=%q: want a number of batches", FailoverHistoryVar, v)
+	}
+	clusterRun(t, clusterOpts{name: "failover-history", n: 5, events: 1500000, measure: true, disturb: killAndRestart, history: int(f)})
+}
+
+// writeLedgerHistory writes n committed batches of another topology's
+// partition into the ledger topic, through the ledger, 10,000 at a time.
+func writeLedgerHistory(t *testing.T, brokers, topic string, n int) {
+	t.Helper()
+	s, err := ledger.NewKafkaStore([]string{brokers}, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	w, _, err := s.Open(ctx, ledger.Key{Topology: "history", Spout: "events", Topic: "old", Partition: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	start := time.Now()
+	const chunk = 10000
+	for seq := 0; seq < n; seq += chunk {
+		var b ledger.Batch
+		for i := seq; i < min(seq+chunk, n); i++ {
+			b.Plans = append(b.Plans, ledger.Plan{Seq: uint64(i), Start: int64(i) * 500, End: int64(i+1) * 500})
+			b.Commits = append(b.Commits, uint64(i))
+		}
+		if err := w.Apply(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("ledger topic %s: %d batches of history written in %v", topic, n, time.Since(start).Round(100*time.Millisecond))
 }
 
 // killAndRestart SIGKILLs worker i, waits until another declares it dead
@@ -123,6 +176,9 @@ type clusterOpts struct {
 	waitOutput bool
 	// after runs once the output was checked.
 	after func(t *testing.T, ws []*clustertest.Worker, dir string)
+	// history, when > 0: the ledger is in Kafka, on a topic that holds
+	// this many batches of another topology's history first
+	history int
 }
 
 // clusterRun produces events, writes the reference files with one
@@ -136,9 +192,21 @@ func clusterRun(t *testing.T, o clusterOpts) {
 	root := t.TempDir()
 	topic := fmt.Sprintf("gale-e2e-%s-%d", o.name, time.Now().UnixNano())
 	produceEvents(t, brokers, topic, 8, o.events)
+	ledgerTopic := topic + ".ledger"
+	if o.history > 0 {
+		writeLedgerHistory(t, brokers, ledgerTopic, o.history)
+	}
 	topo := func(dir string) string {
+		ledgerCfg := fmt.Sprintf(`{"kind": "file", "dir": %q, "shared": true}`, filepath.Join(dir, "ledger"))
+		if o.history > 0 {
+			// the reference and the cluster each have a ledger of their own
+			ledgerCfg = fmt.Sprintf(`{"kind": "kafka", "topic": %q}`, ledgerTopic+"."+filepath.Base(dir))
+			if filepath.Base(dir) == "cluster" {
+				ledgerCfg = fmt.Sprintf(`{"kind": "kafka", "topic": %q}`, ledgerTopic)
+			}
+		}
 		return fmt.Sprintf(failoverTopology, brokers, topic, "gale-e2e-"+filepath.Base(dir), topic+".dlq",
-			filepath.Join(dir, "ledger"), filepath.Join(dir, "out"), filepath.Join(dir, "dlq"))
+			ledgerCfg, filepath.Join(dir, "out"), filepath.Join(dir, "dlq"))
 	}
 
 	// the reference: one process, no trouble
