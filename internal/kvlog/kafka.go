@@ -705,6 +705,15 @@ func (w *kafkaWriter) Write(ctx context.Context, records ...Record) error {
 	}
 	var last int64 = -1
 	err := w.run(ctx, func() error {
+		// a transaction an earlier write left in error (its commit timed
+		// out while the brokers stalled) is aborted first: sarama refuses
+		// to begin another from that state. The producer keeps its epoch:
+		// nobody is fenced.
+		if st := w.prod.TxnStatus(); st&sarama.ProducerTxnFlagInError != 0 && st&sarama.ProducerTxnFlagFatalError == 0 {
+			if err := w.prod.AbortTxn(); err != nil {
+				return fmt.Errorf("abort the transaction an earlier write left in error: %w", err)
+			}
+		}
 		if err := w.prod.BeginTxn(); err != nil {
 			return err
 		}

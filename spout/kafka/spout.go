@@ -661,6 +661,9 @@ func (s *Spout) planned(p *partition, op *ledgerOp) {
 		return
 	}
 	p.planTries = 0
+	if s.closed {
+		return // closing: the batches are planned, and replayed by the next run
+	}
 	done := p.planning[:len(op.plans)]
 	p.planning = append([]*batch(nil), p.planning[len(op.plans):]...)
 	for _, b := range done {
