@@ -46,8 +46,6 @@ type ledgerOp struct {
 	err     error     // when handed back: nil once written, else why not
 	tries   int       // failed attempts
 	retryAt time.Time // while queued: the next attempt's time
-
-	handled bool // the spout goroutine took the answer
 }
 
 // Backoff of the retried writes: from backoffMin, doubling, up to
@@ -82,21 +80,16 @@ func finalErr(err error) bool {
 // the loops. It holds at most the writes queued, which the partitions'
 // in-flight batches bound.
 type mailbox struct {
-	ready chan struct{} // capacity 1: something was posted
-	mu    sync.Mutex    // guards done
-	done  []*ledgerOp
+	mu   sync.Mutex // guards done
+	done []*ledgerOp
 }
 
-func newMailbox() *mailbox { return &mailbox{ready: make(chan struct{}, 1)} }
+func newMailbox() *mailbox { return &mailbox{} }
 
 func (m *mailbox) post(op *ledgerOp) {
 	m.mu.Lock()
 	m.done = append(m.done, op)
 	m.mu.Unlock()
-	select {
-	case m.ready <- struct{}{}:
-	default:
-	}
 }
 
 func (m *mailbox) take() []*ledgerOp {

@@ -512,7 +512,7 @@ func (s *Spout) step(ctx context.Context, p *partition) (bool, error) {
 		}
 		pc, err := s.consumer.ConsumePartition(p.topic, p.partition, from)
 		if errors.Is(err, sarama.ErrOffsetOutOfRange) {
-			return s.outOfRange(ctx, p, from, err)
+			return s.outOfRange(p, from, err)
 		}
 		if err != nil {
 			return false, fmt.Errorf("consume %s/%d from %d: %w", p.topic, p.partition, from, err)
@@ -686,7 +686,6 @@ func (s *Spout) planned(p *partition, op *ledgerOp) {
 // partition.
 func (s *Spout) drainLedger() {
 	for _, op := range s.box.take() {
-		op.handled = true
 		p := op.p
 		switch op.kind {
 		case opPlan:
@@ -737,7 +736,7 @@ func (s *Spout) committed(p *partition, plan ledger.Plan) {
 // outOfRange handles a read refused because from is outside the offsets
 // Kafka has: when retention deleted them, the loss is made explicit (see
 // the package doc); else it is an error.
-func (s *Spout) outOfRange(ctx context.Context, p *partition, from int64, cause error) (bool, error) {
+func (s *Spout) outOfRange(p *partition, from int64, cause error) (bool, error) {
 	logStart, err := s.client.GetOffset(p.topic, p.partition, sarama.OffsetOldest)
 	if err != nil {
 		return false, fmt.Errorf("consume %s/%d from %d: %w (reading the log start: %w)", p.topic, p.partition, from, cause, err)
