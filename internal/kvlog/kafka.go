@@ -484,8 +484,8 @@ type kv struct {
 	v []byte
 }
 
-// snapshot copies the view's keys with prefix, sorted; fn is called
-// after, out of the view's lock (it may read the log).
+// snapshot copies the view's keys with prefix, in key order; Scan calls
+// fn after, out of the view's lock (fn may read the log).
 func (l *KafkaLog) snapshot(prefix string) ([]kv, error) {
 	l.viewMu.RLock()
 	defer l.viewMu.RUnlock()
@@ -502,12 +502,11 @@ func (l *KafkaLog) snapshot(prefix string) ([]kv, error) {
 	if err != nil {
 		return nil, err
 	}
+	// the view's storage (viewStore) iterates over the keys with prefix,
+	// in key order
 	var all []kv
 	for it.Next() {
 		k := it.Key()
-		if !strings.HasPrefix(k, prefix) {
-			continue
-		}
 		v, err := it.Value()
 		if err != nil {
 			it.Release()
@@ -520,7 +519,6 @@ func (l *KafkaLog) snapshot(prefix string) ([]kv, error) {
 	if err := it.Err(); err != nil {
 		return nil, err
 	}
-	slices.SortFunc(all, func(a, b kv) int { return strings.Compare(a.k, b.k) })
 	return all, nil
 }
 
