@@ -703,14 +703,8 @@ func (w *kafkaWriter) Write(ctx context.Context, records ...Record) error {
 	}
 	var last int64 = -1
 	err := w.run(ctx, func() error {
-		// a transaction an earlier write left in error (its commit timed
-		// out while the brokers stalled) is aborted first: sarama refuses
-		// to begin another from that state. The producer keeps its epoch:
-		// nobody is fenced.
-		if st := w.prod.TxnStatus(); st&sarama.ProducerTxnFlagInError != 0 && st&sarama.ProducerTxnFlagFatalError == 0 {
-			if err := w.prod.AbortTxn(); err != nil {
-				return fmt.Errorf("abort the transaction an earlier write left in error: %w", err)
-			}
+		if _, err := w.settle(); err != nil {
+			return err
 		}
 		if err := w.prod.BeginTxn(); err != nil {
 			return err
@@ -727,12 +721,19 @@ func (w *kafkaWriter) Write(ctx context.Context, records ...Record) error {
 			if w.prod.TxnStatus()&sarama.ProducerTxnFlagFatalError == 0 {
 				err = errors.Join(err, w.prod.AbortTxn())
 			}
+			w.finishLeftover()
 			return err
 		}
 		for _, m := range msgs {
 			last = max(last, m.Offset)
 		}
-		return w.prod.CommitTxn()
+		if err := w.prod.CommitTxn(); err != nil {
+			if w.finishLeftover() {
+				return nil // its commit, sent again, went through
+			}
+			return err
+		}
+		return nil
 	})
 	if err != nil {
 		err = w.classify(err)
@@ -747,6 +748,57 @@ func (w *kafkaWriter) Write(ctx context.Context, records ...Record) error {
 	wctx, cancel := context.WithTimeout(context.Background(), w.l.cfg.Timeout)
 	defer cancel()
 	return w.l.waitApplied(wctx, last)
+}
+
+// settle ends the transaction a write left unfinished, so that a new
+// one may begin (sarama refuses to begin another until then): a write
+// whose EndTxn got no answer while the brokers stalled left its commit (or
+// abort) under way, which is sent again — the coordinator completes it or
+// answers that it did —, and a transaction left in error is aborted. The
+// producer keeps its epoch (or bumps it itself, as Kafka allows): nobody is
+// fenced. committed reports a commit completed so. Committing a failed
+// write late is safe: its caller may not rely on it either way (see
+// Writer.Write), and a ledger writes the same values again in its next
+// write.
+func (w *kafkaWriter) settle() (committed bool, err error) {
+	st := w.prod.TxnStatus()
+	switch {
+	case st&sarama.ProducerTxnFlagReady != 0 || st&sarama.ProducerTxnFlagFatalError != 0:
+		return false, nil // ready, or fenced for good (BeginTxn says so)
+	case st&sarama.ProducerTxnFlagEndTransaction != 0 && st&sarama.ProducerTxnFlagCommittingTransaction != 0 && st&sarama.ProducerTxnFlagInError == 0:
+		err = w.prod.CommitTxn()
+		committed = err == nil
+	default: // in error, aborting, or initializing after an epoch bump
+		err = w.prod.AbortTxn()
+	}
+	if err != nil {
+		return false, fmt.Errorf("end the transaction an earlier write left unfinished (%v): %w", st, err)
+	}
+	return committed, nil
+}
+
+// finishLeftover settles the transaction a failed write left unfinished
+// at once, trying again (every 100 ms to 1 s) until it is ended, the
+// writer closes, or the transaction timeout has passed (the coordinator
+// aborted it then): while it stays open, Kafka holds every read_committed
+// reader of the topic before it — the views of every process, waiting to
+// read the other owners' writes too. It reports whether it committed the
+// transaction.
+func (w *kafkaWriter) finishLeftover() (committed bool) {
+	deadline := time.Now().Add(w.l.cfg.TransactionTimeout)
+	for d := 100 * time.Millisecond; ; d = min(2*d, time.Second) {
+		committed, err := w.settle()
+		if err == nil {
+			return committed
+		}
+		w.mu.Lock()
+		closed := w.closed
+		w.mu.Unlock()
+		if closed || time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(d)
+	}
 }
 
 // Close implements Writer: it waits for a call still running, then closes
