@@ -24,10 +24,11 @@ const (
 	kafkaValueSize  = 100
 )
 
+// The topics of this run, by their number of records: each is produced
+// once, outside the timers, and deleted at the end (see TestMain).
 var (
-	kafkaOnce  sync.Once
-	kafkaTopic string
-	kafkaErr   error
+	kafkaTopicsMu sync.Mutex
+	kafkaTopics   = map[int]string{}
 )
 
 func benchSarama() *sarama.Config {
@@ -39,64 +40,80 @@ func benchSarama() *sarama.Config {
 	return c
 }
 
-// kafkaBenchTopic produces the records once per run, outside the timers.
+// kafkaBenchTopic is the topic of kafkaRecords records.
 func kafkaBenchTopic(b *testing.B) (brokers, topic string) {
+	return kafkaTopicOf(b, kafkaRecords)
+}
+
+// kafkaTopicOf returns a topic of records records of kafkaValueSize bytes
+// over kafkaPartitions partitions (as many in each), produced once per run.
+func kafkaTopicOf(b *testing.B, records int) (brokers, topic string) {
 	brokers = os.Getenv("GALE_KAFKA_BROKERS")
 	if brokers == "" {
 		b.Skip("GALE_KAFKA_BROKERS is not set: start Kafka with testenv/testenv up kafka")
 	}
-	kafkaOnce.Do(func() {
-		kafkaTopic = fmt.Sprintf("gale-bench-%d", time.Now().UnixNano())
-		admin, err := sarama.NewClusterAdmin([]string{brokers}, benchSarama())
-		if err != nil {
-			kafkaErr = err
-			return
-		}
-		defer admin.Close()
-		if kafkaErr = admin.CreateTopic(kafkaTopic, &sarama.TopicDetail{NumPartitions: kafkaPartitions, ReplicationFactor: 1}, false); kafkaErr != nil {
-			return
-		}
-		prod, err := sarama.NewSyncProducer([]string{brokers}, benchSarama())
-		if err != nil {
-			kafkaErr = err
-			return
-		}
-		defer prod.Close()
-		value := make([]byte, kafkaValueSize)
-		for i := range value {
-			value[i] = 'a' + byte(i%26)
-		}
-		batch := make([]*sarama.ProducerMessage, 0, 2000)
-		for i := range kafkaRecords {
-			batch = append(batch, &sarama.ProducerMessage{Topic: kafkaTopic, Partition: int32(i % kafkaPartitions),
-				Value: sarama.ByteEncoder(value)})
-			if len(batch) == cap(batch) || i == kafkaRecords-1 {
-				if kafkaErr = prod.SendMessages(batch); kafkaErr != nil {
-					return
-				}
-				batch = batch[:0]
-			}
-		}
-	})
-	if kafkaErr != nil {
-		b.Fatal(kafkaErr)
+	kafkaTopicsMu.Lock()
+	defer kafkaTopicsMu.Unlock()
+	if t, ok := kafkaTopics[records]; ok {
+		return brokers, t
 	}
-	return brokers, kafkaTopic
+	topic = fmt.Sprintf("gale-bench-%d-%d", records, time.Now().UnixNano())
+	if err := produceBenchTopic(brokers, topic, records); err != nil {
+		b.Fatal(err)
+	}
+	kafkaTopics[records] = topic
+	return brokers, topic
 }
 
-// deleteKafkaBenchTopic deletes the topic kafkaBenchTopic made, if any.
+func produceBenchTopic(brokers, topic string, records int) error {
+	admin, err := sarama.NewClusterAdmin([]string{brokers}, benchSarama())
+	if err != nil {
+		return err
+	}
+	defer admin.Close()
+	if err := admin.CreateTopic(topic, &sarama.TopicDetail{NumPartitions: kafkaPartitions, ReplicationFactor: 1}, false); err != nil {
+		return err
+	}
+	prod, err := sarama.NewSyncProducer([]string{brokers}, benchSarama())
+	if err != nil {
+		return err
+	}
+	defer prod.Close()
+	value := make([]byte, kafkaValueSize)
+	for i := range value {
+		value[i] = 'a' + byte(i%26)
+	}
+	batch := make([]*sarama.ProducerMessage, 0, 2000)
+	for i := range records {
+		batch = append(batch, &sarama.ProducerMessage{Topic: topic, Partition: int32(i % kafkaPartitions),
+			Value: sarama.ByteEncoder(value)})
+		if len(batch) == cap(batch) || i == records-1 {
+			if err := prod.SendMessages(batch); err != nil {
+				return err
+			}
+			batch = batch[:0]
+		}
+	}
+	return nil
+}
+
+// deleteKafkaBenchTopic deletes the topics kafkaTopicOf made.
 func deleteKafkaBenchTopic() {
-	if kafkaTopic == "" {
+	kafkaTopicsMu.Lock()
+	defer kafkaTopicsMu.Unlock()
+	if len(kafkaTopics) == 0 {
 		return
 	}
 	admin, err := sarama.NewClusterAdmin([]string{os.Getenv("GALE_KAFKA_BROKERS")}, benchSarama())
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "delete topic %s: %v\n", kafkaTopic, err)
+		fmt.Fprintf(os.Stderr, "delete bench topics: %v\n", err)
 		return
 	}
 	defer admin.Close()
-	if err := admin.DeleteTopic(kafkaTopic); err != nil {
-		fmt.Fprintf(os.Stderr, "delete topic %s: %v\n", kafkaTopic, err)
+	for _, t := range kafkaTopics {
+		if err := admin.DeleteTopic(t); err != nil {
+			fmt.Fprintf(os.Stderr, "delete topic %s: %v\n", t, err)
+		}
 	}
 }
 
@@ -126,6 +143,12 @@ func readAll(b *testing.B, read func(*testing.B, string, string) int64, brokers,
 }
 
 func bareConsume(b *testing.B, brokers, topic string) int64 {
+	return bareConsumeN(b, brokers, topic, kafkaRecords)
+}
+
+// bareConsumeN reads a topic of records records (kafkaTopicOf's) with a
+// bare sarama consumer and returns how many it read.
+func bareConsumeN(b *testing.B, brokers, topic string, records int) int64 {
 	c, err := sarama.NewConsumer([]string{brokers}, benchSarama())
 	if err != nil {
 		b.Fatal(err)
@@ -143,7 +166,7 @@ func bareConsume(b *testing.B, brokers, topic string) int64 {
 		go func() {
 			defer wg.Done()
 			defer pc.Close()
-			want := int64(kafkaRecords / kafkaPartitions)
+			want := int64(records / kafkaPartitions)
 			var n int64
 			for m := range pc.Messages() {
 				n++
@@ -161,12 +184,12 @@ func bareConsume(b *testing.B, brokers, topic string) int64 {
 }
 
 func galeConsume(b *testing.B, brokers, topic string) int64 {
-	return galeConsumeWith(b, brokers, topic, 2000, map[string]any{"dir": b.TempDir()})
+	return galeConsumeWith(b, brokers, topic, map[string]any{"records": 2000, "time": "100ms"}, map[string]any{"dir": b.TempDir()})
 }
 
-// galeConsumeWith is galeConsume with batches of records records and the
-// spout's ledger config.
-func galeConsumeWith(b *testing.B, brokers, topic string, records int, ledgerCfg map[string]any) int64 {
+// galeConsumeWith is galeConsume with the spout's batch limits and ledger
+// config.
+func galeConsumeWith(b *testing.B, brokers, topic string, batch, ledgerCfg map[string]any) int64 {
 	reg := registry.New()
 	reg.MustRegister(kafkaspout.Type())
 	reg.MustRegister(registry.Bolt[registry.NoConfig]{
@@ -179,7 +202,7 @@ func galeConsumeWith(b *testing.B, brokers, topic string, records int, ledgerCfg
 	tb.SetConfig("topology.max.spout.pending", 100000)
 	tb.Spout("kafka", kafkaspout.TypeName, 2).Config(map[string]any{
 		"brokers": []string{brokers}, "topics": []string{topic}, "start": "earliest", "bounded": true,
-		"deserializer": "raw", "batch": map[string]any{"records": records, "time": "100ms"},
+		"deserializer": "raw", "batch": batch,
 		"max_pending_batches": 8, "ledger": ledgerCfg,
 	})
 	tb.Bolt("noop", "noop", 2).ShuffleGrouping("kafka")

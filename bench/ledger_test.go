@@ -25,6 +25,7 @@ import (
 //	GALE_BENCH_LEDGER_HISTORY   historical batches of BenchmarkLedgerOpen (default 10^7)
 //	GALE_BENCH_LEDGER_COMPACT   how long it waits for Kafka to compact them (default 15m)
 //	GALE_BENCH_LEDGER_SECONDS   seconds per row of BenchmarkLedgerThroughput (default 10)
+//	GALE_BENCH_LEDGER_RECORDS   records of BenchmarkLedgerThroughput's topic (default 3e6)
 
 // envInt reads an integer from the environment ("1e7" is accepted).
 func envInt(b *testing.B, name string, def int) int {
@@ -455,7 +456,8 @@ func waitCompacted(b *testing.B, brokers, topic string, before topicFigures, d t
 // BenchmarkLedgerThroughput measures the batches/s the Kafka ledger
 // sustains, beside the batches/s the Kafka path needs, measured in the
 // same run: the records/s of a bare sarama consumer and of Gale's kafka
-// spout on BenchmarkKafka's topic (500k records of 100 bytes), divided by
+// spout on a topic of GALE_BENCH_LEDGER_RECORDS (3M) records of 100 bytes
+// (long enough that opening the ledger is not what is measured), divided by
 // the spout's default batch of 500 records. Each ledger row writes for
 // GALE_BENCH_LEDGER_SECONDS (default 10) on a fresh ledger topic, with P
 // partitions' writers at once sharing one KafkaStore (the spout runs one
@@ -478,32 +480,43 @@ func waitCompacted(b *testing.B, brokers, topic string, before topicFigures, d t
 func BenchmarkLedgerThroughput(b *testing.B) {
 	brokers := ledgerBrokers(b)
 	seconds := envInt(b, "GALE_BENCH_LEDGER_SECONDS", 10)
-	kafkaBrokers, topic := kafkaBenchTopic(b)
+	records := envInt(b, "GALE_BENCH_LEDGER_RECORDS", 3000000)
+	kafkaBrokers, topic := kafkaTopicOf(b, records)
 	var need struct{ bare, gale float64 }
 	b.Run("kafka-path/bare-sarama-consumer", func(b *testing.B) {
-		need.bare = kafkaRate(b, bareConsume, kafkaBrokers, topic)
+		need.bare = kafkaRate(b, func(b *testing.B, brokers, topic string) int64 {
+			return bareConsumeN(b, brokers, topic, records)
+		}, kafkaBrokers, topic, records)
 	})
 	b.Run("kafka-path/gale-kafka-spout", func(b *testing.B) {
-		need.gale = kafkaRate(b, galeConsume, kafkaBrokers, topic)
+		need.gale = kafkaRate(b, galeConsume, kafkaBrokers, topic, records)
 	})
 	// the spout itself at 500-record batches, its ledger in files (no
 	// Kafka transaction) and in Kafka: the ledger is the ceiling when the
 	// second is much slower than the first
-	spoutRates := map[int][2]float64{} // batch records -> records/s with the file ledger, the Kafka ledger
-	for _, records := range []int{500, 2000} {
-		var r [2]float64
-		b.Run(fmt.Sprintf("spout-%d/file-ledger", records), func(b *testing.B) {
+	spoutRates := map[int][3]float64{} // batch records -> records/s with the file ledger, the Kafka ledger, the Kafka ledger with batches that do not grow
+	for _, batch := range []int{500, 2000} {
+		var r [3]float64
+		limits := map[string]any{"records": batch, "time": "100ms"}
+		b.Run(fmt.Sprintf("spout-%d/file-ledger", batch), func(b *testing.B) {
 			r[0] = kafkaRate(b, func(b *testing.B, brokers, topic string) int64 {
-				return galeConsumeWith(b, brokers, topic, records, map[string]any{"dir": b.TempDir()})
-			}, kafkaBrokers, topic)
+				return galeConsumeWith(b, brokers, topic, limits, map[string]any{"dir": b.TempDir()})
+			}, kafkaBrokers, topic, records)
 		})
-		b.Run(fmt.Sprintf("spout-%d/kafka-ledger", records), func(b *testing.B) {
+		b.Run(fmt.Sprintf("spout-%d/kafka-ledger", batch), func(b *testing.B) {
 			r[1] = kafkaRate(b, func(b *testing.B, brokers, topic string) int64 {
 				lt := ledgerBenchTopic(b, brokers, "spout")
-				return galeConsumeWith(b, brokers, topic, records, map[string]any{"kind": "kafka", "topic": lt})
-			}, kafkaBrokers, topic)
+				return galeConsumeWith(b, brokers, topic, limits, map[string]any{"kind": "kafka", "topic": lt})
+			}, kafkaBrokers, topic, records)
 		})
-		spoutRates[records] = r
+		b.Run(fmt.Sprintf("spout-%d/kafka-ledger-fixed-batches", batch), func(b *testing.B) {
+			r[2] = kafkaRate(b, func(b *testing.B, brokers, topic string) int64 {
+				lt := ledgerBenchTopic(b, brokers, "spout")
+				fixed := map[string]any{"records": batch, "time": "100ms", "max_records": batch}
+				return galeConsumeWith(b, brokers, topic, fixed, map[string]any{"kind": "kafka", "topic": lt})
+			}, kafkaBrokers, topic, records)
+		})
+		spoutRates[batch] = r
 	}
 	type row struct {
 		name       string
@@ -524,24 +537,24 @@ func BenchmarkLedgerThroughput(b *testing.B) {
 		need.bare/500, need.bare, need.gale/500, need.gale)
 	for _, records := range []int{500, 2000} {
 		r := spoutRates[records]
-		fmt.Printf("ledger-throughput: Gale's spout at %d records per batch: %.0f records/s with its ledger in files, %.0f with its ledger in Kafka (%.2f×)\n",
-			records, r[0], r[1], r[1]/r[0])
+		fmt.Printf("ledger-throughput: Gale's spout at %d records per batch: %.0f records/s with its ledger in files, %.0f with its ledger in Kafka (%.2f×), %.0f with its ledger in Kafka and batches kept at %d records (%.2f×)\n",
+			records, r[0], r[1], r[1]/r[0], r[2], records, r[2]/r[0])
 	}
 	for _, r := range rows {
 		fmt.Printf("ledger-throughput: %-28s %8.0f batches/s  %5.2f× what the bare consumer's rate needs\n", r.name, r.batches, r.batches/(need.bare/500))
 	}
 }
 
-// kafkaRate reads BenchmarkKafka's topic b.N times with read and returns
-// the records/s.
-func kafkaRate(b *testing.B, read func(*testing.B, string, string) int64, brokers, topic string) float64 {
+// kafkaRate reads topic, of records records, b.N times with read and
+// returns the records/s.
+func kafkaRate(b *testing.B, read func(*testing.B, string, string) int64, brokers, topic string, records int) float64 {
 	start := time.Now()
 	var total int64
 	for range b.N {
-		if n := read(b, brokers, topic); n != kafkaRecords {
-			b.Fatalf("read %d records, want %d", n, kafkaRecords)
+		if n := read(b, brokers, topic); n != int64(records) {
+			b.Fatalf("read %d records, want %d", n, records)
 		}
-		total += kafkaRecords
+		total += int64(records)
 	}
 	rate := float64(total) / time.Since(start).Seconds()
 	b.ReportMetric(rate, "records/s")

@@ -30,7 +30,7 @@ import (
 const dataLossTopology = `{"name": "dataloss", "config": {"topology.max.spout.pending": 16},
  "spouts": [{"id": "events", "type": "kafka", "parallelism": 1, "config": {
    "brokers": [%q], "topics": [%q], "start": "earliest", "group": %q, "deserializer": "string", "bounded": true,
-   "batch": {"records": 500, "time": "1h"}, "max_pending_batches": 4,
+   "batch": {"records": 500, "max_records": 500, "time": "1h"}, "max_pending_batches": 4,
    "ledger": {"kind": "file", "dir": ".gale/ledger"}, "on_data_loss": %q}}],
  "bolts": [{"id": "files", "type": "file_sink", "parallelism": 1,
    "config": {"dir": ".gale/out/files", "field": "value", "compression": "lz4"},

@@ -22,7 +22,7 @@ import (
 const failoverTopology = `{"name": "kafka-files", "config": {"topology.acker.executors": 2, "topology.max.spout.pending": 8},
   "spouts": [{"id": "events", "type": "kafka", "parallelism": 4, "config": {
       "brokers": [%q], "topics": [%q], "group": %q, "start": "earliest", "deserializer": "json", "fields": ["level"],
-      "batch": {"records": 1000, "bytes": 4194304, "time": "1h"}, "bounded": true, "dead_letter_topic": %q,
+      "batch": {"records": 1000, "max_records": 1000, "bytes": 4194304, "time": "1h"}, "bounded": true, "dead_letter_topic": %q,
       "ledger": %s}}],
   "bolts": [
     {"id": "drop-debug", "type": "filter", "parallelism": 3, "config": {"field": "level", "equals": "debug", "invert": true},

@@ -16,7 +16,7 @@ import (
 const monitorTopology = `{"name": "monitored", "config": {"topology.acker.executors": 2, "topology.max.spout.pending": 8},
   "spouts": [{"id": "events", "type": "kafka", "parallelism": 2, "config": {
       "brokers": [%q], "topics": [%q], "group": %q, "start": "earliest", "deserializer": "json", "fields": ["level"],
-      "batch": {"records": 500, "time": "1h"}, "bounded": true, "dead_letter_topic": %q,
+      "batch": {"records": 500, "max_records": 500, "time": "1h"}, "bounded": true, "dead_letter_topic": %q,
       "ledger": {"kind": "file", "dir": %q, "shared": true}}}],
   "bolts": [
     {"id": "drop-debug", "type": "filter", "parallelism": 2, "config": {"field": "level", "equals": "debug", "invert": true},

@@ -112,7 +112,7 @@ func rssMiB(pid int) int {
 const hangTopology = `{"name": "kafka-hang", "config": {"topology.max.spout.pending": 16},
  "spouts": [{"id": "events", "type": "kafka", "parallelism": 2, "config": {
    "brokers": [%[1]q], "topics": [%[2]q], "start": "earliest", "group": %[3]q, "deserializer": "string", "bounded": true,
-   "batch": {"records": 1000, "time": "1h"}, "ledger": {"kind": "kafka", "topic": %[4]q}}}],
+   "batch": {"records": 1000, "max_records": 1000, "time": "1h"}, "ledger": {"kind": "kafka", "topic": %[4]q}}}],
  "bolts": [{"id": "files", "type": "file_sink", "parallelism": 2,
    "config": {"dir": ".gale/out/files", "field": "value", "compression": "lz4"},
    "inputs": [{"component": "events", "grouping": "batch"}]}]}`

@@ -69,6 +69,22 @@ type BatchLimits struct {
 	Records int               `json:"records"`
 	Bytes   int               `json:"bytes"`
 	Time    topology.Duration `json:"time"`
+	// MaxRecords is how far a batch may grow past Records under load:
+	// while the ledger writes the partition's previous plans, its next
+	// batch keeps filling (up to MaxRecords records, Bytes bytes, Time)
+	// and is cut when the write returns, so that the ledger's writes per
+	// record fall as the rate rises. 0 means 10 × Records; Records turns
+	// the growth off (batch boundaries then depend on the records only,
+	// not on the ledger's pace).
+	MaxRecords int `json:"max_records,omitempty"`
+}
+
+// maxRecords is MaxRecords with its default.
+func (b BatchLimits) maxRecords() int {
+	if b.MaxRecords == 0 {
+		return 10 * b.Records
+	}
+	return b.MaxRecords
 }
 
 // LedgerConfig selects the batch ledger store.
@@ -135,6 +151,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Batch.Records <= 0 || c.Batch.Bytes <= 0 || c.Batch.Time <= 0 {
 		errs = append(errs, errors.New("batch: records, bytes and time must be positive"))
+	}
+	if c.Batch.MaxRecords != 0 && c.Batch.MaxRecords < c.Batch.Records {
+		errs = append(errs, fmt.Errorf("batch.max_records: %d is less than batch.records (%d); set it to records to keep batches at records", c.Batch.MaxRecords, c.Batch.Records))
 	}
 	if c.MetadataRefresh <= 0 {
 		errs = append(errs, errors.New("metadata_refresh must be positive"))

@@ -113,7 +113,7 @@ func lossTopology(t *testing.T, r *recorder, brokers, topic, ledgerDir, sinkDir 
 	b.SetConfig("topology.message.timeout.secs", 20)
 	b.Spout("events", kafkaspout.TypeName, 1).Config(map[string]any{
 		"brokers": []string{brokers}, "topics": []string{topic}, "start": "earliest", "bounded": true,
-		"batch": map[string]any{"records": 10, "time": "1h"}, "ledger": map[string]any{"dir": ledgerDir},
+		"batch": map[string]any{"records": 10, "max_records": 10, "time": "1h"}, "ledger": map[string]any{"dir": ledgerDir},
 	})
 	b.Bolt("flaky", "flaky", 1).GlobalGrouping("events")
 	b.Bolt("files", file.TypeName, 1).BatchGrouping("events").Config(map[string]any{

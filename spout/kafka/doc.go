@@ -10,7 +10,15 @@
 //     i-th partition of the sorted topics goes to task i mod parallelism;
 //     new partitions are picked up every metadata_refresh (30 s).
 //   - Records are cut into batches [start, end) of at most batch.records
-//     records or batch.bytes bytes, or what arrived within batch.time. The
+//     records or batch.bytes bytes, or what arrived within batch.time.
+//     Under load a batch grows: while the ledger writes the partition's
+//     previous plans, the next batch keeps filling up to
+//     batch.max_records (default 10 × records) and is cut when the write
+//     returns, so a ledger write (a Kafka transaction) carries more
+//     records as the rate rises instead of capping it. Boundaries then
+//     depend on the ledger's pace, which is safe — a replay follows the
+//     plans written, never a new cut —; max_records = records keeps every
+//     batch at records (two runs then cut the same batches). The
 //     plan (topology, spout, topic, partition, seq, start, end) is written
 //     to the ledger first (fsynced); then each record is emitted as a tuple
 //     with BatchID "topic/00003/000000000042" and ID "topic/3/offset".

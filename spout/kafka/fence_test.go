@@ -172,6 +172,16 @@ func TestConfig_Validate(t *testing.T) {
 	if err := c.Validate(); !errors.As(err, &pe) || !strings.Contains(err.Error(), "start_timestamp") {
 		t.Errorf("Validate() with a bad start_timestamp = %v, want a *time.ParseError", err)
 	}
+	// batches may grow from records to max_records, not shrink
+	c = kafkaspout.NewConfig()
+	c.Brokers, c.Topics, c.Batch.MaxRecords = []string{"127.0.0.1:9092"}, []string{"t"}, 499
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "batch.max_records: 499 is less than batch.records (500)") {
+		t.Errorf("Validate() with max_records under records = %v, want an error naming both", err)
+	}
+	c.Batch.MaxRecords = 500
+	if err := c.Validate(); err != nil {
+		t.Errorf("Validate() with max_records = records: %v", err)
+	}
 }
 
 // TestSpout_PicksUpAddedPartitions: partitions added to a topic while the

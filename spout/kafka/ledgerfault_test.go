@@ -141,7 +141,7 @@ func TestSpout_CommitErrorsAreRetried(t *testing.T) {
 	reg.MustRegister(r.bolt())
 	topo := spoutTopology(t, reg, map[string]any{
 		"brokers": []string{brokers}, "topics": []string{topic}, "start": "earliest", "bounded": true,
-		"batch":  map[string]any{"records": per, "time": "1h"}, // cut by count only: the batches are known in advance
+		"batch":  map[string]any{"records": per, "max_records": per, "time": "1h"}, // cut by count only: the batches are known in advance
 		"ledger": map[string]any{"dir": dir},
 	}, 1)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)

@@ -523,10 +523,16 @@ func (s *Spout) step(ctx context.Context, p *partition) (bool, error) {
 	lim := s.cfg.Batch
 	// Fill the batch: take what is there; while the batch is started but
 	// not full, wait a little for more (up to 5 ms, within its time limit)
-	// rather than cutting many small batches.
+	// rather than cutting many small batches. While the ledger writes the
+	// previous plans, the batch is full at max_records: it is cut when the
+	// write returns (see BatchLimits.MaxRecords).
+	records := lim.Records
+	if p.planOp != nil {
+		records = lim.maxRecords()
+	}
 	var wait *time.Timer
 read:
-	for len(p.buf) < lim.Records && p.bufBytes < lim.Bytes {
+	for len(p.buf) < records && p.bufBytes < lim.Bytes {
 		var waitC <-chan time.Time
 		if len(p.buf) > 0 {
 			left := time.Duration(lim.Time) - time.Since(p.firstAt)
@@ -591,7 +597,7 @@ read:
 	if n == 0 {
 		return false, errors.Join(errs...)
 	}
-	full := n >= lim.Records || p.bufBytes >= lim.Bytes || time.Since(p.firstAt) >= time.Duration(lim.Time)
+	full := n >= records || p.bufBytes >= lim.Bytes || time.Since(p.firstAt) >= time.Duration(lim.Time)
 	if !full && !(s.cfg.Bounded && p.buf[n-1].Offset+1 >= p.end) {
 		return false, errors.Join(errs...)
 	}

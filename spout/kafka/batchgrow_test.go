@@ -1,0 +1,102 @@
+package kafka_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gale-stream/gale/internal/ledger"
+	"github.com/gale-stream/gale/internal/testenv"
+	"github.com/gale-stream/gale/local"
+	"github.com/gale-stream/gale/registry"
+)
+
+// TestSpout_BatchesGrowWhileTheLedgerWrites: with a ledger whose writes
+// of plans take 40 ms, a partition's next batch keeps filling while the
+// previous plans are written — past batch.records, never past
+// batch.max_records — and the batches still tile the partition, each
+// emitted once. With max_records equal to records the batches are cut
+// at records exactly, however slow the ledger.
+func TestSpout_BatchesGrowWhileTheLedgerWrites(t *testing.T) {
+	brokers := testenv.KafkaBrokers(t)
+	const count, records = 2000, 10
+	topic, perPart := newTopic(t, brokers, 1, count, func(i int) string { return fmt.Sprintf("record %d", i) })
+	for _, maxRecords := range []int{100, records} {
+		t.Run(fmt.Sprintf("max_records=%d", maxRecords), func(t *testing.T) {
+			store := &faultyStore{commits: map[string]int{}, before: func(ctx context.Context, op string, _ ledger.Key, _ uint64) error {
+				if op == "plan" {
+					select {
+					case <-time.After(40 * time.Millisecond):
+					case <-ctx.Done():
+						return ctx.Err()
+					}
+				}
+				return nil
+			}}
+			r := newRecorder(0)
+			reg := registry.New()
+			reg.MustRegister(faultyType(store))
+			reg.MustRegister(r.bolt())
+			topo := spoutTopology(t, reg, map[string]any{
+				"brokers": []string{brokers}, "topics": []string{topic}, "start": "earliest", "bounded": true,
+				"group":  fmt.Sprintf("gale-kafka-test-grow-%d", maxRecords),
+				"batch":  map[string]any{"records": records, "max_records": maxRecords, "time": "1h"},
+				"ledger": map[string]any{"dir": t.TempDir()},
+			}, 1)
+			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+			defer cancel()
+			if _, err := local.Run(ctx, topo, local.Options{}); err != nil || ctx.Err() != nil {
+				t.Fatalf("run: %v (ctx %v)", err, ctx.Err())
+			}
+			// the batches in seq order: sizes, and the offsets they cover
+			type batch struct {
+				seq   int
+				first int64
+				size  int
+			}
+			var bs []batch
+			for id, attempts := range r.attempts {
+				if len(attempts) != 1 {
+					t.Errorf("batch %s emitted %d times, want once", id, len(attempts))
+				}
+				seq, err := strconv.Atoi(id[strings.LastIndexByte(id, '/')+1:])
+				if err != nil {
+					t.Fatalf("batch id %q: %v", id, err)
+				}
+				ids := attempts[0]
+				first, _ := strconv.ParseInt(ids[0][strings.LastIndexByte(ids[0], '/')+1:], 10, 64)
+				bs = append(bs, batch{seq, first, len(ids)})
+			}
+			slices.SortFunc(bs, func(a, b batch) int { return a.seq - b.seq })
+			var next int64
+			grown, largest := 0, 0
+			for i, b := range bs {
+				if b.seq != i || b.first != next {
+					t.Fatalf("batch %d (seq %d) starts at offset %d, want seq %d at %d: the batches do not tile the partition", i, b.seq, b.first, i, next)
+				}
+				next += int64(b.size)
+				largest = max(largest, b.size)
+				if b.size > records {
+					grown++
+				}
+				if b.size > maxRecords {
+					t.Errorf("batch %d has %d records, more than max_records (%d)", b.seq, b.size, maxRecords)
+				}
+				if maxRecords == records && b.size != records && next != perPart[0] {
+					t.Errorf("batch %d has %d records, want %d (growth is off)", b.seq, b.size, records)
+				}
+			}
+			if next != perPart[0] {
+				t.Errorf("the batches cover offsets [0, %d), want [0, %d)", next, perPart[0])
+			}
+			t.Logf("%d batches, %d of them grown past %d records, the largest %d records", len(bs), grown, records, largest)
+			if maxRecords > records && grown == 0 {
+				t.Errorf("no batch grew past %d records while the ledger wrote for 40 ms per plan", records)
+			}
+		})
+	}
+}
