@@ -97,6 +97,15 @@ type KafkaConfig struct {
 	DirtyRatio         float64
 	TombstoneRetention time.Duration
 	MaxCompactionLag   time.Duration
+	// Lazy makes OpenKafka return once the view has started, without
+	// waiting for it to read the topic: until a Sync (taking a Writer
+	// syncs), reads see what it applied so far. For logs whose reads all
+	// follow a Sync, such as the batch ledger: a writer that died in the
+	// middle of a Write holds every read_committed reader of the topic
+	// until its owner's next Writer aborts its transaction, and that
+	// Writer — perhaps in a process just (re)started — must not wait for
+	// the view first.
+	Lazy bool
 	// Logger receives goka's messages; nil keeps goka's default.
 	Logger goka.Logger
 }
@@ -269,6 +278,9 @@ func OpenKafka(ctx context.Context, cfg KafkaConfig) (*KafkaLog, error) {
 		defer close(l.viewDone)
 		l.viewErr = view.Run(viewCtx)
 	}()
+	if cfg.Lazy {
+		return l, nil
+	}
 	if err := l.barrier(ctx, cfg.Timeout); err != nil {
 		l.Close()
 		return nil, fmt.Errorf("open log %q: read the topic: %w", cfg.Topic, err)

@@ -339,3 +339,81 @@ func TestKafkaLog_CloseWhileReading(t *testing.T) {
 		}
 	}
 }
+
+// TestKafkaLog_LazyOpenFencesBeforeReading: a writer died in the middle of
+// a transaction, which holds every read_committed reader of the topic. A
+// log opened as usual cannot read the topic (its read barrier stalls); a
+// Lazy one opens at once, and its Writer for the dead writer's owner
+// aborts the transaction before it reads: the view goes on, without the
+// dead write.
+func TestKafkaLog_LazyOpenFencesBeforeReading(t *testing.T) {
+	brokers := testenv.KafkaBrokers(t)
+	topic := fmt.Sprintf("gale-kvlog-test-lazy-%d", time.Now().UnixNano())
+	t.Cleanup(func() { deleteTopic(brokers, topic) })
+	ctx := context.Background()
+	open := func(lazy bool, timeout time.Duration) (*kvlog.KafkaLog, error) {
+		cfg := kvlog.DefaultKafkaConfig([]string{brokers}, topic)
+		cfg.Timeout, cfg.Lazy = timeout, lazy
+		return kvlog.OpenKafka(ctx, cfg)
+	}
+	l, err := open(false, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := l.Writer(ctx, "o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(ctx, kvlog.Record{Key: "k", Value: []byte("v1")}); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	l.Close()
+
+	// the owner's next writer dies in a transaction that would stay open
+	// two minutes
+	c := sarama.NewConfig()
+	c.Version = sarama.V4_0_0_0
+	c.Producer.Idempotent, c.Producer.RequiredAcks, c.Net.MaxOpenRequests = true, sarama.WaitForAll, 1
+	c.Producer.Return.Successes = true
+	c.Producer.Partitioner = sarama.NewManualPartitioner
+	c.Producer.Transaction.ID = kvlog.DefaultKafkaConfig(nil, topic).TransactionalIDPrefix + "o"
+	c.Producer.Transaction.Timeout = 2 * time.Minute
+	dead, err := sarama.NewSyncProducer([]string{brokers}, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dead.Close() })
+	if err := dead.BeginTxn(); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := dead.SendMessage(&sarama.ProducerMessage{Topic: topic, Key: sarama.StringEncoder("k"), Value: sarama.StringEncoder("dead")}); err != nil {
+		t.Fatal(err)
+	}
+
+	if l, err := open(false, 3*time.Second); !errors.Is(err, kvlog.ErrStalled) {
+		if l != nil {
+			l.Close()
+		}
+		t.Fatalf("open behind the dead transaction: %v, want ErrStalled", err)
+	}
+	l, err = open(true, 30*time.Second)
+	if err != nil {
+		t.Fatalf("lazy open: %v", err)
+	}
+	defer l.Close()
+	w, err = l.Writer(ctx, "o")
+	if err != nil {
+		t.Fatalf("the owner's writer behind the dead transaction: %v", err)
+	}
+	defer w.Close()
+	if v, err := l.Get(ctx, "k"); err != nil || string(v) != "v1" {
+		t.Errorf("k = %q, %v; want the committed v1, not the dead write", v, err)
+	}
+	if err := w.Write(ctx, kvlog.Record{Key: "k", Value: []byte("v2")}); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := l.Get(ctx, "k"); err != nil || string(v) != "v2" {
+		t.Errorf("k = %q, %v after a write; want v2", v, err)
+	}
+}

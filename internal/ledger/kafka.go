@@ -81,6 +81,10 @@ func NewKafkaStore(brokers []string, topic string) (*KafkaStore, error) {
 	// newer owner's fence, and the partition would stop. A writer that
 	// died mid-write is fenced by the partition's next owner long before.
 	cfg.TransactionTimeout = TransactionTimeout
+	// every read of the store follows a read barrier (Open's writer, Read,
+	// Keys), and Open fences (which aborts a dead writer's transaction,
+	// that holds every view of the topic) before it waits for the view
+	cfg.Lazy = true
 	ctx, cancel := context.WithTimeout(context.Background(), KafkaTimeout)
 	defer cancel()
 	l, err := kvlog.OpenKafka(ctx, cfg)
