@@ -14,6 +14,7 @@ import (
 
 	"github.com/gale-stream/gale/internal/kvlog"
 	"github.com/gale-stream/gale/internal/ledger"
+	"github.com/gale-stream/gale/internal/testenv"
 )
 
 // The Kafka ledger's proofs (see internal/ledger): opening a partition's
@@ -197,155 +198,20 @@ func medianOpen(b *testing.B, brokers, topic string, key ledger.Key, wantPending
 	return runs[len(runs)/2]
 }
 
-// topicFigures is what Kafka says of the ledger topic's only partition.
-type topicFigures struct {
-	records     int64 // records a consumer reads from the log start to the high watermark
-	start, end  int64 // log start offset, high watermark
-	bytes       int64 // size on disk (DescribeLogDirs)
-	readSeconds float64
-}
-
-func (f topicFigures) String() string {
-	return fmt.Sprintf("%d records in offsets [%d, %d), %.1f MB on disk", f.records, f.start, f.end, float64(f.bytes)/1e6)
-}
-
-// logBytes is the partition's size on disk, from the brokers' log dirs.
-func logBytes(b *testing.B, brokers, topic string) int64 {
-	admin, err := sarama.NewClusterAdmin([]string{brokers}, benchSarama())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer admin.Close()
-	client, err := sarama.NewClient([]string{brokers}, benchSarama())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer client.Close()
-	var ids []int32
-	for _, br := range client.Brokers() {
-		ids = append(ids, br.ID())
-	}
-	dirs, err := admin.DescribeLogDirs(ids)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var n int64
-	for _, ds := range dirs {
-		for _, d := range ds {
-			for _, t := range d.Topics {
-				if t.Topic == topic {
-					for _, p := range t.Partitions {
-						n += p.Size
-					}
-				}
-			}
-		}
-	}
-	return n
-}
-
-// countRecords reads the whole topic (read_uncommitted, so aborted
-// records count too; transaction markers are not records) and measures
-// its offsets and size.
-func countRecords(b *testing.B, brokers, topic string) topicFigures {
-	client, err := sarama.NewClient([]string{brokers}, benchSarama())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer client.Close()
-	var f topicFigures
-	if f.start, err = client.GetOffset(topic, 0, sarama.OffsetOldest); err != nil {
-		b.Fatal(err)
-	}
-	if f.end, err = client.GetOffset(topic, 0, sarama.OffsetNewest); err != nil {
-		b.Fatal(err)
-	}
-	f.bytes = logBytes(b, brokers, topic)
-	c, err := sarama.NewConsumerFromClient(client)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
-	pc, err := c.ConsumePartition(topic, 0, sarama.OffsetOldest)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer pc.Close()
-	t0 := time.Now()
-	// the last offsets may be transaction markers, which are not
-	// delivered: stop at the last record before the end, seen when no
-	// message comes for a while
-	for f.start < f.end {
-		select {
-		case m := <-pc.Messages():
-			f.records++
-			if m.Offset >= f.end-1 {
-				f.readSeconds = time.Since(t0).Seconds()
-				return f
-			}
-		case err := <-pc.Errors():
-			b.Fatal(err)
-		case <-time.After(3 * time.Second):
-			f.readSeconds = time.Since(t0).Seconds() - 3
-			return f
-		}
-	}
-	return f
-}
-
-// holdCompaction keeps Kafka from cleaning the history while it is
-// written (min.compaction.lag.ms: a day, and max.compaction.lag.ms two),
-// so that the records before compaction can be counted and the open of an
-// uncompacted topic timed.
-func holdCompaction(b *testing.B, brokers, topic string) {
-	alterTopic(b, brokers, topic, map[string]string{"min.compaction.lag.ms": strconv.Itoa(24 * 3600 * 1000),
-		"max.compaction.lag.ms": strconv.Itoa(48 * 3600 * 1000)})
-}
-
-// releaseCompaction lets Kafka compact the topic kvlog created, with its
-// timers (10 min segments, tombstones kept 10 min, forced compaction after
-// 1 h) shortened so that it happens within the benchmark: segments roll
-// every 20 s (or 64 MiB), tombstones go 20 s after their segment was
-// cleaned, and a segment is cleaned at the latest 30 s after it was
-// written. The dirty ratio stays kvlog's (0.1).
-func releaseCompaction(b *testing.B, brokers, topic string) {
-	alterTopic(b, brokers, topic, map[string]string{
-		"min.compaction.lag.ms": "0",
-		"segment.ms":            "20000",
-		"segment.bytes":         strconv.Itoa(64 << 20),
-		"delete.retention.ms":   "20000",
-		"max.compaction.lag.ms": "30000",
-	})
-}
-
-func alterTopic(b *testing.B, brokers, topic string, config map[string]string) {
-	admin, err := sarama.NewClusterAdmin([]string{brokers}, benchSarama())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer admin.Close()
-	entries := map[string]sarama.IncrementalAlterConfigsEntry{}
-	for k, v := range config {
-		entries[k] = sarama.IncrementalAlterConfigsEntry{Operation: sarama.IncrementalAlterConfigsOperationSet, Value: &v}
-	}
-	if err := admin.IncrementalAlterConfig(sarama.TopicResource, topic, entries, false); err != nil {
-		b.Fatal(err)
-	}
-}
-
 // BenchmarkLedgerOpen opens a partition's ledger on a topic that holds
 // GALE_BENCH_LEDGER_HISTORY historical batches (default 10^7), against
 // the same open on a fresh topic in the same run. The history is written
 // through the store itself, by another partition's writer (Plan of 10,000
 // batches, then Commit of their seqs) while Kafka is kept from cleaning
-// it (holdCompaction); the records are counted by reading the topic and
+// it (testenv.HoldCompaction); the records are counted by reading the topic and
 // one open of the uncompacted topic is timed; then Kafka compacts it
-// (timers shortened: releaseCompaction) and the records are counted
+// (timers shortened: testenv.ReleaseCompaction) and the records are counted
 // again. The timed open is a new process's: a new
 // KafkaStore (reading the topic into its view), then Open of a partition
 // with 100 committed and 4 pending batches; the median of 5 is reported.
 // Run it alone, with -benchtime 1x: one iteration does everything.
 func BenchmarkLedgerOpen(b *testing.B) {
+	logf := func(format string, args ...any) { fmt.Printf("ledger-open: "+format+"\n", args...) }
 	brokers := ledgerBrokers(b)
 	history := envInt(b, "GALE_BENCH_LEDGER_HISTORY", 10_000_000)
 	compactWait := envDuration(b, "GALE_BENCH_LEDGER_COMPACT", 15*time.Minute)
@@ -363,7 +229,7 @@ func BenchmarkLedgerOpen(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		holdCompaction(b, brokers, hist)
+		testenv.HoldCompaction(b, brokers, hist)
 		// the partition opened, written first: its keys lie under the history
 		smallLedger(b, brokers, hist, benchKey(1)) // shares s's view
 		w, st, err := s.Open(ctx, benchKey(0))
@@ -380,8 +246,8 @@ func BenchmarkLedgerOpen(b *testing.B) {
 		fmt.Printf("ledger-open: wrote %d batches in %v (%.0f batches/s, Plan and Commit of 10,000 each)\n",
 			history, writeTime.Round(time.Millisecond), float64(history)/writeTime.Seconds())
 
-		before := countRecords(b, brokers, hist)
-		fmt.Printf("ledger-open: before compaction: %v (read in %.1f s)\n", before, before.readSeconds)
+		before := testenv.CountRecords(b, brokers, hist)
+		fmt.Printf("ledger-open: before compaction: %v (read in %.1f s)\n", before, before.ReadSeconds)
 		// one open before compaction: what a process reads while the
 		// history is still in the active segment or not cleaned yet
 		uncompacted, err := tryOpen(brokers, hist, benchKey(1), 4)
@@ -389,17 +255,17 @@ func BenchmarkLedgerOpen(b *testing.B) {
 			fmt.Printf("ledger-open: open before compaction: failed after %v: %v\n", uncompacted.store.Round(time.Millisecond), err)
 			d, err := viewRead(brokers, hist)
 			fmt.Printf("ledger-open: a KafkaLog with a 10 min timeout read the uncompacted topic in %v (%.0f records/s), error %v\n",
-				d.Round(time.Millisecond), float64(before.records)/d.Seconds(), err)
+				d.Round(time.Millisecond), float64(before.Records)/d.Seconds(), err)
 		} else {
 			fmt.Printf("ledger-open: open before compaction: store %v + open %v = %v\n",
 				uncompacted.store.Round(time.Millisecond), uncompacted.open.Round(time.Millisecond), uncompacted.total().Round(time.Millisecond))
 		}
 
-		releaseCompaction(b, brokers, hist)
+		testenv.ReleaseCompaction(b, brokers, hist)
 		// wait for the cleaner: its size on disk falls; records written
 		// now and then roll the active segment (segment.ms counts from a
 		// segment's first record, checked on append)
-		after := waitCompacted(b, brokers, hist, before, compactWait)
+		after := testenv.WaitCompacted(b, brokers, hist, before, compactWait, logf)
 		histOpen := medianOpen(b, brokers, hist, benchKey(1), 4, 5)
 		ratio := histOpen.total().Seconds() / freshOpen.total().Seconds()
 		fmt.Printf("ledger-open: after compaction: %v\n", after)
@@ -413,44 +279,9 @@ func BenchmarkLedgerOpen(b *testing.B) {
 			b.ReportMetric(uncompacted.total().Seconds()*1000, "uncompacted-open-ms")
 		}
 		b.ReportMetric(ratio, "history/fresh")
-		b.ReportMetric(float64(before.records), "records-before")
-		b.ReportMetric(float64(after.records), "records-after")
+		b.ReportMetric(float64(before.Records), "records-before")
+		b.ReportMetric(float64(after.Records), "records-after")
 	}
-}
-
-// waitCompacted waits until the topic's size on disk has fallen to less
-// than half and then stayed within 1 MB for 90 s (the cleaner went
-// through the history and, 20 s later, through its tombstones), or for at
-// most d, writing a record every 5 s so that the active segment rolls
-// (segment.ms counts from a segment's first record and is checked on
-// append); then it counts the records.
-func waitCompacted(b *testing.B, brokers, topic string, before topicFigures, d time.Duration) topicFigures {
-	prod, err := sarama.NewSyncProducer([]string{brokers}, benchSarama())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer prod.Close()
-	deadline := time.Now().Add(d)
-	t0 := time.Now()
-	last, stable := before.bytes, 0
-	for time.Now().Before(deadline) && stable < 18 {
-		// a tombstone of a key the ledger's view ignores (NUL-prefixed)
-		if _, _, err := prod.SendMessage(&sarama.ProducerMessage{Topic: topic, Partition: 0,
-			Key: sarama.StringEncoder("\x00bench-roll")}); err != nil {
-			b.Fatal(err)
-		}
-		time.Sleep(5 * time.Second)
-		n := logBytes(b, brokers, topic)
-		switch {
-		case n < last-1<<20:
-			fmt.Printf("ledger-open: compacting: %.1f MB on disk after %v\n", float64(n)/1e6, time.Since(t0).Round(time.Second))
-			stable, last = 0, n
-		case n < before.bytes/2:
-			stable++
-		}
-	}
-	fmt.Printf("ledger-open: waited %v for compaction\n", time.Since(t0).Round(time.Second))
-	return countRecords(b, brokers, topic)
 }
 
 // BenchmarkLedgerThroughput measures the batches/s the Kafka ledger

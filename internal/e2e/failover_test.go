@@ -48,8 +48,9 @@ const FailoverHistoryVar = "GALE_BENCH_FAILOVER_HISTORY"
 // TestFailover_LedgerHistory is TestFailover with the ledger in Kafka, on a
 // topic that first holds GALE_BENCH_FAILOVER_HISTORY (e.g. 1e6) batches
 // of another topology's history, written through the ledger: a moved
-// partition's new owner opens its ledger among them. It logs how long
-// after each kill the moved partitions wrote again.
+// partition's new owner opens its ledger among them — uncompacted, just
+// written, then compacted by Kafka. It logs how long after each kill the
+// moved partitions wrote again.
 func TestFailover_LedgerHistory(t *testing.T) {
 	v := os.Getenv(FailoverHistoryVar)
 	if v == "" {
@@ -59,7 +60,14 @@ func TestFailover_LedgerHistory(t *testing.T) {
 	if err != nil || f < 1 {
 		t.Fatalf("%s=%q: want a number of batches", FailoverHistoryVar, v)
 	}
-	clusterRun(t, clusterOpts{name: "failover-history", n: 5, events: 1500000, measure: true, disturb: killAndRestart, history: int(f)})
+	// just written, the history is in the topic as it was written; then
+	// as Kafka keeps it, compacted
+	for _, compacted := range []bool{false, true} {
+		t.Run(map[bool]string{false: "uncompacted", true: "compacted"}[compacted], func(t *testing.T) {
+			clusterRun(t, clusterOpts{name: "failover-history", n: 5, events: 1500000, measure: true, disturb: killAndRestart,
+				history: int(f), compacted: compacted})
+		})
+	}
 }
 
 // writeLedgerHistory writes n committed batches of another topology's
@@ -179,6 +187,9 @@ type clusterOpts struct {
 	// history, when > 0: the ledger is in Kafka, on a topic that holds
 	// this many batches of another topology's history first
 	history int
+	// compacted: Kafka compacts the history before the cluster starts
+	// (as it has, but for its last segment, on a ledger that ran long)
+	compacted bool
 }
 
 // clusterRun produces events, writes the reference files with one
@@ -195,6 +206,12 @@ func clusterRun(t *testing.T, o clusterOpts) {
 	ledgerTopic := topic + ".ledger"
 	if o.history > 0 {
 		writeLedgerHistory(t, brokers, ledgerTopic, o.history)
+		if o.compacted {
+			before := testenv.CountRecords(t, brokers, ledgerTopic)
+			testenv.ReleaseCompaction(t, brokers, ledgerTopic)
+			after := testenv.WaitCompacted(t, brokers, ledgerTopic, before, 10*time.Minute, t.Logf)
+			t.Logf("ledger topic: %v before compaction, %v after", before, after)
+		}
 	}
 	topo := func(dir string) string {
 		ledgerCfg := fmt.Sprintf(`{"kind": "file", "dir": %q, "shared": true}`, filepath.Join(dir, "ledger"))

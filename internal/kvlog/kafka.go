@@ -211,7 +211,7 @@ const barrierKey = "\x00barrier"
 
 // OpenKafka validates cfg, creates the topic when missing, reads it into a
 // view and returns once the view holds every record committed before the
-// call. ctx bounds the opening only.
+// call (at once with cfg.Lazy). ctx bounds the opening only.
 func OpenKafka(ctx context.Context, cfg KafkaConfig) (*KafkaLog, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err

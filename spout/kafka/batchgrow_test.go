@@ -12,7 +12,6 @@ import (
 	"github.com/gale-stream/gale/internal/ledger"
 	"github.com/gale-stream/gale/internal/testenv"
 	"github.com/gale-stream/gale/local"
-	"github.com/gale-stream/gale/registry"
 )
 
 // TestSpout_BatchesGrowWhileTheLedgerWrites: with a ledger whose writes
@@ -38,15 +37,12 @@ func TestSpout_BatchesGrowWhileTheLedgerWrites(t *testing.T) {
 				return nil
 			}}
 			r := newRecorder(0)
-			reg := registry.New()
-			reg.MustRegister(faultyType(store))
-			reg.MustRegister(r.bolt())
-			topo := spoutTopology(t, reg, map[string]any{
+			topo := faultyTopology(t, store, r, map[string]any{
 				"brokers": []string{brokers}, "topics": []string{topic}, "start": "earliest", "bounded": true,
 				"group":  fmt.Sprintf("gale-kafka-test-grow-%d", maxRecords),
 				"batch":  map[string]any{"records": records, "max_records": maxRecords, "time": "1h"},
 				"ledger": map[string]any{"dir": t.TempDir()},
-			}, 1)
+			})
 			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 			defer cancel()
 			if _, err := local.Run(ctx, topo, local.Options{}); err != nil || ctx.Err() != nil {

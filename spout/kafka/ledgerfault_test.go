@@ -105,6 +105,15 @@ func faultyType(s *faultyStore) registry.Spout[kafkaspout.Config] {
 	return t
 }
 
+// faultyTopology is spoutTopology with one spout task whose ledger is s
+// and the recorder r as its bolt.
+func faultyTopology(t *testing.T, s *faultyStore, r *recorder, cfg map[string]any) *topology.Topology {
+	reg := registry.New()
+	reg.MustRegister(faultyType(s))
+	reg.MustRegister(r.bolt())
+	return spoutTopology(t, reg, cfg, 1)
+}
+
 var errInjected = errors.New("injected ledger failure")
 
 // TestSpout_CommitErrorsAreRetried: the ledger refuses the first commits
@@ -136,14 +145,11 @@ func TestSpout_CommitErrorsAreRetried(t *testing.T) {
 		return fmt.Errorf("commit %s: %w", id, errInjected)
 	}}
 	r := newRecorder(0)
-	reg := registry.New()
-	reg.MustRegister(faultyType(store))
-	reg.MustRegister(r.bolt())
-	topo := spoutTopology(t, reg, map[string]any{
+	topo := faultyTopology(t, store, r, map[string]any{
 		"brokers": []string{brokers}, "topics": []string{topic}, "start": "earliest", "bounded": true,
 		"batch":  map[string]any{"records": per, "max_records": per, "time": "1h"}, // cut by count only: the batches are known in advance
 		"ledger": map[string]any{"dir": dir},
-	}, 1)
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	stats, err := local.Run(ctx, topo, local.Options{})
