@@ -502,9 +502,22 @@ func reportCycles(errs *errList, comps []*compInfo, consumers [][]int) []bool {
 	return inCycle
 }
 
-// checkName checks a topology name, component id or stream id: letters,
-// digits, '_', '.' and '-', not starting with "__" (reserved).
+// MaxNameLen is the longest topology name, component id or stream id, in
+// bytes: the cluster store's limit on a topology's name.
+const MaxNameLen = 200
+
+// checkName checks a non-empty topology name, component id or stream id:
+// at most MaxNameLen bytes of letters, digits, '_', '.' and '-', not
+// starting with '.' (names become path elements) nor with "__" (reserved).
 func checkName(s, what string) string {
+	if len(s) > MaxNameLen {
+		return fmt.Sprintf("%s %s is %d bytes long; at most %d", what, quoteShort(s), len(s), MaxNameLen)
+	}
+	if s[0] == '.' {
+		// names become path elements (sink objects, ledger files): "."
+		// and ".." would leave their directory
+		return fmt.Sprintf("%s %s starts with '.'; names become file and object names, where \".\" and \"..\" leave their directory", what, quoteShort(s))
+	}
 	for _, r := range s {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '.' || r == '-') {
 			return fmt.Sprintf("%s %s has the character %q; use letters, digits, '_', '.' and '-'", what, quoteShort(s), r)

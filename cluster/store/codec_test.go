@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gale-stream/gale/topology"
 )
 
 func TestCodec_TopologyRoundTrip(t *testing.T) {
@@ -197,4 +199,17 @@ func FuzzDecodeAssignment(f *testing.F) {
 			t.Fatalf("round trip changed the record:\n %+v\n %+v", a, back)
 		}
 	})
+}
+
+// TestMaxNameLen_AgreesWithValidation: a topology name that passes
+// validation is one the store accepts (a longer one would be refused by
+// the store after validation passed).
+func TestMaxNameLen_AgreesWithValidation(t *testing.T) {
+	if MaxNameLen != topology.MaxNameLen {
+		t.Fatalf("store.MaxNameLen %d, topology.MaxNameLen %d: want them equal", MaxNameLen, topology.MaxNameLen)
+	}
+	name := strings.Repeat("n", MaxNameLen)
+	if err := checkName("put", KindTopology, name); err != nil {
+		t.Errorf("a %d-byte name: %v", len(name), err)
+	}
 }

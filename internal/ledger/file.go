@@ -45,7 +45,11 @@ func NewFileStore(dir string) (*FileStore, error) {
 // Close does nothing; writers hold their own logs.
 func (s *FileStore) Close() error { return nil }
 
+// safe makes s one path element that stays in its directory.
 func safe(s string) string {
+	if s == "" || s == "." || s == ".." {
+		return "_" + s
+	}
 	return strings.Map(func(r rune) rune {
 		if r == '/' || r == '\\' || r == 0 {
 			return '_'

@@ -174,3 +174,49 @@ func TestFileStore_DeletedWhileOpen(t *testing.T) {
 		t.Fatalf("plan after the ledger was deleted: %v, want ErrGone", err)
 	}
 }
+
+// TestFileStore_DotNamesStayInside: names "." and ".." (which validation
+// refuses for topologies and components, but a Key may carry) are file
+// names inside the store's directory, never a way out of it.
+func TestFileStore_DotNamesStayInside(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "ledger")
+	s, err := ledger.NewFileStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, k := range []ledger.Key{{Topology: "..", Spout: "..", Topic: ".."}, {Topology: ".", Spout: ".", Topic: "."}} {
+		w, _, err := s.Open(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Plan(ctx, ledger.Plan{Key: k, Seq: 0, Start: 0, End: 10}); err != nil {
+			t.Fatal(err)
+		}
+		w.Close()
+	}
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.Name() != "ledger" {
+			t.Errorf("%s written beside the store's directory, not in it", e.Name())
+		}
+	}
+	logs := 0
+	err = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err == nil && d.Name() == "log" {
+			logs++
+			t.Logf("ledger log %s", path[len(dir):])
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if logs != 2 {
+		t.Errorf("%d ledger logs in the store's directory, want the 2 written", logs)
+	}
+}
