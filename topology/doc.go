@@ -37,9 +37,10 @@
 // # The topology object
 //
 //   - "name" (string, required): the topology's name in a cluster. Names,
-//     component ids and stream ids are non-empty, made of letters, digits,
-//     '_', '.' and '-', and do not start with "__" (reserved for Gale, as in
-//     the "__tick" stream).
+//     component ids and stream ids are 1 to 200 bytes of letters, digits,
+//     '_', '.' and '-'; they do not start with '.' (they become file and
+//     object names) nor with "__" (reserved for Gale, as in the "__tick"
+//     stream).
 //   - "config" (object, optional): topology-wide settings, see below. Keys
 //     that do not start with "topology." belong to the user: Gale keeps
 //     them in Topology.Config (numbers as float64, as encoding/json reads
