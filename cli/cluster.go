@@ -33,8 +33,10 @@ const DefaultAPI = "http://127.0.0.1:8080"
 
 // apiFlags adds --api, --token and --json to fs.
 type apiFlags struct {
-	api, token *string
-	json       *bool
+	api   *string
+	token *secret
+	json  *bool
+	env   *Env
 }
 
 func addAPIFlags(env *Env, fs *flag.FlagSet) apiFlags {
@@ -44,8 +46,9 @@ func addAPIFlags(env *Env, fs *flag.FlagSet) apiFlags {
 	}
 	return apiFlags{
 		api:   fs.String("api", def, "the API of any worker (or $GALE_API)"),
-		token: fs.String("token", env.Getenv("GALE_AUTH_TOKEN"), "the cluster's token for changes (or $GALE_AUTH_TOKEN)"),
+		token: addSecret(fs, "token", "token-file", "GALE_AUTH_TOKEN", "the cluster's API token"),
 		json:  fs.Bool("json", false, "print JSON"),
+		env:   env,
 	}
 }
 
@@ -54,7 +57,12 @@ func (f apiFlags) client() *api.Client {
 	if !strings.Contains(base, "://") {
 		base = "http://" + base
 	}
-	return &api.Client{Base: base, Token: *f.token}
+	tok, err := f.token.get(f.env, func(msg string) { fmt.Fprintf(f.env.Stderr, "gale: warning: %s\n", msg) })
+	if err != nil {
+		// an unreadable token file: say so, and call without (the API answers 401 if it needs one)
+		fmt.Fprintf(f.env.Stderr, "gale: %v\n", err)
+	}
+	return &api.Client{Base: base, Token: tok}
 }
 
 // apiErr prints an API error the way a user can act on.

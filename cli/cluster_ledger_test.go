@@ -36,7 +36,7 @@ const (
 // to log, and stops it at the end of the test.
 func startWorker(t *testing.T, st store.Store, log io.Writer) (*cluster.Worker, *api.Client) {
 	t.Helper()
-	w, err := cluster.Start(cluster.Config{Name: "w1", Gossip: "127.0.0.1:0", HTTP: "127.0.0.1:0", Token: token,
+	w, err := cluster.Start(cluster.Config{Name: "w1", Gossip: "127.0.0.1:0", HTTP: "127.0.0.1:0", API: cluster.APISecurity{Token: token},
 		Store: st, Registry: all.Registry(), Logger: slog.New(slog.NewTextHandler(log, nil))})
 	if err != nil {
 		t.Fatal(err)

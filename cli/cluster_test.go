@@ -132,7 +132,7 @@ func runAt(t *testing.T, url string, args ...string) (int, string, string) {
 // (an in-memory backend): tables, JSON, the token, and the errors a user
 // must be able to act on.
 func TestClusterCommands(t *testing.T) {
-	srv := httptest.NewServer(api.NewServer(&memBackend{topos: map[string]*api.Topology{}}, "s3cret"))
+	srv := httptest.NewServer(api.NewServer(&memBackend{topos: map[string]*api.Topology{}}, api.Access{Token: "s3cret", Loopback: true}))
 	defer srv.Close()
 	wc := "../examples/wordcount.json"
 
@@ -208,7 +208,7 @@ func TestDescribe_KafkaPartitions(t *testing.T) {
 		{Task: 1, Worker: "w1", PartitionStatus: local.PartitionStatus{Topic: "logs", Partition: 1, Planned: 3, Committed: 3,
 			CommittedOffset: 300, HighWatermark: 900, Stopped: "logs/1: offsets [300, 500) of batch logs/00001/000000000003: records deleted by Kafka before they were read (the log now starts at 500)"}},
 	}}}
-	srv := httptest.NewServer(api.NewServer(&memBackend{topos: map[string]*api.Topology{"logs": topo}}, ""))
+	srv := httptest.NewServer(api.NewServer(&memBackend{topos: map[string]*api.Topology{"logs": topo}}, api.Access{Loopback: true}))
 	defer srv.Close()
 	code, out, errs := runAt(t, srv.URL, "describe", "logs")
 	if code != 0 {

@@ -163,7 +163,7 @@ func runCmd(ctx context.Context, env *Env, args []string) int {
 	drain := fs.Duration("drain-timeout", 30*time.Second, "how long to wait for in-flight tuples when stopping")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	uiAddr := fs.String("ui", "", "serve the monitor UI, the JSON API and /metrics on HOST:PORT while the topology runs (and after, until Ctrl-C)")
-	token := fs.String("auth-token", env.Getenv("GALE_AUTH_TOKEN"), "with --ui: token the UI's actions (deactivate, kill) need (or $GALE_AUTH_TOKEN)")
+	sec := addAPISecurityFlags(fs)
 	pos, ok := parseArgs(fs, args, 1)
 	if !ok {
 		return 2
@@ -193,8 +193,13 @@ func runCmd(ctx context.Context, env *Env, args []string) int {
 	}
 	var mon *cluster.LocalMonitor
 	if *uiAddr != "" {
-		mon, err = cluster.ServeLocal(cluster.LocalConfig{Addr: *uiAddr, Token: *token, Topology: topo, Runtime: rt,
-			Version: Version, Stop: stop})
+		apiSec, err := sec.get(env, func(msg string) { fmt.Fprintf(env.Stderr, "gale run: warning: %s\n", msg) })
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "gale run: %v\n", err)
+			return 2
+		}
+		mon, err = cluster.ServeLocal(cluster.LocalConfig{Addr: *uiAddr, API: apiSec, Topology: topo, Runtime: rt,
+			Version: Version, Stop: stop, Logger: logger})
 		if err != nil {
 			fmt.Fprintf(env.Stderr, "gale run: --ui %s: %v\n", *uiAddr, err)
 			return 1

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"os"
@@ -30,8 +29,11 @@ func workerCmd(ctx context.Context, env *Env, args []string) int {
 	httpAddr := fs.String("http", "127.0.0.1:8080", "API and UI address HOST:PORT")
 	dataDir := fs.String("data-dir", ".gale/cluster", "local state; with --store file also the cluster state (share it between the workers of a machine)")
 	join := fs.String("join", "", "HOST:PORT[,HOST:PORT...] of workers already in the cluster")
-	keyFile := fs.String("gossip-key-file", "", "file with the gossip key (16, 24 or 32 bytes, raw or hex); or $GALE_GOSSIP_KEY (hex)")
-	token := fs.String("auth-token", env.Getenv("GALE_AUTH_TOKEN"), "token the API requires for changes (or $GALE_AUTH_TOKEN)")
+	key := addSecret(fs, "cluster-key", "cluster-key-file", "GALE_CLUSTER_KEY",
+		"the cluster key (at least 16 bytes, raw or hex; the same on every worker)")
+	key.alias = "GALE_GOSSIP_KEY"
+	oldKeyFile := fs.String("gossip-key-file", "", "the older name of --cluster-key-file")
+	sec := addAPISecurityFlags(fs)
 	cert := fs.String("tls-cert", "", "serve the API over HTTPS with this certificate")
 	tlsKey := fs.String("tls-key", "", "... and this key")
 	slots := fs.Int("slots", 0, "at most this many tasks on this worker (0: no limit)")
@@ -46,20 +48,21 @@ func workerCmd(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "gale worker: --debounce %v: want a positive duration\n", *debounce)
 		return 2
 	}
-	var key []byte
-	switch {
-	case *keyFile != "":
-		b, err := os.ReadFile(*keyFile)
-		if err != nil {
-			fmt.Fprintf(env.Stderr, "gale worker: %v\n", err)
-			return 1
-		}
-		key = gossipKey(b)
-	case env.Getenv("GALE_GOSSIP_KEY") != "":
-		key = gossipKey([]byte(env.Getenv("GALE_GOSSIP_KEY")))
+	warn := func(msg string) { fmt.Fprintf(env.Stderr, "gale worker: warning: %s\n", msg) }
+	if *key.file == "" {
+		*key.file = *oldKeyFile
+	}
+	ckey, err := clusterKey(env, key, warn)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "gale worker: %v\n", err)
+		return 2
+	}
+	apiSec, err := sec.get(env, warn)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "gale worker: %v\n", err)
+		return 2
 	}
 	var st store.Store
-	var err error
 	switch *storeKind {
 	case "file":
 		st, err = store.OpenFileStore(filepath.Join(*dataDir, "state"))
@@ -86,25 +89,24 @@ func workerCmd(ctx context.Context, env *Env, args []string) int {
 		log.Warn("test hook: this worker's wall clock is skewed", "env", wallclock.SkewEnv, "skew", skew)
 	}
 	w, err := cluster.Start(cluster.Config{Name: *name, Gossip: *bind, Transport: *trAddr, HTTP: *httpAddr, Join: joins,
-		GossipKey: key, Token: *token, TLSCert: *cert, TLSKey: *tlsKey, Slots: *slots, Store: st,
+		ClusterKey: ckey, API: apiSec, TLSCert: *cert, TLSKey: *tlsKey, Slots: *slots, Store: st,
 		Registry: env.Registry, Logger: log, Version: Version, Debounce: *debounce})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "gale worker: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(env.Stdout, "worker %s: gossip %s, API http://%s (Ctrl-C leaves the cluster)\n", *name, w.GossipAddr(), w.APIAddr())
+	scheme := "http"
+	if *cert != "" {
+		scheme = "https"
+	}
+	insecure := ""
+	if apiSec.Insecure {
+		insecure = " INSECURE (--insecure):"
+	}
+	fmt.Fprintf(env.Stdout, "worker %s:%s gossip %s, API %s://%s (Ctrl-C leaves the cluster)\n", *name, insecure, w.GossipAddr(), scheme, w.APIAddr())
 	if err := w.Run(ctx); err != nil {
 		fmt.Fprintf(env.Stderr, "gale worker: %v\n", err)
 		return 1
 	}
 	return 0
-}
-
-// gossipKey reads a key given raw or as hex.
-func gossipKey(b []byte) []byte {
-	s := strings.TrimSpace(string(b))
-	if k, err := hex.DecodeString(s); err == nil && s != "" {
-		return k
-	}
-	return b
 }

@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -19,8 +20,9 @@ import (
 type LocalConfig struct {
 	// Addr is where to listen (HOST:PORT; port 0 picks one).
 	Addr string
-	// Token protects the API's actions (deactivate, kill); empty: none.
-	Token string
+	// API protects the API (the token the actions need; off loopback the
+	// reads too, and a token is required unless Insecure).
+	API APISecurity
 	// Topology and Runtime are the run to show.
 	Topology *topology.Topology
 	Runtime  *local.Runtime
@@ -30,6 +32,15 @@ type LocalConfig struct {
 	Version string
 	// Stop ends the run, draining its in-flight tuples (the UI's kill).
 	Stop func()
+	// Logger gets the warnings of an unprotected API (default slog.Default).
+	Logger *slog.Logger
+}
+
+func (c LocalConfig) logger() *slog.Logger {
+	if c.Logger == nil {
+		return slog.Default()
+	}
+	return c.Logger
 }
 
 // LocalMonitor serves the monitor UI (at /), the JSON API (/api/v1/...)
@@ -68,9 +79,14 @@ func ServeLocal(cfg LocalConfig) (*LocalMonitor, error) {
 	m := &LocalMonitor{addr: ln.Addr().String(),
 		mon: &monitor.Local{Topo: cfg.Topology, RT: rt, Rec: monitor.NewRecorder(), Worker: cfg.Name, Addr: ln.Addr().String(),
 			Version: cfg.Version, Started: time.Now(), Stop: func(time.Duration) { stop() }}}
-	srv := api.NewServer(m.mon, cfg.Token)
+	access, err := cfg.API.access(ln.Addr(), cfg.logger())
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	srv := api.NewServer(m.mon, access)
 	serveMonitor(srv, cfg.Name, cfg.Version, stats)
-	m.hs = &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	m.hs = api.NewHTTPServer(srv)
 	ctx, cancel := context.WithCancel(context.Background())
 	m.stop = cancel
 	m.wg.Add(2)

@@ -93,7 +93,7 @@ func (w *Worker) peers(f func(name string, c *api.Client)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			f(m.Name, &api.Client{Base: "http://" + m.Meta.API, HTTP: &http.Client{Timeout: 3 * time.Second}})
+			f(m.Name, &api.Client{Base: "http://" + m.Meta.API, Token: w.cfg.API.Token, HTTP: &http.Client{Timeout: 3 * time.Second}})
 		}()
 	}
 	wg.Wait()

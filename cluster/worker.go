@@ -35,11 +35,13 @@ type Config struct {
 	Gossip, Transport, HTTP string
 	// Join lists workers already in the cluster.
 	Join []string
-	// GossipKey encrypts the gossip (16, 24 or 32 bytes), and also
-	// authenticates the transport.
-	GossipKey []byte
-	// Token protects the API's mutating calls.
-	Token string
+	// ClusterKey is the cluster's one secret (at least 16 bytes): the
+	// gossip's encryption key and the transport's authentication key are
+	// derived from it (DeriveKeys). Nil: no authentication, allowed only
+	// when every address is loopback, or with API.Insecure.
+	ClusterKey []byte
+	// API protects the API (token, reads, hosts, origins, --insecure).
+	API APISecurity
 	// TLSCert and TLSKey serve the API over HTTPS.
 	TLSCert, TLSKey string
 	// Slots bounds the tasks of this worker (0: no limit).
@@ -166,9 +168,9 @@ func Start(cfg Config) (*Worker, error) {
 	if w.view, err = newMemberView(cfg.Debounce, nil); err != nil {
 		return nil, fmt.Errorf("worker %s: %w", cfg.Name, err)
 	}
-	secret := ""
-	if cfg.GossipKey != nil {
-		secret = string(cfg.GossipKey)
+	keys, err := DeriveKeys(cfg.ClusterKey)
+	if err != nil {
+		return nil, fmt.Errorf("worker %s: %w", cfg.Name, err)
 	}
 	trAddr := cfg.Transport
 	if trAddr == "" {
@@ -177,6 +179,10 @@ func Start(cfg Config) (*Worker, error) {
 			return nil, err
 		}
 	}
+	if err := checkClusterKey(cfg.ClusterKey, cfg.API.Insecure, w.log, cfg.Gossip, trAddr); err != nil {
+		return nil, fmt.Errorf("worker %s: %w", cfg.Name, err)
+	}
+	secret := string(keys.Transport)
 	w.tr, err = transport.New(transport.Config{Name: cfg.Name, Addr: trAddr, Handler: w.receive, Secret: secret, Logger: w.log})
 	if err != nil {
 		return nil, fmt.Errorf("worker %s: transport on %s: %w", cfg.Name, trAddr, err)
@@ -186,11 +192,17 @@ func Start(cfg Config) (*Worker, error) {
 		w.tr.Close()
 		return nil, fmt.Errorf("worker %s: API on %s: %w", cfg.Name, cfg.HTTP, err)
 	}
+	access, err := cfg.API.access(w.ln.Addr(), w.log)
+	if err != nil {
+		w.ln.Close()
+		w.tr.Close()
+		return nil, fmt.Errorf("worker %s: %w", cfg.Name, err)
+	}
 	var types []string
 	for _, k := range []topology.Kind{topology.KindSpout, topology.KindBolt} {
 		types = append(types, cfg.Registry.TypeNames(k)...)
 	}
-	w.ms, err = membership.Join(membership.Config{Name: cfg.Name, Bind: cfg.Gossip, Join: cfg.Join, Key: cfg.GossipKey,
+	w.ms, err = membership.Join(membership.Config{Name: cfg.Name, Bind: cfg.Gossip, Join: cfg.Join, Key: keys.Gossip,
 		Logger: w.log, Meta: membership.Meta{API: w.ln.Addr().String(), Transport: w.tr.Addr(), Slots: cfg.Slots,
 			Started: w.start, Version: cfg.Version, Types: types}})
 	if err != nil {
@@ -198,9 +210,9 @@ func Start(cfg Config) (*Worker, error) {
 		w.tr.Close()
 		return nil, err
 	}
-	srv := api.NewServer(w, cfg.Token)
+	srv := api.NewServer(w, access)
 	w.serveMonitor(srv)
-	w.http = &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	w.http = api.NewHTTPServer(srv)
 	go func() {
 		var err error
 		if cfg.TLSCert != "" {

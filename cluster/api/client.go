@@ -53,7 +53,8 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, out a
 	if err != nil {
 		return fmt.Errorf("API %s: %w", base, err)
 	}
-	if body != nil {
+	if body != nil || method != http.MethodGet {
+		// a change must say it is JSON (Access): bodiless ones too
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if c.Token != "" {

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -50,23 +49,22 @@ func (e *InvalidError) Error() string {
 
 // Server serves the API of a Backend.
 type Server struct {
-	b     Backend
-	token string
-	mux   *http.ServeMux
+	b      Backend
+	access Access
+	mux    *http.ServeMux
 }
 
-// NewServer returns the API handler; token, when not empty, protects the
-// mutating calls.
-func NewServer(b Backend, token string) *Server {
-	s := &Server{b: b, token: token, mux: http.NewServeMux()}
+// NewServer returns the API handler, guarded by the access rules.
+func NewServer(b Backend, access Access) *Server {
+	s := &Server{b: b, access: access, mux: http.NewServeMux()}
 	s.mux.HandleFunc("GET /api/v1/members", s.members)
 	s.mux.HandleFunc("GET /api/v1/topologies", s.topologies)
-	s.mux.HandleFunc("POST /api/v1/topologies", s.auth(s.submit))
+	s.mux.HandleFunc("POST /api/v1/topologies", s.submit)
 	s.mux.HandleFunc("GET /api/v1/topologies/{name}", s.describe)
-	s.mux.HandleFunc("POST /api/v1/topologies/{name}/kill", s.auth(s.kill))
-	s.mux.HandleFunc("POST /api/v1/topologies/{name}/activate", s.auth(s.active(true)))
-	s.mux.HandleFunc("POST /api/v1/topologies/{name}/deactivate", s.auth(s.active(false)))
-	s.mux.HandleFunc("POST /api/v1/topologies/{name}/rebalance", s.auth(s.rebalance))
+	s.mux.HandleFunc("POST /api/v1/topologies/{name}/kill", s.kill)
+	s.mux.HandleFunc("POST /api/v1/topologies/{name}/activate", s.active(true))
+	s.mux.HandleFunc("POST /api/v1/topologies/{name}/deactivate", s.active(false))
+	s.mux.HandleFunc("POST /api/v1/topologies/{name}/rebalance", s.rebalance)
 	s.mux.HandleFunc("GET /api/v1/topologies/{name}/series", s.series)
 	s.mux.HandleFunc("GET /api/v1/info", s.info)
 	return s
@@ -75,20 +73,11 @@ func NewServer(b Backend, token string) *Server {
 // Handle adds another handler (the UI, /metrics) to the server's mux.
 func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
 
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
-
-func (s *Server) auth(h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if s.token != "" {
-			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-			if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.token)) != 1 {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="gale"`)
-				writeJSON(w, http.StatusUnauthorized, Error{Error: "this call needs the cluster's token (Authorization: Bearer TOKEN; gale --token or GALE_AUTH_TOKEN)"})
-				return
-			}
-		}
-		h(w, r)
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.access.refuse(w, r) {
+		return
 	}
+	s.mux.ServeHTTP(w, r)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -247,6 +236,8 @@ func (s *Server) series(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) info(w http.ResponseWriter, r *http.Request) {
 	in := s.b.Info(r.Context())
-	in.AuthRequired = s.token != ""
+	in.AuthRequired = s.access.Token != ""
+	in.ReadsNeedToken = s.access.ReadsNeedToken
+	in.Insecure = s.access.Insecure
 	writeJSON(w, http.StatusOK, in)
 }

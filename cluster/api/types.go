@@ -49,8 +49,13 @@ type Info struct {
 	Worker  string `json:"worker"`
 	Version string `json:"version"`
 	// AuthRequired: mutating calls need the token.
-	AuthRequired bool      `json:"auth_required"`
-	Started      time.Time `json:"started"`
+	AuthRequired bool `json:"auth_required"`
+	// ReadsNeedToken: every /api/ and /metrics call needs the token.
+	ReadsNeedToken bool `json:"reads_need_token,omitempty"`
+	// Insecure: the worker was started with --insecure (no token or no
+	// cluster key off loopback).
+	Insecure bool      `json:"insecure,omitempty"`
+	Started  time.Time `json:"started"`
 	// Rebalance: whether this server can rebalance (a local run cannot).
 	Rebalance bool `json:"rebalance"`
 }

@@ -117,7 +117,14 @@ func StartWorkerEnv(tb testing.TB, bin, dir, name, join string, env []string, ex
 // exited, with the end of its log, or nil if it started after all.
 func StartFailingWorker(tb testing.TB, bin, dir, name, join string, extra ...string) error {
 	tb.Helper()
-	_, err := launch(tb, bin, dir, name, join, nil, extra)
+	return StartFailingWorkerEnv(tb, bin, dir, name, join, nil, extra...)
+}
+
+// StartFailingWorkerEnv is StartFailingWorker with env added to the
+// worker's environment ("GALE_AUTH_TOKEN=" starts it without a token).
+func StartFailingWorkerEnv(tb testing.TB, bin, dir, name, join string, env []string, extra ...string) error {
+	tb.Helper()
+	_, err := launch(tb, bin, dir, name, join, env, extra)
 	return err
 }
 
@@ -135,7 +142,17 @@ func launch(tb testing.TB, bin, dir, name, join string, env, extra []string) (*W
 		g = FreePort(tb)
 	}
 	w.Gossip, w.HTTP = fmt.Sprintf("127.0.0.1:%d", g), fmt.Sprintf("127.0.0.1:%d", FreePort(tb))
-	args := []string{"worker", "--name", name, "--bind", w.Gossip, "--http", w.HTTP, "--data-dir", filepath.Join(dir, "data")}
+	args := []string{"worker", "--name", name, "--bind", w.Gossip, "--data-dir", filepath.Join(dir, "data")}
+	if i := slices.Index(extra, "--http"); i >= 0 && i+1 < len(extra) {
+		// the caller's API address (such as 0.0.0.0:PORT): reached through loopback
+		_, port, err := net.SplitHostPort(extra[i+1])
+		if err != nil {
+			tb.Fatalf("--http %s: %v", extra[i+1], err)
+		}
+		w.HTTP = "127.0.0.1:" + port
+	} else {
+		args = append(args, "--http", w.HTTP)
+	}
 	if join != "" {
 		args = append(args, "--join", join)
 	}
@@ -191,7 +208,7 @@ func (w *Worker) start(tb testing.TB) error {
 			tb.Logf("the end of worker %s's log (%s):\n%s", w.Name, w.Log, logTail(w.Log, 40))
 		}
 	})
-	c := &api.Client{Base: "http://" + w.HTTP, HTTP: &http.Client{Timeout: time.Second}}
+	c := &api.Client{Base: "http://" + w.HTTP, Token: Token, HTTP: &http.Client{Timeout: time.Second}}
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if _, err := c.Info(context.Background()); err == nil {
 			return nil

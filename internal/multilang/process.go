@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"time"
 )
@@ -95,13 +96,11 @@ func Start(spec Spec) (Proc, error) {
 	}
 	cmd := exec.Command(spec.Command[0], spec.Command[1:]...)
 	cmd.Dir = spec.Dir
-	if len(spec.Env) > 0 {
-		env := os.Environ()
-		for k, v := range spec.Env {
-			env = append(env, k+"="+v) // later entries win
-		}
-		cmd.Env = env
+	env := ChildEnv(os.Environ())
+	for k, v := range spec.Env {
+		env = append(env, k+"="+v) // later entries win
 	}
+	cmd.Env = env
 	setProcAttr(cmd)
 
 	p := &execProc{cmd: cmd, logger: logger, exited: make(chan struct{})}
@@ -218,4 +217,33 @@ func (p *execProc) Close() error {
 		p.closeErr = p.exitErr
 	})
 	return p.closeErr
+}
+
+// ChildEnv is environ without Gale's secrets: a subprocess (any code a
+// topology names) gets neither the API token nor the cluster key, nor any
+// GALE_ variable whose name says it is a secret (TOKEN, KEY, SECRET,
+// PASSWORD). A topology's own "env" entries are added after.
+func ChildEnv(environ []string) []string {
+	out := make([]string, 0, len(environ))
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if isSecretVar(name) {
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
+}
+
+func isSecretVar(name string) bool {
+	up := strings.ToUpper(name)
+	if !strings.HasPrefix(up, "GALE_") {
+		return false
+	}
+	for _, w := range []string{"TOKEN", "KEY", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL"} {
+		if strings.Contains(up, w) {
+			return true
+		}
+	}
+	return false
 }

@@ -32,7 +32,12 @@ type server struct {
 
 func startServer(t *testing.T, b api.Backend) *server {
 	t.Helper()
-	srv := api.NewServer(b, token)
+	return startServerAccess(t, b, api.Access{Token: token, Loopback: true})
+}
+
+func startServerAccess(t *testing.T, b api.Backend, a api.Access) *server {
+	t.Helper()
+	srv := api.NewServer(b, a)
 	srv.Handle("GET /", ui.Handler())
 	s := &server{h: srv}
 	s.start(t, "127.0.0.1:0")
@@ -352,6 +357,28 @@ func TestBrowser_ActionNeedsToken(t *testing.T) {
 	if c := f.Calls(); len(c) != 2 {
 		t.Fatalf("a cancelled action ran: %+v", c)
 	}
+}
+
+// TestBrowser_ReadsNeedToken: a worker off loopback needs the token for
+// reads; the page asks for it once (however many calls got 401), then
+// shows the cluster, and says the worker runs insecurely when it does.
+func TestBrowser_ReadsNeedToken(t *testing.T) {
+	f := newFake(false, wordcount("wordcount"))
+	s := startServerAccess(t, f, api.Access{Token: token, ReadsNeedToken: true, Insecure: true})
+	b := uitest.New(t)
+	b.Open(s.url("#/"))
+	b.Wait("the token prompt", `!!document.querySelector('#dialog[open] #token-input')`)
+	if n := uitest.Eval[int](b, `document.querySelectorAll('#members tr[data-member]').length`); n != 0 {
+		t.Fatalf("%d members shown before the token was given", n)
+	}
+	b.Type("#token-input", token)
+	b.Click("#dialog-ok")
+	b.Wait("the members table", `document.querySelectorAll('#members tr[data-member]').length === 2`)
+	b.Wait("the insecure badge", `(document.querySelector('#insecure') || {}).innerText === 'INSECURE'`)
+	if open := uitest.Eval[bool](b, `document.querySelector('#dialog').open`); open {
+		t.Error("a second token prompt is open")
+	}
+	b.Screenshot("reads-need-token")
 }
 
 func TestBrowser_Rebalance(t *testing.T) {

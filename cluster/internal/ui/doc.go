@@ -17,6 +17,6 @@
 //
 // Mount it on the API server:
 //
-//	srv := api.NewServer(backend, token)
+//	srv := api.NewServer(backend, api.Access{Token: token, Loopback: true})
 //	srv.Handle("GET /", ui.Handler())
 package ui

@@ -143,7 +143,7 @@ func TestHandler_NotFound(t *testing.T) {
 // TestHandler_OnAPIServer mounts the UI as the workers do: the API routes
 // still answer, everything else is the UI's.
 func TestHandler_OnAPIServer(t *testing.T) {
-	srv := api.NewServer(newFake(false, wordcount("wc")), "tok")
+	srv := api.NewServer(newFake(false, wordcount("wc")), api.Access{Token: "tok"})
 	srv.Handle("GET /", ui.Handler())
 	if r := get(t, srv, "GET", "/api/v1/topologies/wc"); r.StatusCode != 200 || r.Header.Get("Content-Type") != "application/json" {
 		t.Errorf("the API behind the UI: %d %q", r.StatusCode, r.Header.Get("Content-Type"))

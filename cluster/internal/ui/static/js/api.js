@@ -36,7 +36,9 @@ async function call(method, path, body, token) {
   const ctl = new AbortController();
   const timer = setTimeout(() => ctl.abort(), TIMEOUT_MS);
   const headers = {Accept: 'application/json'};
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  // a change must say it is JSON, bodiless or not: the API refuses other
+  // types (a cross-site form cannot send this one)
+  if (body !== undefined || method !== 'GET') headers['Content-Type'] = 'application/json';
   if (token) headers.Authorization = 'Bearer ' + token;
   let resp;
   try {
@@ -63,10 +65,37 @@ async function call(method, path, body, token) {
   return data;
 }
 
-/** get: GET a JSON resource under /api/v1. */
-export function get(path) { return call('GET', path); }
+/**
+ * get: GET a JSON resource under /api/v1, with the token when one is kept.
+ * A worker off loopback needs the token for reads too: on 401 it asks for
+ * it (one prompt for all the calls waiting), keeps it and retries; when the
+ * user cancels, the 401 is thrown.
+ */
+export async function get(path) {
+  for (;;) {
+    const token = getToken();
+    try {
+      return await call('GET', path, undefined, token);
+    } catch (e) {
+      if (!(e instanceof ApiError) || e.status !== 401) throw e;
+      setToken('');
+      const next = await sharedPrompt(token
+        ? 'The token was refused (HTTP 401). Enter the cluster\'s API token.'
+        : 'This cluster needs its API token to show anything (HTTP 401).');
+      if (next === null) throw e;
+      setToken(next);
+    }
+  }
+}
 
 let askToken = async () => null;
+let pending = null;
+
+/** sharedPrompt: one token prompt at a time; the calls that need it share its answer. */
+function sharedPrompt(reason) {
+  if (!pending) pending = askToken(reason).finally(() => { pending = null; });
+  return pending;
+}
 
 /** onTokenNeeded sets the prompt that asks the user for the token: (reason) => Promise<string|null>. */
 export function onTokenNeeded(fn) { askToken = fn; }

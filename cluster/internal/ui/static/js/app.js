@@ -93,7 +93,10 @@ function renderInfo() {
     i.auth_required ? (token
       ? h('button', {type: 'button', class: 'btn btn-small', id: 'forget-token', title: 'forget the API token kept in this tab',
         onclick: () => { setToken(''); renderInfo(); }}, 'token ✓ forget')
-      : h('span', {class: 'muted', title: 'actions will ask for the token'}, 'token needed for actions')) : null);
+      : h('span', {class: 'muted', title: 'actions will ask for the token'}, 'token needed for actions')) : null,
+    i.insecure ? h('span', {class: 'badge badge-killed', id: 'insecure',
+      title: 'started with --insecure: reachable off loopback without a token or a cluster key; whoever reaches it can run code on it'},
+    'INSECURE') : null);
 }
 
 async function tick() {

@@ -1,0 +1,179 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gale-stream/gale/cluster/api"
+	"github.com/gale-stream/gale/internal/clustertest"
+	"github.com/gale-stream/gale/internal/galetest"
+)
+
+// shellTopology runs `sh -c 'env > MARKER'` as a bolt: the payload of the
+// attacks below. Its marker file says whether (and with what environment)
+// it ran.
+func shellTopology(name, marker string) []byte {
+	return fmt.Appendf(nil, `{"name": %q,
+  "spouts": [{"id": "s", "type": "generator", "config": {"count": 1, "seed": 1}}],
+  "bolts": [{"id": "pwn", "type": "shell", "config": {"command": ["sh", "-c", "env > %s; sleep 30"]},
+             "inputs": [{"component": "s"}], "outputs": {"default": ["x"]}}]}`, name, marker)
+}
+
+type rawCall struct {
+	method, url, host string
+	header            map[string]string
+	body              []byte
+}
+
+func (c rawCall) do(t *testing.T) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(c.method, c.url, bytes.NewReader(c.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.host != "" {
+		req.Host = c.host
+	}
+	for k, v := range c.header {
+		req.Header.Set(k, v)
+	}
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestHostile_API replays issue 16's first finding against a real worker
+// with no token on loopback — the setup where any web page could submit a
+// topology that runs a command — and asserts each door is shut: the
+// cross-site "simple" POST (text/plain, with an evil Origin), the JSON
+// POST from another origin, a DNS-rebinding read (a Host that is not this
+// machine's). A same-origin JSON POST then works, as the positive
+// control, and its command's environment holds none of Gale's secrets.
+func TestHostile_API(t *testing.T) {
+	if testing.Short() {
+		t.Skip("SKIPPED LOUDLY: worker process test (-short)")
+	}
+	dir := t.TempDir()
+	// no token; secrets in the worker's environment that must not reach the child
+	w := clustertest.StartWorkerEnv(t, gale(t), dir, "w1", "",
+		[]string{"GALE_AUTH_TOKEN=", "GALE_CLUSTER_KEY=00112233445566778899aabbccddeeff", "GALE_ES_PASSWORD=hunter2"})
+	base := "http://" + w.HTTP
+	marker := filepath.Join(dir, "pwned")
+
+	calls := []struct {
+		what string
+		call rawCall
+		want int
+	}{
+		{"cross-site simple POST (text/plain, Origin evil)", rawCall{method: "POST", url: base + "/api/v1/topologies",
+			header: map[string]string{"Origin": "http://evil.example", "Content-Type": "text/plain"}, body: shellTopology("pwn1", marker)}, 415},
+		{"form POST without Origin", rawCall{method: "POST", url: base + "/api/v1/topologies",
+			header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, body: shellTopology("pwn2", marker)}, 415},
+		{"JSON POST from another origin", rawCall{method: "POST", url: base + "/api/v1/topologies",
+			header: map[string]string{"Origin": "http://evil.example", "Content-Type": "application/json"}, body: shellTopology("pwn3", marker)}, 403},
+		{"DNS rebinding: a read with the attacker's Host", rawCall{method: "GET", url: base + "/api/v1/topologies", host: "evil.example:" + portOf(w.HTTP)}, 421},
+		{"DNS rebinding: a kill with the attacker's Host", rawCall{method: "POST", url: base + "/api/v1/topologies/x/kill", host: "evil.example",
+			header: map[string]string{"Content-Type": "application/json"}}, 421},
+	}
+	for _, c := range calls {
+		if got, body := c.call.do(t); got != c.want {
+			t.Errorf("%s: %d %s, want %d", c.what, got, body, c.want)
+		}
+	}
+	time.Sleep(2 * time.Second) // time for a submitted topology to start its bolt
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatalf("the attack's command ran: %s exists", marker)
+	}
+	if ts, err := w.Client().Topologies(context.Background()); err != nil || len(ts) != 0 {
+		t.Fatalf("topologies after the refused attacks: %v, %v; want none", ts, err)
+	}
+	if log, _ := os.ReadFile(w.Log); !strings.Contains(string(log), "the API has no token") {
+		t.Errorf("the worker did not warn that its API has no token:\n%s", log)
+	}
+
+	// the control: the same payload from the same origin, as the CLI or the UI send it
+	ok := rawCall{method: "POST", url: base + "/api/v1/topologies",
+		header: map[string]string{"Origin": base, "Content-Type": "application/json"}, body: shellTopology("control", marker)}
+	if got, body := ok.do(t); got != http.StatusCreated {
+		t.Fatalf("same-origin JSON submit: %d %s, want 201", got, body)
+	}
+	var env []byte
+	galetest.Eventually(t, "the control's command to run", 30*time.Second, func() bool {
+		env, _ = os.ReadFile(marker)
+		return bytes.Contains(env, []byte("PATH="))
+	})
+	for _, secret := range []string{"GALE_CLUSTER_KEY", "00112233445566778899aabbccddeeff", "GALE_ES_PASSWORD", "hunter2", "GALE_AUTH_TOKEN"} {
+		if bytes.Contains(env, []byte(secret)) {
+			t.Errorf("the shell bolt's environment holds %q:\n%s", secret, env)
+		}
+	}
+}
+
+// TestHostile_OffLoopback: a worker whose API listens on every interface
+// refuses to start without a token; with one, its reads need the token
+// too (they show the cluster's layout, command lines and errors), from
+// another address of this machine.
+func TestHostile_OffLoopback(t *testing.T) {
+	if testing.Short() {
+		t.Skip("SKIPPED LOUDLY: worker process test (-short)")
+	}
+	dir := t.TempDir()
+	port := clustertest.FreePort(t)
+	err := clustertest.StartFailingWorkerEnv(t, gale(t), dir, "w0", "", []string{"GALE_AUTH_TOKEN="}, "--http", fmt.Sprintf("0.0.0.0:%d", port))
+	if err == nil || !strings.Contains(err.Error(), "refusing to start insecurely") {
+		t.Fatalf("a worker on 0.0.0.0 without a token: %v; want it to refuse to start", err)
+	}
+
+	ip := nonLoopbackIP(t)
+	w := clustertest.StartWorker(t, gale(t), dir, "w1", "", "--http", fmt.Sprintf("0.0.0.0:%d", clustertest.FreePort(t)))
+	remote := "http://" + net.JoinHostPort(ip, portOf(w.HTTP))
+	for _, path := range []string{"/api/v1/members", "/api/v1/topologies", "/api/v1/info", "/metrics"} {
+		if got, body := (rawCall{method: "GET", url: remote + path}).do(t); got != http.StatusUnauthorized {
+			t.Errorf("GET %s from %s without the token: %d %s, want 401", path, ip, got, body)
+		}
+	}
+	if got, _ := (rawCall{method: "GET", url: remote + "/api/v1/members",
+		header: map[string]string{"Authorization": "Bearer " + clustertest.Token}}).do(t); got != http.StatusOK {
+		t.Errorf("GET /api/v1/members with the token: %d, want 200", got)
+	}
+	if got, _ := (rawCall{method: "GET", url: remote + "/"}).do(t); got != http.StatusOK {
+		t.Errorf("the UI's page: %d, want 200 (it holds no data)", got)
+	}
+	c := &api.Client{Base: remote, Token: clustertest.Token}
+	if _, err := c.Members(context.Background()); err != nil {
+		t.Errorf("the CLI's client with the token: %v", err)
+	}
+}
+
+func portOf(addr string) string {
+	_, p, _ := net.SplitHostPort(addr)
+	return p
+}
+
+// nonLoopbackIP is an address of this machine that is not loopback.
+func nonLoopbackIP(t *testing.T) string {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && !n.IP.IsLoopback() && n.IP.To4() != nil {
+			return n.IP.String()
+		}
+	}
+	t.Fatalf("this machine has no IPv4 address but loopback: %v", addrs)
+	return ""
+}
