@@ -4,7 +4,6 @@ import (
 	"encoding/hex"
 	"flag"
 	"fmt"
-	"io/fs"
 	"os"
 	"strings"
 
@@ -62,19 +61,19 @@ func (s *secret) get(env *Env, warn func(string)) (string, error) {
 
 // apiSecurityFlags are the flags of a served API (gale worker, gale run --ui).
 type apiSecurityFlags struct {
-	token           *secret
-	reads           *string
-	hosts, origins  *string
-	insecure        *bool
+	token          *secret
+	reads          *string
+	hosts, origins *string
+	insecure       *bool
 }
 
 func addAPISecurityFlags(fs *flag.FlagSet) *apiSecurityFlags {
 	return &apiSecurityFlags{
 		token: addSecret(fs, "auth-token", "auth-token-file", "GALE_AUTH_TOKEN",
 			"the API token (it grants running commands on the workers)"),
-		reads: fs.String("reads", "auto", "whether reads (/api/, /metrics) need the token: auto (when the API listens off loopback), token or open"),
-		hosts: fs.String("allow-host", "", "NAME[,NAME...]: more Host names a loopback API answers (DNS names of this machine)"),
-		origins: fs.String("allow-origin", "", "ORIGIN[,ORIGIN...]: more origins (https://ops.example) allowed to make changes from a browser"),
+		reads:    fs.String("reads", "auto", "whether reads (/api/, /metrics) need the token: auto (when the API listens off loopback), token or open"),
+		hosts:    fs.String("allow-host", "", "NAME[,NAME...]: more Host names a loopback API answers (DNS names of this machine)"),
+		origins:  fs.String("allow-origin", "", "ORIGIN[,ORIGIN...]: more origins (https://ops.example) allowed to make changes from a browser"),
 		insecure: fs.Bool("insecure", false, "allow an API (and a cluster) reachable off loopback without a token (and a cluster key): whoever reaches it can run commands here"),
 	}
 }
@@ -109,6 +108,3 @@ func clusterKey(env *Env, s *secret, warn func(string)) ([]byte, error) {
 	}
 	return []byte(v), nil
 }
-
-// fileMode is the mode of files holding secrets or plaintext that gale writes.
-const fileMode fs.FileMode = 0o600
