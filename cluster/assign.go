@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,6 +42,33 @@ func scheduleInput(topo *topology.Topology, workers int) schedule.Topology {
 		st.Workers = workers
 	}
 	return st
+}
+
+// computeSkipping computes the assignment of in; when the whole input is
+// more than the scheduler takes (schedule.ErrTooLarge), it leaves out the
+// topology with the most tasks and tries again, so that one oversized
+// topology (stored before validation bounded them) does not stop every
+// other from being scheduled. It returns the topologies left out.
+func computeSkipping(cfg schedule.Config, in schedule.Input) (*schedule.Assignment, []string, error) {
+	var skipped []string
+	for {
+		res, err := schedule.Compute(cfg, in)
+		if err == nil || !errors.Is(err, schedule.ErrTooLarge) || len(in.Topologies) == 0 {
+			return res, skipped, err
+		}
+		big, most := -1, -1
+		for i, t := range in.Topologies {
+			n := 0
+			for _, c := range t.Components {
+				n += max(c.Parallelism, 1)
+			}
+			if n > most {
+				big, most = i, n
+			}
+		}
+		skipped = append(skipped, in.Topologies[big].Name)
+		in.Topologies = append(slices.Clone(in.Topologies[:big]), in.Topologies[big+1:]...)
+	}
 }
 
 // memberView is a worker's debounced view of the membership: the member

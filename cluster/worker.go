@@ -493,12 +493,19 @@ func (w *Worker) lead(ctx context.Context, tops []store.Topology, decoded map[st
 			}
 		}
 	}
-	res, err := schedule.Compute(schedule.DefaultConfig(), in)
+	res, skipped, err := computeSkipping(schedule.DefaultConfig(), in)
 	if err != nil {
 		w.log.Error("cannot compute the assignment", "err", err)
 		return
 	}
+	for _, name := range skipped {
+		w.log.Error("cannot place a topology: it is too large for the scheduler; the others are assigned without it "+
+			"(kill it, or rebalance it smaller)", "topology", name)
+	}
 	for _, t := range tops {
+		if slices.Contains(skipped, t.Name) {
+			continue
+		}
 		tasks := map[string]string{}
 		var unassigned []string
 		for _, tk := range res.TopologyTasks(t.Name) {

@@ -173,6 +173,10 @@ func TestTopology_WithParallelism(t *testing.T) {
 	if reflect.ValueOf(re.Catalog()).Pointer() != reflect.ValueOf(topo.Catalog()).Pointer() || re.Bolts[0].Settings != topo.Bolts[0].Settings || re.Spouts[0].Parallelism != topo.Spouts[0].Parallelism {
 		t.Error("the copy lost its catalog, settings or other components")
 	}
+	if _, err := topo.WithParallelism(map[string]int{topo.Bolts[0].ID: topology.MaxTasks}); !errors.Is(err, topology.ErrInvalid) ||
+		!strings.Contains(err.Error(), "at most 10000") {
+		t.Errorf("a rebalance past MaxTasks: %v, want ErrInvalid naming the limit", err)
+	}
 	for _, bad := range []map[string]int{{"nosuch": 2}, {topo.Bolts[0].ID: 0}} {
 		if _, err := topo.WithParallelism(bad); err == nil {
 			t.Errorf("%v accepted", bad)

@@ -238,6 +238,13 @@ func (t *Topology) WithParallelism(p map[string]int) (*Topology, error) {
 			list.to[i] = &cc
 		}
 	}
+	total := c.Settings.Ackers
+	for _, comp := range append(slices.Clone(c.Spouts), c.Bolts...) {
+		total += comp.Parallelism
+	}
+	if total > MaxTasks {
+		return nil, fmt.Errorf("topology %q: %d tasks: %w: a topology has at most %d", t.Name, total, ErrInvalid, MaxTasks)
+	}
 	if found != len(p) {
 		for id := range p {
 			if !slices.ContainsFunc(append(slices.Clone(t.Spouts), t.Bolts...), func(c *Component) bool { return c.ID == id }) {

@@ -114,6 +114,8 @@ func (t *Topology) validate(cat Catalog, m *marks, errs *errList) {
 		}
 	}
 
+	checkTaskTotal(errs, t, comps)
+
 	// Resolve inputs.
 	var known []string
 	if idsUsable {
@@ -189,6 +191,8 @@ func checkComponent(errs *errList, cat Catalog, ci *compInfo) {
 			c.Parallelism = 1
 		case c.Parallelism < 0:
 			errs.add(path+".parallelism", ErrInvalid, "want a positive integer, got %d", c.Parallelism)
+		case c.Parallelism > MaxTasks:
+			errs.add(path+".parallelism", ErrInvalid, "%d tasks: a topology has at most %d", c.Parallelism, MaxTasks)
 		}
 	}
 	if !cm.tick {
@@ -546,4 +550,35 @@ func checkFieldNames(errs *errList, path string, fields []string) bool {
 		}
 	}
 	return ok
+}
+
+// MaxTasks bounds a topology's tasks: its components' parallelism and its
+// acker executors together. The leader computes one assignment for every
+// topology of the cluster, and one topology of 3M tasks stopped it from
+// assigning any (the scheduler's own bound is 2^20 tasks, all topologies
+// together); Storm topologies rarely run more than a few thousand.
+const MaxTasks = 10_000
+
+// checkTaskTotal reports a topology whose tasks add up to more than
+// MaxTasks, at the parallelism of its largest component.
+func checkTaskTotal(errs *errList, t *Topology, comps []*compInfo) {
+	total, largest := 0, -1
+	for i, ci := range comps {
+		if ci.c == nil || ci.c.Parallelism < 1 || ci.c.Parallelism > MaxTasks {
+			continue // reported by checkComponent
+		}
+		total += ci.c.Parallelism
+		if largest < 0 || ci.c.Parallelism > comps[largest].c.Parallelism {
+			largest = i
+		}
+	}
+	ackers := t.Settings.Ackers
+	if ackers > MaxTasks {
+		errs.add("config."+ConfigAckers, ErrInvalid, "%d acker tasks: a topology has at most %d tasks", ackers, MaxTasks)
+		return
+	}
+	if total+ackers > MaxTasks && largest >= 0 {
+		errs.add(comps[largest].path+".parallelism", ErrInvalid, "the topology's tasks add up to %d (%d components, %d ackers): at most %d",
+			total+ackers, len(comps), ackers, MaxTasks)
+	}
 }

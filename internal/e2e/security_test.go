@@ -3,13 +3,16 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -176,4 +179,55 @@ func nonLoopbackIP(t *testing.T) string {
 	}
 	t.Fatalf("this machine has no IPv4 address but loopback: %v", addrs)
 	return ""
+}
+
+// TestHostile_TopologyLimits: issue 16's findings 4 and 5 against the real
+// binary. A 630 KB file nested 9,000 levels deep is refused at once, in
+// bounded memory (it took 107 MB before the depth limit, and the issue's
+// shape 1 GB); a topology of 3M tasks is refused at submit and at
+// rebalance with the field named, and a normal topology is still assigned.
+func TestHostile_TopologyLimits(t *testing.T) {
+	if testing.Short() {
+		t.Skip("SKIPPED LOUDLY: worker process test (-short)")
+	}
+	dir := t.TempDir()
+	inner := strings.Repeat("[", 9000) + strings.Repeat("]", 9000)
+	deep := `{"name": "deep", "spouts": [{"id": "s", "type": "generator", "config": {"x": [` +
+		strings.TrimSuffix(strings.Repeat(inner+",", 35), ",") + `]}}]}`
+	p := filepath.Join(dir, "deep.json")
+	if err := os.WriteFile(p, []byte(deep), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(gale(t), "validate", p)
+	out, _ := cmd.CombinedOutput()
+	rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss // KiB
+	if cmd.ProcessState.ExitCode() != 1 || !strings.Contains(string(out), "nested more than 64 levels deep") {
+		t.Errorf("gale validate of a %d-byte file nested 9,000 deep: exit %d, %s; want 1 and the depth named",
+			len(deep), cmd.ProcessState.ExitCode(), out)
+	}
+	t.Logf("gale validate of %d bytes nested 9,000 deep: max RSS %d MiB", len(deep), rss>>10)
+	if rss > 64<<10 {
+		t.Errorf("max RSS %d MiB validating a %d-byte file: want under 64 MiB", rss>>10, len(deep))
+	}
+
+	w := clustertest.StartWorker(t, gale(t), dir, "w1", "")
+	c := w.Client()
+	ctx := context.Background()
+	var se *api.StatusError
+	huge := `{"name": "huge", "spouts": [{"id": "s", "type": "generator", "parallelism": 3000000}]}`
+	if _, err := c.Submit(ctx, []byte(huge)); !errors.As(err, &se) || se.Status != 400 ||
+		!strings.Contains(strings.Join(se.Details, " "), "spouts[0].parallelism") {
+		t.Errorf("a topology of 3M tasks: %v; want 400 naming spouts[0].parallelism", err)
+	}
+	if _, err := c.Submit(ctx, []byte(`{"name": "small", "spouts": [{"id": "s", "type": "generator", "config": {"rate": 10}}]}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Rebalance(ctx, "small", api.Rebalance{Parallelism: map[string]int{"s": 3000000}}); !errors.As(err, &se) ||
+		se.Status != 400 || !strings.Contains(se.Message, "at most 10000") {
+		t.Errorf("a rebalance to 3M tasks: %v; want 400 naming the limit", err)
+	}
+	galetest.Eventually(t, "the small topology's task to be assigned", 30*time.Second, func() bool {
+		d, err := c.Describe(ctx, "small")
+		return err == nil && len(d.Components) == 1 && len(d.Components[0].Tasks) == 1 && d.Components[0].Tasks[0].Worker == "w1"
+	})
 }
