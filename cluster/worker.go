@@ -435,6 +435,12 @@ func (w *Worker) reconcile(ctx context.Context) {
 	}
 	// topologies gone from the store
 	w.tops.keep(seen)
+	chans := make(map[uint32]bool, len(seen))
+	for name := range seen {
+		chans[channelOf(name)] = true
+	}
+	w.early.setKnown(chans)
+	w.early.sweep()
 	w.mu.Lock()
 	for name := range w.killSeen {
 		if !seen[name] {

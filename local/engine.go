@@ -270,14 +270,7 @@ func (r *Runtime) deliver(target int, b []*tuple.Tuple) {
 	t := r.tasks[target]
 	if t.inbox == nil {
 		if r.remote != nil {
-			msg, err := codec.AppendTuplesMessage(nil, target, b)
-			if err != nil {
-				// a value the codec cannot carry: its tree times out and
-				// replays, and the same error comes again (see codec)
-				r.log.Error("cannot encode tuples for another worker", "task", target, "err", err)
-				return
-			}
-			r.remote.SendTask(target, msg)
+			r.sendRemote(target, b)
 		}
 		return
 	}
@@ -287,6 +280,27 @@ func (r *Runtime) deliver(target int, b []*tuple.Tuple) {
 	case <-r.stop:
 		r.inflight.Add(-int64(len(b)))
 	}
+}
+
+// sendRemote sends batch b to task target of another worker, in parts
+// when it encodes to more than a message may hold (codec.MaxMessage).
+func (r *Runtime) sendRemote(target int, b []*tuple.Tuple) {
+	msg, err := codec.AppendTuplesMessage(nil, target, b)
+	if err == nil && len(msg) > codec.MaxMessage && len(b) > 1 {
+		r.sendRemote(target, b[:len(b)/2])
+		r.sendRemote(target, b[len(b)/2:])
+		return
+	}
+	if err == nil && len(msg) > codec.MaxMessage {
+		err = fmt.Errorf("one tuple of %d bytes encoded: more than a message between workers holds (%d)", len(msg), codec.MaxMessage)
+	}
+	if err != nil {
+		// a value the codec cannot carry: its tree times out and
+		// replays, and the same error comes again (see codec)
+		r.log.Error("cannot encode tuples for another worker", "task", target, "err", err)
+		return
+	}
+	r.remote.SendTask(target, msg)
 }
 
 // Run prepares every bolt and opens every spout, then runs the topology

@@ -58,6 +58,22 @@ func (r *Runtime) ackerLocal(i int) bool {
 // start); a malformed one wraps codec.ErrMessage or a codec decode error.
 // Receive does not keep msg.
 func (r *Runtime) Receive(msg []byte) error {
+	// the target first: a message for a task that does not run here is
+	// not decoded (it may be kept, undecoded, for a runtime about to start)
+	kind, target, err := codec.PeekMessage(msg)
+	if err != nil {
+		return err
+	}
+	switch kind {
+	case codec.MessageTuples:
+		if target <= 0 || target >= len(r.tasks) || r.tasks[target].inbox == nil {
+			return fmt.Errorf("deliver to task %d: %w", target, ErrNotLocal)
+		}
+	case codec.MessageAcks:
+		if target < 0 || target >= len(r.ackers) || !r.ackerLocal(target) {
+			return fmt.Errorf("deliver acks to acker %d: %w", target, ErrNotLocal)
+		}
+	}
 	m, err := codec.DecodeMessage(msg)
 	if err != nil {
 		return err

@@ -115,7 +115,7 @@
 //	topology.max.spout.pending             integer >= 0 (0: no cap)       1000
 //	topology.debug                         boolean                        false
 //	topology.executor.receive.buffer.size  integer >= 1                   32768
-//	topology.transfer.batch.size           integer >= 1                   64
+//	topology.transfer.batch.size           integer 1..16384               64
 //
 // Any other key starting with "topology." is an error.
 //

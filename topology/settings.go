@@ -52,7 +52,7 @@ var settingDecoders = map[string]func(s *Settings, v any) string{
 	ConfigAckers:          intSetting(0, func(s *Settings, n int) { s.Ackers = n }),
 	ConfigMaxSpoutPending: intSetting(0, func(s *Settings, n int) { s.MaxSpoutPending = n }),
 	ConfigQueueSize:       intSetting(1, func(s *Settings, n int) { s.QueueSize = n }),
-	ConfigBatchSize:       intSetting(1, func(s *Settings, n int) { s.BatchSize = n }),
+	ConfigBatchSize:       intSetting(1, func(s *Settings, n int) { s.BatchSize = n }, MaxBatchSize),
 	ConfigDebug: func(s *Settings, v any) string {
 		b, ok := v.(bool)
 		if !ok {
@@ -75,7 +75,14 @@ var settingDecoders = map[string]func(s *Settings, v any) string{
 	},
 }
 
-func intSetting(minimum int, set func(*Settings, int)) func(*Settings, any) string {
+// MaxBatchSize bounds "topology.transfer.batch.size": a batch crosses
+// between workers as one message, and a message holds at most 65,536
+// tuples (internal/codec.MaxTuples).
+const MaxBatchSize = 16384
+
+// intSetting decodes an integer setting of at least minimum and, when
+// given, at most maximum[0].
+func intSetting(minimum int, set func(*Settings, int), maximum ...int) func(*Settings, any) string {
 	return func(s *Settings, v any) string {
 		want := "a positive integer"
 		if minimum == 0 {
@@ -87,6 +94,9 @@ func intSetting(minimum int, set func(*Settings, int)) func(*Settings, any) stri
 		}
 		if f > math.MaxInt32 {
 			return fmt.Sprintf("%s is out of range (at most %d)", describeGo(v), math.MaxInt32)
+		}
+		if len(maximum) > 0 && f > float64(maximum[0]) {
+			return fmt.Sprintf("%s is out of range (at most %d)", describeGo(v), maximum[0])
 		}
 		set(s, int(f))
 		return ""

@@ -48,6 +48,18 @@ const (
 	flagAll     = flagID | flagBatch | flagAnchors | flagValues
 )
 
+// MaxTuples bounds the tuples of one frame, on encode and on decode. A
+// decoded tuple takes ~200 bytes of memory and the smallest encoded one
+// 4, so without it an 8 MiB frame of minimal tuples decoded to 335 MB;
+// with it, a frame's tuples take at most ~13 MB whatever their encoding.
+// Senders cut larger batches (topology.transfer.batch.size is at most
+// topology.MaxBatchSize, below this).
+const MaxTuples = 1 << 16
+
+// MaxMessage is the largest message a worker sends another (the
+// transport's frame limit): a batch that encodes to more is sent in parts.
+const MaxMessage = 8 << 20
+
 // minTupleBytes is the least a tuple takes: flags, stream and component
 // references and task.
 const minTupleBytes = 4
@@ -57,6 +69,9 @@ const minTupleBytes = 4
 // nested deeper than MaxDepth) it returns dst unchanged and the error.
 func AppendTuples(dst []byte, ts []*tuple.Tuple) ([]byte, error) {
 	start := len(dst)
+	if len(ts) > MaxTuples {
+		return dst, fmt.Errorf("codec: encode %d tuples: %w: at most %d a frame", len(ts), ErrLength, MaxTuples)
+	}
 	var arr [8]string // the table of a frame with few strings, on the stack
 	e := encoder{tab: arr[:0]}
 	dst = append(dst, byte(KindTuples))
@@ -132,6 +147,10 @@ func DecodeTuples(src []byte, alloc func() *tuple.Tuple) ([]*tuple.Tuple, error)
 	n, err := d.count(minTupleBytes)
 	if err != nil {
 		return nil, err
+	}
+	if n > MaxTuples {
+		d.off = 1
+		return nil, d.fail(fmt.Errorf("%w: %d tuples, at most %d", ErrLength, n, MaxTuples))
 	}
 	out := make([]*tuple.Tuple, 0, n)
 	var slab []tuple.Tuple

@@ -88,18 +88,32 @@ type Message struct {
 	Event  acker.Event
 }
 
+// PeekMessage reads a message's kind and target without decoding its
+// body, so that a receiver can turn away a message for a target it does
+// not run before it pays for decoding.
+func PeekMessage(src []byte) (MessageKind, int, error) {
+	_, kind, target, err := peek(src)
+	return kind, target, err
+}
+
+func peek(src []byte) (body []byte, kind MessageKind, target int, err error) {
+	if len(src) < 2 {
+		return nil, 0, 0, fmt.Errorf("%w: %d bytes", ErrMessage, len(src))
+	}
+	t, n := binary.Uvarint(src[1:])
+	if n <= 0 || t > maxTarget {
+		return nil, 0, 0, fmt.Errorf("%w: bad target", ErrMessage)
+	}
+	return src[1+n:], MessageKind(src[0]), int(t), nil
+}
+
 // DecodeMessage decodes a message. The result does not alias src.
 func DecodeMessage(src []byte) (Message, error) {
-	if len(src) < 2 {
-		return Message{}, fmt.Errorf("%w: %d bytes", ErrMessage, len(src))
+	body, kind, target, err := peek(src)
+	if err != nil {
+		return Message{}, err
 	}
-	target, n := binary.Uvarint(src[1:])
-	if n <= 0 || target > maxTarget {
-		return Message{}, fmt.Errorf("%w: bad target", ErrMessage)
-	}
-	m := Message{Kind: MessageKind(src[0]), Target: int(target)}
-	body := src[1+n:]
-	var err error
+	m := Message{Kind: kind, Target: target}
 	switch m.Kind {
 	case MessageTuples:
 		m.Tuples, err = DecodeTuples(body, nil)

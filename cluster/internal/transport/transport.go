@@ -26,7 +26,7 @@ type Handler func(from string, channel uint32, payload []byte)
 // Defaults of Config.
 const (
 	DefaultQueueFrames      = 1024
-	DefaultMaxFrame         = 64 << 20
+	DefaultMaxFrame         = 8<<20 + 64 // codec.MaxMessage and room for a header
 	DefaultDialTimeout      = 5 * time.Second
 	DefaultHandshakeTimeout = 5 * time.Second
 	DefaultBackoffMin       = 50 * time.Millisecond
