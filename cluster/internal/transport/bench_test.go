@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -27,7 +28,8 @@ func batch64() []*tuple.Tuple {
 // BenchmarkTransport sends 64-tuple batches encoded with internal/codec
 // from one Transport to another over loopback. "frames" sends one
 // encoded frame over and over (the transport alone); "codec" encodes each
-// frame on the sending side and decodes it in the Handler. It reports
+// frame on the sending side and decodes it in the Handler; "sealed-"
+// does the same with a secret (frames sealed with AES-256-GCM). It reports
 // frames/s and tuples/s; MB/s counts the payloads.
 func BenchmarkTransport(b *testing.B) {
 	ts := batch64()
@@ -35,12 +37,16 @@ func BenchmarkTransport(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, mode := range []string{"frames", "codec"} {
+	for _, mode := range []string{"frames", "sealed-frames", "codec", "sealed-codec"} {
 		b.Run(mode, func(b *testing.B) {
 			var got atomic.Int64
-			decode := mode == "codec"
+			decode := strings.HasSuffix(mode, "codec")
+			secret := ""
+			if strings.HasPrefix(mode, "sealed") {
+				secret = "bench-secret" // frames sealed with AES-256-GCM
+			}
 			quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-			recv, err := New(Config{Name: "b", Addr: "127.0.0.1:0", Logger: quiet,
+			recv, err := New(Config{Name: "b", Addr: "127.0.0.1:0", Logger: quiet, Secret: secret,
 				Handler: func(_ string, _ uint32, p []byte) {
 					if decode {
 						if _, err := codec.DecodeTuples(p, nil); err != nil {
@@ -53,7 +59,7 @@ func BenchmarkTransport(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer recv.Close()
-			send, err := New(Config{Name: "a", Addr: "127.0.0.1:0", Logger: quiet, Handler: func(string, uint32, []byte) {}})
+			send, err := New(Config{Name: "a", Addr: "127.0.0.1:0", Logger: quiet, Secret: secret, Handler: func(string, uint32, []byte) {}})
 			if err != nil {
 				b.Fatal(err)
 			}

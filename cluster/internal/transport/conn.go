@@ -2,6 +2,8 @@ package transport
 
 import (
 	"bufio"
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -49,7 +51,11 @@ type conn struct {
 	br     *bufio.Reader
 	dialed bool          // this side dialled it
 	done   chan struct{} // closed by fail
-	once   sync.Once
+	// seal and open protect the frames each way (AES-256-GCM, keys of
+	// this connection's handshake, frame numbers as nonces) when the
+	// transport has a secret; nil without one.
+	seal, open cipher.AEAD
+	once       sync.Once
 
 	// prev is the connection installed before this one: this one's reader
 	// waits for prev's to finish, so frames stay in order across
@@ -179,6 +185,44 @@ func (t *Transport) newHello() hello {
 	return h
 }
 
+// frameKeys sets c's frame ciphers for the handshake between dialer d
+// and acceptor a: one key per direction, derived from the secret and both
+// nonces, so that every connection has its own keys and a frame cannot be
+// replayed into another connection or reflected back.
+func (t *Transport) frameKeys(c *conn, d, a *hello) error {
+	if t.cfg.Secret == "" {
+		return nil
+	}
+	key := func(dir string) (cipher.AEAD, error) {
+		k := t.mac("frames "+dir, d, a)
+		b, err := aes.NewCipher(k)
+		if err != nil {
+			return nil, err
+		}
+		return cipher.NewGCM(b)
+	}
+	d2a, err := key("dialer to acceptor")
+	if err != nil {
+		return err
+	}
+	a2d, err := key("acceptor to dialer")
+	if err != nil {
+		return err
+	}
+	if c.dialed {
+		c.seal, c.open = d2a, a2d
+	} else {
+		c.seal, c.open = a2d, d2a
+	}
+	return nil
+}
+
+// frameNonce is the nonce of frame number seq of one direction.
+func frameNonce(dst *[12]byte, seq uint64) []byte {
+	binary.BigEndian.PutUint64(dst[4:], seq)
+	return dst[:]
+}
+
 // dial connects to p at addr and runs the dialer's side of the
 // handshake; on success the connection is installed.
 //
@@ -251,6 +295,9 @@ func (t *Transport) dialHandshake(c *conn) error {
 		return fmt.Errorf("status %d: %w", status[0], ErrHandshake)
 	}
 	nc.SetDeadline(time.Time{})
+	if err := t.frameKeys(c, &mine, &theirs); err != nil {
+		return err
+	}
 	p.mu.Lock()
 	p.dialing = false
 	t.installLocked(c)
@@ -311,6 +358,10 @@ func (t *Transport) accept(nc net.Conn) {
 		return
 	}
 	c := &conn{t: t, p: p, nc: nc, br: br}
+	if err := t.frameKeys(c, &theirs, &mine); err != nil {
+		refuse(statusClosing, err)
+		return
+	}
 	p.mu.Lock()
 	// The tie-break: the connection dialled by the smaller name wins. An
 	// incoming one from a smaller name always wins (the peer dials again
@@ -376,6 +427,9 @@ func (c *conn) writeLoop() {
 	defer t.wg.Done()
 	bw := bufio.NewWriterSize(c.nc, t.cfg.WriteBuffer)
 	var hdr [frameHeader]byte
+	var nonce [12]byte
+	var seq uint64
+	var sealed []byte
 	for {
 		var f frame
 		select {
@@ -388,13 +442,27 @@ func (c *conn) writeLoop() {
 			return
 		}
 		for {
-			binary.BigEndian.PutUint32(hdr[0:], uint32(len(f.payload)))
+			body := f.payload
+			n := len(body)
+			if c.seal != nil {
+				n += c.seal.Overhead()
+			}
+			binary.BigEndian.PutUint32(hdr[0:], uint32(n))
 			binary.BigEndian.PutUint32(hdr[4:], f.channel)
+			if c.seal != nil {
+				// the header is authenticated too: its channel and length
+				sealed = c.seal.Seal(sealed[:0], frameNonce(&nonce, seq), body, hdr[:])
+				seq++
+				body = sealed
+				if cap(sealed) > maxReuse {
+					sealed = nil
+				}
+			}
 			if _, err := bw.Write(hdr[:]); err != nil {
 				c.fail(fmt.Errorf("write: %w", err))
 				return
 			}
-			if _, err := bw.Write(f.payload); err != nil {
+			if _, err := bw.Write(body); err != nil {
 				c.fail(fmt.Errorf("write: %w", err))
 				return
 			}
@@ -432,6 +500,12 @@ func (c *conn) readLoop() {
 	}
 	var hdr [frameHeader]byte
 	var buf []byte
+	var nonce [12]byte
+	var seq uint64
+	overhead := 0
+	if c.open != nil {
+		overhead = c.open.Overhead()
+	}
 	for {
 		if _, err := io.ReadFull(c.br, hdr[:]); err != nil {
 			c.fail(fmt.Errorf("read: %w", err))
@@ -439,7 +513,13 @@ func (c *conn) readLoop() {
 		}
 		n := binary.BigEndian.Uint32(hdr[0:])
 		ch := binary.BigEndian.Uint32(hdr[4:])
-		if uint64(n) > uint64(t.cfg.MaxFrame) {
+		if int64(n) < int64(overhead) {
+			err := fmt.Errorf("read: frame of %d bytes, shorter than its seal: %w", n, ErrAuth)
+			t.log.Error("transport peer sent a forged frame", "peer", p.name, "err", err)
+			c.fail(err)
+			return
+		}
+		if uint64(n) > uint64(t.cfg.MaxFrame)+uint64(overhead) {
 			err := fmt.Errorf("read: frame of %d bytes, max %d: %w", n, t.cfg.MaxFrame, ErrFrameTooLarge)
 			t.log.Error("transport peer sent a frame too large", "peer", p.name, "err", err)
 			c.fail(err)
@@ -458,8 +538,19 @@ func (c *conn) readLoop() {
 			c.fail(fmt.Errorf("read: %w", err))
 			return
 		}
+		if c.open != nil {
+			var err error
+			payload, err = c.open.Open(payload[:0], frameNonce(&nonce, seq), payload, hdr[:])
+			if err != nil {
+				err = fmt.Errorf("read: frame %d does not authenticate: %w", seq, ErrAuth)
+				t.log.Error("transport peer sent a forged or altered frame", "peer", p.name, "err", err)
+				c.fail(err)
+				return
+			}
+			seq++
+		}
 		p.framesRecv.Add(1)
-		p.bytesRecv.Add(uint64(n))
+		p.bytesRecv.Add(uint64(len(payload)))
 		t.cfg.Handler(p.name, ch, payload)
 	}
 }

@@ -66,7 +66,12 @@
 // wrong peer, same name). Both sides check the other's HMAC, so a peer
 // with another secret (or none when one is set) is refused on both sides
 // and logged as an error ([ErrAuth]); the secret never crosses the wire.
-// The secret authenticates peers; frames are not encrypted.
+// The secret authenticates peers, and then every frame: each direction of
+// a connection has its own AES-256-GCM key (an HMAC of the secret, both
+// names and both nonces), frames are sealed with their number as nonce
+// and their header as associated data, so a frame altered, replayed,
+// reordered or moved to another connection is refused (ErrAuth) and ends
+// the connection. Without a secret frames travel in clear.
 //
 // # Failures
 //
