@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"path"
+	"path/filepath"
 
 	"github.com/gale-stream/gale/sinks"
 )
@@ -16,10 +19,12 @@ func init() {
 func decryptCmd(_ context.Context, env *Env, args []string) int {
 	fs := newFlags(env, "decrypt", "FILE...", "Decrypt files that a sink wrote with encryption, decompress them (lz4), and write the records to standard output\n"+
 		"(or to -o). The key is the sink's master key: a file of 32 bytes or 64 hex digits (-key-file), or hex in $"+sinks.DefaultKeyEnv+" (or the variable -key-env names).\n"+
-		"Files that are not encrypted are only decompressed.")
+		"Files that are not encrypted are only decompressed. An encrypted file must carry the name it was sealed under\n"+
+		"(a file copied over another's name is refused, unless -any-name); decompression streams, so a huge frame costs no memory.")
 	keyFile := fs.String("key-file", "", "the master key file")
 	keyEnv := fs.String("key-env", sinks.DefaultKeyEnv, "environment variable holding the key in hex, when -key-file is not given")
-	out := fs.String("o", "", "write here instead of standard output")
+	out := fs.String("o", "", "write here instead of standard output (created with mode 0600: it holds the plaintext)")
+	anyName := fs.Bool("any-name", false, "accept a file whose name is not the one it was sealed under (a renamed copy)")
 	pos, ok := parseArgs(fs, args, -1)
 	if !ok {
 		return 2
@@ -36,6 +41,9 @@ func decryptCmd(_ context.Context, env *Env, args []string) int {
 			key, err = sinks.ParseKey([]byte(env.Getenv(*keyEnv)), "$"+*keyEnv)
 		} else {
 			key, err = sinks.LoadKey(*keyFile, "")
+			if err == nil {
+				warnReadable(env, "gale decrypt", *keyFile, "key file")
+			}
 		}
 		if err != nil {
 			fmt.Fprintf(env.Stderr, "gale decrypt: %v\n", err)
@@ -44,7 +52,7 @@ func decryptCmd(_ context.Context, env *Env, args []string) int {
 	}
 	w := env.Stdout
 	if *out != "" {
-		f, err := os.Create(*out)
+		f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 		if err != nil {
 			fmt.Fprintf(env.Stderr, "gale decrypt: %v\n", err)
 			return 1
@@ -54,23 +62,51 @@ func decryptCmd(_ context.Context, env *Env, args []string) int {
 	}
 	code := 0
 	for _, p := range pos {
-		data, err := os.ReadFile(p)
-		if err == nil {
-			data, err = sinks.Decode(key, data)
-		}
-		switch {
-		case errors.Is(err, sinks.ErrConfig) && key == nil:
-			fmt.Fprintf(env.Stderr, "gale decrypt: %s is encrypted: give the key with -key-file or $%s\n", p, *keyEnv)
-			code = 1
-		case err != nil:
-			fmt.Fprintf(env.Stderr, "gale decrypt: %s: %v\n", p, err)
-			code = 1
-		default:
-			if _, err := w.Write(data); err != nil {
-				fmt.Fprintf(env.Stderr, "gale decrypt: %v\n", err)
-				return 1
+		if err := decryptFile(w, p, key, *anyName); err != nil {
+			switch {
+			case errors.Is(err, sinks.ErrConfig) && key == nil:
+				fmt.Fprintf(env.Stderr, "gale decrypt: %s is encrypted: give the key with -key-file or $%s\n", p, *keyEnv)
+			default:
+				fmt.Fprintf(env.Stderr, "gale decrypt: %s: %v\n", p, err)
 			}
+			code = 1
 		}
 	}
 	return code
+}
+
+// decryptFile writes file p's records to w: opened (with key, checking
+// that p's name is the one sealed unless anyName) and decompressed as a
+// stream.
+func decryptFile(w io.Writer, p string, key []byte, anyName bool) error {
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return err
+	}
+	if sinks.IsSealed(data) {
+		if key == nil {
+			return fmt.Errorf("encrypted, no key: %w", sinks.ErrConfig)
+		}
+		plain, sealed, err := sinks.Open(key, data)
+		if err != nil {
+			return err
+		}
+		if base := filepath.Base(p); !anyName && base != path.Base(sealed) {
+			return fmt.Errorf("%w: this file is %s, it was sealed as %s (a copy over another object's name? -any-name to read it anyway)",
+				sinks.ErrWrongName, base, sealed)
+		}
+		data = plain
+	}
+	if sinks.IsLZ4(data) {
+		return sinks.Decompress(w, data, 0)
+	}
+	_, err = w.Write(data)
+	return err
+}
+
+// warnReadable warns when file (a secret) can be read by other users.
+func warnReadable(env *Env, cmd, file, what string) {
+	if st, err := os.Stat(file); err == nil && st.Mode().Perm()&0o077 != 0 {
+		fmt.Fprintf(env.Stderr, "%s: warning: %s %s is readable by other users (mode %v): chmod 600 it\n", cmd, what, file, st.Mode().Perm())
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gale-stream/gale/internal/verify"
+	"github.com/gale-stream/gale/sinks"
 )
 
 func init() {
@@ -21,10 +22,16 @@ func verifyCmd(ctx context.Context, env *Env, args []string) int {
 		"Exit status 1 when anything differs or was lost. Batches still in flight are counted, not reported.")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	list := fs.Int("list", 20, "list at most this many batches per kind and sink")
+	maxObject := fs.Int64("max-object-bytes", sinks.MaxDecodedBytes, "an object that decompresses to more is reported mismatched (a decompression bomb costs no more memory)")
 	pos, ok := parseArgs(fs, args, 1)
 	if !ok {
 		return 2
 	}
+	if *maxObject <= 0 {
+		fmt.Fprintf(env.Stderr, "gale verify: --max-object-bytes %d: want a positive size\n", *maxObject)
+		return 2
+	}
+	sinks.MaxDecodedBytes = *maxObject
 	topo, ok := loadTopology(env, pos[0])
 	if !ok {
 		return 1

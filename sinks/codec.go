@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 
@@ -33,17 +34,20 @@ const KeySize = 32
 // Compression is an lz4 frame with fixed settings (4 MiB blocks, content
 // checksum, one goroutine), which the lz4 command-line tool reads.
 //
-// Encryption (when Key is set) is AES-256-GCM with a key derived per
-// object — HKDF-SHA256 of the master key over the object's name — and a
-// nonce derived from the key and the plaintext (HMAC-SHA256), so a replay
-// writes identical bytes, and two different plaintexts never share a
-// (key, nonce) pair even if a changed pipeline rewrites an object with
-// other content. The stored form is
+// Encryption (when Key is set) is AES-256-GCM with keys derived per
+// object — HKDF-SHA256 of the master key, with a fixed salt, over the
+// object's name: one key encrypts, another derives the nonce from the
+// plaintext (HMAC-SHA256) — so a replay writes identical bytes, and two
+// different plaintexts never share a (key, nonce) pair even if a changed
+// pipeline rewrites an object with other content. The stored form is
 //
-//	"GALEENC1" | uint16 length of name | name | nonce (12) | ciphertext and tag
+//	"GALEENC2" | uint16 length of name | name | nonce (12) | ciphertext and tag
 //
 // with the header authenticated; `gale decrypt` reads it with the master
-// key alone.
+// key alone. A reader that knows the object's name (DecodeObject: verify,
+// the sinks' inventories) checks it is the name sealed, so an object
+// copied over another's name does not pass for it. "GALEENC1" objects
+// (one key for both uses, no salt; written before 2026-12) still open.
 type Codec struct {
 	Compression string
 	Key         []byte
@@ -98,15 +102,42 @@ func (c Codec) Encode(name string, content []byte) ([]byte, error) {
 	return data, nil
 }
 
-const sealMagic = "GALEENC1"
+const (
+	sealMagic   = "GALEENC2"
+	sealMagicV1 = "GALEENC1"
+)
 
 // ErrNotSealed: the data is not an encrypted Gale object.
-var ErrNotSealed = errors.New("not an encrypted Gale object (no GALEENC1 header)")
+var ErrNotSealed = errors.New("not an encrypted Gale object (no GALEENC header)")
 
 // ErrOpen: decryption failed: wrong key, or the data was altered.
 var ErrOpen = errors.New("cannot decrypt: wrong key or altered data")
 
-func objectKey(master []byte, name string) ([]byte, error) {
+// ErrWrongName: an encrypted object was sealed for another name (copied
+// or renamed over this one).
+var ErrWrongName = errors.New("the object was sealed under another name")
+
+// ErrTooLarge: an object decompresses to more than MaxDecodedBytes.
+var ErrTooLarge = errors.New("decompresses to more than the limit")
+
+// MaxDecodedBytes bounds what one object may decompress to when it is read
+// back whole (verify, the inventories): a 2 MB lz4 frame of zeros expands
+// to over a gigabyte. `gale verify --max-object-bytes` changes it.
+var MaxDecodedBytes int64 = 256 << 20
+
+var hkdfSalt = []byte("gale sink encryption v2")
+
+// objectKeys are the encryption and nonce keys of object name.
+func objectKeys(master []byte, name string) (enc, nonce []byte, err error) {
+	if enc, err = hkdf.Key(sha256.New, master, hkdfSalt, "encrypt "+name, KeySize); err != nil {
+		return nil, nil, err
+	}
+	nonce, err = hkdf.Key(sha256.New, master, hkdfSalt, "nonce "+name, KeySize)
+	return enc, nonce, err
+}
+
+// objectKeyV1 is the one key of a GALEENC1 object.
+func objectKeyV1(master []byte, name string) ([]byte, error) {
 	return hkdf.Key(sha256.New, master, nil, "gale-sink-v1 "+name, KeySize)
 }
 
@@ -114,7 +145,7 @@ func seal(master []byte, name string, plain []byte) ([]byte, error) {
 	if len(name) > 0xffff {
 		return nil, fmt.Errorf("object name of %d bytes is too long to seal", len(name))
 	}
-	key, err := objectKey(master, name)
+	key, nonceKey, err := objectKeys(master, name)
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +157,7 @@ func seal(master []byte, name string, plain []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	mac := hmac.New(sha256.New, key)
+	mac := hmac.New(sha256.New, nonceKey)
 	mac.Write([]byte("nonce"))
 	mac.Write(plain)
 	nonce := mac.Sum(nil)[:gcm.NonceSize()]
@@ -142,7 +173,8 @@ func seal(master []byte, name string, plain []byte) ([]byte, error) {
 // Open decrypts data sealed by Encode with master; it returns the plain
 // (possibly lz4-compressed) bytes and the object name they were sealed for.
 func Open(master, data []byte) (plain []byte, name string, err error) {
-	if !bytes.HasPrefix(data, []byte(sealMagic)) {
+	v1 := bytes.HasPrefix(data, []byte(sealMagicV1))
+	if !v1 && !bytes.HasPrefix(data, []byte(sealMagic)) {
 		return nil, "", ErrNotSealed
 	}
 	if len(master) != KeySize {
@@ -160,7 +192,12 @@ func Open(master, data []byte) (plain []byte, name string, err error) {
 	name = string(rest[:n])
 	hdr := data[:len(sealMagic)+2+n]
 	nonce := rest[n : n+12]
-	key, err := objectKey(master, name)
+	var key []byte
+	if v1 {
+		key, err = objectKeyV1(master, name)
+	} else {
+		key, _, err = objectKeys(master, name)
+	}
 	if err != nil {
 		return nil, "", err
 	}
@@ -179,27 +216,61 @@ func Open(master, data []byte) (plain []byte, name string, err error) {
 	return plain, name, nil
 }
 
+// IsSealed reports whether data is an encrypted Gale object.
+func IsSealed(data []byte) bool {
+	return bytes.HasPrefix(data, []byte(sealMagic)) || bytes.HasPrefix(data, []byte(sealMagicV1))
+}
+
 // Decode reverses Encode whatever the codec was: it opens sealed data
-// (master must then be given) and decompresses lz4 frames.
-func Decode(master, data []byte) ([]byte, error) {
-	if bytes.HasPrefix(data, []byte(sealMagic)) {
+// (master must then be given) and decompresses lz4 frames, up to
+// MaxDecodedBytes. It does not check the name sealed: DecodeObject does.
+func Decode(master, data []byte) ([]byte, error) { return DecodeObject(master, "", data) }
+
+// DecodeObject is Decode for the object stored as name: sealed data must
+// have been sealed for that name (ErrWrongName otherwise). An empty name
+// checks nothing.
+func DecodeObject(master []byte, name string, data []byte) ([]byte, error) {
+	if IsSealed(data) {
 		if master == nil {
 			return nil, fmt.Errorf("the data is encrypted and no key was given: %w", ErrConfig)
 		}
-		plain, _, err := Open(master, data)
+		plain, sealed, err := Open(master, data)
 		if err != nil {
 			return nil, err
 		}
+		if name != "" && sealed != name {
+			return nil, fmt.Errorf("%w: stored as %q, sealed as %q", ErrWrongName, name, sealed)
+		}
 		data = plain
 	}
-	if bytes.HasPrefix(data, []byte{0x04, 0x22, 0x4d, 0x18}) { // lz4 frame magic
-		out, err := io.ReadAll(lz4.NewReader(bytes.NewReader(data)))
-		if err != nil {
-			return nil, fmt.Errorf("lz4: %w", err)
+	if IsLZ4(data) {
+		var out bytes.Buffer
+		if err := Decompress(&out, data, MaxDecodedBytes); err != nil {
+			return nil, err
 		}
-		return out, nil
+		return out.Bytes(), nil
 	}
 	return data, nil
+}
+
+// IsLZ4 reports whether data starts with an lz4 frame's magic number.
+func IsLZ4(data []byte) bool { return bytes.HasPrefix(data, []byte{0x04, 0x22, 0x4d, 0x18}) }
+
+// Decompress writes the content of lz4 frame data to w, streaming, and
+// fails with ErrTooLarge past limit bytes (limit <= 0: no limit).
+func Decompress(w io.Writer, data []byte, limit int64) error {
+	r := io.Reader(lz4.NewReader(bytes.NewReader(data)))
+	if limit > 0 {
+		r = io.LimitReader(r, limit+1)
+	}
+	n, err := io.Copy(w, r)
+	if err != nil {
+		return fmt.Errorf("lz4: %w", err)
+	}
+	if limit > 0 && n > limit {
+		return fmt.Errorf("lz4: %d compressed bytes %w of %d bytes", len(data), ErrTooLarge, limit)
+	}
+	return nil
 }
 
 // LoadKey reads a master key from a file holding 32 raw bytes or 64 hex
@@ -211,6 +282,9 @@ func LoadKey(file, env string) ([]byte, error) {
 		b, err := os.ReadFile(file)
 		if err != nil {
 			return nil, fmt.Errorf("encryption key: %w", err)
+		}
+		if st, err := os.Stat(file); err == nil && st.Mode().Perm()&0o077 != 0 {
+			slog.Warn("the encryption key file is readable by other users: chmod 600 it", "file", file, "mode", st.Mode().Perm().String())
 		}
 		return ParseKey(b, file)
 	case env != "" && os.Getenv(env) != "":

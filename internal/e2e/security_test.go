@@ -16,6 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gale-stream/gale/sinks"
+	"github.com/pierrec/lz4/v4"
+
 	"github.com/gale-stream/gale/cluster/api"
 	"github.com/gale-stream/gale/internal/clustertest"
 	"github.com/gale-stream/gale/internal/galetest"
@@ -230,4 +233,79 @@ func TestHostile_TopologyLimits(t *testing.T) {
 		d, err := c.Describe(ctx, "small")
 		return err == nil && len(d.Components) == 1 && len(d.Components[0].Tasks) == 1 && d.Components[0].Tasks[0].Worker == "w1"
 	})
+}
+
+// TestHostile_Encryption: issue 16's findings 7 and 8 and the key-file
+// items, with the gale binary. Two encrypted files swapped on disk are
+// refused by `gale decrypt` (each names the object it was sealed as); a
+// 2 MB lz4 file of 512 MiB decrypts as a stream in bounded memory (it took
+// 1.28 GB); -o writes the plaintext 0600; a key file others can read is
+// warned about.
+func TestHostile_Encryption(t *testing.T) {
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "key")
+	if err := os.WriteFile(keyFile, []byte(strings.Repeat("ab", 32)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(keyFile, 0o644)
+	key, err := sinks.LoadKey(keyFile, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := sinks.Codec{Compression: sinks.CompressionLZ4, Key: key}
+	names := []string{"a.jsonl.lz4.enc", "b.jsonl.lz4.enc"}
+	for _, n := range names {
+		data, err := c.Encode("topo/s/0/"+n, []byte("records of "+n+"\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// swapped: a's file holds b's object and the other way round
+		other := names[0]
+		if n == names[0] {
+			other = names[1]
+		}
+		if err := os.WriteFile(filepath.Join(dir, other), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run := func(args ...string) (int, string, int64) {
+		cmd := exec.Command(gale(t), args...)
+		out, _ := cmd.CombinedOutput()
+		return cmd.ProcessState.ExitCode(), string(out), cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss
+	}
+	code, out, _ := run("decrypt", "-key-file", keyFile, filepath.Join(dir, "a.jsonl.lz4.enc"))
+	if code != 1 || !strings.Contains(out, "sealed as topo/s/0/b.jsonl.lz4.enc") {
+		t.Errorf("decrypt of a swapped file: exit %d, %s; want 1 naming the object it was sealed as", code, out)
+	}
+	if !strings.Contains(out, "readable by other users") {
+		t.Errorf("decrypt with a key file of mode 0644: no warning in %s", out)
+	}
+	plain := filepath.Join(dir, "plain.jsonl")
+	if code, out, _ = run("decrypt", "-any-name", "-key-file", keyFile, "-o", plain, filepath.Join(dir, "a.jsonl.lz4.enc")); code != 0 {
+		t.Errorf("decrypt -any-name: exit %d, %s", code, out)
+	}
+	if st, err := os.Stat(plain); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("decrypt -o: %v, mode %v; want 0600", err, st.Mode().Perm())
+	}
+	if b, _ := os.ReadFile(plain); string(b) != "records of b.jsonl.lz4.enc\n" {
+		t.Errorf("decrypt -any-name wrote %q", b)
+	}
+
+	// the bomb: 512 MiB of zeros in a 2 MB lz4 frame
+	var bomb bytes.Buffer
+	zw := lz4.NewWriter(&bomb)
+	zeros := make([]byte, 1<<20)
+	for range 512 {
+		zw.Write(zeros)
+	}
+	zw.Close()
+	bombFile := filepath.Join(dir, "bomb.jsonl.lz4")
+	if err := os.WriteFile(bombFile, bomb.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, rss := run("decrypt", "-o", os.DevNull, bombFile)
+	t.Logf("gale decrypt of a %d KB frame of 512 MiB: exit %d, max RSS %d MiB", bomb.Len()>>10, code, rss>>10)
+	if code != 0 || rss > 96<<10 {
+		t.Errorf("gale decrypt of the bomb: exit %d (%s), max RSS %d MiB; want 0 and under 96 MiB", code, out, rss>>10)
+	}
 }

@@ -318,7 +318,7 @@ func (w *Writer) Read(ctx context.Context, name string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	content, err := sinks.Decode(w.codec.Key, data)
+	content, err := sinks.DecodeObject(w.codec.Key, name, data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: decode %s: %w", w.where, name, err)
 	}

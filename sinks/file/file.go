@@ -150,7 +150,7 @@ func (w *Writer) Read(ctx context.Context, name string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return sinks.Decode(w.Codec.Key, data)
+	return sinks.DecodeObject(w.Codec.Key, name, data)
 }
 
 // Close does nothing: every write is complete when WriteBatch returns.

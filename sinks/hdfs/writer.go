@@ -520,7 +520,7 @@ func (w *Writer) Read(ctx context.Context, name string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := sinks.Decode(w.Codec.Key, data)
+	out, err := sinks.DecodeObject(w.Codec.Key, name, data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: decode: %w", w.url(path.Join(w.Dir, name)), err)
 	}
