@@ -61,7 +61,8 @@ func (c *Common) Validate() error {
 		return fmt.Errorf("time_partition %q: want \"\", %q or %q: %w", c.TimePartition, PartitionDay, PartitionHour, ErrConfig)
 	}
 	if err := checkPrefix(c.Prefix); err != nil {
-		return err
+		// at the field: the topology's error names bolts[i].config.prefix
+		return &topology.FieldError{Path: "prefix", Msg: err.Error(), Err: err}
 	}
 	if c.MaxInflight < 1 {
 		return fmt.Errorf("max_inflight %d: want at least 1: %w", c.MaxInflight, ErrConfig)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+
+	"github.com/gale-stream/gale/internal/atomicfile"
 )
 
 // The metadata object stores keep beside each object (Ceph's xattrs, S3's
@@ -50,6 +52,9 @@ func StoreParts(ctx context.Context, b *Batch, naming Naming, codec Codec, metaP
 	for _, p := range naming.Parts(b) {
 		if err := ctx.Err(); err != nil {
 			return n, fmt.Errorf("%s: %w", where, err)
+		}
+		if err := atomicfile.CheckName(p.Name); err != nil {
+			return n, fmt.Errorf("%s: object name: %w", where, err)
 		}
 		content := p.Content()
 		data, err := codec.Encode(p.Name, content)

@@ -65,9 +65,20 @@ func decodeConfigInto(errs *errList, raw []byte, rv reflect.Value, path string) 
 	}
 	if v, ok := rv.Interface().(interface{ Validate() error }); ok {
 		if err := v.Validate(); err != nil {
-			errs.addErr(&FieldError{Path: path, Msg: err.Error(), Err: err})
+			addValidateErr(errs, path, err)
 		}
 	}
+}
+
+// addValidateErr adds the error of a config's Validate hook: at path, or
+// below it when the hook names a field with a *FieldError (its Path
+// relative to the config).
+func addValidateErr(errs *errList, path string, err error) {
+	if fe, ok := err.(*FieldError); ok {
+		errs.addErr(&FieldError{Path: joinPath(path, fe.Path), Msg: fe.Msg, Err: fe.Err})
+		return
+	}
+	errs.addErr(&FieldError{Path: path, Msg: err.Error(), Err: err})
 }
 
 // decodeSettings implements ComponentType.DecodeSettings.

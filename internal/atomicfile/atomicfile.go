@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -44,9 +45,39 @@ const maxSwept = 4096
 // TmpMark is in the name of every temporary file, which starts with a dot.
 const TmpMark = ".tmp-"
 
+// ErrOutside: a name that would leave its root directory (absolute, with
+// a ".." element, not clean, empty or with a NUL byte).
+var ErrOutside = errors.New("the name leaves its root directory")
+
+// CheckName reports whether name, slash-separated, stays below the
+// directory it is relative to: every writer of files, objects or ledger
+// entries checks its final name with it, so that no name built from a
+// topology (a component called "..", a prefix) reaches outside the root
+// the user gave.
+func CheckName(name string) error {
+	if name == "" || strings.ContainsRune(name, 0) || strings.HasPrefix(name, "/") || path.Clean(name) != name ||
+		name == ".." || strings.HasPrefix(name, "../") || name == "." {
+		return fmt.Errorf("%q: %w", name, ErrOutside)
+	}
+	return nil
+}
+
+// Within reports whether file (an OS path) is below root, after cleaning
+// both: the last check of a path built by joining pieces.
+func Within(root, file string) error {
+	rel, err := filepath.Rel(filepath.Clean(root), filepath.Clean(file))
+	if err != nil || !filepath.IsLocal(rel) {
+		return fmt.Errorf("%s is not below %s: %w", file, root, ErrOutside)
+	}
+	return nil
+}
+
 // Put writes data as the file name (slash-separated, relative to Root),
 // creating its directories.
 func (d *Dir) Put(name string, data []byte) (err error) {
+	if err := CheckName(name); err != nil {
+		return err
+	}
 	path := filepath.Join(d.Root, filepath.FromSlash(name))
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -86,6 +117,9 @@ func (d *Dir) Put(name string, data []byte) (err error) {
 
 // Get reads the file name.
 func (d *Dir) Get(name string) ([]byte, error) {
+	if err := CheckName(name); err != nil {
+		return nil, err
+	}
 	return os.ReadFile(filepath.Join(d.Root, filepath.FromSlash(name)))
 }
 

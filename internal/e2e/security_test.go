@@ -309,3 +309,39 @@ func TestHostile_Encryption(t *testing.T) {
 		t.Errorf("gale decrypt of the bomb: exit %d (%s), max RSS %d MiB; want 0 and under 96 MiB", code, out, rss>>10)
 	}
 }
+
+// TestHostile_Paths: issue 16's finding 6 and the path items, with the
+// gale binary: names that would take a sink's objects, its dead letters
+// or a ledger out of their directories are refused with the field named,
+// and nothing lands outside.
+func TestHostile_Paths(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	topo := fmt.Sprintf(`{"name": "..",
+  "spouts": [{"id": "s", "type": "generator", "config": {"count": 10}}],
+  "bolts": [{"id": "..", "type": "file_sink", "config": {"dir": %q, "prefix": "../../escaped", "field": "sentence"},
+             "inputs": [{"component": "s"}]}]}`, out)
+	p := filepath.Join(dir, "t.json")
+	if err := os.WriteFile(p, []byte(topo), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range []string{"validate", "run"} {
+		c := exec.Command(gale(t), cmd, p)
+		c.Dir = dir
+		b, _ := c.CombinedOutput()
+		for _, want := range []string{"name: name \"..\" starts with '.'", "bolts[0].id", "bolts[0].config.prefix"} {
+			if !strings.Contains(string(b), want) {
+				t.Errorf("gale %s: no %q in\n%s", cmd, want, b)
+			}
+		}
+		if c.ProcessState.ExitCode() == 0 {
+			t.Errorf("gale %s exited 0", cmd)
+		}
+	}
+	filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err == nil && strings.Contains(path, "escaped") {
+			t.Errorf("%s was written", path)
+		}
+		return nil
+	})
+}

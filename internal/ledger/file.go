@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gale-stream/gale/internal/atomicfile"
+
 	"github.com/gale-stream/gale/internal/kvlog"
 )
 
@@ -66,9 +68,21 @@ func (s *FileStore) paths(k Key) (dir, oldLog, oldEpoch string) {
 	return filepath.Join(topic, n), filepath.Join(topic, n+".log"), filepath.Join(topic, n+".epoch")
 }
 
+// within checks that a ledger path stays in the store's directory (safe
+// makes every element one name; this is the last line of defence).
+func (s *FileStore) within(p string) error {
+	if err := atomicfile.Within(s.dir, p); err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	return nil
+}
+
 // Open fences earlier owners of the partition and reads its ledger.
 func (s *FileStore) Open(ctx context.Context, key Key) (Writer, State, error) {
 	dir, oldLog, oldEpoch := s.paths(key)
+	if err := s.within(dir); err != nil {
+		return nil, State{}, err
+	}
 	l, err := kvlog.OpenFile(dir)
 	if err != nil {
 		return nil, State{}, fmt.Errorf("open ledger %s: %w", key, mapErr(err))
@@ -149,6 +163,9 @@ func readLegacyFile(key Key, path string) (*state, error) {
 // Read reads key's ledger without taking ownership.
 func (s *FileStore) Read(ctx context.Context, key Key) (State, error) {
 	dir, oldLog, _ := s.paths(key)
+	if err := s.within(dir); err != nil {
+		return State{}, err
+	}
 	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
 		if _, err := os.Stat(oldLog); err == nil {
 			st, err := readLegacyFile(key, oldLog)

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gale-stream/gale/internal/atomicfile"
+
 	hdfsc "github.com/colinmarc/hdfs/v2"
 
 	"github.com/gale-stream/gale/sinks"
@@ -278,6 +280,9 @@ func retryNotReplicated(ctx context.Context, write func() error) error {
 
 // putOnce writes data to a temporary file and renames it to name.
 func (w *Writer) putOnce(ctx context.Context, cn *conn, name string, data []byte) (err error) {
+	if err := atomicfile.CheckName(name); err != nil {
+		return fmt.Errorf("%s: object name: %w", w.url(w.Dir), err)
+	}
 	final := path.Join(w.Dir, name)
 	dir := path.Dir(final)
 	if err := cn.c.MkdirAll(dir, 0o755); err != nil {
@@ -477,8 +482,8 @@ func (w *Writer) Objects(ctx context.Context, topology string) (names []string, 
 
 // Get returns a file's stored bytes (name relative to Dir).
 func (w *Writer) Get(ctx context.Context, name string) (data []byte, err error) {
-	if clean := path.Clean(name); name == "" || path.IsAbs(name) || clean != name || clean == ".." || strings.HasPrefix(clean, "../") {
-		return nil, fmt.Errorf("%s: object name %q: want a clean relative name: %w", w.url(w.Dir), name, fs.ErrInvalid)
+	if err := atomicfile.CheckName(name); err != nil {
+		return nil, fmt.Errorf("%s: object name: %w", w.url(w.Dir), err)
 	}
 	p := path.Join(w.Dir, name)
 	cn, err := w.acquire()
