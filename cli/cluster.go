@@ -34,6 +34,7 @@ const DefaultAPI = "http://127.0.0.1:8080"
 // apiFlags adds --api, --token and --json to fs.
 type apiFlags struct {
 	api   *string
+	ca    *string
 	token *secret
 	json  *bool
 	env   *Env
@@ -47,6 +48,7 @@ func addAPIFlags(env *Env, fs *flag.FlagSet) apiFlags {
 	return apiFlags{
 		api:   fs.String("api", def, "the API of any worker (or $GALE_API)"),
 		token: addSecret(fs, "token", "token-file", "GALE_AUTH_TOKEN", "the cluster's API token"),
+		ca:    fs.String("tls-ca", env.Getenv("GALE_TLS_CA"), "CA certificate (PEM) to trust for an https:// API, besides the system's (or $GALE_TLS_CA)"),
 		json:  fs.Bool("json", false, "print JSON"),
 		env:   env,
 	}
@@ -62,7 +64,16 @@ func (f apiFlags) client() *api.Client {
 		// an unreadable token file: say so, and call without (the API answers 401 if it needs one)
 		fmt.Fprintf(f.env.Stderr, "gale: %v\n", err)
 	}
-	return &api.Client{Base: base, Token: tok}
+	c := &api.Client{Base: base, Token: tok}
+	if *f.ca != "" {
+		hc, err := api.NewHTTPClient(30*time.Second, *f.ca)
+		if err != nil {
+			fmt.Fprintf(f.env.Stderr, "gale: --tls-ca: %v\n", err)
+		} else {
+			c.HTTP = hc
+		}
+	}
+	return c
 }
 
 // apiErr prints an API error the way a user can act on.

@@ -64,6 +64,15 @@ func (w *Worker) Submit(ctx context.Context, data []byte) (api.TopologySummary, 
 	}
 	var missing []string
 	for _, m := range w.ms.Members() {
+		if m.Meta.Types == nil && m.Meta.TypesHash != "" {
+			// its list did not fit in gossip: the same hash as ours means
+			// the same types, which the decode above checked
+			if m.Meta.TypesHash != w.typesHash {
+				missing = append(missing, fmt.Sprintf("worker %s has other component types than %s, and too many to gossip: submit through it",
+					m.Name, w.cfg.Name))
+			}
+			continue
+		}
 		for _, c := range append(slices.Clone(topo.Spouts), topo.Bolts...) {
 			if !slices.Contains(m.Meta.Types, c.Type) {
 				missing = append(missing, fmt.Sprintf("worker %s has no type %q (component %q)", m.Name, c.Type, c.ID))

@@ -93,7 +93,11 @@ func (w *Worker) peers(f func(name string, c *api.Client)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			f(m.Name, &api.Client{Base: "http://" + m.Meta.API, Token: w.cfg.API.Token, HTTP: &http.Client{Timeout: 3 * time.Second}})
+			scheme := "http://"
+			if m.Meta.TLS {
+				scheme = "https://"
+			}
+			f(m.Name, &api.Client{Base: scheme + m.Meta.API, Token: w.cfg.API.Token, HTTP: w.peerHTTP})
 		}()
 	}
 	wg.Wait()

@@ -42,8 +42,10 @@ type Config struct {
 	ClusterKey []byte
 	// API protects the API (token, reads, hosts, origins, --insecure).
 	API APISecurity
-	// TLSCert and TLSKey serve the API over HTTPS.
-	TLSCert, TLSKey string
+	// TLSCert and TLSKey serve the API over HTTPS. Workers then fetch each
+	// other's figures over HTTPS, trusting the system's roots, TLSCert's
+	// certificates (a certificate shared by the workers) and TLSCA's.
+	TLSCert, TLSKey, TLSCA string
 	// Slots bounds the tasks of this worker (0: no limit).
 	Slots int
 	// Store holds the cluster's state (required).
@@ -75,6 +77,10 @@ type Worker struct {
 	http  *http.Server
 	ln    net.Listener
 	start time.Time // wall clock, for people (wallclock.Now)
+	// typesHash identifies this worker's component types (membership.TypesHashOf)
+	typesHash string
+	// peerHTTP calls the other workers' APIs (HTTPS when they serve it)
+	peerHTTP *http.Client
 	// el elects the one worker that writes assignments; view debounces
 	// the membership that the leader schedules over
 	el    *store.Elector
@@ -202,9 +208,17 @@ func Start(cfg Config) (*Worker, error) {
 	for _, k := range []topology.Kind{topology.KindSpout, topology.KindBolt} {
 		types = append(types, cfg.Registry.TypeNames(k)...)
 	}
+	w.typesHash = membership.TypesHashOf(types)
+	// 3 s per call to another worker; for HTTPS the system's roots plus
+	// this worker's own certificate (a cluster often shares one) and TLSCA
+	if w.peerHTTP, err = api.NewHTTPClient(3*time.Second, cfg.TLSCert, cfg.TLSCA); err != nil {
+		w.ln.Close()
+		w.tr.Close()
+		return nil, fmt.Errorf("worker %s: %w", cfg.Name, err)
+	}
 	w.ms, err = membership.Join(membership.Config{Name: cfg.Name, Bind: cfg.Gossip, Join: cfg.Join, Key: keys.Gossip,
 		Logger: w.log, Meta: membership.Meta{API: w.ln.Addr().String(), Transport: w.tr.Addr(), Slots: cfg.Slots,
-			Started: w.start, Version: cfg.Version, Types: types}})
+			Started: w.start, Version: cfg.Version, Types: types, TypesHash: w.typesHash, TLS: cfg.TLSCert != ""}})
 	if err != nil {
 		w.ln.Close()
 		w.tr.Close()

@@ -3,12 +3,15 @@ package api
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 )
@@ -149,4 +152,33 @@ func (c *Client) Series(ctx context.Context, name, window string) (*Series, erro
 func (c *Client) Info(ctx context.Context) (Info, error) {
 	var in Info
 	return in, c.do(ctx, http.MethodGet, "/api/v1/info", nil, &in)
+}
+
+// NewHTTPClient is an HTTP client with timeout per call that trusts, for
+// HTTPS, the system's roots and the PEM certificates in caFiles (empty
+// names are skipped).
+func NewHTTPClient(timeout time.Duration, caFiles ...string) (*http.Client, error) {
+	c := &http.Client{Timeout: timeout}
+	var pool *x509.CertPool
+	for _, f := range caFiles {
+		if f == "" {
+			continue
+		}
+		if pool == nil {
+			if pool, _ = x509.SystemCertPool(); pool == nil {
+				pool = x509.NewCertPool()
+			}
+		}
+		pem, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("TLS: %w", err)
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("TLS: no PEM certificate in %s", f)
+		}
+	}
+	if pool != nil {
+		c.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
+	}
+	return c, nil
 }

@@ -14,6 +14,8 @@
 package membership
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -43,8 +45,23 @@ type Meta struct {
 	// Version is the gale version.
 	Version string `json:"version,omitempty"`
 	// Types lists the component types compiled into the worker, so a
-	// topology needing a type some worker lacks can be refused.
+	// topology needing a type some worker lacks can be refused. It is left
+	// out when the metadata would not fit in gossip (512 bytes): then
+	// TypesHash still tells whether the worker has the same types as
+	// another.
 	Types []string `json:"types,omitempty"`
+	// TypesHash identifies the sorted type list (TypesHashOf).
+	TypesHash string `json:"types_hash,omitempty"`
+	// TLS: the API is served over HTTPS.
+	TLS bool `json:"tls,omitempty"`
+}
+
+// TypesHashOf is the TypesHash of a type list: the first 8 bytes of the
+// SHA-256 of the sorted names, in hex.
+func TypesHashOf(types []string) string {
+	sorted := slices.Sorted(slices.Values(types))
+	h := sha256.Sum256([]byte(strings.Join(sorted, "\x00")))
+	return hex.EncodeToString(h[:8])
 }
 
 // Member is one worker as this one sees it.
@@ -372,7 +389,8 @@ func (d *delegate) NodeMeta(limit int) []byte {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if len(d.meta) > limit {
-		(*Membership)(d).log.Error("worker metadata too large for gossip: sent without component types", "bytes", len(d.meta), "limit", limit)
+		(*Membership)(d).log.Warn("worker metadata too large for gossip: sent with the hash of its component types only",
+			"bytes", len(d.meta), "limit", limit)
 		var meta Meta
 		_ = json.Unmarshal(d.meta, &meta)
 		meta.Types = nil

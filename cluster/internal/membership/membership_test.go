@@ -125,3 +125,34 @@ func TestJoinNobody(t *testing.T) {
 		t.Fatalf("join of an address where nobody listens: %v", err)
 	}
 }
+
+// TestMetaTooLarge: a worker whose type list does not fit in gossip's
+// 512 bytes still sends its metadata, with the hash of its types, so the
+// others can tell it has the same types (it used to lose them silently and
+// every submit failed with 422).
+func TestMetaTooLarge(t *testing.T) {
+	var types []string
+	for i := range 100 {
+		types = append(types, "a_rather_long_custom_type_name_"+strings.Repeat("x", i%7))
+	}
+	m, err := Join(Config{Name: "big", Bind: "127.0.0.1:0", Logger: quiet(),
+		Meta: Meta{API: "127.0.0.1:8080", Types: types, TypesHash: TypesHashOf(types)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Shutdown()
+	w2 := start(t, "w2", []string{m.Addr()}, nil)
+	galetest.Eventually(t, "w2 to see big", 20*time.Second, func() bool { return names(w2.Members()) == "big,w2" })
+	for _, mb := range w2.Members() {
+		if mb.Name != "big" {
+			continue
+		}
+		if mb.Meta.Types != nil || mb.Meta.TypesHash != TypesHashOf(types) || mb.Meta.API != "127.0.0.1:8080" {
+			t.Errorf("big seen with %d types, hash %q, API %q; want no list, the hash of its types and its API", len(mb.Meta.Types), mb.Meta.TypesHash, mb.Meta.API)
+		}
+	}
+	shuffled := append([]string{types[len(types)-1]}, types[:len(types)-1]...)
+	if TypesHashOf(shuffled) != TypesHashOf(types) || TypesHashOf(types[1:]) == TypesHashOf(types) {
+		t.Error("the hash depends on the order, or not on the list")
+	}
+}
