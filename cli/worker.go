@@ -37,6 +37,8 @@ func workerCmd(ctx context.Context, env *Env, args []string) int {
 	cert := fs.String("tls-cert", "", "serve the API over HTTPS with this certificate")
 	tlsKey := fs.String("tls-key", "", "... and this key")
 	tlsCA := fs.String("tls-ca", "", "with --tls-cert: more CA certificates to trust when calling the other workers' APIs (the system's and --tls-cert's are trusted)")
+	allowTypes := fs.String("allow-types", "", "TYPE[,TYPE...]: the only component types this worker runs (default: all)")
+	denyTypes := fs.String("deny-types", "", "TYPE[,TYPE...]: component types this worker refuses, e.g. shell,lines,print,file_sink (shell runs any command; the others read or write any path)")
 	slots := fs.Int("slots", 0, "at most this many tasks on this worker (0: no limit)")
 	debounce := fs.Duration("debounce", 500*time.Millisecond, "membership changes wait until the live workers stayed the same this long, so a flapping worker moves no task")
 	storeKind := fs.String("store", "file", "cluster state store: file or kafka")
@@ -90,7 +92,8 @@ func workerCmd(ctx context.Context, env *Env, args []string) int {
 		log.Warn("test hook: this worker's wall clock is skewed", "env", wallclock.SkewEnv, "skew", skew)
 	}
 	w, err := cluster.Start(cluster.Config{Name: *name, Gossip: *bind, Transport: *trAddr, HTTP: *httpAddr, Join: joins,
-		ClusterKey: ckey, API: apiSec, TLSCert: *cert, TLSKey: *tlsKey, TLSCA: *tlsCA, Slots: *slots, Store: st,
+		ClusterKey: ckey, API: apiSec, TLSCert: *cert, TLSKey: *tlsKey, TLSCA: *tlsCA,
+		AllowTypes: splitList(*allowTypes), DenyTypes: splitList(*denyTypes), Slots: *slots, Store: st,
 		Registry: env.Registry, Logger: log, Version: Version, Debounce: *debounce})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "gale worker: %v\n", err)

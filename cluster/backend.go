@@ -55,7 +55,7 @@ func (w *Worker) Members(ctx context.Context) ([]api.Member, error) {
 // checks that it fits a cluster (topology.ClusterChecker), and stores it;
 // the leader assigns it.
 func (w *Worker) Submit(ctx context.Context, data []byte) (api.TopologySummary, error) {
-	topo, err := topology.Decode(data, w.cfg.Registry)
+	topo, err := topology.Decode(data, w.full)
 	if err == nil {
 		err = topo.CheckCluster()
 	}
@@ -63,7 +63,21 @@ func (w *Worker) Submit(ctx context.Context, data []byte) (api.TopologySummary, 
 		return api.TopologySummary{}, &api.InvalidError{Details: details(err)}
 	}
 	var missing []string
+	for _, list := range []struct {
+		name  string
+		comps []*topology.Component
+	}{{"spouts", topo.Spouts}, {"bolts", topo.Bolts}} {
+		for i, c := range list.comps {
+			if !typeAllowed(w.cfg, c.Type) {
+				missing = append(missing, fmt.Sprintf("%s[%d].type: worker %s refuses type %q (--allow-types/--deny-types)",
+					list.name, i, w.cfg.Name, c.Type))
+			}
+		}
+	}
 	for _, m := range w.ms.Members() {
+		if m.Name == w.cfg.Name {
+			continue // checked above, with the component's path
+		}
 		if m.Meta.Types == nil && m.Meta.TypesHash != "" {
 			// its list did not fit in gossip: the same hash as ours means
 			// the same types, which the decode above checked
@@ -75,7 +89,7 @@ func (w *Worker) Submit(ctx context.Context, data []byte) (api.TopologySummary, 
 		}
 		for _, c := range append(slices.Clone(topo.Spouts), topo.Bolts...) {
 			if !slices.Contains(m.Meta.Types, c.Type) {
-				missing = append(missing, fmt.Sprintf("worker %s has no type %q (component %q)", m.Name, c.Type, c.ID))
+				missing = append(missing, fmt.Sprintf("worker %s has no type %q, or refuses it (component %q)", m.Name, c.Type, c.ID))
 			}
 		}
 	}

@@ -52,7 +52,13 @@ type Config struct {
 	Store store.Store
 	// Registry has the component types (default registry.Default).
 	Registry *registry.Registry
-	Logger   *slog.Logger
+	// AllowTypes, when not empty, are the only component types this worker
+	// runs; DenyTypes are types it refuses (such as "shell", which runs
+	// any command, or "lines", "print" and "file_sink", which read and
+	// write any path). A topology using a refused type is refused at
+	// submit (HTTP 422 naming the component) and never built here.
+	AllowTypes, DenyTypes []string
+	Logger                *slog.Logger
 	// Version is reported to the others.
 	Version string
 	// Debounce is how long the live membership must stay unchanged before
@@ -77,6 +83,10 @@ type Worker struct {
 	http  *http.Server
 	ln    net.Listener
 	start time.Time // wall clock, for people (wallclock.Now)
+	// full is the registry before AllowTypes and DenyTypes (cfg.Registry
+	// is after): submit decodes with it to tell a refused type from an
+	// unknown one
+	full *registry.Registry
 	// typesHash identifies this worker's component types (membership.TypesHashOf)
 	typesHash string
 	// peerHTTP calls the other workers' APIs (HTTPS when they serve it)
@@ -155,6 +165,15 @@ func Start(cfg Config) (*Worker, error) {
 	if cfg.Registry == nil {
 		cfg.Registry = registry.Default
 	}
+	full := cfg.Registry
+	if len(cfg.AllowTypes) > 0 || len(cfg.DenyTypes) > 0 {
+		for _, n := range append(slices.Clone(cfg.AllowTypes), cfg.DenyTypes...) {
+			if !slices.Contains(full.TypeNames(topology.KindSpout), n) && !slices.Contains(full.TypeNames(topology.KindBolt), n) {
+				return nil, fmt.Errorf("worker %s: allowed or denied type %q: no such component type", cfg.Name, n)
+			}
+		}
+		cfg.Registry = full.Filter(func(_ topology.Kind, name string) bool { return typeAllowed(cfg, name) })
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -164,7 +183,7 @@ func Start(cfg Config) (*Worker, error) {
 	if cfg.LeaderTTL == 0 {
 		cfg.LeaderTTL = 3 * time.Second
 	}
-	w := &Worker{cfg: cfg, log: cfg.Logger.With("worker", cfg.Name), st: cfg.Store, start: wallclock.Now(),
+	w := &Worker{cfg: cfg, full: full, log: cfg.Logger.With("worker", cfg.Name), st: cfg.Store, start: wallclock.Now(),
 		running: map[string]*share{}, byChan: map[uint32]*share{}, wake: make(chan struct{}, 1),
 		killSeen: map[string]killSighting{}, refused: map[string]uint64{}}
 	var err error
@@ -241,6 +260,14 @@ func Start(cfg Config) (*Worker, error) {
 	}()
 	w.log.Info("worker up", "gossip", w.ms.Addr(), "transport", w.tr.Addr(), "api", w.ln.Addr().String())
 	return w, nil
+}
+
+// typeAllowed: cfg's allow and deny lists let this worker run type name.
+func typeAllowed(cfg Config, name string) bool {
+	if len(cfg.AllowTypes) > 0 && !slices.Contains(cfg.AllowTypes, name) {
+		return false
+	}
+	return !slices.Contains(cfg.DenyTypes, name)
 }
 
 func nextPort(addr string) (string, error) {

@@ -263,6 +263,26 @@ func (r *Registry) Clone() *Registry {
 	return c
 }
 
+// Filter returns a new registry holding the types for which keep is true:
+// a worker that refuses some types (gale worker --deny-types shell) runs
+// topologies from the filtered one, so those types cannot be built.
+func (r *Registry) Filter(keep func(kind topology.Kind, name string) bool) *Registry {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	c := New()
+	for k, v := range r.spouts {
+		if keep(topology.KindSpout, k) {
+			c.spouts[k] = v
+		}
+	}
+	for k, v := range r.bolts {
+		if keep(topology.KindBolt, k) {
+			c.bolts[k] = v
+		}
+	}
+	return c
+}
+
 // NewSpout builds a spout of the component's type from its settings.
 func (r *Registry) NewSpout(c *topology.Component) (spout.Spout, error) {
 	e := r.get(topology.KindSpout, c.Type)

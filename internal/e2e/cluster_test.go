@@ -31,15 +31,21 @@ const clusterTopology = `{"name": "wc-cluster", "config": {"topology.acker.execu
 // them through the API as the CLI does: submit (tasks spread over all
 // three; tuples cross between them), rebalance, a SIGKILLed worker (its
 // tasks move to the others), kill; and the bad input: no token, an
-// invalid topology, a duplicate, a worker with another gossip key.
+// invalid topology, a duplicate, a worker with another cluster key or none.
+// The workers share a cluster key: gossip encrypted, transport sealed.
 func TestCluster(t *testing.T) {
 	if testing.Short() {
 		t.Skip("SKIPPED LOUDLY: multi-process cluster test (-short)")
 	}
 	dir := t.TempDir()
-	w1 := startWorker(t, dir, "w1", "")
-	w2 := startWorker(t, dir, "w2", w1.Gossip)
-	w3 := startWorker(t, dir, "w3", w1.Gossip)
+	// a keyed cluster: gossip encrypted, transport connections and frames authenticated
+	key := filepath.Join(dir, "cluster.key")
+	if err := os.WriteFile(key, []byte(strings.Repeat("5a", 32)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w1 := startWorker(t, dir, "w1", "", "--cluster-key-file", key)
+	w2 := startWorker(t, dir, "w2", w1.Gossip, "--cluster-key-file", key)
+	w3 := startWorker(t, dir, "w3", w1.Gossip, "--cluster-key-file", key)
 	c := w2.Client()
 	ctx := context.Background()
 	waitMembers(t, c, 3)
@@ -132,10 +138,13 @@ func TestCluster(t *testing.T) {
 	t.Logf("failover: tasks moved %v after the SIGKILL, trees acked again %v after it", moved.Round(100*time.Millisecond),
 		time.Since(killedAt).Round(100*time.Millisecond))
 
-	// a worker with another gossip key cannot join
-	err := clustertest.StartFailingWorker(t, gale(t), dir, "w9", w1.Gossip, "--gossip-key-file", writeKey(t, dir))
+	// a worker with another key cannot join, nor one without a key
+	err := clustertest.StartFailingWorker(t, gale(t), dir, "w9", w1.Gossip, "--cluster-key-file", writeKey(t, dir))
 	if err == nil || !strings.Contains(err.Error(), "exited at its start (exit status 1)") || !strings.Contains(err.Error(), "gossip key") {
 		t.Errorf("a worker with a wrong key: %v; want it to exit naming the gossip key", err)
+	}
+	if err := clustertest.StartFailingWorker(t, gale(t), dir, "w8", w1.Gossip); err == nil {
+		t.Error("a worker without the key joined the keyed cluster")
 	}
 
 	// kill

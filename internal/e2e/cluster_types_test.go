@@ -63,7 +63,7 @@ func TestCluster_TypeUnknownToAWorker(t *testing.T) {
 		t.Errorf("gale submit: %v, want exit status 1", err)
 	}
 	msg := stderr.String()
-	if !strings.Contains(msg, `worker plain-gale has no type "shout" (component "shout")`) || !strings.Contains(msg, "422") {
+	if !strings.Contains(msg, `worker plain-gale has no type "shout", or refuses it (component "shout")`) || !strings.Contains(msg, "422") {
 		t.Errorf("gale submit printed:\n%s%s\nwant the worker, the type, the component and the status", msg, stdout.String())
 	}
 	t.Logf("gale submit says:\n%s", msg)

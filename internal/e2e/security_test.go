@@ -345,3 +345,32 @@ func TestHostile_Paths(t *testing.T) {
 		return nil
 	})
 }
+
+// TestHostile_DenyTypes: a worker started with --deny-types shell refuses
+// a topology with a shell bolt at submit (422 naming the component's
+// type), whatever token the caller has, and runs nothing; an unknown name
+// in the list stops the worker at its start.
+func TestHostile_DenyTypes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("SKIPPED LOUDLY: worker process test (-short)")
+	}
+	dir := t.TempDir()
+	if err := clustertest.StartFailingWorker(t, gale(t), dir, "w0", "", "--deny-types", "shel"); err == nil ||
+		!strings.Contains(err.Error(), `denied type "shel": no such component type`) {
+		t.Errorf("--deny-types shel: %v; want the worker to refuse the unknown type at its start", err)
+	}
+	w := clustertest.StartWorker(t, gale(t), dir, "w1", "", "--deny-types", "shell,lines")
+	marker := filepath.Join(dir, "pwned")
+	_, err := w.Client().Submit(context.Background(), shellTopology("pwn", marker))
+	var se *api.StatusError
+	if !errors.As(err, &se) || se.Status != 422 || !strings.Contains(se.Message, `bolts[0].type: worker w1 refuses type "shell"`) {
+		t.Fatalf("a shell topology on a worker that denies shell: %v; want 422 naming bolts[0].type", err)
+	}
+	time.Sleep(time.Second)
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatal("the shell command ran")
+	}
+	if _, err := w.Client().Submit(context.Background(), []byte(`{"name": "ok", "spouts": [{"id": "s", "type": "generator", "config": {"rate": 5}}]}`)); err != nil {
+		t.Errorf("a topology of allowed types: %v", err)
+	}
+}
