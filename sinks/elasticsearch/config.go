@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/gale-stream/gale/registry"
@@ -27,8 +29,14 @@ type Config struct {
 	sinks.Common
 	// URLs are the cluster's base URLs (required).
 	URLs []string `json:"urls"`
-	// Username and Password, when set, authenticate with HTTP basic auth.
-	Username string `json:"username,omitempty"`
+	// Username, when set, authenticates with HTTP basic auth, with the
+	// password read from the environment variable PasswordEnv or the file
+	// PasswordFile — never from the topology, which the cluster stores and
+	// the API shows. A "password" field is refused.
+	Username     string `json:"username,omitempty"`
+	PasswordEnv  string `json:"password_env,omitempty"`
+	PasswordFile string `json:"password_file,omitempty"`
+	// Password is refused when set (see Username).
 	Password string `json:"password,omitempty"`
 	// Index is the index name, or a pattern with one Go time layout in
 	// braces filled from each record's timestamp: "logs-{2006.01.02}".
@@ -69,6 +77,9 @@ func (c *Config) Validate() error {
 	if len(c.URLs) == 0 {
 		return fmt.Errorf("%s: urls is required: %w", TypeName, sinks.ErrConfig)
 	}
+	if err := c.checkCredentials(); err != nil {
+		return err
+	}
 	for _, s := range c.URLs {
 		u, err := url.Parse(s)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -90,6 +101,43 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("%s: request_timeout_ms %d: want at least 1: %w", TypeName, c.RequestTimeoutMS, sinks.ErrConfig)
 	}
 	return nil
+}
+
+func (c *Config) checkCredentials() error {
+	field := func(name, format string, args ...any) error {
+		err := fmt.Errorf("%s: %s: %w", TypeName, fmt.Sprintf(format, args...), sinks.ErrConfig)
+		return &topology.FieldError{Path: name, Msg: err.Error(), Err: err}
+	}
+	switch {
+	case c.Password != "":
+		return field("password", "a password in the topology is stored by the cluster and shown by its API: "+
+			"give password_env (an environment variable of the workers) or password_file")
+	case c.PasswordEnv != "" && c.PasswordFile != "":
+		return field("password_env", "give password_env or password_file, not both")
+	case (c.PasswordEnv != "" || c.PasswordFile != "") && c.Username == "":
+		return field("username", "a password needs a username")
+	}
+	return nil
+}
+
+// password reads the password from password_env or password_file ("" when
+// neither is set).
+func (c *Config) password() (string, error) {
+	switch {
+	case c.PasswordEnv != "":
+		v, ok := os.LookupEnv(c.PasswordEnv)
+		if !ok {
+			return "", fmt.Errorf("%s: password_env: $%s is not set: %w", TypeName, c.PasswordEnv, sinks.ErrConfig)
+		}
+		return v, nil
+	case c.PasswordFile != "":
+		b, err := os.ReadFile(c.PasswordFile)
+		if err != nil {
+			return "", fmt.Errorf("%s: password_file: %w", TypeName, err)
+		}
+		return strings.TrimRight(string(b), "\r\n"), nil
+	}
+	return "", nil
 }
 
 // RequestTimeout returns request_timeout_ms as a duration.

@@ -68,7 +68,10 @@
 // The keys of this sink:
 //
 //	urls                the cluster's base URLs (required), e.g. ["http://127.0.0.1:9200"]
-//	username, password  HTTP basic authentication (optional)
+//	username            HTTP basic authentication (optional), with the password
+//	password_env        from this environment variable of the workers, or
+//	password_file       from this file ("password" in the topology is refused:
+//	                    the cluster stores topologies and its API shows them)
 //	index               the index name or pattern (required), e.g. "logs-{2006.01.02}"
 //	create_index        create missing indices (default true), else fail
 //	bulk_max_docs       documents per _bulk request (default 1000)

@@ -59,10 +59,14 @@ func NewWriter(c *Config) (*Writer, error) {
 	if timeout <= 0 {
 		timeout = DefaultRequestTimeoutMS * time.Millisecond
 	}
+	password, err := c.password()
+	if err != nil {
+		return nil, err
+	}
 	client, err := opensearchapi.NewClient(opensearchapi.Config{Client: opensearch.Config{
 		Addresses:      slices.Clone(c.URLs),
 		Username:       c.Username,
-		Password:       c.Password,
+		Password:       password,
 		RequestTimeout: timeout,
 		// a refused connection or a 502/503/504 tries the next URL; the
 		// whole call is bounded by timeout anyway
