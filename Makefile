@@ -29,6 +29,10 @@ build:
 bench:
 	scripts/bench.sh
 
+# every fuzz target for FUZZTIME (default 10s) each, heap capped (scripts/fuzz.sh)
+fuzz:
+	scripts/fuzz.sh
+
 # Gale vs Apache Storm, the same topologies in the same run (bench/README.md)
 bench-storm:
 	$(GO) run ./bench/cmd/benchstorm

@@ -6,9 +6,10 @@
 #      tests drive it headless with chromedp);
 #   3. runs go vet, then every unit and integration test with -race,
 #      including the cgo (Ceph) code built with the ceph tags;
-#   4. runs the backend-outage test alone (it stops HDFS for 30 s, which
+#   4. runs every fuzz target for 5 s under a memory cap (scripts/fuzz.sh);
+#   5. runs the backend-outage test alone (it stops HDFS for 30 s, which
 #      would disturb the other tests);
-#   5. deletes the Kafka topics the tests created (also before step 3, for
+#   6. deletes the Kafka topics the tests created (also before step 3, for
 #      a run that was killed): the testenv broker stays small.
 # With CI=true a test whose backend is missing fails; otherwise it skips
 # loudly. Set GALE_TEST_BACKENDS="kafka es" to start only some backends.
@@ -45,6 +46,9 @@ go vet -tags "$TAGS" ./...
 
 step "go test -race (unit and integration)"
 go test -race -count=1 -timeout 40m -tags "$TAGS" ./...
+
+step "fuzz targets, 5 s each, heap capped at 1 GiB (scripts/fuzz.sh; make fuzz runs them longer)"
+FUZZTIME=5s scripts/fuzz.sh
 
 step "backend outage tests (HDFS stopped 30 s, Kafka hung 20 s, during a run)"
 GALE_E2E_OUTAGE=1 go test -race -count=1 -timeout 15m -tags "$TAGS" -run 'TestBackendOutage|TestKafkaHang' -v ./internal/e2e

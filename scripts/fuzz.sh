@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# scripts/fuzz.sh — run every fuzz target of the repository (the decoders of
+# topologies, configs, the transport codec, multilang, the store and the
+# kvlog frames, the scheduler) for FUZZTIME each (default 10s), each under a
+# memory cap: RLIMIT_DATA of FUZZ_MEM bytes (default 1 GiB), which bounds
+# the Go heap, so an input that makes a decoder allocate without bound
+# fails the run instead of passing slowly. `make fuzz`; scripts/test.sh
+# runs it with a short FUZZTIME. New crashers land in testdata/fuzz/ of
+# their package: commit them with the fix.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+FUZZTIME=${FUZZTIME:-10s}
+FUZZ_MEM=${FUZZ_MEM:-$((1 << 30))}
+n=0
+while IFS=: read -r file name; do
+    pkg=./$(dirname "$file")
+    echo "fuzz $pkg $name ($FUZZTIME, heap capped at $((FUZZ_MEM >> 20)) MiB)"
+    prlimit --data="$FUZZ_MEM" go test -run '^$' -fuzz "^${name}\$" -fuzztime "$FUZZTIME" "$pkg" 2>&1 | tail -n 3
+    n=$((n + 1))
+done < <(grep -rHo --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*' . | sed 's/^\.\///; s/:func /:/' | sort)
+echo "fuzzed $n targets"
