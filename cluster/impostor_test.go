@@ -18,9 +18,16 @@ import (
 // startKeyed starts an in-process worker of a keyed cluster on loopback.
 func startKeyed(t *testing.T, name string, st store.Store, key []byte, join ...string) *Worker {
 	t.Helper()
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	w, err := Start(Config{Name: name, Gossip: "127.0.0.1:0", HTTP: "127.0.0.1:0", Join: join, ClusterKey: key,
-		API: APISecurity{Token: "tok"}, Store: st, Logger: quiet, Debounce: 100 * time.Millisecond})
+	return startInProcess(t, Config{Name: name, Join: join, ClusterKey: key, Store: st,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+}
+
+// startInProcess starts worker cfg on loopback (ports picked, token
+// "tok") and runs it until the test ends.
+func startInProcess(t *testing.T, cfg Config) *Worker {
+	t.Helper()
+	cfg.Gossip, cfg.HTTP, cfg.API.Token, cfg.Debounce = "127.0.0.1:0", "127.0.0.1:0", "tok", 100*time.Millisecond
+	w, err := Start(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

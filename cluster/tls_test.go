@@ -8,7 +8,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"io"
 	"log/slog"
 	"math/big"
 	"net"
@@ -58,16 +57,8 @@ func TestTLS_PeersOverHTTPS(t *testing.T) {
 	defer st.Close()
 	var logs galetest.Buffer
 	start := func(name string, join ...string) *Worker {
-		w, err := Start(Config{Name: name, Gossip: "127.0.0.1:0", HTTP: "127.0.0.1:0", Join: join, TLSCert: cert, TLSKey: key,
-			API: APISecurity{Token: "tok"}, Store: st, Logger: slog.New(slog.NewTextHandler(io.MultiWriter(&logs), nil))})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { w.Run(ctx); close(done) }()
-		t.Cleanup(func() { cancel(); <-done })
-		return w
+		return startInProcess(t, Config{Name: name, Join: join, TLSCert: cert, TLSKey: key, Store: st,
+			Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	}
 	w1 := start("w1")
 	start("w2", w1.GossipAddr())
