@@ -72,7 +72,7 @@ func addAPISecurityFlags(fs *flag.FlagSet) *apiSecurityFlags {
 		token: addSecret(fs, "auth-token", "auth-token-file", "GALE_AUTH_TOKEN",
 			"the API token (it grants running commands on the workers)"),
 		reads:    fs.String("reads", "auto", "whether reads (/api/, /metrics) need the token: auto (when the API listens off loopback), token or open"),
-		hosts:    fs.String("allow-host", "", "NAME[,NAME...]: more Host names a loopback API answers (DNS names of this machine)"),
+		hosts:    fs.String("allow-host", "", "NAME[,NAME...]: the Host names the API answers besides loopback's (on loopback the default is loopback's only; off loopback, any)"),
 		origins:  fs.String("allow-origin", "", "ORIGIN[,ORIGIN...]: more origins (https://ops.example) allowed to make changes from a browser"),
 		insecure: fs.Bool("insecure", false, "allow an API (and a cluster) reachable off loopback without a token (and a cluster key): whoever reaches it can run commands here"),
 	}

@@ -16,9 +16,10 @@ import (
 // `shell` bolt runs any command), so the rules hold for every call, not
 // only for the ones that look dangerous:
 //
-//   - Host: with Hosts empty and the API on loopback, the Host header must
-//     name a loopback host (localhost, 127.0.0.1, [::1]): a page whose DNS
-//     name was rebound to 127.0.0.1 cannot read the API. Hosts adds names.
+//   - Host: on loopback, the Host header must name a loopback host
+//     (localhost, 127.0.0.1, [::1]) or one of Hosts: a page whose DNS name
+//     was rebound to 127.0.0.1 cannot read the API. Off loopback any Host
+//     is answered unless Hosts is given: then only those and loopback's.
 //   - A change (POST, PUT, PATCH, DELETE) needs Content-Type
 //     application/json — which a cross-site form or "simple" fetch cannot
 //     send without a CORS preflight, and the API answers none — and, when
@@ -35,7 +36,8 @@ type Access struct {
 	ReadsNeedToken bool
 	// Loopback: the API listens on loopback only (the Host check applies).
 	Loopback bool
-	// Hosts are more host names the Host header may carry.
+	// Hosts are the host names the Host header may carry besides loopback's
+	// (off loopback: when empty, any).
 	Hosts []string
 	// Origins are more origins ("https://ops.example") allowed to make
 	// changes from a browser.
@@ -108,8 +110,8 @@ func (a *Access) hostAllowed(hostport string) bool {
 	if slices.ContainsFunc(a.Hosts, func(h string) bool { return strings.EqualFold(h, host) }) {
 		return true
 	}
-	if !a.Loopback {
-		return true
+	if !a.Loopback && len(a.Hosts) == 0 {
+		return true // off loopback, no list: the token guards every call
 	}
 	return IsLoopbackHost(host)
 }

@@ -71,6 +71,8 @@ func TestAccess(t *testing.T) {
 		{"127.0.0.1 read", loop, "GET", "/api/v1/topologies", "127.0.0.1:8080", nil, 200},
 		{"[::1] read", loop, "GET", "/api/v1/topologies", "[::1]:8080", nil, 200},
 		{"allowed host", api.Access{Loopback: true, Hosts: []string{"gale.internal"}}, "GET", "/api/v1/topologies", "gale.internal:80", nil, 200},
+		{"listed host off loopback", api.Access{Token: "tok", Hosts: []string{"gale.example"}}, "GET", "/api/v1/topologies", "gale.example:8080", nil, 200},
+		{"unlisted host off loopback", api.Access{Token: "tok", Hosts: []string{"gale.example"}}, "GET", "/api/v1/topologies", "evil.example:8080", nil, 421},
 		{"any host off loopback", remote, "GET", "/api/v1/topologies", "10.1.2.3:8080", map[string]string{"Authorization": "Bearer tok"}, 200},
 
 		// a cross-site "simple" POST: text/plain or a form, with or without an Origin
