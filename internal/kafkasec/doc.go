@@ -21,8 +21,10 @@
 // environment variable of the worker) or password_file (a file on the
 // worker; surrounding white space is trimmed). A "password" in the JSON is
 // refused: a topology is stored by the cluster and shown by its API, so it
-// must hold no secret. PLAIN sends the password as it is, so it needs
-// tls.enabled, unless allow_plain_without_tls says otherwise.
+// must hold no secret. A variable named GALE_..._PASSWORD is kept from the
+// subprocesses of the worker (multilang.ChildEnv); another name is not.
+// PLAIN sends the password as it is, so it needs tls.enabled, unless
+// allow_plain_without_tls says otherwise.
 //
 // Validate checks a Security without touching files or the environment (a
 // topology may be validated on another machine than the worker that runs

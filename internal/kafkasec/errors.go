@@ -16,7 +16,7 @@ var (
 	ErrPasswordInConfig = errors.New(`a password in the config is refused (it would be stored and shown with it): ` +
 		`give "password_env" (the name of an environment variable) or "password_file"`)
 	// ErrAuth: the brokers refused the SASL login (an *AuthError).
-	ErrAuth = errors.New("kafka SASL authentication failed")
+	ErrAuth = errors.New("kafka SASL login refused")
 	// ErrTLS: no TLS session with the brokers (a *TLSError).
 	ErrTLS = errors.New("kafka TLS handshake failed")
 )
@@ -32,7 +32,7 @@ type AuthError struct {
 }
 
 func (e *AuthError) Error() string {
-	return fmt.Sprintf("%v: SASL %s login as %q refused by %s (check the user and password, and that the listener offers %s): %v",
+	return fmt.Sprintf("%v: %s as %q on %s (check the user and password, and that the listener offers %s): %v",
 		ErrAuth, e.Mechanism, e.User, strings.Join(e.Brokers, ","), e.Mechanism, e.Err)
 }
 

@@ -116,9 +116,6 @@ func invalid(field, format string, args ...any) error {
 // envName is what an environment variable's name looks like.
 var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
-// Enabled reports whether s asks for TLS or SASL.
-func (s Security) Enabled() bool { return s.TLS.Enabled || s.SASL.Mechanism != "" }
-
 // Validate checks s without reading files or the environment. Its errors
 // name the field ("sasl.mechanism: ...") and unwrap to ErrConfig.
 func (s Security) Validate() error {
