@@ -91,3 +91,18 @@ func TestWorker_StoreKafkaFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestWorker_StoreSASLPasswordNotShown: the store's password in the
+// environment is no flag default: --help and usage errors never print it.
+func TestWorker_StoreSASLPasswordNotShown(t *testing.T) {
+	env := map[string]string{"GALE_STORE_SASL_PASSWORD": "store-pw-DDDD4444", "GALE_STORE_SASL_USERNAME": "gale"}
+	for _, args := range [][]string{{"worker", "--help"}, {"worker", "--no-such-flag"}} {
+		_, out, errs := runEnv(t, context.Background(), env, args...)
+		if !strings.Contains(out+errs, "--store-sasl-password-file") && !strings.Contains(out+errs, "-store-sasl-password-file") {
+			t.Errorf("gale %s does not list the store's SASL flags", strings.Join(args, " "))
+		}
+		if strings.Contains(out+errs, "store-pw-DDDD4444") {
+			t.Errorf("gale %s printed the password:\n%s%s", strings.Join(args, " "), out, errs)
+		}
+	}
+}

@@ -12,12 +12,12 @@ source "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/lib.sh"
 backend_init kafka
 
 HOST=127.0.0.1
-# GALE_KAFKA_PORT, GALE_KAFKA_CONTROLLER_PORT and GALE_KAFKA_SASL_PORT (with another
-# GALE_TESTENV_RUN) start a second, private broker: for a test that must hang one without
-# disturbing the others
+# GALE_KAFKA_PORT, GALE_KAFKA_CONTROLLER_PORT and GALE_KAFKA_SASL_PORT (default: the
+# PLAINTEXT port + 2) with another GALE_TESTENV_RUN start a second, private broker: for a
+# test that must hang one without disturbing the others
 PORT=${GALE_KAFKA_PORT:-9092}
 CONTROLLER_PORT=${GALE_KAFKA_CONTROLLER_PORT:-9093}
-SASL_PORT=${GALE_KAFKA_SASL_PORT:-9094}
+SASL_PORT=${GALE_KAFKA_SASL_PORT:-$((PORT + 2))}
 BROKERS=$HOST:$PORT
 SASL_BROKERS=$HOST:$SASL_PORT
 # SEC_DIR (0700) holds the CA (ca.pem, ca.key), the broker's key and certificate chain
