@@ -44,6 +44,7 @@ func workerCmd(ctx context.Context, env *Env, args []string) int {
 	storeKind := fs.String("store", "file", "cluster state store: file or kafka")
 	brokers := fs.String("store-brokers", "127.0.0.1:9092", "with --store kafka: the brokers")
 	topic := fs.String("store-topic", "gale.cluster", "with --store kafka: the compacted topic")
+	storeSec := addKafkaStoreFlags(fs)
 	if _, ok := parseArgs(fs, args, 0); !ok {
 		return 2
 	}
@@ -70,7 +71,7 @@ func workerCmd(ctx context.Context, env *Env, args []string) int {
 	case "file":
 		st, err = store.OpenFileStore(filepath.Join(*dataDir, "state"))
 	case "kafka":
-		st, err = store.OpenKafkaStore(ctx, store.KafkaConfig{Brokers: strings.Split(*brokers, ","), Topic: *topic})
+		st, err = storeSec.open(ctx, env, warn, strings.Split(*brokers, ","), *topic)
 	default:
 		fmt.Fprintf(env.Stderr, "gale worker: --store %q: want file or kafka\n", *storeKind)
 		return 2

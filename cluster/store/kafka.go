@@ -8,6 +8,7 @@ import (
 
 	"github.com/lovoo/goka"
 
+	"github.com/gale-stream/gale/internal/kafkasec"
 	"github.com/gale-stream/gale/internal/kvlog"
 )
 
@@ -66,6 +67,9 @@ var (
 type KafkaConfig struct {
 	// Brokers are the bootstrap brokers ("host:port").
 	Brokers []string
+	// Security is the brokers' TLS and SASL (`gale worker --store-tls-*
+	// --store-sasl-*`); the zero value is plaintext without a login.
+	Security kafkasec.Security
 	// Topic holds the state; created when missing (one partition,
 	// compacting). An existing topic must have one partition and a
 	// compacting cleanup policy.
@@ -134,6 +138,7 @@ func (c KafkaConfig) withDefaults() KafkaConfig {
 func (c KafkaConfig) logConfig() kvlog.KafkaConfig {
 	c = c.withDefaults()
 	lc := kvlog.DefaultKafkaConfig(c.Brokers, c.Topic)
+	lc.Security = c.Security
 	lc.ReplicationFactor = c.ReplicationFactor
 	lc.KafkaVersion = c.KafkaVersion
 	lc.ClientID = c.ClientID

@@ -16,6 +16,8 @@ import (
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/codec"
 	"github.com/lovoo/goka/storage"
+
+	"github.com/gale-stream/gale/internal/kafkasec"
 )
 
 // KafkaLog is a Log in a compacted Kafka topic of one partition, for
@@ -70,6 +72,8 @@ var _ Log = (*KafkaLog)(nil)
 type KafkaConfig struct {
 	// Brokers are the bootstrap brokers ("host:port").
 	Brokers []string
+	// Security is the TLS and SASL of every client of the log.
+	Security kafkasec.Security
 	// Topic holds the log; created when missing.
 	Topic string
 	// ReplicationFactor is used when creating the topic; 0 means the
@@ -182,14 +186,18 @@ func (c KafkaConfig) Validate() error {
 	if c.DirtyRatio <= 0 || c.DirtyRatio > 1 {
 		errs = append(errs, fmt.Errorf("dirty ratio %v: want (0, 1]", c.DirtyRatio))
 	}
+	if err := c.Security.Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("kafka log config: %w", err)
 	}
 	return nil
 }
 
-// saramaConfig is the base configuration of every client of the log.
-func (c KafkaConfig) saramaConfig(role string) *sarama.Config {
+// saramaConfig is the base configuration of every client of the log; it
+// fails when the files or the password of c.Security cannot be read.
+func (c KafkaConfig) saramaConfig(role string) (*sarama.Config, error) {
 	sc := sarama.NewConfig()
 	sc.Version, _ = sarama.ParseKafkaVersion(c.KafkaVersion)
 	sc.ClientID = c.ClientID + "-" + role
@@ -204,8 +212,15 @@ func (c KafkaConfig) saramaConfig(role string) *sarama.Config {
 	sc.Producer.Return.Successes = true
 	sc.Producer.Return.Errors = true
 	sc.Producer.Partitioner = sarama.NewManualPartitioner
-	return sc
+	if err := c.Security.Apply(sc); err != nil {
+		return nil, err
+	}
+	return sc, nil
 }
+
+// explain adds to err, from a client of the log, the listener and the
+// mechanism of a refused login, or the cause of a failed TLS handshake.
+func (c KafkaConfig) explain(err error) error { return c.Security.Explain(c.Brokers, err) }
 
 const barrierKey = "\x00barrier"
 
@@ -217,6 +232,10 @@ func OpenKafka(ctx context.Context, cfg KafkaConfig) (*KafkaLog, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
+	// the files and password of cfg.Security, read before anything starts
+	if _, err := cfg.saramaConfig("check"); err != nil {
+		return nil, fmt.Errorf("kafka log %q on %v: %w", cfg.Topic, cfg.Brokers, err)
+	}
 	if err := ensureTopic(ctx, cfg); err != nil {
 		return nil, err
 	}
@@ -231,18 +250,28 @@ func OpenKafka(ctx context.Context, cfg KafkaConfig) (*KafkaLog, error) {
 		// goka's View never closes the consumer and the topic manager it
 		// builds: the log keeps them and closes them after the view.
 		goka.WithViewConsumerSaramaBuilder(func(brokers []string, _ string) (sarama.Consumer, error) {
-			c, err := sarama.NewConsumer(brokers, cfg.saramaConfig("view"))
-			if err == nil {
-				l.viewClients = append(l.viewClients, c)
+			sc, err := cfg.saramaConfig("view")
+			if err != nil {
+				return nil, err
 			}
-			return c, err
+			c, err := sarama.NewConsumer(brokers, sc)
+			if err != nil {
+				return nil, cfg.explain(err)
+			}
+			l.viewClients = append(l.viewClients, c)
+			return c, nil
 		}),
 		goka.WithViewTopicManagerBuilder(func(brokers []string) (goka.TopicManager, error) {
-			tm, err := goka.NewTopicManager(brokers, cfg.saramaConfig("view-tm"), tmc)
-			if err == nil {
-				l.viewClients = append(l.viewClients, tm)
+			sc, err := cfg.saramaConfig("view-tm")
+			if err != nil {
+				return nil, err
 			}
-			return tm, err
+			tm, err := goka.NewTopicManager(brokers, sc, tmc)
+			if err != nil {
+				return nil, cfg.explain(err)
+			}
+			l.viewClients = append(l.viewClients, tm)
+			return tm, nil
 		}),
 		goka.WithViewAutoReconnect(),
 		goka.WithViewBackoffBuilder(func() (goka.Backoff, error) {
@@ -258,7 +287,11 @@ func OpenKafka(ctx context.Context, cfg KafkaConfig) (*KafkaLog, error) {
 		return nil, fmt.Errorf("open log %q: view: %w", cfg.Topic, err)
 	}
 	l.view = view
-	pc := cfg.saramaConfig("emitter")
+	pc, err := cfg.saramaConfig("emitter")
+	if err != nil {
+		l.closeViewClients()
+		return nil, fmt.Errorf("open log %q: emitter: %w", cfg.Topic, err)
+	}
 	pc.Producer.Flush.Frequency = 0 // a barrier goes out at once
 	emitterOpts := []goka.EmitterOption{
 		goka.WithEmitterClientID(cfg.ClientID + "-emitter"),
@@ -270,7 +303,7 @@ func OpenKafka(ctx context.Context, cfg KafkaConfig) (*KafkaLog, error) {
 	l.emitter, err = goka.NewEmitter(cfg.Brokers, goka.Stream(cfg.Topic), new(codec.Bytes), emitterOpts...)
 	if err != nil {
 		l.closeViewClients()
-		return nil, fmt.Errorf("open log %q: emitter: %w", cfg.Topic, err)
+		return nil, fmt.Errorf("open log %q: emitter: %w", cfg.Topic, cfg.explain(err))
 	}
 	viewCtx, stop := context.WithCancel(context.Background())
 	l.stopView = stop
@@ -293,9 +326,13 @@ func OpenKafka(ctx context.Context, cfg KafkaConfig) (*KafkaLog, error) {
 func ensureTopic(ctx context.Context, cfg KafkaConfig) error {
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
-	admin, err := sarama.NewClusterAdmin(cfg.Brokers, cfg.saramaConfig("admin"))
+	sc, err := cfg.saramaConfig("admin")
 	if err != nil {
-		return fmt.Errorf("kafka log on %v: %w", cfg.Brokers, err)
+		return fmt.Errorf("kafka log %q on %v: %w", cfg.Topic, cfg.Brokers, err)
+	}
+	admin, err := sarama.NewClusterAdmin(cfg.Brokers, sc)
+	if err != nil {
+		return fmt.Errorf("kafka log %q on %v: %w", cfg.Topic, cfg.Brokers, cfg.explain(err))
 	}
 	defer admin.Close()
 	rf := cfg.ReplicationFactor
@@ -560,7 +597,10 @@ func (l *KafkaLog) Writer(ctx context.Context, owner string) (Writer, error) {
 	if err := l.check(ctx); err != nil {
 		return nil, err
 	}
-	c := l.cfg.saramaConfig("writer")
+	c, err := l.cfg.saramaConfig("writer")
+	if err != nil {
+		return nil, fmt.Errorf("writer %q: %w", owner, err)
+	}
 	c.Producer.Idempotent = true
 	// sarama retries a batch even once the producer is fenced: a failed
 	// write is retried by the caller instead, with a new writer
@@ -574,10 +614,10 @@ func (l *KafkaLog) Writer(ctx context.Context, owner string) (Writer, error) {
 	w := &kafkaWriter{l: l, owner: owner, ready: make(chan struct{})}
 	// sarama's calls take no context: a broker that hangs is waited for
 	// on a goroutine of the writer, which Close waits for
-	err := w.run(ctx, func() error {
+	err = w.run(ctx, func() error {
 		p, err := sarama.NewSyncProducer(l.cfg.Brokers, c)
 		if err != nil {
-			return fmt.Errorf("transactional producer: %w", err)
+			return fmt.Errorf("transactional producer: %w", l.cfg.explain(err))
 		}
 		w.prod = p
 		return nil

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gale-stream/gale/internal/kafkasec"
 	"github.com/gale-stream/gale/internal/kvlog"
 )
 
@@ -60,18 +61,32 @@ var (
 // itself fenced and the spout stops the partition (restart the task).
 const TransactionTimeout = 2 * time.Minute
 
+// KafkaOption is an option of NewKafkaStore.
+type KafkaOption func(*kvlog.KafkaConfig)
+
+// WithSecurity connects with TLS and SASL as sec says.
+func WithSecurity(sec kafkasec.Security) KafkaOption {
+	return func(c *kvlog.KafkaConfig) { c.Security = sec }
+}
+
 // NewKafkaStore connects to brokers and reads the ledger topic, created
 // (one partition, compacting) when it is missing; an existing topic that
-// does not compact is refused.
-func NewKafkaStore(brokers []string, topic string) (*KafkaStore, error) {
-	id := strings.Join(slices.Sorted(slices.Values(brokers)), ",") + "|" + topic
+// does not compact is refused. Stores of one process share a log when
+// their brokers, topic and security are the same.
+func NewKafkaStore(brokers []string, topic string, opts ...KafkaOption) (*KafkaStore, error) {
+	cfg := kvlog.DefaultKafkaConfig(brokers, topic)
+	for _, o := range opts {
+		o(&cfg)
+	}
+	// Security's Password prints as [hidden]: two programs' passwords for
+	// one user share a log
+	id := strings.Join(slices.Sorted(slices.Values(brokers)), ",") + "|" + topic + "|" + fmt.Sprintf("%+v", cfg.Security)
 	sharedMu.Lock()
 	defer sharedMu.Unlock()
 	if sl, ok := sharedLogs[id]; ok {
 		sl.refs++
 		return &KafkaStore{shared: sl}, nil
 	}
-	cfg := kvlog.DefaultKafkaConfig(brokers, topic)
 	cfg.ClientID = "gale-ledger"
 	cfg.TransactionalIDPrefix = "gale-ledger-"
 	cfg.Timeout = KafkaTimeout

@@ -15,7 +15,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
+
+	"github.com/gale-stream/gale/internal/kafkasec"
 )
 
 // The environment variables `testenv/testenv env` exports.
@@ -35,8 +38,60 @@ const (
 	ArtifactsVar = "GALE_ARTIFACTS_DIR"
 )
 
+// The SASL_SSL listener of the testenv Kafka: its address, the CA of its
+// certificate, the SASL user (PLAIN and SCRAM-SHA-512) and a file holding
+// the user's password.
+const (
+	KafkaSASLBrokersVar      = "GALE_KAFKA_SASL_BROKERS"
+	KafkaCAFileVar           = "GALE_KAFKA_CA_FILE"
+	KafkaSASLUserVar         = "GALE_KAFKA_SASL_USER"
+	KafkaSASLPasswordFileVar = "GALE_KAFKA_SASL_PASSWORD_FILE"
+)
+
 // KafkaBrokers returns the bootstrap brokers ("127.0.0.1:9092").
 func KafkaBrokers(tb testing.TB) string { return need(tb, KafkaBrokersVar, "kafka") }
+
+// KafkaSASLEnv is the SASL_SSL listener of the testenv Kafka. It holds the
+// path of the password file, never the password.
+type KafkaSASLEnv struct {
+	Brokers      string // "127.0.0.1:9094"
+	CAFile       string // PEM: the CA that signed the broker's certificate
+	User         string // logs in with PLAIN or SCRAM-SHA-512
+	PasswordFile string // the user's password (0600)
+}
+
+// KafkaSASL returns the SASL_SSL listener of the testenv Kafka
+// (testenv/backends/kafka.sh).
+func KafkaSASL(tb testing.TB) KafkaSASLEnv {
+	tb.Helper()
+	return KafkaSASLEnv{
+		Brokers:      need(tb, KafkaSASLBrokersVar, "kafka"),
+		CAFile:       need(tb, KafkaCAFileVar, "kafka"),
+		User:         need(tb, KafkaSASLUserVar, "kafka"),
+		PasswordFile: need(tb, KafkaSASLPasswordFileVar, "kafka"),
+	}
+}
+
+// Security is the TLS (trusting CAFile) and the SASL login of User with
+// mechanism (kafkasec.PLAIN or kafkasec.SCRAMSHA512), the password read
+// from PasswordFile.
+func (e KafkaSASLEnv) Security(mechanism string) kafkasec.Security {
+	return kafkasec.Security{
+		TLS:  kafkasec.TLS{Enabled: true, CAFile: e.CAFile},
+		SASL: kafkasec.SASL{Mechanism: mechanism, Username: e.User, PasswordFile: e.PasswordFile},
+	}
+}
+
+// Password reads the user's password, for a test that hands it over
+// another way (an environment variable).
+func (e KafkaSASLEnv) Password(tb testing.TB) string {
+	tb.Helper()
+	b, err := os.ReadFile(e.PasswordFile)
+	if err != nil {
+		tb.Fatalf("the testenv Kafka's SASL password: %v", err)
+	}
+	return strings.TrimSpace(string(b))
+}
 
 // CephConf returns the path of the ceph.conf of the test cluster.
 func CephConf(tb testing.TB) string { return need(tb, CephConfVar, "ceph") }

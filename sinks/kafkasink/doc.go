@@ -32,6 +32,11 @@
 //		            "field": "value", "create_topic": true, "partitions": 4}}
 //
 //	  - brokers, topic: required;
+//	  - tls, sasl: the brokers' TLS and SASL login, e.g.
+//	    "tls": {"enabled": true, "ca_file": "/etc/gale/kafka-ca.pem"},
+//	    "sasl": {"mechanism": "PLAIN", "username": "gale",
+//	    "password_env": "KAFKA_PASSWORD"} (package internal/kafkasec; a
+//	    "password" in the topology is refused);
 //	  - create_topic (default true) creates a missing topic with partitions
 //	    (default 1) partitions; false makes it an error naming the topic;
 //	  - group: the consumer group holding the written offsets;

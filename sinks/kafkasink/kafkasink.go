@@ -11,6 +11,7 @@ import (
 
 	"github.com/IBM/sarama"
 
+	"github.com/gale-stream/gale/internal/kafkasec"
 	"github.com/gale-stream/gale/registry"
 	"github.com/gale-stream/gale/sinks"
 	"github.com/gale-stream/gale/topology"
@@ -19,12 +20,16 @@ import (
 // Config configures the "kafka_sink" type.
 type Config struct {
 	sinks.Common
-	Brokers     []string `json:"brokers"`
-	Topic       string   `json:"topic"`
-	CreateTopic bool     `json:"create_topic"`
-	Partitions  int32    `json:"partitions"`
-	Group       string   `json:"group,omitempty"`
-	Key         string   `json:"key"`
+	Brokers []string `json:"brokers"`
+	// Security is the brokers' TLS ("tls") and SASL ("sasl"); see package
+	// kafkasec. The password comes from sasl.password_env or
+	// sasl.password_file: a topology holds no secret.
+	kafkasec.Security
+	Topic       string `json:"topic"`
+	CreateTopic bool   `json:"create_topic"`
+	Partitions  int32  `json:"partitions"`
+	Group       string `json:"group,omitempty"`
+	Key         string `json:"key"`
 	// Timestamp of the produced records: "now" (the producer's clock, the
 	// default) or "record" (the record's own time; brokers refuse times
 	// too far from theirs, log.message.timestamp.*.max.ms).
@@ -42,6 +47,9 @@ func NewConfig() *Config {
 func (c *Config) Validate() error {
 	if err := c.Common.Validate(); err != nil {
 		return err
+	}
+	if err := c.Security.Validate(); err != nil {
+		return fmt.Errorf("%w: %w", err, sinks.ErrConfig)
 	}
 	switch {
 	case len(c.Brokers) == 0:
@@ -105,21 +113,30 @@ var (
 	producers = map[string]*txnProducer{}
 )
 
-func (c *Config) saramaConfig() *sarama.Config {
+// saramaConfig is the base configuration of the sink's clients; it fails
+// when the files or the password of c.Security cannot be read.
+func (c *Config) saramaConfig() (*sarama.Config, error) {
 	sc := sarama.NewConfig()
 	sc.Version = sarama.V4_0_0_0
 	sc.Net.DialTimeout = 5 * time.Second
 	sc.Metadata.AllowAutoTopicCreation = false
 	sc.Producer.Return.Successes = true
-	return sc
+	if err := c.Security.Apply(sc); err != nil {
+		return nil, err
+	}
+	return sc, nil
 }
 
 // Open connects to the brokers (creating the topic when allowed) for the
 // component comp of topology.
 func (c *Config) Open(_ context.Context, topology, comp string) (*Writer, error) {
-	client, err := sarama.NewClient(c.Brokers, c.saramaConfig())
+	sc, err := c.saramaConfig()
 	if err != nil {
-		return nil, fmt.Errorf("kafka sink %q: brokers %v: %w", comp, c.Brokers, err)
+		return nil, fmt.Errorf("kafka sink %q: %w", comp, err)
+	}
+	client, err := sarama.NewClient(c.Brokers, sc)
+	if err != nil {
+		return nil, fmt.Errorf("kafka sink %q: brokers %v: %w", comp, c.Brokers, c.Security.Explain(c.Brokers, err))
 	}
 	admin, err := sarama.NewClusterAdminFromClient(client)
 	if err != nil {
@@ -166,7 +183,10 @@ func (w *Writer) producer(id string) (*txnProducer, error) {
 	defer sharedMu.Unlock()
 	p := producers[id]
 	if p == nil {
-		sc := w.cfg.saramaConfig()
+		sc, err := w.cfg.saramaConfig()
+		if err != nil {
+			return nil, fmt.Errorf("kafka sink %q: transactional producer %s: %w", w.comp, id, err)
+		}
 		sc.Producer.Idempotent = true
 		sc.Producer.RequiredAcks = sarama.WaitForAll
 		sc.Producer.Retry.Max = 5
@@ -175,7 +195,7 @@ func (w *Writer) producer(id string) (*txnProducer, error) {
 		sc.Producer.Transaction.Retry.Max = 5
 		prod, err := sarama.NewSyncProducer(w.cfg.Brokers, sc) // InitProducerID: fences an older owner
 		if err != nil {
-			return nil, fmt.Errorf("kafka sink %q: transactional producer %s: %w", w.comp, id, err)
+			return nil, fmt.Errorf("kafka sink %q: transactional producer %s: %w", w.comp, id, w.cfg.Security.Explain(w.cfg.Brokers, err))
 		}
 		p = &txnProducer{prod: prod, last: -2, moved: make(chan struct{})}
 		producers[id] = p

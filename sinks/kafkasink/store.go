@@ -20,12 +20,15 @@ func (c *Config) OpenStore(context.Context) (io.Closer, error) {
 		return nil, fmt.Errorf("%s topic %q: key %q: its records carry no tuple id, so gale verify cannot place them in batches (use key \"id\"): %w",
 			TypeName, c.Topic, c.Key, sinks.ErrConfig)
 	}
-	sc := c.saramaConfig()
+	sc, err := c.saramaConfig()
+	if err != nil {
+		return nil, fmt.Errorf("%s %v: %w", TypeName, c.Brokers, err)
+	}
 	sc.Consumer.IsolationLevel = sarama.ReadCommitted
 	sc.Consumer.Return.Errors = true
 	client, err := sarama.NewClient(c.Brokers, sc)
 	if err != nil {
-		return nil, fmt.Errorf("%s %v: connect: %w", TypeName, c.Brokers, err)
+		return nil, fmt.Errorf("%s %v: connect: %w", TypeName, c.Brokers, c.Security.Explain(c.Brokers, err))
 	}
 	return &store{cfg: c, client: client}, nil
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/gale-stream/gale/internal/kafkasec"
 	"github.com/gale-stream/gale/internal/ledger"
 	"github.com/gale-stream/gale/topology"
 )
@@ -16,6 +17,11 @@ import (
 type Config struct {
 	// Brokers are the bootstrap brokers, e.g. ["127.0.0.1:9092"]. Required.
 	Brokers []string `json:"brokers"`
+	// Security is the brokers' TLS ("tls") and SASL ("sasl"), for every
+	// connection of the spout, its ledger (kind "kafka") included; see
+	// package kafkasec. The password comes from sasl.password_env or
+	// sasl.password_file: a topology holds no secret.
+	kafkasec.Security
 	// Topics to read; or TopicPattern.
 	Topics []string `json:"topics,omitempty"`
 	// TopicPattern is a regular expression: every topic it matches (in full)
@@ -99,7 +105,8 @@ type LedgerConfig struct {
 	// worker of a cluster mounts at that path (file ledgers only).
 	Shared bool `json:"shared,omitempty"`
 	// Topic is the kafka store's topic (default "gale.ledger"), on the
-	// spout's brokers; it is created (compacted) when missing.
+	// spout's brokers, with the spout's tls and sasl; it is created
+	// (compacted) when missing.
 	Topic string `json:"topic"`
 	// Timeout bounds every ledger call (open, plan, commit, lost range;
 	// default 10s): a call that takes longer fails, and is retried.
@@ -130,6 +137,9 @@ func (c *Config) Validate() error {
 	var errs []error
 	if len(c.Brokers) == 0 {
 		errs = append(errs, errors.New("brokers: at least one broker is required"))
+	}
+	if err := c.Security.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	switch {
 	case len(c.Topics) == 0 && c.TopicPattern == "":
@@ -224,9 +234,9 @@ func (c *Config) outputFields() []string {
 // verify): it never fences the running spout.
 func (c *Config) LedgerReader() (ledger.Reader, func() error, error) {
 	if c.Ledger.Kind == "kafka" {
-		s, err := ledger.NewKafkaStore(c.Brokers, c.Ledger.Topic)
+		s, err := ledger.NewKafkaStore(c.Brokers, c.Ledger.Topic, ledger.WithSecurity(c.Security))
 		if err != nil {
-			return nil, nil, fmt.Errorf("%w: %w", ErrUnreachable, err)
+			return nil, nil, unreachable(err)
 		}
 		return s, s.Close, nil
 	}

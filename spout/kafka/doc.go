@@ -59,6 +59,23 @@
 // at the same absolute path: {"kind": "file", "dir": "/mnt/shared/ledger",
 // "shared": true}. `gale run`, one process, takes either kind.
 //
+// # TLS and SASL
+//
+// "tls" and "sasl", next to "brokers", secure every connection of the
+// spout, its Kafka ledger's included (same brokers, same settings):
+//
+//	"brokers": ["kafka-1.example:9094"],
+//	"tls":  {"enabled": true, "ca_file": "/etc/gale/kafka-ca.pem"},
+//	"sasl": {"mechanism": "SCRAM-SHA-512", "username": "gale",
+//	         "password_file": "/etc/gale/kafka-password"}
+//
+// The password comes from password_file or password_env (a variable of
+// the worker), never from the topology, which refuses a "password". A
+// refused login is reported naming the brokers, the mechanism and the user
+// (kafkasec.AuthError), a failed TLS handshake with what to check; both
+// are retried like unreachable brokers. See package internal/kafkasec for
+// every field.
+//
 // # The ledger: deadlines, retries, and a task that never waits on it
 //
 // The ledger is a file store (ledger.kind "file", local mode) or a

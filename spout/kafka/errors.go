@@ -3,6 +3,8 @@ package kafka
 import (
 	"errors"
 	"fmt"
+
+	"github.com/gale-stream/gale/internal/kafkasec"
 )
 
 // Errors reported by the kafka spout (it keeps running and retries).
@@ -17,6 +19,17 @@ var (
 	// a *DataLossError; with "skip" the loss is recorded in the ledger.
 	ErrDataLoss = errors.New("records deleted by Kafka before they were read")
 )
+
+// unreachable wraps err, from connecting to the brokers, in ErrUnreachable,
+// unless the brokers answered and refused the SASL login or the TLS
+// handshake, or the spout's tls or sasl cannot be used (a missing password
+// file): those are not the network's doing, and say so themselves.
+func unreachable(err error) error {
+	if errors.Is(err, kafkasec.ErrAuth) || errors.Is(err, kafkasec.ErrTLS) || errors.Is(err, kafkasec.ErrConfig) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrUnreachable, err)
+}
 
 // ErrLocalLedger is the error of Config.CheckCluster: a file ledger that is
 // not shared, in a cluster.

@@ -164,7 +164,7 @@ func (s *Spout) setStore(store ledger.Store) {
 	s.store = store
 }
 
-func (s *Spout) saramaConfig() *sarama.Config {
+func (s *Spout) saramaConfig() (*sarama.Config, error) {
 	c := sarama.NewConfig()
 	c.Version = sarama.V4_0_0_0
 	c.ClientID = "gale-" + s.group
@@ -180,22 +180,29 @@ func (s *Spout) saramaConfig() *sarama.Config {
 	c.Metadata.Retry.Max = 1
 	c.Metadata.AllowAutoTopicCreation = false // a missing topic is an error, never created by reading it
 	c.Net.DialTimeout = 5 * time.Second
-	return c
+	if err := s.cfg.Security.Apply(c); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // connect builds the Kafka clients (and the Kafka ledger store) and takes
 // the spout's partitions.
 func (s *Spout) connect(ctx context.Context) error {
+	sc, err := s.saramaConfig()
+	if err != nil {
+		return err
+	}
 	if s.store == nil {
-		store, err := ledger.NewKafkaStore(s.cfg.Brokers, s.cfg.Ledger.Topic)
+		store, err := ledger.NewKafkaStore(s.cfg.Brokers, s.cfg.Ledger.Topic, ledger.WithSecurity(s.cfg.Security))
 		if err != nil {
-			return fmt.Errorf("%w: %w", ErrUnreachable, err)
+			return unreachable(err)
 		}
 		s.setStore(store)
 	}
-	client, err := sarama.NewClient(s.cfg.Brokers, s.saramaConfig())
+	client, err := sarama.NewClient(s.cfg.Brokers, sc)
 	if err != nil {
-		return fmt.Errorf("%w: brokers %v: %w", ErrUnreachable, s.cfg.Brokers, err)
+		return unreachable(fmt.Errorf("brokers %v: %w", s.cfg.Brokers, s.cfg.Security.Explain(s.cfg.Brokers, err)))
 	}
 	consumer, err := sarama.NewConsumerFromClient(client)
 	if err == nil {
@@ -208,7 +215,7 @@ func (s *Spout) connect(ctx context.Context) error {
 	if err != nil {
 		s.closeClients()
 		client.Close()
-		return fmt.Errorf("%w: %w", ErrUnreachable, err)
+		return unreachable(s.cfg.Security.Explain(s.cfg.Brokers, err))
 	}
 	s.client = client
 	return s.assign(ctx)

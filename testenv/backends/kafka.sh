@@ -2,19 +2,29 @@
 # testenv/backends/kafka.sh up|down|status|env
 #
 # Apache Kafka 4.x in KRaft mode: one combined broker+controller, PLAINTEXT on
-# 127.0.0.1:9092, CONTROLLER on 127.0.0.1:9093, jars from Maven Central (testenv/kafka/pom.xml)
-# cached in $GALE_TESTENV_CACHE/kafka/lib. Run by testenv/testenv; usable on its own too.
+# 127.0.0.1:9092, CONTROLLER on 127.0.0.1:9093, SASL_SSL on 127.0.0.1:9094 (PLAIN and
+# SCRAM-SHA-512, user "gale" with a generated password, a certificate from a CA made at `up`),
+# jars from Maven Central (testenv/kafka/pom.xml) cached in $GALE_TESTENV_CACHE/kafka/lib.
+# Run by testenv/testenv; usable on its own too.
 set -euo pipefail
 # shellcheck source=../lib.sh
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/lib.sh"
 backend_init kafka
 
 HOST=127.0.0.1
-# GALE_KAFKA_PORT and GALE_KAFKA_CONTROLLER_PORT (with another GALE_TESTENV_RUN) start a
-# second, private broker: for a test that must hang one without disturbing the others
+# GALE_KAFKA_PORT, GALE_KAFKA_CONTROLLER_PORT and GALE_KAFKA_SASL_PORT (default: the
+# PLAINTEXT port + 2) with another GALE_TESTENV_RUN start a second, private broker: for a
+# test that must hang one without disturbing the others
 PORT=${GALE_KAFKA_PORT:-9092}
 CONTROLLER_PORT=${GALE_KAFKA_CONTROLLER_PORT:-9093}
+SASL_PORT=${GALE_KAFKA_SASL_PORT:-$((PORT + 2))}
 BROKERS=$HOST:$PORT
+SASL_BROKERS=$HOST:$SASL_PORT
+# SEC_DIR (0700) holds the CA (ca.pem, ca.key), the broker's key and certificate chain
+# (broker.pem, Kafka's PEM keystore) and the SASL user's password (password); made at `up`
+# when missing, removed by `down`
+SEC_DIR=$RUN_DIR/sasl
+SASL_USER=gale
 POM=$TESTENV_DIR/kafka/pom.xml
 PIDFILE=$PID_DIR/kafka.pid
 HEAP=${GALE_KAFKA_HEAP:-512m}
@@ -34,19 +44,79 @@ kafka_serving() {
     [[ "$hex" =~ ^[0-9a-f]{8}00000007[0-9a-f]{8}000000010000000100093132372e302e302e310000$(printf %04x "$PORT")$ ]]
 }
 
+# kafka_sasl_serving: the SASL_SSL listener completes a TLS handshake whose certificate
+# chains to testenv's CA and names 127.0.0.1 (what a client checks before its SASL login).
+kafka_sasl_serving() {
+    [[ -f "$SEC_DIR/ca.pem" ]] || return 1
+    timeout 5 openssl s_client -connect "$SASL_BROKERS" -CAfile "$SEC_DIR/ca.pem" \
+        -verify_return_error -verify_ip "$HOST" -brief </dev/null >/dev/null 2>&1
+}
+
+# kafka_ready: both client listeners serve.
+kafka_ready() { kafka_serving && kafka_sasl_serving; }
+
+# make_secrets: the CA, the broker's certificate (for 127.0.0.1 and localhost) and the SASL
+# password, each made when missing; the certificates again when they expire within a day.
+# Keys and password are 0600 in a 0700 dir; nothing secret on a command line or in a log.
+make_secrets() {
+    need_cmd openssl "Debian: apt-get install openssl"
+    mkdir -p "$SEC_DIR"
+    chmod 700 "$SEC_DIR"
+    (
+        umask 077
+        cd "$SEC_DIR"
+        if [[ ! -s password ]]; then
+            head -c 18 /dev/urandom | base64 | tr '+/' '-_' >password
+        fi
+        if ! [[ -s ca.pem && -s ca.key && -s broker.pem ]] ||
+            ! openssl x509 -in ca.pem -noout -checkend 86400 >/dev/null ||
+            ! openssl x509 -in broker.pem -noout -checkend 86400 >/dev/null; then
+            log "making a CA and the broker's certificate in $SEC_DIR"
+            openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -noenc \
+                -keyout ca.key -out ca.pem -days 825 -subj "/CN=gale testenv Kafka CA" \
+                -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+                >"$LOG_DIR/openssl.log" 2>&1 || die_with_logs "openssl could not make the CA"
+            openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -noenc \
+                -keyout broker.key -out broker.csr -subj "/CN=$HOST" >>"$LOG_DIR/openssl.log" 2>&1 ||
+                die_with_logs "openssl could not make the broker's key"
+            printf '%s\n' "subjectAltName=IP:$HOST,DNS:localhost" "basicConstraints=critical,CA:FALSE" \
+                "keyUsage=critical,digitalSignature" "extendedKeyUsage=serverAuth" >broker.ext
+            openssl x509 -req -in broker.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 825 \
+                -extfile broker.ext -out broker.crt >>"$LOG_DIR/openssl.log" 2>&1 ||
+                die_with_logs "openssl could not sign the broker's certificate"
+            # Kafka's PEM keystore: the PKCS#8 key, then the chain
+            cat broker.key broker.crt ca.pem >broker.pem
+            rm -f broker.key broker.csr broker.ext broker.crt ca.srl
+        fi
+    )
+}
+
 write_config() {
+    local password
+    password=$(cat "$SEC_DIR/password")
     mkdir -p "$RUN_DIR/conf" "$RUN_DIR/data"
+    # holds the PLAIN user's password: 0600, also when an older testenv made it 0644
+    rm -f "$RUN_DIR/conf/server.properties"
+    (umask 077 && : >"$RUN_DIR/conf/server.properties")
     cat >"$RUN_DIR/conf/server.properties" <<EOF
 # Generated by testenv/backends/kafka.sh: one combined KRaft broker+controller on loopback.
 process.roles=broker,controller
 node.id=1
 controller.quorum.bootstrap.servers=$HOST:$CONTROLLER_PORT
-listeners=PLAINTEXT://$HOST:$PORT,CONTROLLER://$HOST:$CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://$HOST:$PORT,CONTROLLER://$HOST:$CONTROLLER_PORT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listeners=PLAINTEXT://$HOST:$PORT,CONTROLLER://$HOST:$CONTROLLER_PORT,SASL_SSL://$HOST:$SASL_PORT
+advertised.listeners=PLAINTEXT://$HOST:$PORT,CONTROLLER://$HOST:$CONTROLLER_PORT,SASL_SSL://$HOST:$SASL_PORT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 log.dirs=$RUN_DIR/data
+
+# SASL_SSL for clients: TLS with testenv's CA, logins with PLAIN (the user below) or
+# SCRAM-SHA-512 (its credential is in the metadata log: GaleScram.java at the first up).
+listener.name.sasl_ssl.ssl.keystore.type=PEM
+listener.name.sasl_ssl.ssl.keystore.location=$SEC_DIR/broker.pem
+listener.name.sasl_ssl.sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-512
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$SASL_USER="$password";
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 
 # A single node: replication factor 1 everywhere, min ISR 1 (transactions need both).
 num.partitions=1
@@ -86,19 +156,63 @@ ready_secs() {
     echo $(( 120 + dirs / 4 ))
 }
 
+# sasl_configured: the running broker's config has the SASL_SSL listener (a broker an older
+# testenv started has not).
+sasl_configured() { grep -q "^listeners=.*SASL_SSL://$SASL_BROKERS" "$RUN_DIR/conf/server.properties" 2>/dev/null; }
+
+# scram_user: give the SASL user its SCRAM-SHA-512 credential, once per data dir and
+# password (the credential lives in the metadata log): GaleScram.java sets it through the
+# PLAINTEXT listener, then waits until both mechanisms log in on SASL_SSL. $SEC_DIR/scram
+# holds the cluster id and the password's SHA-256 it was done for.
+scram_user() {
+    local id
+    id="$(sed -n 's/^cluster\.id=//p' "$RUN_DIR/data/meta.properties") $(sha256sum <"$SEC_DIR/password" | cut -c1-64)"
+    [[ "$(cat "$SEC_DIR/scram" 2>/dev/null)" == "$id" ]] && return 0
+    log "creating the SASL user $SASL_USER (SCRAM-SHA-512) and checking its logins on $SASL_BROKERS"
+    java -Xmx128m -Dlog4j2.configurationFile="$TESTENV_DIR/kafka/log4j2.properties" \
+        -cp "$CACHE_DIR/lib/*" "$TESTENV_DIR/kafka/GaleScram.java" \
+        "$BROKERS" "$SASL_BROKERS" "$SEC_DIR/ca.pem" "$SASL_USER" "$SEC_DIR/password" \
+        >"$LOG_DIR/scram.log" 2>&1 || die_with_logs "creating the SASL user on $SASL_BROKERS failed"
+    rm -f "$SEC_DIR/scram"
+    (umask 077 && echo "$id" >"$SEC_DIR/scram")
+}
+
+write_env() {
+    rm -f "$RUN_DIR/env"
+    (
+        umask 077
+        cat >"$RUN_DIR/env" <<EOF
+export GALE_KAFKA_BROKERS=$BROKERS
+export GALE_KAFKA_SASL_BROKERS=$SASL_BROKERS
+export GALE_KAFKA_CA_FILE=$SEC_DIR/ca.pem
+export GALE_KAFKA_SASL_USER=$SASL_USER
+export GALE_KAFKA_SASL_PASSWORD_FILE=$SEC_DIR/password
+EOF
+    )
+}
+
 cmd_up() {
     local t0 pid
     t0=$(date +%s)
-    backend_already_up "$BROKERS" kafka_serving "$(ready_secs)" && return 0
+    if [[ $(pids_state "$PID_DIR") == alive ]] && ! sasl_configured; then
+        die "the running Kafka (pid $(cat "$PIDFILE")) was started by an older testenv, without the SASL_SSL listener on $SASL_BROKERS: restart it on its data with  testenv/testenv stop kafka && testenv/testenv up kafka"
+    fi
+    if backend_already_up "$BROKERS and $SASL_BROKERS" kafka_ready "$(ready_secs)"; then
+        scram_user
+        write_env
+        return 0
+    fi
 
     [[ -n "${TESTENV_MAIN:-}" ]] || log "up started at $(now)"
     need_java
     require_port_free "$PORT" "Kafka PLAINTEXT listener"
     require_port_free "$CONTROLLER_PORT" "Kafka CONTROLLER listener"
+    require_port_free "$SASL_PORT" "Kafka SASL_SSL listener"
     mvn_copy_deps "$CACHE_DIR" "$POM"
 
     mkdir -p "$LOG_DIR" "$PID_DIR"
     rm -f "$LOG_DIR"/*
+    make_secrets
     write_config
 
     # Format the metadata log once (a random cluster id; a standalone controller quorum).
@@ -119,10 +233,11 @@ cmd_up() {
         -Dlog4j2.configurationFile="$TESTENV_DIR/kafka/log4j2.properties" \
         -cp "$CACHE_DIR/lib/*" kafka.Kafka "$RUN_DIR/conf/server.properties"
     pid=$(cat "$PIDFILE")
-    WAIT_PID=$pid wait_until "$(ready_secs)" "Kafka on $BROKERS" kafka_serving
+    WAIT_PID=$pid wait_until "$(ready_secs)" "Kafka on $BROKERS and $SASL_BROKERS" kafka_ready
+    scram_user
 
-    echo "export GALE_KAFKA_BROKERS=$BROKERS" >"$RUN_DIR/env"
-    log "serving on $BROKERS (pid $pid, $(rss_mb "$pid") MiB RSS): ready $(( $(date +%s) - t0 ))s after start"
+    write_env
+    log "serving on $BROKERS and $SASL_BROKERS (pid $pid, $(rss_mb "$pid") MiB RSS): ready $(( $(date +%s) - t0 ))s after start"
 }
 
 cmd_down() {
@@ -133,20 +248,28 @@ cmd_down() {
     else
         stop_pidfile "$PIDFILE"
     fi
-    # Data, config, pid files and env go; logs stay for a post-mortem until the next up.
-    rm -rf "$RUN_DIR/data" "$RUN_DIR/conf" "$RUN_DIR/pids" "$RUN_DIR/env"
+    # Data, config, certificates and password, pid files and env go; logs stay for a
+    # post-mortem until the next up.
+    rm -rf "$RUN_DIR/data" "$RUN_DIR/conf" "$RUN_DIR/pids" "$RUN_DIR/env" "$SEC_DIR"
 }
 
 cmd_status() {
     local pid
     backend_alive_or_report || return 1
     pid=$(cat "$PIDFILE")
-    if kafka_serving; then
-        echo "serving on $BROKERS (pid $pid, $(rss_mb "$pid") MiB RSS)"
-    else
+    if ! kafka_serving; then
         echo "running (pid $pid) but NOT serving on $BROKERS"
         return 1
     fi
+    if ! sasl_configured; then
+        echo "PLAINTEXT only, on $BROKERS (pid $pid): no SASL_SSL listener (an older testenv started it: testenv/testenv stop kafka && testenv/testenv up kafka)"
+        return 1
+    fi
+    if ! kafka_sasl_serving; then
+        echo "PLAINTEXT on $BROKERS (pid $pid), but no TLS handshake verified by testenv's CA on SASL_SSL $SASL_BROKERS"
+        return 1
+    fi
+    echo "serving on $BROKERS and $SASL_BROKERS (SASL_SSL) (pid $pid, $(rss_mb "$pid") MiB RSS)"
 }
 
 backend_main "$@"
