@@ -113,6 +113,28 @@ func TestImpostor(t *testing.T) {
 		cancel()
 		evil.Close()
 	}
+	// with the key (an insider): a name that is no member's, or a member's
+	// name from another address, is still refused
+	derived, _ := DeriveKeys(key)
+	for _, name := range []string{"ghost", "w1"} {
+		evil, err := transport.New(transport.Config{Name: name, Addr: "127.0.0.1:0", Secret: string(derived.Transport), Logger: quiet,
+			Handler: func(string, uint32, []byte) { t.Error("the impostor got a frame") }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		evil.Send(ctx, "w2", w2.tr.Addr(), 1, []byte("impostor"))
+		galetest.Eventually(t, "the insider's refusal", 5*time.Second, func() bool {
+			for _, p := range evil.Peers() {
+				if p.Name == "w2" && errors.Is(p.Err, transport.ErrUnknownPeer) {
+					return true
+				}
+			}
+			return false
+		})
+		cancel()
+		evil.Close()
+	}
 	after := peerOf(w2, "w1")
 	if !after.Connected || after.Connects != before.Connects {
 		t.Errorf("w2's connection to w1: connected %v, %d connects (was %d); want the same connection", after.Connected, after.Connects, before.Connects)

@@ -208,7 +208,9 @@ func Start(cfg Config) (*Worker, error) {
 		return nil, fmt.Errorf("worker %s: %w", cfg.Name, err)
 	}
 	secret := string(keys.Transport)
-	w.tr, err = transport.New(transport.Config{Name: cfg.Name, Addr: trAddr, Handler: w.receive, Secret: secret, Logger: w.log})
+	w.tr, err = transport.New(transport.Config{Name: cfg.Name, Addr: trAddr, Handler: w.receive, Secret: secret, Logger: w.log,
+		// a connection must claim a live member's name and transport address
+		Member: func(name, addr string) bool { a := w.transportAddr(name); return a != "" && a == addr }})
 	if err != nil {
 		return nil, fmt.Errorf("worker %s: transport on %s: %w", cfg.Name, trAddr, err)
 	}

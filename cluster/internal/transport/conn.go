@@ -34,6 +34,7 @@ const (
 	statusSameName
 	statusClosing
 	statusWrongPeer
+	statusUnknown
 )
 
 // frameHeader is [u32 payload length][u32 channel], big-endian.
@@ -291,6 +292,8 @@ func (t *Transport) dialHandshake(c *conn) error {
 		return ErrRefused
 	case statusWrongPeer:
 		return fmt.Errorf("the peer is not %s: %w", p.name, ErrWrongPeer)
+	case statusUnknown:
+		return fmt.Errorf("%s does not know %s at %s as a member yet: %w", p.name, mine.name, mine.addr, ErrUnknownPeer)
 	default:
 		return fmt.Errorf("status %d: %w", status[0], ErrHandshake)
 	}
@@ -316,6 +319,9 @@ func (t *Transport) accept(nc net.Conn) {
 		case t.isClosed():
 		case errors.Is(err, ErrAuth) || errors.Is(err, ErrSameName):
 			t.log.Error("transport refused a peer", "remote", remote, "peer", claimed, "err", err)
+		case errors.Is(err, ErrUnknownPeer):
+			// a worker that just joined, before the gossip told us; or a stranger
+			t.log.Info("transport refused a peer that is not a member (yet)", "remote", remote, "peer", claimed, "err", err)
 		default:
 			t.log.Warn("transport handshake failed", "remote", remote, "peer", claimed, "err", err)
 		}
@@ -350,6 +356,10 @@ func (t *Transport) accept(nc net.Conn) {
 	}
 	if theirs.want != t.cfg.Name {
 		refuse(statusWrongPeer, fmt.Errorf("dialled for %q: %w", theirs.want, ErrWrongPeer))
+		return
+	}
+	if t.cfg.Member != nil && !t.cfg.Member(theirs.name, theirs.addr) {
+		refuse(statusUnknown, fmt.Errorf("%q at %q: %w", theirs.name, theirs.addr, ErrUnknownPeer))
 		return
 	}
 	p := t.getPeer(theirs.name)

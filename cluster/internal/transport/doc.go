@@ -71,7 +71,9 @@
 // names and both nonces), frames are sealed with their number as nonce
 // and their header as associated data, so a frame altered, replayed,
 // reordered or moved to another connection is refused (ErrAuth) and ends
-// the connection. Without a secret frames travel in clear.
+// the connection. Without a secret frames travel in clear. With
+// Config.Member, an incoming connection must claim a current member's name
+// and address (ErrUnknownPeer otherwise; the dialer retries).
 //
 // # Failures
 //

@@ -27,6 +27,9 @@ var (
 	// ErrWrongPeer: the worker at the dialled address has another name
 	// than the one Send was given.
 	ErrWrongPeer = errors.New("peer has another name")
+	// ErrUnknownPeer: an incoming connection claimed a name (or address)
+	// that is not a current member's (Config.Member).
+	ErrUnknownPeer = errors.New("peer is not a member of the cluster")
 	// ErrSameName: the peer has this transport's own name.
 	ErrSameName = errors.New("peer has the same name")
 	// ErrRefused: the peer refused the connection without saying why it

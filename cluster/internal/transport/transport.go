@@ -47,6 +47,14 @@ type Config struct {
 	// it knows the same one (HMAC-SHA256 over fresh nonces; the secret
 	// never crosses the wire). Peers without it are refused and logged.
 	Secret string
+	// Member, when set, tells whether name, listening at addr, is a current
+	// member of the cluster (for Gale: the gossip's view, itself
+	// authenticated by the cluster key). An incoming connection must claim
+	// such a name and its address, or it is refused (ErrUnknownPeer): a
+	// peer cannot take the name of a worker that is not there, nor a
+	// member's name from another address. The dialer retries, so a worker
+	// that just joined waits only until the gossip reaches the acceptor.
+	Member func(name, addr string) bool
 	// QueueFrames bounds the frames queued per peer: Send blocks while
 	// the queue is full.
 	QueueFrames int
