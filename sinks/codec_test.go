@@ -80,7 +80,9 @@ func TestDecode_Bomb(t *testing.T) {
 	if !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("a %d-byte frame of 512 MiB: %v, want ErrTooLarge", bomb.Len(), err)
 	}
-	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 64<<20 {
+	// the bomb is 512 MiB; refused past 8 MiB, decoding allocates a few
+	// times that (buffer growth; more under -race), never the whole
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 160<<20 {
 		t.Errorf("refusing the bomb allocated %d MiB", alloc>>20)
 	}
 	t.Logf("a %d KB frame of 512 MiB of zeros: refused past %d MiB", bomb.Len()>>10, MaxDecodedBytes>>20)
