@@ -40,10 +40,7 @@ func decryptCmd(_ context.Context, env *Env, args []string) int {
 		if *keyFile == "" {
 			key, err = sinks.ParseKey([]byte(env.Getenv(*keyEnv)), "$"+*keyEnv)
 		} else {
-			key, err = sinks.LoadKey(*keyFile, "")
-			if err == nil {
-				warnReadable(env, "gale decrypt", *keyFile, "key file")
-			}
+			key, err = sinks.LoadKey(*keyFile, "") // warns when others can read the file
 		}
 		if err != nil {
 			fmt.Fprintf(env.Stderr, "gale decrypt: %v\n", err)
@@ -102,11 +99,4 @@ func decryptFile(w io.Writer, p string, key []byte, anyName bool) error {
 	}
 	_, err = w.Write(data)
 	return err
-}
-
-// warnReadable warns when file (a secret) can be read by other users.
-func warnReadable(env *Env, cmd, file, what string) {
-	if st, err := os.Stat(file); err == nil && st.Mode().Perm()&0o077 != 0 {
-		fmt.Fprintf(env.Stderr, "%s: warning: %s %s is readable by other users (mode %v): chmod 600 it\n", cmd, what, file, st.Mode().Perm())
-	}
 }

@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/gale-stream/gale/internal/atomicfile"
+
 	"github.com/gale-stream/gale/cluster"
 )
 
@@ -35,12 +37,8 @@ func (s *secret) get(env *Env, warn func(string)) (string, error) {
 	case *s.value != "":
 		return *s.value, nil
 	case *s.file != "":
-		st, err := os.Stat(*s.file)
-		if err != nil {
-			return "", fmt.Errorf("%s: %w", s.what, err)
-		}
-		if st.Mode().Perm()&0o077 != 0 && warn != nil {
-			warn(fmt.Sprintf("%s file %s is readable by other users (mode %v): chmod 600 it", s.what, *s.file, st.Mode().Perm()))
+		if mode, open := atomicfile.ReadableByOthers(*s.file); open && warn != nil {
+			warn(fmt.Sprintf("%s file %s is readable by other users (mode %v): chmod 600 it", s.what, *s.file, mode))
 		}
 		b, err := os.ReadFile(*s.file)
 		if err != nil {

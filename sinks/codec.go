@@ -16,6 +16,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/gale-stream/gale/internal/atomicfile"
+
 	"github.com/pierrec/lz4/v4"
 )
 
@@ -283,8 +285,8 @@ func LoadKey(file, env string) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("encryption key: %w", err)
 		}
-		if st, err := os.Stat(file); err == nil && st.Mode().Perm()&0o077 != 0 {
-			slog.Warn("the encryption key file is readable by other users: chmod 600 it", "file", file, "mode", st.Mode().Perm().String())
+		if mode, open := atomicfile.ReadableByOthers(file); open {
+			slog.Warn("the encryption key file is readable by other users: chmod 600 it", "file", file, "mode", mode.String())
 		}
 		return ParseKey(b, file)
 	case env != "" && os.Getenv(env) != "":

@@ -72,6 +72,17 @@ func Within(root, file string) error {
 	return nil
 }
 
+// ReadableByOthers reports whether file (one holding a secret: a key, a
+// token, a password) can be read by users other than its owner, and its
+// permission bits, for a warning. A file it cannot stat is reported not.
+func ReadableByOthers(file string) (fs.FileMode, bool) {
+	st, err := os.Stat(file)
+	if err != nil {
+		return 0, false
+	}
+	return st.Mode().Perm(), st.Mode().Perm()&0o077 != 0
+}
+
 // Put writes data as the file name (slash-separated, relative to Root),
 // creating its directories.
 func (d *Dir) Put(name string, data []byte) (err error) {
