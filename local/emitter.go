@@ -52,6 +52,11 @@ type emitter struct {
 	sendAck                                 func(root, val uint64)
 	sendFl                                  func(root, val uint64)
 
+	// the timer flush (flush.go)
+	kick         chan struct{} // cap 1, nil without a flusher
+	gen          uint64        // flushAllLocked calls so far
+	timerFlushes uint64        // flushes the flusher made
+
 	// batch coordination (batch.go)
 	countBatches bool                 // count emits of batch tuples per target
 	endTargets   []int                // every task reading this task's streams
@@ -70,6 +75,9 @@ func newEmitter(rt *Runtime, t *task, streams map[string]*outStream) *emitter {
 	}
 	e.def = streams[tuple.DefaultStream]
 	e.endTargets = endTargetsOf(streams)
+	if rt.topo.Settings.FlushInterval > 0 {
+		e.kick = make(chan struct{}, 1)
+	}
 	e.sendAck = func(root, val uint64) { e.bufferAck(codec.Ack{Kind: codec.AckAck, Root: root, Val: val}) }
 	e.sendFl = func(root, val uint64) { e.bufferAck(codec.Ack{Kind: codec.AckFail, Root: root, Val: val}) }
 	return e
@@ -205,6 +213,9 @@ func rootsOf(anchors []*tuple.Tuple) int {
 func (e *emitter) bufferLocked(target int, t *tuple.Tuple) {
 	b := e.bufs[target]
 	if b == nil {
+		if len(e.dirty) == 0 && len(e.ackDirt) == 0 {
+			e.kickLocked() // the first item since the last flush
+		}
 		b = make([]*tuple.Tuple, 0, e.rt.batchSize)
 		e.dirty = append(e.dirty, target)
 	}
@@ -219,6 +230,9 @@ func (e *emitter) bufferAck(m codec.Ack) {
 	i := acker.TaskIndex(m.Root, len(e.rt.ackers))
 	b := e.acks[i]
 	if b == nil {
+		if len(e.dirty) == 0 && len(e.ackDirt) == 0 {
+			e.kickLocked() // the first item since the last flush
+		}
 		b = make([]codec.Ack, 0, e.rt.batchSize)
 		e.ackDirt = append(e.ackDirt, i)
 	}
@@ -272,6 +286,7 @@ func (e *emitter) publishLocked() {
 
 // flushAllLocked sends everything buffered and publishes the counts.
 func (e *emitter) flushAllLocked() {
+	e.gen++
 	e.publishLocked()
 	for _, target := range e.dirty {
 		e.flushTaskLocked(target)

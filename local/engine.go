@@ -105,9 +105,10 @@ type Runtime struct {
 	spoutsWG  sync.WaitGroup
 	boltsWG   sync.WaitGroup
 	ackersWG  sync.WaitGroup
-	started   atomic.Int64  // UnixNano when Run started
-	startedAt time.Time     // the same, with its monotonic reading (set before started)
-	finished  chan struct{} // closed when every spout task has stopped by itself
+	flushWG   sync.WaitGroup // timer flushers (flush.go)
+	started   atomic.Int64   // UnixNano when Run started
+	startedAt time.Time      // the same, with its monotonic reading (set before started)
+	finished  chan struct{}  // closed when every spout task has stopped by itself
 	nDone     atomic.Int32
 	runOnce   atomic.Bool
 }
@@ -333,6 +334,7 @@ func (r *Runtime) Run(ctx context.Context) error {
 		r.spoutsWG.Add(1)
 		go s.run()
 	}
+	r.startFlushers()
 	if len(r.spouts) == 0 && r.place == nil {
 		close(r.finished)
 	}
@@ -412,6 +414,7 @@ func (r *Runtime) shutdown() {
 	r.spoutsWG.Wait()
 	r.boltsWG.Wait()
 	r.ackersWG.Wait()
+	r.flushWG.Wait()
 }
 
 // Run runs a validated topology in this process until ctx is cancelled or

@@ -30,6 +30,10 @@ echo "==> word count on one worker process vs two (tuples cross the network)"
 go test -run '^$' -bench 'ClusterWordCount' -benchtime 1x ./bench/ | grep Benchmark
 
 echo
+echo "==> latency at low rates: a blocking spout at 10, 1,000 and 100,000 tuples/s, timer flush off vs 1 ms"
+go test -run '^$' -bench 'LowRateLatency' -benchtime 1x ./bench/ | grep Benchmark
+
+echo
 echo "==> multilang: Python split bolt vs Go split bolt"
 go test -run '^$' -bench 'Multilang' -benchtime 20000x ./bench/ | grep Benchmark
 

@@ -164,6 +164,11 @@ type Settings struct {
 	// BatchSize is the number of tuples moved between tasks at once
 	// ("topology.transfer.batch.size", default 64).
 	BatchSize int
+	// FlushInterval is the longest a tuple or an ack waits in a partial
+	// batch before it is sent ("topology.batch.flush.interval.millis",
+	// default 1 ms as in Storm; 0 sends a partial batch only when its task
+	// has nothing more to do right now).
+	FlushInterval time.Duration
 }
 
 // TaskContext tells a running task where it is. It is built by the engine

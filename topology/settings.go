@@ -20,6 +20,7 @@ const (
 	ConfigDebug           = "topology.debug"
 	ConfigQueueSize       = "topology.executor.receive.buffer.size"
 	ConfigBatchSize       = "topology.transfer.batch.size"
+	ConfigFlushInterval   = "topology.batch.flush.interval.millis"
 )
 
 // DefaultSettings returns the settings of a topology whose config is
@@ -32,6 +33,7 @@ func DefaultSettings() Settings {
 		MaxSpoutPending: 1000,
 		QueueSize:       32768,
 		BatchSize:       64,
+		FlushInterval:   time.Millisecond,
 	}
 }
 
@@ -53,6 +55,8 @@ var settingDecoders = map[string]func(s *Settings, v any) string{
 	ConfigMaxSpoutPending: intSetting(0, func(s *Settings, n int) { s.MaxSpoutPending = n }),
 	ConfigQueueSize:       intSetting(1, func(s *Settings, n int) { s.QueueSize = n }),
 	ConfigBatchSize:       intSetting(1, func(s *Settings, n int) { s.BatchSize = n }, MaxBatchSize),
+	ConfigFlushInterval: intSetting(0, func(s *Settings, n int) { s.FlushInterval = time.Duration(n) * time.Millisecond },
+		maxFlushMillis),
 	ConfigDebug: func(s *Settings, v any) string {
 		b, ok := v.(bool)
 		if !ok {
@@ -79,6 +83,10 @@ var settingDecoders = map[string]func(s *Settings, v any) string{
 // between workers as one message, and a message holds at most 65,536
 // tuples (internal/codec.MaxTuples).
 const MaxBatchSize = 16384
+
+// maxFlushMillis bounds "topology.batch.flush.interval.millis" (an hour:
+// beyond that tuples would outlive any message timeout in a buffer).
+const maxFlushMillis = 3600 * 1000
 
 // intSetting decodes an integer setting of at least minimum and, when
 // given, at most maximum[0].
