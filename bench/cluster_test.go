@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gale-stream/gale/bench/rows"
 	"github.com/gale-stream/gale/internal/clustertest"
 	"github.com/gale-stream/gale/internal/galetest"
 )
@@ -30,16 +31,19 @@ func BenchmarkClusterWordCount(b *testing.B) {
 	for _, n := range []int{1, 2} {
 		b.Run(fmt.Sprintf("workers=%d", n), func(b *testing.B) {
 			for range b.N {
-				rate, p50, p99 := clusterRun(b, bin, n)
+				rate, p50, p99, cpuPerM := clusterRun(b, bin, n)
 				b.ReportMetric(rate, "trees/s")
 				b.ReportMetric(p50, "p50-ms")
 				b.ReportMetric(p99, "p99-ms")
+				b.ReportMetric(cpuPerM, "cpu-s/M-trees")
 			}
 		})
 	}
 }
 
-func clusterRun(b *testing.B, bin string, n int) (rate, p50, p99 float64) {
+// clusterRun returns acked trees/s, the complete latency percentiles and
+// the CPU seconds all workers spent per million trees in the window.
+func clusterRun(b *testing.B, bin string, n int) (rate, p50, p99, cpuPerM float64) {
 	b.StopTimer()
 	dir := b.TempDir()
 	ws := []*clustertest.Worker{clustertest.StartWorker(b, bin, dir, "w1", "")}
@@ -69,12 +73,26 @@ func clusterRun(b *testing.B, bin string, n int) (rate, p50, p99 float64) {
 		return err == nil && d.Workers == n && d.Acked > 0
 	})
 	time.Sleep(5 * time.Second) // warm-up
+	cpu := func() time.Duration {
+		var sum time.Duration
+		for _, w := range ws {
+			d, err := rows.ProcCPU(w.Cmd.Process.Pid)
+			if err != nil {
+				b.Fatal(err)
+			}
+			sum += d
+		}
+		return sum
+	}
 	b.StartTimer()
 	a0, _, _ := acked()
+	c0 := cpu()
 	start := time.Now()
 	time.Sleep(15 * time.Second)
 	a1, p50, p99 := acked()
+	c1 := cpu()
 	b.StopTimer()
 	c.Kill(ctx, "bench-cluster", 0)
-	return float64(a1-a0) / time.Since(start).Seconds(), p50, p99
+	trees := float64(a1 - a0)
+	return trees / time.Since(start).Seconds(), p50, p99, (c1 - c0).Seconds() / trees * 1e6
 }
