@@ -3,6 +3,8 @@ package bench
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -25,7 +27,8 @@ const clusterWordCount = `{"name": "bench-cluster", "config": {"topology.acker.e
 // completions cross between them over the transport), in the same run,
 // and reports acked trees per second over a 15 s window after a 5 s
 // warm-up, with the spout's complete latency. One iteration is one
-// measurement: run it with -benchtime 1x.
+// measurement: run it with -benchtime 1x. With GALE_BENCH_PROFILE=DIR each
+// worker writes a CPU profile of its whole run into DIR.
 func BenchmarkClusterWordCount(b *testing.B) {
 	bin := clustertest.Gale(b, "")
 	for _, n := range []int{1, 2} {
@@ -46,9 +49,17 @@ func BenchmarkClusterWordCount(b *testing.B) {
 func clusterRun(b *testing.B, bin string, n int) (rate, p50, p99, cpuPerM float64) {
 	b.StopTimer()
 	dir := b.TempDir()
-	ws := []*clustertest.Worker{clustertest.StartWorker(b, bin, dir, "w1", "")}
+	// GALE_BENCH_PROFILE=DIR: each worker writes a CPU profile DIR/N-wI.prof
+	profile := func(name string) []string {
+		if d := os.Getenv("GALE_BENCH_PROFILE"); d != "" {
+			return []string{"GALE_CPUPROFILE=" + filepath.Join(d, fmt.Sprintf("%d-%s.prof", n, name))}
+		}
+		return nil
+	}
+	ws := []*clustertest.Worker{clustertest.StartWorkerEnv(b, bin, dir, "w1", "", profile("w1"))}
 	for i := 2; i <= n; i++ {
-		ws = append(ws, clustertest.StartWorker(b, bin, dir, fmt.Sprintf("w%d", i), ws[0].Gossip))
+		name := fmt.Sprintf("w%d", i)
+		ws = append(ws, clustertest.StartWorkerEnv(b, bin, dir, name, ws[0].Gossip, profile(name)))
 	}
 	c := ws[0].Client()
 	clustertest.WaitMembers(b, c, n)

@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"syscall"
@@ -70,9 +71,35 @@ func Main() {
 		}
 	}()
 	env := &Env{Stdout: os.Stdout, Stderr: os.Stderr, Stdin: os.Stdin, Getenv: os.Getenv}
+	stopProfile := startCPUProfile(os.Getenv("GALE_CPUPROFILE"))
 	code := Run(ctx, env, os.Args[1:])
 	cancel()
+	stopProfile()
 	os.Exit(code)
+}
+
+// startCPUProfile writes a CPU profile (go tool pprof) of the whole
+// command to path, for benchmarks of the gale binary; "" does nothing. The
+// profile is complete when the command ends by itself or on a first
+// Ctrl-C/SIGTERM.
+func startCPUProfile(path string) (stop func()) {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.StartCPUProfile(f)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "gale: GALE_CPUPROFILE: %v\n", err)
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			fmt.Fprintf(os.Stderr, "gale: GALE_CPUPROFILE: %v\n", err)
+		}
+	}
 }
 
 // Run runs one gale command and returns its exit code: 0 on success, 1 on
