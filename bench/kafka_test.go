@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/gale-stream/gale/bolt"
 	"github.com/gale-stream/gale/local"
@@ -117,13 +118,15 @@ func deleteKafkaBenchTopic() {
 	}
 }
 
-// BenchmarkKafka reads the same topic of 500k records of 100 bytes twice
-// in one run: with a bare sarama consumer (the baseline), and through
+// BenchmarkKafka reads the same topic of 500k records of 100 bytes three
+// times in one run: with a bare sarama consumer (the baseline), a bare
+// franz-go client (the other Go client's ceiling), and through
 // Gale's kafka spout (batches planned in the file ledger, acking on) into a
 // bolt that acks. One iteration reads the whole topic.
 func BenchmarkKafka(b *testing.B) {
 	brokers, topic := kafkaBenchTopic(b)
 	b.Run("bare-sarama-consumer", func(b *testing.B) { readAll(b, bareConsume, brokers, topic) })
+	b.Run("bare-franz-go-consumer", func(b *testing.B) { readAll(b, franzConsume, brokers, topic) })
 	b.Run("gale-kafka-spout", func(b *testing.B) { readAll(b, galeConsume, brokers, topic) })
 }
 
@@ -181,6 +184,35 @@ func bareConsumeN(b *testing.B, brokers, topic string, records int) int64 {
 	}
 	wg.Wait()
 	return total
+}
+
+// franzConsume reads the topic of kafkaRecords records with a bare
+// franz-go client (direct partition consuming, no group), the other Go
+// Kafka client, to show the ceiling of each client on this workload.
+func franzConsume(b *testing.B, brokers, topic string) int64 {
+	parts := map[int32]kgo.Offset{}
+	for p := range int32(kafkaPartitions) {
+		parts[p] = kgo.NewOffset().AtStart()
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: parts}),
+		kgo.FetchMaxPartitionBytes(4<<20))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	var n int64
+	for n < kafkaRecords {
+		fs := cl.PollFetches(ctx)
+		if err := ctx.Err(); err != nil {
+			b.Fatalf("after %d records: %v", n, err)
+		}
+		fs.EachError(func(t string, p int32, err error) { b.Fatalf("fetch %s/%d: %v", t, p, err) })
+		n += int64(fs.NumRecords())
+	}
+	return n
 }
 
 func galeConsume(b *testing.B, brokers, topic string) int64 {
