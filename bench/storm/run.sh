@@ -3,6 +3,7 @@
 #
 #   bench/storm/run.sh [SECONDS] [ARGS...]
 #   bench/storm/run.sh build
+#   bench/storm/run.sh kafka-files brokers=HOST:PORT topic=T group=G out=URI parallelism=N [KEY=VALUE...]
 #
 # SECONDS is the measured window of each run (default 20). The runs are
 # unacked, then acked with max spout pending 1000 and 5000; each is preceded
@@ -14,6 +15,11 @@
 #
 # Prints one "RESULT storm mode=..." line per run on stdout, then a table;
 # progress and Storm's warnings go to stderr.
+#
+# "run.sh kafka-files ..." is the peers mode (/work/contract/peers.md, README.md):
+# KafkaSpout -> HdfsBolt in LocalCluster, from the earliest offset, until SIGTERM; it
+# prints RUNNING on stdout once the spouts are active. It execs java, so the started
+# PID is the JVM, which Hadoop's client needs run with a few --add-opens on JDK 17.
 #
 # "run.sh build" only builds (when needed) and exits, printing nothing on
 # stdout, so a driver can build before it measures.
@@ -38,8 +44,12 @@ m2="$root/m2"
 mvn="${MVN:-mvn}"
 
 build_only=false
+kafka_files=false
 if [[ ${1:-} == build ]]; then
 	build_only=true
+	shift
+elif [[ ${1:-} == kafka-files ]]; then
+	kafka_files=true
 	shift
 fi
 measure=20
@@ -68,6 +78,21 @@ fi
 
 # LocalCluster writes storm-local/ and logs/ under the working directory.
 workdir="$cache/run"
+if $kafka_files; then
+	workdir="$cache/run-kafka-files"
+	mkdir -p "$workdir"
+	cd "$workdir"
+	# Hadoop 3.4's client (storm-hdfs) reflects into JDK internals that JDK 17 closes
+	# (the same flags as testenv/backends/hdfs.sh).
+	# shellcheck disable=SC2086
+	exec java ${JAVA_OPTS:--Xmx1g} \
+		--add-opens java.base/java.lang=ALL-UNNAMED --add-opens java.base/java.nio=ALL-UNNAMED \
+		--add-opens java.base/sun.nio.ch=ALL-UNNAMED --add-opens java.base/java.util=ALL-UNNAMED \
+		--add-opens java.base/java.lang.reflect=ALL-UNNAMED --add-opens java.base/java.io=ALL-UNNAMED \
+		"-Dlog4j2.configurationFile=$here/src/main/resources/log4j2-bench.xml" \
+		-cp "$jar:$(cat "$build/deps-classpath.txt")" \
+		io.galestream.bench.storm.KafkaFiles "$@"
+fi
 mkdir -p "$workdir"
 cd "$workdir"
 
