@@ -312,9 +312,22 @@ func TestSpout_HungLedger(t *testing.T) {
 	// hangs in the ledger loop, not in the task
 	produce(t, brokers, topic, 40, 50)
 	start := time.Now()
-	for got := ""; got != "plan 4"; {
-		if err := s.NextTuple(context.Background()); err != nil {
-			t.Fatalf("NextTuple (cutting batch 4): %v", err)
+	var err error // a NextTuple's report of batch 4's plan
+	for got := ""; got != "plan 4" && err == nil; {
+		if err = s.NextTuple(context.Background()); err != nil {
+			switch {
+			case strings.Contains(err.Error(), "/000000000004"):
+				// reported before this loop saw the plan reach the
+				// ledger (a loaded machine): checked below
+			case errors.Is(err, context.DeadlineExceeded):
+				// on a loaded machine an earlier plan may miss its
+				// deadline before the hang (a real file ledger fsyncs):
+				// it is retried, which is what the spout must do
+				t.Logf("NextTuple (cutting batch 4): an earlier plan answered late, retried: %v", err)
+				err = nil
+			default:
+				t.Fatalf("NextTuple (cutting batch 4): %v", err)
+			}
 		}
 		select {
 		case got = <-h.entered:
@@ -325,7 +338,6 @@ func TestSpout_HungLedger(t *testing.T) {
 		}
 	}
 	// the loop answers it at its deadline; a later NextTuple reports it
-	var err error
 	for err == nil {
 		if time.Since(start) > 30*timeout {
 			t.Fatalf("no error reported %v after the plan hung (timeout %v)", 30*timeout, timeout)
