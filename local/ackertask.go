@@ -16,6 +16,10 @@ type ackerExec struct {
 	inbox  chan []codec.Ack
 	remote *ackQueue // acks from other workers
 	tr     *acker.Tracker
+	// completions for spout tasks of other workers, sent per spout task
+	// in one message at the end of each batch handled (sendEvents)
+	out      map[int][]acker.Event
+	outTasks []int // the keys of out whose slices are not empty
 }
 
 func (a *ackerExec) send(b []codec.Ack, stop <-chan struct{}) {
@@ -36,8 +40,34 @@ func (a *ackerExec) deliver(ev acker.Event) {
 	if s := a.rt.tasks[ev.SpoutTask].sp; s != nil {
 		s.events.push(ev)
 	} else if a.rt.remote != nil {
-		a.rt.remote.SendTask(ev.SpoutTask, codec.AppendEventMessage(nil, ev))
+		if a.out == nil {
+			a.out = map[int][]acker.Event{}
+		}
+		evs := a.out[ev.SpoutTask]
+		if len(evs) == 0 {
+			a.outTasks = append(a.outTasks, ev.SpoutTask)
+		}
+		a.out[ev.SpoutTask] = append(evs, ev)
 	}
+}
+
+// sendEvents sends the completions gathered for other workers' spout
+// tasks, one message per spout task (in parts of codec.MaxEvents).
+func (a *ackerExec) sendEvents() {
+	for _, task := range a.outTasks {
+		evs := a.out[task]
+		for len(evs) > 0 {
+			n := min(len(evs), codec.MaxEvents)
+			a.rt.remote.SendTask(task, codec.AppendEventsMessage(nil, task, evs[:n]))
+			evs = evs[n:]
+		}
+		if cap(a.out[task]) > 4096 {
+			delete(a.out, task) // after a burst of timeouts: do not keep its memory
+		} else {
+			a.out[task] = a.out[task][:0]
+		}
+	}
+	a.outTasks = a.outTasks[:0]
 }
 
 func (a *ackerExec) handle(batch []codec.Ack, now time.Time) {
@@ -69,13 +99,16 @@ func (a *ackerExec) run() {
 		select {
 		case batch := <-a.inbox:
 			a.handle(batch, time.Now())
+			a.sendEvents()
 		case <-a.remote.notify:
 			now := time.Now()
 			for _, b := range a.remote.drain() {
 				a.handle(b, now)
 			}
+			a.sendEvents()
 		case now := <-tk.C:
 			a.tr.Expire(now, a.deliver)
+			a.sendEvents()
 		case <-a.rt.stop:
 			return
 		}

@@ -80,7 +80,7 @@ func (r *Runtime) Receive(msg []byte) error {
 	}
 	switch m.Kind {
 	case codec.MessageEvent:
-		return r.deliverEvent(m.Event)
+		return r.deliverEvents(m.Target, m.Events)
 	case codec.MessageAcks:
 		return r.deliverAcks(m.Target, m.Acks)
 	}
@@ -126,13 +126,13 @@ func (r *Runtime) deliverAcks(i int, msgs []codec.Ack) error {
 	return nil
 }
 
-// deliverEvent hands a tree completion from a remote acker to its local
+// deliverEvents hands tree completions from a remote acker to their local
 // spout task.
-func (r *Runtime) deliverEvent(ev acker.Event) error {
-	if ev.SpoutTask <= 0 || ev.SpoutTask >= len(r.tasks) || r.tasks[ev.SpoutTask].sp == nil {
-		return fmt.Errorf("deliver an event to task %d: %w", ev.SpoutTask, ErrNotLocal)
+func (r *Runtime) deliverEvents(task int, evs []acker.Event) error {
+	if task <= 0 || task >= len(r.tasks) || r.tasks[task].sp == nil {
+		return fmt.Errorf("deliver events to task %d: %w", task, ErrNotLocal)
 	}
-	r.tasks[ev.SpoutTask].sp.events.push(ev)
+	r.tasks[task].sp.events.pushAll(evs)
 	return nil
 }
 

@@ -50,7 +50,8 @@ func (r remote) SendTask(task int, msg []byte) {
 		panic(err)
 	}
 	if m.Kind == codec.MessageEvent {
-		r.count("events", 1)
+		r.count("events", len(m.Events))
+		r.count("event messages", 1)
 	} else {
 		r.count("tuples", len(m.Tuples))
 	}
@@ -163,6 +164,11 @@ func twoWorkers(t *testing.T, h *harness, config string, lost int) {
 	checkCounts(t, h)
 	if p.sent["tuples"] == 0 || p.sent["acks"] == 0 || p.sent["events"] == 0 {
 		t.Errorf("nothing crossed between the workers: %v", p.sent)
+	}
+	// an acker sends the completions of a batch of acks for one spout task
+	// in one message, not one message per tree
+	if p.sent["event messages"] >= p.sent["events"] {
+		t.Errorf("%d completions crossed in %d messages: not batched", p.sent["events"], p.sent["event messages"])
 	}
 	t.Logf("crossed: %v", p.sent)
 	// each worker reports only its own tasks

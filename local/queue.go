@@ -24,6 +24,18 @@ func (q *eventQueue) push(ev acker.Event) {
 	q.mu.Lock()
 	q.items = append(q.items, ev)
 	q.mu.Unlock()
+	q.wake()
+}
+
+// pushAll queues the completions of one message from a remote acker.
+func (q *eventQueue) pushAll(evs []acker.Event) {
+	q.mu.Lock()
+	q.items = append(q.items, evs...)
+	q.mu.Unlock()
+	q.wake()
+}
+
+func (q *eventQueue) wake() {
 	select {
 	case q.notify <- struct{}{}:
 	default:

@@ -29,8 +29,9 @@ const (
 //	kind (1 byte) | target (uvarint: task id, acker index or spout task) | body
 //
 // where the body is a tuple frame (AppendTuples), an ack frame
-// (AppendAcks), or for a completion the tree's root (8 bytes, big-endian)
-// and flags (1 byte: 1 failed, 2 timed out).
+// (AppendAcks), or for completions, one or more (at most MaxEvents) of:
+// the tree's root (8 bytes, big-endian) and flags (1 byte: 1 failed, 2
+// timed out).
 const (
 	MessageTuples MessageKind = 1
 	MessageAcks   MessageKind = 2
@@ -62,11 +63,34 @@ func AppendAcksMessage(dst []byte, i int, acks []Ack) []byte {
 	return AppendAcks(dst, acks)
 }
 
+// MaxEvents bounds the completions in one message.
+const MaxEvents = 65536
+
+// eventBytes is the size of one completion in a message.
+const eventBytes = 9
+
 // AppendEventMessage appends to dst the message telling spout task
 // ev.SpoutTask that its tree ev.Root completed or failed.
 func AppendEventMessage(dst []byte, ev acker.Event) []byte {
 	dst = append(dst, byte(MessageEvent))
 	dst = binary.AppendUvarint(dst, uint64(ev.SpoutTask))
+	return appendEvent(dst, ev)
+}
+
+// AppendEventsMessage appends to dst the message telling spout task task
+// that the trees of evs (at most MaxEvents; their SpoutTask is not
+// written) completed or failed: an acker sends a batch's completions for
+// one spout task in one message rather than one message each.
+func AppendEventsMessage(dst []byte, task int, evs []acker.Event) []byte {
+	dst = append(dst, byte(MessageEvent))
+	dst = binary.AppendUvarint(dst, uint64(task))
+	for _, ev := range evs {
+		dst = appendEvent(dst, ev)
+	}
+	return dst
+}
+
+func appendEvent(dst []byte, ev acker.Event) []byte {
 	dst = binary.BigEndian.AppendUint64(dst, ev.Root)
 	var flags byte
 	if ev.Failed {
@@ -79,13 +103,13 @@ func AppendEventMessage(dst []byte, ev acker.Event) []byte {
 }
 
 // Message is a decoded message: by Kind, Tuples (for task Target), Acks
-// (for acker task Target) or Event (for spout task Target).
+// (for acker task Target) or Events (for spout task Target).
 type Message struct {
 	Kind   MessageKind
 	Target int
 	Tuples []*tuple.Tuple
 	Acks   []Ack
-	Event  acker.Event
+	Events []acker.Event
 }
 
 // PeekMessage reads a message's kind and target without decoding its
@@ -120,11 +144,16 @@ func DecodeMessage(src []byte) (Message, error) {
 	case MessageAcks:
 		m.Acks, err = DecodeAcks(body, nil)
 	case MessageEvent:
-		if len(body) != 9 {
-			return Message{}, fmt.Errorf("%w: event of %d bytes", ErrMessage, len(body))
+		n := len(body) / eventBytes
+		if len(body) == 0 || len(body)%eventBytes != 0 || n > MaxEvents {
+			return Message{}, fmt.Errorf("%w: events of %d bytes", ErrMessage, len(body))
 		}
-		m.Event = acker.Event{SpoutTask: m.Target, Root: binary.BigEndian.Uint64(body),
-			Failed: body[8]&1 != 0, TimedOut: body[8]&2 != 0}
+		m.Events = make([]acker.Event, n)
+		for i := range m.Events {
+			e := body[i*eventBytes : (i+1)*eventBytes]
+			m.Events[i] = acker.Event{SpoutTask: m.Target, Root: binary.BigEndian.Uint64(e),
+				Failed: e[8]&1 != 0, TimedOut: e[8]&2 != 0}
+		}
 	default:
 		return Message{}, fmt.Errorf("%w: kind %d", ErrMessage, src[0])
 	}

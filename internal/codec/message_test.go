@@ -23,15 +23,25 @@ func TestMessage_RoundTrip(t *testing.T) {
 	}
 	ev := acker.Event{SpoutTask: 4, Root: 1 << 63, Failed: true, TimedOut: true}
 	m, err = DecodeMessage(AppendEventMessage(nil, ev))
-	if err != nil || m.Kind != MessageEvent || m.Event != ev || m.Target != 4 {
+	if err != nil || m.Kind != MessageEvent || len(m.Events) != 1 || m.Events[0] != ev || m.Target != 4 {
 		t.Fatalf("event message: %+v, %v", m, err)
 	}
+	evs := []acker.Event{ev, {SpoutTask: 4, Root: 7}, {SpoutTask: 4, Root: 8, Failed: true}}
+	m, err = DecodeMessage(AppendEventsMessage(nil, 4, evs))
+	if err != nil || m.Kind != MessageEvent || m.Target != 4 || len(m.Events) != 3 ||
+		m.Events[0] != evs[0] || m.Events[1] != evs[1] || m.Events[2] != evs[2] {
+		t.Fatalf("events message: %+v, %v", m, err)
+	}
+	tooMany := AppendEventsMessage(nil, 4, make([]acker.Event, MaxEvents+1))
 	for name, bad := range map[string][]byte{
-		"empty":          nil,
-		"unknown kind":   {9, 1, 0},
-		"huge target":    {byte(MessageAcks), 0xff, 0xff, 0xff, 0xff, 0x7f},
-		"short event":    {byte(MessageEvent), 1, 0, 0},
-		"truncated acks": AppendAcksMessage(nil, 1, acks)[:10],
+		"empty":           nil,
+		"unknown kind":    {9, 1, 0},
+		"huge target":     {byte(MessageAcks), 0xff, 0xff, 0xff, 0xff, 0x7f},
+		"short event":     {byte(MessageEvent), 1, 0, 0},
+		"no event":        {byte(MessageEvent), 1},
+		"event and part":  append(AppendEventMessage(nil, ev), 1, 2),
+		"too many events": tooMany,
+		"truncated acks":  AppendAcksMessage(nil, 1, acks)[:10],
 	} {
 		if _, err := DecodeMessage(bad); err == nil {
 			t.Errorf("%s: decoded", name)
@@ -56,7 +66,7 @@ func FuzzDecodeMessage(f *testing.F) {
 		var again []byte
 		switch m.Kind {
 		case MessageEvent:
-			again = AppendEventMessage(nil, m.Event)
+			again = AppendEventsMessage(nil, m.Target, m.Events)
 		case MessageAcks:
 			again = AppendAcksMessage(nil, m.Target, m.Acks)
 		default:
@@ -65,7 +75,7 @@ func FuzzDecodeMessage(f *testing.F) {
 			}
 		}
 		m2, err := DecodeMessage(again)
-		if err != nil || m2.Kind != m.Kind || m2.Target != m.Target || len(m2.Tuples) != len(m.Tuples) || len(m2.Acks) != len(m.Acks) {
+		if err != nil || m2.Kind != m.Kind || m2.Target != m.Target || len(m2.Tuples) != len(m.Tuples) || len(m2.Acks) != len(m.Acks) || len(m2.Events) != len(m.Events) {
 			t.Fatalf("re-encoded message: %+v, %v; was %+v", m2, err, m)
 		}
 	})
