@@ -28,6 +28,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/metrics"
 	"strconv"
 	"strings"
 	"sync"
@@ -147,10 +148,38 @@ func report(b *testing.B, start time.Time, what string, n int, size int64) {
 }
 
 // runVerify runs `gale verify --json` on topology spec and checks that it
-// is clean and counted every batch and record.
+// is clean and counted every batch and record. It reports the peaks of
+// the heap, sampled every 10 ms while verify ran: all of it (live objects
+// and garbage not yet collected: what the process needs, with the GOGC
+// of the gale binary) and the live heap the last collection found (what
+// verify holds).
 func runVerify(b *testing.B, spec string, d *verifyData, withES bool) {
 	var out, errs bytes.Buffer
+	runtime.GC()
+	stop := make(chan struct{})
+	peaks := make(chan [2]uint64)
+	go func() {
+		sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/gc/heap/live:bytes"}}
+		var top [2]uint64
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			metrics.Read(sample)
+			top[0], top[1] = max(top[0], sample[0].Value.Uint64()), max(top[1], sample[1].Value.Uint64())
+			select {
+			case <-stop:
+				peaks <- top
+				return
+			case <-tick.C:
+			}
+		}
+	}()
 	code := cli.Run(context.Background(), &cli.Env{Stdout: &out, Stderr: &errs}, []string{"verify", "--json", spec})
+	close(stop)
+	top := <-peaks
+	b.ReportMetric(float64(top[0])/(1<<20), "peak-heap-MiB")
+	b.ReportMetric(float64(top[1])/(1<<20), "peak-live-MiB")
+	fmt.Printf("verify: %-40s peak heap %.0f MiB, of which live %.0f MiB\n", b.Name(), float64(top[0])/(1<<20), float64(top[1])/(1<<20))
 	if code != 0 {
 		b.Fatalf("gale verify: exit %d\nstdout:\n%.4000s\nstderr:\n%.4000s", code, out.String(), errs.String())
 	}
