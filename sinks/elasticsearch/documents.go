@@ -19,9 +19,16 @@ import (
 	"github.com/gale-stream/gale/sinks"
 )
 
-// PageSize is the number of documents Documents reads per request: the
-// most a search may return without raising index.max_result_window.
+// PageSize is the number of documents Documents reads per request (the
+// most a search may return without raising index.max_result_window),
+// fewer when PageBytes would not hold them.
 const PageSize = 10000
+
+// PageBytes bounds the size of a page of Documents: the documents a page
+// holds are about PageBytes divided by the size of the first ones (at
+// least 100). A scroll holds up to six pages at once (fetched, decoded,
+// being visited).
+const PageBytes = 4 << 20
 
 // ScrollKeepAlive is how long the scrolls of Documents stay open between
 // two pages.
@@ -45,7 +52,8 @@ var _ sinks.DocumentCounter = (*Writer)(nil)
 //
 // It reads a snapshot of the indices with scrolls sorted by _doc (the
 // cheapest order: nothing is sorted, each page resumes where the last
-// ended, on every shard), PageSize documents a page, the whole _source
+// ended, on every shard), PageSize documents a page (fewer when the first
+// documents say that a page would exceed PageBytes), the whole _source
 // (Gale compares it byte for byte, so it is never filtered). When the
 // indices have several shards, it reads up to Slices scrolls at once, each
 // of its own shards (preference=_shards:...): that costs the cluster
@@ -64,11 +72,14 @@ func (w *Writer) Documents(ctx context.Context, _ string, fn func(id string, sou
 	if err != nil {
 		return fmt.Errorf("%s %s: refresh index %q: %w", TypeName, w.urls, index, err)
 	}
-	n, err := w.shards(ctx, index)
+	// a user who may read the indices but not list their shards reads
+	// them with one scroll
+	n, _ := w.shards(ctx, index)
+	slices := min(max(n, 1), max(w.Slices, 1))
+	size, err := w.pageSizeFor(ctx, index)
 	if err != nil {
 		return err
 	}
-	slices := min(max(n, 1), max(w.Slices, 1))
 	// slice i reads the shards numbered i, i+slices, ... of every index
 	prefs := make([]string, slices)
 	if slices > 1 {
@@ -89,7 +100,7 @@ func (w *Writer) Documents(ctx context.Context, _ string, fn func(id string, sou
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := w.scroll(ctx, index, prefs[i], pages); err != nil {
+			if err := w.scroll(ctx, index, prefs[i], size, pages); err != nil {
 				errs <- err
 				stop()
 			}
@@ -151,16 +162,12 @@ type scrollPage struct {
 // goroutine fetches the answers: it sends the next request as soon as an
 // answer came (the scroll id leads it), while this one decodes the answer
 // and checks it; at most two answers wait for it.
-func (w *Writer) scroll(ctx context.Context, index, preference string, pages chan<- *scrollPage) error {
+func (w *Writer) scroll(ctx context.Context, index, preference string, size int, pages chan<- *scrollPage) error {
 	what := fmt.Sprintf("index %q", index)
 	if preference != "" {
 		what = fmt.Sprintf("index %q (%s)", index, preference)
 	}
 	keepAlive := strconv.Itoa(int(w.keepAlive()/time.Millisecond)) + "ms"
-	size := PageSize
-	if w.pageSize > 0 {
-		size = w.pageSize
-	}
 	q, _ := json.Marshal(map[string]any{
 		"size":             size,
 		"sort":             []string{"_doc"},
@@ -289,6 +296,32 @@ func (w *Writer) scroll(ctx context.Context, index, preference string, pages cha
 			return fmt.Errorf("%s %s: scroll of %s: no scroll id in the answer", TypeName, w.urls, what)
 		}
 	}
+}
+
+// pageSizeFor returns the documents a page of index holds: PageSize, or
+// fewer when the first 100 documents say that PageSize of them would
+// exceed PageBytes.
+func (w *Writer) pageSizeFor(ctx context.Context, index string) (int, error) {
+	if w.pageSize > 0 {
+		return w.pageSize, nil
+	}
+	const sample = 100
+	q, _ := json.Marshal(map[string]any{"size": sample, "sort": []string{"_doc"}, "track_total_hits": false})
+	params := url.Values{"ignore_unavailable": {"true"}, "allow_no_indices": {"true"}}
+	var buf bytes.Buffer
+	if err := w.post(ctx, "/"+url.PathEscape(index)+"/_search?"+params.Encode(), q, &buf); err != nil {
+		return 0, fmt.Errorf("%s %s: search index %q: %w", TypeName, w.urls, index, err)
+	}
+	var page scrollPage
+	if err := json.Unmarshal(buf.Bytes(), &page); err != nil {
+		return 0, fmt.Errorf("%s %s: search index %q: decode the answer: %w", TypeName, w.urls, index, err)
+	}
+	n := len(page.Hits.Hits)
+	if n == 0 {
+		return PageSize, nil
+	}
+	perDoc := max(buf.Len()/n, 1)
+	return min(PageSize, max(sample, PageBytes/perDoc)), nil
 }
 
 // peekScrollID returns the _scroll_id of a search answer, which leads it

@@ -22,6 +22,7 @@ type fakeScroll struct {
 	pages [][]string // the ids of each page
 	total int        // hits.total.value (relation "eq")
 	page  func(k int, answer map[string]any) (status int)
+	pad   int // bytes of padding in each source
 
 	mu      sync.Mutex
 	next    int      // the page the next scroll request gets
@@ -48,24 +49,27 @@ func (f *fakeScroll) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.cleared = append(f.cleared, req.IDs...)
 		fmt.Fprint(w, `{"succeeded":true,"num_freed":1}`)
 	case r.URL.Path == "/idx/_search" || r.URL.Path == "/_search/scroll":
+		scroll := r.URL.Query().Get("scroll") != "" || r.URL.Path == "/_search/scroll"
 		if r.URL.Path == "/idx/_search" {
 			f.queries = append(f.queries, body.String()+" ?"+r.URL.RawQuery)
 			f.next = 0
 		}
 		k := f.next
-		f.next++
+		if scroll {
+			f.next++
+		}
 		var hits []map[string]any
 		if k < len(f.pages) {
 			for _, id := range f.pages[k] {
 				hits = append(hits, map[string]any{"_index": "idx", "_id": id, "_score": nil,
-					"_source": json.RawMessage(fmt.Sprintf(`{"id":%q}`, id)), "sort": []int{0}})
+					"_source": json.RawMessage(source(id, f.pad)), "sort": []int{0}})
 			}
 		}
 		answer := map[string]any{"_scroll_id": "scroll-1", "took": 1, "timed_out": false,
 			"_shards": map[string]int{"total": 1, "successful": 1, "skipped": 0, "failed": 0},
 			"hits":    map[string]any{"total": map[string]any{"value": f.total, "relation": "eq"}, "hits": hits}}
 		status := http.StatusOK
-		if f.page != nil {
+		if f.page != nil && scroll {
 			status = f.page(k, answer)
 		}
 		w.WriteHeader(status)
@@ -75,12 +79,17 @@ func (f *fakeScroll) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// source is the fake's source of document id.
+func source(id string, pad int) string {
+	return fmt.Sprintf(`{"id":%q,"pad":%q}`, id, strings.Repeat("x", pad))
+}
+
 // readAll reads every document of w: the ids in the order visited.
-func readAll(w *Writer) ([]string, error) {
+func readAll(w *Writer, pad int) ([]string, error) {
 	var ids []string
-	err := w.Documents(context.Background(), "t", func(id string, source []byte) error {
-		if want := fmt.Sprintf(`{"id":%q}`, id); string(source) != want {
-			return fmt.Errorf("document %s: source %s, want %s", id, source, want)
+	err := w.Documents(context.Background(), "t", func(id string, src []byte) error {
+		if want := source(id, pad); string(src) != want {
+			return fmt.Errorf("document %s: source %s, want %s", id, src, want)
 		}
 		ids = append(ids, id)
 		return nil
@@ -153,7 +162,7 @@ func TestDocuments_Scroll(t *testing.T) {
 			srv := httptest.NewServer(f)
 			defer srv.Close()
 			w := newTestWriter(t, srv.URL, nil)
-			got, err := readAll(w)
+			got, err := readAll(w, 0)
 			switch {
 			case tc.wantErr == "" && err != nil:
 				t.Fatalf("Documents: %v", err)
@@ -165,14 +174,33 @@ func TestDocuments_Scroll(t *testing.T) {
 			if tc.wantErr == "" && strings.Join(got, " ") != strings.Join(tc.want, " ") {
 				t.Errorf("Documents visited %v, want %v", got, tc.want)
 			}
-			if len(f.queries) != 1 || !strings.Contains(f.queries[0], `"sort":["_doc"]`) || !strings.Contains(f.queries[0], `"size":10000`) ||
-				!strings.Contains(f.queries[0], "scroll=60000ms") || strings.Contains(f.queries[0], "preference") {
-				t.Errorf("searches %q: want one, sorted by _doc, 10000 a page, scroll 60000ms, of every shard (the index has one)", f.queries)
+			if len(f.queries) != 2 || !strings.Contains(f.queries[0], `"size":100,`) || strings.Contains(f.queries[0], "scroll=") ||
+				!strings.Contains(f.queries[1], `"sort":["_doc"]`) || !strings.Contains(f.queries[1], `"size":10000`) ||
+				!strings.Contains(f.queries[1], "scroll=60000ms") || strings.Contains(f.queries[1], "preference") {
+				t.Errorf("searches %q: want a sample of 100 documents, then a scroll sorted by _doc, 10000 a page, scroll 60000ms, of every shard (the index has one)", f.queries)
 			}
 			if strings.Join(f.cleared, " ") != "scroll-1" {
 				t.Errorf("cleared scrolls %q, want the one opened", f.cleared)
 			}
 		})
+	}
+}
+
+// TestDocuments_PageBytes: the first documents tell how many a page of
+// PageBytes holds: with sources of 10 kB, 4 MiB hold about 400.
+func TestDocuments_PageBytes(t *testing.T) {
+	f := &fakeScroll{pages: [][]string{{"ev/0/0", "ev/0/1"}, {"ev/0/2"}}, total: 3, pad: 10000}
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	w := newTestWriter(t, srv.URL, nil)
+	if got, err := readAll(w, f.pad); err != nil || len(got) != 3 {
+		t.Fatalf("Documents: %v, %v", got, err)
+	}
+	var q struct {
+		Size int `json:"size"`
+	}
+	if len(f.queries) != 2 || json.Unmarshal([]byte(strings.Split(f.queries[1], " ?")[0]), &q) != nil || q.Size < 380 || q.Size > 420 {
+		t.Errorf("searches %q: want the scroll's pages of about 400 documents", f.queries)
 	}
 }
 
