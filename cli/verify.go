@@ -106,8 +106,8 @@ func startVerifyProgress(line *liveLine, prog *verify.Progress, every time.Durat
 			select {
 			case <-p.done:
 				return
-			case <-tick.C:
-				p.print()
+			case now := <-tick.C:
+				p.print(now)
 			}
 		}
 	}()
@@ -119,13 +119,13 @@ func (p *verifyProgress) stop() {
 	close(p.done)
 	p.wg.Wait()
 	if p.prog.Objects.Load()+p.prog.Documents.Load() > 0 {
-		p.print()
+		p.print(time.Now())
 	}
 	p.line.end()
 }
 
-func (p *verifyProgress) print() {
-	now := time.Now()
+// print shows the line of time now.
+func (p *verifyProgress) print(now time.Time) {
 	dt := now.Sub(p.lastT).Seconds()
 	if dt <= 0 {
 		return
@@ -140,14 +140,17 @@ func (p *verifyProgress) print() {
 			return
 		}
 		if first.t.IsZero() && n > 0 {
-			*first = progressMark{p.lastT, last}
+			*first = progressMark{now, n} // the rate is measured from here
 		}
 		s := fmt.Sprintf("%s %s", name, human(float64(n)))
 		if total > 0 {
 			s += "/" + human(float64(total))
 		}
-		parts = append(parts, s+fmt.Sprintf(" (%s/s)", human(float64(n-last)/dt)))
 		left := total - n
+		if total == 0 || left > 0 {
+			s += fmt.Sprintf(" (%s/s)", human(float64(n-last)/dt))
+		}
+		parts = append(parts, s)
 		switch {
 		case total == 0:
 			etaKnown = false

@@ -82,7 +82,7 @@ OFFSETS LOST: every sink holds the committed batches, less the offsets above (ex
 	// --progress: the progress line also when stderr is no terminal (the
 	// last one at least, however fast the check)
 	code, _, stderr = runCLI(t, "verify", "--progress", spec)
-	progress := regexp.MustCompile(`(?m)^\[00:00:\d\d\] read objects 2/2 \(\d+(\.\d+k)?/s\) \| ETA 00:00:00$`)
+	progress := regexp.MustCompile(`(?m)^\[00:00:\d\d\] read objects 2/2 \| ETA 00:00:00$`)
 	if code != 1 || !progress.MatchString(stderr) || !strings.Contains(stderr, `gale verify: reading sink "files" (file_sink): 2 objects...`) {
 		t.Errorf("gale verify --progress: exit %d, stderr:\n%s\nwant exit 1, the status lines and a line matching %s", code, stderr, progress)
 	}
