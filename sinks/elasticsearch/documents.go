@@ -58,10 +58,11 @@ var _ sinks.DocumentCounter = (*Writer)(nil)
 // indices have several shards, it reads up to Slices scrolls at once, each
 // of its own shards (preference=_shards:...): that costs the cluster
 // nothing more than one scroll, unlike a sliced scroll of one shard. Each
-// scroll's next page is fetched while fn works through the last one. The documents a slice
-// returns must add up to the total its first page counted: a read cut
-// short is an error, never a smaller index. So is a shard failing, a
-// search timing out, and a scroll that expired (ErrScrollExpired).
+// scroll's next page is fetched while fn works through the last one. The
+// documents a scroll returns must add up to the total its first page
+// counted: a read cut short is an error, never a smaller index. So is a
+// shard failing, a search timing out, and a scroll that expired
+// (ErrScrollExpired).
 func (w *Writer) Documents(ctx context.Context, _ string, fn func(id string, source []byte) error) error {
 	index := w.pattern.Wildcard()
 	rctx, cancel := context.WithTimeout(ctx, w.timeout)
