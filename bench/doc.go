@@ -27,6 +27,16 @@
 //     GALE_BENCH_LEDGER_HISTORY=1e6 go test -run '^$' -bench LedgerOpen -benchtime 1x -timeout 60m ./bench/
 //     go test -run '^$' -bench LedgerThroughput -benchtime 1x ./bench/
 //
+//   - gale verify (verify_test.go, -benchtime 1x): a topology whose ledger
+//     committed 10,000 batches of 100 records, held by a file_sink as
+//     10,000 lz4 files and by an es_sink as 1,000,000 documents (both
+//     written by the sinks' Writers), beside a bare parallel read of the
+//     files and a bare search_after read of the documents. It needs
+//     OpenSearch from testenv; GALE_BENCH_VERIFY_DIR keeps the seeded data
+//     for another run (another build) to read again:
+//
+//     go test -run '^$' -bench Verify -benchtime 1x -timeout 30m ./bench/
+//
 // `make bench` runs them all. Gale's word count alone:
 //
 //	go test -run '^$' -bench WordCount -benchtime 2000000x ./bench/

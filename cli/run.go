@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -278,24 +279,77 @@ func stoppedPartitions(st *local.Stats) []string {
 
 // progress prints a live line of rates while a topology runs.
 type progress struct {
-	w     io.Writer
+	line  *liveLine
 	rt    *local.Runtime
-	tty   bool
 	last  local.Stats
 	lastT time.Time
 	start time.Time
-	width int
 }
 
 func newProgress(w io.Writer, rt *local.Runtime) *progress {
-	tty := false
-	if f, ok := w.(*os.File); ok {
-		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
-			tty = true
-		}
-	}
 	now := time.Now()
-	return &progress{w: w, rt: rt, tty: tty, lastT: now, start: now}
+	return &progress{line: newLiveLine(w), rt: rt, lastT: now, start: now}
+}
+
+// liveLine shows a status line: on a terminal it is rewritten in place
+// (carriage return, padded over the longer line before it), elsewhere each
+// one is printed on a line of its own. Its methods may be called
+// concurrently.
+type liveLine struct {
+	mu    sync.Mutex // guards the fields below
+	w     io.Writer
+	tty   bool
+	width int // of the line on screen, 0 when there is none
+}
+
+func newLiveLine(w io.Writer) *liveLine { return &liveLine{w: w, tty: isTerminal(w)} }
+
+// isTerminal reports whether w is a terminal (a character device).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// show prints line, in place of the last one on a terminal.
+func (l *liveLine) show(line string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.tty {
+		fmt.Fprintln(l.w, line)
+		return
+	}
+	pad := ""
+	if n := l.width - len(line); n > 0 {
+		pad = strings.Repeat(" ", n)
+	}
+	fmt.Fprintf(l.w, "\r%s%s", line, pad)
+	l.width = max(len(line), 1)
+}
+
+// println prints a message of its own: on a terminal, over the live line,
+// which the next show prints again below it.
+func (l *liveLine) println(msg string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.tty && l.width > 0 {
+		fmt.Fprintf(l.w, "\r%s\r", strings.Repeat(" ", l.width))
+		l.width = 0
+	}
+	fmt.Fprintln(l.w, msg)
+}
+
+// end leaves the last line shown on the screen (a newline on a terminal).
+func (l *liveLine) end() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.tty && l.width > 0 {
+		fmt.Fprintln(l.w)
+		l.width = 0
+	}
 }
 
 func spoutTotals(st *local.Stats) (emitted, acked, failed uint64, pending int64) {
@@ -321,27 +375,15 @@ func (p *progress) print() {
 		executed += c.Executed
 		errs += c.Errors
 	}
-	line := fmt.Sprintf("[%s] spouts: emitted %s/s acked %s/s failed %s/s pending %d | total emitted %s acked %s failed %s | bolts executed %s | errors %d",
+	p.line.show(fmt.Sprintf("[%s] spouts: emitted %s/s acked %s/s failed %s/s pending %d | total emitted %s acked %s failed %s | bolts executed %s | errors %d",
 		fmtElapsed(now.Sub(p.start)), human(float64(e1-e0)/dt), human(float64(a1-a0)/dt), human(float64(f1-f0)/dt), pend,
-		human(float64(e1)), human(float64(a1)), human(float64(f1)), human(float64(executed)), errs)
-	if p.tty {
-		pad := ""
-		if n := p.width - len(line); n > 0 {
-			pad = strings.Repeat(" ", n)
-		}
-		fmt.Fprintf(p.w, "\r%s%s", line, pad)
-		p.width = len(line)
-	} else {
-		fmt.Fprintln(p.w, line)
-	}
+		human(float64(e1)), human(float64(a1)), human(float64(f1)), human(float64(executed)), errs))
 	p.last, p.lastT = st, now
 }
 
 func (p *progress) finish() {
 	p.print()
-	if p.tty {
-		fmt.Fprintln(p.w)
-	}
+	p.line.end()
 }
 
 func fmtElapsed(d time.Duration) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -73,5 +74,16 @@ OFFSETS LOST: every sink holds the committed batches, less the offsets above (ex
 `
 	if code != 1 || !strings.HasPrefix(head, "topology t: 2 committed batches, 0 in flight (checked in ") || body != want {
 		t.Errorf("gale verify: exit %d, stdout:\n%s\nwant exit 1 and, after the first line:%s\nstderr:\n%s", code, stdout, want, stderr)
+	}
+	if strings.Contains(stderr, "] read ") {
+		t.Errorf("gale verify without --progress, stderr not a terminal: a progress line:\n%s", stderr)
+	}
+
+	// --progress: the progress line also when stderr is no terminal (the
+	// last one at least, however fast the check)
+	code, _, stderr = runCLI(t, "verify", "--progress", spec)
+	progress := regexp.MustCompile(`(?m)^\[00:00:\d\d\] read objects 2/2 \| ETA 00:00:00$`)
+	if code != 1 || !progress.MatchString(stderr) || !strings.Contains(stderr, `gale verify: reading sink "files" (file_sink): 2 objects...`) {
+		t.Errorf("gale verify --progress: exit %d, stderr:\n%s\nwant exit 1, the status lines and a line matching %s", code, stderr, progress)
 	}
 }

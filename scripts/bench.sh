@@ -14,6 +14,9 @@
 #       after compaction; ledger batches/s vs the batches/s the Kafka path
 #       needs (bare consumer and Gale's spout at 500 records a batch)
 #   sinks: write throughput of each backend (starts all the backends)
+#   gale verify: 10k lz4 files and 1M Elasticsearch documents (seeded in a
+#       minute or two) vs a bare parallel read of the files and a bare
+#       search_after read of the documents (VERIFY_DOCS, VERIFY_FILES)
 # Env: WARMUP and MEASURE (seconds per Storm-comparison run, default 10 and
 # 20); LEDGER_HISTORY (batches, default 1e7) and LEDGER_SECONDS (seconds per
 # ledger throughput row, default 10).
@@ -61,3 +64,8 @@ echo "==> write throughput of each sink's backend (file, HDFS, Elasticsearch, Ce
 testenv/testenv up >/dev/null
 eval "$(testenv/testenv env)"
 go test -run '^$' -bench 'SinkWrite' -benchtime 3x -tags ceph,pacific ./bench/ | grep Benchmark
+
+echo
+echo "==> gale verify of ${VERIFY_FILES:-1e4} files and ${VERIFY_DOCS:-1e6} Elasticsearch documents vs bare reads of the same"
+GALE_BENCH_VERIFY_DOCS=${VERIFY_DOCS:-1e6} GALE_BENCH_VERIFY_FILES=${VERIFY_FILES:-1e4} \
+	go test -run '^$' -bench 'Verify' -benchtime 1x -timeout 30m ./bench/ | grep -E '^(Benchmark|verify: )'

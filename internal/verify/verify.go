@@ -17,8 +17,13 @@
 // under its tuple id ("topic/partition/offset[/k]"): a document is placed
 // in its batch by the ranges the object stores name (where they disagree,
 // the ones that tile) and the plans in flight. Each batch's content is
-// summed up with sinks.LinesChecksum, which must agree between the sinks
-// that hold it.
+// summed up with sinks.LinesSum (its lines' SHA-256 digests, sorted, hashed
+// again), which must agree between the sinks that hold it.
+//
+// The sinks are read at once, each object store a few objects at a time
+// (Options.Parallel), each document store as fast as it streams; memory
+// holds the objects being read, a checksum per batch, and 32 bytes per
+// document of a document store until it has been read whole.
 package verify
 
 import (
@@ -29,6 +34,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/gale-stream/gale/internal/ledger"
 	"github.com/gale-stream/gale/sinks"
@@ -141,11 +148,53 @@ func (p *part) wholeLost(seq uint64, start, end int64) bool {
 	return n > 0 && n >= end-start
 }
 
+// Options tunes Run. The zero value is fine.
+type Options struct {
+	// Status, when not nil, is told what is being read, phase by phase.
+	Status func(string)
+	// Progress, when not nil, counts what was read while Run runs.
+	Progress *Progress
+	// Parallel bounds the objects read at once from each object store
+	// (default DefaultParallel).
+	Parallel int
+}
+
+// DefaultParallel is Options.Parallel's default: enough to keep a remote
+// object store busy, few enough that the objects in memory stay small.
+const DefaultParallel = 8
+
+// Progress counts what Run has read so far. Its fields may be read while
+// Run updates them.
+type Progress struct {
+	// Objects counts the objects of the object stores read, of
+	// ObjectsTotal (known once the stores are listed).
+	Objects, ObjectsTotal atomic.Int64
+	// Documents counts the documents of the document stores read, of
+	// about DocumentsTotal (0 when the stores cannot count them).
+	Documents, DocumentsTotal atomic.Int64
+}
+
 // Run verifies topo (decoded and validated with the registry holding its
-// types). progress, when not nil, is told what is being read.
-func Run(ctx context.Context, topo *topology.Topology, progress func(string)) (*Report, error) {
+// types).
+//
+// It lists every object store, then reads all the sinks at once: each
+// object store's objects, opts.Parallel at a time, and each document
+// store's documents as they come. It keeps, per batch, the checksum of
+// each object store's content and, for a document store, 32 bytes per
+// document until the last one is read (sinks.LinesSum): about 32 MB for
+// a million documents; objects are held only while they are summed up.
+func Run(ctx context.Context, topo *topology.Topology, opts Options) (*Report, error) {
+	progress := opts.Status
 	if progress == nil {
 		progress = func(string) {}
+	}
+	prog := opts.Progress
+	if prog == nil {
+		prog = &Progress{}
+	}
+	parallel := opts.Parallel
+	if parallel <= 0 {
+		parallel = DefaultParallel
 	}
 	rep := &Report{Topology: topo.Name}
 	parts := map[string]*part{} // "topic/partition"
@@ -231,38 +280,71 @@ func Run(ctx context.Context, topo *topology.Topology, progress func(string)) (*
 		reports[i] = SinkReport{Component: s.comp.ID, Type: s.comp.Type, sums: map[string]string{}}
 		if s.err != nil {
 			reports[i].Error = s.err.Error()
-			continue
 		}
-		inv, ok := s.store.(sinks.Inventory)
-		if !ok {
-			continue
-		}
-		progress(fmt.Sprintf("reading sink %q (%s)", s.comp.ID, s.comp.Type))
-		objs, err := listObjects(ctx, topo.Name, inv, parts, &reports[i])
-		if err != nil {
-			reports[i].Error = err.Error()
-			continue
-		}
-		objects[i] = objs
 	}
+	// list the object stores, all at once
+	var wg sync.WaitGroup
+	for i, s := range stores {
+		inv, ok := s.store.(sinks.Inventory)
+		if !ok || s.err != nil {
+			continue
+		}
+		progress(fmt.Sprintf("listing sink %q (%s)", s.comp.ID, s.comp.Type))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			objs, err := listObjects(ctx, topo.Name, inv, parts, &reports[i])
+			if err != nil {
+				reports[i].Error = err.Error()
+				return
+			}
+			objects[i] = objs
+		}()
+	}
+	wg.Wait()
 	for _, p := range parts {
 		learnRanges(p, objects)
 	}
+	// read every sink, all at once
 	for i, s := range stores {
 		if reports[i].Error != "" {
 			continue
 		}
 		switch st := s.store.(type) {
 		case sinks.Inventory:
-			checkObjects(ctx, st, parts, objects[i], &reports[i])
-		case sinks.DocumentStore:
-			progress(fmt.Sprintf("reading sink %q (%s)", s.comp.ID, s.comp.Type))
-			if err := checkDocuments(ctx, topo.Name, st, parts, &reports[i]); err != nil {
-				reports[i].Error = err.Error()
+			work := planObjects(parts, objects[i], &reports[i])
+			n := 0
+			for _, w := range work {
+				n += len(w.objs)
 			}
+			prog.ObjectsTotal.Add(int64(n))
+			progress(fmt.Sprintf("reading sink %q (%s): %d objects", s.comp.ID, s.comp.Type, n))
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				readObjects(ctx, st, work, parallel, prog, &reports[i])
+			}()
+		case sinks.DocumentStore:
+			if c, ok := st.(sinks.DocumentCounter); ok {
+				if n, err := c.CountDocuments(ctx, topo.Name); err == nil {
+					prog.DocumentsTotal.Add(n)
+				}
+			}
+			progress(fmt.Sprintf("reading sink %q (%s)", s.comp.ID, s.comp.Type))
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := checkDocuments(ctx, topo.Name, st, parts, prog, &reports[i]); err != nil {
+					reports[i].Error = err.Error()
+				}
+			}()
 		default:
 			reports[i].Error = fmt.Sprintf("%T can be neither listed nor searched", s.store)
 		}
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	// the report lists the sinks in the topology's order
 	order := map[string]int{}
@@ -399,11 +481,19 @@ func learnRanges(p *part, stores []map[*part]map[uint64][]object) {
 	}
 }
 
-// checkObjects checks one object store against the ledgers: every
+// batchObjects are the objects of one batch to read and sum up.
+type batchObjects struct {
+	id        string
+	committed bool
+	objs      []object
+}
+
+// planObjects checks one object store against the ledgers: every
 // committed batch present, the ranges tiling [Base, CommittedEnd), the
-// plans in flight matching; the content read and summed.
-func checkObjects(ctx context.Context, inv sinks.Inventory, parts map[string]*part, objs map[*part]map[uint64][]object, sr *SinkReport) {
-	lines := map[string][][]byte{}
+// plans in flight matching. It returns the batches whose objects are to be
+// read, in partition and seq order.
+func planObjects(parts map[string]*part, objs map[*part]map[uint64][]object, sr *SinkReport) []batchObjects {
+	var work []batchObjects
 	for _, p := range sortedParts(parts) {
 		bySeq := objs[p]
 		prevEnd := p.st.Base
@@ -454,30 +544,62 @@ func checkObjects(ctx context.Context, inv sinks.Inventory, parts map[string]*pa
 				sr.Mismatched = append(sr.Mismatched, Mismatch{id, bad})
 				continue
 			}
-			var content [][]byte
-			unreadable := false
-			for _, o := range os {
-				data, err := inv.Read(ctx, o.name)
-				if err != nil {
-					sr.Mismatched = append(sr.Mismatched, Mismatch{id, fmt.Sprintf("%s: unreadable: %v", o.name, err)})
-					unreadable = true
-					break
-				}
-				content = append(content, sinks.SplitLines(data)...)
-			}
-			if unreadable || !p.committed(seq) {
-				continue
-			}
-			if content == nil {
-				content = [][]byte{}
-			}
-			lines[id] = content
+			work = append(work, batchObjects{id: id, committed: p.committed(seq), objs: os})
 		}
 	}
-	for id, ls := range lines {
-		sr.Batches++
-		sr.Records += len(ls)
-		sr.sums[id] = sinks.LinesChecksum(ls)
+	return work
+}
+
+// readObjects reads and sums up the objects of work, parallel at a time:
+// an object that cannot be read makes its batch mismatched; the
+// committed batches' checksums go to sr.sums. A worker holds one object
+// at a time.
+func readObjects(ctx context.Context, inv sinks.Inventory, work []batchObjects, parallel int, prog *Progress, sr *SinkReport) {
+	type result struct {
+		sum        string
+		records    int
+		unreadable *Mismatch
+	}
+	results := make([]result, len(work))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(parallel, len(work)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				k := int(next.Add(1) - 1)
+				if k >= len(work) || ctx.Err() != nil {
+					return
+				}
+				b := &work[k]
+				var sum sinks.LinesSum
+				for _, o := range b.objs {
+					data, err := inv.Read(ctx, o.name)
+					prog.Objects.Add(1)
+					if err != nil {
+						results[k].unreadable = &Mismatch{b.id, fmt.Sprintf("%s: unreadable: %v", o.name, err)}
+						break
+					}
+					sum.AddContent(data)
+				}
+				if results[k].unreadable == nil {
+					results[k].records = sum.Len()
+					results[k].sum = sum.Sum()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for k, r := range results {
+		switch {
+		case r.unreadable != nil:
+			sr.Mismatched = append(sr.Mismatched, *r.unreadable)
+		case work[k].committed:
+			sr.Batches++
+			sr.Records += r.records
+			sr.sums[work[k].id] = r.sum
+		}
 	}
 }
 
@@ -485,28 +607,33 @@ func checkObjects(ctx context.Context, inv sinks.Inventory, parts map[string]*pa
 // by its id's offset and the batch ranges known, and sums the batches up.
 // A committed batch with no document may be empty (every record filtered
 // out): the cross-check against the object stores decides.
-func checkDocuments(ctx context.Context, topology string, st sinks.DocumentStore, parts map[string]*part, sr *SinkReport) error {
+func checkDocuments(ctx context.Context, topology string, st sinks.DocumentStore, parts map[string]*part, prog *Progress, sr *SinkReport) error {
 	type span struct {
 		seq        uint64
 		start, end int64
+		id         string // the batch's
 	}
 	spans := map[*part][]span{}
 	for _, p := range parts {
 		for seq, rg := range p.ranges {
-			spans[p] = append(spans[p], span{seq, rg[0], rg[1]})
+			spans[p] = append(spans[p], span{seq, rg[0], rg[1], p.id(seq)})
 		}
 		slices.SortFunc(spans[p], func(a, b span) int { return int(a.start - b.start) })
 	}
-	lines := map[string][][]byte{}
+	sums := map[string]*sinks.LinesSum{}
 	unplaced := 0
 	err := st.Documents(ctx, topology, func(id string, source []byte) error {
-		f := strings.SplitN(id, "/", 4)
-		if len(f) < 3 {
+		prog.Documents.Add(1)
+		// topic/partition/offset[/k]
+		topic, rest, ok1 := strings.Cut(id, "/")
+		partition, rest, ok2 := strings.Cut(rest, "/")
+		offset, _, _ := strings.Cut(rest, "/")
+		if !ok1 || !ok2 {
 			sr.Extra = append(sr.Extra, "document "+id+" (not a tuple id)")
 			return nil
 		}
-		p := parts[f[0]+"/"+f[1]]
-		off, err := strconv.ParseInt(f[2], 10, 64)
+		p := parts[id[:len(topic)+1+len(partition)]]
+		off, err := strconv.ParseInt(offset, 10, 64)
 		if p == nil || err != nil || (p.st.NextStart >= 0 && off >= p.st.NextStart) || (p.st.Base >= 0 && off < p.st.Base) {
 			sr.Extra = append(sr.Extra, "document "+id+" (never planned)")
 			return nil
@@ -518,8 +645,14 @@ func checkDocuments(ctx context.Context, topology string, st sinks.DocumentStore
 			return nil
 		}
 		if p.committed(ss[i].seq) {
-			bid := p.id(ss[i].seq)
-			lines[bid] = append(lines[bid], slices.Clone(source))
+			bid := ss[i].id
+			sum := sums[bid]
+			if sum == nil {
+				sum = &sinks.LinesSum{}
+				sum.Grow(int(min(ss[i].end-ss[i].start, 1<<12)))
+				sums[bid] = sum
+			}
+			sum.Add(source)
 		}
 		return nil
 	})
@@ -533,12 +666,15 @@ func checkDocuments(ctx context.Context, topology string, st sinks.DocumentStore
 				continue
 			}
 			id := p.id(seq)
-			ls := lines[id]
-			if ls != nil {
-				sr.Batches++
-				sr.Records += len(ls)
+			sum := sums[id]
+			if sum == nil {
+				sr.sums[id] = sinks.LinesChecksum(nil)
+				continue
 			}
-			sr.sums[id] = sinks.LinesChecksum(ls)
+			sr.Batches++
+			sr.Records += sum.Len()
+			sr.sums[id] = sum.Sum()
+			delete(sums, id)
 		}
 	}
 	return nil

@@ -23,13 +23,18 @@ import (
 	"github.com/gale-stream/gale/tuple"
 )
 
-// docStore is an in-memory document store: documents by tuple id.
-type docStore struct{ docs map[string]string }
+// docStore is an in-memory document store: documents by tuple id, and
+// ids it holds twice (as a search over several indices may find them).
+type docStore struct {
+	docs  map[string]string
+	twice []string
+}
 
 var _ sinks.DocumentStore = (*docStore)(nil)
 
 func (d *docStore) Documents(_ context.Context, _ string, fn func(id string, source []byte) error) error {
-	for _, id := range slices.Sorted(maps.Keys(d.docs)) {
+	ids := slices.Sorted(maps.Keys(d.docs))
+	for _, id := range append(ids, d.twice...) {
 		if err := fn(id, []byte(d.docs[id])); err != nil {
 			return err
 		}
@@ -254,7 +259,7 @@ func clean(comp, typ string) SinkReport {
 
 func run(t *testing.T, f *fixture) *Report {
 	t.Helper()
-	rep, err := Run(context.Background(), f.topo, nil)
+	rep, err := Run(context.Background(), f.topo, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -377,6 +382,53 @@ func TestRun(t *testing.T) {
 		},
 		sinks: func(files, copy, index SinkReport) []SinkReport {
 			index.Mismatched = []Mismatch{{batchID(1), "content differs from the other sinks'"}}
+			return []SinkReport{files, copy, index}
+		},
+	}, {
+		name: "a document missing",
+		change: func(f *fixture) {
+			delete(f.docs.docs, "events/0/107")
+		},
+		sinks: func(files, copy, index SinkReport) []SinkReport {
+			index.Records = 8
+			index.Mismatched = []Mismatch{{batchID(2), "content differs from the other sinks'"}}
+			return []SinkReport{files, copy, index}
+		},
+	}, {
+		name: "a document held twice",
+		change: func(f *fixture) {
+			f.docs.twice = []string{"events/0/100"}
+		},
+		sinks: func(files, copy, index SinkReport) []SinkReport {
+			index.Records = 10
+			index.Mismatched = []Mismatch{{batchID(0), "content differs from the other sinks'"}}
+			return []SinkReport{files, copy, index}
+		},
+	}, {
+		name: "a line held twice by an object, once by the other sinks",
+		change: func(f *fixture) {
+			f.object("copy", 1, 103, 106, 103, 104, 104, 105)
+		},
+		sinks: func(files, copy, index SinkReport) []SinkReport {
+			copy.Records = 10
+			copy.Mismatched = []Mismatch{{batchID(1), "content differs from the other sinks'"}}
+			return []SinkReport{files, copy, index}
+		},
+	}, {
+		name: "an unreadable object",
+		change: func(f *fixture) {
+			p := filepath.Join(f.files["copy"].Dir(), filepath.FromSlash(f.name("copy", 2, 106, 109)))
+			data, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, data[:len(data)/2], 0o644); err != nil { // a torn lz4 frame
+				t.Fatal(err)
+			}
+		},
+		sinks: func(files, copy, index SinkReport) []SinkReport {
+			copy.Batches, copy.Records = 2, 6
+			copy.Mismatched = []Mismatch{{batchID(2), objName(2, 106, 109) + ": unreadable: lz4: unexpected EOF"}}
 			return []SinkReport{files, copy, index}
 		},
 	}, {

@@ -28,6 +28,9 @@ type Writer struct {
 	// ItemBackoff is the pause before the first resend (default 100 ms);
 	// it doubles up to MaxItemBackoff (default 5 s), with jitter.
 	ItemBackoff, MaxItemBackoff time.Duration
+	// Slices bounds the slices of the scroll Documents reads at once
+	// (default 4; it reads one slice per primary shard, up to Slices).
+	Slices int
 
 	client      *opensearchapi.Client
 	urls        string
@@ -39,6 +42,12 @@ type Writer struct {
 
 	mu    sync.Mutex
 	known map[string]bool // indices seen to exist
+
+	// tests: the page size if not PageSize, the scrolls' keep-alive if
+	// not ScrollKeepAlive, and a hook told each scroll id received
+	pageSize        int
+	scrollKeepAlive time.Duration
+	onScroll        func(id string)
 }
 
 var (
@@ -77,7 +86,7 @@ func NewWriter(c *Config) (*Writer, error) {
 		return nil, fmt.Errorf("%s: client for %s: %w", TypeName, strings.Join(c.URLs, ","), err)
 	}
 	return &Writer{
-		ItemRetries: 5, ItemBackoff: 100 * time.Millisecond, MaxItemBackoff: 5 * time.Second,
+		ItemRetries: 5, ItemBackoff: 100 * time.Millisecond, MaxItemBackoff: 5 * time.Second, Slices: defaultSlices,
 		client: client, urls: strings.Join(c.URLs, ","), pattern: p, createIndex: c.CreateIndex,
 		maxDocs: max(c.BulkMaxDocs, 1), maxBytes: max(c.BulkMaxBytes, 1), timeout: timeout,
 		known: map[string]bool{},
@@ -325,59 +334,4 @@ func (w *Writer) create(ctx context.Context, index string) error {
 		return fmt.Errorf("%s %s: create index %q: %w", TypeName, w.urls, index, err)
 	}
 	return nil
-}
-
-// PageSize is the number of documents Documents reads per request.
-const PageSize = 1000
-
-// Documents calls fn for every document of the writer's indices (the
-// pattern's wildcard: every date, and "none"), in _id order, with its
-// _source as stored. It refreshes the indices first, so that it sees every
-// document written before the call (the cluster refreshes only every
-// second by itself). The topology is not part of the index names: give
-// each topology its own index pattern.
-func (w *Writer) Documents(ctx context.Context, _ string, fn func(id string, source []byte) error) error {
-	index := w.pattern.Wildcard()
-	rctx, cancel := context.WithTimeout(ctx, w.timeout)
-	yes := true
-	_, err := w.client.Indices.Refresh(rctx, &opensearchapi.IndicesRefreshReq{Index: []string{index},
-		Params: opensearchapi.IndicesRefreshParams{IgnoreUnavailable: &yes, AllowNoIndices: &yes}})
-	cancel()
-	if err != nil {
-		return fmt.Errorf("%s %s: refresh index %q: %w", TypeName, w.urls, index, err)
-	}
-	var after []any
-	for {
-		q := map[string]any{
-			"size":             PageSize,
-			"sort":             []any{map[string]string{"_id": "asc"}, map[string]string{"_index": "asc"}},
-			"track_total_hits": false,
-			"query":            map[string]any{"match_all": map[string]any{}},
-		}
-		if after != nil {
-			q["search_after"] = after
-		}
-		body, _ := json.Marshal(q)
-		rctx, cancel := context.WithTimeout(ctx, w.timeout)
-		yes := true
-		resp, err := w.client.Search(rctx, &opensearchapi.SearchReq{Indices: []string{index}, Body: bytes.NewReader(body),
-			Params: opensearchapi.SearchParams{IgnoreUnavailable: &yes, AllowNoIndices: &yes}})
-		cancel()
-		if err != nil {
-			return fmt.Errorf("%s %s: search index %q: %w", TypeName, w.urls, index, err)
-		}
-		if resp.Shards.Failed > 0 {
-			return fmt.Errorf("%s %s: search index %q: %d of %d shards failed", TypeName, w.urls, index, resp.Shards.Failed, resp.Shards.Total)
-		}
-		hits := resp.Hits.Hits
-		for _, h := range hits {
-			if err := fn(h.ID, h.Source); err != nil {
-				return err
-			}
-		}
-		if len(hits) < PageSize {
-			return nil
-		}
-		after = hits[len(hits)-1].Sort
-	}
 }

@@ -246,7 +246,7 @@ func TestSpout_DataLossSkip(t *testing.T) {
 
 			// gale verify: the sink holds every committed batch; the lost
 			// ranges are reported, and fail the check
-			rep, err := verify.Run(context.Background(), topo, nil)
+			rep, err := verify.Run(context.Background(), topo, verify.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
