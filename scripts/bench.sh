@@ -4,6 +4,11 @@
 #   Gale vs Apache Storm 2.8 (bench/storm, LocalCluster): const spout -> no-op,
 #       word count acked, word count with 1 % failures (`make bench-storm`,
 #       go run ./bench/cmd/benchstorm; one table, JSON in ~/.cache/gale-bench)
+#   Gale vs Apache Flink vs Apache Storm, Kafka -> files, HDFS, and files with
+#       replays, each engine its own process: records/s, CPU, memory, latency
+#       at 50 and 90 % load, exactly-once check (`make bench-peers`,
+#       go run ./bench/cmd/benchpeers; starts Kafka and HDFS; about 45 min
+#       with the defaults; PEERS_ARGS adds flags)
 #   multilang: a Python split bolt through Gale's shell type vs the same in Go
 #   Kafka: Gale's kafka spout (ledger, acking) vs a bare sarama consumer on
 #       the same topic, and Kafka -> lz4 file sink vs a hand-written consumer
@@ -15,7 +20,8 @@
 #       needs (bare consumer and Gale's spout at 500 records a batch)
 #   sinks: write throughput of each backend (starts all the backends)
 # Env: WARMUP and MEASURE (seconds per Storm-comparison run, default 10 and
-# 20); LEDGER_HISTORY (batches, default 1e7) and LEDGER_SECONDS (seconds per
+# 20); PEERS_ARGS (flags of benchpeers, e.g. "-sizes 100 -latency 20s");
+# LEDGER_HISTORY (batches, default 1e7) and LEDGER_SECONDS (seconds per
 # ledger throughput row, default 10).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +30,16 @@ MEASURE=${MEASURE:-20}
 
 echo "==> Gale vs Apache Storm (warm-up ${WARMUP}s, measured ${MEASURE}s per run)"
 go run ./bench/cmd/benchstorm -warmup "${WARMUP}s" -measure "${MEASURE}s"
+
+echo
+echo "==> Gale vs Apache Flink vs Apache Storm: Kafka -> files, HDFS, replays (each engine its own process)"
+testenv/testenv up kafka hdfs >/dev/null
+eval "$(testenv/testenv env)"
+# a failed row (records lost or duplicated, a runner that does not build)
+# fails `make bench` at the end, after the other benchmarks
+peers_status=0
+# shellcheck disable=SC2086
+go run ./bench/cmd/benchpeers ${PEERS_ARGS:-} || peers_status=$?
 
 echo
 echo "==> word count on one worker process vs two (tuples cross the network)"
@@ -57,3 +73,9 @@ echo "==> write throughput of each sink's backend (file, HDFS, Elasticsearch, Ce
 testenv/testenv up >/dev/null
 eval "$(testenv/testenv env)"
 go test -run '^$' -bench 'SinkWrite' -benchtime 3x -tags ceph,pacific ./bench/ | grep Benchmark
+
+if [[ $peers_status -ne 0 ]]; then
+	echo
+	echo "benchpeers failed (exit $peers_status): see its FAIL lines above"
+	exit "$peers_status"
+fi
