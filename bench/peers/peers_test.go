@@ -438,3 +438,27 @@ func TestHDFSWatcher(t *testing.T) {
 		t.Errorf("errors: %+v", st)
 	}
 }
+
+// BenchmarkLocalPoll is one poll of a directory tree holding 4000 files
+// already read (Gale writes one file per batch): its cost bounds how
+// closely the watcher follows its 50 ms period.
+func BenchmarkLocalPoll(b *testing.B) {
+	dir := b.TempDir()
+	w := NewLocalWatcher(dir, time.Millisecond)
+	for p := range int32(4) {
+		sub := filepath.Join(dir, "bench-peers", "topic", fmt.Sprintf("%05d", p))
+		os.MkdirAll(sub, 0o755)
+		for i := range int64(1000) {
+			os.WriteFile(filepath.Join(sub, fmt.Sprintf("%012d.log", i)), recordLines(p, i*10, 10, 100), 0o644)
+		}
+	}
+	ctx := context.Background()
+	w.Poll(ctx, true)
+	if w.Distinct() != 40000 {
+		b.Fatalf("%d records", w.Distinct())
+	}
+	b.ResetTimer()
+	for range b.N {
+		w.Poll(ctx, false)
+	}
+}

@@ -188,7 +188,43 @@ func (f *fileState) due(now time.Time, full bool) bool {
 // read reads name's new bytes from f.offset and counts its complete lines.
 func (w *Watcher) read(ctx context.Context, name string, f *fileState) {
 	data, err := w.src.readFrom(ctx, name, f.offset)
-	now := time.Now()
+	w.apply(ctx, name, f, data, err, time.Now())
+}
+
+// fileRead is a file to read (or a read done), for readAll.
+type fileRead struct {
+	name string
+	f    *fileState
+	data []byte
+	err  error
+	at   time.Time
+}
+
+// readAll reads the files concurrently (at most parallel at a time: a
+// WebHDFS read is two HTTP round trips, NameNode then DataNode), each
+// read's lines seen when that read returned, then counts them in order.
+func (w *Watcher) readAll(ctx context.Context, reads []fileRead, parallel int) {
+	sem := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	for i := range reads {
+		r := &reads[i]
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			r.data, r.err = w.src.readFrom(ctx, r.name, r.f.offset)
+			r.at = time.Now()
+		}()
+	}
+	wg.Wait()
+	for i := range reads {
+		r := &reads[i]
+		w.apply(ctx, r.name, r.f, r.data, r.err, r.at)
+	}
+}
+
+// apply counts the lines of a read of name from f.offset done at now.
+func (w *Watcher) apply(ctx context.Context, name string, f *fileState, data []byte, err error, now time.Time) {
 	f.lastCheck = now
 	w.stats.Reads++
 	if err != nil {

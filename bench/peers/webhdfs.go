@@ -154,8 +154,13 @@ func newHDFSSource(c *WebHDFS, root string) *hdfsSource {
 	return &hdfsSource{c: c, root: path.Clean(root), dirs: map[string]*dirState{}}
 }
 
+// hdfsReaders bounds the WebHDFS reads of a poll in flight at once.
+const hdfsReaders = 16
+
 func (s *hdfsSource) poll(ctx context.Context, w *Watcher, now time.Time, full bool) error {
 	var firstErr error
+	var reads []fileRead
+	read := func(name string, f *fileState) { reads = append(reads, fileRead{name: name, f: f}) }
 	var walk func(dir string, mtime int64, force bool)
 	walk = func(dir string, mtime int64, force bool) {
 		d := s.dirs[dir]
@@ -195,10 +200,10 @@ func (s *hdfsSource) poll(ctx context.Context, w *Watcher, now time.Time, full b
 			suspect := e.BlockSize > 0 && e.Length%e.BlockSize == 0
 			switch {
 			case e.Length > f.offset:
-				w.read(ctx, p, f)
+				read(p, f)
 			case f.grew && f.due(now, full):
 				w.stats.ProbeCalls++
-				w.read(ctx, p, f)
+				read(p, f)
 			case suspect:
 				every := suspectEvery
 				if !f.young(now) {
@@ -206,12 +211,13 @@ func (s *hdfsSource) poll(ctx context.Context, w *Watcher, now time.Time, full b
 				}
 				if full || now.Sub(f.lastCheck) >= every {
 					w.stats.ProbeCalls++
-					w.read(ctx, p, f)
+					read(p, f)
 				}
 			}
 		}
 	}
 	walk(s.root, 0, true)
+	w.readAll(ctx, reads, hdfsReaders)
 	return firstErr
 }
 

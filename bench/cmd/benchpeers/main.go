@@ -80,6 +80,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"net/url"
 	"os"
@@ -112,6 +113,9 @@ var allRows = []string{"files", "hdfs", "replay"}
 
 // Partitions of every topic.
 const partitions = 4
+
+// hdfsRoot holds the hdfs row's outputs, a directory per run.
+const hdfsRoot = "/gale-bench-peers"
 
 // options are the flags.
 type options struct {
@@ -259,7 +263,11 @@ func run() (int, error) {
 		} else {
 			progress("  %s: built in %.1f s", name, e.BuildS)
 		}
-		e.RunnerCommit = gitCommit(filepath.Dir(e.Runner))
+		if e.Name == "gale" && *galeR == "" {
+			e.RunnerCommit = gitCommit(root) // galepeer is built from this checkout
+		} else {
+			e.RunnerCommit = gitCommit(filepath.Dir(e.Runner))
+		}
 		engines[name] = e
 		rep.Engines = append(rep.Engines, e)
 	}
@@ -276,6 +284,15 @@ func run() (int, error) {
 	r := &runner{o: &o, k: k, topicPrefix: topicPrefix, steps: steps}
 	if slices.Contains(o.rows, "hdfs") {
 		r.hdfs = peers.NewWebHDFS(o.hdfsWeb, o.hdfsUser)
+		if !o.keep {
+			defer func() {
+				dctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				defer cancel()
+				if err := r.hdfs.Delete(dctx, path.Join(hdfsRoot, o.runID)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+					progress("cleanup: %v", err)
+				}
+			}()
+		}
 	}
 	for _, row := range o.rows {
 		for _, size := range o.sizes {
@@ -289,7 +306,7 @@ func run() (int, error) {
 				if e.BuildErr != "" {
 					c.Status = "not run: build failed"
 					c.Failed = true
-					r.step += 1 + len(o.loads)
+					r.step += steps / (len(o.rows) * len(o.sizes) * len(o.engines))
 					continue
 				}
 				r.cell(ctx, e, c)
@@ -409,6 +426,7 @@ func (r *runner) cell(ctx context.Context, e *Engine, c *Cell) {
 		progress("        %s rec/s (from the process's start: %s rec/s; RUNNING after %.1f s, last record %.1f s later), CPU %.2f s per M records, peak RSS %.0f MiB, %s",
 			thousands(sat.RecordsPerS), thousands(sat.RecordsPerSFromStart), sat.StartToRunningS, sat.RunningToLastS,
 			sat.CPUSecPerM, sat.PeakRSSMiB, checkText(sat.Check))
+		progress("        watcher polls %s, %d files", pollText(sat.Watch), sat.Watch.Files)
 	}
 	if r.o.noLatency {
 		c.finish()
@@ -431,8 +449,9 @@ func (r *runner) cell(ctx context.Context, e *Engine, c *Cell) {
 		if lat.Error != "" {
 			progress("        ERROR: %s", lat.Error)
 		} else {
-			progress("        produced %s rec/s; latency p50 %s ms, p99 %s ms, max %s ms (%d samples), %s",
-				thousands(lat.AchievedRate), ms(float64(lat.P50Ms)), ms(float64(lat.P99Ms)), ms(float64(lat.MaxMs)), lat.Samples, checkText(lat.Check))
+			progress("        produced %s rec/s; latency p50 %s ms, p99 %s ms, max %s ms (%d samples), %s; watcher polls %s",
+				thousands(lat.AchievedRate), ms(float64(lat.P50Ms)), ms(float64(lat.P99Ms)), ms(float64(lat.MaxMs)), lat.Samples,
+				checkText(lat.Check), pollText(lat.Watch))
 		}
 	}
 	c.finish()
@@ -442,7 +461,7 @@ func (r *runner) cell(ctx context.Context, e *Engine, c *Cell) {
 // watcher of it, plus its cleanup.
 func (r *runner) outputs(ctx context.Context, row, name string) (uri string, w *peers.Watcher, cleanup func(), err error) {
 	if row == "hdfs" {
-		dir := path.Join("/gale-bench-peers", r.o.runID, name)
+		dir := path.Join(hdfsRoot, r.o.runID, name)
 		if err := r.hdfs.Mkdirs(ctx, dir); err != nil {
 			return "", nil, nil, err
 		}
@@ -714,6 +733,16 @@ func (r *runner) latencyRun(ctx context.Context, e *Engine, c *Cell, load int, r
 
 func cpuOf(ru syscall.Rusage) float64 {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
+
+// pollText sums up the watcher's polls: a poll much longer than its
+// period delays what it sees (a loaded machine, or many files to read).
+func pollText(w peers.WatchStats) string {
+	avg := 0.0
+	if w.Polls > 0 {
+		avg = w.TotalPollMs / float64(w.Polls)
+	}
+	return fmt.Sprintf("%.0f ms on average, %.0f ms at most (%d of %d over the period)", avg, w.MaxPollMs, w.SlowPolls, w.Polls)
 }
 
 func checkText(c peers.Check) string {

@@ -275,7 +275,7 @@ func printTable(w io.Writer, rep *Report) {
 
 	// startup and the watcher, per saturation run
 	fmt.Fprintln(w)
-	rows = [][]string{{"engine", "row", "size", "start->RUNNING s", "RUNNING->last s", "rec/s from start", "CPU s total", "watcher max poll ms", "files"}}
+	rows = [][]string{{"engine", "row", "size", "start->RUNNING s", "RUNNING->last s", "rec/s from start", "CPU s total", "poll avg/max ms", "files"}}
 	for _, c := range rep.Cells {
 		sat := c.Saturation
 		if sat == nil || sat.Error != "" {
@@ -283,10 +283,11 @@ func printTable(w io.Writer, rep *Report) {
 		}
 		rows = append(rows, []string{c.Engine, c.Row, strconv.Itoa(c.Size), fmt.Sprintf("%.1f", sat.StartToRunningS),
 			fmt.Sprintf("%.1f", sat.RunningToLastS), thousands(sat.RecordsPerSFromStart), fmt.Sprintf("%.1f", sat.CPUSecondsTotal),
-			fmt.Sprintf("%.0f", sat.Watch.MaxPollMs), strconv.Itoa(sat.Watch.Files)})
+			fmt.Sprintf("%.0f/%.0f", sat.Watch.TotalPollMs/math.Max(1, float64(sat.Watch.Polls)), sat.Watch.MaxPollMs), strconv.Itoa(sat.Watch.Files)})
 	}
 	if len(rows) > 1 {
 		writeColumns(w, rows, 3)
+		fmt.Fprintf(w, "(saturation runs; poll: the watcher's polls, every %.0f ms; a poll much longer than that delays what it sees)\n", s.PollMS)
 	}
 	for _, e := range rep.Engines {
 		if e.BuildErr != "" {
