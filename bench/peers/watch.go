@@ -73,12 +73,14 @@ type WatchStats struct {
 	MaxPollMs   float64 `json:"max_poll_ms"`
 	TotalPollMs float64 `json:"total_poll_ms"` // time spent polling (the final check apart)
 	Reads       int64   `json:"reads"`
+	ReadMs      float64 `json:"read_ms"` // time spent reading (HDFS: the parallel reads of a poll)
 	Bytes       int64   `json:"bytes"`
 	Files       int     `json:"files"`
 	Shrunk      int64   `json:"shrunk_files"` // a file seen shorter than what was read of it
 	Errors      int64   `json:"errors"`
 	LastError   string  `json:"last_error,omitempty"`
 	ListCalls   int64   `json:"list_calls"`
+	ListMs      float64 `json:"list_ms"` // time spent listing (HDFS: LISTSTATUS calls)
 	ProbeCalls  int64   `json:"probe_calls"`
 }
 
@@ -187,8 +189,11 @@ func (f *fileState) due(now time.Time, full bool) bool {
 
 // read reads name's new bytes from f.offset and counts its complete lines.
 func (w *Watcher) read(ctx context.Context, name string, f *fileState) {
+	start := time.Now()
 	data, err := w.src.readFrom(ctx, name, f.offset)
-	w.apply(ctx, name, f, data, err, time.Now())
+	now := time.Now()
+	w.stats.ReadMs += float64(now.Sub(start)) / 1e6
+	w.apply(ctx, name, f, data, err, now)
 }
 
 // fileRead is a file to read (or a read done), for readAll.
@@ -204,6 +209,7 @@ type fileRead struct {
 // WebHDFS read is two HTTP round trips, NameNode then DataNode), each
 // read's lines seen when that read returned, then counts them in order.
 func (w *Watcher) readAll(ctx context.Context, reads []fileRead, parallel int) {
+	start := time.Now()
 	sem := make(chan struct{}, parallel)
 	var wg sync.WaitGroup
 	for i := range reads {
@@ -217,6 +223,7 @@ func (w *Watcher) readAll(ctx context.Context, reads []fileRead, parallel int) {
 		}()
 	}
 	wg.Wait()
+	w.stats.ReadMs += float64(time.Since(start)) / 1e6
 	for i := range reads {
 		r := &reads[i]
 		w.apply(ctx, r.name, r.f, r.data, r.err, r.at)
@@ -308,7 +315,9 @@ func (s *localSource) poll(ctx context.Context, w *Watcher, now time.Time, full 
 	var walk func(dir string)
 	walk = func(dir string) {
 		w.stats.ListCalls++
+		t0 := time.Now()
 		entries, err := os.ReadDir(dir)
+		w.stats.ListMs += float64(time.Since(t0)) / 1e6
 		if err != nil {
 			if !errors.Is(err, fs.ErrNotExist) && firstErr == nil {
 				firstErr = err

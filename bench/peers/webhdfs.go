@@ -12,6 +12,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -128,7 +129,9 @@ func (c *WebHDFS) Delete(ctx context.Context, p string) error {
 	return err
 }
 
-// hdfsSource is an HDFS directory read through WebHDFS. A LISTSTATUS per
+// hdfsSource is an HDFS directory read through WebHDFS, level by level
+// (the directories of a level listed concurrently, then the files to read,
+// 16 at a time). A LISTSTATUS per
 // directory per poll would cost the NameNode (and this process) a lot with
 // thousands of files, so a directory is listed again only when its
 // modification time (from its parent's listing; HDFS updates it when an
@@ -161,62 +164,92 @@ func (s *hdfsSource) poll(ctx context.Context, w *Watcher, now time.Time, full b
 	var firstErr error
 	var reads []fileRead
 	read := func(name string, f *fileState) { reads = append(reads, fileRead{name: name, f: f}) }
-	var walk func(dir string, mtime int64, force bool)
-	walk = func(dir string, mtime int64, force bool) {
-		d := s.dirs[dir]
-		if d == nil {
-			d = &dirState{}
-			s.dirs[dir] = d
+	// the tree level by level, the directories of a level listed at once
+	type dirRef struct {
+		path  string
+		mtime int64
+		force bool
+	}
+	level := []dirRef{{s.root, 0, true}}
+	for len(level) > 0 && ctx.Err() == nil {
+		type listing struct {
+			d       *dirState
+			mtime   int64
+			entries []FileStatus
+			err     error
 		}
-		relist := force || d.listedAt.IsZero() || mtime != d.mtime ||
-			d.mtime >= d.listedAt.UnixMilli()-1000 || now.Sub(d.listedAt) >= time.Second
-		if relist {
+		lists := make([]listing, len(level))
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, hdfsReaders)
+		t0 := time.Now()
+		for i, ref := range level {
+			d := s.dirs[ref.path]
+			if d == nil {
+				d = &dirState{}
+				s.dirs[ref.path] = d
+			}
+			lists[i] = listing{d: d, mtime: ref.mtime, entries: d.entries}
+			relist := ref.force || d.listedAt.IsZero() || ref.mtime != d.mtime ||
+				d.mtime >= d.listedAt.UnixMilli()-1000 || now.Sub(d.listedAt) >= time.Second
+			if !relist {
+				continue
+			}
 			w.stats.ListCalls++
-			entries, err := s.c.List(ctx, dir)
-			switch {
-			case errors.Is(err, fs.ErrNotExist):
-				entries = nil
-			case err != nil:
-				if firstErr == nil {
-					firstErr = err
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer func() { <-sem; wg.Done() }()
+				l := &lists[i]
+				l.entries, l.err = s.c.List(ctx, ref.path)
+				switch {
+				case errors.Is(l.err, fs.ErrNotExist):
+					l.entries, l.err = nil, nil
+				case l.err != nil:
+					l.entries = l.d.entries // keep the last listing
+					return
 				}
-				return
-			}
-			d.entries, d.mtime, d.listedAt = entries, mtime, now
+				l.d.entries, l.d.mtime, l.d.listedAt = l.entries, l.mtime, now
+			}()
 		}
-		for _, e := range d.entries {
-			if ctx.Err() != nil {
-				return
+		wg.Wait()
+		w.stats.ListMs += float64(time.Since(t0)) / 1e6
+		var next []dirRef
+		for i, l := range lists {
+			if l.err != nil && firstErr == nil {
+				firstErr = l.err
 			}
-			if Hidden(e.PathSuffix) {
-				continue
-			}
-			p := path.Join(dir, e.PathSuffix)
-			if e.Type == "DIRECTORY" {
-				walk(p, e.ModificationTime, full)
-				continue
-			}
-			f := w.state(p, now)
-			suspect := e.BlockSize > 0 && e.Length%e.BlockSize == 0
-			switch {
-			case e.Length > f.offset:
-				read(p, f)
-			case f.grew && f.due(now, full):
-				w.stats.ProbeCalls++
-				read(p, f)
-			case suspect:
-				every := suspectEvery
-				if !f.young(now) {
-					every = coldEvery
+			dir := level[i].path
+			for _, e := range l.entries {
+				if Hidden(e.PathSuffix) {
+					continue
 				}
-				if full || now.Sub(f.lastCheck) >= every {
+				p := path.Join(dir, e.PathSuffix)
+				if e.Type == "DIRECTORY" {
+					next = append(next, dirRef{p, e.ModificationTime, full})
+					continue
+				}
+				f := w.state(p, now)
+				suspect := e.BlockSize > 0 && e.Length%e.BlockSize == 0
+				switch {
+				case e.Length > f.offset:
+					read(p, f)
+				case f.grew && f.due(now, full):
 					w.stats.ProbeCalls++
 					read(p, f)
+				case suspect:
+					every := suspectEvery
+					if !f.young(now) {
+						every = coldEvery
+					}
+					if full || now.Sub(f.lastCheck) >= every {
+						w.stats.ProbeCalls++
+						read(p, f)
+					}
 				}
 			}
 		}
+		level = next
 	}
-	walk(s.root, 0, true)
 	w.readAll(ctx, reads, hdfsReaders)
 	return firstErr
 }
