@@ -7,7 +7,7 @@
 #   Gale vs Apache Flink vs Apache Storm, Kafka -> files, HDFS, and files with
 #       replays, each engine its own process: records/s, CPU, memory, latency
 #       at 50 and 90 % load, exactly-once check (`make bench-peers`,
-#       go run ./bench/cmd/benchpeers; starts Kafka and HDFS; about 45 min
+#       go run ./bench/cmd/benchpeers; starts Kafka and HDFS; about an hour
 #       with the defaults; PEERS_ARGS adds flags)
 #   multilang: a Python split bolt through Gale's shell type vs the same in Go
 #   Kafka: Gale's kafka spout (ledger, acking) vs a bare sarama consumer on

@@ -310,6 +310,10 @@ func run() (int, error) {
 					continue
 				}
 				r.cell(ctx, e, c)
+				if ctx.Err() != nil {
+					// records not seen then are not lost: say so
+					c.Status, c.Failed = "interrupted", true
+				}
 			}
 		}
 	}
