@@ -6,7 +6,7 @@ GO       ?= go
 # go-ceph needs "pacific" against Debian 12's Ceph 16.
 TAGS     ?= ceph,pacific
 
-.PHONY: run test unit vet build bench bench-storm fuzz backends-up backends-down
+.PHONY: run test unit vet build bench bench-storm bench-peers fuzz backends-up backends-down
 
 run:
 	$(GO) run ./cmd/gale run examples/wordcount.json
@@ -36,6 +36,13 @@ fuzz:
 # Gale vs Apache Storm, the same topologies in the same run (bench/README.md)
 bench-storm:
 	$(GO) run ./bench/cmd/benchstorm
+
+# Gale vs Apache Flink vs Apache Storm, Kafka -> files/HDFS, each engine a
+# process of its own (bench/cmd/benchpeers); starts Kafka and HDFS.
+# Flags in PEERS_ARGS, e.g. make bench-peers PEERS_ARGS="-engines gale -records 200000"
+bench-peers:
+	testenv/testenv up kafka hdfs >/dev/null && eval "$$(testenv/testenv env)" && \
+		$(GO) run ./bench/cmd/benchpeers $(PEERS_ARGS)
 
 backends-up:
 	testenv/testenv up

@@ -8,6 +8,16 @@
 //
 //     make bench-storm   # go run ./bench/cmd/benchstorm [-warmup 10s] [-measure 20s]
 //
+//   - Gale vs Apache Flink vs Apache Storm on Kafka -> durable files (local
+//     files, HDFS, and files with replays), each engine a process of its
+//     own started through a runner (bench/cmd/galepeer, bench/flink/run.sh,
+//     bench/storm/run.sh): records/s, CPU and peak memory at saturation,
+//     end-to-end latency at 50 % and 90 % of each engine's own rate, and an
+//     exactly-once check of every record (package bench/peers: records,
+//     producer, watcher, accounting):
+//
+//     make bench-peers   # go run ./bench/cmd/benchpeers [-engines gale,flink,storm] [-rows files,hdfs,replay]
+//
 //   - the Kafka spout against a bare Kafka consumer, and a Python multilang
 //     bolt against the same bolt in Go (go test -bench here).
 //

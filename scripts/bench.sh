@@ -4,6 +4,11 @@
 #   Gale vs Apache Storm 2.8 (bench/storm, LocalCluster): const spout -> no-op,
 #       word count acked, word count with 1 % failures (`make bench-storm`,
 #       go run ./bench/cmd/benchstorm; one table, JSON in ~/.cache/gale-bench)
+#   Gale vs Apache Flink vs Apache Storm, Kafka -> files, HDFS, and files with
+#       replays, each engine its own process: records/s, CPU, memory, latency
+#       at 50 and 90 % load, exactly-once check (`make bench-peers`,
+#       go run ./bench/cmd/benchpeers; starts Kafka and HDFS; about an hour
+#       with the defaults; PEERS_ARGS adds flags)
 #   multilang: a Python split bolt through Gale's shell type vs the same in Go
 #   Kafka: Gale's kafka spout (ledger, acking) vs a bare sarama consumer on
 #       the same topic, and Kafka -> lz4 file sink vs a hand-written consumer
@@ -18,7 +23,8 @@
 #       minute or two) vs a bare parallel read of the files and a bare
 #       search_after read of the documents (VERIFY_DOCS, VERIFY_FILES)
 # Env: WARMUP and MEASURE (seconds per Storm-comparison run, default 10 and
-# 20); LEDGER_HISTORY (batches, default 1e7) and LEDGER_SECONDS (seconds per
+# 20); PEERS_ARGS (flags of benchpeers, e.g. "-sizes 100 -latency 20s");
+# LEDGER_HISTORY (batches, default 1e7) and LEDGER_SECONDS (seconds per
 # ledger throughput row, default 10).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +33,16 @@ MEASURE=${MEASURE:-20}
 
 echo "==> Gale vs Apache Storm (warm-up ${WARMUP}s, measured ${MEASURE}s per run)"
 go run ./bench/cmd/benchstorm -warmup "${WARMUP}s" -measure "${MEASURE}s"
+
+echo
+echo "==> Gale vs Apache Flink vs Apache Storm: Kafka -> files, HDFS, replays (each engine its own process)"
+testenv/testenv up kafka hdfs >/dev/null
+eval "$(testenv/testenv env)"
+# a failed row (records lost or duplicated, a runner that does not build)
+# fails `make bench` at the end, after the other benchmarks
+peers_status=0
+# shellcheck disable=SC2086
+go run ./bench/cmd/benchpeers ${PEERS_ARGS:-} || peers_status=$?
 
 echo
 echo "==> word count on one worker process vs two (tuples cross the network)"
@@ -69,3 +85,9 @@ echo
 echo "==> gale verify of ${VERIFY_FILES:-1e4} files and ${VERIFY_DOCS:-1e6} Elasticsearch documents vs bare reads of the same"
 GALE_BENCH_VERIFY_DOCS=${VERIFY_DOCS:-1e6} GALE_BENCH_VERIFY_FILES=${VERIFY_FILES:-1e4} \
 	go test -run '^$' -bench 'Verify' -benchtime 1x -timeout 30m ./bench/ | grep -E '^(Benchmark|verify: )'
+
+if [[ $peers_status -ne 0 ]]; then
+	echo
+	echo "benchpeers failed (exit $peers_status): see its FAIL lines above"
+	exit "$peers_status"
+fi
