@@ -387,3 +387,80 @@ func TestSpout_HungLedger(t *testing.T) {
 		}
 	}
 }
+
+// openFailing fails the first Open of one partition's ledger, as a
+// partition whose leader is not known yet right after its topic was
+// created fails to open.
+type openFailing struct {
+	ledger.Store
+	partition int32
+	failed    atomic.Bool
+}
+
+func (s *openFailing) Open(ctx context.Context, key ledger.Key) (ledger.Writer, ledger.State, error) {
+	if key.Partition == s.partition && s.failed.CompareAndSwap(false, true) {
+		return nil, ledger.State{}, errors.New("injected: the partition's leader is not known yet")
+	}
+	return s.Store.Open(ctx, key)
+}
+
+// TestSpout_AssignRetried: a partition that could not be opened when the
+// spout connected is opened again after the backoff, not at the next
+// metadata refresh (here an hour away): its records are read, and the
+// other partition is read meanwhile; a bounded spout does not finish
+// without it.
+func TestSpout_AssignRetried(t *testing.T) {
+	brokers := testenv.KafkaBrokers(t)
+	const count = 40
+	topic, perPart := newTopic(t, brokers, 2, count, func(i int) string { return fmt.Sprint(i) })
+	for _, bounded := range []bool{false, true} {
+		t.Run(fmt.Sprintf("bounded=%v", bounded), func(t *testing.T) {
+			store := &openFailing{partition: 1}
+			c := kafkaspout.NewConfig()
+			c.Brokers, c.Topics, c.Start, c.Ledger.Dir = []string{brokers}, []string{topic}, "earliest", t.TempDir()
+			c.Bounded = bounded
+			c.Batch.Records, c.Batch.Time = 5, topology.Duration(10*time.Millisecond)
+			c.MetadataRefresh = topology.Duration(time.Hour)
+			c.Group = fmt.Sprintf("gale-assign-retried-%v-%d", bounded, time.Now().UnixNano())
+			if err := c.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			s := kafkaspout.New(c)
+			kafkaspout.WrapStore(s, func(inner ledger.Store) ledger.Store { store.Store = inner; return store })
+			out := &galetest.SpoutCollector{}
+			if err := s.Open(context.Background(), taskContext(), out); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			var firstErr error
+			stopped := false
+			galetest.Eventually(t, fmt.Sprintf("all %d records emitted", count), 30*time.Second, func() bool {
+				err := s.NextTuple(context.Background())
+				switch {
+				case errors.Is(err, spout.ErrStop):
+					stopped = true
+				case err != nil && firstErr == nil:
+					firstErr = err
+				}
+				em, _ := out.Snapshot()
+				return len(em) >= count
+			})
+			if firstErr == nil || !strings.Contains(firstErr.Error(), "injected") {
+				t.Errorf("the failed open was not reported: first error %v", firstErr)
+			}
+			if stopped {
+				t.Errorf("the bounded spout stopped before reading partition 1")
+			}
+			em, _ := out.Snapshot()
+			byPart := map[int32]int64{}
+			for _, e := range em {
+				byPart[e.Values[1].(int32)]++
+			}
+			for p, n := range perPart {
+				if byPart[p] != n {
+					t.Errorf("partition %d: %d records emitted, want %d", p, byPart[p], n)
+				}
+			}
+		})
+	}
+}

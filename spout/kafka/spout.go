@@ -40,9 +40,13 @@ type Spout struct {
 	parts       map[tp]*partition
 	order       []*partition
 	rr          int
-	retryAt     time.Time     // next connection attempt after a failure
-	backoff     time.Duration // current connection backoff
+	retryAt     time.Time     // next connection or assignment attempt after a failure
+	backoff     time.Duration // current connection or assignment backoff
 	lastRefresh time.Time
+	// unassigned: the last assign failed (a partition's leader not known
+	// yet, its ledger not answering...): it is tried again with the
+	// backoff, not at the next metadata refresh
+	unassigned bool
 
 	// Counters, safe to read from any goroutine.
 	Batches atomic.Int64 // batches planned
@@ -221,11 +225,21 @@ func (s *Spout) connect(ctx context.Context) error {
 	return s.assign(ctx)
 }
 
+// connectOrAssign connects, or after a connection whose assignment
+// failed, assigns again (the partitions opened before stay open).
+func (s *Spout) connectOrAssign(ctx context.Context) error {
+	if s.client == nil {
+		return s.connect(ctx)
+	}
+	return s.assign(ctx)
+}
+
 // assign takes the partitions of this task: the i-th of all the topics'
 // partitions (sorted) goes to task i mod parallelism. Called again
 // periodically so that added partitions are picked up.
-func (s *Spout) assign(ctx context.Context) error {
+func (s *Spout) assign(ctx context.Context) (err error) {
 	s.lastRefresh = time.Now()
+	defer func() { s.unassigned = err != nil }()
 	var all []tp
 	topics, err := s.topics()
 	if err != nil {
@@ -392,23 +406,28 @@ func (s *Spout) NextTuple(ctx context.Context) (err error) {
 	if time.Since(s.publishedAt) >= statusEvery {
 		s.publish()
 	}
-	if s.client == nil {
+	if s.client == nil || s.unassigned {
 		if time.Now().Before(s.retryAt) {
-			return nil
-		}
-		if err := s.connect(ctx); err != nil {
+			if s.client == nil {
+				return nil
+			}
+		} else if err := s.connectOrAssign(ctx); err != nil {
 			s.backoff = min(max(2*s.backoff, 500*time.Millisecond), 30*time.Second)
 			s.retryAt = time.Now().Add(s.backoff)
 			return fmt.Errorf("%w (retrying in %v)", err, s.backoff)
+		} else {
+			s.backoff = 0
 		}
-		s.backoff = 0
 	}
-	if time.Since(s.lastRefresh) > time.Duration(s.cfg.MetadataRefresh) && !s.cfg.Bounded {
+	if time.Since(s.lastRefresh) > time.Duration(s.cfg.MetadataRefresh) && !s.cfg.Bounded && !s.unassigned {
 		if err := s.assign(ctx); err != nil {
-			return err
+			s.unassigned = true
+			s.backoff = 500 * time.Millisecond
+			s.retryAt = time.Now().Add(s.backoff)
+			return fmt.Errorf("%w (retrying in %v)", err, s.backoff)
 		}
 	}
-	if s.cfg.Bounded && s.finished() {
+	if s.cfg.Bounded && !s.unassigned && s.finished() {
 		s.publish() // the final status: NextTuple is not called again
 		return spout.ErrStop
 	}
