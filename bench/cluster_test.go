@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gale-stream/gale/bench/rows"
+	"github.com/gale-stream/gale/bench/peers"
 	"github.com/gale-stream/gale/internal/clustertest"
 	"github.com/gale-stream/gale/internal/galetest"
 )
@@ -87,11 +87,11 @@ func clusterRun(b *testing.B, bin string, n int) (rate, p50, p99, cpuPerM float6
 	cpu := func() time.Duration {
 		var sum time.Duration
 		for _, w := range ws {
-			d, err := rows.ProcCPU(w.Cmd.Process.Pid)
+			st, err := peers.ReadStat(w.Cmd.Process.Pid)
 			if err != nil {
 				b.Fatal(err)
 			}
-			sum += d
+			sum += st.CPU + st.ChildCPU
 		}
 		return sum
 	}

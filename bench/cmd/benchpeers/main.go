@@ -94,6 +94,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gale-stream/gale/bench/rows"
+
 	"github.com/gale-stream/gale/bench/peers"
 )
 
@@ -204,7 +206,7 @@ func run() (int, error) {
 		return 2, errors.New("the hdfs row needs GALE_HDFS_NAMENODE and GALE_HDFS_WEB: testenv/testenv up kafka hdfs && eval \"$(testenv/testenv env)\"")
 	}
 
-	root, err := moduleRoot()
+	root, err := rows.ModuleRoot()
 	if err != nil {
 		return 2, err
 	}
@@ -244,7 +246,7 @@ func run() (int, error) {
 		}
 	}()
 
-	rep := &Report{Time: time.Now().UTC().Format(time.RFC3339), RunID: o.runID, Machine: machine(), Settings: settingsOf(&o)}
+	rep := &Report{Time: time.Now().UTC().Format(time.RFC3339), RunID: o.runID, Machine: rows.ReadMachine(), Settings: settingsOf(&o)}
 	progress("benchpeers: run %s: engines %s; rows %s; sizes %v B; saturation %s records; latency %v (first %v left out) at %v %% of each engine's saturation; logs in %s",
 		o.runID, strings.Join(o.engines, ","), strings.Join(o.rows, ","), o.sizes, *recordsF, o.latency, o.warmup, o.loads, o.logDir)
 
@@ -854,24 +856,6 @@ func gitCommit(dir string) string {
 		s += "+changes"
 	}
 	return s
-}
-
-// moduleRoot is the directory holding go.mod, from the working directory up.
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("run me inside the Gale repository (no go.mod found above the working directory)")
-		}
-		dir = parent
-	}
 }
 
 func progress(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) }

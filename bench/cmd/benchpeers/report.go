@@ -4,11 +4,10 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"os/exec"
-	"runtime"
 	"strconv"
 	"strings"
+
+	"github.com/gale-stream/gale/bench/rows"
 
 	"github.com/gale-stream/gale/bench/peers"
 )
@@ -24,15 +23,7 @@ type Report struct {
 }
 
 // Machine says where the figures come from.
-type Machine struct {
-	CPUs     int    `json:"nproc"`
-	CPUModel string `json:"cpu_model"`
-	MemTotal string `json:"mem_total"`
-	Kernel   string `json:"kernel"`
-	Go       string `json:"go"`
-	Java     string `json:"java,omitempty"`
-	LoadAvg  string `json:"loadavg_at_start,omitempty"`
-}
+type Machine = rows.Machine
 
 // Settings are the driver's.
 type Settings struct {
@@ -375,35 +366,4 @@ func thousands(v float64) string {
 		return "-" + b.String()
 	}
 	return b.String()
-}
-
-func machine() Machine {
-	m := Machine{CPUs: runtime.NumCPU(), Go: runtime.Version()}
-	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, l := range strings.Split(string(data), "\n") {
-			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
-				m.CPUModel = strings.TrimSpace(v)
-				break
-			}
-		}
-	}
-	if data, err := os.ReadFile("/proc/meminfo"); err == nil {
-		for _, l := range strings.Split(string(data), "\n") {
-			if v, ok := strings.CutPrefix(l, "MemTotal:"); ok {
-				var kb float64
-				fmt.Sscan(strings.TrimSpace(v), &kb)
-				m.MemTotal = fmt.Sprintf("%.1f GiB", kb/1024/1024)
-			}
-		}
-	}
-	if data, err := os.ReadFile("/proc/loadavg"); err == nil {
-		m.LoadAvg = strings.TrimSpace(string(data))
-	}
-	if out, err := exec.Command("uname", "-r").Output(); err == nil {
-		m.Kernel = strings.TrimSpace(string(out))
-	}
-	if out, err := exec.Command("java", "-version").CombinedOutput(); err == nil {
-		m.Java = strings.Join(strings.Fields(strings.ReplaceAll(strings.TrimSpace(string(out)), "\n", " | ")), " ")
-	}
-	return m
 }

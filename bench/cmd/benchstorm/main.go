@@ -23,7 +23,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -51,14 +50,7 @@ type Report struct {
 }
 
 // Machine says where the figures come from.
-type Machine struct {
-	CPUs     int    `json:"cpus"`
-	CPUModel string `json:"cpu_model"`
-	MemTotal string `json:"mem_total"`
-	Kernel   string `json:"kernel"`
-	Go       string `json:"go"`
-	Java     string `json:"java,omitempty"`
-}
+type Machine = rows.Machine
 
 // Ratio is Gale's figure over Storm's for one row (NaN where either is
 // missing). Throughput: higher is better; the others: lower is better.
@@ -93,7 +85,7 @@ func run() error {
 		}
 		selected = append(selected, r)
 	}
-	root, err := moduleRoot()
+	root, err := rows.ModuleRoot()
 	if err != nil {
 		return err
 	}
@@ -108,7 +100,7 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	rep := Report{Time: time.Now().UTC(), Machine: machine(), WarmupS: warmup.Seconds(),
+	rep := Report{Time: time.Now().UTC(), Machine: rows.ReadMachine(), WarmupS: warmup.Seconds(),
 		MeasureS: measure.Seconds(), Pending: *pending}
 	stormSh := filepath.Join(root, "bench", "storm", "run.sh")
 	logPath := filepath.Join(cache, "storm-last.log")
@@ -383,52 +375,6 @@ func jsonSafe(rep Report) Report {
 		}
 	}
 	return rep
-}
-
-func machine() Machine {
-	m := Machine{CPUs: runtime.NumCPU(), Go: runtime.Version()}
-	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, l := range strings.Split(string(data), "\n") {
-			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
-				m.CPUModel = strings.TrimSpace(v)
-				break
-			}
-		}
-	}
-	if data, err := os.ReadFile("/proc/meminfo"); err == nil {
-		for _, l := range strings.Split(string(data), "\n") {
-			if v, ok := strings.CutPrefix(l, "MemTotal:"); ok {
-				var kb float64
-				fmt.Sscan(strings.TrimSpace(v), &kb)
-				m.MemTotal = fmt.Sprintf("%.0f GiB", kb/1024/1024)
-			}
-		}
-	}
-	if out, err := exec.Command("uname", "-r").Output(); err == nil {
-		m.Kernel = strings.TrimSpace(string(out))
-	}
-	if out, err := exec.Command("java", "-version").CombinedOutput(); err == nil {
-		m.Java = strings.SplitN(strings.TrimSpace(string(out)), "\n", 2)[0]
-	}
-	return m
-}
-
-// moduleRoot is the directory holding go.mod, from the working directory up.
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("run me inside the Gale repository (no go.mod found above the working directory)")
-		}
-		dir = parent
-	}
 }
 
 func progress(s string) { fmt.Fprintln(os.Stderr, s) }
