@@ -68,9 +68,9 @@ type conn struct {
 // fail closes the connection once, for err, and marks the peer down.
 func (c *conn) fail(err error) {
 	c.once.Do(func() {
-		c.nc.Close()
-		close(c.done)
-		c.t.untrack(c.nc)
+		// the peer's state first, then the socket: once it is closed the
+		// peer may reconnect at once, and its new connection would make
+		// this one look replaced (its error unrecorded)
 		p := c.p
 		p.mu.Lock()
 		current := p.conn == c
@@ -81,6 +81,9 @@ func (c *conn) fail(err error) {
 			}
 		}
 		p.mu.Unlock()
+		c.nc.Close()
+		close(c.done)
+		c.t.untrack(c.nc)
 		if current {
 			p.poke()
 		}
