@@ -53,9 +53,8 @@ type emitter struct {
 	sendFl                                  func(root, val uint64)
 
 	// the timer flush (flush.go)
-	kick         chan struct{} // cap 1, nil without a flusher
-	gen          uint64        // flushAllLocked calls so far
-	timerFlushes uint64        // flushes the flusher made
+	kick chan struct{} // cap 1, nil without a flusher
+	gen  uint64        // flushAllLocked calls so far
 
 	// batch coordination (batch.go)
 	countBatches bool                 // count emits of batch tuples per target

@@ -50,7 +50,6 @@ func (e *emitter) flushLoop(every time.Duration, stop <-chan struct{}) {
 		e.mu.Lock()
 		if e.gen == gen { // nothing flushed the buffers since the kick
 			e.flushAllLocked()
-			e.timerFlushes++
 		}
 		e.mu.Unlock()
 	}
