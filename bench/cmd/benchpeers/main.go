@@ -422,7 +422,7 @@ type runner struct {
 func (r *runner) cell(ctx context.Context, e *Engine, c *Cell) {
 	r.step++
 	label := fmt.Sprintf("%-5s %-6s %4d B", c.Engine, c.Row, c.Size)
-	progress("[%d/%d] %s saturation: %s records pre-filled, then the engine starts", r.step, r.steps, label, thousands(float64(c.Records)))
+	progress("[%d/%d] %s saturation: %s records pre-filled, then the engine starts", r.step, r.steps, label, rows.Thousands(float64(c.Records)))
 	sat := r.saturation(ctx, e, c)
 	c.Saturation = sat
 	c.add(sat.Check, sat.Error)
@@ -430,7 +430,7 @@ func (r *runner) cell(ctx context.Context, e *Engine, c *Cell) {
 		progress("        ERROR: %s", sat.Error)
 	} else {
 		progress("        %s rec/s (from the process's start: %s rec/s; RUNNING after %.1f s, last record %.1f s later), CPU %.2f s per M records, peak RSS %.0f MiB, %s",
-			thousands(sat.RecordsPerS), thousands(sat.RecordsPerSFromStart), sat.StartToRunningS, sat.RunningToLastS,
+			rows.Thousands(sat.RecordsPerS), rows.Thousands(sat.RecordsPerSFromStart), sat.StartToRunningS, sat.RunningToLastS,
 			sat.CPUSecPerM, sat.PeakRSSMiB, checkText(sat.Check))
 		progress("        watcher polls %s, %d files", pollText(sat.Watch), sat.Watch.Files)
 	}
@@ -448,7 +448,7 @@ func (r *runner) cell(ctx context.Context, e *Engine, c *Cell) {
 			continue
 		}
 		rate := sat.RecordsPerS * float64(load) / 100
-		progress("[%d/%d] %s latency at %d %% = %s rec/s for %v", r.step, r.steps, label, load, thousands(rate), r.o.latency)
+		progress("[%d/%d] %s latency at %d %% = %s rec/s for %v", r.step, r.steps, label, load, rows.Thousands(rate), r.o.latency)
 		lat := r.latencyRun(ctx, e, c, load, rate)
 		c.Latency = append(c.Latency, lat)
 		c.add(lat.Check, lat.Error)
@@ -456,7 +456,7 @@ func (r *runner) cell(ctx context.Context, e *Engine, c *Cell) {
 			progress("        ERROR: %s", lat.Error)
 		} else {
 			progress("        produced %s rec/s; latency p50 %s ms, p99 %s ms, max %s ms (%d samples), %s; watcher polls %s",
-				thousands(lat.AchievedRate), ms(float64(lat.P50Ms)), ms(float64(lat.P99Ms)), ms(float64(lat.MaxMs)), lat.Samples,
+				rows.Thousands(lat.AchievedRate), ms(float64(lat.P50Ms)), ms(float64(lat.P99Ms)), ms(float64(lat.MaxMs)), lat.Samples,
 				checkText(lat.Check), pollText(lat.Watch))
 		}
 	}
@@ -587,11 +587,11 @@ func (s *session) waitFor(ctx context.Context, want int64) error {
 		}
 		if time.Since(lastAt) > s.r.o.stall {
 			return fmt.Errorf("%w: %s of %s records visible, none new for %v (runner log: %s)",
-				errStalled, thousands(float64(n)), thousands(float64(want)), s.r.o.stall, s.proc.log.Name())
+				errStalled, rows.Thousands(float64(n)), rows.Thousands(float64(want)), s.r.o.stall, s.proc.log.Name())
 		}
 		if done, err := s.proc.Exited(); done {
 			return fmt.Errorf("the engine exited (%v) with %s of %s records visible; see %s",
-				err, thousands(float64(n)), thousands(float64(want)), s.proc.log.Name())
+				err, rows.Thousands(float64(n)), rows.Thousands(float64(want)), s.proc.log.Name())
 		}
 		select {
 		case <-ctx.Done():
@@ -647,7 +647,7 @@ func (r *runner) saturation(ctx context.Context, e *Engine, c *Cell) *Saturation
 	}
 	res.prefilled = pre
 	res.PrefillS = pre.Acked.Sub(pre.Start).Seconds()
-	progress("        pre-filled in %.1f s (%s rec/s); starting %s", res.PrefillS, thousands(float64(c.Records)/res.PrefillS), e.Name)
+	progress("        pre-filled in %.1f s (%s rec/s); starting %s", res.PrefillS, rows.Thousands(float64(c.Records)/res.PrefillS), e.Name)
 	if err := s.start(ctx, e, c, "sat"); err != nil {
 		res.Error = err.Error()
 		return res
@@ -721,7 +721,7 @@ func (r *runner) latencyRun(ctx context.Context, e *Engine, c *Cell, load int, r
 		return res
 	}
 	if res.AchievedRate < 0.97*rate {
-		progress("        warning: the producer reached %s rec/s of %s (this machine's CPUs are shared with the engine)", thousands(res.AchievedRate), thousands(rate))
+		progress("        warning: the producer reached %s rec/s of %s (this machine's CPUs are shared with the engine)", rows.Thousands(res.AchievedRate), rows.Thousands(rate))
 	}
 	end := time.Now()
 	if err := s.waitFor(ctx, produced.Total()); err != nil {
@@ -753,9 +753,9 @@ func pollText(w peers.WatchStats) string {
 
 func checkText(c peers.Check) string {
 	if c.ExactlyOnce() {
-		return fmt.Sprintf("all %s records exactly once", thousands(float64(c.Expected)))
+		return fmt.Sprintf("all %s records exactly once", rows.Thousands(float64(c.Expected)))
 	}
-	s := fmt.Sprintf("%d missing, %d duplicates, %d unexpected of %s", c.Missing, c.Duplicates, c.Unexpected, thousands(float64(c.Expected)))
+	s := fmt.Sprintf("%d missing, %d duplicates, %d unexpected of %s", c.Missing, c.Duplicates, c.Unexpected, rows.Thousands(float64(c.Expected)))
 	if len(c.FirstMissing) > 0 {
 		s += " (missing e.g. " + strings.Join(c.FirstMissing, ", ") + ")"
 	}

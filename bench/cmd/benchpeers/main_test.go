@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gale-stream/gale/bench/peers"
+	"github.com/gale-stream/gale/bench/rows"
 )
 
 func TestRecordCounts(t *testing.T) {
@@ -99,8 +100,8 @@ func TestTableAndRatios(t *testing.T) {
 
 func TestThousands(t *testing.T) {
 	for v, want := range map[float64]string{0: "0", 999: "999", 1000: "1,000", 1234567.6: "1,234,568", -12345: "-12,345", math.NaN(): "-"} {
-		if got := thousands(v); got != want {
-			t.Errorf("thousands(%v) = %q, want %q", v, got, want)
+		if got := rows.Thousands(v); got != want {
+			t.Errorf("rows.Thousands(%v) = %q, want %q", v, got, want)
 		}
 	}
 }

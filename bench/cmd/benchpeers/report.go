@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/gale-stream/gale/bench/rows"
+	galerows "github.com/gale-stream/gale/bench/rows"
 
 	"github.com/gale-stream/gale/bench/peers"
 )
@@ -23,7 +23,7 @@ type Report struct {
 }
 
 // Machine says where the figures come from.
-type Machine = rows.Machine
+type Machine = galerows.Machine
 
 // Settings are the driver's.
 type Settings struct {
@@ -241,7 +241,7 @@ func printTable(w io.Writer, rep *Report) {
 	for _, c := range rep.Cells {
 		row := []string{c.Engine, c.Row, strconv.Itoa(c.Size)}
 		if sat := c.Saturation; sat != nil && sat.Error == "" {
-			row = append(row, thousands(sat.RecordsPerS), ratio(float64(c.RatioFlink)), fmt.Sprintf("%.2f", sat.CPUSecPerM), fmt.Sprintf("%.0f", sat.PeakRSSMiB))
+			row = append(row, galerows.Thousands(sat.RecordsPerS), ratio(float64(c.RatioFlink)), fmt.Sprintf("%.2f", sat.CPUSecPerM), fmt.Sprintf("%.0f", sat.PeakRSSMiB))
 		} else {
 			row = append(row, "-", "-", "-", "-")
 		}
@@ -273,7 +273,7 @@ func printTable(w io.Writer, rep *Report) {
 			continue
 		}
 		rows = append(rows, []string{c.Engine, c.Row, strconv.Itoa(c.Size), fmt.Sprintf("%.1f", sat.StartToRunningS),
-			fmt.Sprintf("%.1f", sat.RunningToLastS), thousands(sat.RecordsPerSFromStart), fmt.Sprintf("%.1f", sat.CPUSecondsTotal),
+			fmt.Sprintf("%.1f", sat.RunningToLastS), galerows.Thousands(sat.RecordsPerSFromStart), fmt.Sprintf("%.1f", sat.CPUSecondsTotal),
 			fmt.Sprintf("%.0f/%.0f", sat.Watch.TotalPollMs/math.Max(1, float64(sat.Watch.Polls)), sat.Watch.MaxPollMs), strconv.Itoa(sat.Watch.Files)})
 	}
 	if len(rows) > 1 {
@@ -291,12 +291,12 @@ func recordsText(m map[string]int64) string {
 	var parts []string
 	for _, k := range []string{"100", "1024"} {
 		if n, ok := m[k]; ok {
-			parts = append(parts, fmt.Sprintf("%s (%s B)", thousands(float64(n)), k))
+			parts = append(parts, fmt.Sprintf("%s (%s B)", galerows.Thousands(float64(n)), k))
 		}
 	}
 	for k, n := range m {
 		if k != "100" && k != "1024" {
-			parts = append(parts, fmt.Sprintf("%s (%s B)", thousands(float64(n)), k))
+			parts = append(parts, fmt.Sprintf("%s (%s B)", galerows.Thousands(float64(n)), k))
 		}
 	}
 	return strings.Join(parts, ", ")
@@ -345,25 +345,4 @@ func ms(v float64) string {
 		return fmt.Sprintf("%.0f", v)
 	}
 	return fmt.Sprintf("%.1f", v)
-}
-
-// thousands formats v rounded, with commas: 1234567 -> 1,234,567.
-func thousands(v float64) string {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return "-"
-	}
-	s := strconv.FormatFloat(math.Round(v), 'f', 0, 64)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
 }

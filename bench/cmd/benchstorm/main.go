@@ -239,12 +239,12 @@ loop:
 }
 
 func summary(r rows.Result) string {
-	s := fmt.Sprintf("%s tuples/s", thousands(r.TuplesPerS))
+	s := fmt.Sprintf("%s tuples/s", rows.Thousands(r.TuplesPerS))
 	if !math.IsNaN(r.P99Ms) {
 		s += fmt.Sprintf(", p50/p99 %.1f/%.1f ms", r.P50Ms, r.P99Ms)
 	}
 	if !math.IsNaN(r.FailedPerS) && r.FailedPerS > 0 {
-		s += fmt.Sprintf(", %s failed/s", thousands(r.FailedPerS))
+		s += fmt.Sprintf(", %s failed/s", rows.Thousands(r.FailedPerS))
 	}
 	return s + fmt.Sprintf(", CPU %.2f s per M tuples, peak RSS %.0f MiB", r.CPUSecPerMega, r.PeakRSSMiB)
 }
@@ -299,7 +299,7 @@ func printTable(w io.Writer, rep *Report, selected []rows.Row) {
 			fmt.Fprintf(w, "%-16s %-22s %14s %14s %12s\n", "", name, f(gv), f(sv), ratio)
 		}
 		fmt.Fprintf(w, "%s  (%s)\n", row.Name, row.Title)
-		line(label, g.TuplesPerS, s.TuplesPerS, thousands)
+		line(label, g.TuplesPerS, s.TuplesPerS, rows.Thousands)
 		if row.Acked {
 			line("complete p50 ms", g.P50Ms, s.P50Ms, ms)
 			line("complete p99 ms", g.P99Ms, s.P99Ms, ms)
@@ -345,7 +345,7 @@ func printComparison(w io.Writer, path string, rep *Report) error {
 		for _, o := range old.Results {
 			if o.Engine == r.Engine && o.Row == r.Row && o.TuplesPerS > 0 {
 				fmt.Fprintf(w, "  %-6s %-16s tuples/s %s -> %s (%+.0f %%)\n", r.Engine, r.Row,
-					thousands(o.TuplesPerS), thousands(r.TuplesPerS), (r.TuplesPerS/o.TuplesPerS-1)*100)
+					rows.Thousands(o.TuplesPerS), rows.Thousands(r.TuplesPerS), (r.TuplesPerS/o.TuplesPerS-1)*100)
 			}
 		}
 	}
@@ -400,24 +400,3 @@ func num(v float64, f string) string {
 }
 
 func ms(v float64) string { return num(v, "%.2f") }
-
-// thousands formats v rounded, with commas: 1234567 -> 1,234,567.
-func thousands(v float64) string {
-	if math.IsNaN(v) {
-		return "-"
-	}
-	s := fmt.Sprintf("%.0f", v)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
