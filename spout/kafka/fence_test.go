@@ -27,10 +27,20 @@ func taskContext() *topology.TaskContext {
 
 func newSpout(t *testing.T, cfg *kafkaspout.Config) (*kafkaspout.Spout, *galetest.SpoutCollector) {
 	t.Helper()
+	return newWrappedSpout(t, cfg, nil)
+}
+
+// newWrappedSpout is newSpout whose ledger store is wrapped by wrap (nil:
+// not wrapped), to inject ledger faults.
+func newWrappedSpout(t *testing.T, cfg *kafkaspout.Config, wrap func(ledger.Store) ledger.Store) (*kafkaspout.Spout, *galetest.SpoutCollector) {
+	t.Helper()
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	s := kafkaspout.New(cfg)
+	if wrap != nil {
+		kafkaspout.WrapStore(s, wrap)
+	}
 	out := &galetest.SpoutCollector{}
 	if err := s.Open(context.Background(), taskContext(), out); err != nil {
 		t.Fatal(err)

@@ -276,16 +276,7 @@ func TestSpout_HungLedger(t *testing.T) {
 	c.MaxPendingBatches = 8
 	timeout := time.Second
 	c.Ledger.Timeout = topology.Duration(timeout)
-	if err := c.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	s := kafkaspout.New(c)
-	kafkaspout.WrapStore(s, func(inner ledger.Store) ledger.Store { store.Store = inner; return store })
-	out := &galetest.SpoutCollector{}
-	if err := s.Open(context.Background(), taskContext(), out); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s, out := newWrappedSpout(t, c, func(inner ledger.Store) ledger.Store { store.Store = inner; return store })
 	pump(t, s, out, 40) // batches 0-3, planned and emitted: no write under way
 	emitted, _ := out.Snapshot()
 	batch0, batch1 := emitted[0].MsgID, emitted[10].MsgID
@@ -422,16 +413,7 @@ func TestSpout_AssignRetried(t *testing.T) {
 			c.Batch.Records, c.Batch.Time = 5, topology.Duration(10*time.Millisecond)
 			c.MetadataRefresh = topology.Duration(time.Hour)
 			c.Group = fmt.Sprintf("gale-assign-retried-%v-%d", bounded, time.Now().UnixNano())
-			if err := c.Validate(); err != nil {
-				t.Fatal(err)
-			}
-			s := kafkaspout.New(c)
-			kafkaspout.WrapStore(s, func(inner ledger.Store) ledger.Store { store.Store = inner; return store })
-			out := &galetest.SpoutCollector{}
-			if err := s.Open(context.Background(), taskContext(), out); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
+			s, out := newWrappedSpout(t, c, func(inner ledger.Store) ledger.Store { store.Store = inner; return store })
 			var firstErr error
 			stopped := false
 			galetest.Eventually(t, fmt.Sprintf("all %d records emitted", count), 30*time.Second, func() bool {
