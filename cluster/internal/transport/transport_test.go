@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -74,6 +75,16 @@ type node struct {
 // change its config.
 func start(t *testing.T, name string, mod ...func(*Config)) *node {
 	t.Helper()
+	n, err := tryStart(t, name, mod...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// tryStart is start returning New's error instead of failing the test.
+func tryStart(t *testing.T, name string, mod ...func(*Config)) (*node, error) {
+	t.Helper()
 	n := &node{sink: &sink{}, logs: &galetest.Buffer{}}
 	cfg := Config{
 		Name:       name,
@@ -91,7 +102,7 @@ func start(t *testing.T, name string, mod ...func(*Config)) *node {
 	}
 	tr, err := New(cfg)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	n.Transport = tr
 	t.Cleanup(func() {
@@ -102,7 +113,7 @@ func start(t *testing.T, name string, mod ...func(*Config)) *node {
 			t.Logf("logs of %s:\n%s", name, n.logs)
 		}
 	})
-	return n
+	return n, nil
 }
 
 func (n *node) peer(t *testing.T, name string) PeerStatus {
@@ -566,7 +577,18 @@ func TestTransport_Queued(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	b := start(t, "b", func(c *Config) { c.Addr = addr })
+	// The port was free a moment ago, but another process (or a's own
+	// dial, when the kernel picks the same port for its local end: a TCP
+	// self-connect) may hold it briefly; retry the listen until it frees.
+	var b *node
+	galetest.Eventually(t, "b to listen on "+addr, waitFor, func() bool {
+		var err error
+		b, err = tryStart(t, "b", func(c *Config) { c.Addr = addr })
+		if err != nil && !errors.Is(err, syscall.EADDRINUSE) {
+			t.Fatal(err)
+		}
+		return err == nil
+	})
 	got := b.sink.wait(t, 10)
 	for i, r := range got {
 		if r.payload != fmt.Sprint(i) {
