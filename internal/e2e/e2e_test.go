@@ -155,6 +155,9 @@ func startGale(t *testing.T, dir string, extra ...string) *exec.Cmd {
 			cmd.Wait()
 		}
 		log.Close()
+		if t.Failed() {
+			t.Logf("end of gale run's log in %s:\n%s", dir, tail(dir, 40))
+		}
 	})
 	return cmd
 }
