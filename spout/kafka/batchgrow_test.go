@@ -48,50 +48,95 @@ func TestSpout_BatchesGrowWhileTheLedgerWrites(t *testing.T) {
 			if _, err := local.Run(ctx, topo, local.Options{}); err != nil || ctx.Err() != nil {
 				t.Fatalf("run: %v (ctx %v)", err, ctx.Err())
 			}
-			// the batches in seq order: sizes, and the offsets they cover
-			type batch struct {
-				seq   int
-				first int64
-				size  int
-			}
-			var bs []batch
-			for id, attempts := range r.attempts {
-				if len(attempts) != 1 {
-					t.Errorf("batch %s emitted %d times, want once", id, len(attempts))
-				}
-				seq, err := strconv.Atoi(id[strings.LastIndexByte(id, '/')+1:])
-				if err != nil {
-					t.Fatalf("batch id %q: %v", id, err)
-				}
-				ids := attempts[0]
-				first, _ := strconv.ParseInt(ids[0][strings.LastIndexByte(ids[0], '/')+1:], 10, 64)
-				bs = append(bs, batch{seq, first, len(ids)})
-			}
-			slices.SortFunc(bs, func(a, b batch) int { return a.seq - b.seq })
-			var next int64
-			grown, largest := 0, 0
-			for i, b := range bs {
-				if b.seq != i || b.first != next {
-					t.Fatalf("batch %d (seq %d) starts at offset %d, want seq %d at %d: the batches do not tile the partition", i, b.seq, b.first, i, next)
-				}
-				next += int64(b.size)
-				largest = max(largest, b.size)
-				if b.size > records {
-					grown++
-				}
-				if b.size > maxRecords {
-					t.Errorf("batch %d has %d records, more than max_records (%d)", b.seq, b.size, maxRecords)
-				}
-				if maxRecords == records && b.size != records && next != perPart[0] {
-					t.Errorf("batch %d has %d records, want %d (growth is off)", b.seq, b.size, records)
-				}
-			}
-			if next != perPart[0] {
-				t.Errorf("the batches cover offsets [0, %d), want [0, %d)", next, perPart[0])
-			}
-			t.Logf("%d batches, %d of them grown past %d records, the largest %d records", len(bs), grown, records, largest)
+			grown := checkBatchSizes(t, r, perPart[0], records, maxRecords)
 			if maxRecords > records && grown == 0 {
 				t.Errorf("no batch grew past %d records while the ledger wrote for 40 ms per plan", records)
+			}
+		})
+	}
+}
+
+// checkBatchSizes checks that r's batches (of one partition of count
+// records) were each emitted once and tile the partition, none larger
+// than maxRecords, all of records when maxRecords is records (but the
+// last); it returns how many grew past records.
+func checkBatchSizes(t *testing.T, r *recorder, count int64, records, maxRecords int) (grown int) {
+	t.Helper()
+	// the batches in seq order: sizes, and the offsets they cover
+	type batch struct {
+		seq   int
+		first int64
+		size  int
+	}
+	var bs []batch
+	for id, attempts := range r.attempts {
+		if len(attempts) != 1 {
+			t.Errorf("batch %s emitted %d times, want once", id, len(attempts))
+		}
+		seq, err := strconv.Atoi(id[strings.LastIndexByte(id, '/')+1:])
+		if err != nil {
+			t.Fatalf("batch id %q: %v", id, err)
+		}
+		ids := attempts[0]
+		first, _ := strconv.ParseInt(ids[0][strings.LastIndexByte(ids[0], '/')+1:], 10, 64)
+		bs = append(bs, batch{seq, first, len(ids)})
+	}
+	slices.SortFunc(bs, func(a, b batch) int { return a.seq - b.seq })
+	var next int64
+	largest := 0
+	for i, b := range bs {
+		if b.seq != i || b.first != next {
+			t.Fatalf("batch %d (seq %d) starts at offset %d, want seq %d at %d: the batches do not tile the partition", i, b.seq, b.first, i, next)
+		}
+		next += int64(b.size)
+		largest = max(largest, b.size)
+		if b.size > records {
+			grown++
+		}
+		if b.size > maxRecords {
+			t.Errorf("batch %d has %d records, more than max_records (%d)", b.seq, b.size, maxRecords)
+		}
+		if maxRecords == records && b.size != records && next != count {
+			t.Errorf("batch %d has %d records, want %d (growth is off)", b.seq, b.size, records)
+		}
+	}
+	if next != count {
+		t.Errorf("the batches cover offsets [0, %d), want [0, %d)", next, count)
+	}
+	t.Logf("%d batches, %d of them grown past %d records, the largest %d records", len(bs), grown, records, largest)
+	return grown
+}
+
+// TestSpout_BatchesGrowWhileTheSinksAreBehind: with a sink that holds each
+// batch 20 ms and max_pending_batches 1, the partition is held at its
+// pending limit; the batch cut after that keeps filling past
+// batch.records, never past batch.max_records, and the batches still tile
+// the partition, each emitted once. With max_records equal to records the
+// batches are cut at records exactly, however slow the sink.
+func TestSpout_BatchesGrowWhileTheSinksAreBehind(t *testing.T) {
+	brokers := testenv.KafkaBrokers(t)
+	const count, records = 1000, 10
+	topic, perPart := newTopic(t, brokers, 1, count, func(i int) string { return fmt.Sprintf("record %d", i) })
+	for _, maxRecords := range []int{100, records} {
+		t.Run(fmt.Sprintf("max_records=%d", maxRecords), func(t *testing.T) {
+			r := newRecorder(0)
+			r.newBatchDelay = 20 * time.Millisecond
+			store := &faultyStore{commits: map[string]int{}, before: func(context.Context, string, ledger.Key, uint64) error { return nil }}
+			topo := faultyTopology(t, store, r, map[string]any{
+				"brokers": []string{brokers}, "topics": []string{topic}, "start": "earliest", "bounded": true,
+				"group":               fmt.Sprintf("gale-kafka-test-sinkgrow-%d", maxRecords),
+				"batch":               map[string]any{"records": records, "max_records": maxRecords, "time": "1h"},
+				"max_pending_batches": 1,
+				"ledger":              map[string]any{"dir": t.TempDir()},
+			})
+			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+			defer cancel()
+			if _, err := local.Run(ctx, topo, local.Options{}); err != nil || ctx.Err() != nil {
+				t.Fatalf("run: %v (ctx %v)", err, ctx.Err())
+			}
+			grown := checkBatchSizes(t, r, perPart[0], records, maxRecords)
+			if maxRecords > records && grown == 0 {
+				t.Errorf("no batch grew past %d records while the sink held each batch 20 ms", records)
 			}
 		})
 	}

@@ -76,12 +76,14 @@ type BatchLimits struct {
 	Bytes   int               `json:"bytes"`
 	Time    topology.Duration `json:"time"`
 	// MaxRecords is how far a batch may grow past Records under load:
-	// while the ledger writes the partition's previous plans, its next
-	// batch keeps filling (up to MaxRecords records, Bytes bytes, Time)
-	// and is cut when the write returns, so that the ledger's writes per
-	// record fall as the rate rises. 0 means 10 × Records; Records turns
-	// the growth off (batch boundaries then depend on the records only,
-	// not on the ledger's pace).
+	// while the ledger writes the partition's previous plans, or after
+	// the partition was held at MaxPendingBatches (its sinks behind), its
+	// next batch keeps filling (up to MaxRecords records, Bytes bytes,
+	// Time) and is cut when the write returns, so that the ledger's
+	// writes and the sinks' objects per record fall as the rate rises.
+	// 0 means 10 × Records; Records turns the growth off (batch
+	// boundaries then depend on the records only, not on the ledger's or
+	// the sinks' pace).
 	MaxRecords int `json:"max_records,omitempty"`
 }
 

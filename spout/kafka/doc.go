@@ -15,8 +15,12 @@
 //     previous plans, the next batch keeps filling up to
 //     batch.max_records (default 10 × records) and is cut when the write
 //     returns, so a ledger write (a Kafka transaction) carries more
-//     records as the rate rises instead of capping it. Boundaries then
-//     depend on the ledger's pace, which is safe — a replay follows the
+//     records as the rate rises instead of capping it; likewise the
+//     first batch cut after the partition was held at
+//     max_pending_batches (the sinks behind) fills up to max_records, so
+//     a slow store (HDFS, an object store) gets fewer, larger objects
+//     instead of falling further behind. Boundaries then
+//     depend on the ledger's and the sinks' pace, which is safe — a replay follows the
 //     plans written, never a new cut —; max_records = records keeps every
 //     batch at records (two runs then cut the same batches). The
 //     plan (topology, spout, topic, partition, seq, start, end) is written

@@ -112,6 +112,9 @@ type recorder struct {
 	failRate uint32                // per 100 batches failed on their first emission; when non-zero the first batch always fails once, so a run with few batches still replays
 	failed   map[string]bool
 	order    []string // batch ids in the order of their first tuple
+	// newBatchDelay holds the first tuple of each batch this long before
+	// acking it (a slow sink: the batch stays in flight)
+	newBatchDelay time.Duration
 }
 
 func newRecorder(failRate uint32) *recorder {
@@ -154,7 +157,11 @@ func (f *flaky) Execute(_ context.Context, t *tuple.Tuple) error {
 	if fail {
 		r.failed[t.BatchID] = true
 	}
+	first := len(a) == 1 && len(a[0]) == 1
 	r.mu.Unlock()
+	if first && r.newBatchDelay > 0 {
+		time.Sleep(r.newBatchDelay)
+	}
 	if fail {
 		f.out.Fail(t)
 	} else {

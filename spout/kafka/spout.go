@@ -123,7 +123,10 @@ type partition struct {
 	// next: planOp is writing the plans of the first of them (those cut
 	// later go in the next write), or they will be written again at
 	// planRetryAt after a failure
-	planning    []*batch
+	planning []*batch
+	// held: the partition reached max_pending_batches (the sinks are
+	// behind) since its last cut; its next batch may grow to max_records
+	held        bool
 	planOp      *ledgerOp
 	planTries   int
 	planRetryAt time.Time
@@ -526,6 +529,7 @@ func (s *Spout) step(ctx context.Context, p *partition) (bool, error) {
 	// large, so that the ledger's latency overlaps the next batches' work
 	// (a ledger that stays down still holds the partition: plans fail too)
 	if len(p.inflight)-p.committing+len(p.planning) >= s.cfg.MaxPendingBatches || p.committing >= s.cfg.MaxPendingBatches {
+		p.held = true
 		return false, nil
 	}
 	if p.pc == nil {
@@ -551,9 +555,12 @@ func (s *Spout) step(ctx context.Context, p *partition) (bool, error) {
 	// not full, wait a little for more (up to 5 ms, within its time limit)
 	// rather than cutting many small batches. While the ledger writes the
 	// previous plans, the batch is full at max_records: it is cut when the
-	// write returns (see BatchLimits.MaxRecords).
+	// write returns; so it is after the partition was held at
+	// max_pending_batches, for the sinks then are the bottleneck: fewer,
+	// larger batches (fewer files, fewer object writes) as the rate rises
+	// (see BatchLimits.MaxRecords).
 	records := lim.Records
-	if p.planOp != nil {
+	if p.planOp != nil || p.held {
 		records = lim.maxRecords()
 	}
 	var wait *time.Timer
@@ -648,7 +655,7 @@ func (s *Spout) cut(p *partition) {
 	start, seq := p.cutAt()
 	plan := ledger.Plan{Key: p.key, Seq: seq, Start: start, End: p.buf[len(p.buf)-1].Offset + 1}
 	p.planning = append(p.planning, &batch{plan: plan, from: plan.Start, records: p.buf})
-	p.buf, p.bufBytes = nil, 0
+	p.buf, p.bufBytes, p.held = nil, 0, false
 }
 
 // plan hands the plans of the batches cut to the ledger loop, unless a
