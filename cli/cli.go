@@ -71,18 +71,18 @@ func Main() {
 		}
 	}()
 	env := &Env{Stdout: os.Stdout, Stderr: os.Stderr, Stdin: os.Stdin, Getenv: os.Getenv}
-	stopProfile := startCPUProfile(os.Getenv("GALE_CPUPROFILE"))
+	stopProfile := StartCPUProfile(os.Getenv("GALE_CPUPROFILE"))
 	code := Run(ctx, env, os.Args[1:])
 	cancel()
 	stopProfile()
 	os.Exit(code)
 }
 
-// startCPUProfile writes a CPU profile (go tool pprof) of the whole
+// StartCPUProfile writes a CPU profile (go tool pprof) of the whole
 // command to path, for benchmarks of the gale binary; "" does nothing. The
 // profile is complete when the command ends by itself or on a first
 // Ctrl-C/SIGTERM.
-func startCPUProfile(path string) (stop func()) {
+func StartCPUProfile(path string) (stop func()) {
 	if path == "" {
 		return func() {}
 	}

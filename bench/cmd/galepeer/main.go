@@ -39,7 +39,8 @@
 //
 // It prints one "CONFIG <topology JSON>" line, then "RUNNING" once the
 // bolts are prepared and the spouts open, on stdout; logs (warnings) go to
-// stderr.
+// stderr. With GALE_CPUPROFILE=FILE set it writes a CPU profile of the run
+// there (go tool pprof), complete when it exits.
 package main
 
 import (
@@ -58,6 +59,7 @@ import (
 	"time"
 
 	"github.com/gale-stream/gale/bolt"
+	"github.com/gale-stream/gale/cli"
 	"github.com/gale-stream/gale/local"
 	"github.com/gale-stream/gale/registry"
 	"github.com/gale-stream/gale/registry/all"
@@ -66,7 +68,10 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	stopProfile := cli.StartCPUProfile(os.Getenv("GALE_CPUPROFILE"))
+	err := run(os.Args[1:])
+	stopProfile()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "galepeer:", err)
 		os.Exit(1)
 	}
