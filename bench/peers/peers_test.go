@@ -16,6 +16,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gale-stream/gale/internal/testenv"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 func TestRecordRoundTrip(t *testing.T) {
@@ -460,5 +463,69 @@ func BenchmarkLocalPoll(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		w.Poll(ctx, false)
+	}
+}
+
+// TestKafkaProducers: Prefill and Steady write every record to the
+// partition its id names, with consecutive seqs and no duplicates, as read
+// back from the testenv Kafka by a consumer.
+func TestKafkaProducers(t *testing.T) {
+	brokers := testenv.KafkaBrokers(t)
+	k := &Kafka{Brokers: strings.Split(brokers, ",")}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	topic := fmt.Sprintf("gale-bench-peers-test-%d", time.Now().UnixNano())
+	if err := k.CreateTopic(ctx, topic, 3); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { k.DeleteTopicsWithPrefix(topic) })
+	pre, err := k.Prefill(ctx, topic, 3, 10000, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	steady, err := k.Steady(ctx, topic, 3, 2000, 500*time.Millisecond, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pre.Total() != 10000 || steady.Total() < 500 || steady.Total() > 1100 {
+		t.Fatalf("produced %d (prefill, want 10000) and %d (steady 2000/s for 0.5 s)", pre.Total(), steady.Total())
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(k.Brokers...), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	want := pre.Total() + steady.Total()
+	// partition p holds prefill's seqs 0..n-1, then steady's 0..m-1
+	read := make([]int64, 3)
+	for got := int64(0); got < want; {
+		fs := cl.PollFetches(ctx)
+		if err := ctx.Err(); err != nil {
+			t.Fatalf("read %d of %d records: %v", got, want, err)
+		}
+		for _, e := range fs.Errors() {
+			t.Fatalf("fetch: %v", e.Err)
+		}
+		for _, r := range fs.Records() {
+			p, seq, _, err := ParseLine(r.Value)
+			if err != nil || p != r.Partition {
+				t.Fatalf("record %q in partition %d: partition %d (%v)", r.Value, r.Partition, p, err)
+			}
+			wantSeq := read[p]
+			if wantSeq >= pre.PerPartition[p] {
+				wantSeq -= pre.PerPartition[p]
+			}
+			if len(r.Value) != 100 || seq != wantSeq {
+				t.Fatalf("record %q (%d bytes) in partition %d at offset %d: seq %d, want %d", r.Value, len(r.Value), p, r.Offset, seq, wantSeq)
+			}
+			read[p]++
+			got++
+		}
+	}
+	for p, n := range read {
+		if w := pre.PerPartition[p] + steady.PerPartition[p]; n != w {
+			t.Errorf("partition %d: read %d records, produced %d", p, n, w)
+		}
 	}
 }
