@@ -466,9 +466,9 @@ func BenchmarkLocalPoll(b *testing.B) {
 	}
 }
 
-// TestKafkaProducers: Prefill and Steady write every record to the
-// partition its id names, with consecutive seqs and no duplicates, as read
-// back from the testenv Kafka by a consumer.
+// TestKafkaProducers: Prefill and Steady write every record, uncompressed,
+// to the partition its id names, with consecutive seqs and no duplicates,
+// as read back from the testenv Kafka by a consumer.
 func TestKafkaProducers(t *testing.T) {
 	brokers := testenv.KafkaBrokers(t)
 	k := &Kafka{Brokers: strings.Split(brokers, ",")}
@@ -515,6 +515,9 @@ func TestKafkaProducers(t *testing.T) {
 			wantSeq := read[p]
 			if wantSeq >= pre.PerPartition[p] {
 				wantSeq -= pre.PerPartition[p]
+			}
+			if c := r.Attrs.CompressionType(); c != 0 {
+				t.Fatalf("record at offset %d of partition %d is compressed (codec %d): the engines would pay for decompressing", r.Offset, p, c)
 			}
 			if len(r.Value) != 100 || seq != wantSeq {
 				t.Fatalf("record %q (%d bytes) in partition %d at offset %d: seq %d, want %d", r.Value, len(r.Value), p, r.Offset, seq, wantSeq)
