@@ -12,17 +12,22 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/IBM/sarama"
 	"github.com/bufbuild/protocompile"
+	"github.com/twmb/avro"
+	"github.com/twmb/franz-go/pkg/sr"
+	"github.com/twmb/franz-go/pkg/sr/srfake"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/types/descriptorpb"
@@ -523,4 +528,64 @@ func TestRegistry_Outage(t *testing.T) {
 	if s.Poison.Load() != 0 {
 		t.Errorf("%d records dead-lettered, want 0", s.Poison.Load())
 	}
+}
+
+// TestRegistry_HeldWhileUnavailable needs Kafka but not the testenv
+// registry: a fake registry (srfake) answers 503 for its first seconds.
+// The spout holds the partition's first batch (nothing emitted, nothing
+// dead-lettered: the records are not poison) and emits every record, in
+// its batches, once the registry answers.
+func TestRegistry_HeldWhileUnavailable(t *testing.T) {
+	brokers := testenv.KafkaBrokers(t)
+	reg := srfake.New()
+	defer reg.Close()
+	schema := `{"type":"record","name":"Small","fields":[{"name":"n","type":"long"}]}`
+	reg.SeedSchema("small-value", 1, 42, sr.Schema{Schema: schema})
+	var down atomic.Bool
+	down.Store(true)
+	var asked atomic.Int64
+	reg.Intercept(func(w http.ResponseWriter, _ *http.Request) bool {
+		asked.Add(1)
+		if down.Load() {
+			http.Error(w, `{"error_code":50003,"message":"down for the test"}`, http.StatusServiceUnavailable)
+		}
+		return down.Load()
+	})
+	w := avro.MustParse(schema)
+	const count = 300
+	topic, _ := newTopic(t, brokers, 1, count, func(i int) string {
+		b, err := w.Encode(map[string]any{"n": int64(i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(append([]byte{0, 0, 0, 0, 42}, b...))
+	})
+	s, out := registrySpout(t, topic, "avro", func(c *kafkaspout.Config) { c.SchemaRegistry.URL = reg.URL() })
+	a := newAcker(s, out)
+	ctx := context.Background()
+	start := time.Now()
+	var lastErr error
+	for time.Since(start) < 3*time.Second {
+		if _, err := a.step(ctx); err != nil {
+			lastErr = err
+		}
+	}
+	if a.n != 0 || s.Poison.Load() != 0 {
+		t.Fatalf("registry down: %d emitted, %d dead-lettered; want 0 and 0", a.n, s.Poison.Load())
+	}
+	if !errors.Is(lastErr, kafkaspout.ErrBatchHeld) || !errors.Is(lastErr, kafkaspout.ErrRegistryUnavailable) || !strings.Contains(lastErr.Error(), "503") {
+		t.Fatalf("registry down: last error %v, want a held batch and the registry's 503", lastErr)
+	}
+	if n := asked.Load(); n < 3 || n > 40 {
+		t.Errorf("the registry was asked %d times in 3 s: want retries with backoff", n)
+	}
+	down.Store(false)
+	got := drain(t, s, out, 30*time.Second)
+	if len(got) != count || s.Poison.Load() != 0 {
+		t.Fatalf("%d records emitted, %d dead-lettered; want %d and 0", len(got), s.Poison.Load(), count)
+	}
+	for i := range count {
+		checkValue(t, fmt.Sprint(i), got[int64(i)][4], map[string]any{"n": int64(i)})
+	}
+	t.Logf("held %d times while the registry answered 503, asked %d times in all", s.Held.Load(), asked.Load())
 }
