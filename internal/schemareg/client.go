@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"sync"
 
+	"github.com/twmb/avro"
 	"github.com/twmb/franz-go/pkg/sr"
+	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
 // CacheSize is how many schemas a Client keeps by id (and by subject and
@@ -144,4 +146,34 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "..."
+}
+
+// AvroSchema returns version of subject (-1: the latest) parsed as an Avro
+// schema (its references fetched and parsed too), with its id: a sink's
+// schema for the records a Decoder decoded, or a reader schema kept in the
+// registry. Its values decode and encode as the package doc says.
+func (c *Client) AvroSchema(ctx context.Context, subject string, version int) (*avro.Schema, int, error) {
+	ss, err := c.SchemaByVersion(ctx, subject, version)
+	if err != nil {
+		return nil, 0, err
+	}
+	s, err := avroCompile(ctx, c, ss.Schema, nil)
+	if err != nil {
+		return nil, 0, fmt.Errorf("subject %q version %d: %w", subject, ss.Version, err)
+	}
+	return s, ss.ID, nil
+}
+
+// ProtoFile returns version of subject (-1: the latest) compiled as a
+// Protobuf file (its references fetched too), with its id.
+func (c *Client) ProtoFile(ctx context.Context, subject string, version int) (protoreflect.FileDescriptor, int, error) {
+	ss, err := c.SchemaByVersion(ctx, subject, version)
+	if err != nil {
+		return nil, 0, err
+	}
+	fd, err := protoCompile(ctx, c, ss.Schema)
+	if err != nil {
+		return nil, 0, fmt.Errorf("subject %q version %d: %w", subject, ss.Version, err)
+	}
+	return fd, ss.ID, nil
 }

@@ -464,3 +464,76 @@ func TestLRU(t *testing.T) {
 		t.Fatal("1 evicted")
 	}
 }
+
+func TestClient_AvroSchemaAndProtoFile(t *testing.T) {
+	reg, c := fake(t)
+	// a schema referencing a named type of another subject
+	reg.SeedSchema("inner", 1, 1, sr.Schema{Schema: `{"type":"record","name":"Inner","namespace":"x","fields":[{"name":"a","type":"int"}]}`})
+	reg.SeedSchema("outer-value", 1, 2, sr.Schema{
+		Schema:     `{"type":"record","name":"Outer","namespace":"x","fields":[{"name":"in","type":"x.Inner"}]}`,
+		References: []sr.SchemaReference{{Name: "x.Inner", Subject: "inner", Version: 1}}})
+	ctx := context.Background()
+	s, id, err := c.AvroSchema(ctx, "outer-value", -1)
+	if err != nil || id != 2 {
+		t.Fatalf("AvroSchema: %v, id %d", err, id)
+	}
+	b, err := s.Encode(map[string]any{"in": map[string]any{"a": int32(5)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _ := NewDecoder(c, Avro, "")
+	if v, err := d.Decode(ctx, wire(2, nil, b)); err != nil || !reflect.DeepEqual(v, map[string]any{"in": map[string]any{"a": int32(5)}}) {
+		t.Errorf("a record with a referenced type: %v %v", v, err)
+	}
+	if _, _, err := c.AvroSchema(ctx, "nope", -1); !errors.Is(err, ErrUnknownSchema) {
+		t.Errorf("unknown subject: want ErrUnknownSchema, got %v", err)
+	}
+	reg.SeedSchema("order-value", 1, 3, sr.Schema{Schema: protoText, Type: sr.TypeProtobuf})
+	fd, id, err := c.ProtoFile(ctx, "order-value", 1)
+	if err != nil || id != 3 || fd.Messages().ByName("Order") == nil {
+		t.Fatalf("ProtoFile: %v, id %d", err, id)
+	}
+}
+
+func BenchmarkDecoder(b *testing.B) {
+	reg := srfake.New()
+	defer reg.Close()
+	c, err := New(Config{URL: reg.URL()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	reg.SeedSchema("all-value", 1, 1, sr.Schema{Schema: avroAll})
+	ts := time.Date(2026, 12, 4, 18, 0, 0, 0, time.UTC)
+	payload, err := avro.MustParse(avroAll).Encode(map[string]any{"b": true, "i": int32(-7), "l": int64(1) << 40, "f": float32(1.5), "d": 2.25,
+		"s": "héllo", "by": []byte{0, 1}, "fx": []byte("abcd"), "e": "GREEN", "n": nil, "u": "x",
+		"a": []any{int32(1), int32(2)}, "m": map[string]any{"k": int64(3)}, "r": map[string]any{"x": int32(9)},
+		"tsm": ts, "tsu": ts, "date": ts, "dec": "-12.30", "uuid": "0b6b5a0c-6b8c-4e0e-9a4e-8a0f0b0c0d0e"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	fd := protoDescriptor(b)
+	order := fd.Messages().ByName("Order")
+	m := dynamicpb.NewMessage(order)
+	m.Set(order.Fields().ByName("id"), protoreflect.ValueOfInt64(42))
+	m.Mutable(order.Fields().ByName("tags")).Map().Set(protoreflect.ValueOfString("k").MapKey(), protoreflect.ValueOfInt32(5))
+	pb, _ := proto.Marshal(m)
+	reg.SeedSchema("order-value", 1, 2, sr.Schema{Schema: protoText, Type: sr.TypeProtobuf})
+	for _, bc := range []struct {
+		format string
+		value  []byte
+	}{{Avro, wire(1, nil, payload)}, {Protobuf, wire(2, []byte{0}, pb)}} {
+		b.Run(bc.format, func(b *testing.B) {
+			d, _ := NewDecoder(c, bc.format, "")
+			if _, err := d.Decode(context.Background(), bc.value); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.SetBytes(int64(len(bc.value)))
+			for b.Loop() {
+				if _, err := d.Decode(context.Background(), bc.value); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
