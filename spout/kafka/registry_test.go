@@ -37,6 +37,7 @@ import (
 	"github.com/gale-stream/gale/internal/testenv"
 	"github.com/gale-stream/gale/spout"
 	kafkaspout "github.com/gale-stream/gale/spout/kafka"
+	"github.com/gale-stream/gale/topology"
 )
 
 // confluentRequirements is the confluent-kafka package with the extras its
@@ -588,4 +589,21 @@ func TestRegistry_HeldWhileUnavailable(t *testing.T) {
 		checkValue(t, fmt.Sprint(i), got[int64(i)][4], map[string]any{"n": int64(i)})
 	}
 	t.Logf("held %d times while the registry answered 503, asked %d times in all", s.Held.Load(), asked.Load())
+}
+
+// TestRegistry_PasswordRefused: a password written into the topology is an
+// unknown field (the password comes from password_env or password_file),
+// and the error does not show it.
+func TestRegistry_PasswordRefused(t *testing.T) {
+	reg := testRegistry(newRecorder(0))
+	b := topology.NewBuilder("kafka-test")
+	b.Spout("events", kafkaspout.TypeName, 1).Config(map[string]any{
+		"brokers": []string{"127.0.0.1:9092"}, "topics": []string{"t"}, "deserializer": "avro",
+		"schema_registry": map[string]any{"url": "https://r:8081", "username": "u", "password": "hunter2"},
+	})
+	b.Bolt("flaky", "flaky", 1).GlobalGrouping("events")
+	_, err := b.Build(reg)
+	if err == nil || !strings.Contains(err.Error(), "schema_registry.password") || strings.Contains(err.Error(), "hunter2") {
+		t.Fatalf("got %v, want an error naming schema_registry.password without its value", err)
+	}
 }
