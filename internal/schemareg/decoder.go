@@ -32,6 +32,11 @@ const (
 	// DefaultUnknownFor is how long an id found unknown that many times
 	// stays unknown without asking again.
 	DefaultUnknownFor = time.Minute
+	// DefaultQuiet is how long after the registry failed to answer a
+	// Decoder fails at once for the schemas it has not cached, instead of
+	// asking again: one caller that retries the records of many
+	// partitions waits for one request's timeout, not one per record.
+	DefaultQuiet = time.Second
 	// compiledSize bounds the compiled schemas a Decoder keeps.
 	compiledSize = 1000
 	// maxMisses bounds the unknown ids a Decoder remembers.
@@ -48,10 +53,13 @@ type Decoder struct {
 	reader     *avro.Schema // avro: the reader schema, or nil
 	attempts   int
 	unknownFor time.Duration
+	quiet      time.Duration
 
 	mu       sync.Mutex           // guards the fields below
 	compiled *lru[int, *compiled] // by schema id
 	misses   map[int]*miss        // schema ids the registry did not know
+	downAt   time.Time            // the registry's last failure to answer
+	downErr  error                // its error; nil after an answer
 	now      func() time.Time     // the clock (tests)
 }
 
@@ -75,7 +83,7 @@ func NewDecoder(c *Client, format, readerSchema string) (*Decoder, error) {
 	if !slices.Contains(Formats, format) {
 		return nil, fmt.Errorf("%w: format %q is not one of %v", ErrConfig, format, Formats)
 	}
-	d := &Decoder{client: c, format: format, attempts: DefaultAttempts, unknownFor: DefaultUnknownFor,
+	d := &Decoder{client: c, format: format, attempts: DefaultAttempts, unknownFor: DefaultUnknownFor, quiet: DefaultQuiet,
 		compiled: newLRU[int, *compiled](compiledSize), misses: map[int]*miss{}, now: time.Now}
 	if readerSchema != "" {
 		if format != Avro {
@@ -147,7 +155,11 @@ func (d *Decoder) schema(ctx context.Context, id int) (*compiled, error) {
 	if m != nil && d.now().Before(m.until) {
 		return nil, fmt.Errorf("schema id %d: %w (not found %d times in a row; asked again after %v)", id, ErrUnknownSchema, d.attempts, m.until.Format(time.RFC3339))
 	}
+	if err := d.stillDown(); err != nil {
+		return nil, fmt.Errorf("schema id %d: %w", id, err)
+	}
 	s, err := d.client.SchemaByID(ctx, id)
+	d.answered(err)
 	if errors.Is(err, ErrUnknownSchema) {
 		return nil, d.notFound(id, err)
 	}
@@ -164,6 +176,7 @@ func (d *Decoder) schema(ctx context.Context, id int) (*compiled, error) {
 		c.json, c.err = jsonCompile(ctx, d.client, s)
 	}
 	if c.err != nil && IsTransient(c.err) {
+		d.answered(c.err)
 		return nil, c.err // a reference could not be fetched: not cached
 	}
 	d.mu.Lock()
@@ -171,6 +184,29 @@ func (d *Decoder) schema(ctx context.Context, id int) (*compiled, error) {
 	d.compiled.put(id, c)
 	d.mu.Unlock()
 	return c, nil
+}
+
+// stillDown returns an error wrapping ErrRegistryUnavailable while the
+// registry failed to answer less than quiet ago.
+func (d *Decoder) stillDown() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.downErr == nil || !d.now().Before(d.downAt.Add(d.quiet)) {
+		return nil
+	}
+	return fmt.Errorf("%w: not asked again within %v of its last failure (%w)", ErrRegistryUnavailable, d.quiet, d.downErr)
+}
+
+// answered notes how the registry answered: down (ErrRegistryUnavailable)
+// or not.
+func (d *Decoder) answered(err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if errors.Is(err, ErrRegistryUnavailable) {
+		d.downAt, d.downErr = d.now(), err
+	} else {
+		d.downAt, d.downErr = time.Time{}, nil
+	}
 }
 
 // notFound counts one more "not found" for id: a *PendingError until the

@@ -55,6 +55,11 @@
 // skipped, types are promoted), so that records of several schema
 // versions decode to one shape.
 //
+// After the registry failed to answer, a Decoder does not ask it again
+// for DefaultQuiet (1 s): schemas it has not cached fail at once, so that
+// a caller retrying many records waits for one request's timeout, not one
+// per record.
+//
 // Errors are transient (IsTransient: the registry is unavailable; a
 // schema id not found fewer than DefaultAttempts times, *PendingError) or
 // poison: ErrWireFormat (no magic byte, a short header, a bad message

@@ -384,6 +384,8 @@ func TestDecoder_Unavailable(t *testing.T) {
 	reg, c := fake(t)
 	reg.SeedSchema("s-value", 1, 1, sr.Schema{Schema: `"string"`})
 	d, _ := NewDecoder(c, Avro, "")
+	now := time.Unix(1000, 0)
+	d.now = func() time.Time { return now }
 	ctx := context.Background()
 	down := true
 	reg.Intercept(func(w http.ResponseWriter, _ *http.Request) bool {
@@ -397,6 +399,11 @@ func TestDecoder_Unavailable(t *testing.T) {
 		t.Fatalf("5xx: want transient ErrRegistryUnavailable, got %v", err)
 	}
 	down = false
+	// within DefaultQuiet of the failure the registry is not asked again
+	if _, err := d.Decode(ctx, val); !errors.Is(err, ErrRegistryUnavailable) || !strings.Contains(err.Error(), "not asked again") {
+		t.Fatalf("within %v of the failure: want ErrRegistryUnavailable without asking, got %v", DefaultQuiet, err)
+	}
+	now = now.Add(DefaultQuiet)
 	if v, err := d.Decode(ctx, val); err != nil || v != "x" {
 		t.Fatalf("after the outage: got %v %v", v, err)
 	}
