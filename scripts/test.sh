@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # scripts/test.sh — the whole test suite (the README's `make test`):
 #   1. installs what is missing and starts the real backends on 127.0.0.1
-#      (Kafka, OpenSearch, HDFS, Ceph) with testenv/testenv;
+#      (Kafka, OpenSearch, HDFS, Ceph, S3, a schema registry) with testenv/testenv;
 #   2. installs Debian's chromium when missing (the monitor UI's browser
 #      tests drive it headless with chromedp);
 #   3. runs go vet, then every unit and integration test with -race,
 #      including the cgo (Ceph) code built with the ceph tags;
 #   4. runs every fuzz target for 5 s under a memory cap (scripts/fuzz.sh);
-#   5. runs the backend-outage test alone (it stops HDFS for 30 s, which
-#      would disturb the other tests);
+#   5. runs the backend-outage tests alone (they stop HDFS for 30 s, hang
+#      Kafka and the schema registry, which would disturb the other tests);
 #   6. deletes the Kafka topics the tests created (also before step 3, for
 #      a run that was killed): the testenv broker stays small.
 # With CI=true a test whose backend is missing fails; otherwise it skips
@@ -50,7 +50,8 @@ go test -race -count=1 -timeout 40m -tags "$TAGS" ./...
 step "fuzz targets, 5 s each, heap capped at 1 GiB (scripts/fuzz.sh; make fuzz runs them longer)"
 FUZZTIME=5s scripts/fuzz.sh
 
-step "backend outage tests (HDFS stopped 30 s, Kafka hung 20 s, during a run)"
+step "backend outage tests (HDFS stopped 30 s, Kafka hung 20 s, the schema registry hung 30 s, during a run)"
 GALE_E2E_OUTAGE=1 go test -race -count=1 -timeout 15m -tags "$TAGS" -run 'TestBackendOutage|TestKafkaHang' -v ./internal/e2e
+GALE_E2E_OUTAGE=1 go test -race -count=1 -timeout 5m -run 'TestRegistry_Outage' -v ./spout/kafka
 
 step "done in $(( $(date +%s) - start ))s"

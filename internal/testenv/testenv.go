@@ -1,6 +1,6 @@
 // Package testenv gives integration tests the addresses of the real
-// backends that testenv/testenv started (Kafka, Ceph, HDFS, OpenSearch, and
-// S3 from Ceph's RADOS Gateway),
+// backends that testenv/testenv started (Kafka, Ceph, HDFS, OpenSearch, S3
+// from Ceph's RADOS Gateway, and a Confluent-compatible schema registry),
 // the headless browser of the UI tests (testenv/chromium.sh), and the
 // directory where tests leave artefacts (screenshots).
 //
@@ -32,6 +32,9 @@ const (
 	S3AccessKeyVar  = "GALE_S3_ACCESS_KEY"
 	S3SecretKeyVar  = "GALE_S3_SECRET_KEY"
 	S3RegionVar     = "GALE_S3_REGION"
+	// SchemaRegistryVar is the base URL of the Confluent-compatible API of
+	// the testenv schema registry (Apicurio Registry's /apis/ccompat/v7).
+	SchemaRegistryVar = "GALE_SCHEMA_REGISTRY_URL"
 	// ChromiumVar names a Chromium to use instead of the one on PATH.
 	ChromiumVar = "GALE_CHROMIUM"
 	// ArtifactsVar is where tests leave artefacts (default <repo>/artifacts).
@@ -104,6 +107,11 @@ func HDFSWeb(tb testing.TB) string { return need(tb, HDFSWebVar, "hdfs") }
 
 // ESURL returns the Elasticsearch-API base URL ("http://127.0.0.1:9200").
 func ESURL(tb testing.TB) string { return need(tb, ESURLVar, "es") }
+
+// SchemaRegistry returns the base URL of the testenv schema registry's
+// Confluent-compatible API
+// ("http://127.0.0.1:8081/apis/ccompat/v7"; testenv/backends/registry.sh).
+func SchemaRegistry(tb testing.TB) string { return need(tb, SchemaRegistryVar, "registry") }
 
 // S3Env is where the S3 test backend (Ceph's RADOS Gateway) serves, and the
 // keys of its test user. Its String method leaves the secret key out, so

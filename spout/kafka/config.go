@@ -1,6 +1,8 @@
 package kafka
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/gale-stream/gale/internal/kafkasec"
 	"github.com/gale-stream/gale/internal/ledger"
+	"github.com/gale-stream/gale/internal/schemareg"
 	"github.com/gale-stream/gale/topology"
 )
 
@@ -45,12 +48,23 @@ type Config struct {
 	// their commit in the ledger.
 	MaxPendingBatches int `json:"max_pending_batches"`
 	// Deserializer turns record values into tuple values: "raw" ([]byte),
-	// "string" (UTF-8 text; invalid UTF-8 is a poison record) or "json"
-	// (a JSON document; Fields are extracted from it).
+	// "string" (UTF-8 text; invalid UTF-8 is a poison record), "json"
+	// (a JSON document; Fields are extracted from it), or, with the
+	// schemas of SchemaRegistry, "avro", "protobuf" or "json_schema"
+	// (values in the Confluent wire format; see the package doc).
 	Deserializer string `json:"deserializer"`
-	// Fields are JSON paths ("user.name", "tags[0]") extracted into tuple
-	// fields named by their last element, with the json deserializer.
+	// Fields are paths ("user.name", "tags[0]") extracted from the decoded
+	// value into tuple fields named by their last element, with the json,
+	// avro, protobuf and json_schema deserializers.
 	Fields []string `json:"fields,omitempty"`
+	// SchemaRegistry is the Confluent-compatible schema registry of the
+	// avro, protobuf and json_schema deserializers (required with them).
+	SchemaRegistry *schemareg.Config `json:"schema_registry,omitempty"`
+	// ReaderSchema is an Avro schema (inline JSON, or a string holding
+	// it), for the avro deserializer: every record's writer schema is
+	// resolved into it, so that records of several schema versions
+	// decode to one shape (fields added with defaults, fields removed).
+	ReaderSchema json.RawMessage `json:"reader_schema,omitempty"`
 	// DeadLetterTopic receives the records the deserializer rejects, with
 	// the error in the "gale.error" header (default "<topic>.dlq").
 	DeadLetterTopic string `json:"dead_letter_topic,omitempty"`
@@ -130,7 +144,7 @@ func NewConfig() *Config {
 
 var (
 	starts        = []string{"earliest", "latest", "committed", "timestamp"}
-	deserializers = []string{"raw", "string", "json"}
+	deserializers = []string{"raw", "string", "json", schemareg.Avro, schemareg.Protobuf, schemareg.JSONSchema}
 	onDataLoss    = []string{"skip", "fail"}
 )
 
@@ -176,9 +190,10 @@ func (c *Config) Validate() error {
 	if !slices.Contains(deserializers, c.Deserializer) {
 		errs = append(errs, fmt.Errorf("deserializer: %q is not one of %v", c.Deserializer, deserializers))
 	}
-	if len(c.Fields) > 0 && c.Deserializer != "json" {
-		errs = append(errs, errors.New("fields: only with the json deserializer"))
+	if len(c.Fields) > 0 && !slices.Contains(fieldDeserializers, c.Deserializer) {
+		errs = append(errs, errors.New("fields: only with the json, avro, protobuf and json_schema deserializers"))
 	}
+	errs = append(errs, c.validateRegistry()...)
 	switch c.Ledger.Kind {
 	case "file":
 		switch {
@@ -204,6 +219,62 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("on_data_loss: %q is not one of %v", c.OnDataLoss, onDataLoss))
 	}
 	return errors.Join(errs...)
+}
+
+// fieldDeserializers are those Fields work with: their values are
+// documents (maps, lists).
+var fieldDeserializers = []string{"json", schemareg.Avro, schemareg.Protobuf, schemareg.JSONSchema}
+
+// usesRegistry reports whether the deserializer reads the Confluent wire
+// format with a schema registry.
+func (c *Config) usesRegistry() bool { return slices.Contains(schemareg.Formats, c.Deserializer) }
+
+// readerSchema is ReaderSchema as schema text: a JSON string holds it,
+// anything else is it.
+func (c *Config) readerSchema() (string, error) {
+	raw := bytes.TrimSpace(c.ReaderSchema)
+	if len(raw) == 0 || string(raw) == "null" {
+		return "", nil
+	}
+	if raw[0] == '"' {
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return "", err
+		}
+		return s, nil
+	}
+	return string(raw), nil
+}
+
+// validateRegistry checks schema_registry and reader_schema.
+func (c *Config) validateRegistry() []error {
+	var errs []error
+	if !c.usesRegistry() {
+		if c.SchemaRegistry != nil {
+			errs = append(errs, errors.New("schema_registry: only with the avro, protobuf and json_schema deserializers"))
+		}
+		if len(c.ReaderSchema) > 0 {
+			errs = append(errs, errors.New("reader_schema: only with the avro deserializer"))
+		}
+		return errs
+	}
+	if c.SchemaRegistry == nil {
+		errs = append(errs, fmt.Errorf("schema_registry: required with the %s deserializer (its url at least)", c.Deserializer))
+	} else if err := c.SchemaRegistry.ValidateAt("schema_registry"); err != nil {
+		errs = append(errs, err)
+	}
+	rs, err := c.readerSchema()
+	switch {
+	case err != nil:
+		errs = append(errs, fmt.Errorf("reader_schema: %w", err))
+	case rs != "" && c.Deserializer != schemareg.Avro:
+		errs = append(errs, errors.New("reader_schema: only with the avro deserializer"))
+	case rs != "":
+		if _, err := schemareg.ParseAvro(rs); err != nil {
+			errs = append(errs, fmt.Errorf("reader_schema: not an Avro schema: %w", err))
+		}
+	}
+	return errs
 }
 
 var _ topology.ClusterChecker = (*Config)(nil)

@@ -1,19 +1,24 @@
 package kafka
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/gale-stream/gale/internal/schemareg"
 )
 
 // ErrPoison wraps the error of a record the deserializer rejects.
 var ErrPoison = errors.New("poison record")
 
 // deserialize turns a record value into the "value" field and the
-// extracted fields.
+// extracted fields, for the raw, string and json deserializers (those of a
+// schema registry are the Spout's: it holds their decoder).
 func (c *Config) deserialize(v []byte) (value any, extra []any, err error) {
 	switch c.Deserializer {
 	case "raw":
@@ -25,7 +30,7 @@ func (c *Config) deserialize(v []byte) (value any, extra []any, err error) {
 		return string(v), nil, nil
 	}
 	var doc any
-	d := json.NewDecoder(strings.NewReader(string(v)))
+	d := json.NewDecoder(bytes.NewReader(v))
 	d.UseNumber()
 	if err := d.Decode(&doc); err != nil {
 		return nil, nil, fmt.Errorf("%w: value is not JSON: %w", ErrPoison, err)
@@ -34,6 +39,28 @@ func (c *Config) deserialize(v []byte) (value any, extra []any, err error) {
 		return nil, nil, fmt.Errorf("%w: value has data after the JSON document", ErrPoison)
 	}
 	for _, p := range c.Fields {
+		extra = append(extra, lookup(doc, p))
+	}
+	return doc, extra, nil
+}
+
+// deserialize is Config.deserialize with the spout's schema registry
+// decoder (avro, protobuf, json_schema). A poison value's error wraps
+// ErrPoison; a transient one (the registry unavailable, a schema id not
+// found yet: schemareg.IsTransient) is returned as it is: the record is
+// not poison, its batch waits (see holdBatch).
+func (s *Spout) deserialize(ctx context.Context, v []byte) (value any, extra []any, err error) {
+	if s.dec == nil {
+		return s.cfg.deserialize(v)
+	}
+	doc, err := s.dec.Decode(ctx, v)
+	if err != nil {
+		if schemareg.IsTransient(err) {
+			return nil, nil, err
+		}
+		return nil, nil, fmt.Errorf("%w: %s: %w", ErrPoison, s.cfg.Deserializer, err)
+	}
+	for _, p := range s.cfg.Fields {
 		extra = append(extra, lookup(doc, p))
 	}
 	return doc, extra, nil

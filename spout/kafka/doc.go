@@ -27,7 +27,8 @@
 //     to the ledger first (fsynced); then each record is emitted as a tuple
 //     with BatchID "topic/00003/000000000042" and ID "topic/3/offset".
 //     Fields: topic, partition, offset, key, value, timestamp (the record's,
-//     Unix milliseconds), headers, then the extracted JSON fields.
+//     Unix milliseconds), headers, then the fields extracted from the
+//     decoded value (json, avro, protobuf, json_schema).
 //   - A batch is sent as one tuple tree followed by end-of-batch markers
 //     (spout.BatchSender), so batch-aware bolts downstream — the sinks —
 //     learn when they have all of it (bolt.BatchBolt); tuples carry a
@@ -43,7 +44,7 @@
 //   - One writer per partition: opening a partition's ledger fences the
 //     previous owner, whose next ledger write fails; it then stops
 //     emitting for that partition.
-//   - A record the deserializer rejects goes to the dead-letter topic
+//   - A record the deserializer rejects (a poison record) goes to the dead-letter topic
 //     (default "<topic>.dlq", created with one partition when missing)
 //     with the error in the "gale.error" header and
 //     its source in "gale.source"; it is counted and never blocks the
@@ -79,6 +80,59 @@
 // (kafkasec.AuthError), a failed TLS handshake with what to check; both
 // are retried like unreachable brokers. See package internal/kafkasec for
 // every field.
+//
+// # Avro, Protobuf and JSON Schema from a schema registry
+//
+// The deserializers "avro", "protobuf" and "json_schema" read values in
+// the Confluent wire format (magic byte 0, a 4-byte big-endian schema id,
+// for Protobuf the message index array, then the payload), with the
+// writer's schema fetched by id from a Confluent-compatible schema
+// registry (Confluent Schema Registry, Apicurio Registry's
+// /apis/ccompat/v7, Redpanda, Karapace) and cached (ids are immutable):
+//
+//	"deserializer": "avro",
+//	"schema_registry": {"url": "https://registry.example:8081",
+//	                    "username": "gale", "password_env": "GALE_REGISTRY_PASSWORD",
+//	                    "tls": {"ca_file": "/etc/gale/registry-ca.pem"}},
+//	"reader_schema": {"type": "record", "name": "User", "fields": [...]},
+//	"fields": ["user.name", "tags[0]"]
+//
+//	key                          meaning
+//	schema_registry.url          the registry's base URL (required; http or https)
+//	schema_registry.username     basic auth user; the password from
+//	schema_registry.password_env   an environment variable of the worker, or
+//	schema_registry.password_file  a file (one of the two; never in the topology)
+//	schema_registry.tls          ca_file, cert_file and key_file (PEM) for https
+//	schema_registry.timeout      each request's deadline (default "5s")
+//	reader_schema                avro only: an Avro schema (JSON, inline or as a
+//	                             string) every writer schema is resolved into
+//	fields                       paths in the decoded value, as with json
+//
+// The decoded record is the tuple's "value" field: an Avro record or a
+// Protobuf message is a map[string]any; the Go value of every Avro and
+// Protobuf type (timestamps are time.Time, Avro dates int32 days,
+// decimals their exact text, enums their names...) is listed in package
+// internal/schemareg. json_schema values are what the json deserializer
+// gives (json.Number numbers), validated against their JSON schema.
+//
+// With reader_schema, records written with several versions of a schema
+// (a rolling deploy) decode to one shape: Avro schema resolution fills
+// the reader's fields the writer lacks from their defaults and drops the
+// writer's fields the reader lacks.
+//
+// Errors are classified. A registry that is down, slow (schema_registry.timeout),
+// answering 5xx or refusing the login, and a schema id it does not know
+// yet (asked 3 times, with backoff, before giving up: a registry replica
+// may lag its leader) are transient: the batch is held — planned, not
+// emitted — and decoded again with backoff (100 ms doubling up to 10 s);
+// the partition emits nothing past it and cuts no new batch, so reading
+// stops once the consumer's buffer is full (backpressure). Nothing is
+// dead-lettered or skipped for it; NextTuple reports ErrBatchHeld
+// wrapping ErrRegistryUnavailable, and the partition's status shows it.
+// An unknown schema id (after those 3 tries), a payload that does not
+// match its schema, a schema of the wrong type or that does not resolve
+// into reader_schema, and a value without the magic byte are poison: the
+// record goes to the dead-letter topic with the reason in "gale.error".
 //
 // # The ledger: deadlines, retries, and a task that never waits on it
 //

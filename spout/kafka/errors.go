@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/gale-stream/gale/internal/kafkasec"
+	"github.com/gale-stream/gale/internal/schemareg"
 )
 
 // Errors reported by the kafka spout (it keeps running and retries).
@@ -18,6 +19,17 @@ var (
 	// (retention) first. With on_data_loss "fail" the partition stops with
 	// a *DataLossError; with "skip" the loss is recorded in the ledger.
 	ErrDataLoss = errors.New("records deleted by Kafka before they were read")
+	// ErrRegistryUnavailable: the schema registry of the avro, protobuf or
+	// json_schema deserializer did not answer (down, slow, 5xx, a refused
+	// login), or does not know a record's schema id yet. The partition's
+	// batch waits and is decoded again with backoff: nothing is
+	// dead-lettered or skipped for it.
+	ErrRegistryUnavailable = schemareg.ErrRegistryUnavailable
+	// ErrBatchHeld: a planned batch could not be decoded now (the schema
+	// registry is unavailable, or a schema id is not found yet) and waits
+	// to be decoded again with backoff; its partition emits nothing past
+	// it. The error wraps the cause too.
+	ErrBatchHeld = errors.New("batch held")
 )
 
 // unreachable wraps err, from connecting to the brokers, in ErrUnreachable,

@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"github.com/IBM/sarama"
 
 	"github.com/gale-stream/gale/internal/ledger"
+	"github.com/gale-stream/gale/internal/schemareg"
 	"github.com/gale-stream/gale/local"
 	"github.com/gale-stream/gale/spout"
 	"github.com/gale-stream/gale/topology"
@@ -36,6 +38,7 @@ type Spout struct {
 	consumer sarama.Consumer
 	offsets  sarama.OffsetManager
 	dlq      sarama.SyncProducer
+	dec      *schemareg.Decoder // avro, protobuf, json_schema: the registry's decoder
 
 	parts       map[tp]*partition
 	order       []*partition
@@ -56,6 +59,7 @@ type Spout struct {
 	Fenced  atomic.Int64 // partitions lost to a newer owner
 	Records atomic.Int64 // tuples emitted (replays included)
 	Lost    atomic.Int64 // offsets recorded lost (deleted by Kafka before they were read)
+	Held    atomic.Int64 // batch decodes put off: the schema registry was unavailable
 
 	status      atomic.Pointer[[]local.PartitionStatus] // for TaskStatus
 	publishedAt time.Time
@@ -113,11 +117,18 @@ type partition struct {
 	bufBytes int
 	firstAt  time.Time
 
-	inflight  map[uint64]*batch // emitted, not committed yet
-	replay    []*batch          // to emit again, by seq
-	fetch     []*batch          // pending plans from the ledger, records not read yet
-	committed uint64            // batches committed contiguously
-	done      map[uint64]int64  // committed out of order: seq -> end offset
+	inflight map[uint64]*batch // emitted, not committed yet
+	// held are planned batches (by seq) not emitted yet because their
+	// records could not be decoded: the schema registry did not answer.
+	// The first is decoded again at holdRetryAt; while any is held the
+	// partition emits nothing else (see holdBatch).
+	held        []*batch
+	holdTries   int
+	holdRetryAt time.Time
+	replay      []*batch         // to emit again, by seq
+	fetch       []*batch         // pending plans from the ledger, records not read yet
+	committed   uint64           // batches committed contiguously
+	done        map[uint64]int64 // committed out of order: seq -> end offset
 
 	// planning are the batches cut and not emitted yet, contiguous from
 	// next: planOp is writing the plans of the first of them (those cut
@@ -154,12 +165,35 @@ func (s *Spout) Open(_ context.Context, tc *topology.TaskContext, out spout.Coll
 	if s.group == "" {
 		s.group = "gale-" + tc.Topology.Name + "-" + tc.Component.ID
 	}
+	if s.cfg.usesRegistry() {
+		if err := s.openDecoder(); err != nil {
+			return fmt.Errorf("kafka spout %q: %w", tc.Component.ID, err)
+		}
+	}
 	if s.cfg.Ledger.Kind == "file" {
 		store, err := ledger.NewFileStore(s.cfg.Ledger.Dir)
 		if err != nil {
 			return fmt.Errorf("kafka spout %q: %w", tc.Component.ID, err)
 		}
 		s.setStore(store)
+	}
+	return nil
+}
+
+// openDecoder makes the schema registry client and decoder (it reads the
+// password and TLS files; the registry is asked nothing yet).
+func (s *Spout) openDecoder() error {
+	rs, err := s.cfg.readerSchema()
+	if err != nil {
+		return fmt.Errorf("reader_schema: %w", err)
+	}
+	c, err := schemareg.New(*s.cfg.SchemaRegistry)
+	if err != nil {
+		return fmt.Errorf("schema_registry: %w", err)
+	}
+	s.dec, err = schemareg.NewDecoder(c, s.cfg.Deserializer, rs)
+	if err != nil {
+		return fmt.Errorf("reader_schema: %w", err)
 	}
 	return nil
 }
@@ -399,7 +433,7 @@ func (s *Spout) startOffset(t tp) (int64, error) {
 // spout's partitions, round robin. It first takes the ledger loops'
 // answers: batches committed since the last call advance the partitions.
 func (s *Spout) NextTuple(ctx context.Context) (err error) {
-	s.drainLedger()
+	s.drainLedger(ctx)
 	defer func() {
 		if len(s.answerErrs) > 0 {
 			err = errors.Join(append([]error{err}, s.answerErrs...)...)
@@ -499,7 +533,7 @@ func (s *Spout) TaskStatus() local.TaskStatus {
 // finished reports whether every partition reached its end (bounded mode).
 func (s *Spout) finished() bool {
 	for _, p := range s.order {
-		if p.stopped == nil && (p.next < p.end || len(p.inflight) > 0 || len(p.replay) > 0 || len(p.fetch) > 0 || len(p.planning) > 0) {
+		if p.stopped == nil && (p.next < p.end || len(p.inflight) > 0 || len(p.replay) > 0 || len(p.fetch) > 0 || len(p.planning) > 0 || len(p.held) > 0) {
 			return false
 		}
 	}
@@ -511,6 +545,15 @@ func (s *Spout) step(ctx context.Context, p *partition) (bool, error) {
 	if p.stopped != nil {
 		return false, nil
 	}
+	if len(p.held) > 0 {
+		// the registry did not answer for the first held batch: nothing
+		// else of the partition goes out before it (backpressure: reading
+		// stops too, as no batch is cut meanwhile)
+		if time.Now().Before(p.holdRetryAt) {
+			return false, nil
+		}
+		return s.emit(ctx, p, p.held[0])
+	}
 	if len(p.fetch) > 0 {
 		if err := s.fetchPending(p); err != nil || p.stopped != nil {
 			return false, err
@@ -520,8 +563,7 @@ func (s *Spout) step(ctx context.Context, p *partition) (bool, error) {
 		b := p.replay[0]
 		p.replay = p.replay[1:]
 		s.Replays.Add(1)
-		s.emit(p, b)
-		return true, nil
+		return s.emit(ctx, p, b)
 	}
 	s.plan(p)
 	// batches being planned or emitted count against max_pending_batches;
@@ -678,7 +720,7 @@ func (s *Spout) plan(p *partition) {
 // planned takes the ledger's answer to plans: their batches are emitted,
 // or the plans are written again later, or the partition stops (a final
 // error).
-func (s *Spout) planned(p *partition, op *ledgerOp) {
+func (s *Spout) planned(ctx context.Context, p *partition, op *ledgerOp) {
 	if p.planOp != op {
 		return // the partition stopped meanwhile
 	}
@@ -714,7 +756,9 @@ func (s *Spout) planned(p *partition, op *ledgerOp) {
 			// order)
 			s.lose(p, b, b.plan.Start, b.from)
 		}
-		s.emit(p, b)
+		if _, err := s.emit(ctx, p, b); err != nil {
+			s.answerErrs = append(s.answerErrs, err)
+		}
 	}
 	s.plan(p) // those cut meanwhile
 }
@@ -723,12 +767,12 @@ func (s *Spout) planned(p *partition, op *ledgerOp) {
 // partitions, lost ranges are counted, plans are emitted (a failed plan's
 // error goes to answerErrs); a write that failed for good stops its
 // partition.
-func (s *Spout) drainLedger() {
+func (s *Spout) drainLedger(ctx context.Context) {
 	for _, op := range s.box.take() {
 		p := op.p
 		switch op.kind {
 		case opPlan:
-			s.planned(p, op)
+			s.planned(ctx, p, op)
 		case opLose:
 			if op.err != nil {
 				s.stop(p, fmt.Errorf("record lost offsets [%d, %d) of batch %s: %w", op.start, op.end, op.plan.BatchID(), op.err))
@@ -891,9 +935,74 @@ func (s *Spout) readPending(p *partition, first, last int64) error {
 	return nil
 }
 
+// decoded is a record of a batch, deserialized: its values, or the error
+// that makes it poison.
+type decoded struct {
+	value any
+	extra []any
+	err   error
+}
+
+// decodeBatch deserializes the records of b. It stops at the first
+// transient error (the schema registry did not answer) and returns it:
+// the batch is held, none of its records is dead-lettered yet.
+func (s *Spout) decodeBatch(ctx context.Context, b *batch) ([]decoded, error) {
+	out := make([]decoded, len(b.records))
+	for i, m := range b.records {
+		v, extra, err := s.deserialize(ctx, m.Value)
+		if err != nil && !errors.Is(err, ErrPoison) {
+			return nil, fmt.Errorf("decode %s/%d/%d: %w", m.Topic, m.Partition, m.Offset, err)
+		}
+		out[i] = decoded{v, extra, err}
+	}
+	return out, nil
+}
+
+// holdBatch keeps b, planned but not decodable now (the schema registry
+// did not answer: cause), to decode again later with backoff, in seq
+// order with the batches held before it (a nil cause: b waits behind
+// them, it was not tried). While a batch is held its
+// partition emits nothing else and cuts no new batch: nothing goes past
+// it, nothing is dead-lettered or skipped, and the consumer stops
+// reading once its buffer is full (backpressure). Batch boundaries are
+// untouched: the plan is already in the ledger.
+func (s *Spout) holdBatch(p *partition, b *batch, cause error) error {
+	i, found := slices.BinarySearchFunc(p.held, b.plan.Seq, func(h *batch, seq uint64) int {
+		return cmp.Compare(h.plan.Seq, seq)
+	})
+	if !found {
+		p.held = slices.Insert(p.held, i, b)
+	}
+	if cause == nil {
+		return nil
+	}
+	p.holdTries++
+	wait := backoff(p.holdTries)
+	p.holdRetryAt = time.Now().Add(wait)
+	s.Held.Add(1)
+	err := fmt.Errorf("%w: %s, decoded again in %v: %w", ErrBatchHeld, b.plan.BatchID(), wait.Round(time.Millisecond), cause)
+	p.lastErr, p.lastErrAt = err.Error(), time.Now()
+	return err
+}
+
 // emit sends every record of b as a tuple of batch b; poison records go to
-// the dead-letter topic instead.
-func (s *Spout) emit(p *partition, b *batch) {
+// the dead-letter topic instead. It reports whether it emitted: a batch
+// whose records cannot be decoded now (the schema registry is
+// unavailable) is held instead, and the error says why.
+func (s *Spout) emit(ctx context.Context, p *partition, b *batch) (bool, error) {
+	if len(p.held) > 0 && p.held[0] != b {
+		return false, s.holdBatch(p, b, nil)
+	}
+	values, err := s.decodeBatch(ctx, b)
+	if err != nil {
+		return false, s.holdBatch(p, b, err)
+	}
+	if len(p.held) > 0 { // b was held[0]: decoded now
+		p.held = p.held[1:]
+		if len(p.held) == 0 {
+			p.held, p.holdTries = nil, 0
+		}
+	}
 	b.outstanding, b.failed = 0, false
 	p.inflight[b.plan.Seq] = b
 	ref := batchRef{p.topic, p.partition, b.plan.Seq}
@@ -901,8 +1010,8 @@ func (s *Spout) emit(p *partition, b *batch) {
 	prefix := []byte(fmt.Sprintf("%s/%d/", p.topic, p.partition))
 	var partition any = p.partition
 	msgs := make([]spout.Message, 0, len(b.records))
-	for _, m := range b.records {
-		value, extra, err := s.cfg.deserialize(m.Value)
+	for i, m := range b.records {
+		value, extra, err := values[i].value, values[i].extra, values[i].err
 		if err != nil {
 			s.deadLetter(m, err)
 			continue
@@ -947,6 +1056,7 @@ func (s *Spout) emit(p *partition, b *batch) {
 	if b.outstanding == 0 {
 		s.complete(p, b)
 	}
+	return true, nil
 }
 
 // deadLetter sends a record the deserializer rejected to the dead-letter
@@ -1074,7 +1184,7 @@ func (s *Spout) stop(p *partition, why error) {
 	}
 	p.stopped = why
 	p.lastErr, p.lastErrAt = why.Error(), time.Now()
-	p.replay, p.buf, p.fetch, p.planning, p.planOp = nil, nil, nil, nil, nil
+	p.replay, p.buf, p.fetch, p.planning, p.planOp, p.held = nil, nil, nil, nil, nil, nil
 	s.out.ReportError(fmt.Errorf("partition %s/%d: stopped emitting: %w", p.topic, p.partition, why))
 }
 
@@ -1129,7 +1239,7 @@ func (s *Spout) Close() error {
 		p.lw.close()
 	}
 	s.loops.Wait()
-	s.drainLedger()
+	s.drainLedger(context.Background()) // closed: nothing is emitted
 	s.answerErrs = nil
 	s.publish() // the final status stays readable
 	// Start every partition's shutdown at once: a PartitionOffsetManager's
