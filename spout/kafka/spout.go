@@ -135,9 +135,9 @@ type partition struct {
 	// later go in the next write), or they will be written again at
 	// planRetryAt after a failure
 	planning []*batch
-	// held: the partition reached max_pending_batches (the sinks are
+	// sinksBehind: the partition reached max_pending_batches (the sinks are
 	// behind) since its last cut; its next batch may grow to max_records
-	held        bool
+	sinksBehind bool
 	planOp      *ledgerOp
 	planTries   int
 	planRetryAt time.Time
@@ -571,7 +571,7 @@ func (s *Spout) step(ctx context.Context, p *partition) (bool, error) {
 	// large, so that the ledger's latency overlaps the next batches' work
 	// (a ledger that stays down still holds the partition: plans fail too)
 	if len(p.inflight)-p.committing+len(p.planning) >= s.cfg.MaxPendingBatches || p.committing >= s.cfg.MaxPendingBatches {
-		p.held = true
+		p.sinksBehind = true
 		return false, nil
 	}
 	if p.pc == nil {
@@ -602,7 +602,7 @@ func (s *Spout) step(ctx context.Context, p *partition) (bool, error) {
 	// larger batches (fewer files, fewer object writes) as the rate rises
 	// (see BatchLimits.MaxRecords).
 	records := lim.Records
-	if p.planOp != nil || p.held {
+	if p.planOp != nil || p.sinksBehind {
 		records = lim.maxRecords()
 	}
 	var wait *time.Timer
@@ -697,7 +697,7 @@ func (s *Spout) cut(p *partition) {
 	start, seq := p.cutAt()
 	plan := ledger.Plan{Key: p.key, Seq: seq, Start: start, End: p.buf[len(p.buf)-1].Offset + 1}
 	p.planning = append(p.planning, &batch{plan: plan, from: plan.Start, records: p.buf})
-	p.buf, p.bufBytes, p.held = nil, 0, false
+	p.buf, p.bufBytes, p.sinksBehind = nil, 0, false
 }
 
 // plan hands the plans of the batches cut to the ledger loop, unless a
