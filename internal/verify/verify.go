@@ -18,7 +18,8 @@
 // in its batch by the ranges the object stores name (where they disagree,
 // the ones that tile) and the plans in flight. Each batch's content is
 // summed up with sinks.LinesSum (its lines' SHA-256 digests, sorted, hashed
-// again), which must agree between the sinks that hold it.
+// again; the records of an Avro file or the rows of a Parquet file count as
+// its lines), which must agree between the sinks that hold it.
 //
 // The sinks are read at once, each object store a few objects at a time
 // (Options.Parallel), each document store as fast as it streams; memory
@@ -581,7 +582,10 @@ func readObjects(ctx context.Context, inv sinks.Inventory, work []batchObjects, 
 						results[k].unreadable = &Mismatch{b.id, fmt.Sprintf("%s: unreadable: %v", o.name, err)}
 						break
 					}
-					sum.AddContent(data)
+					if err := sum.AddObject(o.name, data); err != nil {
+						results[k].unreadable = &Mismatch{b.id, fmt.Sprintf("%s: unreadable: %v", o.name, err)}
+						break
+					}
 				}
 				if results[k].unreadable == nil {
 					results[k].records = sum.Len()

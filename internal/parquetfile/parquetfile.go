@@ -1,0 +1,523 @@
+// Package parquetfile writes Parquet files from Avro records (values in
+// the canonical form of package internal/avro) and reads back what
+// `gale verify` needs of them, with github.com/parquet-go/parquet-go.
+//
+// The Parquet schema derives from the Avro schema (the root must be a
+// record):
+//
+//	record                    -> group
+//	array                     -> LIST (3-level: list / element)
+//	map                       -> MAP (key_value / key: STRING, value)
+//	union [null, T]           -> T, optional (any other union is refused)
+//	boolean                   -> BOOLEAN
+//	int / long                -> INT32 / INT64
+//	float / double            -> FLOAT / DOUBLE
+//	string, enum              -> BYTE_ARRAY STRING
+//	bytes                     -> BYTE_ARRAY
+//	fixed                     -> FIXED_LEN_BYTE_ARRAY(size)
+//	timestamp-millis/-micros  -> INT64 TIMESTAMP(MILLIS/MICROS, UTC)
+//	date                      -> INT32 DATE
+//	decimal(p, s)             -> BYTE_ARRAY STRING, the decimal as text
+//	                             ("-12.30" for decimal(5,2)): lossless,
+//	                             readable everywhere
+//
+// Fields not in a union with null are required. The columns of a group are
+// in the order of their names (parquet-go orders a group's fields so); a
+// reader finds them by name. The Avro schema is kept in the footer under
+// "parquet.avro.schema", as parquet-avro does.
+package parquetfile
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"slices"
+	"strings"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/compress"
+	"github.com/parquet-go/parquet-go/compress/zstd"
+
+	"github.com/gale-stream/gale/internal/avro"
+)
+
+// Compressions of the columns.
+const (
+	CompressionSnappy = "snappy"
+	CompressionZstd   = "zstd"
+	CompressionNone   = "none"
+)
+
+// AvroSchemaKey is the footer key holding the Avro schema.
+const AvroSchemaKey = "parquet.avro.schema"
+
+// ErrSchema is wrapped by the errors of an Avro schema Parquet cannot hold.
+var ErrSchema = errors.New("avro schema cannot be written as parquet")
+
+// ErrFile is wrapped by the errors of a file that cannot be read.
+var ErrFile = errors.New("not a valid parquet file")
+
+// CheckCompression tells whether c is a compression Write takes.
+func CheckCompression(c string) error {
+	switch c {
+	case CompressionSnappy, CompressionZstd, CompressionNone:
+		return nil
+	}
+	return fmt.Errorf("parquet compression %q: want %q, %q or %q", c, CompressionSnappy, CompressionZstd, CompressionNone)
+}
+
+func codec(c string) compress.Codec {
+	switch c {
+	case CompressionZstd:
+		// one goroutine, a fixed level: the same bytes every time
+		return &zstd.Codec{Level: zstd.SpeedDefault, Concurrency: 1}
+	case CompressionNone:
+		return &parquet.Uncompressed
+	}
+	return &parquet.Snappy
+}
+
+type kind int
+
+const (
+	leafKind kind = iota
+	groupKind
+	listKind
+	mapKind
+)
+
+// node mirrors one node of the Parquet schema.
+type node struct {
+	kind     kind
+	optional bool
+	avro     *avro.Schema // the (non-null) Avro type
+	fieldIdx int          // of a record's field: its index in the record
+	children []*node      // group: in Parquet's order; list: [element]; map: [key, value]
+	col      int          // leaf: column index
+	rep      int          // list, map: repetition level of its repeated group
+	pq       parquet.Node
+}
+
+// Schema is the Parquet schema of an Avro record schema.
+type Schema struct {
+	avro *avro.Schema
+	root *node
+	pq   *parquet.Schema
+	cols int
+}
+
+// NewSchema derives the Parquet schema of s, a record.
+func NewSchema(s *avro.Schema) (*Schema, error) {
+	if s.Kind != avro.Record {
+		return nil, fmt.Errorf("%w: the root is %s, want a record", ErrSchema, s.Kind)
+	}
+	root, err := build(s, s.Name, 0)
+	if err != nil {
+		return nil, err
+	}
+	sc := &Schema{avro: s, root: root}
+	sc.pq = parquet.NewSchema(shortName(s.Name), root.pq)
+	sc.cols = number(root, 0)
+	// the columns number as parquet-go numbers them
+	if got := len(sc.pq.Columns()); got != sc.cols {
+		return nil, fmt.Errorf("%w: %d columns, parquet-go counts %d", ErrSchema, sc.cols, got)
+	}
+	return sc, nil
+}
+
+func shortName(n string) string {
+	if i := strings.LastIndexByte(n, '.'); i >= 0 {
+		return n[i+1:]
+	}
+	return n
+}
+
+// number gives the leaves their column indexes, in order, from next.
+func number(n *node, next int) int {
+	if n.kind == leafKind {
+		n.col = next
+		return next + 1
+	}
+	for _, c := range n.children {
+		next = number(c, next)
+	}
+	return next
+}
+
+// build makes the node of s at path; rep is the repetition level above.
+func build(s *avro.Schema, path string, rep int) (*node, error) {
+	optional := false
+	if s.Kind == avro.Union {
+		var other []*avro.Schema
+		for _, b := range s.Branches {
+			if b.Kind == avro.Null {
+				optional = true
+			} else {
+				other = append(other, b)
+			}
+		}
+		if len(other) != 1 {
+			return nil, fmt.Errorf("%w: at %s: a union of %d non-null types (Parquet holds [\"null\", T] only)", ErrSchema, path, len(other))
+		}
+		s = other[0]
+	}
+	n := &node{avro: s, optional: optional}
+	switch s.Kind {
+	case avro.Null:
+		return nil, fmt.Errorf("%w: at %s: a field of type null", ErrSchema, path)
+	case avro.Record:
+		n.kind = groupKind
+		g := parquet.Group{}
+		byName := map[string]*node{}
+		for i, f := range s.Fields {
+			c, err := build(f.Type, path+"."+f.Name, rep)
+			if err != nil {
+				return nil, err
+			}
+			c.fieldIdx = i
+			byName[f.Name] = c
+			g[f.Name] = c.pq
+		}
+		if len(s.Fields) == 0 {
+			return nil, fmt.Errorf("%w: at %s: a record without fields", ErrSchema, path)
+		}
+		names := make([]string, 0, len(byName))
+		for k := range byName {
+			names = append(names, k)
+		}
+		slices.Sort(names) // parquet-go's order of a group's fields
+		for _, k := range names {
+			n.children = append(n.children, byName[k])
+		}
+		n.pq = g
+	case avro.Array:
+		n.kind = listKind
+		n.rep = rep + 1
+		e, err := build(s.Items, path+"[]", rep+1)
+		if err != nil {
+			return nil, err
+		}
+		n.children = []*node{e}
+		n.pq = parquet.List(e.pq)
+	case avro.Map:
+		n.kind = mapKind
+		n.rep = rep + 1
+		k := &node{kind: leafKind, avro: &avro.Schema{Kind: avro.String}, pq: parquet.String()}
+		v, err := build(s.Values, path+"{}", rep+1)
+		if err != nil {
+			return nil, err
+		}
+		n.children = []*node{k, v}
+		n.pq = parquet.Map(k.pq, v.pq)
+	default:
+		n.kind = leafKind
+		n.pq = leaf(s)
+	}
+	if optional {
+		n.pq = parquet.Optional(n.pq)
+	}
+	return n, nil
+}
+
+func leaf(s *avro.Schema) parquet.Node {
+	switch s.Kind {
+	case avro.Boolean:
+		return parquet.Leaf(parquet.BooleanType)
+	case avro.Int:
+		if s.Logical == avro.Date {
+			return parquet.Date()
+		}
+		return parquet.Leaf(parquet.Int32Type)
+	case avro.Long:
+		switch s.Logical {
+		case avro.TimestampMillis:
+			return parquet.Timestamp(parquet.Millisecond)
+		case avro.TimestampMicros:
+			return parquet.Timestamp(parquet.Microsecond)
+		}
+		return parquet.Leaf(parquet.Int64Type)
+	case avro.Float:
+		return parquet.Leaf(parquet.FloatType)
+	case avro.Double:
+		return parquet.Leaf(parquet.DoubleType)
+	case avro.String, avro.Enum:
+		return parquet.String()
+	case avro.Fixed:
+		if s.Logical == avro.Decimal {
+			return parquet.String()
+		}
+		return parquet.Leaf(parquet.FixedLenByteArrayType(s.Size))
+	}
+	if s.Logical == avro.Decimal {
+		return parquet.String()
+	}
+	return parquet.Leaf(parquet.ByteArrayType) // bytes
+}
+
+// Options set how a file is written.
+type Options struct {
+	// Compression of the columns (default snappy).
+	Compression string
+	// RowGroupRows is the number of rows per row group (the last holds
+	// the rest); at least 1.
+	RowGroupRows int
+	// CreatedBy names the writer in the footer (fixed text: no version
+	// that changes between runs of one build).
+	CreatedBy string
+}
+
+// Write returns a Parquet file holding values (canonical values of the
+// schema's record, see avro.Coerce), in order. The same values and
+// options give the same bytes.
+func (s *Schema) Write(values []any, opts Options) (out []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil { // parquet-go panics on a row it does not expect
+			out, err = nil, fmt.Errorf("parquet: %v", r)
+		}
+	}()
+	if opts.Compression == "" {
+		opts.Compression = CompressionSnappy
+	}
+	if err := CheckCompression(opts.Compression); err != nil {
+		return nil, err
+	}
+	createdBy := opts.CreatedBy
+	if createdBy == "" {
+		createdBy = "gale"
+	}
+	var buf bytes.Buffer
+	w := parquet.NewWriter(&buf, s.pq,
+		parquet.Compression(codec(opts.Compression)),
+		parquet.MaxRowsPerRowGroup(int64(max(opts.RowGroupRows, 1))),
+		parquet.CreatedBy(createdBy, "", ""),
+		parquet.KeyValueMetadata(AvroSchemaKey, string(s.avro.Text())))
+	cols := make([][]parquet.Value, s.cols)
+	rows := make([]parquet.Row, 0, 256)
+	flush := func() error {
+		if _, err := w.WriteRows(rows); err != nil {
+			return err
+		}
+		rows = rows[:0]
+		return nil
+	}
+	for _, v := range values {
+		for i := range cols {
+			cols[i] = cols[i][:0]
+		}
+		if err := shred(s.root, v, 0, 0, cols); err != nil {
+			return nil, err
+		}
+		var row parquet.Row
+		for _, c := range cols {
+			row = append(row, c...)
+		}
+		rows = append(rows, row)
+		if len(rows) == cap(rows) {
+			if err := flush(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// shred appends the values of v's leaves to cols, with their repetition
+// and definition levels (Dremel's record shredding).
+func shred(n *node, v any, rep, def int, cols [][]parquet.Value) error {
+	if u, ok := v.(avro.UnionValue); ok {
+		v = u.Value
+	}
+	if n.optional {
+		if v == nil {
+			nulls(n, rep, def, cols)
+			return nil
+		}
+		def++
+	}
+	switch n.kind {
+	case leafKind:
+		pv, err := leafValue(n.avro, v)
+		if err != nil {
+			return err
+		}
+		cols[n.col] = append(cols[n.col], pv.Level(rep, def, n.col))
+	case groupKind:
+		xs, ok := v.([]any)
+		if !ok || len(xs) != len(n.avro.Fields) {
+			return fmt.Errorf("parquet: %T is not a canonical record %s", v, n.avro.Name)
+		}
+		for _, c := range n.children {
+			if err := shred(c, xs[c.fieldIdx], rep, def, cols); err != nil {
+				return err
+			}
+		}
+	case listKind:
+		xs, ok := v.([]any)
+		if !ok {
+			return fmt.Errorf("parquet: %T is not a canonical array", v)
+		}
+		if len(xs) == 0 {
+			nulls(n, rep, def, cols)
+			return nil
+		}
+		for i, x := range xs {
+			r := rep
+			if i > 0 {
+				r = n.rep
+			}
+			if err := shred(n.children[0], x, r, def+1, cols); err != nil {
+				return err
+			}
+		}
+	case mapKind:
+		m, ok := v.(map[string]any)
+		if !ok {
+			return fmt.Errorf("parquet: %T is not a canonical map", v)
+		}
+		if len(m) == 0 {
+			nulls(n, rep, def, cols)
+			return nil
+		}
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for i, k := range keys {
+			r := rep
+			if i > 0 {
+				r = n.rep
+			}
+			kn := n.children[0]
+			cols[kn.col] = append(cols[kn.col], parquet.ByteArrayValue([]byte(k)).Level(r, def+1, kn.col))
+			if err := shred(n.children[1], m[k], r, def+1, cols); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// nulls appends a null with the given levels to every column under n.
+func nulls(n *node, rep, def int, cols [][]parquet.Value) {
+	if n.kind == leafKind {
+		cols[n.col] = append(cols[n.col], parquet.NullValue().Level(rep, def, n.col))
+		return
+	}
+	for _, c := range n.children {
+		nulls(c, rep, def, cols)
+	}
+}
+
+func leafValue(s *avro.Schema, v any) (parquet.Value, error) {
+	switch x := v.(type) {
+	case bool:
+		return parquet.BooleanValue(x), nil
+	case int32:
+		return parquet.Int32Value(x), nil
+	case int64:
+		return parquet.Int64Value(x), nil
+	case float32:
+		return parquet.FloatValue(x), nil
+	case float64:
+		return parquet.DoubleValue(x), nil
+	case string:
+		return parquet.ByteArrayValue([]byte(x)), nil
+	case int: // enum
+		if s.Kind == avro.Enum && x >= 0 && x < len(s.Symbols) {
+			return parquet.ByteArrayValue([]byte(s.Symbols[x])), nil
+		}
+	case *big.Int: // decimal
+		return parquet.ByteArrayValue([]byte(decimalText(x, s.Scale))), nil
+	case []byte:
+		if s.Kind == avro.Fixed {
+			return parquet.FixedLenByteArrayValue(x), nil
+		}
+		return parquet.ByteArrayValue(x), nil
+	}
+	return parquet.Value{}, fmt.Errorf("parquet: %T is not a canonical %s value", v, s.Kind)
+}
+
+// decimalText writes unscaled/10^scale with exactly scale decimals.
+func decimalText(unscaled *big.Int, scale int) string {
+	neg := unscaled.Sign() < 0
+	digits := new(big.Int).Abs(unscaled).String()
+	if scale > 0 {
+		if len(digits) <= scale {
+			digits = strings.Repeat("0", scale-len(digits)+1) + digits
+		}
+		digits = digits[:len(digits)-scale] + "." + digits[len(digits)-scale:]
+	}
+	if neg {
+		return "-" + digits
+	}
+	return digits
+}
+
+// ReadRows reads a Parquet file: it returns its row count (the footer's)
+// and calls fn (when not nil) with each row serialized (every value's
+// column, levels, kind and bytes), in order; fn must not keep it.
+func ReadRows(data []byte, fn func(row []byte) error) (rows int64, err error) {
+	defer func() {
+		if r := recover(); r != nil { // hostile input must not crash verify
+			rows, err = 0, fmt.Errorf("%w: %v", ErrFile, r)
+		}
+	}()
+	f, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)), parquet.SkipBloomFilters(true), parquet.SkipPageIndex(true))
+	if err != nil {
+		return 0, fmt.Errorf("%w: %w", ErrFile, err)
+	}
+	if fn == nil {
+		return f.NumRows(), nil
+	}
+	buf := make([]parquet.Row, 64)
+	var line []byte
+	var n int64
+	for _, rg := range f.RowGroups() {
+		rs := rg.Rows()
+		for {
+			k, err := rs.ReadRows(buf)
+			for _, row := range buf[:k] {
+				line = line[:0]
+				for _, v := range row {
+					line = binary.AppendUvarint(line, uint64(v.Column()))
+					line = binary.AppendUvarint(line, uint64(v.RepetitionLevel()))
+					line = binary.AppendUvarint(line, uint64(v.DefinitionLevel()))
+					if v.IsNull() {
+						line = append(line, 0xff)
+						continue
+					}
+					line = append(line, byte(v.Kind()))
+					b := v.Bytes()
+					line = binary.AppendUvarint(line, uint64(len(b)))
+					line = append(line, b...)
+				}
+				if err := fn(line); err != nil {
+					rs.Close()
+					return n, err
+				}
+				n++
+			}
+			if err != nil {
+				rs.Close()
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				return n, fmt.Errorf("%w: %w", ErrFile, err)
+			}
+		}
+	}
+	if n != f.NumRows() {
+		return n, fmt.Errorf("%w: %d rows read, the footer says %d", ErrFile, n, f.NumRows())
+	}
+	return n, nil
+}
