@@ -385,7 +385,7 @@ func coerceDecimal(s *Schema, v any, path string) (any, error) {
 	}
 	scaled := new(big.Rat).Mul(r, new(big.Rat).SetInt(new(big.Int).Exp(ten, big.NewInt(int64(s.Scale)), nil)))
 	if !scaled.IsInt() {
-		return nil, &ValueError{path, fmt.Sprintf("%s has more than %d decimal places (decimal(%d,%d))", r.FloatString(s.Scale+4), s.Scale, s.Precision, s.Scale)}
+		return nil, &ValueError{path, fmt.Sprintf("%s has more than %d decimal places (decimal(%d,%d))", describe(v), s.Scale, s.Precision, s.Scale)}
 	}
 	return checkDigits(s, scaled.Num(), path)
 }
