@@ -221,7 +221,7 @@ func (s *LinesSum) AddObject(name string, content []byte) error {
 		})
 		return err
 	case FormatParquet:
-		_, err := parquetfile.ReadRows(content, func(row []byte) error {
+		_, err := parquetfile.ReadRows(content, MaxDecodedBytes, func(row []byte) error {
 			s.Add(row)
 			return nil
 		})

@@ -40,6 +40,8 @@ import (
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress"
 	"github.com/parquet-go/parquet-go/compress/zstd"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
+	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/gale-stream/gale/internal/avro"
 )
@@ -465,8 +467,12 @@ func decimalText(unscaled *big.Int, scale int) string {
 
 // ReadRows reads a Parquet file: it returns its row count (the footer's)
 // and calls fn (when not nil) with each row serialized (every value's
-// column, levels, kind and bytes), in order; fn must not keep it.
-func ReadRows(data []byte, fn func(row []byte) error) (rows int64, err error) {
+// column, levels, kind and bytes), in order; fn must not keep it. It
+// refuses files whose columns the footer says decompress to more than
+// limit bytes (limit <= 0: no limit) and codecs Gale does not write.
+// parquet-go reads the pages: a hostile file may still cost it more
+// memory than limit (a page header that lies about its size).
+func ReadRows(data []byte, limit int64, fn func(row []byte) error) (rows int64, err error) {
 	defer func() {
 		if r := recover(); r != nil { // hostile input must not crash verify
 			rows, err = 0, fmt.Errorf("%w: %v", ErrFile, r)
@@ -475,6 +481,28 @@ func ReadRows(data []byte, fn func(row []byte) error) (rows int64, err error) {
 	f, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)), parquet.SkipBloomFilters(true), parquet.SkipPageIndex(true))
 	if err != nil {
 		return 0, fmt.Errorf("%w: %w", ErrFile, err)
+	}
+	// refuse what Gale never writes before parquet-go decodes a page:
+	// its LZ4 decoder grows its buffer without bound on a corrupt block
+	var total int64
+	for _, rg := range f.Metadata().RowGroups {
+		for _, c := range rg.Columns {
+			switch c.MetaData.Codec {
+			case format.Uncompressed, format.Snappy, format.Zstd:
+			default:
+				return 0, fmt.Errorf("%w: compression codec %v (Gale writes snappy, zstd or none)", ErrFile, c.MetaData.Codec)
+			}
+			if c.MetaData.TotalUncompressedSize < 0 {
+				return 0, fmt.Errorf("%w: negative column chunk size", ErrFile)
+			}
+			total += c.MetaData.TotalUncompressedSize
+		}
+	}
+	if limit > 0 && total > limit {
+		return 0, fmt.Errorf("%w: the columns decompress to %d bytes, more than %d", ErrFile, total, limit)
+	}
+	if err := checkPages(data, f.Metadata(), limit); err != nil {
+		return 0, err
 	}
 	if fn == nil {
 		return f.NumRows(), nil
@@ -520,4 +548,45 @@ func ReadRows(data []byte, fn func(row []byte) error) (rows int64, err error) {
 		return n, fmt.Errorf("%w: %d rows read, the footer says %d", ErrFile, n, f.NumRows())
 	}
 	return n, nil
+}
+
+// checkPages walks the page headers of every column chunk and refuses a
+// page that claims more bytes than its chunk holds or decompresses to more
+// than limit: parquet-go allocates what a header claims before reading.
+func checkPages(data []byte, md *format.FileMetaData, limit int64) error {
+	var compact thrift.CompactProtocol
+	for _, rg := range md.RowGroups {
+		for _, c := range rg.Columns {
+			m := &c.MetaData
+			start := m.DataPageOffset
+			if m.DictionaryPageOffset > 0 && m.DictionaryPageOffset < start {
+				start = m.DictionaryPageOffset
+			}
+			end := start + m.TotalCompressedSize
+			if start < 4 || m.TotalCompressedSize < 0 || end < start || end > int64(len(data)) {
+				return fmt.Errorf("%w: a column chunk at [%d, %d) outside the file", ErrFile, start, end)
+			}
+			for pos := start; pos < end; {
+				// the reader of bytes checks each length against the bytes
+				// left (the stream reader allocates what a length claims);
+				// the stream reader then tells the header's size
+				var h format.PageHeader
+				if err := thrift.NewDecoder(compact.NewReaderFromBytes(data[pos:end])).Decode(&h); err != nil {
+					return fmt.Errorf("%w: page header at %d: %w", ErrFile, pos, err)
+				}
+				r := bytes.NewReader(data[pos:end])
+				if err := thrift.NewDecoder(compact.NewReader(r)).Decode(&format.PageHeader{}); err != nil {
+					return fmt.Errorf("%w: page header at %d: %w", ErrFile, pos, err)
+				}
+				pos = end - int64(r.Len())
+				if h.CompressedPageSize < 0 || int64(h.CompressedPageSize) > end-pos || h.UncompressedPageSize < 0 ||
+					limit > 0 && int64(h.UncompressedPageSize) > limit {
+					return fmt.Errorf("%w: a page of %d bytes (%d uncompressed) at %d, in a chunk ending at %d", ErrFile,
+						h.CompressedPageSize, h.UncompressedPageSize, pos, end)
+				}
+				pos += int64(h.CompressedPageSize)
+			}
+		}
+	}
+	return nil
 }

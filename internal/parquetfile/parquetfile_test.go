@@ -43,7 +43,7 @@ func TestWrite(t *testing.T) {
 			t.Errorf("%s: two writes differ", c)
 		}
 		var rows [][]byte
-		n, err := ReadRows(a, func(r []byte) error { rows = append(rows, bytes.Clone(r)); return nil })
+		n, err := ReadRows(a, 1<<20, func(r []byte) error { rows = append(rows, bytes.Clone(r)); return nil })
 		if err != nil || n != 3 || len(rows) != 3 {
 			t.Fatalf("%s: %d rows, %v", c, n, err)
 		}
@@ -63,7 +63,7 @@ func FuzzReadRows(f *testing.F) {
 	data, _ := s.Write(testValues(), Options{RowGroupRows: 2})
 	f.Add(data)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if _, err := ReadRows(data, func([]byte) error { return nil }); err != nil && !errors.Is(err, ErrFile) {
+		if _, err := ReadRows(data, 1<<20, func([]byte) error { return nil }); err != nil && !errors.Is(err, ErrFile) {
 			t.Fatalf("%v is not an ErrFile", err)
 		}
 	})
