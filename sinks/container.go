@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/gale-stream/gale/internal/avro"
@@ -123,11 +125,14 @@ func (c *Common) loadContainer() (*container, error) {
 	if ct.rowGroupRows == 0 {
 		ct.rowGroupRows = DefaultParquetRowGroupRows
 	}
-	switch {
-	case c.Format == FormatAvro && (c.ParquetCompression != "" || c.ParquetRowGroupRows != 0):
-		return nil, fieldErr("parquet_compression", fmt.Errorf("parquet_compression and parquet_row_group_rows are settings of format %q, not %q", FormatParquet, FormatAvro))
-	case c.Format == FormatParquet && (c.AvroCodec != "" || c.AvroBlockRecords != 0):
-		return nil, fieldErr("avro_codec", fmt.Errorf("avro_codec and avro_block_records are settings of format %q, not %q", FormatAvro, FormatParquet))
+	other, otherFormat := map[string]bool{"parquet_compression": c.ParquetCompression != "", "parquet_row_group_rows": c.ParquetRowGroupRows != 0}, FormatParquet
+	if c.Format == FormatParquet {
+		other, otherFormat = map[string]bool{"avro_codec": c.AvroCodec != "", "avro_block_records": c.AvroBlockRecords != 0}, FormatAvro
+	}
+	for _, k := range slices.Sorted(maps.Keys(other)) {
+		if other[k] {
+			return nil, fieldErr(k, fmt.Errorf("%s is a setting of format %q, not %q", k, otherFormat, c.Format))
+		}
 	}
 	if err := avro.CheckCodec(ct.avroCodec); err != nil {
 		return nil, fieldErr("avro_codec", err)
@@ -205,6 +210,15 @@ func formatOf(name string) string {
 	_, ext, _ := strings.Cut(path.Base(name), ".")
 	f, _, _ := strings.Cut(ext, ".")
 	return f
+}
+
+// ContainerFormat returns the container format of the object named name
+// by its extension: FormatAvro, FormatParquet, or "" (lines).
+func ContainerFormat(name string) string {
+	if f := formatOf(name); isContainer(f) {
+		return f
+	}
+	return ""
 }
 
 // AddObject adds the records of one object's decoded content (see
