@@ -350,3 +350,20 @@ func TestCommon_ValidateFormats(t *testing.T) {
 		}
 	}
 }
+
+// TestFormats_EmptyBatch: a batch without records (all filtered out or
+// dead-lettered) still leaves its object: an Avro file of no block, a
+// Parquet file of no row, which the readers open.
+func TestFormats_EmptyBatch(t *testing.T) {
+	for _, format := range []string{sinks.FormatAvro, sinks.FormatParquet} {
+		c := common(t, format, allTypes, nil)
+		name, data, _ := encode(t, c, nil)
+		var sum sinks.LinesSum
+		if err := sum.AddObject(name, data); err != nil || sum.Len() != 0 {
+			t.Errorf("%s: %d records, %v", format, sum.Len(), err)
+		}
+		if w := sinktest.Witness(t, format, map[string][]byte{name: data})[name]; len(w.Records) != 0 {
+			t.Errorf("%s: the reader finds %d records", format, len(w.Records))
+		}
+	}
+}
