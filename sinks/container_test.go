@@ -41,7 +41,9 @@ const allTypes = `{"type": "record", "name": "Event", "namespace": "gale.test", 
     {"name": "sku", "type": "string"}, {"name": "qty", "type": "int"}]}}},
   {"name": "matrix", "type": {"type": "array", "items": {"type": "array", "items": "int"}}},
   {"name": "extra", "type": {"type": "map", "values": ["null", "double"]}},
-  {"name": "level", "type": "string", "default": "info"}]}`
+  {"name": "level", "type": "string", "default": "info"},
+  {"name": "big", "type": {"type": "bytes", "logicalType": "decimal", "precision": 30, "scale": 4}},
+  {"name": "mid", "type": {"type": "fixed", "name": "Mid", "size": 6, "logicalType": "decimal", "precision": 12, "scale": 3}}]}`
 
 var (
 	ts1  = time.Date(2026, 12, 4, 10, 11, 12, 345e6, time.UTC)
@@ -62,31 +64,35 @@ func allValues() (values []any, want []string) {
 			"ts": ts1, "tsu": tsu1, "day": int32(day1.Unix() / 86400), "price": "12.30",
 			"items":  []any{map[string]any{"sku": "s1", "qty": int32(2)}},
 			"matrix": []any{[]any{int32(1), int32(2)}, []any{}, []any{int32(3)}},
-			"extra":  map[string]any{"p": 0.5, "q": nil}, "ignored": "not in the schema"},
+			"extra":  map[string]any{"p": 0.5, "q": nil}, "ignored": "not in the schema",
+			"big": "123456789012345678901234.5678", "mid": "-123456789.123"},
 		map[string]any{"id": json.Number("2"), "name": "beta", "active": false, "count": json.Number("0"),
 			"ratio": json.Number("-0.5"), "score": json.Number("1e3"), "data": "raw", "hash": "wxyz", "color": "RED",
 			"tags": []any{}, "attrs": map[string]any{}, "address": nil, "note": nil,
 			"ts": "2026-12-04T00:00:00Z", "tsu": json.Number("1764806400000001"), "day": "2026-12-05",
-			"price": json.Number("-0.05"), "items": []any{}, "matrix": []any{}, "extra": map[string]any{}, "level": "debug"},
+			"price": json.Number("-0.05"), "items": []any{}, "matrix": []any{}, "extra": map[string]any{}, "level": "debug",
+			"big": json.Number("-1"), "mid": json.Number("0.5")},
 		[]byte(`{"id":3,"name":"gamma ✓","active":true,"count":-1,"ratio":0,"score":-1.5,"data":"","hash":"0000",
 			"color":"BLUE","tags":["z"],"attrs":{"k":9007199254740993},"address":{"street":"","zip":null},
 			"ts":1764806400123,"tsu":"2026-12-04T00:00:00.000001Z","day":0,"price":"0","items":[{"sku":"","qty":0},{"sku":"b","qty":1}],
-			"matrix":[[],[]],"extra":{"n":null},"level":"x"}`),
+			"matrix":[[],[]],"extra":{"n":null},"level":"x","big":"0","mid":1}`),
 	}
 	want = []string{
 		fmt.Sprintf(`{"id":1,"name":"alpha","active":true,"count":7,"ratio":1.5,"score":2.25,"data":{"bytes":"000102ff"},
 			"hash":{"bytes":"61626364"},"color":"GREEN","tags":["x","y"],"attrs":{"a":1,"b":-2},
 			"address":{"street":"Main 1","zip":12345},"note":"hello","ts":{"us":%d},"tsu":{"us":%d},"day":{"date":"2026-12-04"},
-			"price":"12.30","items":[{"sku":"s1","qty":2}],"matrix":[[1,2],[],[3]],"extra":{"p":0.5,"q":null},"level":"info"}`,
+			"price":"12.30","items":[{"sku":"s1","qty":2}],"matrix":[[1,2],[],[3]],"extra":{"p":0.5,"q":null},"level":"info",
+			"big":"123456789012345678901234.5678","mid":"-123456789.123"}`,
 			ts1.UnixMicro(), tsu1.UnixMicro()),
 		fmt.Sprintf(`{"id":2,"name":"beta","active":false,"count":0,"ratio":-0.5,"score":1000.0,"data":{"bytes":"726177"},
 			"hash":{"bytes":"7778797a"},"color":"RED","tags":[],"attrs":{},"address":null,"note":null,
 			"ts":{"us":%d},"tsu":{"us":1764806400000001},"day":{"date":"2026-12-05"},"price":"-0.05","items":[],"matrix":[],
-			"extra":{},"level":"debug"}`, time.Date(2026, 12, 4, 0, 0, 0, 0, time.UTC).UnixMicro()),
+			"extra":{},"level":"debug","big":"-1.0000","mid":"0.500"}`, time.Date(2026, 12, 4, 0, 0, 0, 0, time.UTC).UnixMicro()),
 		`{"id":3,"name":"gamma ✓","active":true,"count":-1,"ratio":0.0,"score":-1.5,"data":{"bytes":""},"hash":{"bytes":"30303030"},
 			"color":"BLUE","tags":["z"],"attrs":{"k":9007199254740993},"address":{"street":"","zip":null},"note":null,
 			"ts":{"us":1764806400123000},"tsu":{"us":1796342400000001},"day":{"date":"1970-01-01"},"price":"0.00",
-			"items":[{"sku":"","qty":0},{"sku":"b","qty":1}],"matrix":[[],[]],"extra":{"n":null},"level":"x"}`,
+			"items":[{"sku":"","qty":0},{"sku":"b","qty":1}],"matrix":[[],[]],"extra":{"n":null},"level":"x",
+			"big":"0.0000","mid":"1.000"}`,
 	}
 	return values, want
 }
@@ -219,7 +225,7 @@ func TestFormats_Witness(t *testing.T) {
 				}
 				cols, _ := w.Meta["columns"].(map[string]any)
 				for col, typ := range map[string]string{"ts": "timestamp[ms, tz=UTC]", "tsu": "timestamp[us, tz=UTC]", "day": "date32[day]",
-					"price": "string", "hash": "fixed_size_binary[4]", "attrs": "map<string, int64 ('attrs')>", "count": "int32"} {
+					"price": "decimal128(9, 2)", "big": "decimal128(30, 4)", "mid": "decimal128(12, 3)", "hash": "fixed_size_binary[4]", "attrs": "map<string, int64 ('attrs')>", "count": "int32"} {
 					if cols[col] != typ {
 						t.Errorf("parquet column %s: %v, want %s", col, cols[col], typ)
 					}

@@ -116,6 +116,11 @@ func AppendBinary(b []byte, s *Schema, v any) ([]byte, error) {
 	return nil, fmt.Errorf("avro: %T is not a canonical %s value", v, s.Kind)
 }
 
+// TwosComplement returns n as a big-endian two's complement: the
+// shortest, or sign-extended to size bytes when size > 0 (the encoding of
+// a decimal's unscaled value in Avro and Parquet).
+func TwosComplement(n *big.Int, size int) []byte { return toTwos(n, size) }
+
 // toTwos returns n as a big-endian two's complement: the shortest, or
 // sign-extended to size bytes when size > 0.
 func toTwos(n *big.Int, size int) []byte {

@@ -465,6 +465,10 @@ func (p *parser) fixed(o map[string]any, ns, path string) (*Schema, error) {
 	return s, nil
 }
 
+// MaxPrecision is the most decimal digits a two's complement of n bytes
+// holds.
+func MaxPrecision(n int) int { return maxPrecision(n) }
+
 // maxPrecision is the most decimal digits a two's complement of n bytes
 // holds: floor(log10(2^(8n-1) - 1)).
 func maxPrecision(n int) int {

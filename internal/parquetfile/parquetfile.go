@@ -17,9 +17,9 @@
 //	fixed                     -> FIXED_LEN_BYTE_ARRAY(size)
 //	timestamp-millis/-micros  -> INT64 TIMESTAMP(MILLIS/MICROS, UTC)
 //	date                      -> INT32 DATE
-//	decimal(p, s)             -> BYTE_ARRAY STRING, the decimal as text
-//	                             ("-12.30" for decimal(5,2)): lossless,
-//	                             readable everywhere
+//	decimal(p, s)             -> DECIMAL(p, s): INT32 for p <= 9, INT64
+//	                             for p <= 18, else FIXED_LEN_BYTE_ARRAY of
+//	                             the fewest bytes that hold p digits
 //
 // Fields not in a union with null are required. The columns of a group are
 // in the order of their names (parquet-go orders a group's fields so); a
@@ -247,14 +247,19 @@ func leaf(s *avro.Schema) parquet.Node {
 		return parquet.Leaf(parquet.DoubleType)
 	case avro.String, avro.Enum:
 		return parquet.String()
-	case avro.Fixed:
-		if s.Logical == avro.Decimal {
-			return parquet.String()
-		}
-		return parquet.Leaf(parquet.FixedLenByteArrayType(s.Size))
 	}
 	if s.Logical == avro.Decimal {
-		return parquet.String()
+		switch p := s.Precision; {
+		case p <= 9:
+			return parquet.Decimal(s.Scale, p, parquet.Int32Type)
+		case p <= 18:
+			return parquet.Decimal(s.Scale, p, parquet.Int64Type)
+		default:
+			return parquet.Decimal(s.Scale, p, parquet.FixedLenByteArrayType(decimalBytes(p)))
+		}
+	}
+	if s.Kind == avro.Fixed {
+		return parquet.Leaf(parquet.FixedLenByteArrayType(s.Size))
 	}
 	return parquet.Leaf(parquet.ByteArrayType) // bytes
 }
@@ -438,8 +443,15 @@ func leafValue(s *avro.Schema, v any) (parquet.Value, error) {
 		if s.Kind == avro.Enum && x >= 0 && x < len(s.Symbols) {
 			return parquet.ByteArrayValue([]byte(s.Symbols[x])), nil
 		}
-	case *big.Int: // decimal
-		return parquet.ByteArrayValue([]byte(decimalText(x, s.Scale))), nil
+	case *big.Int: // decimal, its unscaled value (Coerce checked its digits)
+		switch p := s.Precision; {
+		case p <= 9:
+			return parquet.Int32Value(int32(x.Int64())), nil
+		case p <= 18:
+			return parquet.Int64Value(x.Int64()), nil
+		default:
+			return parquet.FixedLenByteArrayValue(avro.TwosComplement(x, decimalBytes(p))), nil
+		}
 	case []byte:
 		if s.Kind == avro.Fixed {
 			return parquet.FixedLenByteArrayValue(x), nil
@@ -449,20 +461,14 @@ func leafValue(s *avro.Schema, v any) (parquet.Value, error) {
 	return parquet.Value{}, fmt.Errorf("parquet: %T is not a canonical %s value", v, s.Kind)
 }
 
-// decimalText writes unscaled/10^scale with exactly scale decimals.
-func decimalText(unscaled *big.Int, scale int) string {
-	neg := unscaled.Sign() < 0
-	digits := new(big.Int).Abs(unscaled).String()
-	if scale > 0 {
-		if len(digits) <= scale {
-			digits = strings.Repeat("0", scale-len(digits)+1) + digits
-		}
-		digits = digits[:len(digits)-scale] + "." + digits[len(digits)-scale:]
+// decimalBytes is the fewest bytes whose two's complement holds
+// precision digits.
+func decimalBytes(precision int) int {
+	n := 1
+	for avro.MaxPrecision(n) < precision {
+		n++
 	}
-	if neg {
-		return "-" + digits
-	}
-	return digits
+	return n
 }
 
 // ReadRows reads a Parquet file: it returns its row count (the footer's)
