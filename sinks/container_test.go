@@ -373,3 +373,41 @@ func TestFormats_EmptyBatch(t *testing.T) {
 		}
 	}
 }
+
+// TestFormats_Encrypted: encryption wraps an Avro or Parquet file like any
+// object (".avro.enc"); decoded, it reads back whole.
+func TestFormats_Encrypted(t *testing.T) {
+	values, _ := allValues()
+	key := bytes.Repeat([]byte{7}, sinks.KeySize)
+	for _, format := range []string{sinks.FormatAvro, sinks.FormatParquet} {
+		c := common(t, format, allTypes, nil)
+		codec := sinks.Codec{Compression: sinks.CompressionNone, Key: key}
+		b := &sinks.Batch{Topology: "topo", Meta: &tuple.BatchMeta{ID: "ev/00000/000000000000", Source: "ev", End: 3}}
+		f := c.Options("test", nil).Format
+		for i, v := range values {
+			r, err := f.Record(&tuple.Tuple{ID: fmt.Sprintf("ev/0/%d", i), Fields: tuple.Fields{"value"}, Values: tuple.Values{v}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.Records = append(b.Records, r)
+		}
+		p := c.Naming(codec.Ext()).Parts(b)[0]
+		content, err := p.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored, err := codec.Encode(p.Name, content)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, _ := codec.Encode(p.Name, content)
+		if !strings.HasSuffix(p.Name, "."+format+".enc") || !sinks.IsSealed(stored) || !bytes.Equal(stored, again) {
+			t.Errorf("%s: %s, sealed %v, replay identical %v", format, p.Name, sinks.IsSealed(stored), bytes.Equal(stored, again))
+		}
+		plain, err := sinks.DecodeObject(key, p.Name, stored)
+		var sum sinks.LinesSum
+		if err != nil || !bytes.Equal(plain, content) || sum.AddObject(p.Name, plain) != nil || sum.Len() != len(values) {
+			t.Errorf("%s: decoded %d bytes (%v), %d records", format, len(plain), err, sum.Len())
+		}
+	}
+}
