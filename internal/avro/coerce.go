@@ -21,20 +21,6 @@ type UnionValue struct {
 	Value any
 }
 
-// ValueError is a value that does not fit the schema; Path names the
-// field ("value.user.tags[2]").
-type ValueError struct {
-	Path string
-	Msg  string
-}
-
-func (e *ValueError) Error() string {
-	if e.Path == "" {
-		return e.Msg
-	}
-	return fmt.Sprintf("at %s: %s", e.Path, e.Msg)
-}
-
 // Coerce turns v into the canonical form of a value of s, which the
 // encoders take:
 //

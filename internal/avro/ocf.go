@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/flate"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -24,9 +23,6 @@ const DeflateLevel = 6
 
 // Magic starts every Object Container File.
 var Magic = []byte{'O', 'b', 'j', 1}
-
-// ErrFile is wrapped by the errors of a file that cannot be read.
-var ErrFile = errors.New("not a valid avro object container file")
 
 // FileOptions set how a file is written.
 type FileOptions struct {

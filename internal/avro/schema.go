@@ -82,20 +82,6 @@ type Field struct {
 	Default    any
 }
 
-// SchemaError is a schema that cannot be parsed; Path says where in the
-// schema ("fields[2].type").
-type SchemaError struct {
-	Path string
-	Msg  string
-}
-
-func (e *SchemaError) Error() string {
-	if e.Path == "" {
-		return "avro schema: " + e.Msg
-	}
-	return fmt.Sprintf("avro schema: at %s: %s", e.Path, e.Msg)
-}
-
 // Text returns the schema's JSON text (compacted), as it goes into a
 // file's header.
 func (s *Schema) Text() []byte { return s.text }
