@@ -90,8 +90,8 @@ OFFSETS LOST: every sink holds the committed batches, less the offsets above (ex
 }
 
 // TestVerify_Formats: gale verify reads the Avro and Parquet files of file
-// sinks: their records counted, their checksums compared; a damaged file
-// is unreadable, its batch mismatched.
+// sinks: their records counted, their checksums compared (with each
+// other); a damaged file is unreadable, its batch mismatched.
 func TestVerify_Formats(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -160,10 +160,27 @@ func TestVerify_Formats(t *testing.T) {
   av    file_sink  2        8        0        0      0           ok
   pq    file_sink  2        8        0        0      0           ok
 `
-	// an Avro record and a Parquet row are different bytes: the two sinks'
-	// checksums are not compared with each other
+	// a Parquet row sums up as its record's Avro encoding: the two sinks
+	// agree
 	if code != 0 || body != want+"\nOK: every sink holds exactly the committed batches.\n" {
 		t.Errorf("gale verify: exit %d, stdout:\n%s\nwant the lines of:%s\nstderr:\n%s", code, stdout, want, stderr)
+	}
+	// a Parquet file of other records than the Avro file's: mismatched
+	altered := &sinks.Batch{Topology: "t", Meta: &tuple.BatchMeta{ID: "events/00000/000000000001", Source: "events", Seq: 1, Start: 5, End: 8}}
+	for o := int64(5); o < 8; o++ {
+		r, err := formats[1].Record(&tuple.Tuple{ID: fmt.Sprintf("events/0/%d", o), Fields: tuple.Fields{"value"},
+			Values: tuple.Values{fmt.Sprintf(`{"offset":%d,"tags":["a","c%d"]}`, o, o)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		altered.Records = append(altered.Records, r)
+	}
+	if _, err := writers[1].WriteBatch(ctx, altered); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, _ = runCLI(t, "verify", spec)
+	if code != 1 || !strings.Contains(stdout, `events/00000/000000000001: content differs from sink "av"'s`) {
+		t.Errorf("gale verify of an altered parquet file: exit %d, stdout:\n%s", code, stdout)
 	}
 	// a damaged Parquet file: unreadable
 	names, err := writers[1].Objects(ctx, "t")

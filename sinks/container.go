@@ -223,8 +223,9 @@ func ContainerFormat(name string) string {
 
 // AddObject adds the records of one object's decoded content (see
 // Inventory.Read), named name, to the sum: the lines of a line file; the
-// records of an Avro file (each its binary encoding) or the rows of a
-// Parquet file (each serialized), by the name's extension. It fails on a
+// records of an Avro file or the rows of a Parquet file, each as its
+// record's Avro binary encoding (so that an Avro and a Parquet file of the
+// same records sum up the same), by the name's extension. It fails on a
 // file it cannot read.
 func (s *LinesSum) AddObject(name string, content []byte) error {
 	switch formatOf(name) {
@@ -235,7 +236,7 @@ func (s *LinesSum) AddObject(name string, content []byte) error {
 		})
 		return err
 	case FormatParquet:
-		_, err := parquetfile.ReadRows(content, MaxDecodedBytes, func(row []byte) error {
+		_, err := parquetfile.ReadRecords(content, MaxDecodedBytes, func(row []byte) error {
 			s.Add(row)
 			return nil
 		})

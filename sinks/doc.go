@@ -71,8 +71,9 @@
 // the same bytes. Such files compress inside, so the backends' lz4
 // compression is refused with them ("compression": "none"); encryption
 // applies as to any object. `gale verify` counts and sums the records of
-// an Avro file and the rows of a Parquet file as it does a file's lines
-// (LinesSum.AddObject).
+// an Avro file and the rows of a Parquet file as it does a file's lines,
+// each as its record's Avro encoding, so that Avro and Parquet sinks
+// compare with each other (LinesSum.AddObject).
 //
 // # A sink for another backend
 //

@@ -152,6 +152,9 @@ func toTwos(n *big.Int, size int) []byte {
 	return b
 }
 
+// FromTwosComplement reads a big-endian two's complement.
+func FromTwosComplement(b []byte) *big.Int { return fromTwos(b) }
+
 // fromTwos reads a big-endian two's complement.
 func fromTwos(b []byte) *big.Int {
 	n := new(big.Int).SetBytes(b)

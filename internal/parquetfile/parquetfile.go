@@ -2,7 +2,6 @@ package parquetfile
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -68,6 +67,10 @@ type node struct {
 	col      int          // leaf: column index
 	rep      int          // list, map: repetition level of its repeated group
 	pq       parquet.Node
+	// union: the Avro type is a union, of which branch is the non-null
+	// branch and null the null one (-1: none)
+	union        bool
+	branch, null int
 }
 
 // Schema is the Parquet schema of an Avro record schema.
@@ -118,14 +121,15 @@ func number(n *node, next int) int {
 
 // build makes the node of s at path; rep is the repetition level above.
 func build(s *avro.Schema, path string, rep int) (*node, error) {
-	optional := false
+	optional, union, branch, null := false, false, 0, -1
 	if s.Kind == avro.Union {
+		union = true
 		var other []*avro.Schema
-		for _, b := range s.Branches {
+		for i, b := range s.Branches {
 			if b.Kind == avro.Null {
-				optional = true
+				optional, null = true, i
 			} else {
-				other = append(other, b)
+				other, branch = append(other, b), i
 			}
 		}
 		if len(other) != 1 {
@@ -133,7 +137,7 @@ func build(s *avro.Schema, path string, rep int) (*node, error) {
 		}
 		s = other[0]
 	}
-	n := &node{avro: s, optional: optional}
+	n := &node{avro: s, optional: optional, union: union, branch: branch, null: null}
 	switch s.Kind {
 	case avro.Null:
 		return nil, fmt.Errorf("%w: at %s: a field of type null", ErrSchema, path)
@@ -438,14 +442,15 @@ func decimalBytes(precision int) int {
 	return n
 }
 
-// ReadRows reads a Parquet file: it returns its row count (the footer's)
-// and calls fn (when not nil) with each row serialized (every value's
-// column, levels, kind and bytes), in order; fn must not keep it. It
-// refuses files whose columns the footer says decompress to more than
-// limit bytes (limit <= 0: no limit) and codecs Gale does not write.
-// parquet-go reads the pages: a hostile file may still cost it more
-// memory than limit (a page header that lies about its size).
-func ReadRows(data []byte, limit int64, fn func(row []byte) error) (rows int64, err error) {
+// ReadRecords reads a Parquet file Gale wrote: it returns its row count
+// (the footer's) and calls fn (when not nil) with each row as the Avro
+// binary encoding of its record (under the Avro schema in the footer), in
+// order — the same bytes as the record's in an Avro file, so that `gale
+// verify` compares Avro and Parquet sinks; fn must not keep it. It refuses
+// files whose columns the footer says decompress to more than limit bytes
+// (limit <= 0: no limit), codecs Gale does not write, pages that claim
+// more than their chunk holds, and files without an Avro schema.
+func ReadRecords(data []byte, limit int64, fn func(datum []byte) error) (rows int64, err error) {
 	defer func() {
 		if r := recover(); r != nil { // hostile input must not crash verify
 			rows, err = 0, fmt.Errorf("%w: %v", ErrFile, r)
@@ -480,29 +485,39 @@ func ReadRows(data []byte, limit int64, fn func(row []byte) error) (rows int64, 
 	if fn == nil {
 		return f.NumRows(), nil
 	}
+	text, ok := f.Lookup(AvroSchemaKey)
+	if !ok {
+		return 0, fmt.Errorf("%w: no Avro schema (%s) in the footer", ErrFile, AvroSchemaKey)
+	}
+	as, err := avro.Parse([]byte(text))
+	if err != nil {
+		return 0, fmt.Errorf("%w: %w", ErrFile, err)
+	}
+	s, err := NewSchema(as)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %w", ErrFile, err)
+	}
+	if got := len(f.Schema().Columns()); got != s.cols {
+		return 0, fmt.Errorf("%w: %d columns, the Avro schema makes %d", ErrFile, got, s.cols)
+	}
 	buf := make([]parquet.Row, 64)
-	var line []byte
+	var datum []byte
 	var n int64
+	a := &assembler{cols: make([][]parquet.Value, s.cols), pos: make([]int, s.cols)}
 	for _, rg := range f.RowGroups() {
 		rs := rg.Rows()
 		for {
 			k, err := rs.ReadRows(buf)
 			for _, row := range buf[:k] {
-				line = line[:0]
-				for _, v := range row {
-					line = binary.AppendUvarint(line, uint64(v.Column()))
-					line = binary.AppendUvarint(line, uint64(v.RepetitionLevel()))
-					line = binary.AppendUvarint(line, uint64(v.DefinitionLevel()))
-					if v.IsNull() {
-						line = append(line, 0xff)
-						continue
-					}
-					line = append(line, byte(v.Kind()))
-					b := v.Bytes()
-					line = binary.AppendUvarint(line, uint64(len(b)))
-					line = append(line, b...)
+				v, aerr := a.record(s.root, row)
+				if aerr == nil {
+					datum, aerr = avro.AppendBinary(datum[:0], as, v)
 				}
-				if err := fn(line); err != nil {
+				if aerr != nil {
+					rs.Close()
+					return n, fmt.Errorf("%w: row %d: %w", ErrFile, n, aerr)
+				}
+				if err := fn(datum); err != nil {
 					rs.Close()
 					return n, err
 				}
@@ -521,6 +536,209 @@ func ReadRows(data []byte, limit int64, fn func(row []byte) error) (rows int64, 
 		return n, fmt.Errorf("%w: %d rows read, the footer says %d", ErrFile, n, f.NumRows())
 	}
 	return n, nil
+}
+
+// assembler rebuilds a record's canonical value from a row's leaf values
+// (Dremel's record assembly, the reverse of shred).
+type assembler struct {
+	cols [][]parquet.Value // the row's values, by column
+	pos  []int             // the next value of each column
+}
+
+var errShort = errors.New("a column has fewer values than the record needs")
+
+func (a *assembler) record(root *node, row parquet.Row) (any, error) {
+	for i := range a.cols {
+		a.cols[i], a.pos[i] = a.cols[i][:0], 0
+	}
+	for _, v := range row {
+		c := v.Column()
+		if c < 0 || c >= len(a.cols) {
+			return nil, fmt.Errorf("value of column %d", c)
+		}
+		a.cols[c] = append(a.cols[c], v)
+	}
+	v, err := a.read(root, 0)
+	if err != nil {
+		return nil, err
+	}
+	for i := range a.cols {
+		if a.pos[i] != len(a.cols[i]) {
+			return nil, fmt.Errorf("column %d has %d values, the record takes %d", i, len(a.cols[i]), a.pos[i])
+		}
+	}
+	return v, nil
+}
+
+// first returns the column of n's first leaf.
+func first(n *node) int {
+	for n.kind != leafKind {
+		n = n.children[0]
+	}
+	return n.col
+}
+
+func (a *assembler) peek(n *node) (parquet.Value, bool) {
+	c := first(n)
+	if a.pos[c] >= len(a.cols[c]) {
+		return parquet.Value{}, false
+	}
+	return a.cols[c][a.pos[c]], true
+}
+
+// skip consumes the one value each column under n holds for an absent
+// (null or empty) n.
+func (a *assembler) skip(n *node) error {
+	if n.kind == leafKind {
+		if a.pos[n.col] >= len(a.cols[n.col]) {
+			return errShort
+		}
+		a.pos[n.col]++
+		return nil
+	}
+	for _, c := range n.children {
+		if err := a.skip(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (n *node) wrap(v any) any {
+	if !n.union {
+		return v
+	}
+	if v == nil {
+		return avro.UnionValue{Index: n.null}
+	}
+	return avro.UnionValue{Index: n.branch, Value: v}
+}
+
+// read reads the value of n, defined at level def above it.
+func (a *assembler) read(n *node, def int) (any, error) {
+	if n.optional {
+		v, ok := a.peek(n)
+		if !ok {
+			return nil, errShort
+		}
+		if v.DefinitionLevel() <= def {
+			return n.wrap(nil), a.skip(n)
+		}
+		def++
+	}
+	switch n.kind {
+	case leafKind:
+		if a.pos[n.col] >= len(a.cols[n.col]) {
+			return nil, errShort
+		}
+		v := a.cols[n.col][a.pos[n.col]]
+		a.pos[n.col]++
+		if v.IsNull() {
+			return nil, fmt.Errorf("column %d: null where a value is required", n.col)
+		}
+		x, err := canonical(n.avro, v)
+		return n.wrap(x), err
+	case groupKind:
+		out := make([]any, len(n.avro.Fields))
+		for _, c := range n.children {
+			x, err := a.read(c, def)
+			if err != nil {
+				return nil, err
+			}
+			out[c.fieldIdx] = x
+		}
+		return n.wrap(out), nil
+	case listKind:
+		items := []any{}
+		v, ok := a.peek(n)
+		if !ok {
+			return nil, errShort
+		}
+		if v.DefinitionLevel() <= def { // empty
+			return n.wrap(items), a.skip(n)
+		}
+		for {
+			x, err := a.read(n.children[0], def+1)
+			if err != nil {
+				return nil, err
+			}
+			items = append(items, x)
+			if v, ok := a.peek(n); !ok || v.RepetitionLevel() != n.rep {
+				return n.wrap(items), nil
+			}
+		}
+	case mapKind:
+		m := map[string]any{}
+		v, ok := a.peek(n)
+		if !ok {
+			return nil, errShort
+		}
+		if v.DefinitionLevel() <= def { // empty
+			return n.wrap(m), a.skip(n)
+		}
+		kn := n.children[0]
+		for {
+			if a.pos[kn.col] >= len(a.cols[kn.col]) {
+				return nil, errShort
+			}
+			k := a.cols[kn.col][a.pos[kn.col]]
+			a.pos[kn.col]++
+			x, err := a.read(n.children[1], def+1)
+			if err != nil {
+				return nil, err
+			}
+			m[string(k.ByteArray())] = x
+			if v, ok := a.peek(n); !ok || v.RepetitionLevel() != n.rep {
+				return n.wrap(m), nil
+			}
+		}
+	}
+	return nil, fmt.Errorf("unknown node")
+}
+
+// canonical converts a leaf value to the canonical value of s.
+func canonical(s *avro.Schema, v parquet.Value) (any, error) {
+	if s.Logical == avro.Decimal {
+		switch p := s.Precision; {
+		case p <= 9:
+			return big.NewInt(int64(v.Int32())), nil
+		case p <= 18:
+			return big.NewInt(v.Int64()), nil
+		default:
+			return avro.FromTwosComplement(v.ByteArray()), nil
+		}
+	}
+	switch s.Kind {
+	case avro.Boolean:
+		return v.Boolean(), nil
+	case avro.Int:
+		return v.Int32(), nil
+	case avro.Long:
+		return v.Int64(), nil
+	case avro.Float:
+		return v.Float(), nil
+	case avro.Double:
+		return v.Double(), nil
+	case avro.String:
+		return string(v.ByteArray()), nil
+	case avro.Enum:
+		sym := string(v.ByteArray())
+		for i, x := range s.Symbols {
+			if x == sym {
+				return i, nil
+			}
+		}
+		return nil, fmt.Errorf("%q is not a symbol of enum %s", sym, s.Name)
+	case avro.Bytes:
+		return bytes.Clone(v.ByteArray()), nil
+	case avro.Fixed:
+		b := v.ByteArray()
+		if len(b) != s.Size {
+			return nil, fmt.Errorf("fixed %s of %d bytes, want %d", s.Name, len(b), s.Size)
+		}
+		return bytes.Clone(b), nil
+	}
+	return nil, fmt.Errorf("a leaf of type %s", s.Kind)
 }
 
 // checkPages walks the page headers of every column chunk and refuses a

@@ -43,9 +43,16 @@ func TestWrite(t *testing.T) {
 			t.Errorf("%s: two writes differ", c)
 		}
 		var rows [][]byte
-		n, err := ReadRows(a, 1<<20, func(r []byte) error { rows = append(rows, bytes.Clone(r)); return nil })
+		n, err := ReadRecords(a, 1<<20, func(r []byte) error { rows = append(rows, bytes.Clone(r)); return nil })
 		if err != nil || n != 3 || len(rows) != 3 {
 			t.Fatalf("%s: %d rows, %v", c, n, err)
+		}
+		// each row reads back as its record's Avro encoding
+		for i, v := range testValues() {
+			want, _ := avro.AppendBinary(nil, as, v)
+			if !bytes.Equal(rows[i], want) {
+				t.Errorf("%s: row %d reads as %x, want %x", c, i, rows[i], want)
+			}
 		}
 		if !bytes.Contains(a, []byte(AvroSchemaKey)) {
 			t.Errorf("%s: no %s in the footer", c, AvroSchemaKey)
@@ -57,13 +64,13 @@ func TestWrite(t *testing.T) {
 }
 
 // FuzzReadRows: any input is read or refused with ErrFile, never a panic.
-func FuzzReadRows(f *testing.F) {
+func FuzzReadRecords(f *testing.F) {
 	as, _ := avro.Parse([]byte(testSchema))
 	s, _ := NewSchema(as)
 	data, _ := s.Write(testValues(), Options{RowGroupRows: 2})
 	f.Add(data)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if _, err := ReadRows(data, 1<<20, func([]byte) error { return nil }); err != nil && !errors.Is(err, ErrFile) {
+		if _, err := ReadRecords(data, 1<<20, func([]byte) error { return nil }); err != nil && !errors.Is(err, ErrFile) {
 			t.Fatalf("%v is not an ErrFile", err)
 		}
 	})

@@ -19,7 +19,8 @@
 // the ones that tile) and the plans in flight. Each batch's content is
 // summed up with sinks.LinesSum (its lines' SHA-256 digests, sorted, hashed
 // again; the records of an Avro file or the rows of a Parquet file count as
-// its lines), which must agree between the sinks that hold it.
+// its lines, each as its record's Avro encoding), which must agree between
+// the sinks that hold it.
 //
 // The sinks are read at once, each object store a few objects at a time
 // (Options.Parallel), each document store as fast as it streams; memory
@@ -90,10 +91,11 @@ type SinkReport struct {
 	Error string `json:"error,omitempty"`
 
 	sums map[string]string // batch id -> checksum
-	// families: batch id -> the format family of its objects ("avro",
-	// "parquet"; "" for lines and documents): checksums compare within
-	// a family only (an Avro record and a Parquet row of the same
-	// record are different bytes)
+	// families: batch id -> the family of its objects' checksums:
+	// "records" for Avro and Parquet files (each record summed as its
+	// Avro encoding), "" for lines and documents; checksums compare
+	// within a family only (a JSON line and an Avro record of the same
+	// event are different bytes)
 	families map[string]string
 }
 
@@ -608,7 +610,9 @@ func readObjects(ctx context.Context, inv sinks.Inventory, work []batchObjects, 
 			sr.Batches++
 			sr.Records += r.records
 			sr.sums[work[k].id] = r.sum
-			sr.families[work[k].id] = sinks.ContainerFormat(work[k].objs[0].name)
+			if sinks.ContainerFormat(work[k].objs[0].name) != "" {
+				sr.families[work[k].id] = "records" // Avro and Parquet: each record's Avro encoding
+			}
 		}
 	}
 }
@@ -710,8 +714,9 @@ func sortedParts(parts map[string]*part) []*part {
 // than every other (two sinks that disagree), nothing says which sink is
 // right: each is flagged, naming the others — except that a sink with
 // records is not blamed for disagreeing with sinks that hold none. Sinks
-// compare within their format family only: Avro files with Avro files,
-// Parquet with Parquet, lines and documents with each other.
+// compare within their family only: Avro and Parquet files with each
+// other (both summed record by record as Avro encodings), lines and
+// documents with each other.
 func crossCheck(rep *Report) {
 	empty := sinks.LinesChecksum(nil)
 	ids := map[string]bool{}
