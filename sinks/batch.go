@@ -34,8 +34,12 @@ type Record struct {
 	// Time is the record's timestamp (from the tuple, never from the
 	// clock); zero when the tuple has none.
 	Time time.Time
-	// Line is the record formatted by the sink's Format, without newline.
+	// Line is the record formatted by the sink's Format, without newline
+	// (formats json and lines).
 	Line []byte
+	// Value is the record's value in the canonical form of the format's
+	// Avro schema (formats avro and parquet; Line is then nil).
+	Value any
 }
 
 // Part is the records of a batch that go into one object: all of them, or
@@ -48,6 +52,17 @@ type Part struct {
 	Bucket string
 	// Records are the part's records, in batch order.
 	Records []Record
+
+	enc Encoder // the naming's: nil for lines
+}
+
+// Encode returns the part's content: what the format's Encoder makes of
+// the records (an Avro or Parquet file), or for line formats Content.
+func (p *Part) Encode() ([]byte, error) {
+	if p.enc == nil {
+		return p.Content(), nil
+	}
+	return p.enc.Encode(p.Name, p.Records)
 }
 
 // Content returns the part's uncompressed bytes: each record's line and a
@@ -120,6 +135,9 @@ type Naming struct {
 	TimePartition string
 	// Ext is the file extension with its dot, e.g. ".jsonl.lz4".
 	Ext string
+	// Encoder makes an object's content from its records (nil: lines,
+	// Part.Content).
+	Encoder Encoder
 }
 
 // Time partitionings.
@@ -174,7 +192,7 @@ func (n Naming) Parts(b *Batch) []Part {
 		if n.TimePartition != PartitionNone {
 			bucket = "dt=none"
 		}
-		return []Part{{Name: n.Name(b.Topology, b.Meta, bucket), Bucket: bucket, Records: b.Records}}
+		return []Part{{Name: n.Name(b.Topology, b.Meta, bucket), Bucket: bucket, Records: b.Records, enc: n.Encoder}}
 	}
 	byBucket := map[string][]Record{}
 	for _, r := range b.Records {
@@ -188,7 +206,7 @@ func (n Naming) Parts(b *Batch) []Part {
 	slices.Sort(keys)
 	parts := make([]Part, 0, len(keys))
 	for _, k := range keys {
-		parts = append(parts, Part{Name: n.Name(b.Topology, b.Meta, k), Bucket: k, Records: byBucket[k]})
+		parts = append(parts, Part{Name: n.Name(b.Topology, b.Meta, k), Bucket: k, Records: byBucket[k], enc: n.Encoder})
 	}
 	return parts
 }

@@ -2,6 +2,7 @@ package sinks
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -15,10 +16,12 @@ import (
 // Common is the configuration every sink type shares (embedded in each
 // type's config, so its keys sit at the top level of "config").
 type Common struct {
-	// Format is "json" (default) or "lines"; see FormatJSON, FormatLines.
+	// Format is "json" (default), "lines", "avro" or "parquet"; see
+	// FormatJSON, FormatLines, FormatAvro, FormatParquet.
 	Format string `json:"format"`
 	// Field: for "json" the field holding the document (default: all the
-	// tuple's fields as one object); for "lines" the text (default "value").
+	// tuple's fields as one object); for "lines" the text, for "avro" and
+	// "parquet" the record (default "value").
 	Field string `json:"field,omitempty"`
 	// Fields: for "json" without Field, the fields to write (default all).
 	Fields []string `json:"fields,omitempty"`
@@ -41,6 +44,25 @@ type Common struct {
 	// DeadLetterDir receives the records the backend rejects (default
 	// "gale-dead-letter").
 	DeadLetterDir string `json:"dead_letter_dir"`
+
+	// The settings of formats "avro" and "parquet" (refused with the
+	// others). Schema is the Avro schema of the records written: a JSON
+	// object, or a JSON string holding one; SchemaFile a file holding it
+	// instead. The root is a record.
+	Schema     json.RawMessage `json:"schema,omitempty"`
+	SchemaFile string          `json:"schema_file,omitempty"`
+	// AvroCodec compresses an Avro file's blocks: "deflate" (default),
+	// "snappy" or "null"; AvroBlockRecords is the records per block
+	// (default 1000).
+	AvroCodec        string `json:"avro_codec,omitempty"`
+	AvroBlockRecords int    `json:"avro_block_records,omitempty"`
+	// ParquetCompression compresses a Parquet file's columns: "snappy"
+	// (default), "zstd" or "none"; ParquetRowGroupRows is the rows per
+	// row group (default 100000).
+	ParquetCompression  string `json:"parquet_compression,omitempty"`
+	ParquetRowGroupRows int    `json:"parquet_row_group_rows,omitempty"`
+
+	container *container // loaded by Validate
 }
 
 // DefaultCommon returns the defaults.
@@ -51,6 +73,11 @@ func DefaultCommon() Common {
 
 // Validate checks the shared settings.
 func (c *Common) Validate() error {
+	ct, err := c.loadContainer()
+	if err != nil {
+		return err
+	}
+	c.container = ct
 	f := c.format()
 	if err := f.Validate(); err != nil {
 		return err
@@ -74,7 +101,7 @@ func (c *Common) Validate() error {
 }
 
 func (c *Common) format() Format {
-	return Format{Kind: c.Format, Field: c.Field, Fields: c.Fields, TimeField: c.TimeField}
+	return Format{Kind: c.Format, Field: c.Field, Fields: c.Fields, TimeField: c.TimeField, container: c.container}
 }
 
 // Options returns the bolt options of c for sink, with open.
@@ -88,7 +115,7 @@ func (c *Common) Options(sink string, open func(context.Context, *topology.TaskC
 // Naming returns the naming of c's objects with the given extension.
 func (c *Common) Naming(ext string) Naming {
 	f := c.format()
-	return Naming{Prefix: c.Prefix, TimePartition: c.TimePartition, Ext: f.Ext() + ext}
+	return Naming{Prefix: c.Prefix, TimePartition: c.TimePartition, Ext: f.Ext() + ext, Encoder: f.Encoder()}
 }
 
 // Type returns the registry entry of a sink type: name (e.g.

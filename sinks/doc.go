@@ -36,6 +36,45 @@
 // `gale verify` reads to compare what the backends hold with the spouts'
 // ledgers.
 //
+// # Formats
+//
+// The keys of Common that choose what an object holds:
+//
+//	format                  "json" (default): JSON lines, ".jsonl"; "lines": text lines, ".log";
+//	                        "avro": one Avro Object Container File, ".avro";
+//	                        "parquet": one Parquet file, ".parquet"
+//	field                   json: the field holding the document (default: all fields);
+//	                        lines: the text; avro, parquet: the record (default "value")
+//	fields                  json without field: the fields to write (default all)
+//	schema                  avro, parquet: the Avro schema of the records, a JSON object
+//	                        or a JSON string holding one (its root is a record)
+//	schema_file             avro, parquet: a file holding the schema, instead of schema
+//	avro_codec              avro: "deflate" (default, level 6), "snappy" or "null"
+//	avro_block_records      avro: records per block (default 1000)
+//	parquet_compression     parquet: "snappy" (default), "zstd" (one goroutine, default
+//	                        level) or "none"
+//	parquet_row_group_rows  parquet: rows per row group (default 100000)
+//
+// With avro and parquet, Format.Record coerces the tuple's field to the
+// schema (package internal/avro: the Go values of Gale's Avro, Protobuf
+// and JSON deserializers, or JSON text; json.Number to int, long, float or
+// double; RFC 3339 text or a number in the field's unit to a timestamp): a
+// value that does not fit is a rejection, written to the dead-letter
+// files with the path of the field at fault ("at value.items[2].qty: want
+// int, got string \"x\""), and the batch goes on without it. The
+// object's content is then made by the format's Encoder from the records'
+// values, in batch order: an Avro file (the schema and codec in its
+// header, a sync marker derived from the object's name, a block every
+// avro_block_records records) or a Parquet file (a schema derived from the
+// Avro one, see internal/parquetfile; a row group every
+// parquet_row_group_rows rows; no timestamp in it): the same batch gives
+// the same bytes. Such files compress inside, so the backends' lz4
+// compression is refused with them ("compression": "none"); encryption
+// applies as to any object. `gale verify` counts and sums the records of
+// an Avro file and the rows of a Parquet file as it does a file's lines,
+// each as its record's Avro encoding, so that Avro and Parquet sinks
+// compare with each other (LinesSum.AddObject).
+//
 // # A sink for another backend
 //
 // Implement Writer: WriteBatch writes one batch, already ordered, as the

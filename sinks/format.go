@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/gale-stream/gale/internal/avro"
 	"github.com/gale-stream/gale/tuple"
 )
 
@@ -25,7 +26,9 @@ const (
 // ErrConfig is wrapped by every configuration error of a sink.
 var ErrConfig = errors.New("invalid sink configuration")
 
-// Format turns tuples into records. Its output depends only on the tuple,
+// Format turns tuples into records: a line (json, lines), or the value of
+// the field Field (default "value") coerced to an Avro schema (avro,
+// parquet; see avro.Coerce in internal/avro for what converts). Its output depends only on the tuple,
 // so that a replay formats identically.
 type Format struct {
 	Kind string
@@ -36,14 +39,25 @@ type Format struct {
 	// TimeField holds the record's timestamp: Unix milliseconds (an
 	// integer or json.Number), a time.Time, or RFC 3339 text.
 	TimeField string
+
+	// container holds the schema and settings of the avro and parquet
+	// formats (set by Common.Validate).
+	container *container
 }
 
 // Validate checks the format's settings.
 func (f *Format) Validate() error {
 	switch f.Kind {
 	case FormatJSON, FormatLines:
+	case FormatAvro, FormatParquet:
+		if f.container == nil {
+			return fmt.Errorf("format %q needs an Avro schema (schema or schema_file): %w", f.Kind, ErrConfig)
+		}
+		if len(f.Fields) > 0 {
+			return fmt.Errorf("format %q takes one field (\"field\"), not \"fields\": %w", f.Kind, ErrConfig)
+		}
 	default:
-		return fmt.Errorf("format %q: want %q or %q: %w", f.Kind, FormatJSON, FormatLines, ErrConfig)
+		return fmt.Errorf("format %q: want %q, %q, %q or %q: %w", f.Kind, FormatJSON, FormatLines, FormatAvro, FormatParquet, ErrConfig)
 	}
 	if f.Kind == FormatLines && len(f.Fields) > 0 {
 		return fmt.Errorf("format %q takes one field (\"field\"), not \"fields\": %w", f.Kind, ErrConfig)
@@ -60,7 +74,7 @@ func (f *Format) Check(fields tuple.Fields) error {
 	names := f.Fields
 	if f.Field != "" {
 		names = append(names, f.Field)
-	} else if f.Kind == FormatLines {
+	} else if f.Kind != FormatJSON {
 		names = append(names, "value")
 	}
 	for _, n := range names {
@@ -73,23 +87,44 @@ func (f *Format) Check(fields tuple.Fields) error {
 
 // Ext returns the file extension of the format, e.g. ".jsonl".
 func (f *Format) Ext() string {
-	if f.Kind == FormatLines {
+	switch f.Kind {
+	case FormatLines:
 		return ".log"
+	case FormatAvro:
+		return ".avro"
+	case FormatParquet:
+		return ".parquet"
 	}
 	return ".jsonl"
+}
+
+// Encoder returns the Encoder of the format's objects: nil (lines) for
+// json and lines.
+func (f *Format) Encoder() Encoder {
+	if f.container == nil {
+		return nil
+	}
+	return f.container
 }
 
 // Record formats t.
 func (f *Format) Record(t *tuple.Tuple) (Record, error) {
 	r := Record{ID: t.ID, Time: recordTime(t.ValueByField(f.TimeField))}
 	var err error
+	field := f.Field
+	if field == "" {
+		field = "value"
+	}
 	switch f.Kind {
 	case FormatLines:
-		field := f.Field
-		if field == "" {
-			field = "value"
-		}
 		r.Line = oneLine(tuple.AsString(t.ValueByField(field)))
+	case FormatAvro, FormatParquet:
+		if f.container == nil {
+			return r, fmt.Errorf("format %q without a schema: %w", f.Kind, ErrConfig)
+		}
+		// a value that does not fit the schema: the error names the
+		// field's path, and the record goes to the dead letters
+		r.Value, err = avro.Coerce(f.container.schema, t.ValueByField(field), field)
 	default:
 		r.Line, err = f.jsonLine(t)
 	}

@@ -56,7 +56,10 @@ func StoreParts(ctx context.Context, b *Batch, naming Naming, codec Codec, metaP
 		if err := atomicfile.CheckName(p.Name); err != nil {
 			return n, fmt.Errorf("%s: object name: %w", where, err)
 		}
-		content := p.Content()
+		content, err := p.Encode()
+		if err != nil {
+			return n, fmt.Errorf("%s: encode %s: %w", where, p.Name, err)
+		}
 		data, err := codec.Encode(p.Name, content)
 		if err != nil {
 			return n, fmt.Errorf("%s: encode %s: %w", where, p.Name, err)

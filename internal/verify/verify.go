@@ -18,7 +18,9 @@
 // in its batch by the ranges the object stores name (where they disagree,
 // the ones that tile) and the plans in flight. Each batch's content is
 // summed up with sinks.LinesSum (its lines' SHA-256 digests, sorted, hashed
-// again), which must agree between the sinks that hold it.
+// again; the records of an Avro file or the rows of a Parquet file count as
+// its lines, each as its record's Avro encoding), which must agree between
+// the sinks that hold it.
 //
 // The sinks are read at once, each object store a few objects at a time
 // (Options.Parallel), each document store as fast as it streams; memory
@@ -89,6 +91,12 @@ type SinkReport struct {
 	Error string `json:"error,omitempty"`
 
 	sums map[string]string // batch id -> checksum
+	// families: batch id -> the family of its objects' checksums:
+	// "records" for Avro and Parquet files (each record summed as its
+	// Avro encoding), "" for lines and documents; checksums compare
+	// within a family only (a JSON line and an Avro record of the same
+	// event are different bytes)
+	families map[string]string
 }
 
 // Mismatch is one batch whose content is wrong.
@@ -277,7 +285,7 @@ func Run(ctx context.Context, topo *topology.Topology, opts Options) (*Report, e
 	reports := make([]SinkReport, len(stores))
 	objects := make([]map[*part]map[uint64][]object, len(stores))
 	for i, s := range stores {
-		reports[i] = SinkReport{Component: s.comp.ID, Type: s.comp.Type, sums: map[string]string{}}
+		reports[i] = SinkReport{Component: s.comp.ID, Type: s.comp.Type, sums: map[string]string{}, families: map[string]string{}}
 		if s.err != nil {
 			reports[i].Error = s.err.Error()
 		}
@@ -581,7 +589,10 @@ func readObjects(ctx context.Context, inv sinks.Inventory, work []batchObjects, 
 						results[k].unreadable = &Mismatch{b.id, fmt.Sprintf("%s: unreadable: %v", o.name, err)}
 						break
 					}
-					sum.AddContent(data)
+					if err := sum.AddObject(o.name, data); err != nil {
+						results[k].unreadable = &Mismatch{b.id, fmt.Sprintf("%s: unreadable: %v", o.name, err)}
+						break
+					}
 				}
 				if results[k].unreadable == nil {
 					results[k].records = sum.Len()
@@ -599,6 +610,9 @@ func readObjects(ctx context.Context, inv sinks.Inventory, work []batchObjects, 
 			sr.Batches++
 			sr.Records += r.records
 			sr.sums[work[k].id] = r.sum
+			if sinks.ContainerFormat(work[k].objs[0].name) != "" {
+				sr.families[work[k].id] = "records" // Avro and Parquet: each record's Avro encoding
+			}
 		}
 	}
 }
@@ -699,7 +713,10 @@ func sortedParts(parts map[string]*part) []*part {
 // them, another one's content differs. When no checksum has more votes
 // than every other (two sinks that disagree), nothing says which sink is
 // right: each is flagged, naming the others — except that a sink with
-// records is not blamed for disagreeing with sinks that hold none.
+// records is not blamed for disagreeing with sinks that hold none. Sinks
+// compare within their family only: Avro and Parquet files with each
+// other (both summed record by record as Avro encodings), lines and
+// documents with each other.
 func crossCheck(rep *Report) {
 	empty := sinks.LinesChecksum(nil)
 	ids := map[string]bool{}
@@ -709,49 +726,17 @@ func crossCheck(rep *Report) {
 		}
 	}
 	for id := range ids {
-		votes := map[string]int{}
+		families := map[string]bool{}
 		for _, s := range rep.Sinks {
-			if sum, ok := s.sums[id]; ok {
-				votes[sum]++
+			if _, ok := s.sums[id]; ok {
+				families[s.families[id]] = true
 			}
 		}
-		if len(votes) < 2 {
-			continue
-		}
-		// the checksums with the most votes, sorted
-		var top []string
-		n := 0
-		for sum, v := range votes {
-			switch {
-			case v > n:
-				top, n = []string{sum}, v
-			case v == n:
-				top = append(top, sum)
-			}
-		}
-		slices.Sort(top)
-		if len(top) == 2 && slices.Contains(top, empty) {
-			top = slices.DeleteFunc(top, func(s string) bool { return s == empty })
-		}
-		for i := range rep.Sinks {
-			s := &rep.Sinks[i]
-			sum, ok := s.sums[id]
-			switch {
-			case !ok || len(top) == 1 && sum == top[0]:
-			case sum == empty:
-				s.Missing = append(s.Missing, id) // no records, where other sinks hold some
-			case len(top) == 1:
-				s.Mismatched = append(s.Mismatched, Mismatch{id, "content differs from the other sinks'"})
-			default:
-				var others []string
-				for _, o := range rep.Sinks {
-					if osum, ok := o.sums[id]; ok && osum != sum && osum != empty {
-						others = append(others, strconv.Quote(o.Component)+"'s")
-					}
-				}
-				s.Mismatched = append(s.Mismatched, Mismatch{id, fmt.Sprintf("content differs from sink %s, and no majority says which is right",
-					strings.Join(others, ", sink "))})
-			}
+		for fam := range families {
+			crossCheckBatch(rep, id, empty, func(s *SinkReport) (string, bool) {
+				sum, ok := s.sums[id]
+				return sum, ok && s.families[id] == fam
+			})
 		}
 	}
 	for i := range rep.Sinks {
@@ -759,5 +744,54 @@ func crossCheck(rep *Report) {
 		sort.Strings(s.Missing)
 		sort.Strings(s.Extra)
 		sort.Slice(s.Mismatched, func(a, b int) bool { return s.Mismatched[a].Batch < s.Mismatched[b].Batch })
+	}
+}
+
+// crossCheckBatch is crossCheck of batch id among the sinks whose
+// checksum get returns.
+func crossCheckBatch(rep *Report, id, empty string, get func(*SinkReport) (string, bool)) {
+	votes := map[string]int{}
+	for i := range rep.Sinks {
+		if sum, ok := get(&rep.Sinks[i]); ok {
+			votes[sum]++
+		}
+	}
+	if len(votes) < 2 {
+		return
+	}
+	// the checksums with the most votes, sorted
+	var top []string
+	n := 0
+	for sum, v := range votes {
+		switch {
+		case v > n:
+			top, n = []string{sum}, v
+		case v == n:
+			top = append(top, sum)
+		}
+	}
+	slices.Sort(top)
+	if len(top) == 2 && slices.Contains(top, empty) {
+		top = slices.DeleteFunc(top, func(s string) bool { return s == empty })
+	}
+	for i := range rep.Sinks {
+		s := &rep.Sinks[i]
+		sum, ok := get(s)
+		switch {
+		case !ok || len(top) == 1 && sum == top[0]:
+		case sum == empty:
+			s.Missing = append(s.Missing, id) // no records, where other sinks hold some
+		case len(top) == 1:
+			s.Mismatched = append(s.Mismatched, Mismatch{id, "content differs from the other sinks'"})
+		default:
+			var others []string
+			for _, o := range rep.Sinks {
+				if osum, ok := get(&o); ok && osum != sum && osum != empty {
+					others = append(others, strconv.Quote(o.Component)+"'s")
+				}
+			}
+			s.Mismatched = append(s.Mismatched, Mismatch{id, fmt.Sprintf("content differs from sink %s, and no majority says which is right",
+				strings.Join(others, ", sink "))})
+		}
 	}
 }

@@ -264,7 +264,7 @@ func run(t *testing.T, f *fixture) *Report {
 		t.Fatal(err)
 	}
 	for i := range rep.Sinks {
-		rep.Sinks[i].sums = nil
+		rep.Sinks[i].sums, rep.Sinks[i].families = nil, nil
 	}
 	return rep
 }

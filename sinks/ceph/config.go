@@ -77,6 +77,9 @@ func (c *Config) Validate() error {
 	if err := c.Common.Validate(); err != nil {
 		return fmt.Errorf("ceph sink: %w", err)
 	}
+	if err := c.CheckCompression(c.Compression); err != nil {
+		return fmt.Errorf("ceph sink: %w", err)
+	}
 	if c.Pool == "" {
 		return fmt.Errorf("ceph sink: pool is required: %w", sinks.ErrConfig)
 	}

@@ -82,14 +82,16 @@
 //
 // Besides the keys of sinks.Common (format, field, fields, time_field,
 // time_partition, prefix, max_inflight, min_backoff_ms, max_backoff_ms,
-// dead_letter_dir):
+// dead_letter_dir; for formats avro and parquet schema, schema_file,
+// avro_codec, avro_block_records, parquet_compression,
+// parquet_row_group_rows: see "Formats" in package sinks):
 //
 //	conf_file         ceph.conf to read (default $CEPH_CONF, else /etc/ceph/ceph.conf)
 //	user              cephx user without "client." (default "admin")
 //	pool              pool of the objects (required)
 //	namespace         RADOS namespace (default none)
 //	create_pool       create the pool if missing (default false)
-//	compression       "lz4" (default) or "none"
+//	compression       "lz4" (default) or "none" (must be "none" with formats avro, parquet)
 //	encryption        {"key_file": ...} or {"key_env": ...} (default none; see sinks.Codec)
 //	max_object_bytes  largest single object, 1 MiB..90 MiB (default 64 MiB)
 //	timeout_seconds   bound of connecting and of each mon/OSD op (default 30)

@@ -17,9 +17,21 @@ import (
 // part or leftover beside them), and each object's gale.batch xattr names
 // the batch its name encodes.
 func TestConformance(t *testing.T) {
+	sinktest.Conformance(t, backend(t))
+}
+
+// TestFormats: the sink writes Avro and Parquet objects through the real
+// sink path (sinktest.Formats), checked as by TestConformance.
+func TestFormats(t *testing.T) {
+	sinktest.Formats(t, backend(t))
+}
+
+// backend is the backend of the suites: the sink's config for a place, and
+// the check of what a run left there.
+func backend(t *testing.T) sinktest.Backend[Config] {
 	conn := adminConn(t)
 	pool := tempPool(t, conn)
-	sinktest.Conformance(t, sinktest.Backend[Config]{
+	return sinktest.Backend[Config]{
 		Type: Type(),
 		Config: func(t testing.TB, place string) map[string]any {
 			return map[string]any{"conf_file": testenv.CephConf(t), "pool": pool, "namespace": place, "prefix": "gale"}
@@ -43,5 +55,5 @@ func TestConformance(t *testing.T) {
 				}
 			}
 		},
-	})
+	}
 }

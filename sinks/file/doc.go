@@ -12,10 +12,13 @@
 // decrypt` opens encrypted ones.
 //
 // Config (beside sinks.Common's format, time_partition, prefix,
-// max_inflight, backoff and dead_letter_dir):
+// max_inflight, backoff and dead_letter_dir, and the schema and settings
+// of formats avro and parquet: see "Formats" in package sinks):
 //
 //	{"dir": "/data/events", "compression": "lz4", "encryption": {"key_file": "/etc/gale/key"}}
+//	{"dir": "/data/events", "format": "parquet", "schema_file": "/etc/gale/event.avsc", "compression": "none"}
 //
-// dir is required; compression is "lz4" (default) or "none"; no_fsync is
+// dir is required; compression is "lz4" (default) or "none" (required
+// with formats avro and parquet, whose files compress inside); no_fsync is
 // for throwaway data only.
 package file

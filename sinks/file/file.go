@@ -44,6 +44,9 @@ func (c *Config) Validate() error {
 	if err := c.Common.Validate(); err != nil {
 		return err
 	}
+	if err := c.CheckCompression(c.Compression); err != nil {
+		return err
+	}
 	if c.Dir == "" {
 		return fmt.Errorf("dir is required: %w", sinks.ErrConfig)
 	}
@@ -109,7 +112,11 @@ func (w *Writer) WriteBatch(ctx context.Context, b *sinks.Batch) (int64, error) 
 		if err := ctx.Err(); err != nil {
 			return n, err
 		}
-		data, err := w.Codec.Encode(p.Name, p.Content())
+		content, err := p.Encode()
+		if err != nil {
+			return n, fmt.Errorf("encode %s: %w", p.Name, err)
+		}
+		data, err := w.Codec.Encode(p.Name, content)
 		if err != nil {
 			return n, err
 		}

@@ -139,3 +139,17 @@ func (e *enospcWatch) WriteBatch(ctx context.Context, b *sinks.Batch) (int64, er
 	}
 	return n, err
 }
+
+// TestFormats: the file sink writes Avro and Parquet files through the
+// real sink path (sinktest.Formats): replays byte-identical, fastavro and
+// pyarrow read every record, the records that do not fit the schema are
+// dead letters.
+func TestFormats(t *testing.T) {
+	root := t.TempDir()
+	sinktest.Formats(t, sinktest.Backend[file.Config]{
+		Type: file.Type(),
+		Config: func(t testing.TB, place string) map[string]any {
+			return map[string]any{"dir": filepath.Join(root, place)}
+		},
+	})
+}

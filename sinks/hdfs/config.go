@@ -85,6 +85,9 @@ func (c *Config) Validate() error {
 	if err := c.Common.Validate(); err != nil {
 		return err
 	}
+	if err := c.CheckCompression(c.Compression); err != nil {
+		return err
+	}
 	if _, err := Addresses(c.NameNode); err != nil {
 		return err
 	}

@@ -9,8 +9,10 @@
 //
 //	<dir>/<prefix>/<topology>/<source>[/dt=YYYY-MM-DD[/hh=HH]]/<partition>/<seq>-<start>-<end><ext>
 //
-// where <ext> is ".jsonl" (format "json") or ".log" (format "lines"),
-// then ".lz4" with compression, then ".enc" with encryption.
+// where <ext> is ".jsonl" (format "json"), ".log" (format "lines"),
+// ".avro" or ".parquet" (formats "avro", "parquet": one Avro Object
+// Container File or one Parquet file, which Spark, Hive and Trino read in
+// place), then ".lz4" with compression, then ".enc" with encryption.
 // It derives from the batch alone, so a replayed batch gets the same name,
 // and its bytes (sinks.Codec: a deterministic lz4 frame, optionally AES-GCM
 // with a deterministic nonce) are the same too.
@@ -48,7 +50,9 @@
 //
 // The keys of sinks.Common (format, field, fields, time_field,
 // time_partition, prefix, max_inflight, min_backoff_ms, max_backoff_ms,
-// dead_letter_dir), and:
+// dead_letter_dir; for formats avro and parquet schema, schema_file,
+// avro_codec, avro_block_records, parquet_compression,
+// parquet_row_group_rows: see "Formats" in package sinks), and:
 //
 //   - namenode (required): "host:port", or several "host:port,host:port"
 //     for a NameNode pair (the client fails over on StandbyException).
@@ -59,7 +63,8 @@
 //   - block_size: HDFS block size in bytes, a multiple of 512 (0, the
 //     default: the cluster's dfs.blocksize; a NameNode refuses sizes below
 //     its dfs.namenode.fs-limits.min-block-size, 1 MiB by default).
-//   - compression: "lz4" (default) or "none".
+//   - compression: "lz4" (default) or "none" (required with formats avro
+//     and parquet, whose files compress inside).
 //   - encryption: {"key_file": ...} or {"key_env": ...} (see
 //     sinks.EncryptionConfig; by default $GALE_SINK_KEY); files then end in
 //     ".enc".

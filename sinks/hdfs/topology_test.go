@@ -13,10 +13,22 @@ import (
 // inventory's files (no temporary file is left, nothing is written
 // beside), read back with a client of their own.
 func TestConformance(t *testing.T) {
+	sinktest.Conformance(t, backend(t))
+}
+
+// TestFormats: the sink writes Avro and Parquet objects through the real
+// sink path (sinktest.Formats), checked as by TestConformance.
+func TestFormats(t *testing.T) {
+	sinktest.Formats(t, backend(t))
+}
+
+// backend is the backend of the suites: the sink's config for a place, and
+// the check of what a run left there.
+func backend(t *testing.T) sinktest.Backend[hdfs.Config] {
 	raw := rawClient(t)
 	nn := testenv.HDFSNameNode(t)
 	base := testDir(t, raw)
-	sinktest.Conformance(t, sinktest.Backend[hdfs.Config]{
+	return sinktest.Backend[hdfs.Config]{
 		Type: hdfs.Type(),
 		Config: func(t testing.TB, place string) map[string]any {
 			return map[string]any{"namenode": nn, "dir": base + "/" + place, "timeout_ms": 10000}
@@ -35,5 +47,5 @@ func TestConformance(t *testing.T) {
 				t.Errorf("%s: %d files, the inventory lists %d", place, len(files), len(got.Raw))
 			}
 		},
-	})
+	}
 }

@@ -215,7 +215,11 @@ func (w *Writer) WriteBatch(ctx context.Context, b *sinks.Batch) (n int64, err e
 		if err := ctx.Err(); err != nil {
 			return n, err
 		}
-		data, err := w.Codec.Encode(p.Name, p.Content())
+		content, err := p.Encode()
+		if err != nil {
+			return n, fmt.Errorf("%s: encode: %w", w.url(path.Join(w.Dir, p.Name)), err)
+		}
+		data, err := w.Codec.Encode(p.Name, content)
 		if err != nil {
 			return n, fmt.Errorf("%s: encode: %w", w.url(path.Join(w.Dir, p.Name)), err)
 		}

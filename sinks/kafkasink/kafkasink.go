@@ -48,6 +48,9 @@ func (c *Config) Validate() error {
 	if err := c.Common.Validate(); err != nil {
 		return err
 	}
+	if c.Format != sinks.FormatJSON && c.Format != sinks.FormatLines {
+		return fmt.Errorf("kafka_sink: format %q: want %q or %q (each record is one message): %w", c.Format, sinks.FormatJSON, sinks.FormatLines, sinks.ErrConfig)
+	}
 	if err := c.Security.Validate(); err != nil {
 		return fmt.Errorf("%w: %w", err, sinks.ErrConfig)
 	}

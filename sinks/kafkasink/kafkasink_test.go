@@ -182,6 +182,7 @@ func TestConfig(t *testing.T) {
 		func(c *Config) { c.Key = "value" },
 		func(c *Config) { c.TimePartition = "hour" },
 		func(c *Config) { c.Partitions = 0 },
+		func(c *Config) { c.Format, c.Schema = sinks.FormatAvro, []byte(sinktest.LineSchema) }, // files, not messages
 	} {
 		c := NewConfig()
 		c.Brokers, c.Topic = []string{"x:1"}, "t"

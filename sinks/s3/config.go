@@ -129,6 +129,9 @@ func (c *Config) Validate() error {
 	if err := c.Common.Validate(); err != nil {
 		return fmt.Errorf("s3 sink: %w", err)
 	}
+	if err := c.CheckCompression(c.Compression); err != nil {
+		return fmt.Errorf("s3 sink: %w", err)
+	}
 	if c.Bucket == "" {
 		return fmt.Errorf("s3 sink: bucket is required: %w", sinks.ErrConfig)
 	}

@@ -127,7 +127,9 @@
 //
 // Besides the keys of sinks.Common (format, field, fields, time_field,
 // time_partition, prefix, max_inflight, min_backoff_ms, max_backoff_ms,
-// dead_letter_dir):
+// dead_letter_dir; for formats avro and parquet schema, schema_file,
+// avro_codec, avro_block_records, parquet_compression,
+// parquet_row_group_rows: see "Formats" in package sinks):
 //
 //	endpoint                   the store's URL, "http(s)://host[:port]" (default: AWS S3 of region)
 //	region                     signing region; with AWS also the endpoint's (default "us-east-1")
@@ -140,7 +142,7 @@
 //	credentials_file           an AWS shared credentials file, read instead of the variables
 //	credentials_profile        its section (default "default")
 //	tls_ca_file                PEM of the CAs to trust for an https endpoint (default the system's)
-//	compression                "lz4" (default) or "none"
+//	compression                "lz4" (default) or "none" (must be "none" with formats avro, parquet)
 //	encryption                 {"key_file": ...} or {"key_env": ...} (default none; see sinks.Codec)
 //	multipart_threshold_bytes  larger objects go as multipart uploads, 5 MiB..5 GiB (default 16 MiB)
 //	part_bytes                 size of their parts, 5 MiB..5 GiB (default 8 MiB)

@@ -16,6 +16,18 @@ import (
 // in the bucket, no upload left in progress, and each object's gale-batch
 // metadata names the batch its key encodes.
 func TestConformance(t *testing.T) {
+	sinktest.Conformance(t, backend(t))
+}
+
+// TestFormats: the sink writes Avro and Parquet objects through the real
+// sink path (sinktest.Formats), checked as by TestConformance.
+func TestFormats(t *testing.T) {
+	sinktest.Formats(t, backend(t))
+}
+
+// backend is the backend of the suites: the sink's config for a place, and
+// the check of what a run left there.
+func backend(t *testing.T) sinktest.Backend[Config] {
 	env := testenv.S3(t)
 	raw := rawClient(t)
 	outer := t // the buckets outlive the subtest that makes them (IdempotentRewrite writes again)
@@ -29,7 +41,7 @@ func TestConformance(t *testing.T) {
 		}
 		return buckets[place]
 	}
-	sinktest.Conformance(t, sinktest.Backend[Config]{
+	return sinktest.Backend[Config]{
 		Type: Type(),
 		Config: func(t testing.TB, place string) map[string]any {
 			return map[string]any{"endpoint": env.Endpoint, "region": env.Region, "bucket": bucketOf(place), "prefix": "gale",
@@ -54,5 +66,5 @@ func TestConformance(t *testing.T) {
 				t.Errorf("%d uploads in progress", len(u))
 			}
 		},
-	})
+	}
 }

@@ -1,0 +1,34 @@
+package cli_test
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+// TestValidate_Formats: examples/kafka-json-to-parquet.json validates; a
+// schema the formats cannot write and lz4 around a Parquet file are
+// refused at their config keys, before anything runs.
+func TestValidate_Formats(t *testing.T) {
+	code, out, errs := runCLI(t, "validate", "../examples/kafka-json-to-parquet.json")
+	if code != 0 || !strings.Contains(out, "ok") {
+		t.Fatalf("the example: exit %d\n%s%s", code, out, errs)
+	}
+	example, err := os.ReadFile("../examples/kafka-json-to-parquet.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := strings.Replace(string(example), `"items": "string"`, `"items": "strnig"`, 1)
+	bad = strings.Replace(bad, `"avro_codec": "deflate",
+        "compression": "none"`, `"avro_codec": "deflate",
+        "compression": "lz4"`, 1)
+	code, _, errs = runCLI(t, "validate", write(t, "bad.json", bad))
+	for _, want := range []string{
+		`bolts[0].config.schema: avro schema: at fields[4].type.items: unknown type "strnig"`,
+		`bolts[1].config.compression: compression "lz4" with format "avro"`,
+	} {
+		if code != 1 || !strings.Contains(errs, want) {
+			t.Errorf("exit %d, want 1 and %q in:\n%s", code, want, errs)
+		}
+	}
+}
