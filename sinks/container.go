@@ -192,14 +192,21 @@ func fieldErr(key string, err error) error {
 	return &topology.FieldError{Path: key, Msg: err.Error(), Err: fmt.Errorf("%w: %w", err, ErrConfig)}
 }
 
-// CheckCompression checks a backend's compression setting against the
-// format: Avro and Parquet files compress inside (avro_codec,
-// parquet_compression), so an lz4 frame around them is refused (readers
-// such as Spark would not open the file).
-func (c *Common) CheckCompression(compression string) error {
-	if isContainer(c.Format) && compression != CompressionNone {
-		return fieldErr("compression", fmt.Errorf("compression %q with format %q: %s files compress inside (avro_codec, parquet_compression); set \"compression\": %q",
-			compression, c.Format, c.Format, CompressionNone))
+// ResolveCompression applies a backend's compression default by format —
+// "lz4" for the line formats, "none" for avro and parquet, which compress
+// inside (avro_codec, parquet_compression) — when *compression is "", and
+// refuses an lz4 frame around Avro and Parquet files (readers such as
+// Spark would not open them).
+func (c *Common) ResolveCompression(compression *string) error {
+	if *compression == "" {
+		*compression = CompressionLZ4
+		if isContainer(c.Format) {
+			*compression = CompressionNone
+		}
+	}
+	if isContainer(c.Format) && *compression != CompressionNone {
+		return fieldErr("compression", fmt.Errorf("compression %q with format %q: %s files compress inside (avro_codec, parquet_compression); set \"compression\": %q or leave it out",
+			*compression, c.Format, c.Format, CompressionNone))
 	}
 	return nil
 }

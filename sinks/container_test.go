@@ -356,11 +356,24 @@ func TestCommon_ValidateFormats(t *testing.T) {
 		if err := d.Validate(); err != nil {
 			t.Errorf("%s: %v", c.Format, err)
 		}
-		if err := d.CheckCompression(sinks.CompressionLZ4); err == nil || !strings.Contains(err.Error(), `set "compression": "none"`) {
+		lz4, none, unset := sinks.CompressionLZ4, sinks.CompressionNone, ""
+		if err := d.ResolveCompression(&lz4); err == nil || !strings.Contains(err.Error(), `set "compression": "none"`) {
 			t.Errorf("lz4 with %s: %v", c.Format, err)
 		}
-		if err := d.CheckCompression(sinks.CompressionNone); err != nil {
+		if err := d.ResolveCompression(&none); err != nil {
 			t.Error(err)
+		}
+		if err := d.ResolveCompression(&unset); err != nil || unset != sinks.CompressionNone {
+			t.Errorf("compression left out with %s: %q, %v; want %q", c.Format, unset, err, sinks.CompressionNone)
+		}
+	}
+	// the line formats default to lz4
+	for _, f := range []string{sinks.FormatJSON, sinks.FormatLines} {
+		d := sinks.DefaultCommon()
+		d.Format = f
+		unset := ""
+		if err := d.ResolveCompression(&unset); err != nil || unset != sinks.CompressionLZ4 {
+			t.Errorf("compression left out with %s: %q, %v; want %q", f, unset, err, sinks.CompressionLZ4)
 		}
 	}
 }

@@ -47,7 +47,8 @@ type Config struct {
 	// CreatePool creates the pool when it does not exist (default false:
 	// a missing pool is a configuration error).
 	CreatePool bool `json:"create_pool,omitempty"`
-	// Compression is "lz4" (default) or "none".
+	// Compression is "lz4" (the default with the line formats) or "none"
+	// (the default, and the only choice, with avro and parquet).
 	Compression string `json:"compression"`
 	// Encryption, when set, encrypts every object (see sinks.Codec).
 	Encryption *sinks.EncryptionConfig `json:"encryption,omitempty"`
@@ -66,7 +67,7 @@ type Config struct {
 
 // NewConfig returns the defaults.
 func NewConfig() *Config {
-	return &Config{Common: sinks.DefaultCommon(), User: "admin", Compression: sinks.CompressionLZ4,
+	return &Config{Common: sinks.DefaultCommon(), User: "admin",
 		MaxObjectBytes: DefaultObjectBytes, TimeoutSeconds: 30}
 }
 
@@ -77,7 +78,7 @@ func (c *Config) Validate() error {
 	if err := c.Common.Validate(); err != nil {
 		return fmt.Errorf("ceph sink: %w", err)
 	}
-	if err := c.CheckCompression(c.Compression); err != nil {
+	if err := c.ResolveCompression(&c.Compression); err != nil {
 		return fmt.Errorf("ceph sink: %w", err)
 	}
 	if c.Pool == "" {

@@ -23,7 +23,8 @@ type Config struct {
 	// Dir is the root directory of the files (required); a local or
 	// shared filesystem.
 	Dir string `json:"dir"`
-	// Compression is "lz4" (default) or "none".
+	// Compression is "lz4" (the default with the line formats) or "none"
+	// (the default, and the only choice, with avro and parquet).
 	Compression string `json:"compression"`
 	// Encryption, when set, encrypts every file (see sinks.Codec).
 	Encryption *sinks.EncryptionConfig `json:"encryption,omitempty"`
@@ -36,7 +37,7 @@ type Config struct {
 
 // NewConfig returns the defaults.
 func NewConfig() *Config {
-	return &Config{Common: sinks.DefaultCommon(), Compression: sinks.CompressionLZ4}
+	return &Config{Common: sinks.DefaultCommon()}
 }
 
 // Validate checks the config and loads the encryption key.
@@ -44,7 +45,7 @@ func (c *Config) Validate() error {
 	if err := c.Common.Validate(); err != nil {
 		return err
 	}
-	if err := c.CheckCompression(c.Compression); err != nil {
+	if err := c.ResolveCompression(&c.Compression); err != nil {
 		return err
 	}
 	if c.Dir == "" {

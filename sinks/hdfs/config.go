@@ -43,7 +43,8 @@ type Config struct {
 	Replication int `json:"replication"`
 	// BlockSize of each file in bytes; 0 is the cluster's default.
 	BlockSize int64 `json:"block_size"`
-	// Compression is "lz4" (default) or "none".
+	// Compression is "lz4" (the default with the line formats) or "none"
+	// (the default, and the only choice, with avro and parquet).
 	Compression string `json:"compression"`
 	// Encryption, when set, encrypts every file (see sinks.Codec).
 	Encryption *sinks.EncryptionConfig `json:"encryption,omitempty"`
@@ -55,7 +56,7 @@ type Config struct {
 
 // NewConfig returns the defaults.
 func NewConfig() *Config {
-	return &Config{Common: sinks.DefaultCommon(), Compression: sinks.CompressionLZ4,
+	return &Config{Common: sinks.DefaultCommon(),
 		TimeoutMS: int(DefaultTimeout / time.Millisecond)}
 }
 
@@ -85,7 +86,7 @@ func (c *Config) Validate() error {
 	if err := c.Common.Validate(); err != nil {
 		return err
 	}
-	if err := c.CheckCompression(c.Compression); err != nil {
+	if err := c.ResolveCompression(&c.Compression); err != nil {
 		return err
 	}
 	if _, err := Addresses(c.NameNode); err != nil {

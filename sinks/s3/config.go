@@ -84,7 +84,8 @@ type Config struct {
 	// TLSCAFile is a PEM file of the certificate authorities to trust for
 	// an https endpoint, instead of the system's.
 	TLSCAFile string `json:"tls_ca_file,omitempty"`
-	// Compression is "lz4" (default) or "none".
+	// Compression is "lz4" (the default with the line formats) or "none"
+	// (the default, and the only choice, with avro and parquet).
 	Compression string `json:"compression"`
 	// Encryption, when set, encrypts every object (see sinks.Codec).
 	Encryption *sinks.EncryptionConfig `json:"encryption,omitempty"`
@@ -110,7 +111,7 @@ type Config struct {
 func NewConfig() *Config {
 	return &Config{Common: sinks.DefaultCommon(), Region: DefaultRegion,
 		AccessKeyEnv: DefaultAccessKeyEnv, SecretKeyEnv: DefaultSecretKeyEnv, SessionTokenEnv: DefaultSessionTokenEnv,
-		Compression: sinks.CompressionLZ4, MultipartThresholdBytes: DefaultThresholdBytes, PartBytes: DefaultPartBytes,
+		MultipartThresholdBytes: DefaultThresholdBytes, PartBytes: DefaultPartBytes,
 		PartConcurrency: 4, TimeoutSeconds: 60}
 }
 
@@ -129,7 +130,7 @@ func (c *Config) Validate() error {
 	if err := c.Common.Validate(); err != nil {
 		return fmt.Errorf("s3 sink: %w", err)
 	}
-	if err := c.CheckCompression(c.Compression); err != nil {
+	if err := c.ResolveCompression(&c.Compression); err != nil {
 		return fmt.Errorf("s3 sink: %w", err)
 	}
 	if c.Bucket == "" {

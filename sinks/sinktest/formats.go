@@ -142,7 +142,7 @@ func Formats[C any](t *testing.T, b Backend[C]) {
 			s := &suite[C]{b: b}
 			config := func(place, dlq string) string {
 				cfg := s.b.Config(t, place)
-				for k, v := range map[string]any{"format": format, "schema": json.RawMessage(LineSchema), "compression": "none",
+				for k, v := range map[string]any{"format": format, "schema": json.RawMessage(LineSchema),
 					"dead_letter_dir": dlq} {
 					cfg[k] = v
 				}
