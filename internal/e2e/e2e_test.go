@@ -48,12 +48,11 @@ var eventsBase = time.Now().UTC().Truncate(time.Hour).Add(-48 * time.Hour)
 
 // produceEvents creates topic with parts partitions and n events, event i
 // in partition i%parts with timestamp eventsBase + i×100 ms.
-func produceEvents(t *testing.T, brokers, topic string, parts, n int) {
+// createTopic creates topic with parts partitions.
+func createTopic(t *testing.T, brokers, topic string, parts int) {
 	t.Helper()
 	c := sarama.NewConfig()
 	c.Version = sarama.V4_0_0_0
-	c.Producer.Return.Successes = true
-	c.Producer.Partitioner = sarama.NewManualPartitioner
 	admin, err := sarama.NewClusterAdmin([]string{brokers}, c)
 	if err != nil {
 		t.Fatal(err)
@@ -62,6 +61,15 @@ func produceEvents(t *testing.T, brokers, topic string, parts, n int) {
 	if err := admin.CreateTopic(topic, &sarama.TopicDetail{NumPartitions: int32(parts), ReplicationFactor: 1}, false); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func produceEvents(t *testing.T, brokers, topic string, parts, n int) {
+	t.Helper()
+	c := sarama.NewConfig()
+	c.Version = sarama.V4_0_0_0
+	c.Producer.Return.Successes = true
+	c.Producer.Partitioner = sarama.NewManualPartitioner
+	createTopic(t, brokers, topic, parts)
 	prod, err := sarama.NewSyncProducer([]string{brokers}, c)
 	if err != nil {
 		t.Fatal(err)

@@ -71,20 +71,20 @@ func formatTopologyFor(t *testing.T, dir, brokers, topic, hdfsDir string) {
 	}
 }
 
-// hdfsObjects returns the files of the formats topology under hdfsDir.
-func hdfsObjects(t *testing.T, hdfsDir string) map[string][]byte {
+// hdfsObjects returns the Parquet files of topology under hdfsDir.
+func hdfsObjects(t *testing.T, hdfsDir, topology string) map[string][]byte {
 	t.Helper()
 	c := hdfs.NewConfig()
 	c.NameNode, c.Dir = testenv.HDFSNameNode(t), hdfsDir
-	schema, _ := json.Marshal(formatSchema)
-	c.Format, c.Schema, c.Compression = "parquet", schema, "none" // the names end in .parquet
+	schema, _ := json.Marshal(formatSchema) // any schema: the names end in .parquet
+	c.Format, c.Schema = "parquet", schema
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	w := c.Writer()
 	defer w.Close()
 	ctx := context.Background()
-	names, err := w.Objects(ctx, formatTopology)
+	names, err := w.Objects(ctx, topology)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,43 +135,14 @@ func TestCrashIdentity_Formats(t *testing.T) {
 	took := time.Since(start)
 	t.Logf("undisturbed run: %v", took.Round(time.Millisecond))
 
-	seed := uint64(time.Now().UnixNano())
-	rng := rand.New(rand.NewPCG(seed, 7))
-	t.Logf("kill timings from seed %d", seed)
-	written := func() int { return len(files(t, filepath.Join(killed, ".gale", "out"))) }
-	for kills := 1; kills <= 3; kills++ {
-		// each kill lands while the run writes: once it has written a file
-		// more than the runs before it, after a random delay
-		before := written()
-		cmd := startGale(t, killed)
-		exited := make(chan error, 1)
-		go func() { exited <- cmd.Wait() }()
-		for written() <= before {
-			select {
-			case err := <-exited:
-				t.Fatalf("gale run ended (%v) before kill %d\n%s", err, kills, tail(killed, 30))
-			case <-time.After(10 * time.Millisecond):
-			}
-		}
-		delay := time.Duration(rng.Int64N(int64(took/10) + 1))
-		select {
-		case err := <-exited:
-			t.Fatalf("gale run ended (%v) before kill %d at %v after its first file\n%s", err, kills, delay, tail(killed, 30))
-		case <-time.After(delay):
-		}
-		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-			t.Fatal(err)
-		}
-		<-exited
-		t.Logf("kill %d %v after the run's first file (%d Avro files written so far)", kills, delay.Round(time.Millisecond), written())
-	}
+	killWhileWriting(t, killed, 3, took)
 	waitExit(t, startGale(t, killed), killed, 4*time.Minute)
 
 	wantAvro := files(t, filepath.Join(clean, ".gale", "out"))
 	sameFiles(t, "avro files", wantAvro, files(t, filepath.Join(killed, ".gale", "out")))
 	sameFiles(t, "dead letters", files(t, filepath.Join(clean, ".gale", "dead-letter")), files(t, filepath.Join(killed, ".gale", "dead-letter")))
-	wantParquet := hdfsObjects(t, cleanHDFS)
-	sameFiles(t, "parquet files on hdfs", wantParquet, hdfsObjects(t, killedHDFS))
+	wantParquet := hdfsObjects(t, cleanHDFS, formatTopology)
+	sameFiles(t, "parquet files on hdfs", wantParquet, hdfsObjects(t, killedHDFS, formatTopology))
 
 	// every event that is neither poison nor debug, once, in each format
 	want := 0
@@ -212,5 +183,41 @@ func TestCrashIdentity_Formats(t *testing.T) {
 	t.Logf("gale verify after the kills:\n%s", out)
 	if code != 0 || !strings.Contains(out, "OK: every sink holds exactly the committed batches") {
 		t.Errorf("gale verify after the kills: exit %d", code)
+	}
+}
+
+// killWhileWriting starts gale run in dir kills times and SIGKILLs each
+// while it writes: once it has written a file under dir/.gale/out more
+// than the runs before it, after a random delay up to a tenth of took (an
+// undisturbed run's length).
+func killWhileWriting(t *testing.T, dir string, kills int, took time.Duration) {
+	t.Helper()
+	seed := uint64(time.Now().UnixNano())
+	rng := rand.New(rand.NewPCG(seed, 7))
+	t.Logf("kill timings from seed %d", seed)
+	written := func() int { return len(files(t, filepath.Join(dir, ".gale", "out"))) }
+	for kill := 1; kill <= kills; kill++ {
+		before := written()
+		cmd := startGale(t, dir)
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		for written() <= before {
+			select {
+			case err := <-exited:
+				t.Fatalf("gale run ended (%v) before kill %d\n%s", err, kill, tail(dir, 30))
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+		delay := time.Duration(rng.Int64N(int64(took/10) + 1))
+		select {
+		case err := <-exited:
+			t.Fatalf("gale run ended (%v) before kill %d at %v after its first file\n%s", err, kill, delay, tail(dir, 30))
+		case <-time.After(delay):
+		}
+		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		<-exited
+		t.Logf("kill %d %v after the run's first file (%d files written so far)", kill, delay.Round(time.Millisecond), written())
 	}
 }

@@ -3,7 +3,7 @@ package kafka_test
 // Integration tests of the avro, protobuf and json_schema deserializers against the
 // testenv schema registry (Apicurio Registry) and Kafka, with records produced by an
 // independent producer: Confluent's own serializers from the confluent-kafka Python
-// package (testdata/confluent_produce.py), over librdkafka.
+// package (internal/testenv/testdata/confluent_produce.py), over librdkafka.
 
 import (
 	"context"
@@ -40,25 +40,12 @@ import (
 	"github.com/gale-stream/gale/topology"
 )
 
-// confluentRequirements is the confluent-kafka package with the extras its
-// serializers need (avro, protobuf, json, schemaregistry), every one pinned
-// (what pip installed for confluent-kafka[avro,protobuf,json,schemaregistry]==2.16.1).
-var confluentRequirements = []string{
-	"confluent-kafka==2.16.1", "anyio==4.16.0", "attrs==26.1.0", "Authlib==1.9.10", "avro==1.12.2",
-	"cachetools==8.0.2", "certifi==2026.10.19.post1", "cffi==2.1.1", "charset-normalizer==3.5.3",
-	"cryptography==50.0.2", "fastavro==1.13.1", "googleapis-common-protos==1.76.0", "h11==0.16.0",
-	"httpcore2==2.16.2", "httpx2==2.16.2", "idna==3.20", "joserfc==1.8.0", "jsonschema==4.26.0",
-	"jsonschema-specifications==2025.9.1", "protobuf==7.36.2", "pycparser==3.12", "referencing==0.37.0",
-	"requests==2.34.2", "rpds-py==2026.9.1", "truststore==0.10.5", "typing_extensions==4.16.0", "urllib3==2.8.0",
-}
-
-// produceConfluent runs testdata/confluent_produce.py MODE for count records
+// produceConfluent runs testenv.ProduceConfluent MODE for count records
 // into a new topic; it returns the topic and the script's report.
 func produceConfluent(t *testing.T, mode string, count int, args ...string) (string, map[string]any) {
 	t.Helper()
 	brokers := testenv.KafkaBrokers(t)
-	url := testenv.SchemaRegistry(t)
-	py := testenv.PythonVenv(t, "confluent", confluentRequirements...)
+	testenv.SchemaRegistry(t)
 	topic := fmt.Sprintf("gale-sr-%s-%d", strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-")), time.Now().UnixNano())
 	admin, err := sarama.NewClusterAdmin([]string{brokers}, saramaConfig())
 	if err != nil {
@@ -69,20 +56,7 @@ func produceConfluent(t *testing.T, mode string, count int, args ...string) (str
 	}
 	admin.Close()
 	t.Cleanup(func() { deleteTopic(brokers, topic, topic+".dlq") })
-	_, file, _, _ := runtime.Caller(0)
-	script := filepath.Join(filepath.Dir(file), "testdata", "confluent_produce.py")
-	cmd := exec.Command(py, append([]string{script, mode, brokers, url, topic, fmt.Sprint(count)}, args...)...)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("confluent_produce.py %s: %v\n%s", mode, err, stderr.String())
-	}
-	var report map[string]any
-	if err := json.Unmarshal(out, &report); err != nil {
-		t.Fatalf("confluent_produce.py %s printed %q: %v", mode, out, err)
-	}
-	return topic, report
+	return topic, testenv.ProduceConfluent(t, mode, topic, count, args...)
 }
 
 // registrySpout opens a bounded kafka spout on topic with deserializer and
