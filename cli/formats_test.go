@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -31,6 +32,25 @@ func TestValidate_Formats(t *testing.T) {
 	} {
 		if code != 1 || !strings.Contains(errs, want) {
 			t.Errorf("exit %d, want 1 and %q in:\n%s", code, want, errs)
+		}
+	}
+}
+
+// TestValidate_Examples: every topology in examples/ validates (those
+// with Ceph only in a build with the ceph tags, as CI's).
+func TestValidate_Examples(t *testing.T) {
+	examples, err := filepath.Glob("../examples/*.json")
+	if err != nil || len(examples) < 5 {
+		t.Fatalf("examples: %v %v", examples, err)
+	}
+	for _, e := range examples {
+		code, out, errs := runCLI(t, "validate", e)
+		if code != 0 && strings.Contains(errs, "this gale binary was built without") {
+			t.Logf("%s: not checked, it needs a type this build lacks (-tags ceph,pacific has it):\n%s", e, errs)
+			continue
+		}
+		if code != 0 || !strings.Contains(out, "ok") {
+			t.Errorf("%s: exit %d\n%s%s", e, code, out, errs)
 		}
 	}
 }

@@ -112,33 +112,6 @@ func common(t testing.TB, format, schema string, extra map[string]any) *sinks.Co
 	return &c
 }
 
-// encode formats values as the tuples of one batch and encodes its one
-// object; it returns the object's name and content and the rejections.
-func encode(t testing.TB, c *sinks.Common, values []any) (string, []byte, []error) {
-	t.Helper()
-	f := c.Options("test", nil).Format
-	b := &sinks.Batch{Topology: "topo", Meta: &tuple.BatchMeta{ID: "ev/00001/000000000007", Source: "ev", Partition: 1, Seq: 7, Start: 70, End: 70 + int64(len(values))}}
-	var rejected []error
-	for i, v := range values {
-		tp := &tuple.Tuple{ID: fmt.Sprintf("ev/1/%d", 70+i), Fields: tuple.Fields{"value", "timestamp"}, Values: tuple.Values{v, int64(0)}}
-		r, err := f.Record(tp)
-		if err != nil {
-			rejected = append(rejected, err)
-			continue
-		}
-		b.Records = append(b.Records, r)
-	}
-	parts := c.Naming("").Parts(b)
-	if len(parts) != 1 {
-		t.Fatalf("%d parts", len(parts))
-	}
-	data, err := parts[0].Encode()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return parts[0].Name, data, rejected
-}
-
 func decodeJSON(t testing.TB, s string) any {
 	t.Helper()
 	d := json.NewDecoder(strings.NewReader(s))
@@ -171,11 +144,11 @@ func TestFormats_Witness(t *testing.T) {
 	var firstSum string
 	for i, tc := range cases {
 		c := common(t, tc.format, allTypes, tc.extra)
-		name, data, rejected := encode(t, c, values)
+		name, data, rejected := sinktest.Encode(t, c, values)
 		if len(rejected) > 0 {
 			t.Fatalf("%s %v: rejected %v", tc.format, tc.extra, rejected)
 		}
-		if _, again, _ := encode(t, c, values); !bytes.Equal(data, again) {
+		if _, again, _ := sinktest.Encode(t, c, values); !bytes.Equal(data, again) {
 			t.Errorf("%s %v: the same batch encoded twice differs", tc.format, tc.extra)
 		}
 		if !strings.HasSuffix(name, "."+tc.format) {
@@ -285,7 +258,7 @@ func TestFormat_Rejections(t *testing.T) {
 		for _, b := range bad {
 			in = append(in, b.value)
 		}
-		name, data, rejected := encode(t, c, in)
+		name, data, rejected := sinktest.Encode(t, c, in)
 		if len(rejected) != len(bad) {
 			t.Fatalf("%s: %d rejected, want %d: %v", format, len(rejected), len(bad), rejected)
 		}
@@ -384,7 +357,7 @@ func TestCommon_ValidateFormats(t *testing.T) {
 func TestFormats_EmptyBatch(t *testing.T) {
 	for _, format := range []string{sinks.FormatAvro, sinks.FormatParquet} {
 		c := common(t, format, allTypes, nil)
-		name, data, _ := encode(t, c, nil)
+		name, data, _ := sinktest.Encode(t, c, nil)
 		var sum sinks.LinesSum
 		if err := sum.AddObject(name, data); err != nil || sum.Len() != 0 {
 			t.Errorf("%s: %d records, %v", format, sum.Len(), err)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gale-stream/gale/internal/testenv"
 	"github.com/gale-stream/gale/sinks"
+	"github.com/gale-stream/gale/tuple"
 )
 
 // WitnessRequirements pin the Python readers of Avro and Parquet files
@@ -250,4 +251,31 @@ func equalJSON(a, b any) bool {
 	ja, _ := json.Marshal(a)
 	jb, _ := json.Marshal(b)
 	return bytes.Equal(ja, jb)
+}
+
+// Encode formats values as the tuples of one batch and encodes its one
+// object; it returns the object's name and content and the rejections.
+func Encode(t testing.TB, c *sinks.Common, values []any) (string, []byte, []error) {
+	t.Helper()
+	f := c.Options("test", nil).Format
+	b := &sinks.Batch{Topology: "topo", Meta: &tuple.BatchMeta{ID: "ev/00001/000000000007", Source: "ev", Partition: 1, Seq: 7, Start: 70, End: 70 + int64(len(values))}}
+	var rejected []error
+	for i, v := range values {
+		tp := &tuple.Tuple{ID: fmt.Sprintf("ev/1/%d", 70+i), Fields: tuple.Fields{"value", "timestamp"}, Values: tuple.Values{v, int64(0)}}
+		r, err := f.Record(tp)
+		if err != nil {
+			rejected = append(rejected, err)
+			continue
+		}
+		b.Records = append(b.Records, r)
+	}
+	parts := c.Naming("").Parts(b)
+	if len(parts) != 1 {
+		t.Fatalf("%d parts", len(parts))
+	}
+	data, err := parts[0].Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return parts[0].Name, data, rejected
 }

@@ -35,6 +35,8 @@ import (
 	"github.com/gale-stream/gale/internal/galetest"
 	"github.com/gale-stream/gale/internal/schemareg"
 	"github.com/gale-stream/gale/internal/testenv"
+	"github.com/gale-stream/gale/sinks"
+	"github.com/gale-stream/gale/sinks/sinktest"
 	"github.com/gale-stream/gale/spout"
 	kafkaspout "github.com/gale-stream/gale/spout/kafka"
 	"github.com/gale-stream/gale/topology"
@@ -322,6 +324,67 @@ func TestRegistry_Protobuf(t *testing.T) {
 	if s.Poison.Load() != 0 {
 		t.Errorf("%d records dead-lettered, want 0", s.Poison.Load())
 	}
+	protobufToParquet(t, got, count)
+}
+
+// orderAvro is the Avro schema a Parquet sink writes decoded Orders with:
+// Protobuf's field names, uint32 as long, the Timestamp as
+// timestamp-micros, messages that may be unset as unions with null; big
+// (a fixed64, beyond Avro's signed long) is left out, and dropped.
+const orderAvro = `{"type": "record", "name": "Order", "fields": [
+  {"name": "id", "type": "long"},
+  {"name": "status", "type": "string"},
+  {"name": "lines", "type": {"type": "array", "items": {"type": "record", "name": "Line", "fields": [
+    {"name": "sku", "type": "string"}, {"name": "qty", "type": "long"}]}}},
+  {"name": "tags", "type": {"type": "map", "values": "int"}},
+  {"name": "at", "type": {"type": "long", "logicalType": "timestamp-micros"}},
+  {"name": "blob", "type": "bytes"},
+  {"name": "delta", "type": "int"},
+  {"name": "ratio", "type": "float"},
+  {"name": "main", "type": ["null", "Line"], "default": null},
+  {"name": "note", "type": ["null", "string"], "default": null},
+  {"name": "names", "type": {"type": "map", "values": "string"}}]}`
+
+// protobufToParquet writes the Orders decoded from a Protobuf topic (got,
+// by offset; every 5th is another message type, left out) as one Parquet
+// file with orderAvro, as a parquet sink does, and has pyarrow read them
+// back field for field.
+func protobufToParquet(t *testing.T, got map[int64][]any, count int) {
+	t.Helper()
+	c := sinks.DefaultCommon()
+	c.Format, c.Schema = sinks.FormatParquet, json.RawMessage(orderAvro)
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	var values []any
+	for i := range count {
+		if i%5 != 4 {
+			values = append(values, got[int64(i)][4])
+		}
+	}
+	name, data, rejected := sinktest.Encode(t, &c, values)
+	if len(rejected) > 0 {
+		t.Fatalf("%d Orders rejected by the Parquet format, the first: %v", len(rejected), rejected[0])
+	}
+	w := sinktest.Witness(t, sinks.FormatParquet, map[string][]byte{name: data})[name]
+	if len(w.Records) != len(values) {
+		t.Fatalf("pyarrow read %d records, want %d", len(w.Records), len(values))
+	}
+	for k, r := range w.Records {
+		m, want := r.(map[string]any), values[k].(map[string]any)
+		id, _ := m["id"].(json.Number).Int64()
+		ts, _ := m["at"].(map[string]any) // {"us": µs since the epoch}
+		at, _ := ts["us"].(json.Number).Int64()
+		lines, _ := m["lines"].([]any)
+		if id != want["id"] || m["status"] != want["status"] || len(lines) != len(want["lines"].([]any)) ||
+			at != want["at"].(time.Time).UnixMicro() || (m["main"] == nil) != (want["main"] == nil) || m["note"] != want["note"] && want["note"] != nil {
+			t.Errorf("pyarrow read %v for the Order %v", m, want)
+		}
+		if sku := lines[0].(map[string]any)["sku"]; sku != want["lines"].([]any)[0].(map[string]any)["sku"] {
+			t.Errorf("Order %d: lines[0].sku %v", id, sku)
+		}
+	}
+	t.Logf("%d Protobuf Orders written as one Parquet file of %d bytes, read back by pyarrow (columns %v)", len(values), len(data), w.Meta["columns"])
 }
 
 // TestRegistry_JSONSchema: documents written by Confluent's JSONSerializer
