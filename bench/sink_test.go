@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	mrand "math/rand/v2"
 	"net"
 	"os"
@@ -94,23 +95,29 @@ func lz4BenchTopic(b *testing.B) (brokers, topic string) {
 	if err := admin.CreateTopic(topic, &sarama.TopicDetail{NumPartitions: lz4Partitions, ReplicationFactor: 1}, false); err != nil {
 		b.Fatalf("create topic %s: %v", topic, err)
 	}
+	fillTopic(b, brokers, topic, lz4Records, func(i int) []byte { return lz4Value(i, lz4ValueSize) })
+	return brokers, topic
+}
+
+// fillTopic writes n records, value(i) the i-th, round robin over the
+// topic's lz4Partitions partitions.
+func fillTopic(b *testing.B, brokers, topic string, n int, value func(i int) []byte) {
 	prod, err := sarama.NewSyncProducer([]string{brokers}, benchSarama())
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer prod.Close()
 	batch := make([]*sarama.ProducerMessage, 0, 2000)
-	for i := range lz4Records {
+	for i := range n {
 		batch = append(batch, &sarama.ProducerMessage{Topic: topic, Partition: int32(i % lz4Partitions),
-			Value: sarama.ByteEncoder(lz4Value(i, lz4ValueSize))})
-		if len(batch) == cap(batch) || i == lz4Records-1 {
+			Value: sarama.ByteEncoder(value(i))})
+		if len(batch) == cap(batch) || i == n-1 {
 			if err := prod.SendMessages(batch); err != nil {
 				b.Fatalf("produce to %s: %v", topic, err)
 			}
 			batch = batch[:0]
 		}
 	}
-	return brokers, topic
 }
 
 // BenchmarkKafkaToLZ4 reads the same topic of 500k JSON records of 100
@@ -357,6 +364,13 @@ func TestBareLZ4MatchesCodec(t *testing.T) {
 // grouping) into dir; the run ends when the topic is read and every batch
 // is written and committed.
 func galeFileSink(b *testing.B, brokers, topic, dir string) {
+	galeToFiles(b, brokers, topic, map[string]any{"deserializer": "raw"}, map[string]any{
+		"dir": dir, "format": sinks.FormatLines, "field": "value", "compression": sinks.CompressionLZ4})
+}
+
+// galeToFiles runs a bounded kafka spout on topic (spout: more of its
+// config) into a file sink (sink: its config) to the end of the topic.
+func galeToFiles(b *testing.B, brokers, topic string, spout, sink map[string]any) {
 	reg := registry.New()
 	reg.MustRegister(kafkaspout.Type())
 	reg.MustRegister(file.Type())
@@ -366,15 +380,16 @@ func galeFileSink(b *testing.B, brokers, topic, dir string) {
 	// (an fsync each) in its own loop; with 2 tasks for the 4 partitions
 	// those fsyncs serialize and Gale measured ~55-65 % of the baseline
 	// instead of ~65-87 % (2 cores, shared disk)
-	tb.Spout("kafka", kafkaspout.TypeName, lz4Partitions).Config(map[string]any{
+	spoutCfg := map[string]any{
 		"brokers": []string{brokers}, "topics": []string{topic}, "start": "earliest", "bounded": true,
-		"deserializer": "raw", "batch": map[string]any{"records": lz4FileRecs, "bytes": 4 << 20, "time": "1s"},
+		"batch":               map[string]any{"records": lz4FileRecs, "bytes": 4 << 20, "time": "1s"},
 		"max_pending_batches": 8, "ledger": map[string]any{"dir": b.TempDir()},
-	})
-	tb.Bolt("files", "file_sink", 2).Config(map[string]any{
-		"dir": dir, "format": sinks.FormatLines, "field": "value", "compression": sinks.CompressionLZ4,
-		"dead_letter_dir": b.TempDir(),
-	}).BatchGrouping("kafka")
+	}
+	maps.Copy(spoutCfg, spout)
+	tb.Spout("kafka", kafkaspout.TypeName, lz4Partitions).Config(spoutCfg)
+	sinkCfg := map[string]any{"dead_letter_dir": b.TempDir()}
+	maps.Copy(sinkCfg, sink)
+	tb.Bolt("files", "file_sink", 2).Config(sinkCfg).BatchGrouping("kafka")
 	topo, err := tb.Build(reg)
 	if err != nil {
 		b.Fatal(err)
