@@ -1,10 +1,7 @@
 package e2e
 
 import (
-	"encoding/json"
 	"fmt"
-	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -28,36 +25,20 @@ const (
 // cut by count only, its Parquet files into HDFS directory hdfsDir.
 func avroTopologyFor(t *testing.T, dir, brokers, registry, topic, hdfsDir string) {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(repoRoot(t), "examples", avroTopology+".json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var topo map[string]any
-	if err := json.Unmarshal(data, &topo); err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range topo["spouts"].([]any) {
-		cfg := s.(map[string]any)["config"].(map[string]any)
+	writeExample(t, dir, avroTopology, func(cfg map[string]any) {
 		cfg["brokers"], cfg["topics"] = []string{brokers}, []string{topic}
 		cfg["group"] = "gale-e2e-" + filepath.Base(dir) + "-" + topic
 		cfg["bounded"] = true
 		cfg["batch"] = map[string]any{"records": avroBatch, "max_records": avroBatch, "time": "1h"}
 		cfg["dead_letter_topic"] = topic + ".dlq"
 		cfg["schema_registry"] = map[string]any{"url": registry}
-	}
-	for _, b := range topo["bolts"].([]any) {
-		if b.(map[string]any)["type"] == "hdfs_sink" {
-			cfg := b.(map[string]any)["config"].(map[string]any)
+	}, func(b map[string]any) bool {
+		if b["type"] == "hdfs_sink" {
+			cfg := b["config"].(map[string]any)
 			cfg["namenode"], cfg["dir"] = testenv.HDFSNameNode(t), hdfsDir
 		}
-	}
-	out, _ := json.MarshalIndent(topo, "", "  ")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "topology.json"), out, 0o644); err != nil {
-		t.Fatal(err)
-	}
+		return true
+	})
 }
 
 // TestAvroToParquet_RollingDeploy runs examples/avro-to-parquet.json over a
@@ -103,16 +84,7 @@ func TestAvroToParquet_RollingDeploy(t *testing.T) {
 	tag := fmt.Sprint(time.Now().UnixNano())
 	clean, killed := filepath.Join(root, "clean"), filepath.Join(root, "killed")
 	cleanHDFS, killedHDFS := "/gale-e2e/avro-"+tag+"-clean", "/gale-e2e/avro-"+tag+"-killed"
-	t.Cleanup(func() {
-		if web := os.Getenv(testenv.HDFSWebVar); web != "" {
-			for _, d := range []string{cleanHDFS, killedHDFS} {
-				req, _ := http.NewRequest(http.MethodDelete, "http://"+web+"/webhdfs/v1"+d+"?op=DELETE&recursive=true&user.name=gale", nil)
-				if resp, err := http.DefaultClient.Do(req); err == nil {
-					resp.Body.Close()
-				}
-			}
-		}
-	})
+	removeHDFSDirs(t, cleanHDFS, killedHDFS)
 	avroTopologyFor(t, clean, brokers, registry, topic, cleanHDFS)
 	avroTopologyFor(t, killed, brokers, registry, topic, killedHDFS)
 	start := time.Now()

@@ -53,16 +53,11 @@ func (rb runBackends) patch(t *testing.T) func(map[string]any) {
 // cleanup removes the run's pool, HDFS directory, indices and bucket.
 func (rb runBackends) cleanup(t *testing.T) {
 	s3test.DropBucket(t, s3test.Client(t), rb.bucket)
+	removeHDFSDirs(t, rb.hdfsDir)
 	t.Cleanup(func() {
 		if buildTags != "" {
 			exec.Command("ceph", "-c", os.Getenv(testenv.CephConfVar), "osd", "pool", "delete", rb.pool, rb.pool,
 				"--yes-i-really-really-mean-it").Run()
-		}
-		if web := os.Getenv(testenv.HDFSWebVar); web != "" {
-			req, _ := http.NewRequest(http.MethodDelete, "http://"+web+"/webhdfs/v1"+rb.hdfsDir+"?op=DELETE&recursive=true&user.name=gale", nil)
-			if resp, err := http.DefaultClient.Do(req); err == nil {
-				resp.Body.Close()
-			}
 		}
 		if es := os.Getenv(testenv.ESURLVar); es != "" {
 			req, _ := http.NewRequest(http.MethodDelete, es+"/"+strings.ReplaceAll(rb.index, "{2006.01.02}", "*"), nil)

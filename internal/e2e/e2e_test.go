@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/IBM/sarama"
 	"github.com/gale-stream/gale/internal/clustertest"
+	"github.com/gale-stream/gale/internal/testenv"
 )
 
 // repoRoot is the module root.
@@ -96,20 +98,10 @@ func produceEvents(t *testing.T, brokers, topic string, parts, n int) {
 // test's brokers, topic and consumer group, bounded (the run ends when the
 // topic is read), and batches cut by count only (a time cut depends on
 // when records arrive, which differs between two runs). patch may change
-// the sinks' settings further. Paths in the example are relative: the
-// process runs in dir.
+// the sinks' settings further.
 func topologyFor(t *testing.T, dir, brokers, topic string, patch func(bolt map[string]any)) string {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(repoRoot(t), "examples", "kafka-to-all.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var topo map[string]any
-	if err := json.Unmarshal(data, &topo); err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range topo["spouts"].([]any) {
-		cfg := s.(map[string]any)["config"].(map[string]any)
+	return writeExample(t, dir, "kafka-to-all", func(cfg map[string]any) {
 		cfg["brokers"] = []string{brokers}
 		cfg["topics"] = []string{topic}
 		cfg["group"] = "gale-e2e-" + filepath.Base(dir) + "-" + topic
@@ -120,17 +112,40 @@ func topologyFor(t *testing.T, dir, brokers, topic string, patch func(bolt map[s
 		batch["time"] = "1h"
 		batch["max_records"] = batch["records"]
 		cfg["dead_letter_topic"] = topic + ".dlq"
+	}, func(b map[string]any) bool {
+		if b["type"] == "ceph_sink" && buildTags == "" {
+			t.Log("NOTE: built without the ceph tag: the example's Ceph sink is left out (CI builds with -tags ceph,pacific)")
+			return false
+		}
+		if patch != nil {
+			patch(b)
+		}
+		return true
+	})
+}
+
+// writeExample writes examples/NAME.json into dir as topology.json and
+// returns its path; spout changes each spout's config, bolt each bolt
+// (and drops it by returning false). Paths in the examples are relative:
+// the process runs in dir.
+func writeExample(t *testing.T, dir, name string, spout func(cfg map[string]any), bolt func(b map[string]any) bool) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(repoRoot(t), "examples", name+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var topo map[string]any
+	if err := json.Unmarshal(data, &topo); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range topo["spouts"].([]any) {
+		spout(s.(map[string]any)["config"].(map[string]any))
 	}
 	var bolts []any
 	for _, b := range topo["bolts"].([]any) {
-		if b.(map[string]any)["type"] == "ceph_sink" && buildTags == "" {
-			t.Log("NOTE: built without the ceph tag: the example's Ceph sink is left out (CI builds with -tags ceph,pacific)")
-			continue
+		if bolt(b.(map[string]any)) {
+			bolts = append(bolts, b)
 		}
-		if patch != nil {
-			patch(b.(map[string]any))
-		}
-		bolts = append(bolts, b)
 	}
 	topo["bolts"] = bolts
 	out, _ := json.MarshalIndent(topo, "", "  ")
@@ -142,6 +157,23 @@ func topologyFor(t *testing.T, dir, brokers, topic string, patch func(bolt map[s
 		t.Fatal(err)
 	}
 	return p
+}
+
+// removeHDFSDirs removes the HDFS directories when the test ends (best
+// effort, through WebHDFS).
+func removeHDFSDirs(t *testing.T, dirs ...string) {
+	t.Cleanup(func() {
+		web := os.Getenv(testenv.HDFSWebVar)
+		if web == "" {
+			return
+		}
+		for _, d := range dirs {
+			req, _ := http.NewRequest(http.MethodDelete, "http://"+web+"/webhdfs/v1"+d+"?op=DELETE&recursive=true&user.name=gale", nil)
+			if resp, err := http.DefaultClient.Do(req); err == nil {
+				resp.Body.Close()
+			}
+		}
+	})
 }
 
 // startGale starts `gale run topology.json` in dir, its output in dir/log.

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -39,36 +37,20 @@ var formatSchema = map[string]any{"type": "record", "name": "Event", "namespace"
 // Avro files into dir/.gale/out/avro, both with formatSchema.
 func formatTopologyFor(t *testing.T, dir, brokers, topic, hdfsDir string) {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(repoRoot(t), "examples", formatTopology+".json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var topo map[string]any
-	if err := json.Unmarshal(data, &topo); err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range topo["spouts"].([]any) {
-		cfg := s.(map[string]any)["config"].(map[string]any)
+	writeExample(t, dir, formatTopology, func(cfg map[string]any) {
 		cfg["brokers"], cfg["topics"] = []string{brokers}, []string{topic}
 		cfg["group"] = "gale-e2e-" + filepath.Base(dir) + "-" + topic
 		cfg["bounded"] = true
 		cfg["batch"] = map[string]any{"records": 2000, "max_records": 2000, "time": "1h"}
 		cfg["dead_letter_topic"] = topic + ".dlq"
-	}
-	for _, b := range topo["bolts"].([]any) {
-		cfg := b.(map[string]any)["config"].(map[string]any)
+	}, func(b map[string]any) bool {
+		cfg := b["config"].(map[string]any)
 		cfg["schema"] = formatSchema
-		if b.(map[string]any)["type"] == "hdfs_sink" {
+		if b["type"] == "hdfs_sink" {
 			cfg["namenode"], cfg["dir"] = testenv.HDFSNameNode(t), hdfsDir
 		}
-	}
-	out, _ := json.MarshalIndent(topo, "", "  ")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "topology.json"), out, 0o644); err != nil {
-		t.Fatal(err)
-	}
+		return true
+	})
 }
 
 // hdfsObjects returns the Parquet files of topology under hdfsDir.
@@ -118,16 +100,7 @@ func TestCrashIdentity_Formats(t *testing.T) {
 
 	clean, killed := filepath.Join(root, "clean"), filepath.Join(root, "killed")
 	cleanHDFS, killedHDFS := "/gale-e2e/formats-"+tag+"-clean", "/gale-e2e/formats-"+tag+"-killed"
-	t.Cleanup(func() {
-		if web := os.Getenv(testenv.HDFSWebVar); web != "" {
-			for _, d := range []string{cleanHDFS, killedHDFS} {
-				req, _ := http.NewRequest(http.MethodDelete, "http://"+web+"/webhdfs/v1"+d+"?op=DELETE&recursive=true&user.name=gale", nil)
-				if resp, err := http.DefaultClient.Do(req); err == nil {
-					resp.Body.Close()
-				}
-			}
-		}
-	})
+	removeHDFSDirs(t, cleanHDFS, killedHDFS)
 	formatTopologyFor(t, clean, brokers, topic, cleanHDFS)
 	formatTopologyFor(t, killed, brokers, topic, killedHDFS)
 	start := time.Now()
