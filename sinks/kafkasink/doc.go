@@ -24,6 +24,12 @@
 // tuple id by default), so a replay sends every record to the same
 // partition.
 //
+// A record larger than the producer's limit on a message
+// (Producer.MaxMessageBytes, 1,000,000 bytes) could never be produced: it
+// is refused by itself, with the reason, into the sink's dead-letter
+// files, and the rest of its batch is written (a replay refuses it
+// again). Other errors fail the batch, which is retried with backoff.
+//
 // Config (with the keys of sinks.Common; format "json" or "lines"):
 //
 //		{"id": "out", "type": "kafka_sink", "parallelism": 2,

@@ -93,12 +93,18 @@ type Writer struct {
 	group    string
 	client   sarama.Client
 	admin    sarama.ClusterAdmin
+	// maxBytes is the producer's limit on one message
+	// (Producer.MaxMessageBytes): a record above it fails every attempt
+	maxBytes int
 
 	mu   sync.Mutex
 	held map[string]bool // transactional ids this writer holds a reference to
 }
 
-var _ sinks.Writer = (*Writer)(nil)
+var (
+	_ sinks.Writer          = (*Writer)(nil)
+	_ sinks.RejectingWriter = (*Writer)(nil)
+)
 
 // txnProducer is one source partition's transactional producer. Writes
 // through it are serialised; last caches the seq of the last batch written
@@ -147,7 +153,7 @@ func (c *Config) Open(_ context.Context, topology, comp string) (*Writer, error)
 		return nil, fmt.Errorf("kafka sink %q: %w", comp, err)
 	}
 	w := &Writer{cfg: c, topology: topology, comp: comp, group: c.Group, client: client, admin: admin,
-		held: map[string]bool{}}
+		maxBytes: sc.Producer.MaxMessageBytes, held: map[string]bool{}}
 	if w.group == "" {
 		w.group = "gale-sink-" + topology + "-" + comp
 	}
@@ -241,11 +247,24 @@ var waitBefore = 3 * time.Second
 // WriteBatch produces b in one transaction with its source offset; see the
 // package doc.
 func (w *Writer) WriteBatch(ctx context.Context, b *sinks.Batch) (int64, error) {
+	n, rejected, err := w.WriteBatchRejecting(ctx, b)
+	if err == nil && len(rejected) > 0 {
+		err = fmt.Errorf("kafka sink %q: %d records refused, first %s: %s", w.comp, len(rejected), rejected[0].ID, rejected[0].Error)
+	}
+	return n, err
+}
+
+// WriteBatchRejecting writes b as WriteBatch does, but for the records
+// that can never be produced — larger than the producer's limit on a
+// message — which it returns instead (the sink bolt sends them to its
+// dead-letter files), so that one such record does not fail its batch at
+// every retry. The same records are refused on a replay.
+func (w *Writer) WriteBatchRejecting(ctx context.Context, b *sinks.Batch) (int64, []sinks.Rejection, error) {
 	m := b.Meta
 	id := w.TransactionalID(m.Source, m.Partition)
 	p, err := w.producer(id)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	deadline := time.Now().Add(waitBefore)
 	p.mu.Lock()
@@ -254,14 +273,14 @@ func (w *Writer) WriteBatch(ctx context.Context, b *sinks.Batch) (int64, error) 
 			last, err := w.committed(m.Source, m.Partition)
 			if err != nil {
 				p.mu.Unlock()
-				return 0, fmt.Errorf("kafka sink %q: read the written offsets of %s/%d (group %q): %w", w.comp, m.Source, m.Partition, w.group, err)
+				return 0, nil, fmt.Errorf("kafka sink %q: read the written offsets of %s/%d (group %q): %w", w.comp, m.Source, m.Partition, w.group, err)
 			}
 			p.last = last
 		}
 		seq := int64(m.Seq)
 		if seq <= p.last {
 			p.mu.Unlock()
-			return 0, nil // written before: a replay
+			return 0, w.oversized(b), nil // written before: a replay
 		}
 		if seq == p.last+1 {
 			break
@@ -273,24 +292,22 @@ func (w *Writer) WriteBatch(ctx context.Context, b *sinks.Batch) (int64, error) 
 		select {
 		case <-moved:
 		case <-time.After(time.Until(deadline)):
-			return 0, fmt.Errorf("kafka sink %q: batch %s comes before batch %d of %s/%d is written: %w",
+			return 0, nil, fmt.Errorf("kafka sink %q: batch %s comes before batch %d of %s/%d is written: %w",
 				w.comp, m.ID, p.lastSeen()+1, m.Source, m.Partition, sinks.ErrReplayLater)
 		case <-ctx.Done():
-			return 0, ctx.Err()
+			return 0, nil, ctx.Err()
 		}
 		p.mu.Lock()
 	}
 	defer p.mu.Unlock()
 	var n int64
+	var rejected []sinks.Rejection
 	msgs := make([]*sarama.ProducerMessage, 0, len(b.Records))
 	for _, r := range b.Records {
-		msg := &sarama.ProducerMessage{Topic: w.cfg.Topic, Value: sarama.ByteEncoder(r.Line),
-			Headers: []sarama.RecordHeader{{Key: []byte("gale.batch"), Value: []byte(m.ID)}}}
-		if w.cfg.Key == "id" {
-			msg.Key = sarama.StringEncoder(r.ID)
-		}
-		if w.cfg.Timestamp == "record" && !r.Time.IsZero() {
-			msg.Timestamp = r.Time
+		msg := w.message(m.ID, r)
+		if reason := w.tooLarge(msg); reason != "" {
+			rejected = append(rejected, sinks.Rejection{ID: r.ID, Error: reason})
+			continue
 		}
 		msgs = append(msgs, msg)
 		n += int64(len(r.Line))
@@ -321,12 +338,45 @@ func (w *Writer) WriteBatch(ctx context.Context, b *sinks.Batch) (int64, error) 
 		if errors.As(err, &pe) && len(pe) > 0 {
 			err = fmt.Errorf("%w (first: %w)", err, pe[0].Err)
 		}
-		return 0, fmt.Errorf("kafka sink %q: produce batch %s to %q: %w", w.comp, m.ID, w.cfg.Topic, err)
+		return 0, nil, fmt.Errorf("kafka sink %q: produce batch %s to %q: %w", w.comp, m.ID, w.cfg.Topic, err)
 	}
 	p.last = int64(m.Seq)
 	close(p.moved)
 	p.moved = make(chan struct{})
-	return n, nil
+	return n, rejected, nil
+}
+
+// message is the message of record r of batch id.
+func (w *Writer) message(id string, r sinks.Record) *sarama.ProducerMessage {
+	msg := &sarama.ProducerMessage{Topic: w.cfg.Topic, Value: sarama.ByteEncoder(r.Line),
+		Headers: []sarama.RecordHeader{{Key: []byte("gale.batch"), Value: []byte(id)}}}
+	if w.cfg.Key == "id" {
+		msg.Key = sarama.StringEncoder(r.ID)
+	}
+	if w.cfg.Timestamp == "record" && !r.Time.IsZero() {
+		msg.Timestamp = r.Time
+	}
+	return msg
+}
+
+// tooLarge says why msg can never be produced, or "".
+func (w *Writer) tooLarge(msg *sarama.ProducerMessage) string {
+	if size := msg.ByteSize(2); size > w.maxBytes {
+		return fmt.Sprintf("a message of %d bytes is larger than the producer's limit of %d bytes (Producer.MaxMessageBytes): it would fail every attempt", size, w.maxBytes)
+	}
+	return ""
+}
+
+// oversized returns the records of b that tooLarge refuses: a batch
+// written before (a replay) reports them again, as its first write did.
+func (w *Writer) oversized(b *sinks.Batch) []sinks.Rejection {
+	var rejected []sinks.Rejection
+	for _, r := range b.Records {
+		if reason := w.tooLarge(w.message(b.Meta.ID, r)); reason != "" {
+			rejected = append(rejected, sinks.Rejection{ID: r.ID, Error: reason})
+		}
+	}
+	return rejected
 }
 
 func (p *txnProducer) lastSeen() int64 {

@@ -1,9 +1,12 @@
 package kafkasink
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -162,6 +165,41 @@ func TestReplaysInvisible(t *testing.T) {
 	}
 	if blk := resp.GetBlock(src, 0); blk == nil || blk.Offset != 15 || blk.Metadata != "seq=2" {
 		t.Errorf("group offsets: %+v", blk)
+	}
+}
+
+// TestOversizedRecordRejected: a record larger than the producer's limit
+// on a message, which no retry could ever produce, is refused by itself
+// (for the sink's dead-letter files) while the rest of its batch is
+// written; a replay refuses it again and writes nothing twice. Before,
+// it failed its batch at every attempt, forever.
+func TestOversizedRecordRejected(t *testing.T) {
+	brokers := testenv.KafkaBrokers(t)
+	topic := fmt.Sprintf("gale-kafka-sink-big-%d", time.Now().UnixNano())
+	newSource(t, brokers)
+	w := newWriter(t, brokers, topic)
+	ctx := context.Background()
+	b := batch(0, 5)
+	b.Records[2].Line = bytes.Repeat([]byte("x"), w.maxBytes+1)
+	for attempt := range 2 {
+		_, rejected, err := w.WriteBatchRejecting(ctx, b)
+		if err != nil || len(rejected) != 1 || rejected[0].ID != b.Records[2].ID ||
+			!strings.Contains(rejected[0].Error, "larger than the producer's limit") {
+			t.Fatalf("write %d: %v, rejected %+v; want the record %s refused", attempt, err, rejected, b.Records[2].ID)
+		}
+	}
+	if _, err := w.WriteBatch(ctx, b); err == nil {
+		// WriteBatch (no dead letters to hand them to) fails instead
+		t.Error("WriteBatch of a batch with an oversized record succeeded")
+	}
+	got := readCommitted(t, brokers, topic)
+	if len(got) != 4 || got[b.Records[2].ID] != nil {
+		t.Fatalf("read %d records (%v), want the 4 others, once", len(got), slices.Collect(maps.Keys(got)))
+	}
+	for _, r := range slices.Delete(slices.Clone(b.Records), 2, 3) {
+		if vs := got[r.ID]; len(vs) != 1 || vs[0] != string(r.Line) {
+			t.Errorf("record %s seen as %v", r.ID, vs)
+		}
 	}
 }
 
