@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/bufbuild/protocompile"
+	"github.com/gale-stream/gale/internal/testenv"
 	"github.com/twmb/avro"
 	"github.com/twmb/franz-go/pkg/sr"
 	"github.com/twmb/franz-go/pkg/sr/srfake"
@@ -243,33 +244,11 @@ func TestDecoder_AvroReaderSchema(t *testing.T) {
 	}
 }
 
-const protoText = `syntax = "proto3";
-package gale.test;
-import "google/protobuf/timestamp.proto";
-message Order {
-  enum Status { NEW = 0; PAID = 1; }
-  message Line { string sku = 1; uint32 qty = 2; }
-  int64 id = 1;
-  Status status = 2;
-  repeated Line lines = 3;
-  map<string, int32> tags = 4;
-  google.protobuf.Timestamp at = 5;
-  bytes blob = 6;
-  sint32 delta = 7;
-  fixed64 big = 8;
-  float ratio = 9;
-  Line main = 10;
-  optional string note = 11;
-  map<int32, string> names = 12;
-}
-message Other { string x = 1; message Deep { bool ok = 1; } }
-`
-
-// protoDescriptor compiles protoText for the tests' producer.
+// protoDescriptor compiles testenv.OrderProto for the tests' producer.
 func protoDescriptor(t testing.TB) protoreflect.FileDescriptor {
 	t.Helper()
 	comp := protocompile.Compiler{Resolver: protocompile.WithStandardImports(&protocompile.SourceResolver{
-		Accessor: protocompile.SourceAccessorFromMap(map[string]string{"order.proto": protoText})})}
+		Accessor: protocompile.SourceAccessorFromMap(map[string]string{"order.proto": testenv.OrderProto})})}
 	fs, err := comp.Compile(context.Background(), "order.proto")
 	if err != nil {
 		t.Fatal(err)
@@ -311,7 +290,7 @@ func TestDecoder_Protobuf(t *testing.T) {
 	reg, c := fake(t)
 	// as .proto text (what Confluent's Java serializer registers) and as a
 	// base64 FileDescriptorProto (what its Python serializer registers)
-	reg.SeedSchema("order-value", 1, 1, sr.Schema{Schema: protoText, Type: sr.TypeProtobuf})
+	reg.SeedSchema("order-value", 1, 1, sr.Schema{Schema: testenv.OrderProto, Type: sr.TypeProtobuf})
 	fdp, _ := proto.Marshal(protodesc.ToFileDescriptorProto(fd))
 	reg.SeedSchema("order2-value", 1, 2, sr.Schema{Schema: base64.StdEncoding.EncodeToString(fdp), Type: sr.TypeProtobuf})
 	d, err := NewDecoder(c, Protobuf, "")
@@ -495,7 +474,7 @@ func TestClient_AvroSchemaAndProtoFile(t *testing.T) {
 	if _, _, err := c.AvroSchema(ctx, "nope", -1); !errors.Is(err, ErrUnknownSchema) {
 		t.Errorf("unknown subject: want ErrUnknownSchema, got %v", err)
 	}
-	reg.SeedSchema("order-value", 1, 3, sr.Schema{Schema: protoText, Type: sr.TypeProtobuf})
+	reg.SeedSchema("order-value", 1, 3, sr.Schema{Schema: testenv.OrderProto, Type: sr.TypeProtobuf})
 	fd, id, err := c.ProtoFile(ctx, "order-value", 1)
 	if err != nil || id != 3 || fd.Messages().ByName("Order") == nil {
 		t.Fatalf("ProtoFile: %v, id %d", err, id)
@@ -524,7 +503,7 @@ func BenchmarkDecoder(b *testing.B) {
 	m.Set(order.Fields().ByName("id"), protoreflect.ValueOfInt64(42))
 	m.Mutable(order.Fields().ByName("tags")).Map().Set(protoreflect.ValueOfString("k").MapKey(), protoreflect.ValueOfInt32(5))
 	pb, _ := proto.Marshal(m)
-	reg.SeedSchema("order-value", 1, 2, sr.Schema{Schema: protoText, Type: sr.TypeProtobuf})
+	reg.SeedSchema("order-value", 1, 2, sr.Schema{Schema: testenv.OrderProto, Type: sr.TypeProtobuf})
 	for _, bc := range []struct {
 		format string
 		value  []byte

@@ -243,29 +243,6 @@ func TestRegistry_Avro(t *testing.T) {
 	}
 }
 
-// orderProto is the Protobuf schema of TestRegistry_Protobuf.
-const orderProto = `syntax = "proto3";
-package gale.test;
-import "google/protobuf/timestamp.proto";
-message Order {
-  enum Status { NEW = 0; PAID = 1; SHIPPED = 2; }
-  message Line { string sku = 1; uint32 qty = 2; }
-  int64 id = 1;
-  Status status = 2;
-  repeated Line lines = 3;
-  map<string, int32> tags = 4;
-  google.protobuf.Timestamp at = 5;
-  bytes blob = 6;
-  sint32 delta = 7;
-  fixed64 big = 8;
-  float ratio = 9;
-  Line main = 10;
-  optional string note = 11;
-  map<int32, string> names = 12;
-}
-message Other { string x = 1; message Deep { bool ok = 1; } }
-`
-
 // TestRegistry_Protobuf: messages with a nested message, repeated fields,
 // maps, an enum and a Timestamp, written by Confluent's ProtobufSerializer
 // (which registers the schema as a base64 descriptor), and messages of a
@@ -273,7 +250,7 @@ message Other { string x = 1; message Deep { bool ok = 1; } }
 func TestRegistry_Protobuf(t *testing.T) {
 	const count = 100
 	comp := protocompile.Compiler{Resolver: protocompile.WithStandardImports(&protocompile.SourceResolver{
-		Accessor: protocompile.SourceAccessorFromMap(map[string]string{"order.proto": orderProto})})}
+		Accessor: protocompile.SourceAccessorFromMap(map[string]string{"order.proto": testenv.OrderProto})})}
 	files, err := comp.Compile(context.Background(), "order.proto")
 	if err != nil {
 		t.Fatal(err)
