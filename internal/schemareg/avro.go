@@ -91,9 +91,18 @@ func avroCompile(ctx context.Context, c *Client, s sr.Schema, reader *avro.Schem
 	if len(s.References) == 0 {
 		w, err = avro.Parse(s.Schema, avroOpts...)
 	} else {
+		// the referenced schemas parsed into cache, each once (by subject
+		// and version), after its own references
 		var cache avro.SchemaCache
-		seen := map[string]bool{}
-		if err := avroReferences(ctx, c, &cache, s.References, seen, 0); err != nil {
+		err = walkReferences(ctx, c, s.References, func(ref sr.SchemaReference) string {
+			return fmt.Sprintf("%s\x00%d", ref.Subject, ref.Version)
+		}, func(ref sr.SchemaReference, ss sr.SubjectSchema) error {
+			if _, err := cache.Parse(ss.Schema.Schema, avroOpts...); err != nil {
+				return fmt.Errorf("%w: reference %q (subject %q version %d): %w", ErrBadSchema, ref.Name, ref.Subject, ref.Version, err)
+			}
+			return nil
+		})
+		if err != nil {
 			return nil, err
 		}
 		w, err = cache.Parse(s.Schema, avroOpts...)
@@ -114,34 +123,47 @@ func avroCompile(ctx context.Context, c *Client, s sr.Schema, reader *avro.Schem
 // maxReferenceDepth bounds the chains of schema references followed.
 const maxReferenceDepth = 32
 
-// avroReferences parses the referenced schemas into cache, each after its
-// own references (dependency order), each once.
-func avroReferences(ctx context.Context, c *Client, cache *avro.SchemaCache, refs []sr.SchemaReference, seen map[string]bool, depth int) error {
-	if depth > maxReferenceDepth {
-		return fmt.Errorf("%w: schema references nested deeper than %d", ErrBadSchema, maxReferenceDepth)
-	}
-	for _, ref := range refs {
-		key := fmt.Sprintf("%s\x00%d", ref.Subject, ref.Version)
-		if seen[key] {
-			continue
+// walkReferences fetches the schemas refs name, each with its own
+// references first (dependency order), and hands each to add after them;
+// a reference whose key was seen before is skipped. Chains deeper than
+// maxReferenceDepth are refused, and a reference the registry does not
+// know is a bad schema.
+func walkReferences(ctx context.Context, c *Client, refs []sr.SchemaReference, key func(sr.SchemaReference) string,
+	add func(sr.SchemaReference, sr.SubjectSchema) error) error {
+	seen := map[string]bool{}
+	var walk func(refs []sr.SchemaReference, depth int) error
+	walk = func(refs []sr.SchemaReference, depth int) error {
+		if depth > maxReferenceDepth {
+			return fmt.Errorf("%w: schema references nested deeper than %d", ErrBadSchema, maxReferenceDepth)
 		}
-		seen[key] = true
-		ss, err := c.SchemaByVersion(ctx, ref.Subject, ref.Version)
-		if err != nil {
-			if errors.Is(err, ErrUnknownSchema) {
-				return fmt.Errorf("%w: reference %q: %w", ErrBadSchema, ref.Name, err)
+		for _, ref := range refs {
+			k := key(ref)
+			if seen[k] {
+				continue
 			}
-			return err
+			seen[k] = true
+			ss, err := c.SchemaByVersion(ctx, ref.Subject, ref.Version)
+			if err != nil {
+				if errors.Is(err, ErrUnknownSchema) {
+					return fmt.Errorf("%w: reference %q: %w", ErrBadSchema, ref.Name, err)
+				}
+				return err
+			}
+			if err := walk(ss.References, depth+1); err != nil {
+				return err
+			}
+			if err := add(ref, ss); err != nil {
+				return err
+			}
 		}
-		if err := avroReferences(ctx, c, cache, ss.References, seen, depth+1); err != nil {
-			return err
-		}
-		if _, err := cache.Parse(ss.Schema.Schema, avroOpts...); err != nil {
-			return fmt.Errorf("%w: reference %q (subject %q version %d): %w", ErrBadSchema, ref.Name, ref.Subject, ref.Version, err)
-		}
+		return nil
 	}
-	return nil
+	return walk(refs, 0)
 }
+
+// refName keys a reference by its name (the import path or resource it
+// is registered under).
+func refName(ref sr.SchemaReference) string { return ref.Name }
 
 // avroDecode decodes one payload with the compiled schema.
 func avroDecode(s *avro.Schema, payload []byte) (any, error) {

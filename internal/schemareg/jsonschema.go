@@ -3,7 +3,6 @@ package schemareg
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -32,8 +31,18 @@ func jsonCompile(ctx context.Context, c *Client, s sr.Schema) (*jsonschema.Schem
 	}
 	comp := jsonschema.NewCompiler()
 	comp.UseLoader(noLoader{})
-	seen := map[string]bool{}
-	if err := jsonReferences(ctx, c, comp, s.References, seen, 0); err != nil {
+	// the referenced schemas, as resources under their names
+	err := walkReferences(ctx, c, s.References, refName, func(ref sr.SchemaReference, ss sr.SubjectSchema) error {
+		doc, err := jsonschema.UnmarshalJSON(strings.NewReader(ss.Schema.Schema))
+		if err == nil {
+			err = comp.AddResource(ref.Name, doc)
+		}
+		if err != nil {
+			return fmt.Errorf("%w: reference %q: %w", ErrBadSchema, ref.Name, err)
+		}
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	doc, err := jsonschema.UnmarshalJSON(strings.NewReader(s.Schema))
@@ -48,36 +57,6 @@ func jsonCompile(ctx context.Context, c *Client, s sr.Schema) (*jsonschema.Schem
 		return nil, fmt.Errorf("%w: json schema: %w", ErrBadSchema, err)
 	}
 	return sch, nil
-}
-
-func jsonReferences(ctx context.Context, c *Client, comp *jsonschema.Compiler, refs []sr.SchemaReference, seen map[string]bool, depth int) error {
-	if depth > maxReferenceDepth {
-		return fmt.Errorf("%w: schema references nested deeper than %d", ErrBadSchema, maxReferenceDepth)
-	}
-	for _, ref := range refs {
-		if seen[ref.Name] {
-			continue
-		}
-		seen[ref.Name] = true
-		ss, err := c.SchemaByVersion(ctx, ref.Subject, ref.Version)
-		if err != nil {
-			if errors.Is(err, ErrUnknownSchema) {
-				return fmt.Errorf("%w: reference %q: %w", ErrBadSchema, ref.Name, err)
-			}
-			return err
-		}
-		doc, err := jsonschema.UnmarshalJSON(strings.NewReader(ss.Schema.Schema))
-		if err == nil {
-			err = comp.AddResource(ref.Name, doc)
-		}
-		if err != nil {
-			return fmt.Errorf("%w: reference %q: %w", ErrBadSchema, ref.Name, err)
-		}
-		if err := jsonReferences(ctx, c, comp, ss.References, seen, depth+1); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // jsonDecode decodes one JSON document (numbers as json.Number, as the

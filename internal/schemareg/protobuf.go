@@ -33,8 +33,16 @@ func protoCompile(ctx context.Context, c *Client, s sr.Schema) (protoreflect.Fil
 		return nil, fmt.Errorf("%w: a %s schema, not PROTOBUF", ErrBadSchema, s.Type)
 	}
 	files := map[string]protoFile{}
-	seen := map[string]bool{}
-	if err := protoReferences(ctx, c, files, s.References, seen, 0); err != nil {
+	// the referenced schemas, under their import paths (a reference's name)
+	err := walkReferences(ctx, c, s.References, refName, func(ref sr.SchemaReference, ss sr.SubjectSchema) error {
+		res := protoSource(ss.Schema.Schema)
+		if res.fdp != nil {
+			res.fdp.Name = proto.String(ref.Name)
+		}
+		files[ref.Name] = res
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	main := protoMainFile
@@ -92,36 +100,6 @@ func protoSource(schema string) protoFile {
 		}
 	}
 	return protoFile{text: schema}
-}
-
-// protoReferences fetches the referenced schemas into files, under their
-// import paths (a reference's name), with their own references.
-func protoReferences(ctx context.Context, c *Client, files map[string]protoFile, refs []sr.SchemaReference, seen map[string]bool, depth int) error {
-	if depth > maxReferenceDepth {
-		return fmt.Errorf("%w: schema references nested deeper than %d", ErrBadSchema, maxReferenceDepth)
-	}
-	for _, ref := range refs {
-		if seen[ref.Name] {
-			continue
-		}
-		seen[ref.Name] = true
-		ss, err := c.SchemaByVersion(ctx, ref.Subject, ref.Version)
-		if err != nil {
-			if errors.Is(err, ErrUnknownSchema) {
-				return fmt.Errorf("%w: reference %q: %w", ErrBadSchema, ref.Name, err)
-			}
-			return err
-		}
-		res := protoSource(ss.Schema.Schema)
-		if res.fdp != nil {
-			res.fdp.Name = proto.String(ref.Name)
-		}
-		files[ref.Name] = res
-		if err := protoReferences(ctx, c, files, ss.References, seen, depth+1); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // protoMessage is the message type at indexes in fd: [0] is its first
