@@ -272,7 +272,7 @@ func TestSpout_HungLedger(t *testing.T) {
 	store := &faultyStore{commits: map[string]int{}, before: h.before}
 	c := kafkaspout.NewConfig()
 	c.Brokers, c.Topics, c.Start, c.Ledger.Dir = []string{brokers}, []string{topic}, "earliest", t.TempDir()
-	c.Batch.Records, c.Batch.Time = 10, topology.Duration(time.Hour)
+	c.Batch.Records, c.Batch.MaxRecords, c.Batch.Time = 10, 10, topology.Duration(time.Hour) // batches of 10, however the ledger paces them
 	c.MaxPendingBatches = 8
 	timeout := time.Second
 	c.Ledger.Timeout = topology.Duration(timeout)
