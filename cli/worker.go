@@ -41,11 +41,16 @@ func workerCmd(ctx context.Context, env *Env, args []string) int {
 	denyTypes := fs.String("deny-types", "", "TYPE[,TYPE...]: component types this worker refuses, e.g. shell,lines,print,file_sink (shell runs any command; the others read or write any path)")
 	slots := fs.Int("slots", 0, "at most this many tasks on this worker (0: no limit)")
 	debounce := fs.Duration("debounce", 500*time.Millisecond, "membership changes wait until the live workers stayed the same this long, so a flapping worker moves no task")
+	drain := fs.Duration("drain-timeout", cluster.DefaultDrainTimeout, "on SIGTERM or Ctrl-C, wait at most this long for this worker's tasks to move to the others with nothing in flight (no replay), then leave; a second signal leaves at once")
 	storeKind := fs.String("store", "file", "cluster state store: file or kafka")
 	brokers := fs.String("store-brokers", "127.0.0.1:9092", "with --store kafka: the brokers")
 	topic := fs.String("store-topic", "gale.cluster", "with --store kafka: the compacted topic")
 	storeSec := addKafkaStoreFlags(fs)
 	if _, ok := parseArgs(fs, args, 0); !ok {
+		return 2
+	}
+	if *drain <= 0 {
+		fmt.Fprintf(env.Stderr, "gale worker: --drain-timeout %v: want a positive duration\n", *drain)
 		return 2
 	}
 	if *debounce <= 0 {
@@ -95,7 +100,7 @@ func workerCmd(ctx context.Context, env *Env, args []string) int {
 	w, err := cluster.Start(cluster.Config{Name: *name, Gossip: *bind, Transport: *trAddr, HTTP: *httpAddr, Join: joins,
 		ClusterKey: ckey, API: apiSec, TLSCert: *cert, TLSKey: *tlsKey, TLSCA: *tlsCA,
 		AllowTypes: splitList(*allowTypes), DenyTypes: splitList(*denyTypes), Slots: *slots, Store: st,
-		Registry: env.Registry, Logger: log, Version: Version, Debounce: *debounce})
+		Registry: env.Registry, Logger: log, Version: Version, Debounce: *debounce, DrainTimeout: *drain})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "gale worker: %v\n", err)
 		return 1
@@ -108,7 +113,7 @@ func workerCmd(ctx context.Context, env *Env, args []string) int {
 	if apiSec.Insecure {
 		insecure = " INSECURE (--insecure):"
 	}
-	fmt.Fprintf(env.Stdout, "worker %s:%s gossip %s, API %s://%s (Ctrl-C leaves the cluster)\n", *name, insecure, w.GossipAddr(), scheme, w.APIAddr())
+	fmt.Fprintf(env.Stdout, "worker %s:%s gossip %s, API %s://%s (Ctrl-C or SIGTERM: its tasks move to the others, then it leaves)\n", *name, insecure, w.GossipAddr(), scheme, w.APIAddr())
 	if err := w.Run(ctx); err != nil {
 		fmt.Fprintf(env.Stderr, "gale worker: %v\n", err)
 		return 1

@@ -70,6 +70,10 @@ type Config struct {
 	// LeaderTTL is the leader lease's time to live (default 3 s): a leader
 	// that stops renewing it is replaced after that long.
 	LeaderTTL time.Duration
+	// DrainTimeout bounds a graceful leave (default DefaultDrainTimeout):
+	// when Run's context ends, the worker waits this long at most for its
+	// tasks to move to the others with nothing in flight (handover.go).
+	DrainTimeout time.Duration
 }
 
 // Worker is one `gale worker` process: it gossips, serves the API, and
@@ -99,6 +103,17 @@ type Worker struct {
 	early earlyBuffer                       // messages that came before their runtime (early.go)
 	addrs atomic.Pointer[map[string]string] // live members' transport addresses (refreshAddrs)
 	tops  decodedCache                      // stored topologies, decoded (decode.go)
+	meta  membership.Meta                   // this worker's gossip metadata
+	// leaving: a graceful leave started (Run's context ended)
+	leaving atomic.Bool
+	// handovers are the moves in their Draining step, by topology: the
+	// leader's, touched by the reconcile loop only (handover.go)
+	handovers map[string]handoverMark
+	// handingOver: a stored assignment is Draining (the leader then
+	// reconciles every handoverPoll)
+	handingOver atomic.Bool
+	// drainCheck, when set (tests), replaces drained
+	drainCheck func(name string, a store.Assignment) bool
 
 	mu      sync.Mutex
 	running map[string]*share // by topology
@@ -131,7 +146,7 @@ type share struct {
 	ctx     context.Context // the runtime's: ends when the share stops
 	cancel  context.CancelFunc
 	done    chan struct{}
-	active  bool
+	active  atomic.Bool // spouts on; set by the reconcile loop
 
 	keys map[int]string // engine task id -> task key
 
@@ -183,9 +198,12 @@ func Start(cfg Config) (*Worker, error) {
 	if cfg.LeaderTTL == 0 {
 		cfg.LeaderTTL = 3 * time.Second
 	}
+	if cfg.DrainTimeout == 0 {
+		cfg.DrainTimeout = DefaultDrainTimeout
+	}
 	w := &Worker{cfg: cfg, full: full, log: cfg.Logger.With("worker", cfg.Name), st: cfg.Store, start: wallclock.Now(),
 		running: map[string]*share{}, byChan: map[uint32]*share{}, wake: make(chan struct{}, 1),
-		killSeen: map[string]killSighting{}, refused: map[string]uint64{}}
+		killSeen: map[string]killSighting{}, refused: map[string]uint64{}, handovers: map[string]handoverMark{}}
 	var err error
 	if w.el, err = store.NewElector(store.ElectorConfig{Store: cfg.Store, Holder: cfg.Name, TTL: cfg.LeaderTTL}); err != nil {
 		return nil, fmt.Errorf("worker %s: %w", cfg.Name, err)
@@ -237,9 +255,10 @@ func Start(cfg Config) (*Worker, error) {
 		w.tr.Close()
 		return nil, fmt.Errorf("worker %s: %w", cfg.Name, err)
 	}
+	w.meta = membership.Meta{API: w.ln.Addr().String(), Transport: w.tr.Addr(), Slots: cfg.Slots,
+		Started: w.start, Version: cfg.Version, Types: types, TypesHash: w.typesHash, TLS: cfg.TLSCert != ""}
 	w.ms, err = membership.Join(membership.Config{Name: cfg.Name, Bind: cfg.Gossip, Join: cfg.Join, Key: keys.Gossip,
-		Logger: w.log, Meta: membership.Meta{API: w.ln.Addr().String(), Transport: w.tr.Addr(), Slots: cfg.Slots,
-			Started: w.start, Version: cfg.Version, Types: types, TypesHash: w.typesHash, TLS: cfg.TLSCert != ""}})
+		Logger: w.log, Meta: w.meta})
 	if err != nil {
 		w.ln.Close()
 		w.tr.Close()
@@ -247,6 +266,7 @@ func Start(cfg Config) (*Worker, error) {
 	}
 	srv := api.NewServer(w, access)
 	w.serveMonitor(srv)
+	w.serveDrained(srv)
 	w.http = api.NewHTTPServer(srv)
 	go func() {
 		var err error
@@ -292,9 +312,13 @@ func (w *Worker) APIAddr() string { return w.ln.Addr().String() }
 func (w *Worker) GossipAddr() string { return w.ms.Addr() }
 
 // Run reconciles this worker's share with the store and the membership
-// until ctx ends, then leaves the cluster (its tasks move to the others)
-// and stops its topologies.
-func (w *Worker) Run(ctx context.Context) error {
+// until ctx ends; then it leaves gracefully: the others take its tasks
+// with nothing in flight (handover.go), within cfg.DrainTimeout, and it
+// leaves the cluster and stops.
+func (w *Worker) Run(runCtx context.Context) error {
+	// the loop goes on while the worker leaves, after runCtx ended
+	ctx, stopLoop := context.WithCancel(context.WithoutCancel(runCtx))
+	defer stopLoop()
 	watch, err := w.st.Watch(ctx)
 	if err != nil {
 		return fmt.Errorf("worker %s: watch the store: %w", w.cfg.Name, err)
@@ -316,6 +340,10 @@ func (w *Worker) Run(ctx context.Context) error {
 	}()
 	tick := time.NewTicker(2 * time.Second)
 	defer tick.Stop()
+	fast := time.NewTicker(handoverPoll)
+	defer fast.Stop()
+	leave := runCtx.Done()
+	var leaveBy time.Time
 	// membership changes are debounced: the leader schedules over the
 	// member set once it has been stable for cfg.Debounce
 	settle := time.NewTimer(time.Hour)
@@ -340,6 +368,9 @@ func (w *Worker) Run(ctx context.Context) error {
 				return
 			case ev := <-w.ms.Events():
 				w.refreshAddrs()
+				if ev.Kind == membership.Updated {
+					w.poke() // a worker leaving (Meta.Leaving): its tasks move
+				}
 				if ev.Kind == membership.Gone {
 					// frames queued for it are lost anyway (their trees
 					// replay); senders blocked on its full queue must not
@@ -353,7 +384,10 @@ func (w *Worker) Run(ctx context.Context) error {
 			}
 		}
 	}()
-	defer forwarding.Wait()
+	defer func() {
+		stopLoop()
+		forwarding.Wait()
+	}()
 	w.refreshAddrs()
 	w.view.snapshot(w.ms.Members())
 	arm()
@@ -361,10 +395,23 @@ func (w *Worker) Run(ctx context.Context) error {
 	w.reconcile(ctx)
 	for {
 		select {
-		case <-ctx.Done():
-			stopElector()
-			elected.Wait()
-			return w.stop()
+		case <-leave:
+			leave = nil
+			leaveBy = time.Now().Add(w.cfg.DrainTimeout)
+			w.beginLeave(func() {
+				stopElector()
+				elected.Wait()
+			})
+			w.reconcile(ctx)
+		case <-fast.C:
+			if w.leaving.Load() {
+				w.reconcile(ctx)
+				if w.mayGo(leaveBy) {
+					return w.stop()
+				}
+			} else if w.handingOver.Load() {
+				w.reconcile(ctx)
+			}
 		case _, ok := <-watch:
 			if !ok {
 				watch = nil
@@ -470,6 +517,8 @@ func (w *Worker) reconcile(ctx context.Context) {
 	}
 	if leader {
 		w.lead(ctx, live, decoded, stored, members)
+	} else {
+		w.handingOver.Store(false)
 	}
 	for _, t := range live {
 		if a := stored[t.Name]; a.Epoch > 0 {
@@ -529,10 +578,20 @@ func (w *Worker) refuse(t store.Topology, err error) {
 func (w *Worker) lead(ctx context.Context, tops []store.Topology, decoded map[string]*topology.Topology,
 	stored map[string]store.Assignment, members []membership.Member) {
 	in := schedule.Input{Previous: &schedule.Assignment{}}
+	alive := map[string]bool{}
 	for _, m := range members {
+		alive[m.Name] = true
+		if m.Meta.Leaving {
+			continue // its tasks move (handover.go)
+		}
 		in.Workers = append(in.Workers, schedule.Worker{Name: m.Name, Slots: m.Meta.Slots})
 		in.Previous.Workers = append(in.Previous.Workers, m.Name)
 	}
+	if len(in.Workers) == 0 {
+		return // every worker is leaving: each drains what it runs
+	}
+	draining := false
+	defer func() { w.handingOver.Store(draining) }()
 	for _, t := range tops {
 		in.Topologies = append(in.Topologies, scheduleInput(decoded[t.Name], t.Workers))
 		for key, wk := range stored[t.Name].Tasks {
@@ -568,18 +627,29 @@ func (w *Worker) lead(ctx context.Context, tops []store.Topology, decoded map[st
 			w.log.Warn("not enough slots: tasks left unassigned", "topology", t.Name, "tasks", unassigned)
 		}
 		prev := stored[t.Name]
-		if prev.Epoch > 0 && mapsEqual(prev.Tasks, tasks) {
+		drained := func() bool { return w.drained(ctx, t.Name, prev) }
+		if w.drainCheck != nil {
+			drained = func() bool { return w.drainCheck(t.Name, prev) }
+		}
+		next, write := w.nextAssignment(t.Name, prev, tasks, alive, drained)
+		if !write {
+			draining = draining || prev.Draining
 			continue
 		}
 		if !w.el.Leading() {
 			return // the lease expired meanwhile: the next leader assigns
 		}
-		a, err := w.st.PutAssignment(ctx, store.Assignment{Topology: t.Name, Epoch: prev.Epoch + 1, Tasks: tasks})
+		a, err := w.st.PutAssignment(ctx, next)
 		if err != nil {
 			w.log.Warn("cannot store the assignment", "topology", t.Name, "err", err)
 			continue
 		}
 		stored[t.Name] = a
+		draining = draining || a.Draining
+		if a.Draining {
+			w.log.Info("moving tasks: spouts paused until the trees in flight complete", "topology", t.Name, "epoch", a.Epoch)
+			continue
+		}
 		w.log.Info("assigned", "topology", t.Name, "epoch", a.Epoch, "workers", len(res.TopologyWorkers(t.Name)), "tasks", len(tasks))
 	}
 }
@@ -647,7 +717,7 @@ func (w *Worker) run(ctx context.Context, t store.Topology, topo *topology.Topol
 			// a worker left or died: trees with tuples there cannot complete
 			l.rt.FailPending()
 		}
-		w.setActive(l, t.Status == store.StatusActive)
+		w.setActive(l, t.Status == store.StatusActive && !a.Draining)
 		return
 	}
 	if l != nil {
@@ -668,10 +738,10 @@ func (w *Worker) run(ctx context.Context, t store.Topology, topo *topology.Topol
 }
 
 func (w *Worker) setActive(l *share, on bool) {
-	if l.active == on {
+	if l.active.Load() == on {
 		return
 	}
-	l.active = on
+	l.active.Store(on)
 	if on {
 		l.rt.Activate()
 	} else {
@@ -681,7 +751,8 @@ func (w *Worker) setActive(l *share, on bool) {
 
 func (w *Worker) startShare(t store.Topology, topo *topology.Topology, a store.Assignment, mine []string) {
 	l := &share{name: t.Name, version: t.Version, spec: specOf(t), epoch: a.Epoch, mine: mine, topo: topo, owners: a.Tasks,
-		done: make(chan struct{}), active: true}
+		done: make(chan struct{})}
+	l.active.Store(true)
 	// set before the runtime exists: its remote sends use it
 	l.ctx, l.cancel = context.WithCancel(context.Background())
 	place := &local.Placement{Worker: w.cfg.Name, LocalTasks: map[int]bool{}, LocalAckers: map[int]bool{},
@@ -721,7 +792,7 @@ func (w *Worker) startShare(t store.Topology, topo *topology.Topology, a store.A
 			w.log.Error("topology stopped", "topology", t.Name, "err", err)
 		}
 	}()
-	if t.Status != store.StatusActive {
+	if t.Status != store.StatusActive || a.Draining {
 		w.setActive(l, false)
 	}
 	w.log.Info("running", "topology", t.Name, "version", t.Version, "epoch", a.Epoch, "tasks", len(mine))
@@ -744,6 +815,20 @@ func (w *Worker) stopShare(l *share) {
 			// alone rather than stop reconciling; its output is fenced
 			w.log.Warn("topology tasks slow to stop; going on", "topology", l.name)
 		}
+	}
+	if l.rt != nil {
+		// what its spouts did, for operators (and the tests counting
+		// replays: a failed tree is emitted again)
+		var emitted, acked, failed uint64
+		for _, c := range l.rt.Stats().Components {
+			if c.Kind == topology.KindSpout.String() {
+				emitted, acked, failed = emitted+c.Emitted, acked+c.Acked, failed+c.Failed
+			}
+		}
+		l.mu.RLock()
+		epoch := l.epoch
+		l.mu.RUnlock()
+		w.log.Info("stopped", "topology", l.name, "epoch", epoch, "spout_emitted", emitted, "spout_acked", acked, "spout_failed", failed)
 	}
 }
 

@@ -388,6 +388,17 @@ func (r *Runtime) quiet() bool {
 	return r.inflight.Load() == 0
 }
 
+// InFlight reports the trees this runtime's spouts have pending and the
+// tuples queued or executing in its bolts. With every spout of a topology
+// paused (Deactivate) and both zero on every worker, nothing is in
+// flight anywhere: its tasks can move without a replay.
+func (r *Runtime) InFlight() (pendingTrees, queuedTuples int64) {
+	for _, s := range r.spouts {
+		pendingTrees += s.npending.Load()
+	}
+	return pendingTrees, r.inflight.Load()
+}
+
 func (r *Runtime) drain() error {
 	for _, s := range r.spouts {
 		s.stopping.Store(true)

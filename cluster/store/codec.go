@@ -37,6 +37,9 @@ type assignmentWire struct {
 	Epoch     uint64            `json:"epoch"`
 	UpdatedAt time.Time         `json:"updated_at"`
 	Tasks     map[string]string `json:"tasks"`
+	// Draining is left out when false, so that a worker of the version
+	// before it still reads every other record (a rolling upgrade)
+	Draining bool `json:"draining,omitempty"`
 }
 
 func encodeTopology(t Topology) ([]byte, error) {
@@ -90,7 +93,7 @@ func encodeAssignment(a Assignment) ([]byte, error) {
 		tasks = map[string]string{}
 	}
 	return json.MarshalIndent(assignmentWire{Format: wireFormat, Topology: a.Topology, Epoch: a.Epoch,
-		UpdatedAt: a.UpdatedAt, Tasks: tasks}, "", "  ")
+		UpdatedAt: a.UpdatedAt, Tasks: tasks, Draining: a.Draining}, "", "  ")
 }
 
 // decodeAssignment decodes a stored assignment; errors match ErrCorrupt.
@@ -102,7 +105,7 @@ func decodeAssignment(b []byte) (Assignment, error) {
 	if w.Format != wireFormat {
 		return Assignment{}, fmt.Errorf("%w: format %d, want %d", ErrCorrupt, w.Format, wireFormat)
 	}
-	a := Assignment{Topology: w.Topology, Epoch: w.Epoch, UpdatedAt: w.UpdatedAt, Tasks: w.Tasks}
+	a := Assignment{Topology: w.Topology, Epoch: w.Epoch, UpdatedAt: w.UpdatedAt, Tasks: w.Tasks, Draining: w.Draining}
 	if a.Tasks == nil {
 		a.Tasks = map[string]string{}
 	}

@@ -78,6 +78,11 @@ type Assignment struct {
 	// store treats both as opaque non-empty strings; the task ID is the
 	// scheduler's (for example "component/index").
 	Tasks map[string]string `json:"tasks"`
+	// Draining marks the first step of a move between live workers (a
+	// worker leaving gracefully, one joining): the tasks stay where they
+	// were, the spouts pause, and the trees in flight complete; the next
+	// epoch moves the tasks with nothing in flight, so nothing replays.
+	Draining bool `json:"draining,omitempty"`
 	// UpdatedAt is when the record was written; set by the store.
 	UpdatedAt time.Time `json:"updated_at"`
 }

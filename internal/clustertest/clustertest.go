@@ -37,9 +37,21 @@ func RepoRoot() string {
 // Gale builds the gale binary once per process and build tags.
 func Gale(tb testing.TB, tags string) string {
 	tb.Helper()
+	return build(tb, tags, "")
+}
+
+// GaleVersion builds the gale binary saying it is version version (as a
+// release build would): a new binary for a rolling upgrade.
+func GaleVersion(tb testing.TB, version string) string {
+	tb.Helper()
+	return build(tb, "", version)
+}
+
+func build(tb testing.TB, tags, version string) string {
+	tb.Helper()
 	mu.Lock()
 	defer mu.Unlock()
-	if bin, ok := built[tags]; ok {
+	if bin, ok := built[tags+"|"+version]; ok {
 		return bin
 	}
 	dir, err := os.MkdirTemp("", "gale-bin-")
@@ -51,12 +63,15 @@ func Gale(tb testing.TB, tags string) string {
 	if tags != "" {
 		args = append(args, "-tags", tags)
 	}
+	if version != "" {
+		args = append(args, "-ldflags", "-X github.com/gale-stream/gale/cli.Version="+version)
+	}
 	cmd := exec.Command("go", append(args, "./cmd/gale")...)
 	cmd.Dir = RepoRoot()
 	if out, err := cmd.CombinedOutput(); err != nil {
 		tb.Fatalf("go build ./cmd/gale: %v\n%s", err, out)
 	}
-	built[tags] = bin
+	built[tags+"|"+version] = bin
 	return bin
 }
 
@@ -160,6 +175,9 @@ func launch(tb testing.TB, bin, dir, name, join string, env, extra []string) (*W
 	return w, w.start(tb)
 }
 
+// SetBinary makes the worker's next (re)start run bin.
+func (w *Worker) SetBinary(bin string) { w.bin = bin }
+
 // Restart starts the worker again with the same name and addresses (after
 // it died), joining join.
 func (w *Worker) Restart(tb testing.TB, join string) {
@@ -192,9 +210,10 @@ func (w *Worker) start(tb testing.TB) error {
 		tb.Fatal(err)
 	}
 	w.Cmd = cmd
+	stopAll := stopTogether(tb, cmd)
 	tb.Cleanup(func() {
 		if cmd.ProcessState == nil {
-			cmd.Process.Signal(syscall.SIGTERM)
+			stopAll()
 			done := make(chan struct{})
 			go func() { cmd.Wait(); close(done) }()
 			select {
@@ -219,6 +238,40 @@ func (w *Worker) start(tb testing.TB) error {
 		}
 	}
 	return fmt.Errorf("worker %s: its API at %s did not answer within 30 s:\n%s", w.Name, w.HTTP, logTail(w.Log, 20))
+}
+
+// stopGroups are the worker processes started by each test, stopped
+// together at its end: a worker told to stop alone would first hand its
+// tasks over to the others (a graceful leave), one after the other; all
+// leaving at once, each drains what it runs.
+var stopGroups sync.Map // testing.TB -> *stopGroup
+
+type stopGroup struct {
+	mu   sync.Mutex
+	cmds []*exec.Cmd
+	done bool
+}
+
+// stopTogether adds cmd to tb's group and returns the function that sends
+// SIGTERM to every process of the group (once).
+func stopTogether(tb testing.TB, cmd *exec.Cmd) func() {
+	v, _ := stopGroups.LoadOrStore(tb, &stopGroup{})
+	g := v.(*stopGroup)
+	g.mu.Lock()
+	g.cmds = append(g.cmds, cmd)
+	g.mu.Unlock()
+	return func() {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		if g.done {
+			return
+		}
+		g.done = true
+		stopGroups.Delete(tb)
+		for _, c := range g.cmds {
+			c.Process.Signal(syscall.SIGTERM) // an exited one: os.ErrProcessDone
+		}
+	}
 }
 
 // exited reports whether process pid is gone or a zombie (Linux).

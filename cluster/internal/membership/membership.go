@@ -54,6 +54,9 @@ type Meta struct {
 	TypesHash string `json:"types_hash,omitempty"`
 	// TLS: the API is served over HTTPS.
 	TLS bool `json:"tls,omitempty"`
+	// Leaving: the worker is shutting down gracefully (SIGTERM): the
+	// leader moves its tasks away, after a drain, and gives it no new one.
+	Leaving bool `json:"leaving,omitempty"`
 }
 
 // TypesHashOf is the TypesHash of a type list: the first 8 bytes of the

@@ -1,0 +1,107 @@
+package cluster
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/gale-stream/gale/cluster/internal/membership"
+	"github.com/gale-stream/gale/cluster/store"
+	"github.com/gale-stream/gale/internal/galetest"
+)
+
+// TestLead_HandoverDrainsBeforeMoving: a worker leaving gracefully gets its
+// tasks moved in two steps — the same tasks stored again as Draining (the
+// spouts pause), and the move only once every worker reports nothing in
+// flight; the tasks of the others stay where they are. A worker joining
+// gets its tasks the same way. A worker that dies meanwhile moves its
+// tasks at once (its trees replay anyway).
+func TestLead_HandoverDrainsBeforeMoving(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.OpenFileStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.PutTopology(ctx, store.Topology{Name: "wc", JSON: []byte(wcTopology)}, 0); err != nil {
+		t.Fatal(err)
+	}
+	clock := galetest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	f := newLeaderFixture(t, "w1", st, clock)
+	drained, checks := false, 0
+	f.w.drainCheck = func(name string, a store.Assignment) bool {
+		checks++
+		if name != "wc" || !a.Draining {
+			t.Errorf("drain check of %s at epoch %d (draining %v): want wc's draining assignment", name, a.Epoch, a.Draining)
+		}
+		return drained
+	}
+	for _, n := range []string{"w1", "w2", "w3"} {
+		f.all = append(f.all, membership.Member{Name: n, State: membership.Alive})
+	}
+	f.w.view.snapshot(f.all)
+	clock.Add(time.Second)
+	f.w.view.poll()
+	a1 := f.lead()
+	if a1.Epoch != 1 || a1.Draining || len(workersOf(a1)) != 3 {
+		t.Fatalf("first assignment: epoch %d, draining %v, over %v", a1.Epoch, a1.Draining, workersOf(a1))
+	}
+	if checks != 0 {
+		t.Errorf("a first assignment waited for a drain (%d checks)", checks)
+	}
+
+	// w3 leaves gracefully: step 1, the same tasks, draining
+	f.all[2].Meta.Leaving = true
+	a2 := f.lead()
+	if a2.Epoch != 2 || !a2.Draining || !mapsEqual(a2.Tasks, a1.Tasks) {
+		t.Fatalf("w3 leaving: epoch %d draining %v over %v; want epoch 2, draining, the tasks unchanged", a2.Epoch, a2.Draining, workersOf(a2))
+	}
+	for range 3 {
+		if a := f.lead(); a.Epoch != 2 {
+			t.Fatalf("moved (epoch %d) while the workers still had trees in flight", a.Epoch)
+		}
+	}
+	// step 2 once drained: w3's tasks move, the others' stay
+	drained = true
+	a3 := f.lead()
+	if a3.Epoch != 3 || a3.Draining || workersOf(a3)["w3"] != 0 {
+		t.Fatalf("drained: epoch %d draining %v over %v; want epoch 3, not draining, nothing on w3", a3.Epoch, a3.Draining, workersOf(a3))
+	}
+	for k, wk := range a1.Tasks {
+		if wk != "w3" && a3.Tasks[k] != wk {
+			t.Errorf("task %s moved from %s to %s: only the leaving worker's tasks should move", k, wk, a3.Tasks[k])
+		}
+	}
+	if a := f.lead(); a.Epoch != 3 {
+		t.Errorf("a settled assignment changed again: epoch %d", a.Epoch)
+	}
+
+	// w3 restarted (a rolling upgrade): it gets tasks back, by the same two steps
+	f.all[2].Meta.Leaving = false
+	drained = false
+	a4 := f.lead()
+	if a4.Epoch != 4 || !a4.Draining || !mapsEqual(a4.Tasks, a3.Tasks) {
+		t.Fatalf("w3 back: epoch %d draining %v; want epoch 4 draining with the tasks unchanged", a4.Epoch, a4.Draining)
+	}
+	drained = true
+	a5 := f.lead()
+	if a5.Epoch != 5 || a5.Draining || workersOf(a5)["w3"] == 0 {
+		t.Fatalf("w3 back, drained: epoch %d draining %v over %v; want tasks on w3", a5.Epoch, a5.Draining, workersOf(a5))
+	}
+
+	// w3 leaves again, and w2 dies while the spouts are paused: no wait
+	f.all[2].Meta.Leaving = true
+	drained = false
+	if a := f.lead(); !a.Draining {
+		t.Fatalf("w3 leaving again: epoch %d not draining", a.Epoch)
+	}
+	f.w.view.observe(event(membership.Gone, "w2"))
+	f.all = f.all[:1:1]
+	f.all = append(f.all, membership.Member{Name: "w3", State: membership.Alive, Meta: membership.Meta{Leaving: true}})
+	clock.Add(2 * time.Second)
+	f.w.view.poll()
+	a7 := f.lead()
+	if ws := workersOf(a7); a7.Epoch != 7 || a7.Draining || len(ws) != 1 || ws["w1"] == 0 {
+		t.Fatalf("w2 dead, w3 leaving: epoch %d draining %v over %v; want everything on w1 at once", a7.Epoch, a7.Draining, ws)
+	}
+}
