@@ -122,14 +122,32 @@ func (e *earlyBuffer) forget(channel uint32, ms []earlyMsg) {
 	}
 }
 
-// take removes and returns channel's messages still young enough.
-func (e *earlyBuffer) take(channel uint32) []earlyMsg {
+// take removes and returns channel's messages still young enough of an
+// epoch up to epoch (splitFrame); later ones stay (for the runtime of
+// their epoch), malformed ones are dropped.
+func (e *earlyBuffer) take(channel uint32, epoch uint64) []earlyMsg {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.expire(channel, time.Now())
-	ms := e.msgs[channel]
-	e.forget(channel, ms)
+	var out, keep []earlyMsg
+	for _, m := range e.msgs[channel] {
+		switch ep, _, ok := splitFrame(m.payload); {
+		case ok && ep > epoch:
+			keep = append(keep, m)
+		case ok:
+			out = append(out, m)
+		}
+	}
+	e.forget(channel, e.msgs[channel])
 	delete(e.msgs, channel)
 	delete(e.bytes, channel)
-	return ms
+	for _, m := range keep {
+		e.msgs[channel] = append(e.msgs[channel], m)
+		e.bytes[channel] += len(m.payload)
+		e.total += len(m.payload)
+		if m.unknown {
+			e.unknownBytes += len(m.payload)
+		}
+	}
+	return out
 }

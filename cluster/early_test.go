@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"bytes"
+	"encoding/binary"
 	"testing"
 	"time"
 )
@@ -9,25 +10,33 @@ import (
 func TestEarlyBuffer(t *testing.T) {
 	var e earlyBuffer
 	e.setKnown(map[uint32]bool{7: true, 8: true, 9: true, 10: true})
-	buf := []byte("tuple one")
+	buf := epochFrame(3, "tuple one")
 	if !e.hold(7, "w1", buf) {
 		t.Fatal("hold refused an empty channel's first message")
 	}
-	copy(buf, "XXXXXXXXX") // the transport reuses its buffer
-	e.hold(7, "w1", []byte("tuple two"))
-	e.hold(8, "w2", []byte("other topology"))
-	ms := e.take(7)
-	if len(ms) != 2 || string(ms[0].payload) != "tuple one" || string(ms[1].payload) != "tuple two" || ms[0].from != "w1" {
-		t.Fatalf("take: %+v; want both messages, in order, as they were held", ms)
+	copy(buf[frameEpoch:], "XXXXXXXXX") // the transport reuses its buffer
+	e.hold(7, "w1", epochFrame(2, "tuple two"))
+	e.hold(7, "w1", epochFrame(4, "next epoch"))
+	e.hold(7, "w1", []byte("short"))
+	e.hold(8, "w2", epochFrame(3, "other topology"))
+	ms := e.take(7, 3)
+	if len(ms) != 2 || string(ms[0].payload[frameEpoch:]) != "tuple one" || string(ms[1].payload[frameEpoch:]) != "tuple two" || ms[0].from != "w1" {
+		t.Fatalf("take up to epoch 3: %+v; want the two messages of epochs 3 and 2, in order, as they were held", ms)
 	}
-	if ms := e.take(7); len(ms) != 0 {
-		t.Fatalf("second take: %d messages, want none", len(ms))
+	if e.bytes[7] != frameEpoch+len("next epoch") {
+		t.Fatalf("after take: %d bytes held on channel 7, want the epoch 4 message's %d", e.bytes[7], frameEpoch+len("next epoch"))
+	}
+	if ms := e.take(7, 3); len(ms) != 0 {
+		t.Fatalf("second take: %d messages, want none (the epoch 4 message waits for its epoch)", len(ms))
+	}
+	if ms := e.take(7, 4); len(ms) != 1 || string(ms[0].payload[frameEpoch:]) != "next epoch" {
+		t.Fatalf("take at epoch 4: %+v; want the epoch 4 message", ms)
 	}
 	// old messages expire
 	e.mu.Lock()
 	e.msgs[8][0].at = time.Now().Add(-earlyKeep - time.Second)
 	e.mu.Unlock()
-	if ms := e.take(8); len(ms) != 0 {
+	if ms := e.take(8, 3); len(ms) != 0 {
 		t.Fatalf("an expired message was handed over: %+v", ms)
 	}
 	// the whole buffer is bounded, across channels
@@ -38,7 +47,7 @@ func TestEarlyBuffer(t *testing.T) {
 	if e.total != len(big) || e.bytes[9] != len(big) {
 		t.Fatalf("accounted %d bytes (%d on channel 9), want %d", e.total, e.bytes[9], len(big))
 	}
-	e.take(9)
+	e.take(9, ^uint64(0))
 	if e.total != 0 || e.unknownBytes != 0 {
 		t.Fatalf("after take: %d bytes held, %d unknown; want 0", e.total, e.unknownBytes)
 	}
@@ -80,8 +89,13 @@ func TestEarlyBuffer_HostilePeer(t *testing.T) {
 	// a channel that becomes known keeps its accounting right
 	e.hold(5, "w3", msg)
 	e.setKnown(map[uint32]bool{1: true, 5: true})
-	e.take(5)
+	e.take(5, ^uint64(0))
 	if e.unknownBytes != 0 || e.total != 0 {
 		t.Fatalf("a message held as unknown, taken as known: %d unknown bytes, %d total; want 0", e.unknownBytes, e.total)
 	}
+}
+
+// epochFrame is a frame from another worker: epoch, then msg.
+func epochFrame(epoch uint64, msg string) []byte {
+	return append(binary.BigEndian.AppendUint64(nil, epoch), msg...)
 }

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"encoding/binary"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -140,7 +141,10 @@ type share struct {
 	version uint64
 	spec    string // specOf the record it runs
 	epoch   uint64
-	mine    []string // task keys run here, sorted
+	// epochNow is epoch, for the senders and receivers of frames, which
+	// tag them with it (remote.send, Worker.receive)
+	epochNow atomic.Uint64
+	mine     []string // task keys run here, sorted
 	topo    *topology.Topology
 	rt      *local.Runtime
 	ctx     context.Context // the runtime's: ends when the share stops
@@ -712,7 +716,10 @@ func (w *Worker) run(ctx context.Context, t store.Topology, topo *topology.Topol
 		l.mu.Lock()
 		lost := l.lost(a)
 		l.owners, l.epoch = a.Tasks, a.Epoch
+		l.epochNow.Store(a.Epoch)
 		l.mu.Unlock()
+		// frames of the new epoch that came before this worker learned it
+		go w.deliverEarly(channelOf(t.Name), l)
 		if lost {
 			// a worker left or died: trees with tuples there cannot complete
 			l.rt.FailPending()
@@ -753,6 +760,7 @@ func (w *Worker) startShare(t store.Topology, topo *topology.Topology, a store.A
 	l := &share{name: t.Name, version: t.Version, spec: specOf(t), epoch: a.Epoch, mine: mine, topo: topo, owners: a.Tasks,
 		done: make(chan struct{})}
 	l.active.Store(true)
+	l.epochNow.Store(a.Epoch)
 	// set before the runtime exists: its remote sends use it
 	l.ctx, l.cancel = context.WithCancel(context.Background())
 	place := &local.Placement{Worker: w.cfg.Name, LocalTasks: map[int]bool{}, LocalAckers: map[int]bool{},
@@ -864,17 +872,29 @@ func (w *Worker) kill(ctx context.Context, t store.Topology, leader bool) {
 }
 
 // receive takes a frame from another worker.
+//
+// A frame is [u64 epoch][runtime message]: the epoch of the sender's
+// assignment. One of an epoch this worker has not learned yet waits (the
+// early buffer): its share may be about to restart with other tasks, and
+// the runtime running now would take tuples meant for the next one, which
+// then lose them — their trees stalled until the message timeout.
 func (w *Worker) receive(from string, channel uint32, payload []byte) {
+	epoch, msg, ok := splitFrame(payload)
+	if !ok {
+		w.log.Warn("bad message from a worker: shorter than its epoch", "from", from, "bytes", len(payload))
+		return
+	}
 	w.mu.Lock()
 	l := w.byChan[channel]
 	w.mu.Unlock()
-	if l == nil {
-		// not running here yet (or any more): kept a few seconds for a
-		// runtime about to start (early.go), else its tree times out
+	if l == nil || epoch > l.epochNow.Load() {
+		// not running here yet (or any more), or for an assignment this
+		// worker has yet to read: kept a few seconds for a runtime about
+		// to start or move on (early.go), else its tree times out
 		w.early.hold(channel, from, payload)
 		return
 	}
-	err := l.rt.Receive(payload)
+	err := l.rt.Receive(msg)
 	switch {
 	case errors.Is(err, local.ErrNotLocal):
 		// for a task this worker is about to run (a new assignment)
@@ -887,11 +907,24 @@ func (w *Worker) receive(from string, channel uint32, payload []byte) {
 // deliverEarly hands a runtime that just started the messages that came
 // before it.
 func (w *Worker) deliverEarly(channel uint32, l *share) {
-	for _, m := range w.early.take(channel) {
-		if err := l.rt.Receive(m.payload); err != nil && !errors.Is(err, local.ErrNotLocal) {
+	for _, m := range w.early.take(channel, l.epochNow.Load()) {
+		_, msg, _ := splitFrame(m.payload)
+		if err := l.rt.Receive(msg); err != nil && !errors.Is(err, local.ErrNotLocal) {
 			w.log.Warn("bad message from a worker", "from", m.from, "topology", l.name, "err", err)
 		}
 	}
+}
+
+// frameEpoch is the size of a frame's epoch (Worker.receive).
+const frameEpoch = 8
+
+// splitFrame splits a frame from another worker into its epoch and the
+// runtime's message.
+func splitFrame(b []byte) (epoch uint64, msg []byte, ok bool) {
+	if len(b) < frameEpoch {
+		return 0, nil, false
+	}
+	return binary.BigEndian.Uint64(b), b[frameEpoch:], true
 }
 
 // channelOf is the transport channel of a topology: the runtimes of one
@@ -941,7 +974,8 @@ func (r *remote) send(key string, payload []byte) {
 	// a send blocked on a full queue (backpressure) ends when the share
 	// stops: stopping must not wait for a worker that died (and a dead
 	// worker's queue is forgotten when it is declared dead)
-	if err := r.w.tr.Send(r.l.ctx, worker, addr, channelOf(r.l.name), payload); err != nil {
+	head := binary.BigEndian.AppendUint64(make([]byte, 0, frameEpoch), r.l.epochNow.Load())
+	if err := r.w.tr.SendHead(r.l.ctx, worker, addr, channelOf(r.l.name), head, payload); err != nil {
 		r.w.log.Warn("send to a worker", "to", worker, "err", err)
 	}
 }

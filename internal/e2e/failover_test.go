@@ -103,6 +103,11 @@ func writeLedgerHistory(t *testing.T, brokers, topic string, n int) {
 // killAndRestart SIGKILLs worker i, waits until another declares it dead
 // and its tasks moved to the others, and starts it again.
 func killAndRestart(t *testing.T, ws []*clustertest.Worker, i int, dir string) {
+	killAndRestartTopology(t, ws, i, "kafka-files")
+}
+
+// killAndRestartTopology is killAndRestart waiting for topology's tasks.
+func killAndRestartTopology(t *testing.T, ws []*clustertest.Worker, i int, topology string) {
 	victim, survivor := ws[i], ws[(i+1)%len(ws)]
 	killed := time.Now()
 	victim.Cmd.Process.Signal(syscall.SIGKILL)
@@ -123,7 +128,7 @@ func killAndRestart(t *testing.T, ws []*clustertest.Worker, i int, dir string) {
 	})
 	t.Logf("%s declared dead %v after the kill", victim.Name, time.Since(killed).Round(100*time.Millisecond))
 	galetest.Eventually(t, victim.Name+"'s tasks to move", 30*time.Second, func() bool {
-		d, err := c.Describe(context.Background(), "kafka-files")
+		d, err := c.Describe(context.Background(), topology)
 		if err != nil || len(d.Unassigned) > 0 {
 			return false
 		}

@@ -442,7 +442,7 @@ func (c *conn) writeLoop() {
 	var hdr [frameHeader]byte
 	var nonce [12]byte
 	var seq uint64
-	var sealed []byte
+	var sealed, joined []byte
 	for {
 		var f frame
 		select {
@@ -456,7 +456,16 @@ func (c *conn) writeLoop() {
 		}
 		for {
 			body := f.payload
-			n := len(body)
+			head := f.head
+			if c.seal != nil && len(head) > 0 {
+				// one plaintext to seal
+				joined = append(append(joined[:0], head...), body...)
+				body, head = joined, nil
+				if cap(joined) > maxReuse {
+					joined = nil
+				}
+			}
+			n := len(head) + len(body)
 			if c.seal != nil {
 				n += c.seal.Overhead()
 			}
@@ -475,12 +484,16 @@ func (c *conn) writeLoop() {
 				c.fail(fmt.Errorf("write: %w", err))
 				return
 			}
+			if _, err := bw.Write(head); err != nil {
+				c.fail(fmt.Errorf("write: %w", err))
+				return
+			}
 			if _, err := bw.Write(body); err != nil {
 				c.fail(fmt.Errorf("write: %w", err))
 				return
 			}
 			p.framesSent.Add(1)
-			p.bytesSent.Add(uint64(len(f.payload)))
+			p.bytesSent.Add(uint64(len(f.head) + len(f.payload)))
 			more := false
 			select {
 			case f = <-p.q:

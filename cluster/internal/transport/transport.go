@@ -207,6 +207,7 @@ func (t *Transport) Close() error {
 // frame is one queued frame.
 type frame struct {
 	channel uint32
+	head    []byte // written before payload, in the same frame (SendHead)
 	payload []byte
 }
 
@@ -276,14 +277,21 @@ func (t *Transport) getPeer(name string) *peer {
 // or the peer connected to us). A new address replaces the known one for
 // the next dial; an established connection is kept.
 func (t *Transport) Send(ctx context.Context, peerName, peerAddr string, channel uint32, payload []byte) error {
+	return t.SendHead(ctx, peerName, peerAddr, channel, nil, payload)
+}
+
+// SendHead is Send of a frame whose payload is head followed by payload,
+// without copying them together first (a small header of the caller's
+// before a large body). It takes ownership of both.
+func (t *Transport) SendHead(ctx context.Context, peerName, peerAddr string, channel uint32, head, payload []byte) error {
 	if peerName == t.cfg.Name {
 		return fmt.Errorf("send to %s: %w", peerName, ErrSelf)
 	}
 	if peerName == "" || len(peerName) > maxName {
 		return fmt.Errorf("send to %q: %w", peerName, ErrPeerName)
 	}
-	if len(payload) > t.cfg.MaxFrame {
-		return fmt.Errorf("send %d bytes to %s (max %d): %w", len(payload), peerName, t.cfg.MaxFrame, ErrFrameTooLarge)
+	if n := len(head) + len(payload); n > t.cfg.MaxFrame {
+		return fmt.Errorf("send %d bytes to %s (max %d): %w", n, peerName, t.cfg.MaxFrame, ErrFrameTooLarge)
 	}
 	p := t.getPeer(peerName)
 	if p == nil {
@@ -303,7 +311,7 @@ func (t *Transport) Send(ctx context.Context, peerName, peerAddr string, channel
 	}
 	p.mu.Unlock()
 
-	f := frame{channel: channel, payload: payload}
+	f := frame{channel: channel, head: head, payload: payload}
 	select {
 	case <-t.done:
 		return ErrClosed
