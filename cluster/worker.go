@@ -1,9 +1,9 @@
 package cluster
 
 import (
-	"encoding/binary"
 	"context"
 	"crypto/tls"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -145,12 +145,12 @@ type share struct {
 	// tag them with it (remote.send, Worker.receive)
 	epochNow atomic.Uint64
 	mine     []string // task keys run here, sorted
-	topo    *topology.Topology
-	rt      *local.Runtime
-	ctx     context.Context // the runtime's: ends when the share stops
-	cancel  context.CancelFunc
-	done    chan struct{}
-	active  atomic.Bool // spouts on; set by the reconcile loop
+	topo     *topology.Topology
+	rt       *local.Runtime
+	ctx      context.Context // the runtime's: ends when the share stops
+	cancel   context.CancelFunc
+	done     chan struct{}
+	active   atomic.Bool // spouts on; set by the reconcile loop
 
 	keys map[int]string // engine task id -> task key
 
