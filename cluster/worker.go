@@ -70,6 +70,9 @@ type Config struct {
 	// LeaderTTL is the leader lease's time to live (default 3 s): a leader
 	// that stops renewing it is replaced after that long.
 	LeaderTTL time.Duration
+	// Rejoin, Resolver: joining by DNS names (join.go).
+	Rejoin   time.Duration
+	Resolver Resolver
 }
 
 // Worker is one `gale worker` process: it gossips, serves the API, and
@@ -238,7 +241,7 @@ func Start(cfg Config) (*Worker, error) {
 		return nil, fmt.Errorf("worker %s: %w", cfg.Name, err)
 	}
 	w.ms, err = membership.Join(membership.Config{Name: cfg.Name, Bind: cfg.Gossip, Join: cfg.Join, Key: keys.Gossip,
-		Logger: w.log, Meta: membership.Meta{API: w.ln.Addr().String(), Transport: w.tr.Addr(), Slots: cfg.Slots,
+		Rejoin: cfg.Rejoin, Resolver: cfg.Resolver, Logger: w.log, Meta: membership.Meta{API: w.ln.Addr().String(), Transport: w.tr.Addr(), Slots: cfg.Slots,
 			Started: w.start, Version: cfg.Version, Types: types, TypesHash: w.typesHash, TLS: cfg.TLSCert != ""}})
 	if err != nil {
 		w.ln.Close()
