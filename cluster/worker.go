@@ -102,6 +102,9 @@ type Worker struct {
 	early earlyBuffer                       // messages that came before their runtime (early.go)
 	addrs atomic.Pointer[map[string]string] // live members' transport addresses (refreshAddrs)
 	tops  decodedCache                      // stored topologies, decoded (decode.go)
+	// leaving: the worker is leaving the cluster (SIGTERM); /readyz says
+	// "draining" (health.go)
+	leaving atomic.Bool
 
 	mu      sync.Mutex
 	running map[string]*share // by topology
@@ -250,6 +253,7 @@ func Start(cfg Config) (*Worker, error) {
 	}
 	srv := api.NewServer(w, access)
 	w.serveMonitor(srv)
+	w.serveHealth(srv)
 	w.http = api.NewHTTPServer(srv)
 	go func() {
 		var err error
