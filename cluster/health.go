@@ -149,7 +149,9 @@ func (h *health) read(ctx context.Context) ([]string, error) {
 	if !h.at.IsZero() && time.Since(h.at) < healthTTL {
 		return h.expected, h.storeErr
 	}
-	ctx, cancel := context.WithTimeout(ctx, healthTimeout)
+	// not the probe's own context: a probe that hangs up must not leave
+	// a cancelled read in the cache for the next one
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), healthTimeout)
 	defer cancel()
 	h.expected, h.storeErr = h.w.assignedHere(ctx)
 	h.at = time.Now()
