@@ -185,11 +185,10 @@ func (j *joiner) start(timeout time.Duration) error {
 // this worker has peers, with a backoff (1 s up to 5 s, at most
 // interval) while it is alone. Failures are logged when they change, and
 // at least every 30 s while they last.
-func (j *joiner) run(stop <-chan struct{}, interval time.Duration) {
+func (j *joiner) run(stop <-chan struct{}, interval time.Duration, said string) {
 	alone := min(interval, 5*time.Second)
 	wait := min(time.Second, alone)
-	var said string
-	var saidAt time.Time
+	saidAt := time.Now() // said: what the start logged ("" nothing)
 	for {
 		if len(j.m.Members()) > 1 {
 			wait = interval

@@ -234,6 +234,7 @@ func Join(cfg Config) (*Membership, error) {
 		if m.joiner.resolver == nil {
 			m.joiner.resolver = net.DefaultResolver
 		}
+		var said string
 		if err := m.joiner.start(cmpOr(cfg.JoinTimeout, 10*time.Second)); err != nil {
 			if cfg.Rejoin <= 0 || keyError(err) {
 				ml.Shutdown()
@@ -244,12 +245,13 @@ func Join(cfg Config) (*Membership, error) {
 				return nil, fmt.Errorf("membership: join %v: %w%s", cfg.Join, err, hint)
 			}
 			m.log.Warn("join: no other worker found or answering; running alone and retrying", "join", cfg.Join, "err", err)
+			said = err.Error()
 		}
 		if cfg.Rejoin > 0 {
 			m.wg.Add(1)
 			go func() {
 				defer m.wg.Done()
-				m.joiner.run(m.stop, cfg.Rejoin)
+				m.joiner.run(m.stop, cfg.Rejoin, said)
 			}()
 		}
 	}
