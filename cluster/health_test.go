@@ -217,3 +217,29 @@ type resolverFunc func(ctx context.Context, host string) ([]net.IPAddr, error)
 func (f resolverFunc) LookupIPAddr(ctx context.Context, host string) ([]net.IPAddr, error) {
 	return f(ctx, host)
 }
+
+// TestWorker_JoinByName: a worker given a DNS name joins through
+// Config.Resolver (every address of the name: one dead, one a worker) and
+// is ready.
+func TestWorker_JoinByName(t *testing.T) {
+	st, err := store.OpenFileStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	w1 := startInProcess(t, Config{Name: "w1", Store: st, Logger: quiet})
+	_, port, _ := net.SplitHostPort(w1.GossipAddr())
+	resolver := resolverFunc(func(_ context.Context, host string) ([]net.IPAddr, error) {
+		if host != "gale-gossip.test" {
+			return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+		}
+		return []net.IPAddr{{IP: net.ParseIP("127.0.0.4")}, {IP: net.ParseIP("127.0.0.1")}}, nil
+	})
+	w2 := startInProcess(t, Config{Name: "w2", Store: st, Logger: quiet, Join: []string{"gale-gossip.test:" + port},
+		Resolver: resolver, Rejoin: time.Minute})
+	galetest.Eventually(t, "w1 and w2 to see each other", 20*time.Second, func() bool {
+		return len(w1.ms.Members()) == 2 && len(w2.ms.Members()) == 2
+	})
+	galetest.Eventually(t, "w2 to be ready", 10*time.Second, func() bool { c, _ := probe(t, w2, ReadyzPath); return c == 200 })
+}
