@@ -28,7 +28,10 @@ func workerCmd(ctx context.Context, env *Env, args []string) int {
 	trAddr := fs.String("transport", "", "tuple transport address HOST:PORT")
 	httpAddr := fs.String("http", "127.0.0.1:8080", "API and UI address HOST:PORT")
 	dataDir := fs.String("data-dir", ".gale/cluster", "local state; with --store file also the cluster state (share it between the workers of a machine)")
-	join := fs.String("join", "", "HOST:PORT[,HOST:PORT...] of workers already in the cluster")
+	join := fs.String("join", "", "HOST[:PORT][,HOST[:PORT]...] of workers already in the cluster: addresses or DNS names, every address\n"+
+		"of a name joined (a headless Kubernetes service); PORT defaults to 7946")
+	rejoin := fs.Duration("rejoin-interval", 30*time.Second, "resolve the --join names again this often and join workers that are not members yet;\n"+
+		"a worker that finds nobody at its start runs alone and retries (0: exit when nobody answers within 10 s)")
 	key := addSecret(fs, "cluster-key", "cluster-key-file", "GALE_CLUSTER_KEY",
 		"the cluster key (at least 16 bytes, raw or hex; the same on every worker)")
 	key.alias = "GALE_GOSSIP_KEY"
@@ -51,6 +54,10 @@ func workerCmd(ctx context.Context, env *Env, args []string) int {
 	}
 	if *drain <= 0 {
 		fmt.Fprintf(env.Stderr, "gale worker: --drain-timeout %v: want a positive duration\n", *drain)
+		return 2
+	}
+	if *rejoin < 0 {
+		fmt.Fprintf(env.Stderr, "gale worker: --rejoin-interval %v: want 0 or a positive duration\n", *rejoin)
 		return 2
 	}
 	if *debounce <= 0 {
@@ -100,7 +107,7 @@ func workerCmd(ctx context.Context, env *Env, args []string) int {
 	w, err := cluster.Start(cluster.Config{Name: *name, Gossip: *bind, Transport: *trAddr, HTTP: *httpAddr, Join: joins,
 		ClusterKey: ckey, API: apiSec, TLSCert: *cert, TLSKey: *tlsKey, TLSCA: *tlsCA,
 		AllowTypes: splitList(*allowTypes), DenyTypes: splitList(*denyTypes), Slots: *slots, Store: st,
-		Registry: env.Registry, Logger: log, Version: Version, Debounce: *debounce, DrainTimeout: *drain})
+		Registry: env.Registry, Logger: log, Version: Version, Debounce: *debounce, DrainTimeout: *drain, Rejoin: *rejoin})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "gale worker: %v\n", err)
 		return 1

@@ -75,6 +75,9 @@ type Config struct {
 	// when Run's context ends, the worker waits this long at most for its
 	// tasks to move to the others with nothing in flight (handover.go).
 	DrainTimeout time.Duration
+	// Rejoin, Resolver: joining by DNS names (join.go).
+	Rejoin   time.Duration
+	Resolver Resolver
 }
 
 // Worker is one `gale worker` process: it gossips, serves the API, and
@@ -262,7 +265,7 @@ func Start(cfg Config) (*Worker, error) {
 	w.meta = membership.Meta{API: w.ln.Addr().String(), Transport: w.tr.Addr(), Slots: cfg.Slots,
 		Started: w.start, Version: cfg.Version, Types: types, TypesHash: w.typesHash, TLS: cfg.TLSCert != ""}
 	w.ms, err = membership.Join(membership.Config{Name: cfg.Name, Bind: cfg.Gossip, Join: cfg.Join, Key: keys.Gossip,
-		Logger: w.log, Meta: w.meta})
+		Rejoin: cfg.Rejoin, Resolver: cfg.Resolver, Logger: w.log, Meta: w.meta})
 	if err != nil {
 		w.ln.Close()
 		w.tr.Close()
@@ -271,6 +274,7 @@ func Start(cfg Config) (*Worker, error) {
 	srv := api.NewServer(w, access)
 	w.serveMonitor(srv)
 	w.serveDrained(srv)
+	w.serveHealth(srv)
 	w.http = api.NewHTTPServer(srv)
 	go func() {
 		var err error

@@ -5,7 +5,8 @@
 #   2. installs Debian's chromium when missing (the monitor UI's browser
 #      tests drive it headless with chromedp);
 #   3. runs go vet, then every unit and integration test with -race,
-#      including the cgo (Ceph) code built with the ceph tags;
+#      including the cgo (Ceph) code built with the ceph tags, then the
+#      tests of the deployment artefacts (deploy/, a module of its own);
 #   4. runs every fuzz target for 5 s under a memory cap (scripts/fuzz.sh);
 #   5. runs the backend-outage tests alone (they stop HDFS for 30 s, hang
 #      Kafka and the schema registry, which would disturb the other tests);
@@ -46,6 +47,9 @@ go vet -tags "$TAGS" ./...
 
 step "go test -race (unit and integration)"
 go test -race -count=1 -timeout 40m -tags "$TAGS" ./...
+
+step "deploy/: Dockerfiles, Kubernetes manifests, systemd unit (a Go module of its own, so Kubernetes' API types stay out of the engine's)"
+(cd deploy && go vet ./... && go test -count=1 -timeout 15m ./...)
 
 step "fuzz targets, 5 s each, heap capped at 1 GiB (scripts/fuzz.sh; make fuzz runs them longer)"
 FUZZTIME=5s scripts/fuzz.sh

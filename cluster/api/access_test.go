@@ -170,3 +170,30 @@ func TestNewHTTPServer_Limits(t *testing.T) {
 			s.ReadTimeout, s.WriteTimeout, s.IdleTimeout, s.MaxHeaderBytes)
 	}
 }
+
+// TestServer_HandlePublic: a public path (a probe) answers GET and HEAD
+// without the token and whatever the Host; nothing else does: not a POST
+// to it, not a path beside it, not the API.
+func TestServer_HandlePublic(t *testing.T) {
+	srv := api.NewServer(&stubBackend{}, api.Access{Token: "tok", ReadsNeedToken: true, Hosts: []string{"gale.example"}})
+	srv.HandlePublic("/healthz", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok")) }))
+	for _, c := range []struct {
+		method, path, host string
+		want               int
+	}{
+		{"GET", "/healthz", "10.1.2.3:8080", 200},
+		{"HEAD", "/healthz", "gale.example", 200},
+		{"POST", "/healthz", "gale.example", http.StatusUnsupportedMediaType},
+		{"GET", "/healthz/x", "gale.example", 404},
+		{"GET", "/api/v1/members", "gale.example", 401},
+		{"GET", "/api/v1/members", "10.1.2.3:8080", http.StatusMisdirectedRequest},
+		{"GET", "/metrics", "gale.example", 401},
+	} {
+		req := httptest.NewRequest(c.method, "http://"+c.host+c.path, nil)
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, req)
+		if rec.Code != c.want {
+			t.Errorf("%s %s (Host %s): %d, want %d", c.method, c.path, c.host, rec.Code, c.want)
+		}
+	}
+}

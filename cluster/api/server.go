@@ -52,11 +52,14 @@ type Server struct {
 	b      Backend
 	access Access
 	mux    *http.ServeMux
+	// public are the paths a GET or HEAD reaches without the access
+	// rules (HandlePublic): written before serving, read-only after
+	public map[string]bool
 }
 
 // NewServer returns the API handler, guarded by the access rules.
 func NewServer(b Backend, access Access) *Server {
-	s := &Server{b: b, access: access, mux: http.NewServeMux()}
+	s := &Server{b: b, access: access, mux: http.NewServeMux(), public: map[string]bool{}}
 	s.mux.HandleFunc("GET /api/v1/members", s.members)
 	s.mux.HandleFunc("GET /api/v1/topologies", s.topologies)
 	s.mux.HandleFunc("POST /api/v1/topologies", s.submit)
@@ -73,7 +76,21 @@ func NewServer(b Backend, access Access) *Server {
 // Handle adds another handler (the UI, /metrics) to the server's mux.
 func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
 
+// HandlePublic adds a handler for GET (and HEAD) of exactly path that
+// answers without the access rules: no token, any Host. It is for the
+// probes of a process supervisor (Kubernetes' kubelet sends no token),
+// and h must reveal nothing a stranger may not know. Call it before the
+// server serves.
+func (s *Server) HandlePublic(path string, h http.Handler) {
+	s.public[path] = true
+	s.mux.Handle("GET "+path, h)
+}
+
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if (r.Method == http.MethodGet || r.Method == http.MethodHead) && s.public[r.URL.Path] {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
 	if s.access.refuse(w, r) {
 		return
 	}

@@ -130,6 +130,19 @@ type Config struct {
 	// JoinTimeout bounds the retries of a join nobody answers (default
 	// 10 s: workers started at the same time find each other).
 	JoinTimeout time.Duration
+	// Rejoin, when positive, keeps joining through Join while the worker
+	// runs: Join then does not fail when nobody answers within
+	// JoinTimeout (the worker runs alone and retries with a backoff of
+	// 1-5 s), and once it has peers it resolves the names again every
+	// Rejoin and joins the addresses that are not members yet (the pods
+	// behind a headless Kubernetes service). 0: Join fails when nobody
+	// answers within JoinTimeout, and never retries later. A gossip key
+	// that differs fails Join either way.
+	Rejoin time.Duration
+	// Resolver looks up the host names of Join, every address of each
+	// (default net.DefaultResolver). A name without a port gets
+	// DefaultPort.
+	Resolver Resolver
 }
 
 // Membership is a worker's live view of the cluster.
@@ -137,6 +150,12 @@ type Membership struct {
 	ml     *memberlist.Memberlist
 	log    *slog.Logger
 	events chan Event
+
+	joiner  *joiner // nil without Config.Join
+	bindAll bool    // bound to every interface (0.0.0.0, ::)
+	stop    chan struct{}
+	stopped sync.Once
+	wg      sync.WaitGroup // the joiner's loop
 
 	mu      sync.Mutex
 	meta    []byte
@@ -157,7 +176,7 @@ func Join(cfg Config) (*Membership, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	m := &Membership{log: cfg.Logger, events: make(chan Event, 256),
+	m := &Membership{log: cfg.Logger, events: make(chan Event, 256), stop: make(chan struct{}),
 		members: map[string]*Member{}, leaving: map[string]bool{}}
 	meta, err := json.Marshal(cfg.Meta)
 	if err != nil {
@@ -172,6 +191,9 @@ func Join(cfg Config) (*Membership, error) {
 		return nil, fmt.Errorf("membership: bind %q: %w", cfg.Bind, err)
 	}
 	c.BindAddr, c.BindPort = host, port
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		m.bindAll = true
+	}
 	c.AdvertisePort = port
 	if cfg.Advertise != "" {
 		ah, ap, err := splitHostPort(cfg.Advertise, port)
@@ -206,26 +228,34 @@ func Join(cfg Config) (*Membership, error) {
 	}
 	m.ml = ml
 	if len(cfg.Join) > 0 {
-		// workers started together: retry a while until one answers.
-		// A gossip key mismatch is told by the error's text: memberlist's
-		// Join formats each cause with %v into a go-multierror, so no
-		// type or sentinel survives ("No installed keys could decrypt
-		// the message", "remote state is encrypted and encryption is not
-		// configured").
-		var err error
-		for wait, deadline := 100*time.Millisecond, time.Now().Add(cmpOr(cfg.JoinTimeout, 10*time.Second)); ; wait = min(2*wait, time.Second) {
-			if _, err = ml.Join(cfg.Join); err == nil || time.Now().Add(wait).After(deadline) || strings.Contains(err.Error(), "decrypt") {
-				break
-			}
-			time.Sleep(wait)
+		// workers started together: retry a while until one answers
+		// (joiner.start). Names are resolved here, every address record
+		// of each, rather than by memberlist (which asks the first
+		// nameserver of resolv.conf for ANY records over TCP, and takes
+		// the bind port as the default).
+		m.joiner = &joiner{m: m, names: cfg.Join, resolver: cfg.Resolver, timeout: 5 * time.Second}
+		if m.joiner.resolver == nil {
+			m.joiner.resolver = net.DefaultResolver
 		}
-		if err != nil {
-			ml.Shutdown()
-			hint := ""
-			if strings.Contains(err.Error(), "decrypt") || strings.Contains(err.Error(), "encrypt") || cfg.Key != nil {
-				hint = " (do all workers use the same gossip key?)"
+		var said string
+		if err := m.joiner.start(cmpOr(cfg.JoinTimeout, 10*time.Second)); err != nil {
+			if cfg.Rejoin <= 0 || keyError(err) {
+				ml.Shutdown()
+				hint := ""
+				if keyError(err) || cfg.Key != nil {
+					hint = " (do all workers use the same gossip key?)"
+				}
+				return nil, fmt.Errorf("membership: join %v: %w%s", cfg.Join, err, hint)
 			}
-			return nil, fmt.Errorf("membership: join %v: %w%s", cfg.Join, err, hint)
+			m.log.Warn("join: no other worker found or answering; running alone and retrying", "join", cfg.Join, "err", err)
+			said = err.Error()
+		}
+		if cfg.Rejoin > 0 {
+			m.wg.Add(1)
+			go func() {
+				defer m.wg.Done()
+				m.joiner.run(m.stop, cfg.Rejoin, said)
+			}()
 		}
 	}
 	return m, nil
@@ -337,14 +367,24 @@ func (m *Membership) Leave(timeout time.Duration) error {
 			}
 		}
 	}
+	m.stopJoining()
 	err := m.ml.Leave(timeout)
 	return errors.Join(err, m.ml.Shutdown())
+}
+
+// stopJoining ends the joiner's loop and waits for it.
+func (m *Membership) stopJoining() {
+	m.stopped.Do(func() { close(m.stop) })
+	m.wg.Wait()
 }
 
 const leaveMsg = "gale-leave:"
 
 // Shutdown stops gossiping without a goodbye (the others detect a failure).
-func (m *Membership) Shutdown() error { return m.ml.Shutdown() }
+func (m *Membership) Shutdown() error {
+	m.stopJoining()
+	return m.ml.Shutdown()
+}
 
 // note records a notification. memberlist calls it with its node lock
 // held: it is the only safe moment to read a *memberlist.Node, so the
