@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gale-stream/gale/cluster/api"
+	"github.com/gale-stream/gale/cluster/internal/membership"
 	"github.com/gale-stream/gale/cluster/internal/monitor"
 	"github.com/gale-stream/gale/cluster/store"
 	"github.com/gale-stream/gale/topology"
@@ -44,7 +45,11 @@ func (w *Worker) Members(ctx context.Context) ([]api.Member, error) {
 	var out []api.Member
 	for _, m := range w.ms.All() {
 		p := procs[m.Name]
-		out = append(out, api.Member{Name: m.Name, Addr: m.Addr, State: string(m.State), API: m.Meta.API,
+		state := string(m.State)
+		if m.State == membership.Alive && m.Meta.Leaving {
+			state = "leaving" // a graceful leave: its tasks are moving away
+		}
+		out = append(out, api.Member{Name: m.Name, Addr: m.Addr, State: state, API: m.Meta.API,
 			Transport: m.Meta.Transport, Started: m.Meta.Started, Slots: m.Meta.Slots, Tasks: tasks[m.Name], Version: m.Meta.Version,
 			CPUPercent: p.CPUPercent, RSSBytes: p.RSSBytes})
 	}

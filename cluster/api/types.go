@@ -28,8 +28,10 @@ import (
 
 // Member is one worker.
 type Member struct {
-	Name      string    `json:"name"`
-	Addr      string    `json:"addr"`
+	Name string `json:"name"`
+	Addr string `json:"addr"`
+	// State is alive, leaving (a graceful leave: its tasks move away),
+	// suspect, dead or left.
 	State     string    `json:"state"`
 	API       string    `json:"api"`
 	Transport string    `json:"transport"`

@@ -22,7 +22,7 @@ export class ClusterPage {
 
   render({members, topos}) {
     const info = this.app.info || {};
-    const alive = members.filter(m => m.state === 'alive').length;
+    const alive = members.filter(m => m.state === 'alive' || m.state === 'leaving').length;
     const tasks = topos.reduce((a, t) => a + (t.tasks || 0), 0);
     const facts = [
       ['Mode', info.mode || '–'], ['Answered by', info.worker || '–'], ['Version', info.version || '–'],
