@@ -18,8 +18,11 @@ import (
 
 // The handshake (see the package doc).
 const (
-	magic     = "GALT"
-	version   = 1
+	magic = "GALT"
+	// version 2: the cluster's frames start with their assignment epoch
+	// (cluster.splitFrame); a worker of version 1 would misread them, so
+	// the two refuse each other at the handshake
+	version   = 2
 	nonceSize = 16
 	macSize   = sha256.Size
 	maxName   = 255
