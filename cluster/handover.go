@@ -202,7 +202,9 @@ func (w *Worker) beginLeave(stopLeading func()) {
 	w.leaving.Store(true)
 	stopLeading()
 	w.meta.Leaving = true
-	if err := w.ms.UpdateMeta(w.meta, 3*time.Second); err != nil {
+	// the update waits for its gossip to go out (at once when nobody is
+	// left to hear it); a peer that is stopping too may never answer
+	if err := w.ms.UpdateMeta(w.meta, time.Second); err != nil {
 		w.log.Warn("leaving: cannot tell the others; its tasks move when it is gone", "err", err)
 	}
 	w.log.Info("leaving: waiting for the tasks here to move (SIGTERM again to stop now)", "drain_timeout", w.cfg.DrainTimeout)

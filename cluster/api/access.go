@@ -22,8 +22,9 @@ import (
 //     is answered unless Hosts is given: then only those and loopback's.
 //   - A change (POST, PUT, PATCH, DELETE) needs Content-Type
 //     application/json — which a cross-site form or "simple" fetch cannot
-//     send without a CORS preflight, and the API answers none — and, when
-//     the request carries an Origin, the API's own origin or one of
+//     send without a CORS preflight, and the API answers none — unless it
+//     carries the token (a header such a request cannot carry either); and,
+//     when the request carries an Origin, the API's own origin or one of
 //     Origins. Then the token, when there is one.
 //   - A read (GET) of /api/ or /metrics needs the token when ReadsNeedToken.
 //     The UI's static files never do: they hold no data.
@@ -62,7 +63,15 @@ func (a *Access) refuse(w http.ResponseWriter, r *http.Request) bool {
 		}
 		return false
 	}
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+	// a valid bearer token is what a cross-site form cannot send: with
+	// one, a change needs no Content-Type (Storm UI's REST clients POST
+	// actions with an empty body and none)
+	tokenOK := a.Token != "" && a.tokenOK(r)
+	if a.Token != "" && !tokenOK {
+		a.unauthorized(w, "this call needs the cluster's token (Authorization: Bearer TOKEN; gale --token or GALE_AUTH_TOKEN)")
+		return true
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); !tokenOK && (err != nil || mt != "application/json") {
 		writeJSON(w, http.StatusUnsupportedMediaType, Error{Error: fmt.Sprintf("%s %s: Content-Type %q: want application/json",
 			r.Method, r.URL.Path, r.Header.Get("Content-Type"))})
 		return true
@@ -70,10 +79,6 @@ func (a *Access) refuse(w http.ResponseWriter, r *http.Request) bool {
 	if o := r.Header.Get("Origin"); o != "" && !a.originAllowed(o, r) {
 		writeJSON(w, http.StatusForbidden, Error{Error: fmt.Sprintf("Origin %q may not change this API "+
 			"(only its own origin, or one given with `--allow-origin`)", o)})
-		return true
-	}
-	if a.Token != "" && !a.tokenOK(r) {
-		a.unauthorized(w, "this call needs the cluster's token (Authorization: Bearer TOKEN; gale --token or GALE_AUTH_TOKEN)")
 		return true
 	}
 	return false

@@ -183,7 +183,7 @@ func TestServer_HandlePublic(t *testing.T) {
 	}{
 		{"GET", "/healthz", "10.1.2.3:8080", 200},
 		{"HEAD", "/healthz", "gale.example", 200},
-		{"POST", "/healthz", "gale.example", http.StatusUnsupportedMediaType},
+		{"POST", "/healthz", "gale.example", http.StatusUnauthorized}, // a change: the token first
 		{"GET", "/healthz/x", "gale.example", 404},
 		{"GET", "/api/v1/members", "gale.example", 401},
 		{"GET", "/api/v1/members", "10.1.2.3:8080", http.StatusMisdirectedRequest},

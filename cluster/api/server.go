@@ -70,6 +70,7 @@ func NewServer(b Backend, access Access) *Server {
 	s.mux.HandleFunc("POST /api/v1/topologies/{name}/rebalance", s.rebalance)
 	s.mux.HandleFunc("GET /api/v1/topologies/{name}/series", s.series)
 	s.mux.HandleFunc("GET /api/v1/info", s.info)
+	s.serveStorm() // Storm UI's REST API (stormui.go)
 	return s
 }
 

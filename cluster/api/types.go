@@ -99,6 +99,8 @@ type Topology struct {
 	Streams []Stream `json:"streams"`
 	// Unassigned are tasks no worker could take (not enough slots).
 	Unassigned []int `json:"unassigned,omitempty"`
+	// MessageTimeoutSeconds is topology.message.timeout.secs.
+	MessageTimeoutSeconds float64 `json:"message_timeout_seconds,omitempty"`
 }
 
 // Stream is an edge of the DAG: component To subscribes to stream

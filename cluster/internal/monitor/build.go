@@ -116,7 +116,7 @@ func window(name string, d Delta, capa float64) api.Window {
 // version); owner gives the worker a task is assigned to ("" when none;
 // nil: every task runs where it is reported).
 func Describe(topo *topology.Topology, sum api.TopologySummary, owner func(task int) string, reports []Report) *api.Topology {
-	out := &api.Topology{TopologySummary: sum, Streams: Streams(topo)}
+	out := &api.Topology{TopologySummary: sum, Streams: Streams(topo), MessageTimeoutSeconds: topo.Settings.MessageTimeout.Seconds()}
 	tasks := index(reports, owner)
 	for _, r := range reports {
 		out.UptimeSeconds = max(out.UptimeSeconds, r.UptimeSeconds)
