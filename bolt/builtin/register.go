@@ -3,10 +3,10 @@ package builtin
 import "github.com/gale-stream/gale/registry"
 
 // Types returns the package's bolt types: split, count, filter, json,
-// print, noop and fail.
+// print, noop, fail and window.
 func Types() []registry.Type {
 	return []registry.Type{
-		SplitType(), CountType(), FilterType(), JSONType(), PrintType(), NoopType(), FailType(),
+		SplitType(), CountType(), FilterType(), JSONType(), PrintType(), NoopType(), FailType(), WindowType(),
 	}
 }
 
