@@ -228,11 +228,14 @@ type executor struct {
 func (e *executor) Prepare(ctx context.Context, tc *topology.TaskContext, out bolt.Collector) error {
 	e.out, e.tc, e.ctx = out, tc, ctx
 	if tc != nil && tc.Topology != nil {
-		need := e.cfg.Length.Duration + e.slide.Duration + e.cfg.Lag + e.cfg.WatermarkInterval
+		need, what := e.cfg.Length.Duration+e.slide.Duration, fmt.Sprintf("length %v + slide %v", e.cfg.Length, e.slide)
+		if e.cfg.TimestampField != "" {
+			need += e.cfg.Lag + e.cfg.WatermarkInterval
+			what += fmt.Sprintf(" + lag %v + watermark interval %v", e.cfg.Lag, e.cfg.WatermarkInterval)
+		}
 		if to := tc.Topology.Settings.MessageTimeout; need > 0 && to > 0 && to <= need {
-			return fmt.Errorf("%w: length %v + slide %v + lag %v + watermark interval %v = %v, not less than the message "+
-				"timeout (topology.message.timeout.secs) %v: the window's tuples would time out before it acks them",
-				ErrConfig, e.cfg.Length, e.slide, e.cfg.Lag, e.cfg.WatermarkInterval, need, to)
+			return fmt.Errorf("%w: %s = %v, not less than the message timeout (topology.message.timeout.secs) %v: "+
+				"the window's tuples would time out before it acks them", ErrConfig, what, need, to)
 		}
 	}
 	if err := e.b.Prepare(ctx, tc, out); err != nil {
