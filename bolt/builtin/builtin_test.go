@@ -261,7 +261,7 @@ func TestRegister(t *testing.T) {
 	if err := Register(r); err != nil {
 		t.Fatalf("Register: %v", err)
 	}
-	want := []string{"count", "fail", "filter", "json", "noop", "print", "split"}
+	want := []string{"count", "fail", "filter", "json", "noop", "print", "split", "window"}
 	if got := r.TypeNames(topology.KindBolt); !slices.Equal(got, want) {
 		t.Errorf("bolt types %v, want %v", got, want)
 	}
