@@ -46,6 +46,9 @@ type JoinState struct {
 // of a StatefulSet, whose headless service publishes not-ready pods).
 func (s JoinState) First() bool { return !s.Tried.IsZero() && s.Err == nil && s.Self && s.Others == 0 }
 
+// ErrNoAddress: the join names resolved to no address at all.
+var ErrNoAddress = errors.New("the join names resolve to no address")
+
 // joiner joins the cluster through names that it resolves again at every
 // attempt: a Kubernetes headless service gives one address per pod, and
 // pods come and go.
@@ -163,9 +166,11 @@ func keyError(err error) bool {
 
 // start tries to join until another worker answers, the names resolve to
 // this worker only (it is the first), the key is refused, or timeout
-// passes; it returns the last error in the last two cases.
-func (j *joiner) start(timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
+// passes — resolveTimeout while the names resolve to no address at all;
+// it returns the last error in the last two cases (ErrNoAddress in the
+// last).
+func (j *joiner) start(timeout, resolveTimeout time.Duration) error {
+	began := time.Now()
 	for wait := 100 * time.Millisecond; ; wait = min(2*wait, time.Second) {
 		st := j.attempt()
 		if st.Answered > 0 || st.First() || len(j.m.Members()) > 1 {
@@ -174,7 +179,19 @@ func (j *joiner) start(timeout time.Duration) error {
 			}
 			return nil
 		}
-		if keyError(st.Err) || time.Now().Add(wait).After(deadline) {
+		nothing := st.Err != nil && st.Others == 0 && !st.Self
+		limit := timeout
+		if nothing {
+			limit = max(timeout, resolveTimeout)
+			if time.Since(began) < limit {
+				j.m.log.Warn("join: the names resolve to no address yet; retrying", "join", j.names, "err", st.Err,
+					"gives up in", (limit - time.Since(began)).Round(time.Second))
+			}
+		}
+		if keyError(st.Err) || time.Since(began)+wait > limit {
+			if nothing {
+				return fmt.Errorf("%w (after %v of retries): %w", ErrNoAddress, time.Since(began).Round(time.Second), st.Err)
+			}
 			return st.Err
 		}
 		time.Sleep(wait)

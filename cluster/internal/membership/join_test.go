@@ -2,6 +2,7 @@ package membership
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -106,8 +107,10 @@ func TestJoin_EveryAddress(t *testing.T) {
 
 // TestJoin_ResolvesLater: a name that resolves to nothing at the start
 // (the first pod of a StatefulSet, DNS not published yet) does not stop
-// the worker: it runs alone, retries, and joins once the name resolves;
-// later it also joins an address that appears in DNS while it runs.
+// the worker: it retries (up to ResolveTimeout) and joins once the name
+// resolves; later it also joins an address that appears in DNS while it
+// runs. A name that never resolves fails the start, clearly
+// (ErrNoAddress), Rejoin or not.
 func TestJoin_ResolvesLater(t *testing.T) {
 	r := &fakeResolver{names: map[string][]string{}, failFirst: 4}
 	port, ms := hosts(t, []string{"127.0.0.2", "127.0.0.3"}, func(i, _ int) Config { return Config{Name: fmt.Sprint("w", i+2)} })
@@ -119,10 +122,14 @@ func TestJoin_ResolvesLater(t *testing.T) {
 		t.Fatalf("a name that does not resolve yet must not fail the start: %v", err)
 	}
 	defer w1.Shutdown()
-	if st := w1.JoinState(); st.Err == nil || st.First() {
-		t.Errorf("join state at the start %+v; want the resolution error", st)
+	if st := w1.JoinState(); st.Err != nil || st.Answered != 1 {
+		t.Errorf("join state at the start %+v; want the name resolved (after 4 failures) and w2 joined", st)
 	}
 	galetest.Eventually(t, "w1 to join w2 once the name resolves", 20*time.Second, func() bool { return names(w1.Members()) == "w1,w2" })
+	if _, err := Join(Config{Name: "w8", Bind: "127.0.0.7:" + p, Logger: quiet(), Resolver: r, Join: []string{"typo.test"},
+		JoinTimeout: 50 * time.Millisecond, ResolveTimeout: 300 * time.Millisecond, Rejoin: time.Minute}); !errors.Is(err, ErrNoAddress) {
+		t.Errorf("a name that never resolves: %v, want ErrNoAddress", err)
+	}
 	// w3, alone so far, appears in DNS: w1 re-resolves and joins it
 	r.set("gale-gossip.test", "127.0.0.2", "127.0.0.3", "127.0.0.5")
 	galetest.Eventually(t, "w1 to join w3 after re-resolving", 20*time.Second, func() bool { return names(w1.Members()) == "w1,w2,w3" })

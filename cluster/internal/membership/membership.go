@@ -130,6 +130,12 @@ type Config struct {
 	// JoinTimeout bounds the retries of a join nobody answers (default
 	// 10 s: workers started at the same time find each other).
 	JoinTimeout time.Duration
+	// ResolveTimeout bounds the retries while the join names resolve to
+	// no address at all, not even this worker's (default 60 s: time for
+	// DNS to publish a new pod); then Join fails with ErrNoAddress, Rejoin
+	// or not — a misspelt name is an error to see, not a worker to run
+	// alone.
+	ResolveTimeout time.Duration
 	// Rejoin, when positive, keeps joining through Join while the worker
 	// runs: Join then does not fail when nobody answers within
 	// JoinTimeout (the worker runs alone and retries with a backoff of
@@ -238,8 +244,10 @@ func Join(cfg Config) (*Membership, error) {
 			m.joiner.resolver = net.DefaultResolver
 		}
 		var said string
-		if err := m.joiner.start(cmpOr(cfg.JoinTimeout, 10*time.Second)); err != nil {
-			if cfg.Rejoin <= 0 || keyError(err) {
+		if err := m.joiner.start(cmpOr(cfg.JoinTimeout, 10*time.Second), cmpOr(cfg.ResolveTimeout, 60*time.Second)); err != nil {
+			// a wrong key, or names that resolve to nothing: exit, clearly
+			// (a crash loop an operator sees), rather than run alone
+			if cfg.Rejoin <= 0 || keyError(err) || errors.Is(err, ErrNoAddress) {
 				ml.Shutdown()
 				hint := ""
 				if keyError(err) || cfg.Key != nil {
