@@ -403,6 +403,12 @@ func (w *Worker) Run(runCtx context.Context) error {
 	w.reconcile(ctx)
 	for {
 		select {
+		case err := <-w.ms.Conflicts():
+			// a worker of this name ran first: this one goes, at once
+			stopElector()
+			elected.Wait()
+			w.stop()
+			return fmt.Errorf("worker %s: %w", w.cfg.Name, err)
 		case <-leave:
 			leave = nil
 			leaveBy = time.Now().Add(w.cfg.DrainTimeout)

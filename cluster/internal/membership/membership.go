@@ -14,6 +14,7 @@
 package membership
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -167,6 +168,9 @@ type Membership struct {
 	meta    []byte
 	members map[string]*Member // every member seen, by name
 	leaving map[string]bool    // members that said goodbye
+
+	started  time.Time  // Meta.Started: the older of two same-named workers stays
+	conflict chan error // a worker of the same name, older: this one must stop
 }
 
 // ErrKey: the gossip key does not have a valid AES size.
@@ -189,6 +193,7 @@ func Join(cfg Config) (*Membership, error) {
 		return nil, err
 	}
 	m.meta = meta
+	m.started, m.conflict = cfg.Meta.Started, make(chan error, 1)
 
 	c := memberlist.DefaultLocalConfig()
 	c.Name = cfg.Name
@@ -218,6 +223,7 @@ func Join(cfg Config) (*Membership, error) {
 	c.PushPullInterval = 10 * time.Second
 	c.Delegate = (*delegate)(m)
 	c.Events = (*eventDelegate)(m)
+	c.Conflict = (*conflictDelegate)(m)
 	c.Logger = log.New(&slogWriter{m.log}, "", 0)
 	if cfg.Key != nil {
 		switch len(cfg.Key) {
@@ -387,6 +393,44 @@ func (m *Membership) stopJoining() {
 }
 
 const leaveMsg = "gale-leave:"
+
+// ErrNameTaken: another worker of the same name runs (and started
+// first).
+var ErrNameTaken = errors.New("another worker has this name")
+
+// Conflicts delivers ErrNameTaken (once) when a worker of the same name,
+// started before this one, is found at another address: names are
+// unique, and the newer worker must stop.
+func (m *Membership) Conflicts() <-chan error { return m.conflict }
+
+type conflictDelegate Membership
+
+// NotifyConflict: memberlist saw two nodes of one name; the newer one
+// (by Meta.Started) is told to stop, the older goes on.
+func (d *conflictDelegate) NotifyConflict(existing, other *memberlist.Node) {
+	// called with memberlist's node lock held: no call into it here
+	// (LocalNode would deadlock); this worker's node carries its meta
+	m := (*Membership)(d)
+	m.mu.Lock()
+	mine := m.meta
+	m.mu.Unlock()
+	peer := other
+	if !bytes.Equal(existing.Meta, mine) {
+		peer = existing
+	}
+	var meta Meta
+	_ = json.Unmarshal(peer.Meta, &meta)
+	if meta.Started.IsZero() || !meta.Started.Before(m.started) {
+		m.log.Error("another worker claims this worker's name; it started later and is told to stop", "name", peer.Name,
+			"other", peer.Address())
+		return
+	}
+	select {
+	case m.conflict <- fmt.Errorf("%w: %q runs at %s since %s; give this worker another --name", ErrNameTaken, peer.Name,
+		peer.Address(), meta.Started.Format(time.RFC3339)):
+	default:
+	}
+}
 
 // Shutdown stops gossiping without a goodbye (the others detect a failure).
 func (m *Membership) Shutdown() error {
