@@ -77,8 +77,8 @@ type Host struct {
 	// Veth is the root namespace's end of its link (the host's end is eth0).
 	Veth string
 
-	n         *Net
-	mu        sync.Mutex
+	n       *Net
+	mu      sync.Mutex
 	dropped []string // addresses routed to the drop link inside the host
 }
 
