@@ -40,6 +40,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/gale-stream/gale/internal/clustertest"
 	"github.com/gale-stream/gale/internal/testenv"
 )
 
@@ -476,4 +477,27 @@ func (h *Host) Flap(ctx context.Context, period, total time.Duration) (int, erro
 		}
 	}
 	return downs, nil
+}
+
+// GossipPort and HTTPPort are the ports of a worker started by
+// StartWorker (the transport takes GossipPort+1).
+const (
+	GossipPort = 7946
+	HTTPPort   = 8080
+)
+
+// StartWorker starts `gale worker` (binary bin) named name inside the
+// host, gossiping on IP:7946 (transport 7947), its API on IP:8080, joining
+// join; env is added to its environment. It stops at the end of the test.
+// Off loopback a worker needs an API token (clustertest.Token is given)
+// and a cluster key: put GALE_CLUSTER_KEY in env or --cluster-key-file in
+// extra.
+func (h *Host) StartWorker(tb testing.TB, bin, dir, name, join string, env []string, extra ...string) *clustertest.Worker {
+	tb.Helper()
+	return clustertest.StartWorkerAt(tb, bin, dir, name, join, clustertest.At{
+		Wrap:   []string{"ip", "netns", "exec", h.NS},
+		Gossip: net.JoinHostPort(h.IP, strconv.Itoa(GossipPort)),
+		HTTP:   net.JoinHostPort(h.IP, strconv.Itoa(HTTPPort)),
+		Env:    env,
+	}, extra...)
 }
