@@ -446,6 +446,32 @@ func cutOnce(t *testing.T, k int, c cut, h *netns.Host, ws []*clustertest.Worker
 		}
 	}
 	<-healed
+	// a partition that wrote nothing: what its spout task says
+	for _, p := range r.moved {
+		if _, ok := r.wrote[p]; ok {
+			continue
+		}
+		n, _ := strconv.Atoi(p)
+		d, err := client(survivor).Describe(context.Background(), "kafka-files")
+		if err != nil {
+			t.Logf("cut %d: partition %s wrote nothing within %v of the cut; describe: %v", k, p, cutFor+25*time.Second, err)
+			continue
+		}
+		for _, comp := range d.Components {
+			if comp.ID != "events" {
+				continue
+			}
+			for _, ps := range comp.Partitions {
+				if int(ps.Partition) == n {
+					b, _ := json.Marshal(ps)
+					t.Logf("cut %d: partition %s wrote nothing within %v of the cut; its spout says %s", k, p, cutFor+25*time.Second, b)
+				}
+			}
+			for _, tk := range comp.Tasks {
+				t.Logf("cut %d: spout task %d on %s: emitted %d acked %d failed %d pending %d", k, tk.ID, tk.Worker, tk.Emitted, tk.Acked, tk.Failed, tk.Pending)
+			}
+		}
+	}
 	// back to three before the next cut
 	back := galetest.Eventually(t, victim.Name+" alive again to all and the tasks placed", 60*time.Second, func() bool {
 		for _, w := range ws {
