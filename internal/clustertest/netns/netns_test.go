@@ -222,3 +222,28 @@ func isTimeout(err error) bool {
 	ne, ok := err.(net.Error)
 	return ok && ne.Timeout()
 }
+
+// TestRemoveStale: the namespace, veth and bridge of a test process that
+// is gone (a pid no process has) are removed by the next New.
+func TestRemoveStale(t *testing.T) {
+	Require(t)
+	const pid = "9999999" // above the kernel's pid_max: never a live process
+	ns, br, veth := nsPrefix+pid+"-0", bridgePrefix+pid, vethPrefix+pid+"-0"
+	ip(t, "netns", "add", ns)
+	ip(t, "link", "add", br, "type", "bridge")
+	ip(t, "link", "add", veth, "type", "veth", "peer", "name", "galep"+pid+"-0")
+	t.Cleanup(func() {
+		ipQuiet("netns", "delete", ns)
+		ipQuiet("link", "delete", br)
+		ipQuiet("link", "delete", veth)
+	})
+	New(t, 1)
+	if out, _ := exec.Command("ip", "netns", "list").Output(); strings.Contains(string(out), ns) {
+		t.Errorf("stale namespace %s left", ns)
+	}
+	for _, l := range []string{br, veth} {
+		if exec.Command("ip", "link", "show", l).Run() == nil {
+			t.Errorf("stale link %s left", l)
+		}
+	}
+}
