@@ -396,7 +396,28 @@ func cutOnce(t *testing.T, k int, c cut, h *netns.Host, ws []*clustertest.Worker
 		return ""
 	}
 	counted := map[string]bool{}
+	// GALE_NETNS_TRACE=1: the spout's view of the cut host's partitions every 2 s
+	trace := os.Getenv("GALE_NETNS_TRACE") != ""
+	lastTrace := time.Time{}
 	for deadline := cutAt.Add(cutFor + 25*time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if trace && time.Since(lastTrace) >= 2*time.Second {
+			lastTrace = time.Now()
+			if d, err := client(survivor).Describe(context.Background(), "kafka-files"); err == nil {
+				for _, comp := range d.Components {
+					var line []string
+					for _, tk := range comp.Tasks {
+						line = append(line, fmt.Sprintf("%d@%s e%d a%d f%d p%d q%d", tk.ID, tk.Worker, tk.Emitted, tk.Acked, tk.Failed, tk.Pending, tk.QueueLen))
+					}
+					for _, ps := range comp.Partitions {
+						if slices.Contains(r.moved, fmt.Sprintf("%05d", ps.Partition)) {
+							line = append(line, fmt.Sprintf("p%d@%s planned %d committed %d inflight %d replaying %d committing %d err %.80q",
+								ps.Partition, ps.Worker, ps.Planned, ps.Committed, ps.InFlight, ps.Replaying, ps.Committing, ps.LastError))
+						}
+					}
+					t.Logf("trace +%v %s: %s", time.Since(cutAt).Round(100*time.Millisecond), comp.ID, strings.Join(line, "; "))
+				}
+			}
+		}
 		if detectedAt.IsZero() && healedAt.IsZero() && gone() {
 			detectedAt = time.Now()
 			r.detected = detectedAt.Sub(cutAt)
