@@ -239,6 +239,9 @@ func partitionRun(t *testing.T, events, ncuts int, cutFor time.Duration, pick fu
 		if !complete {
 			for _, w := range ws {
 				t.Logf("%s log (warnings, errors, scheduling):\n%s", w.Name, logSince(w.Log, time.Time{}))
+				data, _ := os.ReadFile(w.Log)
+				t.Logf("%s: %d transport connections lost, %d transport handshakes failed", w.Name,
+					strings.Count(string(data), "transport connection lost"), strings.Count(string(data), "transport handshake failed"))
 			}
 		}
 	}()
