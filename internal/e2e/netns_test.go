@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -18,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -105,6 +107,7 @@ type cutReport struct {
 	movedAt      map[string]time.Duration // partition -> when its spout task was assigned elsewhere
 	wrote        map[string]time.Duration // partition -> first new file after the move (or the heal)
 	during       int                      // files of its partitions written in the cut's last 3/4, before any move
+	settled      time.Duration            // after the heal, until every partition wrote (-1: not within 45 s)
 	owners       string
 }
 
@@ -185,8 +188,11 @@ func partitionRun(t *testing.T, events, ncuts int, cutFor time.Duration, pick fu
 	// the rest of the records arrive over the cuts (about 30 s each)
 	var produced sync.WaitGroup
 	produced.Add(1)
+	var producing atomic.Bool
+	producing.Store(true)
 	go func() {
 		defer produced.Done()
+		defer producing.Store(false)
 		defer func() { t.Logf("all %d records produced at %s", events, time.Now().Format("15:04:05.0")) }()
 		over := time.Duration(ncuts) * 30 * time.Second
 		chunk := 2000
@@ -216,7 +222,32 @@ func partitionRun(t *testing.T, events, ncuts int, cutFor time.Duration, pick fu
 		if len(withSpouts) > 0 {
 			i = withSpouts[rng.IntN(len(withSpouts))]
 		}
-		reports = append(reports, cutOnce(t, k+1, c, nt.Hosts[i], ws, i, out, cutFor, client))
+		r := cutOnce(t, k+1, c, nt.Hosts[i], ws, i, out, cutFor, client)
+		// the whole topology writing again before the next cut: a cut's
+		// aftermath is not charged to the next one
+		settled := time.Now()
+		before := fileStats(out)
+		left := map[string]bool{}
+		for p := range parts {
+			left[fmt.Sprintf("%05d", p)] = true
+		}
+		for time.Since(settled) < 45*time.Second && len(left) > 0 && producing.Load() {
+			time.Sleep(250 * time.Millisecond)
+			for name, st := range fileStats(out) {
+				if b, ok := before[name]; !ok || b.ino != st.ino {
+					delete(left, partitionOf(name))
+				}
+			}
+		}
+		switch {
+		case len(left) == 0:
+			r.settled = time.Since(settled)
+			t.Logf("cut %d: every partition wrote again %v after %s was back", k+1, r.settled.Round(100*time.Millisecond), r.victim)
+		case producing.Load():
+			r.settled = -1
+			t.Logf("cut %d: partitions %v wrote nothing within 45 s after %s was back", k+1, slices.Sorted(maps.Keys(left)), r.victim)
+		}
+		reports = append(reports, r)
 	}
 	produced.Wait()
 
@@ -320,8 +351,15 @@ func partitionRun(t *testing.T, events, ncuts int, cutFor time.Duration, pick fu
 		if r.detected > 0 {
 			det = r.detected.Round(100 * time.Millisecond).String()
 		}
-		t.Logf("cut %d (%s of %s): declared gone after %s; its partitions, from the cut: %s; %d of their files written in the cut's last 3/4 before any move; spouts then on %s",
-			r.k, r.kind, r.victim, det, strings.Join(ps, "; "), r.during, r.owners)
+		settled := "-"
+		switch {
+		case r.settled > 0:
+			settled = r.settled.Round(100 * time.Millisecond).String()
+		case r.settled < 0:
+			settled = "over 45 s"
+		}
+		t.Logf("cut %d (%s of %s): declared gone after %s; its partitions, from the cut: %s; %d of their files written in the cut's last 3/4 before any move; spouts then on %s; every partition writing again %s after the host was back",
+			r.k, r.kind, r.victim, det, strings.Join(ps, "; "), r.during, r.owners, settled)
 	}
 	if len(all) > 0 {
 		slices.Sort(all)
