@@ -18,6 +18,9 @@
 #       of Kafka log while it runs) vs on a fresh topic, records before and
 #       after compaction; ledger batches/s vs the batches/s the Kafka path
 #       needs (bare consumer and Gale's spout at 500 records a batch)
+#   network partitions: 3 worker hosts in network namespaces (root), Kafka
+#       -> files + Elasticsearch over PARTITION_RECORDS records (default
+#       1e6) with 10 random link cuts: failover time per cut, exactly once
 #   sinks: write throughput of each backend (starts all the backends)
 #   gale verify: 10k lz4 files and 1M Elasticsearch documents (seeded in a
 #       minute or two) vs a bare parallel read of the files and a bare
@@ -74,6 +77,14 @@ echo "==> failover in a 3-worker cluster whose Kafka ledger holds ${FAILOVER_HIS
 GALE_BENCH_FAILOVER_HISTORY=${FAILOVER_HISTORY:-1e6} \
 	go test -count=1 -run 'TestFailover_LedgerHistory' -timeout 30m -v ./internal/e2e |
 	grep -E 'history written|wrote again|writing again|^(--- |ok|FAIL)'
+
+echo
+echo "==> network partitions: 3 worker hosts in network namespaces, ${PARTITION_RECORDS:-1e6} records, 10 random link cuts (needs root)"
+testenv/testenv up kafka es >/dev/null
+eval "$(testenv/testenv env)"
+GALE_BENCH_PARTITIONS=${PARTITION_RECORDS:-1e6} \
+	go test -count=1 -run 'TestPartitions_Soak' -timeout 30m -v ./internal/e2e |
+	grep -E 'cut [0-9]+ \(|writing again|records expected|documents|OK:|SKIPPED|^(--- |ok|FAIL)'
 
 echo
 echo "==> write throughput of each sink's backend (file, HDFS, Elasticsearch, Ceph)"

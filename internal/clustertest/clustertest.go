@@ -96,6 +96,7 @@ type Worker struct {
 
 	bin, dir string
 	args     []string
+	wrap     []string // a command that runs the worker (ip netns exec NS)
 }
 
 // Token is the API token the workers of StartWorker require.
@@ -141,6 +142,34 @@ func StartFailingWorkerEnv(tb testing.TB, bin, dir, name, join string, env []str
 	tb.Helper()
 	_, err := launch(tb, bin, dir, name, join, env, extra)
 	return err
+}
+
+// At says where StartWorkerAt runs a worker: through Wrap, a command that
+// runs the worker's command line elsewhere (ip netns exec NS, for a host
+// of package netns), on the addresses Gossip and HTTP, with Env added to
+// its environment.
+type At struct {
+	Wrap         []string
+	Gossip, HTTP string
+	Env          []string
+}
+
+// StartWorkerAt starts `gale worker` (binary bin) named name in dir, as at
+// says, joining join (empty: a new cluster); it stops at the end of the
+// test. Its data directory is dir/NAME-data.
+func StartWorkerAt(tb testing.TB, bin, dir, name, join string, at At, extra ...string) *Worker {
+	tb.Helper()
+	w := &Worker{Name: name, Log: filepath.Join(dir, name+".log"), Env: at.Env, bin: bin, dir: dir, wrap: at.Wrap,
+		Gossip: at.Gossip, HTTP: at.HTTP}
+	args := []string{"worker", "--name", name, "--bind", w.Gossip, "--http", w.HTTP, "--data-dir", filepath.Join(dir, name+"-data")}
+	if join != "" {
+		args = append(args, "--join", join)
+	}
+	w.args = append(args, extra...)
+	if err := w.start(tb); err != nil {
+		tb.Fatal(err)
+	}
+	return w
 }
 
 // launch starts a worker on free ports and waits until it serves.
@@ -203,7 +232,9 @@ func (w *Worker) start(tb testing.TB) error {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	cmd := exec.Command(w.bin, w.args...)
+	argv := append(slices.Clone(w.wrap), w.bin)
+	argv = append(argv, w.args...)
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir, cmd.Stdout, cmd.Stderr = w.dir, f, f
 	cmd.Env = append(append(os.Environ(), "GALE_AUTH_TOKEN="+Token), w.Env...)
 	if err := cmd.Start(); err != nil {

@@ -124,6 +124,16 @@ type Config struct {
 	Meta Meta
 	// Logger gets memberlist's logs (warnings and up) and ours.
 	Logger *slog.Logger
+	// ReconnectInterval is how often this worker tries to reach again the
+	// members it holds dead (default 1 s), for ReconnectFor after they
+	// died (default 24 h; see reconnect).
+	ReconnectInterval, ReconnectFor time.Duration
+
+	// transport, when set, wraps the gossip's network transport (tests:
+	// a link that can be cut).
+	transport func(memberlist.Transport) memberlist.Transport
+	// tune, when set, changes memberlist's configuration (tests)
+	tune func(*memberlist.Config)
 	// ProbeInterval and SuspicionMult tune failure detection (defaults
 	// 500 ms and 3: a silent worker is dead after about 2-4 s).
 	ProbeInterval time.Duration
@@ -162,7 +172,7 @@ type Membership struct {
 	bindAll bool    // bound to every interface (0.0.0.0, ::)
 	stop    chan struct{}
 	stopped sync.Once
-	wg      sync.WaitGroup // the joiner's loop
+	wg      sync.WaitGroup // the joiner's and the reconnect loops
 
 	mu      sync.Mutex
 	meta    []byte
@@ -234,6 +244,16 @@ func Join(cfg Config) (*Membership, error) {
 		c.SecretKey = cfg.Key
 		c.GossipVerifyIncoming, c.GossipVerifyOutgoing = true, true
 	}
+	if cfg.tune != nil {
+		cfg.tune(c)
+	}
+	if cfg.transport != nil {
+		nt, err := memberlist.NewNetTransport(&memberlist.NetTransportConfig{BindAddrs: []string{host}, BindPort: port, Logger: c.Logger})
+		if err != nil {
+			return nil, fmt.Errorf("membership: start gossip on %s: %w", cfg.Bind, err)
+		}
+		c.Transport = cfg.transport(nt)
+	}
 	ml, err := memberlist.Create(c)
 	if err != nil {
 		return nil, fmt.Errorf("membership: start gossip on %s: %w", cfg.Bind, err)
@@ -272,7 +292,65 @@ func Join(cfg Config) (*Membership, error) {
 			}()
 		}
 	}
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		m.reconnect(cmpOr(cfg.ReconnectInterval, time.Second), cmpOr(cfg.ReconnectFor, 24*time.Hour))
+	}()
 	return m, nil
+}
+
+// reconnect tries, every interval, to reach again each member this worker
+// holds dead (not one that left) for up to dur after it died: a push/pull
+// of the member lists with it, as a join does. memberlist itself never
+// looks for a member it declared dead, so after a network partition heals
+// each side would go on without the other for good (both alive, each
+// dead to the other). The first push/pull makes each side refute the
+// other's verdict (a higher incarnation); the next one carries it.
+func (m *Membership) reconnect(interval, dur time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	// a member that does not answer is tried less and less often (up to
+	// every 8 intervals: memberlist logs each failed try)
+	type try struct {
+		since time.Time // the member's death this backoff is about
+		next  time.Time
+		wait  time.Duration
+	}
+	tries := map[string]*try{}
+	for {
+		select {
+		case <-m.stop:
+			return
+		case <-t.C:
+		}
+		for _, x := range m.All() {
+			if x.State != Dead || x.Name == m.Name() || time.Since(x.Since) > dur {
+				delete(tries, x.Name)
+				continue
+			}
+			tr := tries[x.Name]
+			if tr == nil || !tr.since.Equal(x.Since) {
+				tr = &try{since: x.Since, wait: interval}
+				tries[x.Name] = tr
+			}
+			if time.Now().Before(tr.next) {
+				continue
+			}
+			select {
+			case <-m.stop:
+				return
+			default:
+			}
+			if _, err := m.ml.Join([]string{x.Addr}); err == nil {
+				m.log.Info("reached a member held dead: member lists exchanged", "member", x.Name, "addr", x.Addr)
+				tr.wait = interval
+			} else {
+				tr.wait = min(2*tr.wait, 8*interval)
+			}
+			tr.next = time.Now().Add(tr.wait)
+		}
+	}
 }
 
 func cmpOr[T comparable](v, def T) T {

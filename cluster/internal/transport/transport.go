@@ -497,6 +497,17 @@ func (t *Transport) dialLoop(p *peer) {
 	backoff := t.cfg.BackoffMin
 	var logged string // the last failure logged at Warn, to log repeats at Debug
 	for {
+		// a peer forgotten while a dial was under way (its link cut) is
+		// not dialled again once that dial succeeded: the connection was
+		// dropped at once, and dialling on would replace the peer's good
+		// connection (we may be the smaller name) without end
+		select {
+		case <-p.gone:
+			return
+		case <-t.done:
+			return
+		default:
+		}
 		p.mu.Lock()
 		for p.conn != nil || p.addr == "" {
 			p.mu.Unlock()
