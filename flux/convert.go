@@ -140,9 +140,6 @@ func Convert(data []byte, file string, opts Options) (*Result, error) {
 		}
 		main.merge(d, inc.override)
 	}
-	if len(errs.list) > 0 {
-		return res, errs.err()
-	}
 	c := &conv{opts: opts, errs: &errs, warns: &warns, res: res}
 	g := c.topology(main)
 	if len(errs.list) > 0 {
@@ -163,7 +160,7 @@ func readFile(data []byte, file string, opts Options, errs, warns *errList) *fil
 		return nil
 	}
 	r := &reader{errs: errs, warns: warns, file: file}
-	return r.read(root)
+	return r.read(root) // nil when root is no mapping
 }
 
 // merge adds an include's definitions as Flux does: the name, config
@@ -353,10 +350,11 @@ func (c *conv) topology(d *fileDef) *galeTopology {
 		c.mapPath(ip+".grouping", s.typ.at, false)
 		if s.hasArgs {
 			if s.typ.s == "FIELDS" {
-				for _, a := range s.args {
-					in.Fields = append(in.Fields, a.s)
-				}
 				c.mapPath(ip+".fields", s.argsAt, true)
+				for i, a := range s.args {
+					in.Fields = append(in.Fields, a.s)
+					c.mapPath(indexPath(ip+".fields", i), a.at, false)
+				}
 			} else {
 				c.warns.add(s.argsAt, ErrInvalid, "args are for FIELDS groupings: ignored for %s (as in Flux)", s.typ.s)
 			}
@@ -732,7 +730,18 @@ func (r *Result) MapError(err error) error {
 	out := &Errors{}
 	for _, fe := range te.List {
 		e := &Error{Msg: fe.Msg, Err: fe}
-		if file, path, line, ok := r.Locate(fe.Path); ok {
+		galePath := fe.Path
+		// a config's Validate names the key in its message:
+		// "invalid config: rate: want ..."
+		if rest, ok := strings.CutPrefix(fe.Msg, "invalid config: "); ok && strings.HasSuffix(galePath, ".config") {
+			if key, msg, ok := strings.Cut(rest, ": "); ok && isPathIdent(key) {
+				if _, ok := r.paths[galePath+"."+key]; ok {
+					galePath += "." + key
+					e.Msg = msg
+				}
+			}
+		}
+		if file, path, line, ok := r.Locate(galePath); ok {
 			e.File, e.Path, e.Line = file, path, line
 		} else {
 			e.Path = fe.Path
@@ -740,7 +749,8 @@ func (r *Result) MapError(err error) error {
 				e.Path = "(converted) " + fe.Path
 			}
 		}
-		if strings.HasSuffix(fe.Path, ".inputs") && errors.Is(fe, topology.ErrMissingField) {
+		if strings.HasSuffix(fe.Path, ".inputs") && strings.HasPrefix(fe.Path, "bolts[") &&
+			(errors.Is(fe, topology.ErrMissingField) || errors.Is(fe, topology.ErrInvalid)) {
 			e.Msg = "no stream reaches this bolt: add one to streams (to: its id)"
 		}
 		out.List = append(out.List, e)

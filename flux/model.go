@@ -202,7 +202,7 @@ func (r *reader) read(root *val) *fileDef {
 	d := &fileDef{file: r.file}
 	f := r.fields(root, "", topologyFields, "a Flux topology")
 	if f == nil {
-		return d
+		return nil
 	}
 	if v := f["name"]; v != nil && v.kind != kNull {
 		if s, ok := r.str(v, "name"); ok {
