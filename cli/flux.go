@@ -62,6 +62,23 @@ func (f *fluxFlags) options(env *Env, path string, shellDir bool) (flux.Options,
 	return o, nil
 }
 
+// loadFlux converts and decodes a Flux file, printing its warnings and
+// every error (of the Flux file and of Gale's validation) at once.
+func loadFlux(env *Env, path string, data []byte, ff *fluxFlags) (*topology.Topology, bool) {
+	opts, err := ff.options(env, path, true)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "gale: %v\n", err)
+		return nil, false
+	}
+	topo, res, err := flux.Decode(data, path, opts, env.Registry)
+	printFluxWarnings(env.Stderr, res)
+	if err != nil {
+		printFluxErrors(env.Stderr, path, err)
+		return nil, false
+	}
+	return topo, true
+}
+
 // readTopologyFile reads a topology file, and converts it to Gale's JSON
 // when it is Flux YAML (printing its warnings, or its errors).
 func readTopologyFile(env *Env, path string, ff *fluxFlags, shellDir bool) ([]byte, *flux.Result, bool) {

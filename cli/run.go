@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gale-stream/gale/cluster"
+	"github.com/gale-stream/gale/flux"
 	"github.com/gale-stream/gale/local"
 	"github.com/gale-stream/gale/registry/all"
 	"github.com/gale-stream/gale/topology"
@@ -72,11 +73,20 @@ func parseArgs(fs *flag.FlagSet, args []string, want int) ([]string, bool) {
 // loadTopology reads and validates a topology file, Gale JSON or Flux
 // YAML; errors are printed. ff may be nil (no Flux substitution).
 func loadTopology(env *Env, path string, ff *fluxFlags) (*topology.Topology, bool) {
-	data, res, ok := readTopologyFile(env, path, ff, true)
-	if !ok {
+	data, err := readCapped(path)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "gale: %v\n", err)
 		return nil, false
 	}
-	return decodeTopology(env, path, data, res)
+	if flux.IsFlux(path, data) {
+		return loadFlux(env, path, data, ff)
+	}
+	topo, err := topology.Decode(data, env.Registry)
+	if err != nil {
+		printTopologyErrors(env.Stderr, path, err)
+		return nil, false
+	}
+	return topo, true
 }
 
 func printTopologyErrors(w io.Writer, path string, err error) {

@@ -45,6 +45,12 @@ type Result struct {
 	Warnings []*Warning
 
 	paths map[string]pathEntry
+	// partial is what converted of a file with errors: the components
+	// that did, and the streams between them
+	partial []byte
+	// lostInputs are the bolts some of whose streams were left out of
+	// partial, by Gale path ("bolts[1]")
+	lostInputs map[string]bool
 }
 
 type pathEntry struct {
@@ -91,6 +97,20 @@ func ReadFile(path string) ([]byte, error) {
 func Decode(data []byte, file string, opts Options, cat topology.Catalog) (*topology.Topology, *Result, error) {
 	res, err := Convert(data, file, opts)
 	if err != nil {
+		// what converted is validated too, so that every mistake is
+		// reported at once; errors that follow from the Flux ones are not
+		var fe *Errors
+		if res == nil || res.partial == nil || !errors.As(err, &fe) {
+			return nil, res, err
+		}
+		if _, derr := topology.Decode(res.partial, cat); derr != nil {
+			var more *Errors
+			if errors.As(res.mapError(derr, fe.List), &more) {
+				var all errList
+				all.list = append(append(all.list, fe.List...), more.List...)
+				return nil, res, all.err()
+			}
+		}
 		return nil, res, err
 	}
 	t, err := topology.Decode(res.JSON, cat)
@@ -111,7 +131,7 @@ func Convert(data []byte, file string, opts Options) (*Result, error) {
 		opts.ReadFile = ReadFile
 	}
 	var errs, warns errList
-	res := &Result{paths: map[string]pathEntry{}}
+	res := &Result{paths: map[string]pathEntry{}, lostInputs: map[string]bool{}}
 	defer func() { res.Warnings = warns.list }()
 	main := readFile(data, file, opts, &errs, &warns)
 	if main == nil {
@@ -142,12 +162,13 @@ func Convert(data []byte, file string, opts Options) (*Result, error) {
 	}
 	c := &conv{opts: opts, errs: &errs, warns: &warns, res: res}
 	g := c.topology(main)
-	if len(errs.list) > 0 {
-		return res, errs.err()
-	}
 	out, err := json.MarshalIndent(g, "", "  ")
 	if err != nil {
 		return res, fmt.Errorf("encode the converted topology: %w", err)
+	}
+	if len(errs.list) > 0 {
+		res.partial = out
+		return res, errs.err()
 	}
 	res.JSON = append(out, '\n')
 	return res, nil
@@ -183,6 +204,7 @@ func (f *fileDef) merge(d *fileDef, override bool) {
 	f.spouts = mergeVertices(f.spouts, d.spouts, override)
 	f.bolts = mergeVertices(f.bolts, d.bolts, override)
 	f.streams = append(f.streams, d.streams...)
+	f.brokenTo = append(f.brokenTo, d.brokenTo...)
 }
 
 func indexEntry(list []entry, key string) int {
@@ -326,8 +348,26 @@ func (c *conv) topology(d *fileDef) *galeTopology {
 	for _, vx := range d.spouts {
 		spoutIDs[vx.id.s] = true
 	}
+	converted := map[string]bool{}
+	for _, gc := range append(append([]*galeComp(nil), g.Spouts...), g.Bolts...) {
+		converted[gc.ID] = true
+	}
+	for _, id := range d.brokenTo {
+		if b := byID[id]; b != nil {
+			c.res.lostInputs[boltPath[b]] = true
+		}
+	}
+	dropped := func(id string) bool { return !converted[id] && (spoutIDs[id] || c.hasBadBolt(d, id)) }
 	for _, s := range d.streams {
 		b := byID[s.to.s]
+		if dropped(s.from.s) || b == nil && dropped(s.to.s) {
+			// a stream of a component that did not convert: its error
+			// says why; Gale checks the others
+			if b != nil {
+				c.res.lostInputs[boltPath[b]] = true
+			}
+			continue
+		}
 		if b == nil {
 			if spoutIDs[s.to.s] {
 				c.errs.add(s.to.at, ErrInvalid, "%q is a spout: a stream goes to a bolt", s.to.s)
@@ -722,13 +762,34 @@ func parentPath(p string) string {
 // MapError turns the *topology.Errors of decoding the converted JSON into
 // an *Errors located in the Flux files; other errors are returned as they
 // are.
-func (r *Result) MapError(err error) error {
+func (r *Result) MapError(err error) error { return r.mapError(err, nil) }
+
+// mapError maps err, leaving out the errors that follow from those of
+// the conversion (prior): at the same place, or with no place in the Flux
+// file (a consequence of what was left out), or about the inputs of a
+// bolt whose streams were left out.
+func (r *Result) mapError(err error, prior []*Error) error {
 	var te *topology.Errors
 	if !errors.As(err, &te) {
 		return err
 	}
-	out := &Errors{}
+	seen := map[[2]string]bool{}
+	for _, e := range prior {
+		seen[[2]string{e.File, e.Path}] = true
+	}
+	var out errList
 	for _, fe := range te.List {
+		if prior != nil {
+			if _, _, _, ok := r.Locate(fe.Path); !ok {
+				continue
+			}
+			if b, ok := strings.CutSuffix(fe.Path, ".inputs"); ok && r.lostInputs[b] {
+				continue
+			}
+			if f, p, _, _ := r.Locate(fe.Path); seen[[2]string{f, p}] {
+				continue
+			}
+		}
 		e := &Error{Msg: fe.Msg, Err: fe}
 		galePath := fe.Path
 		// a config's Validate names the key in its message:
@@ -753,7 +814,7 @@ func (r *Result) MapError(err error) error {
 			(errors.Is(fe, topology.ErrMissingField) || errors.Is(fe, topology.ErrInvalid)) {
 			e.Msg = "no stream reaches this bolt: add one to streams (to: its id)"
 		}
-		out.List = append(out.List, e)
+		out.list = append(out.list, e)
 	}
-	return out
+	return out.err()
 }

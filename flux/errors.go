@@ -1,8 +1,10 @@
 package flux
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -108,9 +110,24 @@ func (l *errList) add(at loc, sentinel error, format string, args ...any) {
 	l.list = append(l.list, &Error{File: at.file, Line: at.line, Path: at.path, Msg: fmt.Sprintf(format, args...), Err: sentinel})
 }
 
+// err returns the errors in document order: by file (in the order they
+// were first met), then by line.
 func (l *errList) err() error {
 	if len(l.list) == 0 {
 		return nil
 	}
-	return &Errors{List: l.list}
+	rank := map[string]int{}
+	for _, e := range l.list {
+		if _, ok := rank[e.File]; !ok {
+			rank[e.File] = len(rank)
+		}
+	}
+	list := slices.Clone(l.list)
+	slices.SortStableFunc(list, func(a, b *Error) int {
+		if c := cmp.Compare(rank[a.File], rank[b.File]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Line, b.Line)
+	})
+	return &Errors{List: list}
 }

@@ -309,8 +309,8 @@ spouts:
     className: gale:generator
     properties: [{name: seed, ref: c}]
 topologySource: {className: a.B}
-`, []string{`t.yaml:10: topologySource: a topologySource is a Java class`, `t.yaml:5: components[0].className: components build Java objects`,
-			`t.yaml:9: spouts[0].properties[0]: a ref names a Flux component`}},
+`, []string{`t.yaml:5: components[0].className: components build Java objects`,
+			`t.yaml:9: spouts[0].properties[0]: a ref names a Flux component`, `t.yaml:10: topologySource: a topologySource is a Java class`}},
 		{"per-component settings", `
 name: x
 spouts:

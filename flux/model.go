@@ -32,6 +32,7 @@ type fileDef struct {
 	bolts    []*vertex
 	streams  []*stream
 	includes []*include
+	brokenTo []string // the bolts of streams with errors
 }
 
 type strAt struct {
@@ -238,8 +239,10 @@ func (r *reader) read(root *val) *fileDef {
 	}
 	if v := f["streams"]; v != nil {
 		for i, e := range r.seq(v, "streams", "streams") {
-			if s := r.stream(e, indexPath("streams", i)); s != nil {
+			if s, to := r.stream(e, indexPath("streams", i)); s != nil {
 				d.streams = append(d.streams, s)
+			} else if to != "" {
+				d.brokenTo = append(d.brokenTo, to)
 			}
 		}
 	}
@@ -393,10 +396,12 @@ func (r *reader) vertex(v *val, path, what string, bean bool) *vertex {
 	return vx
 }
 
-func (r *reader) stream(v *val, path string) *stream {
+// stream reads a stream; when it has errors it returns nil and the id
+// of the bolt it goes to, if known.
+func (r *reader) stream(v *val, path string) (*stream, string) {
 	f := r.fields(v, path, streamFields, "a stream")
 	if f == nil {
-		return nil
+		return nil, ""
 	}
 	s := &stream{at: r.at(v, path)}
 	from, ok1 := r.reqStr(f, "from", v, path)
@@ -406,11 +411,11 @@ func (r *reader) stream(v *val, path string) *stream {
 	g := f["grouping"]
 	if g == nil {
 		r.errs.add(r.at(v, gp), ErrMissingField, "missing required field")
-		return nil
+		return nil, to.s
 	}
 	gf := r.fields(g, gp, groupingFields, "a grouping")
 	if gf == nil {
-		return nil
+		return nil, to.s
 	}
 	typ, ok3 := r.reqStr(gf, "type", g, gp)
 	s.typ = typ
@@ -444,7 +449,7 @@ func (r *reader) stream(v *val, path string) *stream {
 		ok3 = false
 	}
 	if !ok1 || !ok2 || !ok3 {
-		return nil
+		return nil, to.s
 	}
-	return s
+	return s, to.s
 }
