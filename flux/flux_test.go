@@ -147,6 +147,16 @@ func TestConvert_SubstitutionAsFlux(t *testing.T) {
 	}
 }
 
+// TestConvert_YAML11Booleans: Flux reads YAML 1.1, where a plain yes or
+// off is a boolean (a quoted one stays a string).
+func TestConvert_YAML11Booleans(t *testing.T) {
+	m := convert(t, "name: x\nconfig: {topology.debug: yes, a: off, b: \"yes\", c: yes please}\nspouts: [{id: s, className: gale:generator}]\n", flux.Options{})
+	cfg := m["config"].(map[string]any)
+	if cfg["topology.debug"] != true || cfg["a"] != false || cfg["b"] != "yes" || cfg["c"] != "yes please" {
+		t.Errorf("config %v", cfg)
+	}
+}
+
 func TestConvert_Groupings(t *testing.T) {
 	for fl, gale := range map[string]string{"SHUFFLE": "shuffle", "ALL": "all", "GLOBAL": "global", "NONE": "none",
 		"LOCAL_OR_SHUFFLE": "local_or_shuffle", "DIRECT": "direct"} {

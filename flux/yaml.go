@@ -325,8 +325,18 @@ func (c *converter) scalar(n *yaml.Node, path string) (*val, bool) {
 		}
 	default: // !!str, !!timestamp, !!binary and custom tags: their text
 		v.kind, v.s = kString, n.Value
+		if b, ok := yaml11Bools[n.Value]; ok && n.Style == 0 && n.ShortTag() == "!!str" {
+			// Flux's SnakeYAML reads YAML 1.1, where a plain yes, no, on
+			// or off is a boolean
+			v.kind, v.b, v.s = kBool, b, ""
+		}
 	}
 	return v, true
+}
+
+var yaml11Bools = map[string]bool{
+	"yes": true, "Yes": true, "YES": true, "on": true, "On": true, "ON": true,
+	"no": false, "No": false, "NO": false, "off": false, "Off": false, "OFF": false,
 }
 
 // Paths, as package topology writes them.
