@@ -344,6 +344,8 @@ config:
   topology.workers: 0
 spouts: [{id: s, className: gale:generator}]
 `, []string{`t.yaml:4: config["topology.workers"]: want a positive integer`}},
+		{"unknown setting with a long name", "name: x\nconfig:\n  topology." + strings.Repeat("é", 40) + ": 1\nspouts: [{id: s, className: gale:generator}]\n",
+			[]string{`t.yaml:3: config["topology.` + strings.Repeat("é", 27) + `"...]: unknown topology setting`}},
 		{"syntax", "name: x\nspouts:\n  - id: [\n", []string{`t.yaml:3: did not find expected node content`}},
 		{"duplicate key", "name: x\nname: y\nspouts: []\n", []string{`t.yaml:2: name: duplicate key`}},
 		{"not a mapping", "- a\n- b\n", []string{`t.yaml:1: want a mapping describing a Flux topology, got a sequence`}},

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -69,9 +70,16 @@ func (v *val) describe() string {
 	return "a mapping"
 }
 
+// quoteShort quotes s, cut at 64 bytes, as package topology does (paths
+// of long keys must match its own).
 func quoteShort(s string) string {
-	if len(s) > 64 {
-		s = s[:61] + "..."
+	const limit = 64
+	if len(s) > limit {
+		cut := limit
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		return strconv.Quote(s[:cut]) + "..."
 	}
 	return strconv.Quote(s)
 }
