@@ -453,7 +453,7 @@ func TestConvert_HostileInput(t *testing.T) {
 	for _, tc := range []struct {
 		name, src, want string
 	}{
-		{"billion laughs", "name: x\nconfig:\n  " + strings.ReplaceAll(strings.TrimSpace(laughs), "\n", "\n  ") + "\n", "values once its aliases are expanded"},
+		{"billion laughs", "name: x\nconfig:\n  " + strings.ReplaceAll(strings.TrimSpace(laughs), "\n", "\n  ") + "\n", "values (each alias counted as what it expands to)"},
 		{"deep nesting", "name: x\nconfig: {a: " + strings.Repeat("[", 5000) + strings.Repeat("]", 5000) + "}\n", "nested more than 64 levels deep"},
 		{"huge", "name: x\nconfig: {a: \"" + strings.Repeat("x", flux.MaxFileSize) + "\"}\n", "larger than"},
 		{"self alias", "a: &a [*a]\n", ""},
@@ -506,4 +506,26 @@ func testRegistry(tb testing.TB) *registry.Registry {
 		tb.Fatal(err)
 	}
 	return r
+}
+
+// TestConvert_ShellDir: shell components run in Options.ShellDir (Storm:
+// the resources directory), unless changeChildCWD(false) says otherwise.
+func TestConvert_ShellDir(t *testing.T) {
+	m := convert(t, `
+name: x
+spouts:
+  - id: s
+    className: org.apache.storm.flux.wrappers.spouts.FluxShellSpout
+    constructorArgs: [[node, s.js], [word]]
+  - id: t
+    className: org.apache.storm.flux.wrappers.spouts.FluxShellSpout
+    constructorArgs: [[node, t.js]]
+    configMethods: [{name: changeChildCWD, args: [false]}, {name: setDefaultStream, args: [[a, b]]}]
+`, flux.Options{ShellDir: "/res"})
+	b, _ := json.Marshal(m["spouts"])
+	want := `[{"config":{"command":["node","s.js"],"dir":"/res"},"id":"s","outputs":{"default":["word"]},"type":"shell"},` +
+		`{"config":{"command":["node","t.js"]},"id":"t","outputs":{"default":["a","b"]},"type":"shell"}]`
+	if string(b) != want {
+		t.Errorf("spouts\n got %s\nwant %s", b, want)
+	}
 }

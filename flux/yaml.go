@@ -197,7 +197,7 @@ func (c *converter) at(n *yaml.Node, path string) loc {
 func (c *converter) convert(n *yaml.Node, path string, depth int) (*val, bool) {
 	c.nodes++
 	if c.nodes > MaxNodes {
-		c.errs.add(c.at(n, path), ErrLimit, "the document holds more than %d values once its aliases are expanded", MaxNodes)
+		c.errs.add(c.at(n, path), ErrLimit, "the document holds more than %d values (each alias counted as what it expands to)", MaxNodes)
 		return nil, false
 	}
 	if depth > MaxDepth {
