@@ -325,9 +325,11 @@ func (c *conv) topology(d *fileDef) *galeTopology {
 			c.mapPath(fieldPath("config", e.key), e.at, true)
 		}
 	}
+	// a component matters only through the refs to it, which are errors
+	// where they are (or the class that holds them is)
 	for _, vx := range d.comps {
-		c.errs.add(vx.className.at, ErrNoEquivalent,
-			"components build Java objects (%s) for spouts and bolts to reference; Gale runs no Java: give a Gale type its settings as plain values (constructorArgs, properties)", quoteShort(vx.className.s))
+		c.warns.add(vx.className.at, ErrNoEquivalent,
+			"ignored: components build Java objects (%s) for spouts and bolts to reference (ref); Gale runs no Java", quoteShort(vx.className.s))
 	}
 	byID := map[string]*galeComp{}
 	for _, vx := range d.spouts {
@@ -596,6 +598,16 @@ func (c *conv) strings(v *val, at loc) *val {
 // shell converts FluxShellSpout and FluxShellBolt.
 func (c *conv) shell(vx *vertex, g *galeComp, gp string, kind topology.Kind) {
 	cfg := g.config()
+	if vx.args != nil && !c.noRefs(vx.args, vx.argsAt.path, vx.argsAt.file) {
+		return
+	}
+	for _, m := range vx.methods {
+		for i, a := range m.args {
+			if !c.noRefs(a, indexPath(fieldPath(m.at.path, "args"), i), m.at.file) {
+				return
+			}
+		}
+	}
 	if vx.args == nil || len(vx.args.elems) == 0 {
 		c.errs.add(vx.at, ErrMissingField, "%s takes constructorArgs: [command line] or [command line, output fields]", vx.className.s)
 		return

@@ -27,11 +27,12 @@
 //
 // # What does not
 //
-// Gale runs no Java. A Java class without a Gale equivalent, components
-// and references to them, CUSTOM groupings, factories, topologySource,
-// workerHooks and classpath includes are errors ([ErrNoEquivalent]) at
-// their place, with a hint of what to use instead. Resource-aware
-// scheduling hints are dropped with a warning.
+// Gale runs no Java. A Java class without a Gale equivalent, references
+// (ref, reflist) to components, CUSTOM groupings, factories,
+// topologySource, workerHooks and classpath includes are errors
+// ([ErrNoEquivalent]) at their place, with a hint of what to use instead.
+// Components themselves (Java objects that only refs reach) and
+// resource-aware scheduling hints are dropped with a warning.
 //
 // # Errors
 //

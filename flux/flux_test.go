@@ -318,9 +318,13 @@ spouts:
   - id: s
     className: gale:generator
     properties: [{name: seed, ref: c}]
+  - id: sh
+    className: org.apache.storm.flux.wrappers.spouts.FluxShellSpout
+    constructorArgs: [[a]]
+    configMethods: [{name: addComponentConfig, args: [k, {reflist: [c]}]}]
 topologySource: {className: a.B}
-`, []string{`t.yaml:5: components[0].className: components build Java objects`,
-			`t.yaml:9: spouts[0].properties[0]: a ref names a Flux component`, `t.yaml:10: topologySource: a topologySource is a Java class`}},
+`, []string{`t.yaml:9: spouts[0].properties[0]: a ref names a Flux component`,
+			`t.yaml:13: spouts[1].configMethods[0].args[1]: a reflist names Flux components`, `t.yaml:14: topologySource: a topologySource is a Java class`}},
 		{"per-component settings", `
 name: x
 spouts:
