@@ -6,7 +6,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -101,13 +100,15 @@ func printJSON(env *Env, v any) int {
 func submitCmd(ctx context.Context, env *Env, args []string) int {
 	fs := newFlags(env, "submit", "TOPOLOGY.json", "Submit a topology to the cluster. The workers validate it first and refuse it with every error.")
 	af := addAPIFlags(env, fs)
+	ff := addFluxFlags(fs)
 	pos, ok := parseArgs(fs, args, 1)
 	if !ok {
 		return 2
 	}
-	data, err := os.ReadFile(pos[0])
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "gale submit: %v\n", err)
+	// a Flux file is converted here and submitted as Gale JSON; its shell
+	// components run in the workers' working directory
+	data, res, ok := readTopologyFile(env, pos[0], ff, false)
+	if !ok {
 		return 1
 	}
 	sum, err := af.client().Submit(ctx, data)
@@ -116,7 +117,7 @@ func submitCmd(ctx context.Context, env *Env, args []string) int {
 		if errors.As(err, &se) && se.Status == 400 {
 			fmt.Fprintf(env.Stderr, "%s: %s (%d error%s):\n", pos[0], se.Message, len(se.Details), plural(len(se.Details)))
 			for _, d := range se.Details {
-				fmt.Fprintf(env.Stderr, "  %s\n", d)
+				fmt.Fprintf(env.Stderr, "  %s\n", locateDetail(res, d))
 			}
 			return 1
 		}

@@ -15,14 +15,15 @@ import (
 	"time"
 
 	"github.com/gale-stream/gale/cluster"
+	"github.com/gale-stream/gale/flux"
 	"github.com/gale-stream/gale/local"
 	"github.com/gale-stream/gale/registry/all"
 	"github.com/gale-stream/gale/topology"
 )
 
 func init() {
-	register(command{name: "run", args: "TOPOLOGY.json", summary: "run a topology locally, in this process", run: runCmd})
-	register(command{name: "validate", args: "TOPOLOGY.json", summary: "check a topology file and print every error", run: validateCmd})
+	register(command{name: "run", args: "TOPOLOGY.json|.yaml", summary: "run a topology locally, in this process", run: runCmd})
+	register(command{name: "validate", args: "TOPOLOGY.json|.yaml", summary: "check a topology file (Gale JSON or Flux YAML) and print every error", run: validateCmd})
 	register(command{name: "types", summary: "list the spout and bolt types compiled into this binary", run: typesCmd})
 	register(command{name: "version", summary: "print the version", run: versionCmd})
 }
@@ -69,12 +70,16 @@ func parseArgs(fs *flag.FlagSet, args []string, want int) ([]string, bool) {
 	return pos, true
 }
 
-// loadTopology reads and validates a topology file; errors are printed.
-func loadTopology(env *Env, path string) (*topology.Topology, bool) {
-	data, err := os.ReadFile(path)
+// loadTopology reads and validates a topology file, Gale JSON or Flux
+// YAML; errors are printed. ff may be nil (no Flux substitution).
+func loadTopology(env *Env, path string, ff *fluxFlags) (*topology.Topology, bool) {
+	data, err := readCapped(path)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "gale: %v\n", err)
 		return nil, false
+	}
+	if flux.IsFlux(path, data) {
+		return loadFlux(env, path, data, ff)
 	}
 	topo, err := topology.Decode(data, env.Registry)
 	if err != nil {
@@ -111,12 +116,13 @@ func plural(n int) string {
 }
 
 func validateCmd(_ context.Context, env *Env, args []string) int {
-	fs := newFlags(env, "validate", "TOPOLOGY.json", "Check a topology file against the types compiled into this binary and print every error, each with its JSON path.")
+	fs := newFlags(env, "validate", "TOPOLOGY.json", "Check a topology file (Gale JSON, or Flux YAML: .yaml/.yml) against the types compiled into this binary and print every error, each with its path.")
+	ff := addFluxFlags(fs)
 	pos, ok := parseArgs(fs, args, 1)
 	if !ok {
 		return 2
 	}
-	topo, ok := loadTopology(env, pos[0])
+	topo, ok := loadTopology(env, pos[0], ff)
 	if !ok {
 		return 1
 	}
@@ -165,6 +171,7 @@ func runCmd(ctx context.Context, env *Env, args []string) int {
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	uiAddr := fs.String("ui", "", "serve the monitor UI, the JSON API and /metrics on HOST:PORT while the topology runs (and after, until Ctrl-C)")
 	sec := addAPISecurityFlags(fs)
+	ff := addFluxFlags(fs)
 	pos, ok := parseArgs(fs, args, 1)
 	if !ok {
 		return 2
@@ -174,7 +181,7 @@ func runCmd(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "gale run: --log-level: %v\n", err)
 		return 2
 	}
-	topo, ok := loadTopology(env, pos[0])
+	topo, ok := loadTopology(env, pos[0], ff)
 	if !ok {
 		return 1
 	}

@@ -40,7 +40,7 @@ func verifyCmd(ctx context.Context, env *Env, args []string) int {
 		return 2
 	}
 	sinks.MaxDecodedBytes = *maxObject
-	topo, ok := loadTopology(env, pos[0])
+	topo, ok := loadTopology(env, pos[0], nil)
 	if !ok {
 		return 1
 	}

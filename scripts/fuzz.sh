@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # scripts/fuzz.sh — run every fuzz target of the repository (the decoders of
-# topologies, configs, the transport codec, multilang, the store and the
+# topologies (JSON and Flux YAML), configs, the transport codec, multilang, the store and the
 # kvlog frames, the scheduler) for FUZZTIME each (default 10s), each under a
 # memory cap: RLIMIT_DATA of FUZZ_MEM bytes (default 1 GiB), which bounds
 # the Go heap, so an input that makes a decoder allocate without bound
