@@ -13,9 +13,12 @@ type Config struct {
 	Process
 	// Heartbeat is the interval of heartbeat tuples (default 1s).
 	Heartbeat topology.Duration `json:"heartbeat,omitempty"`
-	// MaxPending caps the tuples accepted and not yet acked or failed by
-	// the subprocess (default 100). Execute blocks at the cap, which slows
-	// the upstream components down.
+	// MaxPending caps the tuples waiting to be written to the subprocess
+	// (default 100): Storm's topology.shellbolt.max.pending, with its
+	// meaning. Execute blocks at the cap, which slows the upstream
+	// components down. Tuples written and not yet acked do not count (a
+	// bolt that acks on ticks keeps receiving tuples and ticks); the
+	// spouts' topology.max.spout.pending bounds them.
 	MaxPending int `json:"max_pending,omitempty"`
 }
 
