@@ -126,6 +126,9 @@ func validateCmd(_ context.Context, env *Env, args []string) int {
 	}
 	fmt.Fprintf(env.Stdout, "%s: ok: topology %q, %d spout(s), %d bolt(s), %d task(s), %d acker(s)\n",
 		pos[0], topo.Name, len(topo.Spouts), len(topo.Bolts), tasks, topo.Settings.Ackers)
+	for _, n := range topo.Notes {
+		fmt.Fprintf(env.Stdout, "  note: %s\n", n)
+	}
 	return 0
 }
 

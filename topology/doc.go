@@ -116,8 +116,21 @@
 //	topology.debug                         boolean                        false
 //	topology.executor.receive.buffer.size  integer >= 1                   32768
 //	topology.transfer.batch.size           integer 1..16384               64
+//	topology.batch.flush.interval.millis   integer 0..3600000             1
 //
-// Any other key starting with "topology." is an error.
+// Three more are Storm's names for settings Gale has per component
+// ([StormAliases]); given topology-wide, they are the value of every
+// component that sets none, and a component that sets a different value is
+// an error naming both (the same value is fine). gale validate notes each
+// with the Gale setting it is read as:
+//
+//	topology.tick.tuple.freq.secs     seconds > 0   "tick" of every bolt
+//	topology.subprocess.timeout.secs  seconds > 0   "heartbeat_timeout" of shell spouts and bolts
+//	topology.shellbolt.max.pending    integer >= 1  "max_pending" of shell bolts (tuples not yet
+//	                                                written to the subprocess, as in Storm)
+//
+// Any other key starting with "topology." is an error, Storm's names that
+// Gale has no meaning for included.
 //
 // # Errors
 //

@@ -89,6 +89,10 @@ type Topology struct {
 
 	// Settings is Config decoded; set by validation.
 	Settings Settings `json:"-"`
+	// Notes are remarks of validation that are not errors: each Storm
+	// setting name read as one of Gale's (StormAliases), with the Gale
+	// name. gale validate prints them.
+	Notes []string `json:"-"`
 
 	// catalog is what the topology was validated against (Catalog).
 	catalog Catalog
@@ -169,6 +173,19 @@ type Settings struct {
 	// default 1 ms as in Storm; 0 sends a partial batch only when its task
 	// has nothing more to do right now).
 	FlushInterval time.Duration
+
+	// Storm's names for component settings, given topology-wide (zero:
+	// not given). A component's own setting must not differ.
+	//
+	// TickFreq is the "tick" of every bolt that has none
+	// ("topology.tick.tuple.freq.secs").
+	TickFreq time.Duration
+	// SubprocessTimeout is the "heartbeat_timeout" of shell components
+	// ("topology.subprocess.timeout.secs").
+	SubprocessTimeout time.Duration
+	// ShellBoltMaxPending is the "max_pending" of shell bolts
+	// ("topology.shellbolt.max.pending").
+	ShellBoltMaxPending int
 }
 
 // TaskContext tells a running task where it is. It is built by the engine
