@@ -65,8 +65,11 @@
 //     reads; spouts take none.
 //   - "outputs" (object, optional): {"stream id": ["field", ...]} replaces
 //     the streams the type declares, for types that allow it (such as
-//     generic sources whose records the user describes). Empty is the
-//     same as absent.
+//     generic sources whose records the user describes, and shell
+//     components). Empty is the same as absent. A stream written
+//     {"fields": ["field", ...], "direct": true} is direct, as Storm's
+//     declareStream(id, true, fields): only the direct grouping reads it,
+//     and each emit on it names its task.
 //   - "tick" (duration, bolts only, default none): the engine sends the
 //     bolt a tick tuple (stream "__tick") at this interval. A duration is a
 //     string in Go's syntax ("1.5s", "200ms", "1m") or a number of seconds

@@ -117,6 +117,11 @@ type Component struct {
 	Inputs []Input `json:"inputs,omitempty"`
 	// Outputs overrides the type's output streams where the type allows it.
 	Outputs Streams `json:"outputs,omitempty"`
+	// DirectOutputs lists the streams of Outputs declared direct (Storm's
+	// declareStream(id, true, fields)): in JSON, {"fields": [...],
+	// "direct": true} in place of the list of fields. Only the direct
+	// grouping reads them, and an emit on them names its task.
+	DirectOutputs []string `json:"-"`
 	// Tick asks the engine to send the component a tick tuple at this
 	// interval (bolts only); zero means none.
 	Tick Duration `json:"tick,omitempty"`

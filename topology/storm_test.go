@@ -2,11 +2,13 @@ package topology_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gale-stream/gale/topology"
+	"github.com/gale-stream/gale/tuple"
 )
 
 // TestDecode_StormAliases: Storm's names of settings Gale has under its own
@@ -56,5 +58,54 @@ func TestDecode_StormAliases(t *testing.T) {
 		if !errors.Is(err, topology.ErrInvalid) {
 			t.Errorf("config {%s}: %v, want an error", c, err)
 		}
+	}
+}
+
+// TestDecode_DirectOutputs: "outputs" declares a direct stream as Storm's
+// declareStream(id, true, fields) does; only the direct grouping reads it;
+// Encode writes it back in the same form.
+func TestDecode_DirectOutputs(t *testing.T) {
+	src := `{"name": "x",
+	 "spouts": [{"id": "s", "type": "lines", "outputs": {"default": ["line"], "toTask": {"fields": ["line"], "direct": true}}}],
+	 "bolts": [{"id": "p", "type": "print", "inputs": [{"component": "s", "stream": "toTask", "grouping": "direct"}]}]}`
+	topo, err := topology.Decode([]byte(src), newCatalog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := topo.Spouts[0]
+	if !slices.Equal(s.DirectStreams, []string{"toTask"}) || !slices.Equal(s.Streams["toTask"], tuple.Fields{"line"}) {
+		t.Errorf("direct streams %v, streams %v", s.DirectStreams, s.Streams)
+	}
+	enc, err := topology.Encode(topo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(enc), `"toTask": {
+          "fields": [
+            "line"
+          ],
+          "direct": true
+        }`) {
+		t.Errorf("encoded:\n%s", enc)
+	}
+	again, err := topology.Decode(enc, newCatalog())
+	if err != nil || !slices.Equal(again.Spouts[0].DirectStreams, []string{"toTask"}) {
+		t.Errorf("round trip: %v %+v", err, again)
+	}
+
+	for bad, want := range map[string]string{
+		strings.Replace(src, `"grouping": "direct"`, `"grouping": "shuffle"`, 1): `stream "toTask" of "s" is direct`,
+		strings.Replace(src, `"direct": true}`, `"direct": "yes"}`, 1):          `spouts[0].outputs["toTask"].direct`,
+		strings.Replace(src, `"direct": true}`, `"drect": true}`, 1):            `spouts[0].outputs["toTask"].drect: unknown field`,
+		strings.Replace(src, `{"fields": ["line"], "direct": true}`, `{"direct": true}`, 1): `spouts[0].outputs["toTask"].fields`,
+	} {
+		if _, err := topology.Decode([]byte(bad), newCatalog()); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s\n: %v, want %q", bad, err, want)
+		}
+	}
+	// A stream declared direct but not in the outputs (Go).
+	topo.Spouts[0].DirectOutputs = []string{"nope"}
+	if err := topo.Validate(newCatalog()); err == nil || !strings.Contains(err.Error(), `stream "nope" is declared direct`) {
+		t.Errorf("direct stream not in outputs: %v", err)
 	}
 }

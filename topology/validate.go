@@ -251,6 +251,12 @@ func checkComponent(errs *errList, cat Catalog, ci *compInfo) {
 			}
 		}
 	}
+	for _, d := range c.DirectOutputs {
+		if _, ok := c.Outputs[d]; !ok && outputsOK {
+			errs.add(path+".outputs", ErrInvalid, "stream %q is declared direct but is not in the outputs", d)
+			outputsOK = false
+		}
+	}
 	ci.ready = ci.ct != nil && configOK && outputsOK
 
 	// Inputs.
@@ -383,6 +389,9 @@ func checkStreams(errs *errList, comps []*compInfo, ci *compInfo) {
 	switch {
 	case len(c.Outputs) > 0:
 		c.Streams = cloneStreams(c.Outputs)
+		c.DirectStreams = slices.Clone(c.DirectOutputs)
+		ci.known = true
+		return
 	case ci.ct.Outputs != nil:
 		s, err := ci.ct.Outputs(c.Settings, inFields)
 		if err != nil {
