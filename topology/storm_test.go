@@ -94,9 +94,9 @@ func TestDecode_DirectOutputs(t *testing.T) {
 	}
 
 	for bad, want := range map[string]string{
-		strings.Replace(src, `"grouping": "direct"`, `"grouping": "shuffle"`, 1): `stream "toTask" of "s" is direct`,
-		strings.Replace(src, `"direct": true}`, `"direct": "yes"}`, 1):          `spouts[0].outputs["toTask"].direct`,
-		strings.Replace(src, `"direct": true}`, `"drect": true}`, 1):            `spouts[0].outputs["toTask"].drect: unknown field`,
+		strings.Replace(src, `"grouping": "direct"`, `"grouping": "shuffle"`, 1):            `stream "toTask" of "s" is direct`,
+		strings.Replace(src, `"direct": true}`, `"direct": "yes"}`, 1):                      `spouts[0].outputs["toTask"].direct`,
+		strings.Replace(src, `"direct": true}`, `"drect": true}`, 1):                        `spouts[0].outputs["toTask"].drect: unknown field`,
 		strings.Replace(src, `{"fields": ["line"], "direct": true}`, `{"direct": true}`, 1): `spouts[0].outputs["toTask"].fields`,
 	} {
 		if _, err := topology.Decode([]byte(bad), newCatalog()); err == nil || !strings.Contains(err.Error(), want) {
