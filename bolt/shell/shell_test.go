@@ -356,6 +356,11 @@ func TestBolt_UnknownIDAndUndeclaredStream(t *testing.T) {
 			if len(errs) != 1 || !errors.Is(errs[0], want) {
 				t.Fatalf("errors %v, want %v", errs, want)
 			}
+			// reported once: the runtime logs what is reported (the bolt
+			// used to log it too, so every error was logged twice)
+			if strings.Contains(h.logs.String(), "shell bolt error") {
+				t.Errorf("the bolt logged the error it reported:\n%s", h.logs)
+			}
 			if mode == "badstream" && !strings.Contains(h.logs.String(), "task ids []") {
 				t.Errorf("the dropped emit got no (empty) task id reply; logs:\n%s", h.logs)
 			}

@@ -141,3 +141,41 @@ func TestStorm_SlowSpoutLatency(t *testing.T) {
 	t.Logf("slow storm.py spout, 10 tuples/s, %d trees: complete latency p50 %v p99 %v mean %v",
 		sp.Acked, sp.CompleteP50, sp.CompleteP99, sp.CompleteLat)
 }
+
+// TestStorm_DirectStream: a storm.py bolt emits with emitDirect on a
+// stream declared direct in "outputs", read with the direct grouping;
+// its one emitDirect on the default stream (not direct) is reported with
+// Storm's error and dropped.
+func TestStorm_DirectStream(t *testing.T) {
+	py := multilangtest.Python(t)
+	dir := stormDir(t)
+	const n = 20
+	topo := fmt.Sprintf(`{"name": "storm-direct",
+	  "spouts": [{"id": "spout", "type": "shell",
+	    "config": {"command": [%[1]q, "slow_spout.py"], "dir": %[2]q, "env": {"SPOUT_RATE": "0", "SPOUT_COUNT": "%[3]d"}},
+	    "outputs": {"default": ["sentence"]}}],
+	  "bolts": [{"id": "route", "type": "shell",
+	    "config": {"command": [%[1]q, "direct_bolt.py"], "dir": %[2]q},
+	    "inputs": [{"component": "spout"}],
+	    "outputs": {"default": ["sentence"], "routed": {"fields": ["sentence"], "direct": true}}},
+	   {"id": "sink", "type": "noop", "parallelism": 2,
+	    "inputs": [{"component": "route", "stream": "routed", "grouping": "direct"}]}]}`, py, dir, n)
+	st, _ := galeRun(t, dir, topo, 4*time.Second)
+	sp, route, sink := st.Component("spout"), st.Component("route"), st.Component("sink")
+	if sp.Acked != n || sink.Executed != n {
+		t.Errorf("spout acked %d, sink executed %d, want %d", sp.Acked, sink.Executed, n)
+	}
+	if route.Errors != 1 || len(route.LastErrors) == 0 ||
+		!strings.Contains(route.LastErrors[0].Message, "Cannot emitDirect to a task expecting a regular grouping") {
+		t.Errorf("route errors %d %+v, want Storm's error for the direct emit on the default stream", route.Errors, route.LastErrors)
+	}
+	var perTask []uint64
+	for _, ts := range st.Tasks {
+		if ts.Component == "sink" {
+			perTask = append(perTask, ts.Executed)
+		}
+	}
+	if len(perTask) != 2 || perTask[0] != n/2 || perTask[1] != n/2 {
+		t.Errorf("sink tasks executed %v, want %d each (the bolt alternates)", perTask, n/2)
+	}
+}
