@@ -181,6 +181,9 @@ func runCmd(ctx context.Context, env *Env, args []string) int {
 	if !ok {
 		return 1
 	}
+	for _, n := range topo.Notes {
+		fmt.Fprintf(env.Stderr, "gale run: note: %s\n", n)
+	}
 	logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
 	rt, err := local.New(topo, local.Options{Logger: logger, DrainTimeout: *drain})
 	if err != nil {

@@ -148,7 +148,9 @@ func (sp *Spout) forward(cmd string, msgID any) {
 	}
 }
 
-// Activate forwards {"command":"activate"}.
+// Activate forwards {"command":"activate"} and waits for its sync. The
+// runtime calls it before the first NextTuple of a topology that starts
+// active, and on each activation, as Storm's SpoutExecutor does.
 func (sp *Spout) Activate() { sp.simple(CmdActivate) }
 
 // Deactivate forwards {"command":"deactivate"}.
