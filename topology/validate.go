@@ -42,6 +42,8 @@ type compInfo struct {
 	cm    *compMarks
 	ct    *ComponentType // nil when unknown
 	ready bool           // type, config and outputs are fine
+	// configOK: the config decoded and passed its Validate hook.
+	configOK bool
 	ins   []inputInfo
 	// known: Streams are computed, so consumers can be checked.
 	known bool
@@ -226,6 +228,7 @@ func checkComponent(errs *errList, cat Catalog, ci *compInfo) {
 		before := errs.len()
 		c.Settings = componentSettings(errs, ci.ct, c.Config, path+".config")
 		configOK = errs.len() == before
+		ci.configOK = configOK
 	}
 
 	// Declared outputs.
@@ -639,7 +642,7 @@ func applyTopologySettings(errs *errList, s Settings, comps []*compInfo) {
 					time.Duration(c.Tick), keyPath("config", ConfigTickFreq), s.TickFreq)
 			}
 		}
-		if u, ok := c.Settings.(SettingsUser); ok && !ci.cm.config {
+		if u, ok := c.Settings.(SettingsUser); ok && ci.configOK {
 			if err := u.UseTopologySettings(s); err != nil {
 				addValidateErr(errs, ci.path+".config", err)
 			}
