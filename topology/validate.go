@@ -44,7 +44,7 @@ type compInfo struct {
 	ready bool           // type, config and outputs are fine
 	// configOK: the config decoded and passed its Validate hook.
 	configOK bool
-	ins   []inputInfo
+	ins      []inputInfo
 	// known: Streams are computed, so consumers can be checked.
 	known bool
 }
