@@ -51,6 +51,28 @@ func TestRun_Help(t *testing.T) {
 	}
 }
 
+// TestValidate_NotesStormNames: Storm's names of Gale settings validate,
+// each with a note naming the Gale setting it is read as.
+func TestValidate_NotesStormNames(t *testing.T) {
+	p := write(t, "storm.json", `{"name": "storm", "config": {"topology.tick.tuple.freq.secs": 5,
+	  "topology.subprocess.timeout.secs": 20, "topology.shellbolt.max.pending": 7},
+	  "spouts": [{"id": "s", "type": "generator"}],
+	  "bolts": [{"id": "b", "type": "shell", "config": {"command": ["cat"]}, "inputs": [{"component": "s"}]}]}`)
+	code, out, errs := runCLI(t, "validate", p)
+	if code != 0 {
+		t.Fatalf("code %d\n%s%s", code, out, errs)
+	}
+	for _, want := range []string{
+		`note: config["topology.tick.tuple.freq.secs"]: Storm's name, read as Gale's "tick" of every bolt`,
+		`note: config["topology.subprocess.timeout.secs"]: Storm's name, read as Gale's "heartbeat_timeout"`,
+		`note: config["topology.shellbolt.max.pending"]: Storm's name, read as Gale's "max_pending"`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
 func TestValidate_PrintsEveryErrorWithPath(t *testing.T) {
 	p := write(t, "bad.json", `{"name": "bad",
 	  "spouts": [{"id": "s", "type": "generatr", "paralelism": 2}],

@@ -132,6 +132,9 @@ func validateCmd(_ context.Context, env *Env, args []string) int {
 	}
 	fmt.Fprintf(env.Stdout, "%s: ok: topology %q, %d spout(s), %d bolt(s), %d task(s), %d acker(s)\n",
 		pos[0], topo.Name, len(topo.Spouts), len(topo.Bolts), tasks, topo.Settings.Ackers)
+	for _, n := range topo.Notes {
+		fmt.Fprintf(env.Stdout, "  note: %s\n", n)
+	}
 	return 0
 }
 
@@ -184,6 +187,9 @@ func runCmd(ctx context.Context, env *Env, args []string) int {
 	topo, ok := loadTopology(env, pos[0], ff)
 	if !ok {
 		return 1
+	}
+	for _, n := range topo.Notes {
+		fmt.Fprintf(env.Stderr, "gale run: note: %s\n", n)
 	}
 	logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
 	rt, err := local.New(topo, local.Options{Logger: logger, DrainTimeout: *drain})

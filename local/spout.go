@@ -85,7 +85,9 @@ func (s *spoutExec) run() {
 	defer timer.Stop()
 	idle := 0
 	sinceFlush := 0
-	wasActive := true
+	// false: a topology that starts active activates its spouts before
+	// the first NextTuple, as Storm's SpoutExecutor does
+	wasActive := false
 	for {
 		select {
 		case <-s.rt.stop:

@@ -31,7 +31,8 @@ type Spout interface {
 
 // Activator is an optional interface for spouts that want to know when
 // their topology is deactivated (NextTuple stops being called) and
-// activated again.
+// activated again. As in Storm, Activate is also called once before the
+// first NextTuple when the topology starts active.
 type Activator interface {
 	Activate()
 	Deactivate()

@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+
+	"github.com/gale-stream/gale/tuple"
 )
 
 // Decode reads a topology from JSON (the format is described in the
@@ -149,6 +151,50 @@ func (p *topologyParser) fields(n *node, path string, known []string) map[string
 	return out
 }
 
+// outputs reads {"stream": ["field", ...]} where a stream may also be
+// {"fields": [...], "direct": true}; broken is true after an error.
+func (p *topologyParser) outputs(n *node, path string) (s Streams, direct []string, broken bool) {
+	if n.kind != nObject {
+		return s, nil, !p.leaf(n, path, &s) // the decoder's error
+	}
+	s = make(Streams, len(n.keys))
+	for i, k := range n.keys {
+		v, sp := n.vals[i], keyPath(path, k)
+		if _, dup := s[k]; dup {
+			p.errs.add(sp, ErrDuplicateKey, "duplicate key")
+			broken = true
+			continue
+		}
+		var fields tuple.Fields
+		if v.kind == nObject {
+			f := p.fields(v, sp, []string{"fields", "direct"})
+			isDirect := false
+			if d := f["direct"]; d != nil && !p.leaf(d, fieldPath(sp, "direct"), &isDirect) {
+				broken = true
+			}
+			if fv := f["fields"]; fv == nil {
+				p.errs.add(fieldPath(sp, "fields"), ErrMissingField, "a stream declared as an object needs its fields")
+				broken = true
+			} else if !p.leaf(fv, fieldPath(sp, "fields"), &fields) {
+				broken = true
+			}
+			if len(f) != len(v.keys) {
+				broken = true // unknown or duplicate keys, reported
+			}
+			if isDirect {
+				direct = append(direct, k)
+			}
+		} else if !p.leaf(v, sp, &fields) {
+			broken = true
+		}
+		if fields == nil {
+			fields = tuple.Fields{}
+		}
+		s[k] = fields
+	}
+	return s, direct, broken
+}
+
 // leaf decodes n into *into with the config decoder; it reports whether
 // that went well.
 func (p *topologyParser) leaf(n *node, path string, into any) bool {
@@ -215,7 +261,7 @@ func (p *topologyParser) component(n *node, path string, kind Kind) *Component {
 		cm.inputs = c.Inputs == nil && v.kind != nArray
 	}
 	if v := f["outputs"]; v != nil {
-		cm.outputs = !p.leaf(v, fieldPath(path, "outputs"), &c.Outputs)
+		c.Outputs, c.DirectOutputs, cm.outputs = p.outputs(v, fieldPath(path, "outputs"))
 		if len(c.Outputs) == 0 {
 			c.Outputs = nil
 		}

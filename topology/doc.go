@@ -65,8 +65,11 @@
 //     reads; spouts take none.
 //   - "outputs" (object, optional): {"stream id": ["field", ...]} replaces
 //     the streams the type declares, for types that allow it (such as
-//     generic sources whose records the user describes). Empty is the
-//     same as absent.
+//     generic sources whose records the user describes, and shell
+//     components). Empty is the same as absent. A stream written
+//     {"fields": ["field", ...], "direct": true} is direct, as Storm's
+//     declareStream(id, true, fields): only the direct grouping reads it,
+//     and each emit on it names its task.
 //   - "tick" (duration, bolts only, default none): the engine sends the
 //     bolt a tick tuple (stream "__tick") at this interval. A duration is a
 //     string in Go's syntax ("1.5s", "200ms", "1m") or a number of seconds
@@ -116,8 +119,21 @@
 //	topology.debug                         boolean                        false
 //	topology.executor.receive.buffer.size  integer >= 1                   32768
 //	topology.transfer.batch.size           integer 1..16384               64
+//	topology.batch.flush.interval.millis   integer 0..3600000             1
 //
-// Any other key starting with "topology." is an error.
+// Three more are Storm's names for settings Gale has per component
+// ([StormAliases]); given topology-wide, they are the value of every
+// component that sets none, and a component that sets a different value is
+// an error naming both (the same value is fine). gale validate notes each
+// with the Gale setting it is read as:
+//
+//	topology.tick.tuple.freq.secs     seconds > 0   "tick" of every bolt
+//	topology.subprocess.timeout.secs  seconds > 0   "heartbeat_timeout" of shell spouts and bolts
+//	topology.shellbolt.max.pending    integer >= 1  "max_pending" of shell bolts (tuples not yet
+//	                                                written to the subprocess, as in Storm)
+//
+// Any other key starting with "topology." is an error, Storm's names that
+// Gale has no meaning for included.
 //
 // # Errors
 //

@@ -4,7 +4,49 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
+
+	"github.com/gale-stream/gale/tuple"
 )
+
+// MarshalJSON writes c as Decode reads it: the streams of DirectOutputs
+// as {"fields": [...], "direct": true} in "outputs".
+func (c *Component) MarshalJSON() ([]byte, error) {
+	type plain Component
+	if len(c.DirectOutputs) == 0 {
+		return marshalNoEscape((*plain)(c))
+	}
+	type directStream struct {
+		Fields tuple.Fields `json:"fields"`
+		Direct bool         `json:"direct"`
+	}
+	outputs := make(map[string]any, len(c.Outputs))
+	for s, f := range c.Outputs {
+		if f == nil {
+			f = tuple.Fields{}
+		}
+		if slices.Contains(c.DirectOutputs, s) {
+			outputs[s] = directStream{Fields: f, Direct: true}
+		} else {
+			outputs[s] = f
+		}
+	}
+	return marshalNoEscape(struct {
+		*plain
+		Outputs map[string]any `json:"outputs,omitempty"`
+		Tick    Duration       `json:"tick,omitempty"`
+	}{(*plain)(c), outputs, c.Tick})
+}
+
+func marshalNoEscape(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
 
 // Encode writes t as JSON in the format Decode reads (indented, keys in
 // the order of the package documentation). Encoding a topology that Decode

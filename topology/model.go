@@ -89,6 +89,10 @@ type Topology struct {
 
 	// Settings is Config decoded; set by validation.
 	Settings Settings `json:"-"`
+	// Notes are remarks of validation that are not errors: each Storm
+	// setting name read as one of Gale's (StormAliases), with the Gale
+	// name. gale validate prints them.
+	Notes []string `json:"-"`
 
 	// catalog is what the topology was validated against (Catalog).
 	catalog Catalog
@@ -113,6 +117,11 @@ type Component struct {
 	Inputs []Input `json:"inputs,omitempty"`
 	// Outputs overrides the type's output streams where the type allows it.
 	Outputs Streams `json:"outputs,omitempty"`
+	// DirectOutputs lists the streams of Outputs declared direct (Storm's
+	// declareStream(id, true, fields)): in JSON, {"fields": [...],
+	// "direct": true} in place of the list of fields. Only the direct
+	// grouping reads them, and an emit on them names its task.
+	DirectOutputs []string `json:"-"`
 	// Tick asks the engine to send the component a tick tuple at this
 	// interval (bolts only); zero means none.
 	Tick Duration `json:"tick,omitempty"`
@@ -169,6 +178,19 @@ type Settings struct {
 	// default 1 ms as in Storm; 0 sends a partial batch only when its task
 	// has nothing more to do right now).
 	FlushInterval time.Duration
+
+	// Storm's names for component settings, given topology-wide (zero:
+	// not given). A component's own setting must not differ.
+	//
+	// TickFreq is the "tick" of every bolt that has none
+	// ("topology.tick.tuple.freq.secs").
+	TickFreq time.Duration
+	// SubprocessTimeout is the "heartbeat_timeout" of shell components
+	// ("topology.subprocess.timeout.secs").
+	SubprocessTimeout time.Duration
+	// ShellBoltMaxPending is the "max_pending" of shell bolts
+	// ("topology.shellbolt.max.pending").
+	ShellBoltMaxPending int
 }
 
 // TaskContext tells a running task where it is. It is built by the engine

@@ -21,7 +21,39 @@ const (
 	ConfigQueueSize       = "topology.executor.receive.buffer.size"
 	ConfigBatchSize       = "topology.transfer.batch.size"
 	ConfigFlushInterval   = "topology.batch.flush.interval.millis"
+
+	// Storm's names for settings Gale has under its own name (aliases):
+	// each is the topology-wide value of a component setting.
+	//
+	// ConfigTickFreq is the "tick" of every bolt that has none.
+	ConfigTickFreq = "topology.tick.tuple.freq.secs"
+	// ConfigSubprocessTimeout is the "heartbeat_timeout" of every shell
+	// component (bolt/shell, spout/shell) that has none.
+	ConfigSubprocessTimeout = "topology.subprocess.timeout.secs"
+	// ConfigShellBoltMaxPending is the "max_pending" of every shell bolt
+	// that has none (with Storm's meaning: tuples not yet written to the
+	// subprocess).
+	ConfigShellBoltMaxPending = "topology.shellbolt.max.pending"
 )
+
+// StormAliases maps each Storm setting that Gale reads as one of its own
+// settings to a description of that setting, for gale validate's notes.
+var StormAliases = map[string]string{
+	ConfigTickFreq:            `"tick" of every bolt`,
+	ConfigSubprocessTimeout:   `"heartbeat_timeout" in the config of every shell spout and bolt`,
+	ConfigShellBoltMaxPending: `"max_pending" in the config of every shell bolt`,
+}
+
+// SettingsUser is implemented by a component config that takes a default
+// from the topology's settings (the shell types read
+// topology.subprocess.timeout.secs and topology.shellbolt.max.pending).
+// Validation calls UseTopologySettings once the config is decoded and
+// valid; the config keeps what it sets itself and fills in the rest. It
+// returns an error when both are given and differ (a *FieldError's Path
+// is relative to the config).
+type SettingsUser interface {
+	UseTopologySettings(s Settings) error
+}
 
 // DefaultSettings returns the settings of a topology whose config is
 // empty.
@@ -57,6 +89,9 @@ var settingDecoders = map[string]func(s *Settings, v any) string{
 	ConfigBatchSize:       intSetting(1, func(s *Settings, n int) { s.BatchSize = n }, MaxBatchSize),
 	ConfigFlushInterval: intSetting(0, func(s *Settings, n int) { s.FlushInterval = time.Duration(n) * time.Millisecond },
 		maxFlushMillis),
+	ConfigShellBoltMaxPending: intSetting(1, func(s *Settings, n int) { s.ShellBoltMaxPending = n }),
+	ConfigTickFreq:            secondsSetting(func(s *Settings, d time.Duration) { s.TickFreq = d }),
+	ConfigSubprocessTimeout:   secondsSetting(func(s *Settings, d time.Duration) { s.SubprocessTimeout = d }),
 	ConfigDebug: func(s *Settings, v any) string {
 		b, ok := v.(bool)
 		if !ok {
@@ -65,7 +100,12 @@ var settingDecoders = map[string]func(s *Settings, v any) string{
 		s.Debug = b
 		return ""
 	},
-	ConfigMessageTimeout: func(s *Settings, v any) string {
+	ConfigMessageTimeout: secondsSetting(func(s *Settings, d time.Duration) { s.MessageTimeout = d }),
+}
+
+// secondsSetting decodes a positive number of seconds.
+func secondsSetting(set func(*Settings, time.Duration)) func(*Settings, any) string {
+	return func(s *Settings, v any) string {
 		f, ok := goNumber(v)
 		ns := math.Round(f * 1e9)
 		if !ok || !(f > 0) || ns < 1 {
@@ -74,9 +114,9 @@ var settingDecoders = map[string]func(s *Settings, v any) string{
 		if ns >= math.MaxInt64 {
 			return "number of seconds out of range, got " + describeGo(v)
 		}
-		s.MessageTimeout = time.Duration(ns)
+		set(s, time.Duration(ns))
 		return ""
-	},
+	}
 }
 
 // MaxBatchSize bounds "topology.transfer.batch.size": a batch crosses

@@ -42,7 +42,9 @@ type compInfo struct {
 	cm    *compMarks
 	ct    *ComponentType // nil when unknown
 	ready bool           // type, config and outputs are fine
-	ins   []inputInfo
+	// configOK: the config decoded and passed its Validate hook.
+	configOK bool
+	ins      []inputInfo
 	// known: Streams are computed, so consumers can be checked.
 	known bool
 }
@@ -115,6 +117,10 @@ func (t *Topology) validate(cat Catalog, m *marks, errs *errList) {
 	}
 
 	checkTaskTotal(errs, t, comps)
+	if !m.config {
+		t.Notes = stormNotes(t.Config, t.Settings)
+		applyTopologySettings(errs, t.Settings, comps)
+	}
 
 	// Resolve inputs.
 	var known []string
@@ -222,6 +228,7 @@ func checkComponent(errs *errList, cat Catalog, ci *compInfo) {
 		before := errs.len()
 		c.Settings = componentSettings(errs, ci.ct, c.Config, path+".config")
 		configOK = errs.len() == before
+		ci.configOK = configOK
 	}
 
 	// Declared outputs.
@@ -245,6 +252,12 @@ func checkComponent(errs *errList, cat Catalog, ci *compInfo) {
 					outputsOK = false
 				}
 			}
+		}
+	}
+	for _, d := range c.DirectOutputs {
+		if _, ok := c.Outputs[d]; !ok && outputsOK {
+			errs.add(path+".outputs", ErrInvalid, "stream %q is declared direct but is not in the outputs", d)
+			outputsOK = false
 		}
 	}
 	ci.ready = ci.ct != nil && configOK && outputsOK
@@ -379,6 +392,9 @@ func checkStreams(errs *errList, comps []*compInfo, ci *compInfo) {
 	switch {
 	case len(c.Outputs) > 0:
 		c.Streams = cloneStreams(c.Outputs)
+		c.DirectStreams = slices.Clone(c.DirectOutputs)
+		ci.known = true
+		return
 	case ci.ct.Outputs != nil:
 		s, err := ci.ct.Outputs(c.Settings, inFields)
 		if err != nil {
@@ -580,5 +596,56 @@ func checkTaskTotal(errs *errList, t *Topology, comps []*compInfo) {
 	if total+ackers > MaxTasks && largest >= 0 {
 		errs.add(comps[largest].path+".parallelism", ErrInvalid, "the topology's tasks add up to %d (%d components, %d ackers): at most %d",
 			total+ackers, len(comps), ackers, MaxTasks)
+	}
+}
+
+// stormNotes says, for each Storm setting name in config that Gale reads
+// as one of its own, which one.
+func stormNotes(config map[string]any, s Settings) []string {
+	var notes []string
+	for _, k := range slices.Sorted(maps.Keys(config)) {
+		gale, ok := StormAliases[k]
+		if !ok {
+			continue
+		}
+		var v string
+		switch k {
+		case ConfigTickFreq:
+			v = s.TickFreq.String()
+		case ConfigSubprocessTimeout:
+			v = s.SubprocessTimeout.String()
+		case ConfigShellBoltMaxPending:
+			v = fmt.Sprint(s.ShellBoltMaxPending)
+		}
+		notes = append(notes, fmt.Sprintf("%s: Storm's name, read as Gale's %s that sets none (%s); a component's own value must be the same",
+			keyPath("config", k), gale, v))
+	}
+	return notes
+}
+
+// applyTopologySettings gives the components the topology-wide values of
+// their settings given under Storm's names: the tick of bolts, and what
+// configs implementing SettingsUser take. A component that sets its own
+// value keeps it; a different one is an error.
+func applyTopologySettings(errs *errList, s Settings, comps []*compInfo) {
+	for _, ci := range comps {
+		c := ci.c
+		if c == nil || ci.cm.broken {
+			continue
+		}
+		if s.TickFreq > 0 && ci.kind == KindBolt && !ci.cm.tick {
+			switch {
+			case c.Tick == 0:
+				c.Tick = Duration(s.TickFreq)
+			case time.Duration(c.Tick) != s.TickFreq:
+				errs.add(ci.path+".tick", ErrInvalid, "%s differs from %s (%s), Storm's name for it: give one, or the same value",
+					time.Duration(c.Tick), keyPath("config", ConfigTickFreq), s.TickFreq)
+			}
+		}
+		if u, ok := c.Settings.(SettingsUser); ok && ci.configOK {
+			if err := u.UseTopologySettings(s); err != nil {
+				addValidateErr(errs, ci.path+".config", err)
+			}
+		}
 	}
 }

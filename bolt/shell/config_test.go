@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gale-stream/gale/bolt/shell"
+	"github.com/gale-stream/gale/registry"
 	spoutshell "github.com/gale-stream/gale/spout/shell"
 	"github.com/gale-stream/gale/topology"
 )
@@ -57,6 +58,44 @@ func TestConfig_JSON(t *testing.T) {
 	for what, cfg := range map[string]any{"bolt": shell.DefaultConfig(), "spout": spoutshell.DefaultConfig()} {
 		if err := topology.DecodeConfig(json.RawMessage(`{"dir": "/tmp"}`), cfg, "config"); !errors.Is(err, shell.ErrConfig) {
 			t.Errorf("%s config without a command: %v, want ErrConfig", what, err)
+		}
+	}
+}
+
+// TestConfig_StormSettings: Storm's topology.subprocess.timeout.secs and
+// topology.shellbolt.max.pending, given topology-wide, become the
+// heartbeat_timeout of shell spouts and bolts and the max_pending of shell
+// bolts that set none; a different value set in a config is an error
+// naming both.
+func TestConfig_StormSettings(t *testing.T) {
+	reg := registry.New()
+	if err := reg.Register(shell.Type()); err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.Register(spoutshell.Type()); err != nil {
+		t.Fatal(err)
+	}
+	src := `{"name": "x", "config": {"topology.subprocess.timeout.secs": 20, "topology.shellbolt.max.pending": 7},
+	 "spouts": [{"id": "s", "type": "shell", "config": {"command": ["x"]}, "outputs": {"default": ["a"]}}],
+	 "bolts": [{"id": "b", "type": "shell", "config": {"command": ["x"] BOLT}, "inputs": [{"component": "s"}]}]}`
+	topo, err := topology.Decode([]byte(strings.Replace(src, "BOLT", "", 1)), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, b := topo.Spouts[0].Settings.(*spoutshell.Config), topo.Bolts[0].Settings.(*shell.Config)
+	if sp.HeartbeatTimeout != topology.Duration(20*time.Second) || b.HeartbeatTimeout != topology.Duration(20*time.Second) || b.MaxPending != 7 {
+		t.Errorf("spout %+v bolt %+v", sp.Process, b)
+	}
+	if _, err := topology.Decode([]byte(strings.Replace(src, "BOLT", `, "heartbeat_timeout": "20s", "max_pending": 7`, 1)), reg); err != nil {
+		t.Errorf("the same values under both names: %v", err)
+	}
+	for own, want := range map[string]string{
+		`"heartbeat_timeout": "10s"`: `bolts[0].config.heartbeat_timeout: 10s differs from config["topology.subprocess.timeout.secs"] (20s)`,
+		`"max_pending": 8`:           `bolts[0].config.max_pending: 8 differs from config["topology.shellbolt.max.pending"] (7)`,
+	} {
+		_, err = topology.Decode([]byte(strings.Replace(src, "BOLT", ", "+own, 1)), reg)
+		if !errors.Is(err, topology.ErrInvalid) || !strings.Contains(err.Error(), want) {
+			t.Errorf("conflict: %v\nwant %s", err, want)
 		}
 	}
 }

@@ -18,8 +18,9 @@
 // a declared stream and carry one value per declared field.
 //
 // Each task runs its own subprocess. Tuples are written to it as they
-// arrive (at most max_pending not yet acked or failed; beyond that
-// Execute blocks, slowing the upstream down) and its emits, acks and
+// arrive (at most max_pending waiting to be written, as Storm's
+// topology.shellbolt.max.pending; beyond that Execute blocks, slowing the
+// upstream down) and its emits, acks and
 // fails are applied as they come back. Every heartbeat interval a
 // heartbeat tuple is sent, which the subprocess answers with sync; a
 // subprocess that writes nothing at all for heartbeat_timeout is killed.

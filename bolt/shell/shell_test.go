@@ -356,6 +356,11 @@ func TestBolt_UnknownIDAndUndeclaredStream(t *testing.T) {
 			if len(errs) != 1 || !errors.Is(errs[0], want) {
 				t.Fatalf("errors %v, want %v", errs, want)
 			}
+			// reported once: the runtime logs what is reported (the bolt
+			// used to log it too, so every error was logged twice)
+			if strings.Contains(h.logs.String(), "shell bolt error") {
+				t.Errorf("the bolt logged the error it reported:\n%s", h.logs)
+			}
 			if mode == "badstream" && !strings.Contains(h.logs.String(), "task ids []") {
 				t.Errorf("the dropped emit got no (empty) task id reply; logs:\n%s", h.logs)
 			}
@@ -363,18 +368,44 @@ func TestBolt_UnknownIDAndUndeclaredStream(t *testing.T) {
 	}
 }
 
-func TestBolt_MaxPendingBlocksExecute(t *testing.T) {
+// TestBolt_MaxPendingCountsUnwritten: max_pending is Storm's
+// topology.shellbolt.max.pending, the capacity of the queue of tuples not
+// yet written to the subprocess. Tuples written and not acked hold no
+// slot (a bolt that acks later, on a tick, keeps receiving tuples); a
+// subprocess that stops reading fills the queue and Execute blocks.
+func TestBolt_MaxPendingCountsUnwritten(t *testing.T) {
 	py := multilangtest.Python(t)
 	cfg := config(py, "testdata/fakebolt.py")
 	cfg.Env = map[string]string{"FAKE_MODE": "noack"}
 	cfg.MaxPending = 2
 	h := start(t, cfg, wordStreams)
-	h.execute(sentence(0, "a"), sentence(1, "b"))
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-	defer cancel()
-	if err := h.b.Execute(ctx, sentence(2, "c")); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("third Execute = %v, want it blocked until its context expired", err)
+	for i := range 50 {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err := h.b.Execute(ctx, sentence(i, "a"))
+		cancel()
+		if err != nil {
+			t.Fatalf("Execute %d with %d tuples written and not acked (max_pending 2) = %v, want it accepted", i, i, err)
+		}
 	}
+
+	cfg = config(py, "testdata/fakebolt.py")
+	cfg.Env = map[string]string{"FAKE_MODE": "hang", "FAKE_CHILD_PID": filepath.Join(t.TempDir(), "child")}
+	cfg.MaxPending = 2
+	h = start(t, cfg, wordStreams)
+	big := strings.Repeat("x", 4096)
+	for i := range 1000 { // the pipe holds 64 KiB: 16 of these, then 2 queued
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		err := h.b.Execute(ctx, sentence(i, big))
+		cancel()
+		if errors.Is(err, context.DeadlineExceeded) {
+			t.Logf("Execute blocked after %d tuples to a subprocess that does not read", i)
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Fatal("Execute never blocked on a subprocess that does not read its stdin")
 }
 
 func TestBolt_CleanupKillsAndFailsInFlight(t *testing.T) {

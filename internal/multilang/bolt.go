@@ -25,8 +25,12 @@ import (
 // Execute hands each tuple to a writer goroutine and returns; the
 // subprocess's emits, acks and fails arrive asynchronously and are applied
 // to the collector from a dispatcher goroutine, as Storm's ShellBolt does.
-// At most Options.MaxPending tuples are accepted and not yet acked or
-// failed; Execute blocks (until its context ends) when that many are.
+// At most Options.MaxPending tuples wait to be written to the subprocess
+// (Storm's topology.shellbolt.max.pending: the capacity of ShellBolt's
+// queue of pending writes); Execute blocks (until its context ends) while
+// that many do. Tuples written and not yet acked or failed hold no slot,
+// as in Storm: a bolt that acks only on ticks keeps receiving tuples and
+// ticks, bounded upstream by topology.max.spout.pending.
 //
 // When the subprocess dies (exit, broken pipe, malformed output, or no
 // sign of life within the heartbeat timeout) every tuple that was written
@@ -44,10 +48,14 @@ type Bolt struct {
 	log     *slog.Logger
 	compID  string
 	streams topology.Streams // declared outputs; nil: not checked
-	pidDir  string
-	hs      Handshake
+	direct  []string         // the declared outputs that are direct
+	// tickValues are the values of a tick tuple as Storm sends them: the
+	// tick frequency in seconds.
+	tickValues tuple.Values
+	pidDir     string
+	hs         Handshake
 
-	slots       chan struct{} // one per accepted tuple, MaxPending of them
+	slots       chan struct{} // one per tuple accepted and not yet written, MaxPending of them
 	wake        chan struct{} // wakes the writer; capacity 1
 	closing     chan struct{} // closed by Cleanup
 	closeOnce   sync.Once
@@ -99,7 +107,9 @@ func (b *Bolt) Prepare(ctx context.Context, tc *topology.TaskContext, out bolt.C
 	if tc != nil && tc.Component != nil {
 		b.compID = tc.Component.ID
 		b.streams = tc.Component.Streams
+		b.direct = tc.Component.DirectStreams
 	}
+	b.tickValues = tuple.Values{tickSecs(tc)}
 	b.slots = make(chan struct{}, b.opts.MaxPending)
 	b.wake = make(chan struct{}, 1)
 	b.closing = make(chan struct{})
@@ -125,7 +135,7 @@ func (b *Bolt) Prepare(ctx context.Context, tc *topology.TaskContext, out bolt.C
 }
 
 // Execute sends t to the subprocess. It returns once t is queued; it
-// blocks while MaxPending tuples are in flight.
+// blocks while MaxPending tuples wait to be written.
 func (b *Bolt) Execute(ctx context.Context, t *tuple.Tuple) error {
 	if b.isClosing() {
 		return ErrClosed
@@ -217,7 +227,8 @@ func (b *Bolt) report(s *session, err error) {
 		b.log.Debug("shell bolt error while closing", "err", err)
 		return
 	}
-	b.log.Warn("shell bolt error", "err", err)
+	// The runtime logs what is reported (once, rate-limited): logging
+	// here too wrote every error twice.
 	b.out.ReportError(err)
 }
 
@@ -309,7 +320,6 @@ func (b *Bolt) afterDeath(s *session) {
 	_ = os.Remove(pidFile(b.pidDir, s.pid))
 	slices.SortFunc(lost, func(x, y *entry) int { return cmp.Compare(x.seq, y.seq) })
 	for _, e := range lost {
-		<-b.slots
 		b.out.Fail(e.t)
 	}
 	b.report(s, fmt.Errorf("%w; %d in-flight tuples failed, restarting", s.cause, len(lost)))
@@ -336,6 +346,7 @@ func (b *Bolt) writer(s *session) {
 		} else {
 			for len(b.queue) > 0 && e == nil {
 				e, b.queue = b.queue[0], b.queue[1:]
+				<-b.slots // taken from the queue: the slot frees, as Storm's queue's
 				if b.inflight[e.id] != e {
 					e = nil // failed or cleaned up meanwhile
 					continue
@@ -355,11 +366,13 @@ func (b *Bolt) writer(s *session) {
 		case isCtrl:
 			err = w.WriteTaskIDs(c.taskIDs)
 		case e != nil:
-			task := e.t.Task
+			task, values := e.t.Task, e.t.Values
 			if e.t.IsTick() {
-				task = SystemTask
+				// Storm's tick tuple: from task -1, its one value the
+				// tick frequency in seconds.
+				task, values = SystemTask, b.tickValues
 			}
-			err = w.WriteTuple(TupleMsg{ID: e.id, Comp: e.t.Component, Stream: e.t.Stream, Task: task, Values: e.t.Values})
+			err = w.WriteTuple(TupleMsg{ID: e.id, Comp: e.t.Component, Stream: e.t.Stream, Task: task, Values: values})
 			if errors.Is(err, ErrEncode) {
 				b.failUnsendable(s, e, err)
 				continue
@@ -390,7 +403,6 @@ func (b *Bolt) failUnsendable(s *session, e *entry, err error) {
 	delete(b.inflight, e.id)
 	b.mu.Unlock()
 	if ok {
-		<-b.slots
 		b.out.Fail(e.t)
 	}
 	b.report(s, fmt.Errorf("tuple from %s/%s: %w", e.t.Component, e.t.Stream, err))
@@ -478,7 +490,6 @@ func (b *Bolt) handle(s *session, f Frame) error {
 			b.report(s, fmt.Errorf("%w: %s of %q", ErrUnknownID, c.Name, c.ID))
 			return nil
 		}
-		<-b.slots
 		if c.Name == CmdAck {
 			b.out.Ack(e.t)
 		} else {
@@ -517,7 +528,7 @@ func (b *Bolt) emit(s *session, c *Command) {
 		}
 	}
 	var ids []int
-	if err := checkEmit(b.streams, c); err != nil {
+	if err := checkEmit(b.streams, b.direct, c); err != nil {
 		b.report(s, err)
 	} else {
 		ids = b.out.Send(bolt.Message{
@@ -540,8 +551,8 @@ func (b *Bolt) emit(s *session, c *Command) {
 }
 
 // checkEmit checks an emit against the declared output streams (nil:
-// nothing to check).
-func checkEmit(streams topology.Streams, c *Command) error {
+// nothing to check) and, for one with "task", against the direct ones.
+func checkEmit(streams topology.Streams, direct []string, c *Command) error {
 	if streams == nil {
 		return nil
 	}
@@ -552,22 +563,46 @@ func checkEmit(streams topology.Streams, c *Command) error {
 	if len(fields) != len(c.Tuple) {
 		return fmt.Errorf("%w: stream %q has fields %v, emit has %d values; emit dropped", ErrUndeclaredStream, c.Stream, fields, len(c.Tuple))
 	}
+	isDirect := slices.Contains(direct, c.Stream)
+	switch {
+	case c.Task != 0 && !isDirect:
+		// Storm's executor throws this (IllegalArgumentException) for
+		// emitDirect on a stream its consumers read with another grouping.
+		return fmt.Errorf("%w: Cannot emitDirect to a task expecting a regular grouping (emit with \"task\" %d on stream %q, which is not declared direct); emit dropped",
+			ErrDirectEmit, c.Task, c.Stream)
+	case c.Task == 0 && isDirect:
+		return fmt.Errorf("%w: stream %q is direct: an emit on it needs \"task\"; emit dropped", ErrDirectEmit, c.Stream)
+	}
 	return nil
 }
 
-// logLevel maps multilang log levels to slog's.
+// tickSecs is the tick frequency of tc's component in seconds: the value
+// of Storm's tick tuples (an integer when it is a whole number).
+func tickSecs(tc *topology.TaskContext) any {
+	if tc == nil || tc.Component == nil {
+		return 0
+	}
+	d := time.Duration(tc.Component.Tick)
+	if d%time.Second == 0 {
+		return int64(d / time.Second)
+	}
+	return d.Seconds()
+}
+
+// logLevel maps multilang log levels to slog's; a level out of 0..4 is
+// INFO, as in Storm's ShellLogLevel.fromInt.
 func logLevel(l int) slog.Level {
-	switch {
-	case l <= LogTrace:
+	switch l {
+	case LogTrace:
 		return slog.LevelDebug - 4
-	case l == LogDebug:
+	case LogDebug:
 		return slog.LevelDebug
-	case l == LogInfo:
-		return slog.LevelInfo
-	case l == LogWarn:
+	case LogWarn:
 		return slog.LevelWarn
-	default:
+	case LogError:
 		return slog.LevelError
+	default:
+		return slog.LevelInfo
 	}
 }
 

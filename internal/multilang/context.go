@@ -10,6 +10,10 @@ import (
 	"github.com/gale-stream/gale/tuple"
 )
 
+// AckerComponent is the component name of the acker tasks in the
+// handshake's "task->component", as Storm names them.
+const AckerComponent = "__acker"
+
 // Conf builds the "conf" of the handshake: the topology's config as
 // written, the effective values of the Storm keys Gale knows, and extra
 // (a component's own additions) on top.
@@ -40,9 +44,14 @@ func Conf(tc *topology.TaskContext, subprocessTimeoutSecs int, extra map[string]
 // TopologyContext.toJSONString: "task->component", "taskid",
 // "componentid", "streams", "stream->outputfields",
 // "stream->target->grouping", "source->stream->grouping" and
-// "source->stream->fields". Groupings are {"type": "SHUFFLE"} etc., with
-// "fields" for fields groupings; Gale's global grouping is written as
-// Storm's (FIELDS on no fields) and partial_key as PARTIAL_KEY.
+// "source->stream->fields". "task->component" holds, as Storm's does, the
+// system task -1 ("__system") and the acker tasks ("__acker", numbered
+// after every component's tasks as Gale numbers them). Groupings are
+// written as Storm's groupingToJSONableMap writes them: the name of the
+// Thrift field, {"type": "SHUFFLE"}, {"type": "FIELDS", "fields": [...]};
+// Gale's global grouping as Storm's (FIELDS on no fields), and the
+// groupings Storm builds as custom ones (partial_key, Storm's
+// PartialKeyGrouping, and Gale's batch) as CUSTOM_SERIALIZED.
 func Context(tc *topology.TaskContext) map[string]any {
 	ctx := map[string]any{
 		"task->component":          map[string]string{},
@@ -58,10 +67,17 @@ func Context(tc *topology.TaskContext) map[string]any {
 		return ctx
 	}
 	ctx["taskid"] = tc.TaskID
-	t2c := map[string]string{}
+	t2c := map[string]string{strconv.Itoa(SystemTask): tuple.SystemComponent}
+	last := 0
 	for comp, tasks := range tc.ComponentTasks {
 		for _, task := range tasks {
 			t2c[strconv.Itoa(task)] = comp
+			last = max(last, task)
+		}
+	}
+	if tc.Topology != nil {
+		for i := range tc.Topology.Settings.Ackers {
+			t2c[strconv.Itoa(last+1+i)] = AckerComponent
 		}
 	}
 	ctx["task->component"] = t2c
@@ -137,8 +153,10 @@ func groupingJSON(in topology.Input) map[string]any {
 	switch g {
 	case topology.Global:
 		return map[string]any{"type": "FIELDS", "fields": []string{}}
-	case topology.FieldsGrouping, topology.PartialKey:
-		return map[string]any{"type": strings.ToUpper(string(g)), "fields": append([]string{}, in.Fields...)}
+	case topology.FieldsGrouping:
+		return map[string]any{"type": "FIELDS", "fields": append([]string{}, in.Fields...)}
+	case topology.PartialKey, topology.BatchGrouping:
+		return map[string]any{"type": "CUSTOM_SERIALIZED"}
 	}
 	return map[string]any{"type": strings.ToUpper(string(g))}
 }

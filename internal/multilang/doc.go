@@ -21,11 +21,21 @@
 // shape with "stream": "__heartbeat", "task": -1, "comp": null,
 // "tuple": []) and writes, at any time, commands: emit ("anchors", "stream",
 // "task" for a direct emit, "tuple", "need_task_ids"), ack and fail ("id"),
-// log ("msg", "level" 0..4), error ("msg"), metrics ("name", "params": a
+// log ("msg", "level" 0..4; any other level, or one that is not a number,
+// is INFO, as in Storm), error ("msg"), metrics ("name", "params": a
 // number, or {"value": number}, added to the task's custom counter) and
 // sync (the answer to a heartbeat). After an emit that is not direct and
 // whose need_task_ids is not false, Gale writes back the JSON list of the
-// receiving task ids; replies come in the order of the emits.
+// receiving task ids; replies come in the order of the emits. An emit with
+// "task" must name a stream declared direct, and one on a direct stream
+// needs "task" (Storm's "Cannot emitDirect to a task expecting a regular
+// grouping"): the emit is dropped and the error reported. Tick tuples come
+// from task -1 on stream "__tick" with one value, the tick frequency in
+// seconds, as Storm's do.
+//
+// At most Options.MaxPending tuples (Storm's topology.shellbolt.max.pending)
+// wait to be written to a bolt's subprocess; tuples written and not yet
+// acked hold no slot, so a bolt that acks on ticks does not stall.
 //
 // A spout receives {"command": "next"|"ack"|"fail"|"activate"|
 // "deactivate", "id": ...} (id "" for next, activate and deactivate, as
@@ -40,7 +50,8 @@
 // kills the subprocess's whole process group, fails every tuple written
 // to it and not yet acked or failed (so spouts replay them), reports the
 // error (naming the component, command and pid, with the last stderr
-// lines) and restarts the subprocess with exponential backoff. A command
+// lines, and the latest error line above them, such as Node's "Error:")
+// and restarts the subprocess with exponential backoff. A command
 // that cannot be started, or exits before the handshake, makes Prepare
 // or Open fail with an error naming the command.
 //

@@ -46,6 +46,11 @@ var (
 	// component does not declare, or with the wrong number of values. The
 	// emit is dropped and reported.
 	ErrUndeclaredStream = errors.New("multilang: emit does not match declared outputs")
+	// ErrDirectEmit means the subprocess emitted with "task" on a stream
+	// that is not declared direct (Storm's "Cannot emitDirect to a task
+	// expecting a regular grouping"), or without "task" on a direct one.
+	// The emit is dropped and reported.
+	ErrDirectEmit = errors.New("multilang: direct emit does not match the stream")
 	// ErrEncode means a tuple could not be encoded as JSON for the
 	// subprocess (e.g. a NaN float); the tuple is failed.
 	ErrEncode = errors.New("multilang: cannot encode tuple")

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"strconv"
 
 	"github.com/gale-stream/gale/topology"
@@ -66,7 +67,8 @@ type Command struct {
 	Tuple []any
 	// Msg is the text of log and error.
 	Msg string
-	// Level is the level of log (LogTrace..LogError).
+	// Level is the level of log (LogTrace..LogError; a level that is not
+	// one of them, or not a number, is LogInfo, as in Storm).
 	Level int
 	// Metric and Params are the "name" and "params" of metrics.
 	Metric string
@@ -140,11 +142,12 @@ func ParseCommand(msg []byte) (Command, error) {
 	case CmdLog, CmdError:
 		c.Msg = text(w.Msg)
 		if c.Name == CmdLog && !isNull(w.Level) {
+			// Storm's JsonSerializer reads a level that is not a number
+			// as INFO; so does Gale (it used to kill the subprocess).
 			var level float64
-			if err := json.Unmarshal(w.Level, &level); err != nil {
-				return c, fmt.Errorf("%w: log: level is not a number: %s", ErrProtocol, w.Level)
+			if json.Unmarshal(w.Level, &level) == nil && level == math.Trunc(level) && math.Abs(level) < 1<<31 {
+				c.Level = int(level)
 			}
-			c.Level = int(level)
 		}
 	case CmdMetrics:
 		if !isNull(w.Name) {

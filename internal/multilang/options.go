@@ -36,9 +36,11 @@ type Options struct {
 	// larger of HeartbeatTimeout and MinHandshakeTimeout, so that slow
 	// interpreters can start.
 	HeartbeatTimeout time.Duration
-	// MaxPending caps the tuples a bolt has accepted and not yet seen
-	// acked or failed (queued or sent to the subprocess); Execute blocks
-	// when it is reached.
+	// MaxPending caps the tuples a bolt has accepted and not yet written
+	// to the subprocess (Storm's topology.shellbolt.max.pending, the
+	// capacity of ShellBolt's queue of pending writes); Execute blocks
+	// when it is reached. Tuples written and not yet acked or failed do
+	// not count: the upstream's max spout pending bounds them.
 	MaxPending int
 	// BackoffMin and BackoffMax bound the exponential backoff between
 	// restarts of a crashed subprocess. The delay doubles after each

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -54,9 +55,50 @@ type Spec struct {
 // Starter starts a subprocess. Start is the production one.
 type Starter func(Spec) (Proc, error)
 
-// stderrTailLines is how many stderr lines a Proc keeps for error
-// messages.
-const stderrTailLines = 10
+// stderrTailLines is how many of the last stderr lines a Proc keeps for
+// error messages; stderrLineBytes bounds each line kept.
+const (
+	stderrTailLines = 10
+	stderrLineBytes = 1024
+)
+
+// errorMarker matches a stderr line that says what went wrong: Node's
+// "Error: boom" or "TypeError: x", Python's "Traceback ..." and
+// "ValueError: x", Java's "...Exception: x", Go's "panic: x".
+var errorMarker = regexp.MustCompile(`^\s*(Traceback \(|[\w.$]*(Error|Exception)\b|panic: |fatal error: |Uncaught )`)
+
+// stderrTail keeps the last stderrTailLines lines of a stderr, and the
+// latest line matching errorMarker that has left them: Node prints the
+// "Error:" line of an uncaught exception above its stack, more than 10
+// lines before the end. Memory is bounded (lines are cut at
+// stderrLineBytes).
+type stderrTail struct {
+	last   []string
+	marker string // the latest error line no longer in last
+}
+
+func (t *stderrTail) add(line string) {
+	if len(line) > stderrLineBytes {
+		line = line[:stderrLineBytes] + "..."
+	}
+	if len(t.last) == stderrTailLines {
+		if out := t.last[0]; errorMarker.MatchString(out) {
+			t.marker = out
+		}
+		t.last = append(t.last[:0], t.last[1:]...)
+	}
+	t.last = append(t.last, line)
+}
+
+// lines returns the error line (when it left the last lines, then "...")
+// and the last lines.
+func (t *stderrTail) lines() []string {
+	var out []string
+	if t.marker != "" {
+		out = append(out, t.marker, "...")
+	}
+	return append(out, t.last...)
+}
 
 // pipeGrace is how long Close waits, once the process has exited, for
 // stray descendants that escaped the process group to release the pipes
@@ -78,7 +120,7 @@ type execProc struct {
 	closeErr  error
 
 	mu   sync.Mutex // guards tail
-	tail []string
+	tail stderrTail
 }
 
 var _ Proc = (*execProc)(nil)
@@ -161,10 +203,7 @@ func (p *execProc) readStderr() {
 		line := sc.Text()
 		p.logger.Info("subprocess stderr", "pid", pid, "line", line)
 		p.mu.Lock()
-		p.tail = append(p.tail, line)
-		if len(p.tail) > stderrTailLines {
-			p.tail = p.tail[len(p.tail)-stderrTailLines:]
-		}
+		p.tail.add(line)
 		p.mu.Unlock()
 	}
 	if err := sc.Err(); err != nil && !errors.Is(err, os.ErrClosed) {
@@ -194,7 +233,7 @@ func (p *execProc) Kill()   { killGroup(p.cmd.Process.Pid) }
 func (p *execProc) StderrTail() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return append([]string(nil), p.tail...)
+	return p.tail.lines()
 }
 
 func (p *execProc) Close() error {

@@ -41,6 +41,7 @@ type Spout struct {
 	log     *slog.Logger
 	compID  string
 	streams topology.Streams
+	direct  []string
 	pidDir  string
 	hs      Handshake
 
@@ -87,6 +88,7 @@ func (sp *Spout) Open(ctx context.Context, tc *topology.TaskContext, out spout.C
 	if tc != nil && tc.Component != nil {
 		sp.compID = tc.Component.ID
 		sp.streams = tc.Component.Streams
+		sp.direct = tc.Component.DirectStreams
 	}
 	dir, err := os.MkdirTemp("", "gale-multilang-")
 	if err != nil {
@@ -146,7 +148,9 @@ func (sp *Spout) forward(cmd string, msgID any) {
 	}
 }
 
-// Activate forwards {"command":"activate"}.
+// Activate forwards {"command":"activate"} and waits for its sync. The
+// runtime calls it before the first NextTuple of a topology that starts
+// active, and on each activation, as Storm's SpoutExecutor does.
 func (sp *Spout) Activate() { sp.simple(CmdActivate) }
 
 // Deactivate forwards {"command":"deactivate"}.
@@ -271,7 +275,7 @@ func (sp *Spout) handle(f Frame) (done bool, err error) {
 
 func (sp *Spout) emit(c *Command) error {
 	var ids []int
-	if err := checkEmit(sp.streams, c); err != nil {
+	if err := checkEmit(sp.streams, sp.direct, c); err != nil {
 		sp.report(err)
 	} else {
 		var msgID any
@@ -336,6 +340,5 @@ func (sp *Spout) report(err error) {
 		}
 		err = sp.wrap(pid, nil, err)
 	}
-	sp.log.Warn("shell spout error", "err", err)
-	sp.out.ReportError(err)
+	sp.out.ReportError(err) // the runtime logs it: logging here too wrote it twice
 }

@@ -186,12 +186,13 @@ var sentinels = map[string]error{
 	"ErrMalformed": ErrMalformed, "ErrProtocol": ErrProtocol, "ErrJunk": ErrJunk, "ErrUnknownID": ErrUnknownID,
 	"ErrUnknownCommand": ErrUnknownCommand, "ErrUndeclaredStream": ErrUndeclaredStream,
 	"ErrSubprocess": ErrSubprocess, "ErrClosed": ErrClosed, "ErrHandshake": ErrHandshake,
+	"ErrDirectEmit": ErrDirectEmit,
 }
 
 func errName(err error) string {
 	// The most specific first: fatal causes wrap others.
 	for _, n := range []string{"ErrHeartbeatTimeout", "ErrMalformed", "ErrProtocol", "ErrExited", "ErrBrokenPipe",
-		"ErrJunk", "ErrUnknownID", "ErrUnknownCommand", "ErrUndeclaredStream", "ErrSubprocess", "ErrHandshake", "ErrClosed"} {
+		"ErrJunk", "ErrUnknownID", "ErrUnknownCommand", "ErrUndeclaredStream", "ErrDirectEmit", "ErrSubprocess", "ErrHandshake", "ErrClosed"} {
 		if errors.Is(err, sentinels[n]) {
 			return n
 		}
@@ -217,10 +218,11 @@ func (h logHandler) Handle(_ context.Context, rec slog.Record) error {
 // transcriptTopology is the topology the transcripts' handshakes describe.
 func transcriptTopology() *topology.Topology {
 	sentences := &topology.Component{ID: "sentences", Type: "shell", Kind: topology.KindSpout,
-		Streams: topology.Streams{"default": {"sentence"}}}
+		Streams: topology.Streams{"default": {"sentence"}, "direct": {"sentence"}}, DirectStreams: []string{"direct"}}
 	split := &topology.Component{ID: "split", Type: "shell", Kind: topology.KindBolt, Parallelism: 2,
 		Inputs:  []topology.Input{{Component: "sentences", Grouping: topology.Shuffle}},
-		Streams: topology.Streams{"default": {"word"}}}
+		Streams: topology.Streams{"default": {"word"}, "direct": {"word"}}, DirectStreams: []string{"direct"},
+		Tick: topology.Duration(5 * time.Second)}
 	count := &topology.Component{ID: "count", Type: "count", Kind: topology.KindBolt,
 		Inputs:  []topology.Input{{Component: "split", Grouping: topology.FieldsGrouping, Fields: []string{"word"}}},
 		Streams: topology.Streams{"default": {"word", "count"}}}

@@ -17,8 +17,12 @@
 // The protocol is synchronous: NextTuple sends {"command":"next"}, Ack and
 // Fail send {"command":"ack"|"fail","id":..} with the message id the
 // subprocess gave its emit, and the subprocess answers each with its
-// emits and then {"command":"sync"}. A subprocess that does not sync
-// within heartbeat_timeout is killed (with its process group).
+// emits and then {"command":"sync"}. As Storm's ShellSpout does, it sends
+// {"command":"activate"} before the first next when the topology starts
+// active and whenever it is activated, and {"command":"deactivate"} when
+// it is deactivated, each answered by sync too (a storm.js spout calls
+// done() in activate). A subprocess that does not sync within
+// heartbeat_timeout is killed (with its process group).
 //
 // When the subprocess dies (exit, broken pipe, malformed JSON, hang),
 // NextTuple returns the error (the engine reports it) and a later
