@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gale-stream/gale/cluster/api"
 	"github.com/gale-stream/gale/internal/clustertest"
 	"github.com/gale-stream/gale/internal/galetest"
 	"github.com/gale-stream/gale/internal/ledger"
@@ -129,17 +130,7 @@ func killAndRestartTopology(t *testing.T, ws []*clustertest.Worker, i int, topol
 	t.Logf("%s declared dead %v after the kill", victim.Name, time.Since(killed).Round(100*time.Millisecond))
 	galetest.Eventually(t, victim.Name+"'s tasks to move", 30*time.Second, func() bool {
 		d, err := c.Describe(context.Background(), topology)
-		if err != nil || len(d.Unassigned) > 0 {
-			return false
-		}
-		for _, comp := range d.Components {
-			for _, tk := range comp.Tasks {
-				if tk.Worker == victim.Name {
-					return false
-				}
-			}
-		}
-		return true
+		return err == nil && len(d.Unassigned) == 0 && !runsTasks(d, victim.Name)
 	})
 	took := time.Since(killed)
 	t.Logf("%s's tasks moved %v after the kill", victim.Name, took.Round(100*time.Millisecond))
@@ -152,6 +143,18 @@ func killAndRestartTopology(t *testing.T, ws []*clustertest.Worker, i int, topol
 	// then it comes back as an operator would restart it: same name,
 	// same addresses
 	victim.Restart(t, survivor.Gossip)
+}
+
+// runsTasks reports whether worker runs a task of topology d.
+func runsTasks(d *api.Topology, worker string) bool {
+	for _, comp := range d.Components {
+		for _, tk := range comp.Tasks {
+			if tk.Worker == worker {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // TestSplitBrain pauses a random worker (SIGSTOP) long enough for the

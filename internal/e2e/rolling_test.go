@@ -53,17 +53,7 @@ func TestRollingUpgrade(t *testing.T) {
 			c := other.Client()
 			galetest.Eventually(t, w.Name+" back with tasks", 60*time.Second, func() bool {
 				d, err := c.Describe(context.Background(), "kafka-files")
-				if err != nil {
-					return false
-				}
-				for _, comp := range d.Components {
-					for _, tk := range comp.Tasks {
-						if tk.Worker == w.Name {
-							return true
-						}
-					}
-				}
-				return false
+				return err == nil && runsTasks(d, w.Name)
 			})
 			t.Logf("%s back (version rolling-next) with tasks %v after SIGTERM", w.Name, time.Since(start).Round(100*time.Millisecond))
 		},
