@@ -17,8 +17,8 @@ import (
 )
 
 // TestRollingUpgrade restarts the three workers of a Kafka -> files
-// topology one after the other while it runs, as an operator upgrading
-// them would: SIGTERM (a graceful leave: the leader pauses the spouts,
+// topology one after the other while it runs, twice round, as an operator
+// upgrading them would: SIGTERM (a graceful leave: the leader pauses the spouts,
 // the trees in flight complete, the tasks move, the worker exits), then
 // the worker comes back running a new build of gale (another version),
 // and gets tasks back the same way. The files are exactly those of a run
@@ -29,8 +29,8 @@ import (
 func TestRollingUpgrade(t *testing.T) {
 	next := clustertest.GaleVersion(t, "rolling-next")
 	var leaves []time.Duration
-	clusterRun(t, clusterOpts{name: "rolling", n: 3, events: 800000, waitOutput: true, measure: true,
-		pick: func(_ *rand.Rand, k int) int { return k - 1 },
+	clusterRun(t, clusterOpts{name: "rolling", n: 6, events: 800000, waitOutput: true, measure: true,
+		pick: func(_ *rand.Rand, k int) int { return (k - 1) % 3 }, // every worker, twice
 		disturb: func(t *testing.T, ws []*clustertest.Worker, i int, dir string) {
 			w, other := ws[i], ws[(i+1)%len(ws)]
 			start := time.Now()
