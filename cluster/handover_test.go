@@ -50,29 +50,45 @@ func TestLead_HandoverDrainsBeforeMoving(t *testing.T) {
 		t.Errorf("a first assignment waited for a drain (%d checks)", checks)
 	}
 
+	// w2 cut from the store (isolated): its tasks move at once, no drain
+	f.all[1].Meta.Isolated = true
+	ai := f.lead()
+	if ai.Epoch != 2 || ai.Draining || workersOf(ai)["w2"] != 0 {
+		t.Fatalf("w2 isolated: epoch %d draining %v over %v; want epoch 2 at once, nothing on w2", ai.Epoch, ai.Draining, workersOf(ai))
+	}
+	// back: it gets tasks again, by the two steps
+	f.all[1].Meta.Isolated = false
+	drained = true
+	f.lead()
+	a1 = f.lead()
+	if a1.Epoch != 4 || a1.Draining || workersOf(a1)["w2"] == 0 {
+		t.Fatalf("w2 back: epoch %d draining %v over %v; want epoch 4 with tasks on w2", a1.Epoch, a1.Draining, workersOf(a1))
+	}
+	drained, checks = false, 0
+
 	// w3 leaves gracefully: step 1, the same tasks, draining
 	f.all[2].Meta.Leaving = true
 	a2 := f.lead()
-	if a2.Epoch != 2 || !a2.Draining || !mapsEqual(a2.Tasks, a1.Tasks) {
-		t.Fatalf("w3 leaving: epoch %d draining %v over %v; want epoch 2, draining, the tasks unchanged", a2.Epoch, a2.Draining, workersOf(a2))
+	if a2.Epoch != 5 || !a2.Draining || !mapsEqual(a2.Tasks, a1.Tasks) {
+		t.Fatalf("w3 leaving: epoch %d draining %v over %v; want epoch 5, draining, the tasks unchanged", a2.Epoch, a2.Draining, workersOf(a2))
 	}
 	for range 3 {
-		if a := f.lead(); a.Epoch != 2 {
+		if a := f.lead(); a.Epoch != 5 {
 			t.Fatalf("moved (epoch %d) while the workers still had trees in flight", a.Epoch)
 		}
 	}
 	// step 2 once drained: w3's tasks move, the others' stay
 	drained = true
 	a3 := f.lead()
-	if a3.Epoch != 3 || a3.Draining || workersOf(a3)["w3"] != 0 {
-		t.Fatalf("drained: epoch %d draining %v over %v; want epoch 3, not draining, nothing on w3", a3.Epoch, a3.Draining, workersOf(a3))
+	if a3.Epoch != 6 || a3.Draining || workersOf(a3)["w3"] != 0 {
+		t.Fatalf("drained: epoch %d draining %v over %v; want epoch 6, not draining, nothing on w3", a3.Epoch, a3.Draining, workersOf(a3))
 	}
 	for k, wk := range a1.Tasks {
 		if wk != "w3" && a3.Tasks[k] != wk {
 			t.Errorf("task %s moved from %s to %s: only the leaving worker's tasks should move", k, wk, a3.Tasks[k])
 		}
 	}
-	if a := f.lead(); a.Epoch != 3 {
+	if a := f.lead(); a.Epoch != 6 {
 		t.Errorf("a settled assignment changed again: epoch %d", a.Epoch)
 	}
 
@@ -80,12 +96,12 @@ func TestLead_HandoverDrainsBeforeMoving(t *testing.T) {
 	f.all[2].Meta.Leaving = false
 	drained = false
 	a4 := f.lead()
-	if a4.Epoch != 4 || !a4.Draining || !mapsEqual(a4.Tasks, a3.Tasks) {
-		t.Fatalf("w3 back: epoch %d draining %v; want epoch 4 draining with the tasks unchanged", a4.Epoch, a4.Draining)
+	if a4.Epoch != 7 || !a4.Draining || !mapsEqual(a4.Tasks, a3.Tasks) {
+		t.Fatalf("w3 back: epoch %d draining %v; want epoch 7 draining with the tasks unchanged", a4.Epoch, a4.Draining)
 	}
 	drained = true
 	a5 := f.lead()
-	if a5.Epoch != 5 || a5.Draining || workersOf(a5)["w3"] == 0 {
+	if a5.Epoch != 8 || a5.Draining || workersOf(a5)["w3"] == 0 {
 		t.Fatalf("w3 back, drained: epoch %d draining %v over %v; want tasks on w3", a5.Epoch, a5.Draining, workersOf(a5))
 	}
 
@@ -101,7 +117,7 @@ func TestLead_HandoverDrainsBeforeMoving(t *testing.T) {
 	clock.Add(2 * time.Second)
 	f.w.view.poll()
 	a7 := f.lead()
-	if ws := workersOf(a7); a7.Epoch != 7 || a7.Draining || len(ws) != 1 || ws["w1"] == 0 {
+	if ws := workersOf(a7); a7.Epoch != 10 || a7.Draining || len(ws) != 1 || ws["w1"] == 0 {
 		t.Fatalf("w2 dead, w3 leaving: epoch %d draining %v over %v; want everything on w1 at once", a7.Epoch, a7.Draining, ws)
 	}
 }

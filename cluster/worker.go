@@ -116,6 +116,11 @@ type Worker struct {
 	// handingOver: a stored assignment is Draining (the leader then
 	// reconciles every handoverPoll)
 	handingOver atomic.Bool
+	// storeOK is when the store last answered a Sync (UnixNano; 0: never
+	// checked, or a store that needs none); isolated: this worker stopped
+	// its tasks for want of it (isolate.go)
+	storeOK  atomic.Int64
+	isolated bool // the reconcile loop's
 	// drainCheck, when set (tests), replaces drained
 	drainCheck func(name string, a store.Assignment) bool
 
@@ -400,6 +405,7 @@ func (w *Worker) Run(runCtx context.Context) error {
 	w.view.snapshot(w.ms.Members())
 	arm()
 	go w.rec.Run(ctx.Done(), w.localAll)
+	go w.watchStore(ctx)
 	w.reconcile(ctx)
 	for {
 		select {
@@ -443,6 +449,7 @@ func (w *Worker) Run(runCtx context.Context) error {
 		case <-w.wake:
 			w.reconcile(ctx)
 		case <-tick.C:
+			w.checkIsolation()
 			w.refreshAddrs()
 			w.view.snapshot(w.ms.Members()) // in case an event was lost
 			arm()
@@ -535,7 +542,9 @@ func (w *Worker) reconcile(ctx context.Context) {
 		w.handingOver.Store(false)
 	}
 	for _, t := range live {
-		if a := stored[t.Name]; a.Epoch > 0 {
+		if a := stored[t.Name]; a.Epoch > 0 && !w.isolated {
+			// (an isolated worker's view of the store is stale: it runs
+			// nothing until the store answers again; isolate.go)
 			w.run(ctx, t, decoded[t.Name], a)
 		}
 	}
@@ -594,6 +603,9 @@ func (w *Worker) lead(ctx context.Context, tops []store.Topology, decoded map[st
 	in := schedule.Input{Previous: &schedule.Assignment{}}
 	alive := map[string]bool{}
 	for _, m := range members {
+		if m.Meta.Isolated {
+			continue // cut from the store: its tasks move at once (isolate.go)
+		}
 		alive[m.Name] = true
 		if m.Meta.Leaving {
 			continue // its tasks move (handover.go)

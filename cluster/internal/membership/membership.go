@@ -58,6 +58,10 @@ type Meta struct {
 	// Leaving: the worker is shutting down gracefully (SIGTERM): the
 	// leader moves its tasks away, after a drain, and gives it no new one.
 	Leaving bool `json:"leaving,omitempty"`
+	// Isolated: the worker cannot reach the cluster store (it stopped its
+	// tasks): the leader gives them to the others at once, as for a dead
+	// worker, until it reaches the store again.
+	Isolated bool `json:"isolated,omitempty"`
 }
 
 // TypesHashOf is the TypesHash of a type list: the first 8 bytes of the
