@@ -10,6 +10,7 @@ import (
 
 	"github.com/gale-stream/gale/bench/peers"
 	"github.com/gale-stream/gale/internal/clustertest"
+	"github.com/gale-stream/gale/internal/clustertest/netns"
 	"github.com/gale-stream/gale/internal/galetest"
 )
 
@@ -61,6 +62,46 @@ func clusterRun(b *testing.B, bin string, n int) (rate, p50, p99, cpuPerM float6
 		name := fmt.Sprintf("w%d", i)
 		ws = append(ws, clustertest.StartWorkerEnv(b, bin, dir, name, ws[0].Gossip, profile(name)))
 	}
+	return measureWordCount(b, ws)
+}
+
+// BenchmarkClusterHosts is BenchmarkClusterWordCount with each worker on
+// a host of its own (a network namespace, internal/clustertest/netns:
+// tuples cross a veth pair and a bridge), on 1, 2 and 3 hosts in one run.
+// The hosts share this machine's cores, so CPU seconds per million trees
+// is the figure that says how the work scales. Needs root.
+func BenchmarkClusterHosts(b *testing.B) {
+	netns.Require(b)
+	bin := clustertest.Gale(b, "")
+	for _, n := range []int{1, 2, 3} {
+		b.Run(fmt.Sprintf("hosts=%d", n), func(b *testing.B) {
+			for range b.N {
+				b.StopTimer()
+				nt := netns.New(b, n)
+				dir := b.TempDir()
+				env := []string{"GALE_CLUSTER_KEY=00112233445566778899aabbccddeeff"}
+				var ws []*clustertest.Worker
+				for i, h := range nt.Hosts {
+					join := ""
+					if i > 0 {
+						join = ws[0].Gossip
+					}
+					ws = append(ws, h.StartWorker(b, bin, dir, fmt.Sprintf("w%d", i+1), join, env))
+				}
+				rate, p50, p99, cpuPerM := measureWordCount(b, ws)
+				b.ReportMetric(rate, "trees/s")
+				b.ReportMetric(p50, "p50-ms")
+				b.ReportMetric(p99, "p99-ms")
+				b.ReportMetric(cpuPerM, "cpu-s/M-trees")
+			}
+		})
+	}
+}
+
+// measureWordCount submits the word count to workers ws, waits until it
+// runs on all of them, and measures 15 s after a 5 s warm-up.
+func measureWordCount(b *testing.B, ws []*clustertest.Worker) (rate, p50, p99, cpuPerM float64) {
+	n := len(ws)
 	c := ws[0].Client()
 	clustertest.WaitMembers(b, c, n)
 	ctx := context.Background()

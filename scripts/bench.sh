@@ -52,6 +52,10 @@ echo "==> word count on one worker process vs two (tuples cross the network)"
 go test -run '^$' -bench 'ClusterWordCount' -benchtime 1x ./bench/ | grep Benchmark
 
 echo
+echo "==> word count on 1, 2 and 3 hosts (network namespaces: tuples cross veth links and a bridge; needs root)"
+go test -run '^$' -bench 'ClusterHosts' -benchtime 1x ./bench/ | grep Benchmark
+
+echo
 echo "==> latency at low rates: a blocking spout at 10, 1,000 and 100,000 tuples/s, timer flush off vs 1 ms"
 go test -run '^$' -bench 'LowRateLatency' -benchtime 1x ./bench/ | grep Benchmark
 
