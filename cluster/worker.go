@@ -700,6 +700,11 @@ func specOf(t store.Topology) string {
 	return string(t.JSON) + fmt.Sprint(t.Parallelism, t.Workers)
 }
 
+// shareStopWait bounds the wait for a stopping share's tasks: past it the
+// worker goes on (a move after a partition was held up 10 s by a task
+// stuck on an unreachable peer or backend: TestPartitions_Soak).
+const shareStopWait = 3 * time.Second
+
 // shareDrain bounds the drain of a share that stops.
 const shareDrain = 250 * time.Millisecond
 
@@ -840,10 +845,11 @@ func (w *Worker) stopShare(l *share) {
 		l.cancel()
 		select {
 		case <-l.done:
-		case <-time.After(10 * time.Second):
+		case <-time.After(shareStopWait):
 			// a task stuck in a call (a backend, a send): let it finish
-			// alone rather than stop reconciling; its output is fenced
-			w.log.Warn("topology tasks slow to stop; going on", "topology", l.name)
+			// alone rather than stop reconciling (the share's next
+			// assignment waits for this); its output is fenced
+			w.log.Warn("topology tasks slow to stop; going on", "topology", l.name, "waited", shareStopWait)
 		}
 	}
 	if l.rt != nil {
