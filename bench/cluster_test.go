@@ -12,6 +12,7 @@ import (
 	"github.com/gale-stream/gale/internal/clustertest"
 	"github.com/gale-stream/gale/internal/clustertest/netns"
 	"github.com/gale-stream/gale/internal/galetest"
+	"github.com/gale-stream/gale/internal/testenv"
 )
 
 // clusterWordCount is bench/rows' word count (acking on, max spout
@@ -69,7 +70,8 @@ func clusterRun(b *testing.B, bin string, n int) (rate, p50, p99, cpuPerM float6
 // a host of its own (a network namespace, internal/clustertest/netns:
 // tuples cross a veth pair and a bridge), on 1, 2 and 3 hosts in one run.
 // The hosts share this machine's cores, so CPU seconds per million trees
-// is the figure that says how the work scales. Needs root.
+// is the figure that says how the work scales. Needs root and Kafka (the
+// cluster state: the hosts share no disk).
 func BenchmarkClusterHosts(b *testing.B) {
 	netns.Require(b)
 	bin := clustertest.Gale(b, "")
@@ -79,6 +81,12 @@ func BenchmarkClusterHosts(b *testing.B) {
 				b.StopTimer()
 				nt := netns.New(b, n)
 				dir := b.TempDir()
+				// hosts share no disk: the cluster state is in Kafka, reached
+				// through each host's link
+				brokers := testenv.KafkaBrokers(b)
+				nt.Relay(brokers)
+				store := []string{"--store", "kafka", "--store-brokers", brokers,
+					"--store-topic", fmt.Sprintf("gale-bench-hosts-%d.cluster", time.Now().UnixNano())}
 				env := []string{"GALE_CLUSTER_KEY=00112233445566778899aabbccddeeff"}
 				var ws []*clustertest.Worker
 				for i, h := range nt.Hosts {
@@ -86,7 +94,7 @@ func BenchmarkClusterHosts(b *testing.B) {
 					if i > 0 {
 						join = ws[0].Gossip
 					}
-					ws = append(ws, h.StartWorker(b, bin, dir, fmt.Sprintf("w%d", i+1), join, env))
+					ws = append(ws, h.StartWorker(b, bin, dir, fmt.Sprintf("w%d", i+1), join, env, store...))
 				}
 				rate, p50, p99, cpuPerM := measureWordCount(b, ws)
 				b.ReportMetric(rate, "trees/s")
