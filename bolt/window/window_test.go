@@ -24,16 +24,18 @@ type record struct {
 
 type fakeOut struct{ log *[]record }
 
-func (f fakeOut) Emit(a *tuple.Tuple, v tuple.Values) { f.EmitTo(tuple.DefaultStream, []*tuple.Tuple{a}, v) }
+func (f fakeOut) Emit(a *tuple.Tuple, v tuple.Values) {
+	f.EmitTo(tuple.DefaultStream, []*tuple.Tuple{a}, v)
+}
 func (f fakeOut) EmitTo(s string, a []*tuple.Tuple, _ tuple.Values) {
 	*f.log = append(*f.log, record{kind: "emit", stream: s, t: a[0]})
 }
 func (f fakeOut) EmitDirect(int, string, []*tuple.Tuple, tuple.Values) {}
-func (f fakeOut) Send(bolt.Message) []int                            { return nil }
-func (f fakeOut) Ack(t *tuple.Tuple)                                  { *f.log = append(*f.log, record{kind: "ack", t: t}) }
-func (f fakeOut) Fail(t *tuple.Tuple)                                 { *f.log = append(*f.log, record{kind: "fail", t: t}) }
-func (f fakeOut) ResetTimeout(*tuple.Tuple)                           {}
-func (f fakeOut) ReportError(error)                                   {}
+func (f fakeOut) Send(bolt.Message) []int                              { return nil }
+func (f fakeOut) Ack(t *tuple.Tuple)                                   { *f.log = append(*f.log, record{kind: "ack", t: t}) }
+func (f fakeOut) Fail(t *tuple.Tuple)                                  { *f.log = append(*f.log, record{kind: "fail", t: t}) }
+func (f fakeOut) ResetTimeout(*tuple.Tuple)                            {}
+func (f fakeOut) ReportError(error)                                    {}
 
 type recorder struct{ log *[]record }
 
