@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"math"
 	"regexp"
@@ -12,6 +11,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/gale-stream/gale/internal/suggest"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -374,41 +374,6 @@ func fieldPath(prefix, name string) string {
 
 func indexPath(prefix string, i int) string { return prefix + "[" + strconv.Itoa(i) + "]" }
 
-// didYouMean suggests the entry of known closest to name.
-func didYouMean(name string, known []string) string {
-	if len(name) > 128 {
-		return ""
-	}
-	best, bestD := "", -1
-	for _, k := range known {
-		d := editDistance(strings.ToLower(name), strings.ToLower(k))
-		if d <= max(1, len(k)/3) && (bestD < 0 || d < bestD) {
-			best, bestD = k, d
-		}
-	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
-}
+// didYouMean suggests the entry of known closest to name (internal/suggest,
+// as Gale's own topology errors do).
+func didYouMean(name string, known []string) string { return suggest.DidYouMean(name, known) }

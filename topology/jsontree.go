@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/gale-stream/gale/internal/suggest"
 )
 
 // This file holds the generic JSON tree the strict decoders walk: parsed
@@ -247,63 +249,8 @@ func keyPath(prefix, key string) string { return prefix + "[" + quoteShort(key) 
 // indexPath is prefix[i].
 func indexPath(prefix string, i int) string { return prefix + "[" + strconv.Itoa(i) + "]" }
 
-// Suggestions.
-
-// suggest returns the entry of known closest to name by edit distance
-// (ignoring case), or "" when none is close.
-func suggest(name string, known []string) string {
-	if len(name) > 128 || len(known) > 1000 {
-		return ""
-	}
-	lname := strings.ToLower(name)
-	best, bestD := "", -1
-	for _, k := range known {
-		if len(k) > 128 {
-			continue
-		}
-		d := editDistance(lname, strings.ToLower(k))
-		if bestD < 0 || d < bestD {
-			best, bestD = k, d
-		}
-	}
-	n := utf8.RuneCountInString(name)
-	limit := 1 + n/4
-	// a suggestion must keep part of what was typed: "x" -> "b" is noise
-	if bestD < 0 || bestD > limit || bestD >= n || best == name {
-		return ""
-	}
-	return best
-}
-
-// didYouMean returns ` (did you mean "x"?)` or "".
-func didYouMean(name string, known []string) string {
-	if s := suggest(name, known); s != "" {
-		return fmt.Sprintf(" (did you mean %q?)", s)
-	}
-	return ""
-}
-
-// editDistance is the Levenshtein distance between a and b, in runes.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
-}
+// didYouMean returns ` (did you mean "x"?)` or "" (internal/suggest).
+func didYouMean(name string, known []string) string { return suggest.DidYouMean(name, known) }
 
 // listOrNone joins names with ", ", or says "(none)". Long lists are cut.
 func listOrNone(names []string) string {
