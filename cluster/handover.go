@@ -214,12 +214,7 @@ func (w *Worker) beginLeave(stopLeading func()) {
 // more, or no other worker can take its tasks and its own trees in
 // flight completed (spouts paused), or its drain timeout (by) passed.
 func (w *Worker) mayGo(by time.Time) bool {
-	w.mu.Lock()
-	ls := make([]*share, 0, len(w.running))
-	for _, l := range w.running {
-		ls = append(ls, l)
-	}
-	w.mu.Unlock()
+	ls := w.shares()
 	if len(ls) == 0 {
 		return true
 	}

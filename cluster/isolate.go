@@ -75,12 +75,7 @@ func (w *Worker) checkIsolation() {
 	}
 	w.log.Error("the cluster store has not answered: stopping this worker's tasks, the others take them over",
 		"for", since.Round(100*time.Millisecond))
-	w.mu.Lock()
-	ls := make([]*share, 0, len(w.running))
-	for _, l := range w.running {
-		ls = append(ls, l)
-	}
-	w.mu.Unlock()
+	ls := w.shares()
 	for _, l := range ls {
 		w.stopShare(l)
 	}

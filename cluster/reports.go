@@ -35,15 +35,10 @@ func serveMonitor(srv *api.Server, worker, version string, local func() []local.
 
 // localAll returns the local stats of every topology running here.
 func (w *Worker) localAll() []local.Stats {
-	w.mu.Lock()
-	rts := make([]*local.Runtime, 0, len(w.running))
-	for _, l := range w.running {
-		rts = append(rts, l.rt)
-	}
-	w.mu.Unlock()
-	out := make([]local.Stats, 0, len(rts))
-	for _, rt := range rts {
-		out = append(out, rt.Stats())
+	ls := w.shares()
+	out := make([]local.Stats, 0, len(ls))
+	for _, l := range ls {
+		out = append(out, l.rt.Stats())
 	}
 	return out
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"slices"
@@ -465,13 +466,16 @@ func (w *Worker) poke() {
 	}
 }
 
-func (w *Worker) stop() error {
+// shares returns the shares running here (a copy: the caller may stop
+// them, which changes w.running).
+func (w *Worker) shares() []*share {
 	w.mu.Lock()
-	ls := make([]*share, 0, len(w.running))
-	for _, l := range w.running {
-		ls = append(ls, l)
-	}
-	w.mu.Unlock()
+	defer w.mu.Unlock()
+	return slices.Collect(maps.Values(w.running))
+}
+
+func (w *Worker) stop() error {
+	ls := w.shares()
 	err := w.ms.Leave(3 * time.Second)
 	for _, l := range ls {
 		w.stopShare(l)
