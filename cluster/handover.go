@@ -74,11 +74,8 @@ func (w *Worker) drainState(name string) drainState {
 	if l == nil || l.rt == nil {
 		return drainState{}
 	}
-	l.mu.RLock()
-	epoch := l.epoch
-	l.mu.RUnlock()
 	p, q := l.rt.InFlight()
-	return drainState{Epoch: epoch, Paused: !l.active.Load(), Pending: p, Queued: q}
+	return drainState{Epoch: l.epochNow.Load(), Paused: !l.active.Load(), Pending: p, Queued: q}
 }
 
 // handoverMark is when the leader saw a Draining assignment first.
@@ -220,9 +217,7 @@ func (w *Worker) mayGo(by time.Time) bool {
 	}
 	var names []string
 	for _, l := range ls {
-		l.mu.RLock()
-		names = append(names, l.name+"@"+strconv.FormatUint(l.epoch, 10))
-		l.mu.RUnlock()
+		names = append(names, l.name+"@"+strconv.FormatUint(l.epochNow.Load(), 10))
 	}
 	if time.Now().After(by) {
 		w.log.Warn("drain timeout: leaving with tasks still here; their trees in flight replay", "topologies", names)

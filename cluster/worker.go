@@ -865,10 +865,7 @@ func (w *Worker) stopShare(l *share) {
 				emitted, acked, failed = emitted+c.Emitted, acked+c.Acked, failed+c.Failed
 			}
 		}
-		l.mu.RLock()
-		epoch := l.epoch
-		l.mu.RUnlock()
-		w.log.Info("stopped", "topology", l.name, "epoch", epoch, "spout_emitted", emitted, "spout_acked", acked, "spout_failed", failed)
+		w.log.Info("stopped", "topology", l.name, "epoch", l.epochNow.Load(), "spout_emitted", emitted, "spout_acked", acked, "spout_failed", failed)
 	}
 }
 
