@@ -91,7 +91,7 @@ func TestAvroToParquet_RollingDeploy(t *testing.T) {
 	waitExit(t, startGale(t, clean), clean, 4*time.Minute)
 	took := time.Since(start)
 	t.Logf("undisturbed run: %v", took.Round(time.Millisecond))
-	killWhileWriting(t, killed, 2, took)
+	killWhileWriting(t, killed, 2, took, len(files(t, filepath.Join(clean, ".gale", "out"))))
 	waitExit(t, startGale(t, killed), killed, 4*time.Minute)
 
 	wantAvro := files(t, filepath.Join(clean, ".gale", "out"))

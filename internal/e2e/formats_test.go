@@ -108,7 +108,7 @@ func TestCrashIdentity_Formats(t *testing.T) {
 	took := time.Since(start)
 	t.Logf("undisturbed run: %v", took.Round(time.Millisecond))
 
-	killWhileWriting(t, killed, 3, took)
+	killWhileWriting(t, killed, 3, took, len(files(t, filepath.Join(clean, ".gale", "out"))))
 	waitExit(t, startGale(t, killed), killed, 4*time.Minute)
 
 	wantAvro := files(t, filepath.Join(clean, ".gale", "out"))
@@ -161,9 +161,12 @@ func TestCrashIdentity_Formats(t *testing.T) {
 
 // killWhileWriting starts gale run in dir kills times and SIGKILLs each
 // while it writes: once it has written a file under dir/.gale/out more
-// than the runs before it, after a random delay up to a tenth of took (an
-// undisturbed run's length).
-func killWhileWriting(t *testing.T, dir string, kills int, took time.Duration) {
+// than the runs before it, after a random delay up to a tenth of what is
+// left of the work. An undisturbed run wrote total files in took; a
+// restarted run has only the files not yet written to go, so its delay is
+// drawn from that share of took (drawn from all of took, a late first kill
+// left a restarted run that finished before its own kill).
+func killWhileWriting(t *testing.T, dir string, kills int, took time.Duration, total int) {
 	t.Helper()
 	seed := uint64(time.Now().UnixNano())
 	rng := rand.New(rand.NewPCG(seed, 7))
@@ -181,7 +184,8 @@ func killWhileWriting(t *testing.T, dir string, kills int, took time.Duration) {
 			case <-time.After(10 * time.Millisecond):
 			}
 		}
-		delay := time.Duration(rng.Int64N(int64(took/10) + 1))
+		left := max(total-written(), 0)
+		delay := time.Duration(rng.Int64N(int64(took)/10*int64(left)/int64(max(total, 1)) + 1))
 		select {
 		case err := <-exited:
 			t.Fatalf("gale run ended (%v) before kill %d at %v after its first file\n%s", err, kill, delay, tail(dir, 30))
