@@ -375,7 +375,17 @@ func (e *boltExec) finishBatch(st *batchState) {
 			for _, m := range st.ends {
 				e.coll.Fail(m) // no-op for markers already acked or failed
 			}
+			st.failed = true
 		}
+		// tuples of the attempt the bolt failed in FinishBatch (a stateful
+		// bolt that could not apply it): downstream must know too
+		e.batches.failed = slices.DeleteFunc(e.batches.failed, func(k batchKey) bool {
+			if k == st.key {
+				st.failed = true
+				return true
+			}
+			return false
+		})
 	}
 	// a failed attempt is reported downstream, so that no bolt there
 	// writes a partial batch
