@@ -1,7 +1,6 @@
 package sinks
 
 import (
-	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -87,29 +86,8 @@ func Checksum(content []byte) string {
 	return hex.EncodeToString(s[:])
 }
 
-// CompareIDs orders tuple ids: segment by segment ("/"-separated), numeric
-// segments by value, others as text. So "t/3/9" < "t/3/10", and a child
-// "t/3/9/0" follows its parent's siblings before it.
-func CompareIDs(a, b string) int {
-	for a != "" || b != "" {
-		var sa, sb string
-		sa, a, _ = strings.Cut(a, "/")
-		sb, b, _ = strings.Cut(b, "/")
-		na, errA := strconv.ParseUint(sa, 10, 64)
-		nb, errB := strconv.ParseUint(sb, 10, 64)
-		var c int
-		switch {
-		case errA == nil && errB == nil:
-			c = cmp.Compare(na, nb)
-		default:
-			c = strings.Compare(sa, sb)
-		}
-		if c != 0 {
-			return c
-		}
-	}
-	return 0
-}
+// CompareIDs orders tuple ids; it is tuple.CompareIDs.
+func CompareIDs(a, b string) int { return tuple.CompareIDs(a, b) }
 
 // SortRecords orders records by CompareIDs (ties, which a correct pipeline
 // never has, by content, so that the order is still deterministic).

@@ -8,8 +8,10 @@
 package tuple
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/gale-stream/gale/internal/tuplestate"
@@ -50,6 +52,11 @@ type BatchMeta struct {
 	End   int64 `json:"end"`
 	// Records is the number of records the spout emitted for the batch.
 	Records int `json:"records"`
+	// Committed is where the partition's committed batches end when the
+	// spout sent this attempt: every batch with a Seq below it is
+	// committed and never sent again. Bolts that apply batches in order
+	// (package bolt/stateful) start there.
+	Committed uint64 `json:"committed"`
 }
 
 // Fields names the values of the tuples on one stream, in order.
@@ -172,4 +179,28 @@ func AsString(v any) string {
 	default:
 		return fmt.Sprint(x)
 	}
+}
+
+// CompareIDs orders tuple ids: segment by segment ("/"-separated), numeric
+// segments by value, others as text. So "t/3/9" < "t/3/10", and a child
+// "t/3/9/0" follows its parent's siblings before it.
+func CompareIDs(a, b string) int {
+	for a != "" || b != "" {
+		var sa, sb string
+		sa, a, _ = strings.Cut(a, "/")
+		sb, b, _ = strings.Cut(b, "/")
+		na, errA := strconv.ParseUint(sa, 10, 64)
+		nb, errB := strconv.ParseUint(sb, 10, 64)
+		var c int
+		switch {
+		case errA == nil && errB == nil:
+			c = cmp.Compare(na, nb)
+		default:
+			c = strings.Compare(sa, sb)
+		}
+		if c != 0 {
+			return c
+		}
+	}
+	return 0
 }

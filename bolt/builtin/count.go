@@ -2,12 +2,15 @@ package builtin
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"sync"
 
 	"github.com/gale-stream/gale/bolt"
+	"github.com/gale-stream/gale/bolt/stateful"
 	"github.com/gale-stream/gale/registry"
 	"github.com/gale-stream/gale/topology"
 	"github.com/gale-stream/gale/tuple"
@@ -29,6 +32,14 @@ type CountConfig struct {
 	Field string `json:"field"`
 	// Emit is "update" (default) or "tick"; see EmitUpdate and EmitTick.
 	Emit string `json:"emit"`
+	// State, when set, makes the counts exactly once and durable: kept in
+	// this store (a Kafka topic, or a directory in local mode), updated
+	// per batch and restored when a task restarts or moves; see package
+	// bolt/stateful. The input must come in batches (the Kafka spout)
+	// and, with several tasks, with the fields grouping on Field. Emit
+	// must be "update": each input emits the key's count after it, and a
+	// replayed batch emits the same counts again.
+	State *stateful.StoreConfig `json:"state,omitempty"`
 }
 
 // NewCountConfig returns the defaults.
@@ -45,6 +56,44 @@ func (c *CountConfig) Validate() error {
 		return fmt.Errorf("%w: field: %q would name both output fields", ErrInvalidConfig, c.Field)
 	case c.Emit != EmitUpdate && c.Emit != EmitTick:
 		return fmt.Errorf("%w: emit: want %q or %q, got %q", ErrInvalidConfig, EmitUpdate, EmitTick, c.Emit)
+	case c.State != nil && c.Emit != EmitUpdate:
+		return fmt.Errorf("%w: emit: a count with state emits on every update (a tick's emits would belong to no batch), got %q", ErrInvalidConfig, c.Emit)
+	}
+	if c.State != nil {
+		if err := c.State.Validate(); err != nil {
+			return fmt.Errorf("%w: %w", ErrInvalidConfig, under("state", err))
+		}
+	}
+	return nil
+}
+
+// under puts the *topology.FieldError paths of err (one, or joined) under
+// path.
+func under(path string, err error) error {
+	var errs []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	} else {
+		errs = []error{err}
+	}
+	for i, e := range errs {
+		var fe *topology.FieldError
+		if errors.As(e, &fe) {
+			errs[i] = &topology.FieldError{Path: path + "." + fe.Path, Msg: fe.Msg, Err: fe.Err}
+		} else {
+			errs[i] = fmt.Errorf("%s: %w", path, e)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// CheckCluster refuses, in a cluster, a state kept on one worker's disk.
+func (c *CountConfig) CheckCluster() error {
+	if c.State == nil {
+		return nil
+	}
+	if err := c.State.CheckCluster(); err != nil {
+		return under("state", err)
 	}
 	return nil
 }
@@ -61,7 +110,12 @@ func CountType() registry.Bolt[CountConfig] {
 			}
 			return topology.Streams{tuple.DefaultStream: {c.Field, "count"}}, nil
 		}),
-		New: func(c *CountConfig) (bolt.Bolt, error) { return NewCount(c) },
+		New: func(c *CountConfig) (bolt.Bolt, error) {
+			if c.State != nil {
+				return NewStatefulCount(c)
+			}
+			return NewCount(c)
+		},
 	}
 }
 
@@ -155,3 +209,28 @@ func (c *Count) Counts() map[string]int64 {
 
 // Cleanup does nothing.
 func (c *Count) Cleanup() error { return nil }
+
+// NewStatefulCount returns the count bolt of a config with State: a
+// stateful.Bolt whose value per key is its count in decimal.
+func NewStatefulCount(cfg *CountConfig) (*stateful.Bolt, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.State == nil {
+		return nil, fmt.Errorf("%w: state: not set", ErrInvalidConfig)
+	}
+	return stateful.New(stateful.UpdateFunc(countUpdate), stateful.Options{KeyField: cfg.Field, Store: *cfg.State}), nil
+}
+
+// countUpdate adds one to key's count and emits {key, count}.
+func countUpdate(key string, value []byte, _ *tuple.Tuple) ([]byte, []stateful.Output, error) {
+	var n int64
+	if value != nil {
+		var err error
+		if n, err = strconv.ParseInt(string(value), 10, 64); err != nil {
+			return nil, nil, fmt.Errorf("stored count %q: %w", value, err)
+		}
+	}
+	n++
+	return strconv.AppendInt(nil, n, 10), []stateful.Output{{Values: tuple.Values{key, n}}}, nil
+}

@@ -111,7 +111,8 @@ func (e *encoder) appendValue(dst []byte, v any, depth int) ([]byte, error) {
 		dst = binary.AppendUvarint(dst, x.Seq)
 		dst = binary.AppendVarint(dst, x.Start)
 		dst = binary.AppendVarint(dst, x.End)
-		return binary.AppendVarint(dst, int64(x.Records)), nil
+		dst = binary.AppendVarint(dst, int64(x.Records))
+		return binary.AppendUvarint(dst, x.Committed), nil
 	case map[string]string:
 		dst = append(dst, tagStrMap)
 		if x == nil {
@@ -417,5 +418,8 @@ func (d *decoder) meta() (any, error) {
 		return nil, err
 	}
 	m.Records = int(r)
+	if m.Committed, err = d.uvarint(); err != nil {
+		return nil, err
+	}
 	return m, nil
 }

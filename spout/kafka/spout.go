@@ -371,6 +371,22 @@ func (s *Spout) openPartition(ctx context.Context, t tp) (*partition, error) {
 		}
 		p.fetch = append(p.fetch, b)
 	}
+	// batches between Committed and NextSeq that are not pending were
+	// committed out of order before this open: the contiguous point must
+	// move over them once the pending ones before them commit (they are
+	// never sent again, and bolts that apply batches in order wait on
+	// tuple.BatchMeta.Committed). A run of them ends where the next
+	// pending plan starts, or at NextStart.
+	runEnd := st.NextStart
+	for seq, i := st.NextSeq, len(st.Pending)-1; seq > st.Committed; {
+		seq--
+		if i >= 0 && st.Pending[i].Seq == seq {
+			runEnd = st.Pending[i].Start
+			i--
+			continue
+		}
+		p.done[seq] = runEnd
+	}
 	if st.NextStart >= 0 {
 		p.next = st.NextStart
 	} else if p.next, err = s.startOffset(t); err != nil {
@@ -1041,7 +1057,7 @@ func (s *Spout) emit(ctx context.Context, p *partition, b *batch) (bool, error) 
 		// or lost) so that the sinks record the batch too
 		b.outstanding = 1
 		bs.SendBatch(ref, &tuple.BatchMeta{ID: id, Source: p.topic, Partition: p.partition, Seq: b.plan.Seq,
-			Start: b.plan.Start, End: b.plan.End, Records: len(msgs)}, msgs)
+			Start: b.plan.Start, End: b.plan.End, Records: len(msgs), Committed: p.committed}, msgs)
 	case len(msgs) == 0:
 	case treeSender:
 		// the whole batch is one tuple tree: one Ack or Fail for it

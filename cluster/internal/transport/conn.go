@@ -21,8 +21,9 @@ const (
 	magic = "GALT"
 	// version 2: the cluster's frames start with their assignment epoch
 	// (cluster.splitFrame); a worker of version 1 would misread them, so
-	// the two refuse each other at the handshake
-	version   = 2
+	// the two refuse each other at the handshake; version 3: a batch's
+	// end markers carry the partition's committed seq (tuple.BatchMeta)
+	version   = 3
 	nonceSize = 16
 	macSize   = sha256.Size
 	maxName   = 255
