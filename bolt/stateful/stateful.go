@@ -101,7 +101,9 @@ var (
 	ErrOutputsGone = errors.New("replayed batch: its outputs are no longer kept")
 )
 
-// Stats are a task's counters; read them with the atomic methods.
+// Stats are a task's counters. The runtime shows them too, as the task's
+// custom metrics state_applied, state_replayed_keys, state_out_of_order
+// and state_rejected.
 type Stats struct {
 	// Applied counts the batches whose changes the task wrote.
 	Applied atomic.Int64
@@ -120,13 +122,17 @@ type Bolt struct {
 	u    Updater
 	opts Options
 
-	out     bolt.Collector
-	tc      *topology.TaskContext
-	prefix  string
-	log     kvlog.Log
-	release func()
-	w       kvlog.Writer
-	dirty   bool // a write failed: read the store again before the next batch
+	out        bolt.Collector
+	tc         *topology.TaskContext
+	prefix     string
+	log        kvlog.Log
+	release    func()
+	w          kvlog.Writer      // nil until taken
+	taking     chan writerResult // the writer being taken
+	ctx        context.Context   // ends at Cleanup
+	cancel     context.CancelFunc
+	dirty      bool  // a write failed: read the store again before the next batch
+	writeNanos int64 // time spent writing, for the last log line
 
 	buf  map[attempt][]*tuple.Tuple
 	next map[string]uint64 // source partition -> seq of the next batch to apply here
@@ -165,13 +171,51 @@ func (b *Bolt) Prepare(ctx context.Context, tc *topology.TaskContext, out bolt.C
 	if err != nil {
 		return fmt.Errorf("stateful bolt %q: %w", c.ID, err)
 	}
-	w, err := l.Writer(ctx, "state/"+b.prefix+strconv.Itoa(tc.TaskIndex))
-	if err != nil {
-		release()
-		return fmt.Errorf("stateful bolt %q: take the state store's writer (%s): %w", c.ID, b.opts.Store, err)
-	}
-	b.log, b.release, b.w = l, release, w
+	b.log, b.release = l, release
+	b.ctx, b.cancel = context.WithCancel(context.Background())
+	b.takeWriter()
 	return nil
+}
+
+type writerResult struct {
+	w   kvlog.Writer
+	err error
+}
+
+// takeWriter starts taking the task's writer. It does not wait: taking it
+// fences the task's older copy and then reads the store up to the end (a
+// read barrier), which a dead copy's open transaction holds back until
+// its new copy — this one, or another task of this worker, prepared after
+// this one — fences it. Every task fences at once, then each waits.
+func (b *Bolt) takeWriter() {
+	ch := make(chan writerResult, 1)
+	b.taking = ch
+	owner := "state/" + b.prefix + strconv.Itoa(b.tc.TaskIndex)
+	go func() {
+		w, err := b.log.Writer(b.ctx, owner)
+		ch <- writerResult{w, err}
+	}()
+}
+
+// writer returns the task's writer, waiting until it is taken.
+func (b *Bolt) writer(ctx context.Context) (kvlog.Writer, error) {
+	if b.w != nil {
+		return b.w, nil
+	}
+	if b.taking == nil {
+		b.takeWriter()
+	}
+	select {
+	case r := <-b.taking:
+		b.taking = nil
+		if r.err != nil {
+			return nil, fmt.Errorf("take the state store's writer (%s): %w", b.opts.Store, r.err)
+		}
+		b.w = r.w
+		return b.w, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // Execute holds t until its batch is complete at the task.
@@ -203,6 +247,7 @@ func (b *Bolt) FinishBatch(ctx context.Context, bt *bolt.Batch) error {
 		// the previous batch is still on its way (or being replayed):
 		// applying this one first would hide it from the keys' check
 		b.Stats.OutOfOrder.Add(1)
+		b.tc.RecordMetric("state_out_of_order", 1)
 		b.settle(ts, bt.End, false)
 		return nil
 	}
@@ -260,6 +305,10 @@ type emit struct {
 // apply applies the task's tuples ts of one batch and returns what to
 // emit, in the order of the tuples' ids.
 func (b *Bolt) apply(ctx context.Context, src string, meta *tuple.BatchMeta, ts []*tuple.Tuple) ([]emit, error) {
+	w, err := b.writer(ctx)
+	if err != nil {
+		return nil, err
+	}
 	if b.dirty {
 		if err := b.log.Sync(ctx); err != nil {
 			return nil, fmt.Errorf("read the state store again: %w", err)
@@ -298,6 +347,7 @@ func (b *Bolt) apply(ctx context.Context, src string, meta *tuple.BatchMeta, ts 
 		if rec.Next[src] > meta.Seq {
 			// a replay: the key holds the batch's changes already
 			b.Stats.Replayed.Add(1)
+			b.tc.RecordMetric("state_replayed_keys", 1)
 			if err := rec.replay(src, meta.Seq, kts, outs); err != nil {
 				return nil, fmt.Errorf("key %q: %w", key, err)
 			}
@@ -323,8 +373,12 @@ func (b *Bolt) apply(ctx context.Context, src string, meta *tuple.BatchMeta, ts 
 	}
 	if len(writes) > 0 {
 		wctx, cancel := context.WithTimeout(ctx, time.Duration(b.opts.Store.withDefaults().Timeout))
-		err := b.w.Write(wctx, writes...)
+		start := time.Now()
+		err := w.Write(wctx, writes...)
 		cancel()
+		d := time.Since(start)
+		b.writeNanos += int64(d)
+		b.tc.RecordMetric("state_write_seconds", d.Seconds())
 		if err != nil {
 			// it may or may not have happened: read the store before the
 			// next batch (a replay then finds its keys applied, or not)
@@ -332,6 +386,7 @@ func (b *Bolt) apply(ctx context.Context, src string, meta *tuple.BatchMeta, ts 
 			return nil, fmt.Errorf("write %d keys to the state store: %w", len(writes), err)
 		}
 		b.Stats.Applied.Add(1)
+		b.tc.RecordMetric("state_applied", 1)
 	}
 	var emits []emit
 	for _, t := range ts {
@@ -402,6 +457,21 @@ func (b *Bolt) reject(t *tuple.Tuple, err error) {
 
 // Cleanup releases the writer and the store.
 func (b *Bolt) Cleanup() error {
+	if b.tc != nil && b.tc.Logger != nil {
+		n := b.Stats.Applied.Load()
+		b.tc.Logger.Info("stateful bolt stopped", "applied_batches", n, "replayed_keys", b.Stats.Replayed.Load(),
+			"out_of_order", b.Stats.OutOfOrder.Load(), "rejected", b.Stats.Rejected.Load(),
+			"write_ms_avg", float64(b.writeNanos)/1e6/float64(max(n, 1)))
+	}
+	if b.cancel != nil {
+		b.cancel()
+	}
+	if b.taking != nil {
+		if r := <-b.taking; r.w != nil {
+			r.w.Close()
+		}
+		b.taking = nil
+	}
 	if b.w != nil {
 		b.w.Close()
 		b.w = nil

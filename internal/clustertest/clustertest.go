@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -75,15 +76,30 @@ func build(tb testing.TB, tags, version string) string {
 	return bin
 }
 
-// FreePort returns a TCP port free on 127.0.0.1 (at the time of asking).
+// FreePort returns a port free on 127.0.0.1 for TCP and UDP (at the time
+// of asking), below Linux's ephemeral range (32768 up): a restarted
+// worker takes its old ports again, and a port of that range may have
+// become the local end of some outgoing connection meanwhile ("address
+// already in use" at the restart, seen once in TestStatefulCount_Kills).
 func FreePort(tb testing.TB) int {
 	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
+	for range 1000 {
+		port := 20000 + rand.IntN(12700)
+		addr := fmt.Sprintf("127.0.0.1:%d", port)
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			continue
+		}
+		u, err := net.ListenPacket("udp", addr)
+		l.Close()
+		if err != nil {
+			continue
+		}
+		u.Close()
+		return port
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	tb.Fatal("no free port in 20000-32699 on 127.0.0.1")
+	return 0
 }
 
 // Worker is one `gale worker` process.

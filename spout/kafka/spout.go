@@ -296,21 +296,37 @@ func (s *Spout) assign(ctx context.Context) (err error) {
 		}
 	}
 	n := max(1, s.tc.Component.Parallelism)
+	var todo []tp
 	for i, t := range all {
-		if i%n != s.tc.TaskIndex {
-			continue
+		if _, ok := s.parts[t]; !ok && i%n == s.tc.TaskIndex {
+			todo = append(todo, t)
 		}
-		if _, ok := s.parts[t]; ok {
-			continue
-		}
-		p, err := s.openPartition(ctx, t)
-		if err != nil {
-			return err
-		}
-		s.parts[t] = p
-		s.order = append(s.order, p)
 	}
-	return nil
+	// opened at once: opening a partition's ledger fences its previous
+	// owner and then reads the ledger up to its end, which a dead owner's
+	// open transaction holds back (a Kafka ledger is one partition) until
+	// that owner is fenced too — perhaps by the next partition of this
+	// very task. One by one, each waited for the broker to time the
+	// others' transactions out (TestStatefulCount_Kills: two minutes of
+	// "read barrier ... deadline exceeded" after ten SIGKILLs).
+	opened := make([]*partition, len(todo))
+	errs := make([]error, len(todo))
+	var wg sync.WaitGroup
+	for i, t := range todo {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			opened[i], errs[i] = s.openPartition(ctx, t)
+		}()
+	}
+	wg.Wait()
+	for i, p := range opened {
+		if p != nil {
+			s.parts[todo[i]] = p
+			s.order = append(s.order, p)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // topics lists the topics to read, sorted: the configured ones, or those
