@@ -72,13 +72,36 @@ func decodeConfigInto(errs *errList, raw []byte, rv reflect.Value, path string) 
 
 // addValidateErr adds the error of a config's Validate hook: at path, or
 // below it when the hook names a field with a *FieldError (its Path
-// relative to the config).
+// relative to the config); joined *FieldErrors (errors.Join) one by one.
+// Other errors that wrap several (fmt.Errorf with two %w) stay whole.
 func addValidateErr(errs *errList, path string, err error) {
-	if fe, ok := err.(*FieldError); ok {
-		errs.addErr(&FieldError{Path: joinPath(path, fe.Path), Msg: fe.Msg, Err: fe.Err})
+	if fes, ok := fieldErrors(err); ok {
+		for _, fe := range fes {
+			errs.addErr(&FieldError{Path: joinPath(path, fe.Path), Msg: fe.Msg, Err: fe.Err})
+		}
 		return
 	}
 	errs.addErr(&FieldError{Path: path, Msg: err.Error(), Err: err})
+}
+
+// fieldErrors returns the *FieldErrors err is or joins, and whether it
+// is nothing else.
+func fieldErrors(err error) ([]*FieldError, bool) {
+	switch e := err.(type) {
+	case *FieldError:
+		return []*FieldError{e}, true
+	case interface{ Unwrap() []error }:
+		var out []*FieldError
+		for _, inner := range e.Unwrap() {
+			fes, ok := fieldErrors(inner)
+			if !ok {
+				return nil, false
+			}
+			out = append(out, fes...)
+		}
+		return out, len(out) > 0
+	}
+	return nil, false
 }
 
 // decodeSettings implements ComponentType.DecodeSettings.

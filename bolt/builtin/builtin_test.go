@@ -11,6 +11,7 @@ import (
 	"github.com/gale-stream/gale/bolt"
 	"github.com/gale-stream/gale/internal/galetest"
 	"github.com/gale-stream/gale/registry"
+	"github.com/gale-stream/gale/spout"
 	"github.com/gale-stream/gale/topology"
 	"github.com/gale-stream/gale/tuple"
 )
@@ -99,6 +100,14 @@ func TestConfig_Validate(t *testing.T) {
 		{"count", `{"emit":"always"}`, "emit"},
 		{"count", `{"field":""}`, "field"},
 		{"count", `{"field":"count"}`, "field"},
+		{"count", `{"field":"k","state":{}}`, ""},
+		{"count", `{"field":"k","state":{"kind":"kafka","brokers":["b:9092"],"topic":"t"}}`, ""},
+		{"count", `{"field":"k","state":{"kind":"file","dir":"/shared/state","shared":true}}`, ""},
+		{"count", `{"field":"k","emit":"tick","state":{}}`, "emit"},
+		{"count", `{"state":{"kind":"kafak"}}`, `state.kind: "kafak" is not one of [file kafka] (did you mean "kafka"?)`},
+		{"count", `{"state":{"kind":"kafka"}}`, "state.brokers"},
+		{"count", `{"state":{"kind":"kafka","brokers":["b:9092"],"shared":true}}`, "state.shared"},
+		{"count", `{"state":{"shared":true,"dir":"rel"}}`, "state.dir"},
 		{"filter", `{"equals":"x"}`, ""},
 		{"filter", `{"equals":""}`, ""},
 		{"filter", `{"contains":"x","invert":true}`, ""},
@@ -525,5 +534,36 @@ func TestNoop_Execute(t *testing.T) {
 	em, acked, failed, _ := out.Snapshot()
 	if len(em) != 0 || len(acked) != 2 || len(failed) != 0 {
 		t.Errorf("emitted %d acked %d failed %d, want 0 2 0", len(em), len(acked), len(failed))
+	}
+}
+
+// TestCount_StateInCluster: a cluster refuses a count whose state lives
+// on one worker's disk, at the state's path, and takes a Kafka or a shared
+// store.
+func TestCount_StateInCluster(t *testing.T) {
+	reg := registry.New()
+	if err := Register(reg); err != nil {
+		t.Fatal(err)
+	}
+	reg.MustRegister(registry.Spout[registry.NoConfig]{Name: "src", Outputs: registry.Emits("key"),
+		New: func(*registry.NoConfig) (spout.Spout, error) { return nil, nil }})
+	for state, want := range map[string]string{
+		`{}`: `bolts[0].config.state.kind: a file state store lives on one worker's disk`,
+		`{"kind": "file", "dir": "/mnt/shared/state", "shared": true}`: "",
+		`{"kind": "kafka", "brokers": ["k1:9092"]}`:                    "",
+	} {
+		topo, err := topology.Decode([]byte(`{"name": "t", "spouts": [{"id": "s", "type": "src"}],
+		  "bolts": [{"id": "c", "type": "count", "config": {"field": "key", "state": `+state+`},
+		    "inputs": [{"component": "s"}]}]}`), reg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = topo.CheckCluster()
+		switch {
+		case want == "" && err != nil:
+			t.Errorf("state %s: %v", state, err)
+		case want != "" && (err == nil || !strings.Contains(err.Error(), want) || !errors.Is(err, topology.ErrLocalOnly)):
+			t.Errorf("state %s: %v, want %q (ErrLocalOnly)", state, err, want)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package builtin
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -61,7 +62,7 @@ func (c *CountConfig) Validate() error {
 	}
 	if c.State != nil {
 		if err := c.State.Validate(); err != nil {
-			return fmt.Errorf("%w: %w", ErrInvalidConfig, under("state", err))
+			return under("state", err) // *topology.FieldErrors, each at its path
 		}
 	}
 	return nil
@@ -79,7 +80,7 @@ func under(path string, err error) error {
 	for i, e := range errs {
 		var fe *topology.FieldError
 		if errors.As(e, &fe) {
-			errs[i] = &topology.FieldError{Path: path + "." + fe.Path, Msg: fe.Msg, Err: fe.Err}
+			errs[i] = &topology.FieldError{Path: path + "." + fe.Path, Msg: fe.Msg, Err: fmt.Errorf("%w: %w", ErrInvalidConfig, cmp.Or(fe.Err, errors.New(fe.Msg)))}
 		} else {
 			errs[i] = fmt.Errorf("%s: %w", path, e)
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gale-stream/gale/internal/kafkasec"
 	"github.com/gale-stream/gale/internal/kvlog"
+	"github.com/gale-stream/gale/internal/suggest"
 	"github.com/gale-stream/gale/topology"
 )
 
@@ -80,7 +81,7 @@ func (c StoreConfig) Validate() error {
 			errs = append(errs, err)
 		}
 	default:
-		errs = append(errs, &topology.FieldError{Path: "kind", Msg: fmt.Sprintf("%q is not one of [file kafka]", c.Kind)})
+		errs = append(errs, &topology.FieldError{Path: "kind", Msg: fmt.Sprintf("%q is not one of [file kafka]%s", c.Kind, suggest.DidYouMean(c.Kind, []string{"file", "kafka"}))})
 	}
 	return errors.Join(errs...)
 }
