@@ -67,6 +67,17 @@ func createTopic(t *testing.T, brokers, topic string, parts int) {
 
 func produceEvents(t *testing.T, brokers, topic string, parts, n int) {
 	t.Helper()
+	produce(t, brokers, topic, parts, n, func(i int) *sarama.ProducerMessage {
+		return &sarama.ProducerMessage{Key: sarama.StringEncoder(fmt.Sprint(i)), Value: sarama.ByteEncoder(event(i)),
+			Timestamp: eventsBase.Add(time.Duration(i) * 100 * time.Millisecond)}
+	})
+}
+
+// produce creates topic with parts partitions and writes n records into
+// it, record i (made by msg; its topic and partition are set here) to
+// partition i mod parts.
+func produce(t *testing.T, brokers, topic string, parts, n int, msg func(i int) *sarama.ProducerMessage) {
+	t.Helper()
 	c := sarama.NewConfig()
 	c.Version = sarama.V4_0_0_0
 	c.Producer.Return.Successes = true
@@ -79,9 +90,9 @@ func produceEvents(t *testing.T, brokers, topic string, parts, n int) {
 	defer prod.Close()
 	batch := make([]*sarama.ProducerMessage, 0, 5000)
 	for i := range n {
-		batch = append(batch, &sarama.ProducerMessage{Topic: topic, Partition: int32(i % parts),
-			Key: sarama.StringEncoder(fmt.Sprint(i)), Value: sarama.ByteEncoder(event(i)),
-			Timestamp: eventsBase.Add(time.Duration(i) * 100 * time.Millisecond)})
+		m := msg(i)
+		m.Topic, m.Partition = topic, int32(i%parts)
+		batch = append(batch, m)
 		if len(batch) == cap(batch) || i == n-1 {
 			if err := prod.SendMessages(batch); err != nil {
 				if pe, ok := err.(sarama.ProducerErrors); ok && len(pe) > 0 {

@@ -158,26 +158,9 @@ func TestStatefulCount_Kills(t *testing.T) {
 // Zipf law (a few hot keys, a long tail; a key is in every partition).
 func produceKeyed(t *testing.T, brokers, topic string, parts, n int) {
 	t.Helper()
-	c := sarama.NewConfig()
-	c.Version = sarama.V4_0_0_0
-	c.Producer.Return.Successes = true
-	c.Producer.Partitioner = sarama.NewManualPartitioner
-	createTopic(t, brokers, topic, parts)
-	prod, err := sarama.NewSyncProducer([]string{brokers}, c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer prod.Close()
 	zipf := rand.NewZipf(rand.New(rand.NewPCG(5, 8)), 1.2, 1, 399)
-	batch := make([]*sarama.ProducerMessage, 0, 5000)
-	for i := range n {
-		batch = append(batch, &sarama.ProducerMessage{Topic: topic, Partition: int32(i % parts),
-			Key: sarama.StringEncoder(fmt.Sprintf("key-%03d", zipf.Uint64())), Value: sarama.StringEncoder(fmt.Sprintf("event %d", i))})
-		if len(batch) == cap(batch) || i == n-1 {
-			if err := prod.SendMessages(batch); err != nil {
-				t.Fatal(err)
-			}
-			batch = batch[:0]
-		}
-	}
+	produce(t, brokers, topic, parts, n, func(i int) *sarama.ProducerMessage {
+		return &sarama.ProducerMessage{Key: sarama.StringEncoder(fmt.Sprintf("key-%03d", zipf.Uint64())),
+			Value: sarama.StringEncoder(fmt.Sprintf("event %d", i))}
+	})
 }
