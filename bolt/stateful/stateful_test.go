@@ -220,7 +220,8 @@ func (s *flakySink) Cleanup() error { return nil }
 // with a file state store) behind two shuffling bolts, with a sink that
 // fails a fifth of its batches, in three runtimes one after the other (the
 // first two stopped in the middle, as a crash would: batches applied to
-// the state but not committed are replayed by the next). The counts in the
+// the state but not committed are replayed by the next; the last with
+// three count tasks instead of two). The counts in the
 // store equal a recount of the source; every key's emitted counts are
 // 1..n, each once; a batch written again holds the same lines.
 func TestStatefulCount_ExactlyOnce(t *testing.T) {
@@ -252,6 +253,13 @@ func TestStatefulCount_ExactlyOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	for run := 1; run <= 3; run++ {
+		if run == 3 {
+			// the count rescaled from 2 tasks to 3: keys move between
+			// tasks, their marks with them
+			if topo, err = topo.WithParallelism(map[string]int{"count": 3}); err != nil {
+				t.Fatal(err)
+			}
+		}
 		rt, err := local.New(topo, local.Options{DrainTimeout: time.Second})
 		if err != nil {
 			t.Fatal(err)
