@@ -6,6 +6,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -243,6 +245,17 @@ func describeCmd(ctx context.Context, env *Env, args []string) int {
 			}
 		}
 	}
+	if r := t.Rescale; r != nil {
+		var what []string
+		for _, c := range slices.Sorted(maps.Keys(r.Parallelism)) {
+			what = append(what, fmt.Sprintf("%s -> %d tasks", c, r.Parallelism[c]))
+		}
+		if r.Workers > 0 {
+			what = append(what, fmt.Sprintf("%d workers", r.Workers))
+		}
+		fmt.Fprintf(env.Stdout, "\nrescale pending (%s, asked %s ago): %s; the spouts pause until the trees in flight complete\n",
+			r.Reason, time.Since(r.RequestedAt).Round(time.Second), strings.Join(what, ", "))
+	}
 	if len(t.Unassigned) > 0 {
 		fmt.Fprintf(env.Stdout, "\n%d task(s) could not be placed (not enough slots): %v\n", len(t.Unassigned), t.Unassigned)
 	}
@@ -371,7 +384,7 @@ func rebalanceCmd(ctx context.Context, env *Env, args []string) int {
 	if err := af.client().Rebalance(ctx, pos[0], api.Rebalance{Parallelism: par, Workers: *workers}); err != nil {
 		return apiErr(env, "rebalance", err)
 	}
-	fmt.Fprintf(env.Stdout, "rebalancing %s\n", pos[0])
+	fmt.Fprintf(env.Stdout, "rebalancing %s: its spouts pause until the trees in flight complete, then its tasks change (gale describe shows it pending)\n", pos[0])
 	return 0
 }
 

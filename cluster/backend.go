@@ -160,6 +160,9 @@ func (w *Worker) describe(ctx context.Context, t store.Topology) (*api.Topology,
 	a, _ := w.st.GetAssignment(ctx, t.Name)
 	owner := ownerOf(topo, a)
 	d := monitor.Describe(topo, summary(t), owner, w.gather(ctx, t.Name, ""))
+	if r := t.Rescale; r != nil {
+		d.Rescale = &api.Rescale{Parallelism: r.Parallelism, Workers: r.Workers, Reason: r.Reason, RequestedAt: r.RequestedAt}
+	}
 	if err := topo.CheckCluster(); err != nil {
 		// not assigned, not run (reconcile): for this reason, not for
 		// want of slots
@@ -230,15 +233,23 @@ func (w *Worker) Rebalance(ctx context.Context, name string, r api.Rebalance) er
 		if _, err := topo.WithParallelism(r.Parallelism); err != nil {
 			return fmt.Errorf("%w: %w", api.ErrBadRequest, err)
 		}
-		if t.Parallelism == nil {
-			t.Parallelism = map[string]int{}
+		// applied by the leader once the trees in flight completed
+		// (rescale.go); a rebalance asked while one waits joins it
+		rs := t.Rescale
+		if rs == nil {
+			rs = &store.Rescale{RequestedAt: time.Now().UTC()}
+		}
+		if rs.Parallelism == nil && len(r.Parallelism) > 0 {
+			rs.Parallelism = map[string]int{}
 		}
 		for c, n := range r.Parallelism {
-			t.Parallelism[c] = n
+			rs.Parallelism[c] = n
 		}
 		if r.Workers > 0 {
-			t.Workers = r.Workers
+			rs.Workers = r.Workers
 		}
+		rs.Reason = "rebalance"
+		t.Rescale = rs
 		return nil
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gale-stream/gale/cluster/api"
 	"github.com/gale-stream/gale/cluster/internal/membership"
 	"github.com/gale-stream/gale/cluster/store"
 	"github.com/gale-stream/gale/internal/galetest"
@@ -119,5 +120,62 @@ func TestLead_HandoverDrainsBeforeMoving(t *testing.T) {
 	a7 := f.lead()
 	if ws := workersOf(a7); a7.Epoch != 10 || a7.Draining || len(ws) != 1 || ws["w1"] == 0 {
 		t.Fatalf("w2 dead, w3 leaving: epoch %d draining %v over %v; want everything on w1 at once", a7.Epoch, a7.Draining, ws)
+	}
+}
+
+// TestLead_RescaleDrainsFirst: a rebalance is stored as a pending
+// rescale; the leader pauses the spouts where the tasks are (the same
+// tasks, Draining), applies the new parallelism to the topology's record
+// only once nothing is in flight, then assigns the new tasks and resumes.
+func TestLead_RescaleDrainsFirst(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.OpenFileStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.PutTopology(ctx, store.Topology{Name: "wc", JSON: []byte(wcTopology)}, 0); err != nil {
+		t.Fatal(err)
+	}
+	clock := galetest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	f := newLeaderFixture(t, "w1", st, clock)
+	drained := false
+	f.w.drainCheck = func(string, store.Assignment) bool { return drained }
+	for _, n := range []string{"w1", "w2"} {
+		f.all = append(f.all, membership.Member{Name: n, State: membership.Alive})
+	}
+	f.w.view.snapshot(f.all)
+	clock.Add(time.Second)
+	f.w.view.poll()
+	a1 := f.lead()
+	if a1.Epoch != 1 || len(a1.Tasks) != 10 {
+		t.Fatalf("first assignment: epoch %d, %d tasks", a1.Epoch, len(a1.Tasks))
+	}
+	if err := f.w.Rebalance(ctx, "wc", api.Rebalance{Parallelism: map[string]int{"split": 2}}); err != nil {
+		t.Fatal(err)
+	}
+	rec, _ := st.GetTopology(ctx, "wc")
+	if rec.Rescale == nil || rec.Rescale.Parallelism["split"] != 2 || rec.Parallelism != nil {
+		t.Fatalf("after the rebalance the record holds parallelism %v, rescale %+v; want it pending", rec.Parallelism, rec.Rescale)
+	}
+	a2 := f.lead()
+	if a2.Epoch != 2 || !a2.Draining || !mapsEqual(a2.Tasks, a1.Tasks) {
+		t.Fatalf("rescale step 1: epoch %d draining %v; want the same tasks, draining", a2.Epoch, a2.Draining)
+	}
+	if a := f.lead(); a.Epoch != 2 {
+		t.Fatalf("not drained: epoch %d stored, want to wait at 2", a.Epoch)
+	}
+	if rec, _ := st.GetTopology(ctx, "wc"); rec.Rescale == nil || rec.Parallelism != nil {
+		t.Fatal("the rescale was applied before the trees in flight completed")
+	}
+	drained = true
+	f.lead() // applies the rescale to the record
+	rec, _ = st.GetTopology(ctx, "wc")
+	if rec.Rescale != nil || rec.Parallelism["split"] != 2 {
+		t.Fatalf("drained: the record holds parallelism %v, rescale %+v; want split 2 applied", rec.Parallelism, rec.Rescale)
+	}
+	a3 := f.lead()
+	if a3.Draining || len(a3.Tasks) != 6 {
+		t.Fatalf("after the rescale: epoch %d draining %v with %d tasks; want 6 (3 spouts, 2 split, the acker), resumed", a3.Epoch, a3.Draining, len(a3.Tasks))
 	}
 }

@@ -661,6 +661,15 @@ func (w *Worker) lead(ctx context.Context, tops []store.Topology, decoded map[st
 		if w.drainCheck != nil {
 			drained = func() bool { return w.drainCheck(t.Name, prev) }
 		}
+		if t.Rescale != nil && workersAlive(prev.Tasks, alive) {
+			// a change of parallelism: paused, drained, then applied
+			// (rescale.go); the tasks are scheduled once it is applied
+			if a, ok := w.rescaleStep(ctx, t, prev, drained); ok {
+				stored[t.Name] = a
+			}
+			draining = true
+			continue
+		}
 		next, write := w.nextAssignment(t.Name, prev, tasks, alive, drained)
 		if !write {
 			draining = draining || prev.Draining

@@ -101,6 +101,18 @@ type Topology struct {
 	Unassigned []int `json:"unassigned,omitempty"`
 	// MessageTimeoutSeconds is topology.message.timeout.secs.
 	MessageTimeoutSeconds float64 `json:"message_timeout_seconds,omitempty"`
+	// Rescale, when set, is a change of parallelism waiting to be applied:
+	// the spouts pause until the trees in flight complete, then the tasks
+	// change (no tree replays).
+	Rescale *Rescale `json:"rescale,omitempty"`
+}
+
+// Rescale is a pending change of parallelism (a rebalance).
+type Rescale struct {
+	Parallelism map[string]int `json:"parallelism,omitempty"`
+	Workers     int            `json:"workers,omitempty"`
+	Reason      string         `json:"reason,omitempty"`
+	RequestedAt time.Time      `json:"requested_at"`
 }
 
 // Stream is an edge of the DAG: component To subscribes to stream

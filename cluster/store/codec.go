@@ -27,8 +27,11 @@ type topologyWire struct {
 	Parallelism      map[string]int `json:"parallelism,omitempty"`
 	Workers          int            `json:"workers,omitempty"`
 	KillDrainSeconds int            `json:"kill_drain_seconds,omitempty"`
-	JSON             *string        `json:"json,omitempty"`
-	JSONBase64       []byte         `json:"json_b64,omitempty"`
+	// Rescale is left out when none is pending (a worker of the version
+	// before it reads every other record)
+	Rescale    *Rescale `json:"rescale,omitempty"`
+	JSON       *string  `json:"json,omitempty"`
+	JSONBase64 []byte   `json:"json_b64,omitempty"`
 }
 
 type assignmentWire struct {
@@ -45,7 +48,7 @@ type assignmentWire struct {
 func encodeTopology(t Topology) ([]byte, error) {
 	w := topologyWire{Format: wireFormat, Name: t.Name, Version: t.Version, Status: t.Status,
 		SubmittedAt: t.SubmittedAt, UpdatedAt: t.UpdatedAt, Parallelism: t.Parallelism,
-		Workers: t.Workers, KillDrainSeconds: t.KillDrainSeconds}
+		Workers: t.Workers, KillDrainSeconds: t.KillDrainSeconds, Rescale: t.Rescale.clone()}
 	if len(t.JSON) > 0 {
 		if utf8.Valid(t.JSON) {
 			s := string(t.JSON)
@@ -66,7 +69,7 @@ func decodeTopology(b []byte) (Topology, error) {
 	}
 	t := Topology{Name: w.Name, Version: w.Version, Status: w.Status, SubmittedAt: w.SubmittedAt,
 		UpdatedAt: w.UpdatedAt, Parallelism: cloneMap(w.Parallelism), Workers: w.Workers,
-		KillDrainSeconds: w.KillDrainSeconds}
+		KillDrainSeconds: w.KillDrainSeconds, Rescale: w.Rescale.clone()}
 	switch {
 	case w.JSON != nil && w.JSONBase64 != nil:
 		return Topology{}, fmt.Errorf("%w: both json and json_b64", ErrCorrupt)

@@ -62,6 +62,33 @@ type Topology struct {
 	// KillDrainSeconds is how long a killed topology's spouts stay
 	// deactivated before its tasks stop (set with StatusKilled).
 	KillDrainSeconds int `json:"kill_drain_seconds,omitempty"`
+	// Rescale is a change of Parallelism or Workers waiting to be applied
+	// (a rebalance): the leader first pauses the topology's spouts until
+	// nothing is in flight, then applies it, so that no tree replays.
+	Rescale *Rescale `json:"rescale,omitempty"`
+}
+
+// clone returns a deep copy of r (nil for nil).
+func (r *Rescale) clone() *Rescale {
+	if r == nil {
+		return nil
+	}
+	c := *r
+	c.Parallelism = cloneMap(r.Parallelism)
+	return &c
+}
+
+// Rescale is a pending change of a topology's Parallelism and Workers.
+type Rescale struct {
+	// Parallelism are the components' new task counts (merged into
+	// Topology.Parallelism).
+	Parallelism map[string]int `json:"parallelism,omitempty"`
+	// Workers, when positive, replaces Topology.Workers.
+	Workers int `json:"workers,omitempty"`
+	// Reason says who asked and why (shown by describe).
+	Reason string `json:"reason,omitempty"`
+	// RequestedAt is when it was asked for.
+	RequestedAt time.Time `json:"requested_at"`
 }
 
 // Assignment is where the tasks of one topology run: the output of the
@@ -223,6 +250,16 @@ func checkTopology(op string, t Topology) error {
 	if t.KillDrainSeconds < 0 {
 		return invalid("kill drain %d s < 0", t.KillDrainSeconds)
 	}
+	if r := t.Rescale; r != nil {
+		for c, n := range r.Parallelism {
+			if c == "" || n < 1 {
+				return invalid("rescale parallelism %q=%d, want a component id and a parallelism ≥ 1", c, n)
+			}
+		}
+		if r.Workers < 0 {
+			return invalid("rescale workers %d < 0", r.Workers)
+		}
+	}
 	return nil
 }
 
@@ -251,6 +288,7 @@ func nextTopology(t Topology, cur *Topology, now time.Time) Topology {
 		t.Status = StatusActive
 	}
 	t.Parallelism = cloneMap(t.Parallelism)
+	t.Rescale = t.Rescale.clone()
 	t.UpdatedAt = now
 	if cur == nil {
 		t.Version = 1
