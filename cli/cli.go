@@ -164,7 +164,7 @@ Examples:
 }
 
 var cmdOrder = []string{"run", "validate", "types", "worker", "submit", "list", "describe", "kill",
-	"activate", "deactivate", "rebalance", "members", "verify", "decrypt", "bench", "version"}
+	"activate", "deactivate", "rebalance", "autoscale", "members", "verify", "decrypt", "bench", "version"}
 
 func order(name string) int {
 	for i, n := range cmdOrder {

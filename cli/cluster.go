@@ -25,6 +25,7 @@ func init() {
 	register(command{name: "activate", args: "NAME", summary: "resume a topology's spouts", run: activeCmd(true)})
 	register(command{name: "deactivate", args: "NAME", summary: "pause a topology's spouts", run: activeCmd(false)})
 	register(command{name: "rebalance", args: "NAME", summary: "change a topology's parallelism or workers, live", run: rebalanceCmd})
+	register(command{name: "autoscale", args: "on|off NAME", summary: "resume or pause the autoscaling of a topology", run: autoscaleCmd})
 	register(command{name: "members", summary: "list the cluster's workers", run: membersCmd})
 }
 
@@ -385,6 +386,29 @@ func rebalanceCmd(ctx context.Context, env *Env, args []string) int {
 		return apiErr(env, "rebalance", err)
 	}
 	fmt.Fprintf(env.Stdout, "rebalancing %s: its spouts pause until the trees in flight complete, then its tasks change (gale describe shows it pending)\n", pos[0])
+	return 0
+}
+
+func autoscaleCmd(ctx context.Context, env *Env, args []string) int {
+	fs := newFlags(env, "autoscale", "on|off NAME", "Resume (on) or pause (off) the autoscaling of a topology's components that have an \"autoscale\" policy; paused, their parallelism stays as it is.")
+	af := addAPIFlags(env, fs)
+	pos, ok := parseArgs(fs, args, 2)
+	if !ok {
+		return 2
+	}
+	var on bool
+	switch pos[0] {
+	case "on":
+		on = true
+	case "off":
+	default:
+		fmt.Fprintf(env.Stderr, "gale autoscale: want on or off, got %q\n", pos[0])
+		return 2
+	}
+	if err := af.client().SetAutoscale(ctx, pos[1], on); err != nil {
+		return apiErr(env, "autoscale", err)
+	}
+	fmt.Fprintf(env.Stdout, "autoscale %s for %s\n", pos[0], pos[1])
 	return 0
 }
 

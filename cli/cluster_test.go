@@ -19,8 +19,9 @@ import (
 
 // memBackend is an in-memory cluster for the CLI's tests.
 type memBackend struct {
-	mu    sync.Mutex
-	topos map[string]*api.Topology
+	mu        sync.Mutex
+	topos     map[string]*api.Topology
+	autoscale map[string]bool
 }
 
 func (m *memBackend) Members(context.Context) ([]api.Member, error) {
@@ -100,6 +101,16 @@ func (m *memBackend) SetActive(_ context.Context, name string, on bool) error {
 	return nil
 }
 
+func (m *memBackend) SetAutoscale(_ context.Context, name string, on bool) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.topos[name]; !ok {
+		return api.ErrNotFound
+	}
+	m.autoscale = map[string]bool{name: on}
+	return nil
+}
+
 func (m *memBackend) Rebalance(_ context.Context, name string, r api.Rebalance) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -132,7 +143,8 @@ func runAt(t *testing.T, url string, args ...string) (int, string, string) {
 // (an in-memory backend): tables, JSON, the token, and the errors a user
 // must be able to act on.
 func TestClusterCommands(t *testing.T) {
-	srv := httptest.NewServer(api.NewServer(&memBackend{topos: map[string]*api.Topology{}}, api.Access{Token: "s3cret", Loopback: true}))
+	b := &memBackend{topos: map[string]*api.Topology{}}
+	srv := httptest.NewServer(api.NewServer(b, api.Access{Token: "s3cret", Loopback: true}))
 	defer srv.Close()
 	wc := "../examples/wordcount.json"
 
@@ -174,6 +186,18 @@ func TestClusterCommands(t *testing.T) {
 	}
 	if code, out, errs := runAt(t, srv.URL, "rebalance", "--token", "s3cret", "wordcount", "--parallelism", "split=5"); code != 0 || !strings.Contains(out, "rebalancing") {
 		t.Errorf("rebalance: %d %q %q", code, out, errs)
+	}
+	if code, out, errs := runAt(t, srv.URL, "autoscale", "--token", "s3cret", "off", "wordcount"); code != 0 || !strings.Contains(out, "autoscale off") {
+		t.Errorf("autoscale off: %d %q %q", code, out, errs)
+	}
+	b.mu.Lock()
+	paused := b.autoscale
+	b.mu.Unlock()
+	if on, ok := paused["wordcount"]; !ok || on {
+		t.Errorf("autoscale off reached the backend as %v", paused)
+	}
+	if code, _, errs := runAt(t, srv.URL, "autoscale", "--token", "s3cret", "off", "nosuch"); code != 1 || !strings.Contains(errs, "no such topology") {
+		t.Errorf("autoscale off nosuch: %d %q", code, errs)
 	}
 	if code, out, _ := runAt(t, srv.URL, "members"); code != 0 || !strings.Contains(out, "w1") || !strings.Contains(out, "w2") {
 		t.Errorf("members: %d %q", code, out)

@@ -223,6 +223,17 @@ func (w *Worker) SetActive(ctx context.Context, name string, on bool) error {
 	})
 }
 
+// SetAutoscale pauses or resumes the autoscaler for topology name.
+func (w *Worker) SetAutoscale(ctx context.Context, name string, on bool) error {
+	return w.update(ctx, name, func(t *store.Topology) error {
+		if t.Scaling == nil {
+			t.Scaling = &store.Scaling{}
+		}
+		t.Scaling.Paused = !on
+		return nil
+	})
+}
+
 // Rebalance changes parallelism or the number of workers, live.
 func (w *Worker) Rebalance(ctx context.Context, name string, r api.Rebalance) error {
 	return w.update(ctx, name, func(t *store.Topology) error {

@@ -139,6 +139,15 @@ func (c *Client) Rebalance(ctx context.Context, name string, r Rebalance) error 
 	return c.do(ctx, http.MethodPost, "/api/v1/topologies/"+url.PathEscape(name)+"/rebalance", body, nil)
 }
 
+// SetAutoscale resumes (on) or pauses the autoscaling of a topology.
+func (c *Client) SetAutoscale(ctx context.Context, name string, on bool) error {
+	state := "off"
+	if on {
+		state = "on"
+	}
+	return c.do(ctx, http.MethodPost, "/api/v1/topologies/"+url.PathEscape(name)+"/autoscale/"+state, nil, nil)
+}
+
 // Series reads the live charts' points of a topology over window ("10m", "3h").
 func (c *Client) Series(ctx context.Context, name, window string) (*Series, error) {
 	var s Series

@@ -22,6 +22,9 @@ type Backend interface {
 	Kill(ctx context.Context, name string, drain time.Duration) error
 	SetActive(ctx context.Context, name string, active bool) error
 	Rebalance(ctx context.Context, name string, r Rebalance) error
+	// SetAutoscale resumes (true) or pauses (false) the autoscaling of a
+	// topology's components that have a policy.
+	SetAutoscale(ctx context.Context, name string, on bool) error
 	// Series returns the live charts' points over window ("10m", "3h").
 	Series(ctx context.Context, name, window string) (*Series, error)
 	// Info describes this server (the token requirement is filled in by
@@ -68,6 +71,8 @@ func NewServer(b Backend, access Access) *Server {
 	s.mux.HandleFunc("POST /api/v1/topologies/{name}/activate", s.active(true))
 	s.mux.HandleFunc("POST /api/v1/topologies/{name}/deactivate", s.active(false))
 	s.mux.HandleFunc("POST /api/v1/topologies/{name}/rebalance", s.rebalance)
+	s.mux.HandleFunc("POST /api/v1/topologies/{name}/autoscale/on", s.autoscale(true))
+	s.mux.HandleFunc("POST /api/v1/topologies/{name}/autoscale/off", s.autoscale(false))
 	s.mux.HandleFunc("GET /api/v1/topologies/{name}/series", s.series)
 	s.mux.HandleFunc("GET /api/v1/info", s.info)
 	s.serveStorm() // Storm UI's REST API (stormui.go)
@@ -233,6 +238,16 @@ func (s *Server) rebalance(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusAccepted, map[string]string{"status": "rebalancing"})
+}
+
+func (s *Server) autoscale(on bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := s.b.SetAutoscale(r.Context(), r.PathValue("name"), on); err != nil {
+			writeErr(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]bool{"autoscale": on})
+	}
 }
 
 func (s *Server) series(w http.ResponseWriter, r *http.Request) {

@@ -29,7 +29,9 @@ type topologyWire struct {
 	KillDrainSeconds int            `json:"kill_drain_seconds,omitempty"`
 	// Rescale is left out when none is pending (a worker of the version
 	// before it reads every other record)
-	Rescale    *Rescale `json:"rescale,omitempty"`
+	Rescale *Rescale `json:"rescale,omitempty"`
+	// Scaling is left out when the topology has no autoscaler state
+	Scaling    *Scaling `json:"scaling,omitempty"`
 	JSON       *string  `json:"json,omitempty"`
 	JSONBase64 []byte   `json:"json_b64,omitempty"`
 }
@@ -48,7 +50,7 @@ type assignmentWire struct {
 func encodeTopology(t Topology) ([]byte, error) {
 	w := topologyWire{Format: wireFormat, Name: t.Name, Version: t.Version, Status: t.Status,
 		SubmittedAt: t.SubmittedAt, UpdatedAt: t.UpdatedAt, Parallelism: t.Parallelism,
-		Workers: t.Workers, KillDrainSeconds: t.KillDrainSeconds, Rescale: t.Rescale.clone()}
+		Workers: t.Workers, KillDrainSeconds: t.KillDrainSeconds, Rescale: t.Rescale.clone(), Scaling: t.Scaling.clone()}
 	if len(t.JSON) > 0 {
 		if utf8.Valid(t.JSON) {
 			s := string(t.JSON)
@@ -69,7 +71,7 @@ func decodeTopology(b []byte) (Topology, error) {
 	}
 	t := Topology{Name: w.Name, Version: w.Version, Status: w.Status, SubmittedAt: w.SubmittedAt,
 		UpdatedAt: w.UpdatedAt, Parallelism: cloneMap(w.Parallelism), Workers: w.Workers,
-		KillDrainSeconds: w.KillDrainSeconds, Rescale: w.Rescale.clone()}
+		KillDrainSeconds: w.KillDrainSeconds, Rescale: w.Rescale.clone(), Scaling: w.Scaling.clone()}
 	switch {
 	case w.JSON != nil && w.JSONBase64 != nil:
 		return Topology{}, fmt.Errorf("%w: both json and json_b64", ErrCorrupt)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"maps"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +18,10 @@ func TestCodec_TopologyRoundTrip(t *testing.T) {
 	for _, raw := range []string{"", "{\n\t\"a\": [1, 2]\n}\n", "{\"x\": \"\xff\"}"} {
 		in := Topology{Name: "wc.v2_x-1", JSON: json.RawMessage(raw), Version: 7, Status: StatusKilled,
 			SubmittedAt: at, UpdatedAt: at.Add(time.Hour), Parallelism: map[string]int{"split": 4},
-			Workers: 3, KillDrainSeconds: 30}
+			Workers: 3, KillDrainSeconds: 30,
+			Rescale: &Rescale{Parallelism: map[string]int{"split": 6}, Workers: 2, Reason: "rebalance", RequestedAt: at},
+			Scaling: &Scaling{Paused: true, LastChange: map[string]time.Time{"split": at},
+				Decisions: []ScalingDecision{{At: at, Component: "split", From: 4, To: 6, Direction: "up", Reason: "capacity 0.9 > 0.7"}}}}
 		b, err := encodeTopology(in)
 		if err != nil {
 			t.Fatal(err)
@@ -134,7 +138,8 @@ func TestRecordError_Matching(t *testing.T) {
 func topologyEqual(a, b Topology) bool {
 	return a.Name == b.Name && string(a.JSON) == string(b.JSON) && a.Version == b.Version && a.Status == b.Status &&
 		a.SubmittedAt.Equal(b.SubmittedAt) && a.UpdatedAt.Equal(b.UpdatedAt) && maps.Equal(a.Parallelism, b.Parallelism) &&
-		a.Workers == b.Workers && a.KillDrainSeconds == b.KillDrainSeconds
+		a.Workers == b.Workers && a.KillDrainSeconds == b.KillDrainSeconds &&
+		reflect.DeepEqual(a.Rescale, b.Rescale) && reflect.DeepEqual(a.Scaling, b.Scaling)
 }
 
 // FuzzDecodeTopology: decoding never panics, and what decodes encodes and

@@ -66,6 +66,63 @@ type Topology struct {
 	// (a rebalance): the leader first pauses the topology's spouts until
 	// nothing is in flight, then applies it, so that no tree replays.
 	Rescale *Rescale `json:"rescale,omitempty"`
+	// Scaling is the autoscaler's state of the topology: whether an
+	// operator paused it, when it last changed each component, and its
+	// latest decisions with their reasons (so that a new leader goes on
+	// from them).
+	Scaling *Scaling `json:"scaling,omitempty"`
+}
+
+// MaxScalingDecisions bounds Scaling.Decisions.
+const MaxScalingDecisions = 20
+
+// Scaling is the autoscaler's state of one topology.
+type Scaling struct {
+	// Paused: gale autoscale off.
+	Paused bool `json:"paused,omitempty"`
+	// LastChange is when the autoscaler last changed each component.
+	LastChange map[string]time.Time `json:"last_change,omitempty"`
+	// Decisions are the latest changes and refusals, oldest first (at
+	// most MaxScalingDecisions).
+	Decisions []ScalingDecision `json:"decisions,omitempty"`
+}
+
+// ScalingDecision is one decision of the autoscaler about a component.
+type ScalingDecision struct {
+	At        time.Time `json:"at"`
+	Component string    `json:"component"`
+	From      int       `json:"from"`
+	To        int       `json:"to"`
+	// Direction is "up", "down" or "none" (a change it wanted and could
+	// not make: Limited says why).
+	Direction string `json:"direction"`
+	Reason    string `json:"reason"`
+	Limited   string `json:"limited,omitempty"`
+}
+
+// clone returns a deep copy of s (nil for nil).
+func (s *Scaling) clone() *Scaling {
+	if s == nil {
+		return nil
+	}
+	c := *s
+	if s.LastChange != nil {
+		c.LastChange = make(map[string]time.Time, len(s.LastChange))
+		for k, v := range s.LastChange {
+			c.LastChange[k] = v
+		}
+	}
+	c.Decisions = append([]ScalingDecision(nil), s.Decisions...)
+	return &c
+}
+
+// Record appends d to the decisions, dropping the oldest past
+// MaxScalingDecisions.
+func (s *Scaling) Record(d ScalingDecision) {
+	s.Decisions = append(s.Decisions, d)
+	if n := len(s.Decisions) - MaxScalingDecisions; n > 0 {
+		s.Decisions = append(s.Decisions[:0:0], s.Decisions[n:]...)
+	}
 }
 
 // clone returns a deep copy of r (nil for nil).
@@ -289,6 +346,7 @@ func nextTopology(t Topology, cur *Topology, now time.Time) Topology {
 	}
 	t.Parallelism = cloneMap(t.Parallelism)
 	t.Rescale = t.Rescale.clone()
+	t.Scaling = t.Scaling.clone()
 	t.UpdatedAt = now
 	if cur == nil {
 		t.Version = 1

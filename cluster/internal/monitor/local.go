@@ -136,6 +136,14 @@ func (l *Local) SetActive(_ context.Context, name string, on bool) error {
 	return nil
 }
 
+// SetAutoscale is refused: a local run has a fixed parallelism.
+func (l *Local) SetAutoscale(_ context.Context, name string, _ bool) error {
+	if err := l.check(name); err != nil {
+		return err
+	}
+	return fmt.Errorf("%w: a local run does not autoscale; run the topology on gale workers", api.ErrUnsupported)
+}
+
 // Rebalance is refused: a local run has a fixed parallelism.
 func (l *Local) Rebalance(_ context.Context, name string, _ api.Rebalance) error {
 	if err := l.check(name); err != nil {

@@ -128,6 +128,8 @@ func (f *fakeBackend) SetActive(_ context.Context, name string, active bool) err
 	return nil
 }
 
+func (f *fakeBackend) SetAutoscale(context.Context, string, bool) error { return api.ErrUnsupported }
+
 func (f *fakeBackend) Rebalance(_ context.Context, name string, r api.Rebalance) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
