@@ -44,7 +44,7 @@ func (b *Builder) SetConfig(key string, value any) *Builder {
 }
 
 // Spout declares a spout of the registered type typ with parallelism
-// tasks (0 means 1).
+// tasks (0 means 1, or the Min of its Autoscale policy).
 func (b *Builder) Spout(id, typ string, parallelism int) *SpoutDeclarer {
 	d := &declarer{c: Component{ID: id, Type: typ, Parallelism: parallelism}}
 	b.spouts = append(b.spouts, d)
@@ -52,8 +52,8 @@ func (b *Builder) Spout(id, typ string, parallelism int) *SpoutDeclarer {
 }
 
 // Bolt declares a bolt of the registered type typ with parallelism tasks
-// (0 means 1). Subscribe it to streams with the grouping methods of the
-// returned BoltDeclarer.
+// (0 means 1, or the Min of its Autoscale policy). Subscribe it to
+// streams with the grouping methods of the returned BoltDeclarer.
 func (b *Builder) Bolt(id, typ string, parallelism int) *BoltDeclarer {
 	d := &declarer{c: Component{ID: id, Type: typ, Parallelism: parallelism}}
 	b.bolts = append(b.bolts, d)
@@ -124,6 +124,10 @@ func (c *Component) clone() *Component {
 	if c.Outputs != nil {
 		out.Outputs = cloneStreams(c.Outputs)
 	}
+	if c.Autoscale != nil {
+		a := *c.Autoscale
+		out.Autoscale = &a
+	}
 	out.Streams = nil
 	out.DirectStreams = nil
 	out.Settings = nil
@@ -144,6 +148,14 @@ func (s *SpoutDeclarer) Config(cfg any) *SpoutDeclarer {
 // that allow it (ComponentType.OverridableOutputs).
 func (s *SpoutDeclarer) Outputs(streams Streams) *SpoutDeclarer {
 	s.d.c.Outputs = cloneStreams(streams)
+	return s
+}
+
+// Autoscale gives the spout an autoscaling policy (see Autoscale); zero
+// fields other than Max take their defaults. The spout's parallelism must
+// lie within the policy's bounds; 0 means a.Min.
+func (s *SpoutDeclarer) Autoscale(a Autoscale) *SpoutDeclarer {
+	s.d.c.Autoscale = &a
 	return s
 }
 
@@ -169,6 +181,14 @@ func (b *BoltDeclarer) Outputs(streams Streams) *BoltDeclarer {
 // Tick asks for a tick tuple every interval.
 func (b *BoltDeclarer) Tick(every time.Duration) *BoltDeclarer {
 	b.d.c.Tick = Duration(every)
+	return b
+}
+
+// Autoscale gives the bolt an autoscaling policy (see Autoscale); zero
+// fields other than Max take their defaults. The bolt's parallelism must
+// lie within the policy's bounds; 0 means a.Min.
+func (b *BoltDeclarer) Autoscale(a Autoscale) *BoltDeclarer {
+	b.d.c.Autoscale = &a
 	return b
 }
 

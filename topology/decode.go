@@ -18,7 +18,7 @@ import (
 // are errors. On failure Decode returns a nil Topology and an *Errors
 // holding every problem found, each named by its JSON path:
 //
-//	bolts[1].paralelism: unknown field; known fields: id, type, parallelism, config, inputs, outputs, tick (did you mean "parallelism"?)
+//	bolts[1].paralelism: unknown field; known fields: id, type, parallelism, config, inputs, outputs, tick, autoscale (did you mean "parallelism"?)
 //	bolts[2].inputs[0].component: unknown component "splitter"; known components: count, sentences, split (did you mean "split"?)
 //
 // Problems that follow from an earlier one (the streams of a bolt whose
@@ -38,7 +38,7 @@ func Decode(data []byte, cat Catalog) (*Topology, error) {
 
 var (
 	topologyFields  = []string{"name", "config", "spouts", "bolts"}
-	componentFields = []string{"id", "type", "parallelism", "config", "inputs", "outputs", "tick"}
+	componentFields = []string{"id", "type", "parallelism", "config", "inputs", "outputs", "tick", "autoscale"}
 	inputFields     = []string{"component", "stream", "grouping", "fields"}
 )
 
@@ -53,6 +53,10 @@ type compMarks struct {
 	broken                                              bool // not even an object
 	id, typ, parallelism, config, inputs, outputs, tick bool
 	input                                               map[int]bool // inputs with problems
+	// autoscale: the policy did not decode; given: its keys in the JSON,
+	// so that an explicit 0 is an error rather than a default.
+	autoscale      bool
+	autoscaleGiven map[string]bool
 }
 
 func (m *marks) of(c *Component) *compMarks {
@@ -268,6 +272,15 @@ func (p *topologyParser) component(n *node, path string, kind Kind) *Component {
 	}
 	if v := f["tick"]; v != nil {
 		cm.tick = !p.leaf(v, fieldPath(path, "tick"), &c.Tick)
+	}
+	if v := f["autoscale"]; v != nil && v.kind != nNull {
+		cm.autoscale = !p.leaf(v, fieldPath(path, "autoscale"), &c.Autoscale)
+		if v.kind == nObject {
+			cm.autoscaleGiven = make(map[string]bool, len(v.keys))
+			for _, k := range v.keys {
+				cm.autoscaleGiven[k] = true
+			}
+		}
 	}
 	return c
 }

@@ -124,7 +124,7 @@ func TestDecode_Errors(t *testing.T) {
 		{"input not an object", doc(spoutS, `{"id": "b", "type": "split", "inputs": ["s"]}`),
 			"bolts[0].inputs[0]", []string{`want an object describing an input, got string "s"`}, topology.ErrType},
 		{"unknown field", doc(spoutS, boltSplt+`, {"id": "b", "type": "split", "paralelism": 2, "inputs": [{"component": "s"}]}`),
-			"bolts[1].paralelism", []string{"unknown field; known fields: id, type, parallelism, config, inputs, outputs, tick", `did you mean "parallelism"?`}, topology.ErrUnknownField},
+			"bolts[1].paralelism", []string{"unknown field; known fields: id, type, parallelism, config, inputs, outputs, tick, autoscale", `did you mean "parallelism"?`}, topology.ErrUnknownField},
 		{"unknown top-level field", `{"name": "t", "spout": [], "spouts": [` + spoutS + `]}`,
 			"spout", []string{"unknown field; known fields: name, config, spouts, bolts", `did you mean "spouts"?`}, topology.ErrUnknownField},
 		{"unknown input field", doc(spoutS, `{"id": "b", "type": "split", "inputs": [{"component": "s", "fieldz": []}]}`),

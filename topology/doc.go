@@ -56,7 +56,8 @@
 //   - "id" (string, required): unique among spouts and bolts together.
 //   - "type" (string, required): a type registered in the Catalog for the
 //     component's kind, e.g. "generator" for a spout, "count" for a bolt.
-//   - "parallelism" (positive integer, default 1): the number of tasks.
+//   - "parallelism" (positive integer, default 1, or the autoscale
+//     policy's "min"): the number of tasks.
 //   - "config" (any JSON, default none): the type's own configuration,
 //     decoded strictly into the type's config struct (see [DecodeConfig]);
 //     fields left out keep the type's defaults. A type without config
@@ -74,6 +75,21 @@
 //     bolt a tick tuple (stream "__tick") at this interval. A duration is a
 //     string in Go's syntax ("1.5s", "200ms", "1m") or a number of seconds
 //     (1.5).
+//   - "autoscale" (object, default none): lets a cluster change the
+//     component's parallelism with its load, within bounds; the
+//     parallelism must lie within them. Its fields:
+//     "max" (integer, required, min..256): the most tasks;
+//     "min" (integer >= 1, default 1): the fewest;
+//     "target_capacity" (number in (0, 1], default 0.7): the busy fraction
+//     of a task aimed at, above which the component scales up;
+//     "scale_up_lag_seconds" (number > 0, spouts only, default 30): the
+//     lag (records behind the source's end over the consume rate) that
+//     scales a spout up while it is not shrinking;
+//     "cooldown" (duration >= 10s, default "2m"): no change of the
+//     component within it after the last one.
+//     A bolt that reads a stream with the "global" grouping (one task gets
+//     everything) or the "all" grouping (every task gets everything)
+//     cannot take a policy: more tasks would not share its load.
 //
 // The streams of a component are declared by its type, from its config
 // and, for pass-through bolts, from the fields of the streams it reads
@@ -145,7 +161,7 @@
 // example:
 //
 //	spouts[0].parallelism: want a positive integer, got string "2"
-//	bolts[1].paralelism: unknown field; known fields: id, type, parallelism, config, inputs, outputs, tick (did you mean "parallelism"?)
+//	bolts[1].paralelism: unknown field; known fields: id, type, parallelism, config, inputs, outputs, tick, autoscale (did you mean "parallelism"?)
 //	bolts[1].type: unknown bolt type "splitt"; known bolt types: count, split (did you mean "split"?)
 //	bolts[2].inputs[0].fields[0]: field "wrd" is not in stream "default" of "split" (its fields: word) (did you mean "word"?)
 //	bolts[3].inputs[0]: cycle: audit -> enrich -> audit

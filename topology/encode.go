@@ -33,9 +33,10 @@ func (c *Component) MarshalJSON() ([]byte, error) {
 	}
 	return marshalNoEscape(struct {
 		*plain
-		Outputs map[string]any `json:"outputs,omitempty"`
-		Tick    Duration       `json:"tick,omitempty"`
-	}{(*plain)(c), outputs, c.Tick})
+		Outputs   map[string]any `json:"outputs,omitempty"`
+		Tick      Duration       `json:"tick,omitempty"`
+		Autoscale *Autoscale     `json:"autoscale,omitempty"`
+	}{(*plain)(c), outputs, c.Tick, c.Autoscale})
 }
 
 func marshalNoEscape(v any) ([]byte, error) {

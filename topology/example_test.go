@@ -22,7 +22,7 @@ func ExampleDecode() {
 	fmt.Println(err)
 	// Output:
 	// bolts[0].type: unknown bolt type "splitt"; known bolt types: count, filter, print, router, split (did you mean "split"?)
-	// bolts[1].paralelism: unknown field; known fields: id, type, parallelism, config, inputs, outputs, tick (did you mean "parallelism"?)
+	// bolts[1].paralelism: unknown field; known fields: id, type, parallelism, config, inputs, outputs, tick, autoscale (did you mean "parallelism"?)
 }
 
 func ExampleDecode_valid() {

@@ -109,7 +109,8 @@ type Component struct {
 	ID string `json:"id"`
 	// Type names a registered component type.
 	Type string `json:"type"`
-	// Parallelism is the number of tasks; defaults to 1.
+	// Parallelism is the number of tasks; defaults to Autoscale.Min when
+	// the component has an autoscaling policy, else to 1.
 	Parallelism int `json:"parallelism,omitempty"`
 	// Config is the type-specific configuration, decoded by the type.
 	Config json.RawMessage `json:"config,omitempty"`
@@ -125,6 +126,10 @@ type Component struct {
 	// Tick asks the engine to send the component a tick tuple at this
 	// interval (bolts only); zero means none.
 	Tick Duration `json:"tick,omitempty"`
+	// Autoscale, when set, lets a cluster change Parallelism within the
+	// policy's bounds as the load asks; nil means a fixed parallelism.
+	// Validation fills its defaults.
+	Autoscale *Autoscale `json:"autoscale,omitempty"`
 
 	// Kind is set by validation.
 	Kind Kind `json:"-"`
@@ -135,6 +140,65 @@ type Component struct {
 	Streams Streams `json:"-"`
 	// DirectStreams lists the output streams declared direct.
 	DirectStreams []string `json:"-"`
+}
+
+// The bounds and defaults of an Autoscale policy.
+const (
+	// MaxAutoscale is the largest Autoscale.Max.
+	MaxAutoscale = 256
+	// DefaultTargetCapacity is the default Autoscale.TargetCapacity.
+	DefaultTargetCapacity = 0.7
+	// DefaultScaleUpLagSeconds is the default Autoscale.ScaleUpLagSeconds
+	// of spouts.
+	DefaultScaleUpLagSeconds = 30.0
+	// DefaultCooldown is the default Autoscale.Cooldown.
+	DefaultCooldown = Duration(2 * time.Minute)
+	// MinCooldown is the shortest Autoscale.Cooldown: the monitor needs
+	// windows of load after a change before it judges the new parallelism.
+	MinCooldown = Duration(10 * time.Second)
+)
+
+// Autoscale is a component's autoscaling policy: the bounds of its
+// parallelism and the load it aims at. A zero field takes its default
+// (WithDefaults), except Max, which is required.
+type Autoscale struct {
+	// Min is the fewest tasks, at least 1 (default 1).
+	Min int `json:"min"`
+	// Max is the most tasks: at least Min and at most MaxAutoscale.
+	// Required.
+	Max int `json:"max"`
+	// TargetCapacity is the busy fraction of a task the scaler aims at,
+	// in (0, 1] (default DefaultTargetCapacity): above it the component
+	// scales up.
+	TargetCapacity float64 `json:"target_capacity"`
+	// ScaleUpLagSeconds is, for spouts, the lag (records behind the
+	// source's end divided by the consume rate) that triggers a scale-up
+	// while it is not shrinking; > 0, default DefaultScaleUpLagSeconds.
+	// Bolts have no lag and take none.
+	ScaleUpLagSeconds float64 `json:"scale_up_lag_seconds,omitempty"`
+	// Cooldown is the time after a change of the component's parallelism
+	// during which it does not change again, either way: at least
+	// MinCooldown, default DefaultCooldown.
+	Cooldown Duration `json:"cooldown"`
+}
+
+// WithDefaults returns a with its zero fields (other than Max) set to
+// their defaults for a component of kind k: ScaleUpLagSeconds is only
+// defaulted for spouts. It does not check anything; validation does.
+func (a Autoscale) WithDefaults(k Kind) Autoscale {
+	if a.Min == 0 {
+		a.Min = 1
+	}
+	if a.TargetCapacity == 0 {
+		a.TargetCapacity = DefaultTargetCapacity
+	}
+	if a.ScaleUpLagSeconds == 0 && k == KindSpout {
+		a.ScaleUpLagSeconds = DefaultScaleUpLagSeconds
+	}
+	if a.Cooldown == 0 {
+		a.Cooldown = DefaultCooldown
+	}
+	return a
 }
 
 // Input subscribes a bolt to one stream of another component.
@@ -246,7 +310,8 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 // components named in p (by id) have the given parallelism: a rebalance.
 // Nothing else changes, so the copy needs no new validation; it shares t's
 // decoded settings (read-only) and remembers t's catalog. An unknown
-// component or a parallelism below 1 is an error naming it.
+// component, a parallelism below 1 or outside the component's Autoscale
+// bounds is an error naming it.
 func (t *Topology) WithParallelism(p map[string]int) (*Topology, error) {
 	c := *t
 	c.Spouts = make([]*Component, len(t.Spouts))
@@ -255,9 +320,16 @@ func (t *Topology) WithParallelism(p map[string]int) (*Topology, error) {
 	for _, list := range []struct{ from, to []*Component }{{t.Spouts, c.Spouts}, {t.Bolts, c.Bolts}} {
 		for i, comp := range list.from {
 			cc := *comp
+			if comp.Autoscale != nil {
+				a := *comp.Autoscale
+				cc.Autoscale = &a
+			}
 			if n, ok := p[comp.ID]; ok {
 				if n < 1 {
 					return nil, fmt.Errorf("component %q: parallelism %d: %w: want at least 1", comp.ID, n, ErrInvalid)
+				}
+				if a := comp.Autoscale; a != nil && (n < a.Min || n > a.Max) {
+					return nil, fmt.Errorf("component %q: parallelism %d: %w: outside autoscale [%d, %d]", comp.ID, n, ErrInvalid, a.Min, a.Max)
 				}
 				cc.Parallelism = n
 				found++

@@ -3,6 +3,7 @@ package topology
 import (
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -191,14 +192,19 @@ func checkComponent(errs *errList, cat Catalog, ci *compInfo) {
 			errs.add(path+".id", ErrInvalid, "%s", msg)
 		}
 	}
+	autoscaleOK := checkAutoscale(errs, ci)
 	if !cm.parallelism {
 		switch {
+		case c.Parallelism == 0 && autoscaleOK:
+			c.Parallelism = c.Autoscale.Min
 		case c.Parallelism == 0:
 			c.Parallelism = 1
 		case c.Parallelism < 0:
 			errs.add(path+".parallelism", ErrInvalid, "want a positive integer, got %d", c.Parallelism)
 		case c.Parallelism > MaxTasks:
 			errs.add(path+".parallelism", ErrInvalid, "%d tasks: a topology has at most %d", c.Parallelism, MaxTasks)
+		case autoscaleOK && (c.Parallelism < c.Autoscale.Min || c.Parallelism > c.Autoscale.Max):
+			errs.add(path+".parallelism", ErrInvalid, "%d is outside autoscale [%d, %d]", c.Parallelism, c.Autoscale.Min, c.Autoscale.Max)
 		}
 	}
 	if !cm.tick {
@@ -329,6 +335,88 @@ func checkComponent(errs *errList, cat Catalog, ci *compInfo) {
 		}
 		if !ii.ok {
 			ci.ready = false
+		}
+	}
+	if c.Autoscale != nil && !cm.autoscale {
+		checkScalable(errs, ci)
+	}
+}
+
+// checkAutoscale checks a component's autoscaling policy and fills its
+// defaults; it reports whether Min and Max can be used (the policy is
+// valid). A policy that did not decode is not checked again.
+func checkAutoscale(errs *errList, ci *compInfo) bool {
+	c, cm := ci.c, ci.cm
+	if c.Autoscale == nil || cm.autoscale {
+		return false
+	}
+	ap := ci.path + ".autoscale"
+	given := func(key string) bool { return cm.autoscaleGiven[key] }
+	a := c.Autoscale
+	ok := true
+	// an explicit 0 is a mistake, not a request for the default
+	if a.Min < 0 || a.Min == 0 && given("min") {
+		errs.add(ap+".min", ErrInvalid, "want at least 1, got %d", a.Min)
+		ok = false
+	}
+	if a.TargetCapacity == 0 && given("target_capacity") {
+		errs.add(ap+".target_capacity", ErrInvalid, "want a number in (0, 1], got 0")
+		ok = false
+	}
+	if a.Cooldown == 0 && given("cooldown") {
+		errs.add(ap+".cooldown", ErrInvalid, "want at least %s, got 0s", time.Duration(MinCooldown))
+		ok = false
+	}
+	switch {
+	case ci.kind == KindBolt && (a.ScaleUpLagSeconds != 0 || given("scale_up_lag_seconds")):
+		errs.add(ap+".scale_up_lag_seconds", ErrInvalid, "bolts have no lag: only spouts scale on it")
+		ok = false
+	case a.ScaleUpLagSeconds == 0 && given("scale_up_lag_seconds"):
+		errs.add(ap+".scale_up_lag_seconds", ErrInvalid, "want a number of seconds > 0, got 0")
+		ok = false
+	}
+	*a = a.WithDefaults(ci.kind)
+	if !(a.TargetCapacity > 0 && a.TargetCapacity <= 1) {
+		errs.add(ap+".target_capacity", ErrInvalid, "want a number in (0, 1], got %g", a.TargetCapacity)
+		ok = false
+	}
+	if ci.kind == KindSpout && !(a.ScaleUpLagSeconds > 0 && !math.IsInf(a.ScaleUpLagSeconds, 1)) {
+		errs.add(ap+".scale_up_lag_seconds", ErrInvalid, "want a number of seconds > 0, got %g", a.ScaleUpLagSeconds)
+		ok = false
+	}
+	if a.Cooldown < MinCooldown {
+		errs.add(ap+".cooldown", ErrInvalid, "want at least %s, got %s", time.Duration(MinCooldown), time.Duration(a.Cooldown))
+		ok = false
+	}
+	switch {
+	case a.Max == 0 && !given("max"):
+		errs.add(ap+".max", ErrMissingField, "missing required field (the most tasks, at most %d)", MaxAutoscale)
+		ok = false
+	case a.Max < max(a.Min, 1):
+		errs.add(ap+".max", ErrInvalid, "want at least min (%d), got %d", max(a.Min, 1), a.Max)
+		ok = false
+	case a.Max > MaxAutoscale:
+		errs.add(ap+".max", ErrInvalid, "want at most %d, got %d", MaxAutoscale, a.Max)
+		ok = false
+	}
+	return ok
+}
+
+// checkScalable reports a policy on a bolt that more tasks do not help:
+// one that reads a stream with the global grouping (every tuple goes to
+// its first task) or the all grouping (every task gets every tuple).
+func checkScalable(errs *errList, ci *compInfo) {
+	for j, in := range ci.c.Inputs {
+		if j < len(ci.ins) && !ci.ins[j].groupingOK {
+			continue
+		}
+		switch in.Grouping {
+		case Global:
+			errs.add(ci.path+".autoscale", ErrInvalid, "a bolt read with the global grouping runs on one task: it cannot scale (inputs[%d] reads %q with it)", j, in.Component)
+			return
+		case All:
+			errs.add(ci.path+".autoscale", ErrInvalid, "a bolt read with the all grouping gets every tuple on every task: more tasks do not share its load (inputs[%d] reads %q with it)", j, in.Component)
+			return
 		}
 	}
 }
