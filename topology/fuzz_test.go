@@ -21,6 +21,8 @@ func FuzzDecode(f *testing.F) {
 		doc(spoutS, `{"id": "a", "type": "split", "inputs": [{"component": "b"}]}, {"id": "b", "type": "split", "inputs": [{"component": "a"}]}`),
 		doc(`{"id": "s", "type": "generator", "parallelism": "2", "config": {"rate": 1.5, "every": "x"}}`,
 			`{"id": "c", "type": "count", "paralelism": 2, "config": {"limit": -1}, "inputs": [{"component": "s", "grouping": "fields", "fields": ["wrd"]}]}`),
+		doc(`{"id": "s", "type": "generator", "autoscale": {"min": 2, "max": 4, "scale_up_lag_seconds": 12.5, "cooldown": "30s"}}`,
+			`{"id": "b", "type": "split", "parallelism": 3, "autoscale": {"max": 8, "target_capacity": 0.5, "cooldwn": 1}, "inputs": [{"component": "s"}]}`),
 		`{"name": "__x", "spouts": [null, 1, {"id": 2}], "bolts": {}}`,
 		`{"name": "t", "spouts": [}`,
 		`[]`, `null`, ``, `{"name": "t", "name": "u"}`,
