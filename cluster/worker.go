@@ -117,6 +117,9 @@ type Worker struct {
 	// handingOver: a stored assignment is Draining (the leader then
 	// reconciles every handoverPoll)
 	handingOver atomic.Bool
+	// scaler is the leader's autoscaler memory (autoscale.go); used by
+	// the reconcile loop only.
+	scaler autoscaler
 	// storeOK is when the store last answered a Sync (UnixNano; 0: never
 	// checked, or a store that needs none); isolated: this worker stopped
 	// its tasks for want of it (isolate.go)
@@ -542,8 +545,10 @@ func (w *Worker) reconcile(ctx context.Context) {
 	}
 	if leader {
 		w.lead(ctx, live, decoded, stored, members)
+		w.autoscale(ctx, live, decoded, stored, members)
 	} else {
 		w.handingOver.Store(false)
+		w.stopAutoscaling()
 	}
 	for _, t := range live {
 		if a := stored[t.Name]; a.Epoch > 0 && !w.isolated {

@@ -1,0 +1,275 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/gale-stream/gale/cluster/api"
+	"github.com/gale-stream/gale/cluster/internal/autoscale"
+	"github.com/gale-stream/gale/cluster/internal/membership"
+	"github.com/gale-stream/gale/cluster/store"
+	"github.com/gale-stream/gale/topology"
+)
+
+// Autoscaling
+//
+// The leader looks at every active topology whose components have an
+// "autoscale" policy every autoscaleEvery: from the monitor (the workers'
+// reports) it takes each component's capacity over the last
+// autoscaleSpan and, for spouts, the lag of their partitions in records
+// and in seconds (lag / consume rate) and its trend; package
+// cluster/internal/autoscale decides. A change is stored as the
+// topology's pending Rescale, with its reason, and applied without a
+// replay (rescale.go); the decision is kept in the topology's Scaling
+// record, which describe shows. One change is in flight at a time per
+// topology: none is decided while a Rescale waits or the tasks are
+// moving.
+//
+// The cooldown is measured on the leader's own monotonic clock, never by
+// comparing its clock with the time another worker stored: a new leader
+// starts every component's cooldown when it takes over (a leader killed
+// in the middle of a decision: its Rescale is applied by the next one,
+// which then waits a cooldown before deciding anything).
+
+// autoscaleEvery is how often the leader evaluates the policies.
+const autoscaleEvery = 5 * time.Second
+
+// autoscaleSpan is the recent load a decision looks at: the last points
+// of the monitor's 10-minute series (5 s steps).
+const autoscaleSpan = 30 * time.Second
+
+// autoscaler is the leader's memory between evaluations.
+type autoscaler struct {
+	next    time.Time            // monotonic: the next evaluation
+	changed map[string]time.Time // topology/component -> its last change, monotonic (or the takeover)
+	lag     map[string]lagPoint  // topology/component -> the last lag seen
+	leading bool
+}
+
+type lagPoint struct {
+	records int64
+	at      time.Time
+}
+
+// autoscale evaluates the policies of tops (every autoscaleEvery); it
+// runs on the leader, after the assignments were stored.
+func (w *Worker) autoscale(ctx context.Context, tops []store.Topology, decoded map[string]*topology.Topology,
+	stored map[string]store.Assignment, members []membership.Member) {
+	as := &w.scaler
+	now := time.Now()
+	if !as.leading {
+		// taking over: every cooldown starts now
+		as.leading, as.changed, as.lag = true, map[string]time.Time{}, map[string]lagPoint{}
+		as.next = now.Add(autoscaleEvery)
+		return
+	}
+	if now.Before(as.next) {
+		return
+	}
+	as.next = now.Add(autoscaleEvery)
+	free := freeSlots(members, stored)
+	for _, t := range tops {
+		topo := decoded[t.Name]
+		if topo == nil || t.Status != store.StatusActive || t.Rescale != nil || stored[t.Name].Draining ||
+			(t.Scaling != nil && t.Scaling.Paused) || !hasPolicy(topo) {
+			continue
+		}
+		w.autoscaleTopology(ctx, t, topo, free, now)
+	}
+}
+
+// stopAutoscaling forgets the autoscaler's memory when this worker stops
+// leading.
+func (w *Worker) stopAutoscaling() { w.scaler.leading = false }
+
+func hasPolicy(topo *topology.Topology) bool {
+	for _, c := range append(topo.Spouts[:len(topo.Spouts):len(topo.Spouts)], topo.Bolts...) {
+		if c.Autoscale != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// componentOf returns topo's component id, or nil.
+func componentOf(topo *topology.Topology, id string) *topology.Component {
+	for _, c := range append(topo.Spouts[:len(topo.Spouts):len(topo.Spouts)], topo.Bolts...) {
+		if c.ID == id {
+			return c
+		}
+	}
+	return nil
+}
+
+// freeSlots is how many more tasks the live workers can take (MaxInt
+// when one has no limit).
+func freeSlots(members []membership.Member, stored map[string]store.Assignment) int {
+	total, used := 0, map[string]int{}
+	for _, a := range stored {
+		for _, wk := range a.Tasks {
+			used[wk]++
+		}
+	}
+	for _, m := range members {
+		if m.Meta.Leaving || m.Meta.Isolated {
+			continue
+		}
+		if m.Meta.Slots == 0 {
+			return math.MaxInt
+		}
+		total += max(0, m.Meta.Slots-used[m.Name])
+	}
+	return total
+}
+
+// autoscaleTopology decides for the components of t with a policy and
+// stores a Rescale when one changes.
+func (w *Worker) autoscaleTopology(ctx context.Context, t store.Topology, topo *topology.Topology, free int, now time.Time) {
+	d, err := w.describe(ctx, t)
+	if err != nil {
+		return
+	}
+	series, err := w.Series(ctx, t.Name, "10m")
+	if err != nil {
+		return
+	}
+	as := &w.scaler
+	changes := map[string]int{}
+	var decisions []store.ScalingDecision
+	for _, comp := range d.Components {
+		c := componentOf(topo, comp.ID)
+		if c == nil || c.Autoscale == nil {
+			continue
+		}
+		key := t.Name + "/" + comp.ID
+		o := observe(comp, c, series, as.lag[key], now)
+		if comp.Kind == "spout" {
+			as.lag[key] = lagPoint{records: o.LagRecords, at: now}
+		}
+		since, ok := as.changed[key]
+		if !ok {
+			since = now
+			as.changed[key] = now
+		}
+		dec := autoscale.Decide(*c.Autoscale, o, now.Sub(since), free)
+		switch {
+		case dec.Parallelism != o.Parallelism:
+			changes[comp.ID] = dec.Parallelism
+			free -= dec.Parallelism - o.Parallelism
+			decisions = append(decisions, store.ScalingDecision{At: now.UTC(), Component: comp.ID, From: o.Parallelism,
+				To: dec.Parallelism, Direction: dec.Direction, Reason: dec.Reason, Limited: dec.Limited})
+		case dec.Limited != "" && dec.Direction != "none":
+			decisions = append(decisions, store.ScalingDecision{At: now.UTC(), Component: comp.ID, From: o.Parallelism,
+				To: o.Parallelism, Direction: "none", Reason: dec.Reason, Limited: dec.Limited})
+		}
+	}
+	if len(decisions) == 0 {
+		return
+	}
+	err = w.update(ctx, t.Name, func(cur *store.Topology) error {
+		if cur.Rescale != nil && len(changes) > 0 {
+			return errRescalePending
+		}
+		if cur.Scaling == nil {
+			cur.Scaling = &store.Scaling{}
+		}
+		if cur.Scaling.Paused {
+			return errAutoscalePaused
+		}
+		for _, dec := range decisions {
+			if dec.Direction == "none" && repeats(cur.Scaling.Decisions, dec) {
+				continue // the same refusal as last time: recorded once
+			}
+			cur.Scaling.Record(dec)
+			if dec.To != dec.From {
+				if cur.Scaling.LastChange == nil {
+					cur.Scaling.LastChange = map[string]time.Time{}
+				}
+				cur.Scaling.LastChange[dec.Component] = dec.At
+			}
+		}
+		if len(changes) > 0 {
+			cur.Rescale = &store.Rescale{Parallelism: changes, Reason: "autoscale", RequestedAt: now.UTC()}
+		}
+		return nil
+	})
+	if err != nil {
+		if err != errRescalePending && err != errAutoscalePaused {
+			w.log.Warn("cannot store the autoscaler's decision", "topology", t.Name, "err", err)
+		}
+		return
+	}
+	for _, dec := range decisions {
+		if dec.To != dec.From {
+			as.changed[t.Name+"/"+dec.Component] = now
+			w.log.Info("autoscale", "topology", t.Name, "component", dec.Component, "from", dec.From, "to", dec.To,
+				"reason", dec.Reason, "limited", dec.Limited)
+		} else {
+			w.log.Info("autoscale: cannot change", "topology", t.Name, "component", dec.Component, "reason", dec.Reason,
+				"limited", dec.Limited)
+		}
+	}
+}
+
+var (
+	errRescalePending  = fmt.Errorf("a rescale is pending")
+	errAutoscalePaused = fmt.Errorf("autoscaling is paused")
+)
+
+// repeats reports whether d says what the component's last decision said.
+func repeats(ds []store.ScalingDecision, d store.ScalingDecision) bool {
+	for i := len(ds) - 1; i >= 0; i-- {
+		if ds[i].Component == d.Component {
+			return ds[i].Direction == d.Direction && ds[i].Limited == d.Limited && ds[i].From == d.From
+		}
+	}
+	return false
+}
+
+// observe builds the autoscaler's view of component comp (c in the
+// topology) from its description, the 10-minute series and the lag seen
+// at the previous evaluation.
+func observe(comp api.Component, c *topology.Component, series *api.Series, prev lagPoint, now time.Time) autoscale.Observation {
+	o := autoscale.Observation{Parallelism: max(1, len(comp.Tasks)), Spout: comp.Kind == "spout"}
+	if len(comp.Tasks) == 0 {
+		o.Parallelism = max(1, c.Parallelism)
+	}
+	// capacity: busy time per second over the span, per task (the series
+	// has the executed rate and the mean execute latency of each step)
+	for _, cs := range series.Components {
+		if cs.ID != comp.ID {
+			continue
+		}
+		n := int(autoscaleSpan.Seconds() / max(series.StepSeconds, 1))
+		pts := cs.Points[max(0, len(cs.Points)-n):]
+		var busy float64
+		for _, p := range pts {
+			busy += p.Executed * p.ExecuteLatencyMs / 1000
+		}
+		if len(pts) > 0 {
+			o.Capacity = busy / float64(len(pts)) / float64(o.Parallelism)
+		}
+	}
+	if o.Spout {
+		o.Partitions = len(comp.Partitions)
+		for _, p := range comp.Partitions {
+			o.LagRecords += p.Lag
+		}
+		rate := comp.Rates.Acked
+		switch {
+		case o.LagRecords == 0:
+		case rate > 0:
+			o.LagSeconds = float64(o.LagRecords) / rate
+		default:
+			o.LagSeconds = math.Inf(1)
+		}
+		if !prev.at.IsZero() {
+			if dt := now.Sub(prev.at).Seconds(); dt > 0 {
+				o.LagTrend = float64(o.LagRecords-prev.records) / dt
+			}
+		}
+	}
+	return o
+}
