@@ -246,6 +246,30 @@ func describeCmd(ctx context.Context, env *Env, args []string) int {
 			}
 		}
 	}
+	if a := t.Autoscale; a != nil {
+		state := "on"
+		if a.Paused {
+			state = "paused (gale autoscale on " + t.Name + " resumes it)"
+		}
+		fmt.Fprintf(env.Stdout, "\nautoscale %s:\n", state)
+		for _, c := range slices.Sorted(maps.Keys(a.Policies)) {
+			p := a.Policies[c]
+			lag := ""
+			if p.ScaleUpLagSeconds > 0 {
+				lag = fmt.Sprintf(", scale up past %gs of lag", p.ScaleUpLagSeconds)
+			}
+			fmt.Fprintf(env.Stdout, "  %s: %d tasks in [%d, %d], target capacity %g%s, cooldown %gs\n",
+				c, p.Parallelism, p.Min, p.Max, p.TargetCapacity, lag, p.CooldownSeconds)
+		}
+		for _, d := range a.Decisions[max(0, len(a.Decisions)-5):] {
+			limited := ""
+			if d.Limited != "" {
+				limited = " (limited: " + d.Limited + ")"
+			}
+			fmt.Fprintf(env.Stdout, "  %s %s %s %d -> %d: %s%s\n", d.At.Local().Format("15:04:05"), d.Component, d.Direction,
+				d.From, d.To, d.Reason, limited)
+		}
+	}
 	if r := t.Rescale; r != nil {
 		var what []string
 		for _, c := range slices.Sorted(maps.Keys(r.Parallelism)) {

@@ -213,6 +213,29 @@ func (w *Worker) autoscaleTopology(ctx context.Context, t store.Topology, topo *
 	}
 }
 
+// autoscaleState is what describe shows of the autoscaler (nil when no
+// component has a policy).
+func autoscaleState(topo *topology.Topology, s *store.Scaling) *api.Autoscale {
+	if !hasPolicy(topo) {
+		return nil
+	}
+	out := &api.Autoscale{Policies: map[string]api.AutoscalePolicy{}}
+	for _, c := range append(topo.Spouts[:len(topo.Spouts):len(topo.Spouts)], topo.Bolts...) {
+		if p := c.Autoscale; p != nil {
+			out.Policies[c.ID] = api.AutoscalePolicy{Min: p.Min, Max: p.Max, TargetCapacity: p.TargetCapacity,
+				ScaleUpLagSeconds: p.ScaleUpLagSeconds, CooldownSeconds: time.Duration(p.Cooldown).Seconds(), Parallelism: c.Parallelism}
+		}
+	}
+	if s != nil {
+		out.Paused = s.Paused
+		for _, d := range s.Decisions {
+			out.Decisions = append(out.Decisions, api.AutoscaleDecision{At: d.At, Component: d.Component, From: d.From, To: d.To,
+				Direction: d.Direction, Reason: d.Reason, Limited: d.Limited})
+		}
+	}
+	return out
+}
+
 var (
 	errRescalePending  = fmt.Errorf("a rescale is pending")
 	errAutoscalePaused = fmt.Errorf("autoscaling is paused")

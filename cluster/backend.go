@@ -163,6 +163,7 @@ func (w *Worker) describe(ctx context.Context, t store.Topology) (*api.Topology,
 	if r := t.Rescale; r != nil {
 		d.Rescale = &api.Rescale{Parallelism: r.Parallelism, Workers: r.Workers, Reason: r.Reason, RequestedAt: r.RequestedAt}
 	}
+	d.Autoscale = autoscaleState(topo, t.Scaling)
 	if err := topo.CheckCluster(); err != nil {
 		// not assigned, not run (reconcile): for this reason, not for
 		// want of slots

@@ -105,6 +105,40 @@ type Topology struct {
 	// the spouts pause until the trees in flight complete, then the tasks
 	// change (no tree replays).
 	Rescale *Rescale `json:"rescale,omitempty"`
+	// Autoscale is the autoscaler's state, when a component has a policy.
+	Autoscale *Autoscale `json:"autoscale,omitempty"`
+}
+
+// Autoscale is the autoscaler's state of a topology.
+type Autoscale struct {
+	// Paused: gale autoscale off.
+	Paused bool `json:"paused"`
+	// Policies are the components' policies, by component id.
+	Policies map[string]AutoscalePolicy `json:"policies"`
+	// Decisions are the latest changes (and the changes it could not
+	// make, with what limited them), oldest first.
+	Decisions []AutoscaleDecision `json:"decisions,omitempty"`
+}
+
+// AutoscalePolicy is a component's policy and its current parallelism.
+type AutoscalePolicy struct {
+	Min               int     `json:"min"`
+	Max               int     `json:"max"`
+	TargetCapacity    float64 `json:"target_capacity"`
+	ScaleUpLagSeconds float64 `json:"scale_up_lag_seconds,omitempty"`
+	CooldownSeconds   float64 `json:"cooldown_seconds"`
+	Parallelism       int     `json:"parallelism"`
+}
+
+// AutoscaleDecision is one decision of the autoscaler.
+type AutoscaleDecision struct {
+	At        time.Time `json:"at"`
+	Component string    `json:"component"`
+	From      int       `json:"from"`
+	To        int       `json:"to"`
+	Direction string    `json:"direction"` // up, down, none (limited)
+	Reason    string    `json:"reason"`
+	Limited   string    `json:"limited,omitempty"`
 }
 
 // Rescale is a pending change of parallelism (a rebalance).
