@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sync"
 	"time"
 
 	"github.com/gale-stream/gale/cluster/api"
@@ -11,6 +12,7 @@ import (
 	"github.com/gale-stream/gale/cluster/internal/membership"
 	"github.com/gale-stream/gale/cluster/store"
 	"github.com/gale-stream/gale/topology"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Autoscaling
@@ -46,6 +48,82 @@ type autoscaler struct {
 	changed map[string]time.Time // topology/component -> its last change, monotonic (or the takeover)
 	lag     map[string]lagPoint  // topology/component -> the last lag seen
 	leading bool
+	metrics autoscaleMetrics
+}
+
+// autoscaleMetrics are the leader's autoscaling series on /metrics:
+// gale_autoscale_desired_parallelism{topology,component},
+// gale_autoscale_decisions_total{topology,component,direction} and
+// gale_cluster_workers_wanted (for a Kubernetes HPA or KEDA to scale the
+// workers on: the workers the current ones' slots say the desired tasks
+// need). A worker that does not lead exports none of them.
+type autoscaleMetrics struct {
+	mu        sync.Mutex
+	desired   map[[2]string]int
+	decisions map[[3]string]float64
+	wanted    int // 0: not leading
+}
+
+var (
+	descDesired = prometheus.NewDesc("gale_autoscale_desired_parallelism",
+		"The parallelism the autoscaler wants for a component with a policy (the leader's view).", []string{"topology", "component"}, nil)
+	descDecisions = prometheus.NewDesc("gale_autoscale_decisions_total",
+		"Decisions of the autoscaler since this worker leads: direction up, down, or none (a change a bound refused).",
+		[]string{"topology", "component", "direction"}, nil)
+	descWanted = prometheus.NewDesc("gale_cluster_workers_wanted",
+		"Workers the cluster needs for the tasks the autoscaler wants, at the live workers' mean slots (the live count when slots are unlimited).", nil, nil)
+)
+
+// Describe implements prometheus.Collector.
+func (m *autoscaleMetrics) Describe(ch chan<- *prometheus.Desc) {
+	ch <- descDesired
+	ch <- descDecisions
+	ch <- descWanted
+}
+
+// Collect implements prometheus.Collector.
+func (m *autoscaleMetrics) Collect(ch chan<- prometheus.Metric) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.wanted == 0 {
+		return
+	}
+	for k, v := range m.desired {
+		ch <- prometheus.MustNewConstMetric(descDesired, prometheus.GaugeValue, float64(v), k[0], k[1])
+	}
+	for k, v := range m.decisions {
+		ch <- prometheus.MustNewConstMetric(descDecisions, prometheus.CounterValue, v, k[0], k[1], k[2])
+	}
+	ch <- prometheus.MustNewConstMetric(descWanted, prometheus.GaugeValue, float64(m.wanted))
+}
+
+// observe records a decision.
+func (m *autoscaleMetrics) decided(topology, component, direction string, to int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.desired == nil {
+		m.desired, m.decisions = map[[2]string]int{}, map[[3]string]float64{}
+	}
+	m.desired[[2]string{topology, component}] = to
+	m.decisions[[3]string{topology, component, direction}]++
+}
+
+// update sets the desired parallelism of components that did not change
+// and the workers wanted; leading false clears everything.
+func (m *autoscaleMetrics) update(leading bool, desired map[[2]string]int, wanted int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !leading {
+		m.desired, m.decisions, m.wanted = nil, nil, 0
+		return
+	}
+	if m.desired == nil {
+		m.desired, m.decisions = map[[2]string]int{}, map[[3]string]float64{}
+	}
+	for k, v := range desired {
+		m.desired[k] = v
+	}
+	m.wanted = max(wanted, 1)
 }
 
 type lagPoint struct {
@@ -70,19 +148,60 @@ func (w *Worker) autoscale(ctx context.Context, tops []store.Topology, decoded m
 	}
 	as.next = now.Add(autoscaleEvery)
 	free := freeSlots(members, stored)
+	desired := map[[2]string]int{}
+	defer func() { as.metrics.update(true, desired, workersWanted(members, decoded, desired)) }()
 	for _, t := range tops {
 		topo := decoded[t.Name]
 		if topo == nil || t.Status != store.StatusActive || t.Rescale != nil || stored[t.Name].Draining ||
 			(t.Scaling != nil && t.Scaling.Paused) || !hasPolicy(topo) {
 			continue
 		}
-		w.autoscaleTopology(ctx, t, topo, free, now)
+		w.autoscaleTopology(ctx, t, topo, free, now, desired)
 	}
 }
 
 // stopAutoscaling forgets the autoscaler's memory when this worker stops
 // leading.
-func (w *Worker) stopAutoscaling() { w.scaler.leading = false }
+func (w *Worker) stopAutoscaling() {
+	if w.scaler.leading {
+		w.scaler.leading = false
+		w.scaler.metrics.update(false, nil, 0)
+	}
+}
+
+// workersWanted is how many workers the tasks want: the tasks of every
+// topology (with the changes the autoscaler wants) over the live workers'
+// mean slots; the live count when a worker has no slot limit.
+func workersWanted(members []membership.Member, decoded map[string]*topology.Topology, desired map[[2]string]int) int {
+	live, slots := 0, 0
+	for _, m := range members {
+		if m.Meta.Leaving || m.Meta.Isolated {
+			continue
+		}
+		live++
+		if m.Meta.Slots == 0 {
+			slots = -1
+		} else if slots >= 0 {
+			slots += m.Meta.Slots
+		}
+	}
+	if slots <= 0 || live == 0 {
+		return live
+	}
+	tasks := 0
+	for name, topo := range decoded {
+		for _, c := range append(topo.Spouts[:len(topo.Spouts):len(topo.Spouts)], topo.Bolts...) {
+			if n, ok := desired[[2]string{name, c.ID}]; ok {
+				tasks += n
+			} else {
+				tasks += c.Parallelism
+			}
+		}
+		tasks += topo.Settings.Ackers
+	}
+	per := float64(slots) / float64(live)
+	return int(math.Ceil(float64(tasks) / per))
+}
 
 func hasPolicy(topo *topology.Topology) bool {
 	for _, c := range append(topo.Spouts[:len(topo.Spouts):len(topo.Spouts)], topo.Bolts...) {
@@ -126,7 +245,8 @@ func freeSlots(members []membership.Member, stored map[string]store.Assignment) 
 
 // autoscaleTopology decides for the components of t with a policy and
 // stores a Rescale when one changes.
-func (w *Worker) autoscaleTopology(ctx context.Context, t store.Topology, topo *topology.Topology, free int, now time.Time) {
+func (w *Worker) autoscaleTopology(ctx context.Context, t store.Topology, topo *topology.Topology, free int, now time.Time,
+	desired map[[2]string]int) {
 	d, err := w.describe(ctx, t)
 	if err != nil {
 		return
@@ -154,6 +274,8 @@ func (w *Worker) autoscaleTopology(ctx context.Context, t store.Topology, topo *
 			as.changed[key] = now
 		}
 		dec := autoscale.Decide(*c.Autoscale, o, now.Sub(since), free)
+		// what it would take with room for it: the workers wanted
+		desired[[2]string{t.Name, comp.ID}] = autoscale.Decide(*c.Autoscale, o, now.Sub(since), math.MaxInt).Parallelism
 		switch {
 		case dec.Parallelism != o.Parallelism:
 			changes[comp.ID] = dec.Parallelism
@@ -202,6 +324,7 @@ func (w *Worker) autoscaleTopology(ctx context.Context, t store.Topology, topo *
 		return
 	}
 	for _, dec := range decisions {
+		as.metrics.decided(t.Name, dec.Component, dec.Direction, dec.To)
 		if dec.To != dec.From {
 			as.changed[t.Name+"/"+dec.Component] = now
 			w.log.Info("autoscale", "topology", t.Name, "component", dec.Component, "from", dec.From, "to", dec.To,

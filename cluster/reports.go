@@ -12,6 +12,7 @@ import (
 	"github.com/gale-stream/gale/cluster/internal/monitor"
 	"github.com/gale-stream/gale/cluster/internal/ui"
 	"github.com/gale-stream/gale/local"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Routes between workers (not part of the public API):
@@ -22,14 +23,14 @@ func (w *Worker) serveMonitor(srv *api.Server) {
 	w.rec = monitor.NewRecorder()
 	srv.Handle("GET /api/v1/local/{name}", http.HandlerFunc(w.localReport))
 	srv.Handle("GET /api/v1/process", http.HandlerFunc(w.process))
-	serveMonitor(srv, w.cfg.Name, w.cfg.Version, w.localAll)
+	serveMonitor(srv, w.cfg.Name, w.cfg.Version, w.localAll, &w.scaler.metrics)
 }
 
 // serveMonitor adds the monitor UI (at /) and the Prometheus metrics of
 // the local tasks (at /metrics) to an API server; a gale worker and gale
 // run --ui (ServeLocal) serve both.
-func serveMonitor(srv *api.Server, worker, version string, local func() []local.Stats) {
-	srv.Handle("GET /metrics", metrics.Handler(worker, version, metrics.SourceFunc(local)))
+func serveMonitor(srv *api.Server, worker, version string, local func() []local.Stats, extra ...prometheus.Collector) {
+	srv.Handle("GET /metrics", metrics.Handler(worker, version, metrics.SourceFunc(local), extra...))
 	srv.Handle("GET /", ui.Handler())
 }
 

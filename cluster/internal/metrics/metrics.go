@@ -34,9 +34,11 @@ func (f SourceFunc) Stats() []local.Stats { return f() }
 // metrics of src (see the package doc), gale_worker_info, and the Go
 // runtime's and the process's collectors (go_*, process_*: CPU, memory,
 // file descriptors). worker names this process (the worker label of every
-// series); version is the build's version.
-func Handler(worker, version string, src Source) http.Handler {
+// series); version is the build's version; extra are more collectors (a
+// worker's autoscaler).
+func Handler(worker, version string, src Source, extra ...prometheus.Collector) http.Handler {
 	reg := prometheus.NewRegistry()
+	reg.MustRegister(extra...)
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),

@@ -1,0 +1,233 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gale-stream/gale/internal/clustertest"
+	"github.com/gale-stream/gale/internal/galetest"
+	"github.com/gale-stream/gale/internal/testenv"
+)
+
+const autoscaleTopology = `{"name": "elastic", "config": {"topology.acker.executors": 1, "topology.max.spout.pending": 40,
+    "topology.message.timeout.secs": 60},
+  "spouts": [{"id": "events", "type": "kafka", "parallelism": 1,
+    "autoscale": {"min": 1, "max": 4, "scale_up_lag_seconds": 5, "cooldown": "15s"},
+    "config": {"brokers": [%[1]q], "topics": [%[2]q], "group": "gale-e2e-elastic", "start": "earliest",
+      "batch": {"records": 100, "time": "200ms"}, "ledger": {"kind": "kafka", "topic": %[3]q}}}],
+  "bolts": [
+    {"id": "work", "type": "noop", "parallelism": 1, "config": {"delay": "2ms"},
+     "autoscale": {"min": 1, "max": 6, "target_capacity": 0.6, "cooldown": "15s"},
+     "inputs": [{"component": "events"}]},
+    {"id": "files", "type": "file_sink", "parallelism": 2, "inputs": [{"component": "events", "grouping": "batch"}],
+     "config": {"dir": %[4]q, "format": "lines", "field": "value"}}]}`
+
+// TestAutoscale_Burst runs an autoscaled topology on three workers: a
+// Kafka spout and a bolt that takes 2 ms a tuple (its capacity follows
+// the rate: 0.2 of a task at 100 records/s, 2 at 1,000), beside a file
+// sink. An independent producer (librdkafka, testdata/rate_produce.py)
+// sends 100 records/s for 20 s, 1,000/s for 45 s, then 100/s for 60 s.
+// The bottleneck bolt scales up during the burst and back down after it,
+// each decision stored with its reason; the files hold every record once
+// (read by the lz4 CLI) and gale verify is clean. It logs the timeline:
+// when each change was decided and applied, the lag, and the trees that
+// failed (replayed) across the changes.
+func TestAutoscale_Burst(t *testing.T) {
+	if testing.Short() {
+		t.Skip("SKIPPED LOUDLY: multi-process cluster test (-short)")
+	}
+	brokers := testenv.KafkaBrokers(t)
+	lz4 := testenv.Command(t, "lz4", "lz4")
+	py := testenv.PythonVenv(t, "confluent", testenv.ConfluentRequirements...)
+	topic := fmt.Sprintf("gale-e2e-elastic-%d", time.Now().UnixNano())
+	createTopic(t, brokers, topic, 4)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	spec := fmt.Sprintf(autoscaleTopology, brokers, topic, topic+".ledger", out)
+	os.WriteFile(filepath.Join(dir, "topology.json"), []byte(spec), 0o644)
+	w1 := clustertest.StartWorkerEnv(t, gale(t), dir, "w1", "", nil)
+	ws := []*clustertest.Worker{w1,
+		clustertest.StartWorkerEnv(t, gale(t), dir, "w2", w1.Gossip, nil),
+		clustertest.StartWorkerEnv(t, gale(t), dir, "w3", w1.Gossip, nil)}
+	c := w1.Client()
+	waitMembers(t, c, 3)
+	ctx := context.Background()
+	if _, err := c.Submit(ctx, []byte(spec)); err != nil {
+		t.Fatal(err)
+	}
+	galetest.Eventually(t, "the topology running", 60*time.Second, func() bool {
+		d, err := c.Describe(ctx, "elastic")
+		return err == nil && len(d.Unassigned) == 0 && d.Workers > 0
+	})
+
+	start := time.Now()
+	cmd := exec.Command(py, "testdata/rate_produce.py", brokers, topic, "100:20", "1000:45", "100:60")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	produced := make(chan int, 1)
+	go func() {
+		var rep struct {
+			Records int `json:"records"`
+		}
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			json.Unmarshal(sc.Bytes(), &rep)
+		}
+		cmd.Wait()
+		produced <- rep.Records
+	}()
+	burst, calm := start.Add(20*time.Second), start.Add(65*time.Second)
+
+	// the timeline, every 2 s: parallelism of the bolt and the spout, the
+	// spout's lag
+	type sample struct {
+		at         time.Duration
+		work, spout int
+		lag         int64
+	}
+	var timeline []sample
+	var records int
+	maxWork, upAt, downAt := 1, time.Duration(0), time.Duration(0)
+	for done := false; !done; {
+		select {
+		case records = <-produced:
+			done = true
+		case <-time.After(2 * time.Second):
+		}
+		d, err := c.Describe(ctx, "elastic")
+		if err != nil {
+			continue
+		}
+		s := sample{at: time.Since(start)}
+		for _, comp := range d.Components {
+			switch comp.ID {
+			case "work":
+				s.work = len(comp.Tasks)
+			case "events":
+				s.spout = len(comp.Tasks)
+				for _, p := range comp.Partitions {
+					s.lag += p.Lag
+				}
+			}
+		}
+		timeline = append(timeline, s)
+		if s.work > maxWork {
+			maxWork = s.work
+			if upAt == 0 {
+				upAt = time.Since(burst)
+			}
+		}
+		if maxWork > 1 && s.work < maxWork && downAt == 0 && time.Now().After(calm) {
+			downAt = time.Since(calm)
+		}
+	}
+	if records == 0 {
+		t.Fatalf("rate_produce.py produced nothing:\n%s", stderr.String())
+	}
+	// after the producer: the lag drains, the bolt scales down
+	galetest.Eventually(t, "every record written", 3*time.Minute, func() bool { return countLines(t, out) >= records })
+	galetest.Eventually(t, "the bolt scaled down after the burst", 2*time.Minute, func() bool {
+		d, err := c.Describe(ctx, "elastic")
+		if err != nil {
+			return false
+		}
+		for _, comp := range d.Components {
+			if comp.ID == "work" && len(comp.Tasks) < maxWork {
+				if downAt == 0 {
+					downAt = time.Since(calm)
+				}
+				return true
+			}
+		}
+		return false
+	})
+	var lines []string
+	for _, s := range timeline {
+		lines = append(lines, fmt.Sprintf("%5.0fs work %d spout %d lag %d", s.at.Seconds(), s.work, s.spout, s.lag))
+	}
+	t.Logf("timeline (burst from 20 s to 65 s):\n%s", strings.Join(lines, "\n"))
+	if maxWork < 2 {
+		t.Errorf("the bolt never scaled up (max %d tasks) during a burst at 3× its capacity", maxWork)
+	} else {
+		t.Logf("scaled up to %d tasks %v after the burst began; down %v after it ended", maxWork,
+			upAt.Round(time.Second), downAt.Round(time.Second))
+	}
+
+	d, err := c.Describe(ctx, "elastic")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Autoscale == nil {
+		t.Fatal("describe shows no autoscale state")
+	}
+	ups, downs := 0, 0
+	for _, dec := range d.Autoscale.Decisions {
+		t.Logf("decision %s %s %s %d -> %d: %s %s", dec.At.Format("15:04:05"), dec.Component, dec.Direction, dec.From, dec.To,
+			dec.Reason, dec.Limited)
+		if dec.Reason == "" {
+			t.Errorf("decision without a reason: %+v", dec)
+		}
+		switch {
+		case dec.Component == "work" && dec.Direction == "up":
+			ups++
+		case dec.Component == "work" && dec.Direction == "down":
+			downs++
+		}
+	}
+	if ups == 0 || downs == 0 {
+		t.Errorf("the bolt's decisions: %d up, %d down; want both", ups, downs)
+	}
+	if len(d.Autoscale.Decisions) > 12 {
+		t.Errorf("%d decisions for one burst: the scaler flaps", len(d.Autoscale.Decisions))
+	}
+
+	// every record once, read by the lz4 CLI
+	seen := map[int]int{}
+	for line, n := range lz4Lines(t, lz4, out) {
+		var doc struct {
+			N int `json:"n"`
+		}
+		if err := json.Unmarshal([]byte(line), &doc); err != nil {
+			t.Fatalf("line %q: %v", line, err)
+		}
+		seen[doc.N] += n
+	}
+	bad := 0
+	for i := range records {
+		if seen[i] != 1 {
+			if bad++; bad <= 5 {
+				t.Errorf("record %d written %d times", i, seen[i])
+			}
+		}
+	}
+	if len(seen) != records {
+		t.Errorf("%d distinct records written, %d produced", len(seen), records)
+	}
+	var failed, emitted uint64
+	for _, w := range ws {
+		f, e, _ := spoutCounters(t, w.Log)
+		failed, emitted = failed+f, emitted+e
+	}
+	t.Logf("%d records, each written once; the shares stopped by the changes had emitted %d tuples, %d trees failed (replayed)",
+		records, emitted, failed)
+	code, report := runVerify(t, dir)
+	t.Logf("gale verify:\n%s", report)
+	if code != 0 {
+		t.Errorf("gale verify: exit %d", code)
+	}
+}
