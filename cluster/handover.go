@@ -74,8 +74,11 @@ func (w *Worker) drainState(name string) drainState {
 	if l == nil || l.rt == nil {
 		return drainState{}
 	}
+	// paused: asked to, and every spout's loop saw it (a NextTuple that
+	// was running may have emitted one more tree, counted below)
+	paused := !l.active.Load() && l.rt.SpoutsPaused()
 	p, q := l.rt.InFlight()
-	return drainState{Epoch: l.epochNow.Load(), Paused: !l.active.Load(), Pending: p, Queued: q}
+	return drainState{Epoch: l.epochNow.Load(), Paused: paused, Pending: p, Queued: q}
 }
 
 // handoverMark is when the leader saw a Draining assignment first.

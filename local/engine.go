@@ -399,6 +399,19 @@ func (r *Runtime) InFlight() (pendingTrees, queuedTuples int64) {
 	return pendingTrees, r.inflight.Load()
 }
 
+// SpoutsPaused reports whether every spout's loop has seen its pause
+// (Deactivate), so that no NextTuple runs: InFlight then only falls. A
+// Deactivate sets the wish at once; a spout in the middle of a NextTuple
+// may still emit a tree before its loop sees it.
+func (r *Runtime) SpoutsPaused() bool {
+	for _, s := range r.spouts {
+		if !s.idle.Load() {
+			return false
+		}
+	}
+	return true
+}
+
 func (r *Runtime) drain() error {
 	for _, s := range r.spouts {
 		s.stopping.Store(true)

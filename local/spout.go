@@ -35,6 +35,10 @@ type spoutExec struct {
 	active    atomic.Bool // cleared by Deactivate
 	stopping  atomic.Bool // set when draining: no more NextTuple
 	quiet     atomic.Bool // stopping observed and buffers flushed
+	// idle: the loop saw the spout inactive (or stopping, or done) and
+	// calls no NextTuple until that changes: a tree it counts in pending
+	// now is the last before the pause (Runtime.SpoutsPaused)
+	idle atomic.Bool
 	done      bool        // the spout returned ErrStop
 	maxPend   int
 	lastSweep int64 // mono() at the last sweep of pending trees
@@ -103,6 +107,7 @@ func (s *spoutExec) run() {
 			s.activation(a)
 		}
 		stopping := s.stopping.Load()
+		s.idle.Store(stopping || s.done || !wasActive)
 		if !stopping && !s.done && wasActive && (s.maxPend == 0 || len(s.pending) < s.maxPend) {
 			n := s.next()
 			if n > 0 {
