@@ -39,8 +39,15 @@ import (
 const autoscaleEvery = 5 * time.Second
 
 // autoscaleSpan is the recent load a decision looks at: the last points
-// of the monitor's 10-minute series (5 s steps).
-const autoscaleSpan = 30 * time.Second
+// of the monitor's 10-minute series (5 s steps), never from before the
+// component's last change plus autoscaleSettle (the pause of the change
+// and the restart of the tasks would read as an idle component); a
+// component with less than autoscaleMinSpan of such data is not judged.
+const (
+	autoscaleSpan    = 30 * time.Second
+	autoscaleSettle  = 5 * time.Second
+	autoscaleMinSpan = 10 * time.Second
+)
 
 // autoscaler is the leader's memory between evaluations.
 type autoscaler struct {
@@ -160,6 +167,17 @@ func (w *Worker) autoscale(ctx context.Context, tops []store.Topology, decoded m
 	}
 }
 
+// changedNow restarts the cooldown of components of topology name: their
+// parallelism just changed (a rescale applied).
+func (as *autoscaler) changedNow(name string, components []string) {
+	if !as.leading {
+		return
+	}
+	for _, c := range components {
+		as.changed[name+"/"+c] = time.Now()
+	}
+}
+
 // stopAutoscaling forgets the autoscaler's memory when this worker stops
 // leading.
 func (w *Worker) stopAutoscaling() {
@@ -264,16 +282,27 @@ func (w *Worker) autoscaleTopology(ctx context.Context, t store.Topology, topo *
 			continue
 		}
 		key := t.Name + "/" + comp.ID
-		o := observe(comp, c, series, as.lag[key], now)
+		prevLag := as.lag[key]
 		if comp.Kind == "spout" {
-			as.lag[key] = lagPoint{records: o.LagRecords, at: now}
+			var lag int64
+			for _, p := range comp.Partitions {
+				lag += p.Lag
+			}
+			as.lag[key] = lagPoint{records: lag, at: now} // the trend's next reference
 		}
 		since, ok := as.changed[key]
 		if !ok {
 			since = now
 			as.changed[key] = now
 		}
+		span := min(autoscaleSpan, now.Sub(since)-autoscaleSettle)
+		if span < autoscaleMinSpan {
+			continue // too soon after a change (or the takeover) to judge
+		}
+		o := observe(comp, c, series, span, prevLag, now)
 		dec := autoscale.Decide(*c.Autoscale, o, now.Sub(since), free)
+		w.log.Debug("autoscale: observed", "topology", t.Name, "component", comp.ID, "observation", fmt.Sprintf("%+v", o),
+			"since_change", now.Sub(since).Round(time.Second), "decision", fmt.Sprintf("%+v", dec))
 		// what it would take with room for it: the workers wanted
 		desired[[2]string{t.Name, comp.ID}] = autoscale.Decide(*c.Autoscale, o, now.Sub(since), math.MaxInt).Parallelism
 		switch {
@@ -326,6 +355,8 @@ func (w *Worker) autoscaleTopology(ctx context.Context, t store.Topology, topo *
 	for _, dec := range decisions {
 		as.metrics.decided(t.Name, dec.Component, dec.Direction, dec.To)
 		if dec.To != dec.From {
+			// (its cooldown starts again when the change is applied:
+			// rescaleStep calls changedNow)
 			as.changed[t.Name+"/"+dec.Component] = now
 			w.log.Info("autoscale", "topology", t.Name, "component", dec.Component, "from", dec.From, "to", dec.To,
 				"reason", dec.Reason, "limited", dec.Limited)
@@ -377,7 +408,7 @@ func repeats(ds []store.ScalingDecision, d store.ScalingDecision) bool {
 // observe builds the autoscaler's view of component comp (c in the
 // topology) from its description, the 10-minute series and the lag seen
 // at the previous evaluation.
-func observe(comp api.Component, c *topology.Component, series *api.Series, prev lagPoint, now time.Time) autoscale.Observation {
+func observe(comp api.Component, c *topology.Component, series *api.Series, span time.Duration, prev lagPoint, now time.Time) autoscale.Observation {
 	o := autoscale.Observation{Parallelism: max(1, len(comp.Tasks)), Spout: comp.Kind == "spout"}
 	if len(comp.Tasks) == 0 {
 		o.Parallelism = max(1, c.Parallelism)
@@ -388,7 +419,7 @@ func observe(comp api.Component, c *topology.Component, series *api.Series, prev
 		if cs.ID != comp.ID {
 			continue
 		}
-		n := int(autoscaleSpan.Seconds() / max(series.StepSeconds, 1))
+		n := max(1, int(span.Seconds()/max(series.StepSeconds, 1)))
 		pts := cs.Points[max(0, len(cs.Points)-n):]
 		var busy float64
 		for _, p := range pts {
@@ -403,7 +434,9 @@ func observe(comp api.Component, c *topology.Component, series *api.Series, prev
 		for _, p := range comp.Partitions {
 			o.LagRecords += p.Lag
 		}
-		rate := comp.Rates.Acked
+		// the consume rate in records: a spout's emitted tuples (its acked
+		// count trees, a whole batch each for the Kafka spout)
+		rate := comp.Rates.Emitted
 		switch {
 		case o.LagRecords == 0:
 		case rate > 0:

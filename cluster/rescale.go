@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"maps"
+	"slices"
 	"time"
 
 	"github.com/gale-stream/gale/cluster/store"
@@ -83,6 +84,7 @@ func (w *Worker) rescaleStep(ctx context.Context, t store.Topology, prev store.A
 		return prev, false
 	}
 	delete(w.handovers, t.Name)
+	w.scaler.changedNow(t.Name, slices.Collect(maps.Keys(rs.Parallelism)))
 	w.log.Info("rescaled", "topology", t.Name, "parallelism", rs.Parallelism, "workers", rs.Workers, "reason", rs.Reason,
 		"asked", time.Since(rs.RequestedAt).Round(time.Millisecond))
 	return prev, false

@@ -30,11 +30,16 @@ const autoscaleTopology = `{"name": "elastic", "config": {"topology.acker.execut
     {"id": "files", "type": "file_sink", "parallelism": 2, "inputs": [{"component": "events", "grouping": "batch"}],
      "config": {"dir": %[4]q, "format": "lines", "field": "value"}}]}`
 
+// AutoscaleBenchVar makes TestAutoscale_Burst a benchmark (make bench):
+// a burst of two minutes between two of calm.
+const AutoscaleBenchVar = "GALE_BENCH_AUTOSCALE"
+
 // TestAutoscale_Burst runs an autoscaled topology on three workers: a
 // Kafka spout and a bolt that takes 2 ms a tuple (its capacity follows
 // the rate: 0.2 of a task at 100 records/s, 2 at 1,000), beside a file
 // sink. An independent producer (librdkafka, testdata/rate_produce.py)
-// sends 100 records/s for 20 s, 1,000/s for 45 s, then 100/s for 60 s.
+// sends 100 records/s for 10 s, 1,000/s for 30 s, then 100/s for 10 s
+// (with GALE_BENCH_AUTOSCALE set: 60 s, 120 s, 120 s).
 // The bottleneck bolt scales up during the burst and back down after it,
 // each decision stored with its reason; the files hold every record once
 // (read by the lz4 CLI) and gale verify is clean. It logs the timeline:
@@ -69,7 +74,12 @@ func TestAutoscale_Burst(t *testing.T) {
 	})
 
 	start := time.Now()
-	cmd := exec.Command(py, "testdata/rate_produce.py", brokers, topic, "100:20", "1000:45", "100:60")
+	phases, burstAt, calmAt := []string{"100:10", "1000:30", "100:10"}, 10*time.Second, 40*time.Second
+	if os.Getenv(AutoscaleBenchVar) != "" {
+		// make bench: a burst of two minutes, and the calm after it
+		phases, burstAt, calmAt = []string{"100:60", "1000:120", "100:120"}, 60*time.Second, 180*time.Second
+	}
+	cmd := exec.Command(py, append([]string{"testdata/rate_produce.py", brokers, topic}, phases...)...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
@@ -91,7 +101,7 @@ func TestAutoscale_Burst(t *testing.T) {
 		cmd.Wait()
 		produced <- rep.Records
 	}()
-	burst, calm := start.Add(20*time.Second), start.Add(65*time.Second)
+	burst, calm := start.Add(burstAt), start.Add(calmAt)
 
 	// the timeline, every 2 s: parallelism of the bolt and the spout, the
 	// spout's lag
@@ -160,7 +170,7 @@ func TestAutoscale_Burst(t *testing.T) {
 	for _, s := range timeline {
 		lines = append(lines, fmt.Sprintf("%5.0fs work %d spout %d lag %d", s.at.Seconds(), s.work, s.spout, s.lag))
 	}
-	t.Logf("timeline (burst from 20 s to 65 s):\n%s", strings.Join(lines, "\n"))
+	t.Logf("timeline (phases %v):\n%s", phases, strings.Join(lines, "\n"))
 	if maxWork < 2 {
 		t.Errorf("the bolt never scaled up (max %d tasks) during a burst at 3× its capacity", maxWork)
 	} else {

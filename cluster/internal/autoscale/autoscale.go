@@ -84,7 +84,9 @@ func Decide(p topology.Autoscale, o Observation, sinceLastChange time.Duration, 
 	if math.IsNaN(o.Capacity) || o.Capacity < 0 {
 		return none(P, fmt.Sprintf("capacity unknown (%g)", o.Capacity), "")
 	}
-	freeSlots = max(freeSlots, 0)
+	// no more than MaxAutoscale can be added anyway: a huge freeSlots
+	// (no slot limit: math.MaxInt) must not overflow P + freeSlots
+	freeSlots = min(max(freeSlots, 0), topology.MaxAutoscale)
 
 	// ceiling: the most tasks the policy and the source allow.
 	ceiling, ceilingWhy := max(p.Max, 1), fmt.Sprintf("max %d", p.Max)

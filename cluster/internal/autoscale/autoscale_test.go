@@ -124,3 +124,14 @@ func TestDecide(t *testing.T) {
 		})
 	}
 }
+
+// TestDecide_UnlimitedSlots: a cluster without a slot limit passes
+// math.MaxInt free slots; nothing overflows (found by TestAutoscale_Burst:
+// "at slots: 9223372036854775807 free", no change ever).
+func TestDecide_UnlimitedSlots(t *testing.T) {
+	p := topology.Autoscale{Min: 1, Max: 6, TargetCapacity: 0.6, Cooldown: topology.Duration(15 * time.Second)}
+	d := autoscale.Decide(p, autoscale.Observation{Parallelism: 1, Capacity: 1.0}, time.Minute, math.MaxInt)
+	if d.Direction != autoscale.Up || d.Parallelism < 2 || d.Limited != "" {
+		t.Errorf("saturated with unlimited slots: %+v, want up, unlimited", d)
+	}
+}
