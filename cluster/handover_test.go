@@ -179,3 +179,72 @@ func TestLead_RescaleDrainsFirst(t *testing.T) {
 		t.Fatalf("after the rescale: epoch %d draining %v with %d tasks; want 6 (3 spouts, 2 split, the acker), resumed", a3.Epoch, a3.Draining, len(a3.Tasks))
 	}
 }
+
+// TestLead_RescaleContinuesAfterLeaderChange: the leader pauses the
+// spouts for a rescale and dies; the next leader finds the Rescale and
+// the Draining assignment in the store and finishes the change, once —
+// the parallelism is applied once and the tasks assigned once.
+func TestLead_RescaleContinuesAfterLeaderChange(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	open := func() store.Store {
+		st, err := store.OpenFileStore(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	}
+	s1, s2 := open(), open()
+	if _, err := s1.PutTopology(ctx, store.Topology{Name: "wc", JSON: []byte(wcTopology)}, 0); err != nil {
+		t.Fatal(err)
+	}
+	clock := galetest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	f1, f2 := newLeaderFixture(t, "w1", s1, clock), newLeaderFixture(t, "w2", s2, clock)
+	for _, f := range []*leaderFixture{f1, f2} {
+		f.w.drainCheck = func(string, store.Assignment) bool { return true }
+		for _, n := range []string{"w1", "w2"} {
+			f.all = append(f.all, membership.Member{Name: n, State: membership.Alive})
+		}
+		f.w.view.snapshot(f.all)
+	}
+	clock.Add(time.Second)
+	f1.w.view.poll()
+	f2.w.view.poll()
+	if a := f1.lead(); a.Epoch != 1 {
+		t.Fatalf("first assignment at epoch %d", a.Epoch)
+	}
+	if err := f1.w.Rebalance(ctx, "wc", api.Rebalance{Parallelism: map[string]int{"split": 4}}); err != nil {
+		t.Fatal(err)
+	}
+	if a := f1.lead(); a.Epoch != 2 || !a.Draining {
+		t.Fatalf("w1 paused the spouts at epoch %d (draining %v); want 2, draining", a.Epoch, a.Draining)
+	}
+	// w1 dies: its lease expires, w2 leads (w2 sees w1 alive still: its
+	// tasks stay in place, so the rescale goes on rather than a move)
+	clock.Add(10 * time.Second)
+	f2.w.view.poll()
+	for i := 0; !f2.w.el.Leading(); i++ {
+		if i == 5 {
+			t.Fatal("w2 does not lead after w1's lease expired")
+		}
+		if _, err := f2.w.el.Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+		clock.Add(time.Second)
+	}
+	f2.lead() // applies the rescale
+	rec, _ := s2.GetTopology(ctx, "wc")
+	if rec.Rescale != nil || rec.Parallelism["split"] != 4 || rec.Version != 3 {
+		t.Fatalf("after w2's first round: parallelism %v, rescale %+v, version %d; want split 4 applied once (version 3)",
+			rec.Parallelism, rec.Rescale, rec.Version)
+	}
+	a := f2.lead()
+	if a.Draining || len(a.Tasks) != 8 || a.Epoch != 3 {
+		t.Fatalf("w2's assignment: epoch %d draining %v %d tasks; want epoch 3, resumed, 8 tasks (3 + 4 + the acker)",
+			a.Epoch, a.Draining, len(a.Tasks))
+	}
+	if b := f2.lead(); b.Epoch != a.Epoch {
+		t.Fatalf("another assignment (epoch %d) with nothing changed", b.Epoch)
+	}
+}
