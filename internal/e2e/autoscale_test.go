@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gale-stream/gale/cluster/api"
 	"github.com/gale-stream/gale/internal/clustertest"
 	"github.com/gale-stream/gale/internal/galetest"
 	"github.com/gale-stream/gale/internal/testenv"
@@ -31,8 +32,30 @@ const autoscaleTopology = `{"name": "elastic", "config": {"topology.acker.execut
      "config": {"dir": %[4]q, "format": "lines", "field": "value"}}]}`
 
 // AutoscaleBenchVar makes TestAutoscale_Burst a benchmark (make bench):
-// a burst of two minutes between two of calm.
+// "burst", a burst of two minutes between two of calm; "steady", 800
+// records/s for ten minutes, after which nothing changed past the first
+// steadySettle.
 const AutoscaleBenchVar = "GALE_BENCH_AUTOSCALE"
+
+// steadySettle is the time a steady load may take to reach its
+// parallelism (cooldowns of 15 s, doubling at most per change).
+const steadySettle = 2 * time.Minute
+
+// checkSteady fails when the autoscaler changed anything after the
+// first steadySettle of a steady load that began at start.
+func checkSteady(t *testing.T, c *api.Client, start time.Time) {
+	t.Helper()
+	d, err := c.Describe(context.Background(), "elastic")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dec := range d.Autoscale.Decisions {
+		if dec.At.After(start.Add(steadySettle)) && dec.From != dec.To {
+			t.Errorf("a change %v after the steady load began: %s %s %d -> %d: %s", dec.At.Sub(start).Round(time.Second),
+				dec.Component, dec.Direction, dec.From, dec.To, dec.Reason)
+		}
+	}
+}
 
 // TestAutoscale_Burst runs an autoscaled topology on three workers: a
 // Kafka spout and a bolt that takes 2 ms a tuple (its capacity follows
@@ -75,7 +98,14 @@ func TestAutoscale_Burst(t *testing.T) {
 
 	start := time.Now()
 	phases, burstAt, calmAt := []string{"100:10", "1000:30", "100:10"}, 10*time.Second, 40*time.Second
-	if os.Getenv(AutoscaleBenchVar) != "" {
+	steady := false
+	switch os.Getenv(AutoscaleBenchVar) {
+	case "":
+	case "steady":
+		// make bench: 800 records/s for 10 minutes (4 tasks' worth at
+		// the target): after it settled, nothing may change
+		phases, burstAt, calmAt, steady = []string{"800:600"}, 0, 600*time.Second, true
+	default:
 		// make bench: a burst of two minutes, and the calm after it
 		phases, burstAt, calmAt = []string{"100:60", "1000:120", "100:120"}, 60*time.Second, 180*time.Second
 	}
@@ -106,7 +136,7 @@ func TestAutoscale_Burst(t *testing.T) {
 	// the timeline, every 2 s: parallelism of the bolt and the spout, the
 	// spout's lag
 	type sample struct {
-		at         time.Duration
+		at          time.Duration
 		work, spout int
 		lag         int64
 	}
@@ -151,6 +181,9 @@ func TestAutoscale_Burst(t *testing.T) {
 	}
 	// after the producer: the lag drains, the bolt scales down
 	galetest.Eventually(t, "every record written", 3*time.Minute, func() bool { return countLines(t, out) >= records })
+	if steady {
+		checkSteady(t, c, start)
+	}
 	galetest.Eventually(t, "the bolt scaled down after the burst", 2*time.Minute, func() bool {
 		d, err := c.Describe(ctx, "elastic")
 		if err != nil {
@@ -201,6 +234,9 @@ func TestAutoscale_Burst(t *testing.T) {
 	}
 	if ups == 0 || downs == 0 {
 		t.Errorf("the bolt's decisions: %d up, %d down; want both", ups, downs)
+	}
+	if steady {
+		t.Logf("steady load: %d decisions, all in the first %v", len(d.Autoscale.Decisions), steadySettle)
 	}
 	if len(d.Autoscale.Decisions) > 12 {
 		t.Errorf("%d decisions for one burst: the scaler flaps", len(d.Autoscale.Decisions))
