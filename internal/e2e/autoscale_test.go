@@ -135,12 +135,7 @@ func TestAutoscale_Burst(t *testing.T) {
 
 	// the timeline, every 2 s: parallelism of the bolt and the spout, the
 	// spout's lag
-	type sample struct {
-		at          time.Duration
-		work, spout int
-		lag         int64
-	}
-	var timeline []sample
+	var timeline []autoscaleSample
 	var records int
 	maxWork, upAt, downAt := 1, time.Duration(0), time.Duration(0)
 	for done := false; !done; {
@@ -153,7 +148,7 @@ func TestAutoscale_Burst(t *testing.T) {
 		if err != nil {
 			continue
 		}
-		s := sample{at: time.Since(start)}
+		s := autoscaleSample{at: time.Since(start)}
 		for _, comp := range d.Components {
 			switch comp.ID {
 			case "work":
@@ -162,6 +157,9 @@ func TestAutoscale_Burst(t *testing.T) {
 				s.spout = len(comp.Tasks)
 				for _, p := range comp.Partitions {
 					s.lag += p.Lag
+				}
+				if comp.Rates.Emitted > 0 {
+					s.lagSeconds = float64(s.lag) / comp.Rates.Emitted
 				}
 			}
 		}
@@ -201,9 +199,16 @@ func TestAutoscale_Burst(t *testing.T) {
 	})
 	var lines []string
 	for _, s := range timeline {
-		lines = append(lines, fmt.Sprintf("%5.0fs work %d spout %d lag %d", s.at.Seconds(), s.work, s.spout, s.lag))
+		lines = append(lines, fmt.Sprintf("%5.0fs work %d spout %d lag %d (%.0f s)", s.at.Seconds(), s.work, s.spout, s.lag, s.lagSeconds))
 	}
 	t.Logf("timeline (phases %v):\n%s", phases, strings.Join(lines, "\n"))
+	if mode := os.Getenv(AutoscaleBenchVar); mode != "" {
+		path := filepath.Join(testenv.ArtifactsDir(t, "autoscale"), "autoscale-"+mode+".svg")
+		if err := os.WriteFile(path, autoscaleSVG(timeline, phases, burstAt, calmAt), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("the timeline as a picture: %s", path)
+	}
 	if maxWork < 2 {
 		t.Errorf("the bolt never scaled up (max %d tasks) during a burst at 3× its capacity", maxWork)
 	} else {
@@ -276,4 +281,68 @@ func TestAutoscale_Burst(t *testing.T) {
 	if code != 0 {
 		t.Errorf("gale verify: exit %d", code)
 	}
+}
+
+// autoscaleSample is one point of TestAutoscale_Burst's timeline.
+type autoscaleSample struct {
+	at          time.Duration
+	work, spout int
+	lag         int64
+	lagSeconds  float64
+}
+
+// autoscaleSVG draws the timeline: the bolt's and the spout's tasks
+// (steps, right axis) and the spout's lag in seconds of input (left
+// axis), the burst shaded.
+func autoscaleSVG(tl []autoscaleSample, phases []string, burstAt, calmAt time.Duration) []byte {
+	const w, h, left, right, top, bottom = 760.0, 300.0, 60.0, 50.0, 30.0, 40.0
+	pw, ph := w-left-right, h-top-bottom
+	maxT, maxLag, maxTasks := 1.0, 1.0, 1
+	for _, s := range tl {
+		maxT = max(maxT, s.at.Seconds())
+		maxLag = max(maxLag, s.lagSeconds)
+		maxTasks = max(maxTasks, s.work, s.spout)
+	}
+	x := func(sec float64) float64 { return left + pw*min(sec, maxT)/maxT }
+	yLag := func(v float64) float64 { return top + ph - ph*v/maxLag }
+	yTasks := func(n int) float64 { return top + ph - ph*float64(n)/float64(maxTasks+1) }
+	var b strings.Builder
+	fmt.Fprintf(&b, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" font-family=\"sans-serif\" font-size=\"12\">\n", w, h)
+	b.WriteString("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n")
+	fmt.Fprintf(&b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#fdebd0\"/>\n",
+		x(burstAt.Seconds()), top, x(calmAt.Seconds())-x(burstAt.Seconds()), ph)
+	fmt.Fprintf(&b, "<text x=\"%.1f\" y=\"%.1f\">producer %s (records/s:seconds), the burst shaded</text>\n",
+		left, top-12, strings.Join(phases, ", "))
+	line := func(color string, width float64, pt func(s autoscaleSample) (float64, float64), step bool) {
+		var pts []string
+		var prevY float64
+		for i, s := range tl {
+			px, py := pt(s)
+			if step && i > 0 {
+				pts = append(pts, fmt.Sprintf("%.1f,%.1f", px, prevY))
+			}
+			pts = append(pts, fmt.Sprintf("%.1f,%.1f", px, py))
+			prevY = py
+		}
+		fmt.Fprintf(&b, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"%.1f\" points=\"%s\"/>\n", color, width, strings.Join(pts, " "))
+	}
+	line("#c0392b", 1.5, func(s autoscaleSample) (float64, float64) { return x(s.at.Seconds()), yLag(s.lagSeconds) }, false)
+	line("#2471a3", 2.5, func(s autoscaleSample) (float64, float64) { return x(s.at.Seconds()), yTasks(s.work) }, true)
+	line("#7d3c98", 1.5, func(s autoscaleSample) (float64, float64) { return x(s.at.Seconds()), yTasks(s.spout) }, true)
+	for _, l := range [][4]float64{{left, top + ph, left + pw, top + ph}, {left, top, left, top + ph}, {left + pw, top, left + pw, top + ph}} {
+		fmt.Fprintf(&b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"black\"/>\n", l[0], l[1], l[2], l[3])
+	}
+	for i := 0; i <= 4; i++ {
+		sec, v := maxT*float64(i)/4, maxLag*float64(i)/4
+		fmt.Fprintf(&b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.0f s</text>\n", x(sec), top+ph+16, sec)
+		fmt.Fprintf(&b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" fill=\"#c0392b\">%.0f s</text>\n", left-4, yLag(v)+4, v)
+	}
+	for n := 0; n <= maxTasks; n++ {
+		fmt.Fprintf(&b, "<text x=\"%.1f\" y=\"%.1f\" fill=\"#2471a3\">%d</text>\n", left+pw+4, yTasks(n)+4, n)
+	}
+	fmt.Fprintf(&b, "<text x=\"%.1f\" y=\"%.1f\" fill=\"#c0392b\">lag (seconds of input)</text>\n", left+6, top+14)
+	fmt.Fprintf(&b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" fill=\"#2471a3\">bolt tasks</text>\n", left+pw-6, top+14)
+	fmt.Fprintf(&b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" fill=\"#7d3c98\">spout tasks</text>\n", left+pw-6, top+28)
+	b.WriteString("</svg>\n")
+	return []byte(b.String())
 }
