@@ -99,7 +99,9 @@ func TestCluster(t *testing.T) {
 	}
 	galetest.Eventually(t, "the rebalance", 60*time.Second, func() bool {
 		d, err := c.Describe(ctx, "wc-cluster")
-		if err != nil || d.Version != 2 {
+		// version 2: the rescale stored; 3: applied once the trees in
+		// flight completed
+		if err != nil || d.Version != 3 || d.Rescale != nil {
 			return false
 		}
 		for _, comp := range d.Components {

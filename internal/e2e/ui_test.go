@@ -104,7 +104,9 @@ func TestUI(t *testing.T) {
 		}
 		for _, comp := range d.Components {
 			if comp.ID == "split" {
-				return d.Version == 2 && comp.Parallelism == 3 && len(comp.Tasks) == 3
+				// version 2: the rescale stored; 3: applied (once the
+				// trees in flight completed)
+				return d.Version == 3 && d.Rescale == nil && comp.Parallelism == 3 && len(comp.Tasks) == 3
 			}
 		}
 		return false
