@@ -45,7 +45,7 @@ const autoscaleEvery = 5 * time.Second
 // component with less than autoscaleMinSpan of such data is not judged.
 const (
 	autoscaleSpan    = 30 * time.Second
-	autoscaleSettle  = 5 * time.Second
+	autoscaleSettle  = 10 * time.Second // two series steps: the first after a restart can spike
 	autoscaleMinSpan = 10 * time.Second
 )
 
