@@ -10,6 +10,7 @@ import (
 	"github.com/gale-stream/gale/cluster/api"
 	"github.com/gale-stream/gale/cluster/internal/autoscale"
 	"github.com/gale-stream/gale/cluster/internal/membership"
+	"github.com/gale-stream/gale/cluster/internal/monitor"
 	"github.com/gale-stream/gale/cluster/store"
 	"github.com/gale-stream/gale/topology"
 	"github.com/prometheus/client_golang/prometheus"
@@ -208,7 +209,7 @@ func workersWanted(members []membership.Member, decoded map[string]*topology.Top
 	}
 	tasks := 0
 	for name, topo := range decoded {
-		for _, c := range append(topo.Spouts[:len(topo.Spouts):len(topo.Spouts)], topo.Bolts...) {
+		for _, c := range monitor.Components(topo) {
 			if n, ok := desired[[2]string{name, c.ID}]; ok {
 				tasks += n
 			} else {
@@ -222,22 +223,12 @@ func workersWanted(members []membership.Member, decoded map[string]*topology.Top
 }
 
 func hasPolicy(topo *topology.Topology) bool {
-	for _, c := range append(topo.Spouts[:len(topo.Spouts):len(topo.Spouts)], topo.Bolts...) {
+	for _, c := range monitor.Components(topo) {
 		if c.Autoscale != nil {
 			return true
 		}
 	}
 	return false
-}
-
-// componentOf returns topo's component id, or nil.
-func componentOf(topo *topology.Topology, id string) *topology.Component {
-	for _, c := range append(topo.Spouts[:len(topo.Spouts):len(topo.Spouts)], topo.Bolts...) {
-		if c.ID == id {
-			return c
-		}
-	}
-	return nil
 }
 
 // freeSlots is how many more tasks the live workers can take (MaxInt
@@ -269,26 +260,25 @@ func (w *Worker) autoscaleTopology(ctx context.Context, t store.Topology, topo *
 	if err != nil {
 		return
 	}
-	series, err := w.Series(ctx, t.Name, "10m")
-	if err != nil {
-		return
-	}
+	// (the topology is decoded already: not w.Series, which reads and
+	// decodes the record again)
+	series := monitor.BuildSeries(topo, "10m", w.gather(ctx, t.Name, "10m"))
 	as := &w.scaler
+	byID := map[string]*topology.Component{}
+	for _, c := range monitor.Components(topo) {
+		byID[c.ID] = c
+	}
 	changes := map[string]int{}
 	var decisions []store.ScalingDecision
 	for _, comp := range d.Components {
-		c := componentOf(topo, comp.ID)
+		c := byID[comp.ID]
 		if c == nil || c.Autoscale == nil {
 			continue
 		}
 		key := t.Name + "/" + comp.ID
 		prevLag := as.lag[key]
 		if comp.Kind == "spout" {
-			var lag int64
-			for _, p := range comp.Partitions {
-				lag += p.Lag
-			}
-			as.lag[key] = lagPoint{records: lag, at: now} // the trend's next reference
+			as.lag[key] = lagPoint{records: partitionLag(comp), at: now} // the trend's next reference
 		}
 		since, ok := as.changed[key]
 		if !ok {
@@ -374,7 +364,7 @@ func autoscaleState(topo *topology.Topology, s *store.Scaling) *api.Autoscale {
 		return nil
 	}
 	out := &api.Autoscale{Policies: map[string]api.AutoscalePolicy{}}
-	for _, c := range append(topo.Spouts[:len(topo.Spouts):len(topo.Spouts)], topo.Bolts...) {
+	for _, c := range monitor.Components(topo) {
 		if p := c.Autoscale; p != nil {
 			out.Policies[c.ID] = api.AutoscalePolicy{Min: p.Min, Max: p.Max, TargetCapacity: p.TargetCapacity,
 				ScaleUpLagSeconds: p.ScaleUpLagSeconds, CooldownSeconds: time.Duration(p.Cooldown).Seconds(), Parallelism: c.Parallelism}
@@ -431,9 +421,7 @@ func observe(comp api.Component, c *topology.Component, series *api.Series, span
 	}
 	if o.Spout {
 		o.Partitions = len(comp.Partitions)
-		for _, p := range comp.Partitions {
-			o.LagRecords += p.Lag
-		}
+		o.LagRecords = partitionLag(comp)
 		// the consume rate in records: a spout's emitted tuples (its acked
 		// count trees, a whole batch each for the Kafka spout)
 		rate := comp.Rates.Emitted
@@ -451,4 +439,13 @@ func observe(comp api.Component, c *topology.Component, series *api.Series, span
 		}
 	}
 	return o
+}
+
+// partitionLag is the records a spout's partitions are behind, summed.
+func partitionLag(comp api.Component) int64 {
+	var lag int64
+	for _, p := range comp.Partitions {
+		lag += p.Lag
+	}
+	return lag
 }
