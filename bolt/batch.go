@@ -41,6 +41,20 @@ type BatchBolt interface {
 	FinishBatch(ctx context.Context, b *Batch) error
 }
 
+// Settle acks every tuple of lists when ok, else fails them: how a
+// BatchBolt settles a batch's tuples and its end markers together.
+func Settle(out Collector, ok bool, lists ...[]*tuple.Tuple) {
+	for _, l := range lists {
+		for _, t := range l {
+			if ok {
+				out.Ack(t)
+			} else {
+				out.Fail(t)
+			}
+		}
+	}
+}
+
 // Batch is one attempt of one batch at one task of a BatchBolt.
 type Batch struct {
 	// Meta describes the batch (id, source range); shared, read-only.

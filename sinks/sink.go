@@ -366,20 +366,7 @@ func (s *Bolt) retry(what string, b *Batch, ends []*tuple.Tuple, do func() error
 
 // release acks (ok) or fails the batch's tuples and markers.
 func (s *Bolt) release(ts, ends []*tuple.Tuple, ok bool) {
-	for _, t := range ts {
-		if ok {
-			s.out.Ack(t)
-		} else {
-			s.out.Fail(t)
-		}
-	}
-	for _, t := range ends {
-		if ok {
-			s.out.Ack(t)
-		} else {
-			s.out.Fail(t)
-		}
-	}
+	bolt.Settle(s.out, ok, ts, ends)
 	s.stats.HeldTuples.Add(-int64(len(ts)))
 }
 

@@ -238,7 +238,7 @@ func (b *Bolt) FinishBatch(ctx context.Context, bt *bolt.Batch) error {
 	ts := b.buf[k]
 	delete(b.buf, k)
 	if bt.Failed {
-		b.settle(ts, bt.End, false)
+		bolt.Settle(b.out, false, ts, bt.End)
 		return nil
 	}
 	src := bt.Meta.Origin + "/" + bt.Meta.Source + "/" + strconv.Itoa(int(bt.Meta.Partition))
@@ -248,33 +248,21 @@ func (b *Bolt) FinishBatch(ctx context.Context, bt *bolt.Batch) error {
 		// applying this one first would hide it from the keys' check
 		b.Stats.OutOfOrder.Add(1)
 		b.tc.RecordMetric("state_out_of_order", 1)
-		b.settle(ts, bt.End, false)
+		bolt.Settle(b.out, false, ts, bt.End)
 		return nil
 	}
 	emits, err := b.apply(ctx, src, bt.Meta, ts)
 	if err != nil {
 		b.out.ReportError(fmt.Errorf("stateful bolt %q: batch %s: %w", b.tc.Component.ID, bt.Meta.ID, err))
-		b.settle(ts, bt.End, false)
+		bolt.Settle(b.out, false, ts, bt.End)
 		return nil
 	}
 	b.next[src] = max(next, bt.Meta.Seq+1)
 	for _, e := range emits {
 		b.out.EmitTo(e.Stream, []*tuple.Tuple{e.anchor}, e.Values)
 	}
-	b.settle(ts, bt.End, true)
+	bolt.Settle(b.out, true, ts, bt.End)
 	return nil
-}
-
-func (b *Bolt) settle(ts, ends []*tuple.Tuple, ok bool) {
-	for _, l := range [][]*tuple.Tuple{ts, ends} {
-		for _, t := range l {
-			if ok {
-				b.out.Ack(t)
-			} else {
-				b.out.Fail(t)
-			}
-		}
-	}
 }
 
 // record is a key's entry in the store.

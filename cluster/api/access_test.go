@@ -30,7 +30,7 @@ func (b *stubBackend) Describe(context.Context, string) (*api.Topology, error) {
 }
 func (b *stubBackend) Kill(context.Context, string, time.Duration) error { b.calls++; return nil }
 func (b *stubBackend) SetActive(context.Context, string, bool) error     { b.calls++; return nil }
-func (b *stubBackend) SetAutoscale(context.Context, string, bool) error { b.calls++; return nil }
+func (b *stubBackend) SetAutoscale(context.Context, string, bool) error  { b.calls++; return nil }
 func (b *stubBackend) Rebalance(context.Context, string, api.Rebalance) error {
 	b.calls++
 	return nil
