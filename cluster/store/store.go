@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/gale-stream/gale/internal/wallclock"
@@ -106,12 +107,7 @@ func (s *Scaling) clone() *Scaling {
 		return nil
 	}
 	c := *s
-	if s.LastChange != nil {
-		c.LastChange = make(map[string]time.Time, len(s.LastChange))
-		for k, v := range s.LastChange {
-			c.LastChange[k] = v
-		}
-	}
+	c.LastChange = maps.Clone(s.LastChange)
 	c.Decisions = append([]ScalingDecision(nil), s.Decisions...)
 	return &c
 }
