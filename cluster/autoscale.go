@@ -289,7 +289,10 @@ func (w *Worker) autoscaleTopology(ctx context.Context, t store.Topology, topo *
 		if span < autoscaleMinSpan {
 			continue // too soon after a change (or the takeover) to judge
 		}
-		o := observe(comp, c, series, span, prevLag, now)
+		o, ok := observe(comp, c, series, span, prevLag, now)
+		if !ok {
+			continue
+		}
 		dec := autoscale.Decide(*c.Autoscale, o, now.Sub(since), free)
 		w.log.Debug("autoscale: observed", "topology", t.Name, "component", comp.ID, "observation", fmt.Sprintf("%+v", o),
 			"since_change", now.Sub(since).Round(time.Second), "decision", fmt.Sprintf("%+v", dec))
@@ -398,26 +401,35 @@ func repeats(ds []store.ScalingDecision, d store.ScalingDecision) bool {
 // observe builds the autoscaler's view of component comp (c in the
 // topology) from its description, the 10-minute series and the lag seen
 // at the previous evaluation.
-func observe(comp api.Component, c *topology.Component, series *api.Series, span time.Duration, prev lagPoint, now time.Time) autoscale.Observation {
-	o := autoscale.Observation{Parallelism: max(1, len(comp.Tasks)), Spout: comp.Kind == "spout"}
+// ok is false when the series has fewer than two complete steps of it in
+// the span: too little to judge.
+func observe(comp api.Component, c *topology.Component, series *api.Series, span time.Duration, prev lagPoint,
+	now time.Time) (o autoscale.Observation, ok bool) {
+	o = autoscale.Observation{Parallelism: max(1, len(comp.Tasks)), Spout: comp.Kind == "spout"}
 	if len(comp.Tasks) == 0 {
 		o.Parallelism = max(1, c.Parallelism)
 	}
-	// capacity: busy time per second over the span, per task (the series
-	// has the executed rate and the mean execute latency of each step)
+	// capacity: busy time per second over the span, per task. The
+	// newest step is left out: the workers sample on their own clocks, so
+	// it may hold some workers' share only.
 	for _, cs := range series.Components {
-		if cs.ID != comp.ID {
+		if cs.ID != comp.ID || len(cs.Points) < 2 {
 			continue
 		}
+		pts := cs.Points[:len(cs.Points)-1]
 		n := max(1, int(span.Seconds()/max(series.StepSeconds, 1)))
-		pts := cs.Points[max(0, len(cs.Points)-n):]
-		var busy float64
+		pts = pts[max(0, len(pts)-n):]
+		if len(pts) < 2 {
+			break
+		}
+		var busy, throttled float64
 		for _, p := range pts {
-			busy += p.Executed * p.ExecuteLatencyMs / 1000
+			busy += p.Busy
+			throttled += p.Throttled
 		}
-		if len(pts) > 0 {
-			o.Capacity = busy / float64(len(pts)) / float64(o.Parallelism)
-		}
+		o.Capacity = busy / float64(len(pts)) / float64(o.Parallelism)
+		o.Throttled = throttled / float64(len(pts)) / float64(o.Parallelism)
+		ok = true
 	}
 	if o.Spout {
 		o.Partitions = len(comp.Partitions)
@@ -438,7 +450,7 @@ func observe(comp api.Component, c *topology.Component, series *api.Series, span
 			}
 		}
 	}
-	return o
+	return o, ok
 }
 
 // partitionLag is the records a spout's partitions are behind, summed.

@@ -1,8 +1,12 @@
 package cluster
 
 import (
+	"time"
+
 	"math"
 	"testing"
+
+	"github.com/gale-stream/gale/cluster/api"
 
 	"github.com/gale-stream/gale/cluster/internal/membership"
 	"github.com/gale-stream/gale/cluster/store"
@@ -62,5 +66,44 @@ func TestRepeats(t *testing.T) {
 	}
 	if repeats(ds, store.ScalingDecision{Component: "x", Direction: "none"}) {
 		t.Error("a first decision is seen as a repeat")
+	}
+}
+
+// TestObserve: capacity and throttling per task from the complete steps of
+// the span (the newest step, perhaps partial, left out), lag in seconds at
+// the consume rate and its trend; too few steps is no observation.
+func TestObserve(t *testing.T) {
+	t0 := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
+	points := func(busy ...float64) []api.Point {
+		var out []api.Point
+		for i, b := range busy {
+			out = append(out, api.Point{Time: t0.Add(time.Duration(i) * 5 * time.Second), Busy: b, Throttled: b / 2})
+		}
+		return out
+	}
+	comp := api.Component{ID: "s", Kind: "spout", Tasks: []api.Task{{ID: 1}, {ID: 2}},
+		Rates:      api.Rates{Emitted: 200},
+		Partitions: []api.Partition{{Task: 1, Lag: 300}, {Task: 2, Lag: 100}}}
+	c := &topology.Component{ID: "s", Parallelism: 2}
+	series := func(busy ...float64) *api.Series {
+		return &api.Series{StepSeconds: 5, Components: []api.ComponentSeries{{ID: "s", Points: points(busy...)}}}
+	}
+	now := t0.Add(time.Minute)
+	prev := lagPoint{records: 600, at: now.Add(-5 * time.Second)}
+
+	// a 15 s span is the 3 steps before the newest (9, left out)
+	o, ok := observe(comp, c, series(9, 9, 0.4, 0.8, 1.2, 9), 15*time.Second, prev, now)
+	if !ok {
+		t.Fatal("no observation from 6 steps")
+	}
+	if o.Parallelism != 2 || math.Abs(o.Capacity-0.4) > 1e-9 || math.Abs(o.Throttled-0.2) > 1e-9 {
+		t.Errorf("observation %+v: want 2 tasks, capacity 0.40 ((0.4+0.8+1.2)/3/2), throttled 0.20", o)
+	}
+	if !o.Spout || o.LagRecords != 400 || o.LagSeconds != 2 || o.LagTrend != -40 {
+		t.Errorf("lag %+v: want 400 records, 2 s at 200/s, -40 records/s", o)
+	}
+	// two steps, one of them the newest: too little
+	if o, ok := observe(comp, c, series(0.5, 0.5), 30*time.Second, prev, now); ok {
+		t.Errorf("observation %+v from two steps (one complete): want none", o)
 	}
 }

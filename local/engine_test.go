@@ -532,3 +532,58 @@ func TestRuntime_ErrorLogRateLimit(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestRuntime_SpoutBusyAndThrottled: a spout's busy time leaves out its
+// waits, and the waits with max spout pending full count as throttled
+// (what the autoscaler reads: a throttled spout's lag is the bolts').
+func TestRuntime_SpoutBusyAndThrottled(t *testing.T) {
+	spoutTask := func(st local.Stats) local.TaskStats {
+		for _, ts := range st.Tasks {
+			if ts.Component == "gen" {
+				return ts
+			}
+		}
+		t.Fatal("no task of gen in the stats")
+		return local.TaskStats{}
+	}
+	run := func(h *harness, conf string, d time.Duration) (local.TaskStats, time.Duration) {
+		topo := decode(t, h.registry(t), `{"name": "busy", "config": {`+conf+`},
+		  "spouts": [{"id": "gen", "type": "gen"}],
+		  "bolts": [{"id": "split", "type": "split", "inputs": [{"component": "gen"}]},
+		    {"id": "count", "type": "count", "inputs": [{"component": "split"}]}]}`)
+		rt, err := local.New(topo, local.Options{DrainTimeout: 20 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		began := time.Now()
+		go func() { done <- rt.Run(ctx) }()
+		time.Sleep(d)
+		ts, wall := spoutTask(rt.Stats()), time.Since(began)
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("run: %v", err)
+		}
+		return ts, wall
+	}
+
+	// a slow bolt behind 8 pending trees: the spout mostly waits
+	ts, wall := run(&harness{count: 0, reliable: true, slow: 2 * time.Millisecond}, `"topology.max.spout.pending": 8`, time.Second)
+	if ts.ThrottledNanos == 0 || ts.ThrottledNanos <= ts.BusyNanos {
+		t.Errorf("spout behind a slow bolt: throttled %v, busy %v: want mostly throttled",
+			time.Duration(ts.ThrottledNanos), time.Duration(ts.BusyNanos))
+	}
+	if busy := time.Duration(ts.BusyNanos + ts.ThrottledNanos); busy > wall {
+		t.Errorf("busy and throttled %v in %v of wall time", busy, wall)
+	}
+
+	// 20 sentences, then nothing to emit: the spout waits, unthrottled
+	ts, wall = run(&harness{count: 20, reliable: true}, `"topology.max.spout.pending": 1000`, time.Second)
+	if ts.ThrottledNanos != 0 {
+		t.Errorf("idle spout throttled %v", time.Duration(ts.ThrottledNanos))
+	}
+	if ts.BusyNanos == 0 || time.Duration(ts.BusyNanos) > wall/2 {
+		t.Errorf("idle spout busy %v of %v: want some, and well under the wall time", time.Duration(ts.BusyNanos), wall)
+	}
+}

@@ -31,6 +31,10 @@ type taskMetrics struct {
 	Executed    atomic.Uint64 // bolts: tuples executed
 	Errors      atomic.Uint64 // errors reported (including panics)
 	Panics      atomic.Uint64 // panics recovered in Execute/NextTuple
+	// spouts: nanoseconds the task's loop worked (everything but its
+	// waits), and waited with max spout pending full
+	Busy      atomic.Uint64
+	Throttled atomic.Uint64
 
 	exec     histogram // bolts: Execute duration (sampled)
 	process  histogram // bolts: receipt to ack (sampled)
@@ -207,7 +211,10 @@ type TaskStats struct {
 	CompleteLat time.Duration `json:"complete_latency_ns"` // mean, sampled
 	CompleteP50 time.Duration `json:"complete_p50_ns"`     // spouts
 	CompleteP99 time.Duration `json:"complete_p99_ns"`     // spouts
-	BusyNanos   uint64        `json:"busy_ns"`             // estimated time spent in Execute
+	BusyNanos   uint64        `json:"busy_ns"`             // bolts: estimated time spent in Execute; spouts: time not waiting
+	// ThrottledNanos is, for spouts, the time spent waiting with max spout
+	// pending full (the topology downstream is the bottleneck).
+	ThrottledNanos uint64 `json:"throttled_ns,omitempty"`
 	// The sampled latencies' counts and sums, for means over a window.
 	ExecuteSamples  uint64        `json:"execute_samples,omitempty"`
 	ExecuteSum      time.Duration `json:"execute_sum_ns,omitempty"`
@@ -241,6 +248,7 @@ func (m *taskMetrics) snapshot(ts *TaskStats) {
 	ts.ExecuteSamples, ts.ExecuteSum = m.exec.count.Load(), time.Duration(m.exec.sum.Load())
 	ts.ProcessSamples, ts.ProcessSum = m.process.count.Load(), time.Duration(m.process.sum.Load())
 	ts.CompleteSamples, ts.CompleteSum = m.complete.count.Load(), time.Duration(m.complete.sum.Load())
+	ts.BusyNanos, ts.ThrottledNanos = m.Busy.Load(), m.Throttled.Load()
 	if ts.ExecuteSamples > 0 {
 		// the sampled time scaled to every executed tuple
 		ts.BusyNanos = uint64(float64(ts.ExecuteSum) * float64(ts.Executed) / float64(ts.ExecuteSamples))

@@ -42,6 +42,14 @@ type spoutExec struct {
 	done      bool        // the spout returned ErrStop
 	maxPend   int
 	lastSweep int64 // mono() at the last sweep of pending trees
+	working   int64 // mono() when the loop last stopped waiting
+}
+
+// worked adds the time since the loop last stopped waiting (or last
+// counted) to the task's busy time.
+func (s *spoutExec) worked(now int64) {
+	s.t.metrics.Busy.Add(uint64(max(0, now-s.working)))
+	s.working = now
 }
 
 func (r *Runtime) newSpoutExec(t *task) (*spoutExec, error) {
@@ -92,6 +100,7 @@ func (s *spoutExec) run() {
 	// false: a topology that starts active activates its spouts before
 	// the first NextTuple, as Storm's SpoutExecutor does
 	wasActive := false
+	s.working = mono()
 	for {
 		select {
 		case <-s.rt.stop:
@@ -116,6 +125,7 @@ func (s *spoutExec) run() {
 				if sinceFlush >= s.rt.batchSize {
 					s.flush()
 					sinceFlush = 0
+					s.worked(mono())
 				}
 				continue
 			}
@@ -132,15 +142,22 @@ func (s *spoutExec) run() {
 		}
 		s.sweep()
 		wait := time.Duration(min(idle, 10)) * 100 * time.Microsecond
-		if stopping || s.done || !wasActive || (s.maxPend > 0 && len(s.pending) >= s.maxPend) {
+		throttled := s.maxPend > 0 && len(s.pending) >= s.maxPend
+		if stopping || s.done || !wasActive || throttled {
 			wait = 100 * time.Millisecond // only an event can change things
 		}
+		began := mono()
+		s.worked(began)
 		timer.Reset(wait)
 		select {
 		case <-s.events.notify:
 		case <-timer.C:
 		case <-s.rt.stop:
 			return
+		}
+		s.working = mono()
+		if throttled && wasActive && !stopping && !s.done {
+			s.t.metrics.Throttled.Add(uint64(s.working - began))
 		}
 		if !timer.Stop() {
 			select {

@@ -286,6 +286,12 @@ type Point struct {
 	Executed          float64   `json:"executed"`
 	ExecuteLatencyMs  float64   `json:"execute_latency_ms"`
 	CompleteLatencyMs float64   `json:"complete_latency_ms"`
+	// Busy is the component's busy time per second, summed over its tasks
+	// (divided by the tasks: its mean capacity); for a spout, the time its
+	// loop was not waiting. Throttled is, for a spout, the time per second
+	// its tasks waited with max spout pending full.
+	Busy      float64 `json:"busy"`
+	Throttled float64 `json:"throttled,omitempty"`
 }
 
 // ErrorRecord is an error a task reported.

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -18,14 +19,14 @@ import (
 	"github.com/gale-stream/gale/internal/testenv"
 )
 
-const autoscaleTopology = `{"name": "elastic", "config": {"topology.acker.executors": 1, "topology.max.spout.pending": 40,
+const autoscaleTopology = `{"name": "elastic", "config": {"topology.acker.executors": 1, "topology.max.spout.pending": %[5]d,
     "topology.message.timeout.secs": 60},
   "spouts": [{"id": "events", "type": "kafka", "parallelism": 1,
     "autoscale": {"min": 1, "max": 4, "scale_up_lag_seconds": 5, "cooldown": "15s"},
     "config": {"brokers": [%[1]q], "topics": [%[2]q], "group": "gale-e2e-elastic", "start": "earliest",
       "batch": {"records": 100, "time": "200ms"}, "ledger": {"kind": "kafka", "topic": %[3]q}}}],
   "bolts": [
-    {"id": "work", "type": "noop", "parallelism": 1, "config": {"delay": "2ms"},
+    {"id": "work", "type": "noop", "parallelism": 1, "config": {"delay": %[6]q},
      "autoscale": {"min": 1, "max": 6, "target_capacity": 0.6, "cooldown": "15s"},
      "inputs": [{"component": "events"}]},
     {"id": "files", "type": "file_sink", "parallelism": 2, "inputs": [{"component": "events", "grouping": "batch"}],
@@ -72,30 +73,8 @@ func TestAutoscale_Burst(t *testing.T) {
 	if testing.Short() {
 		t.Skip("SKIPPED LOUDLY: multi-process cluster test (-short)")
 	}
-	brokers := testenv.KafkaBrokers(t)
-	lz4 := testenv.Command(t, "lz4", "lz4")
-	py := testenv.PythonVenv(t, "confluent", testenv.ConfluentRequirements...)
-	topic := fmt.Sprintf("gale-e2e-elastic-%d", time.Now().UnixNano())
-	createTopic(t, brokers, topic, 4)
-	dir := t.TempDir()
-	out := filepath.Join(dir, "out")
-	spec := fmt.Sprintf(autoscaleTopology, brokers, topic, topic+".ledger", out)
-	os.WriteFile(filepath.Join(dir, "topology.json"), []byte(spec), 0o644)
-	w1 := clustertest.StartWorkerEnv(t, gale(t), dir, "w1", "", nil)
-	ws := []*clustertest.Worker{w1,
-		clustertest.StartWorkerEnv(t, gale(t), dir, "w2", w1.Gossip, nil),
-		clustertest.StartWorkerEnv(t, gale(t), dir, "w3", w1.Gossip, nil)}
-	c := w1.Client()
-	waitMembers(t, c, 3)
-	ctx := context.Background()
-	if _, err := c.Submit(ctx, []byte(spec)); err != nil {
-		t.Fatal(err)
-	}
-	galetest.Eventually(t, "the topology running", 60*time.Second, func() bool {
-		d, err := c.Describe(ctx, "elastic")
-		return err == nil && len(d.Unassigned) == 0 && d.Workers > 0
-	})
-
+	e := startElastic(t, 40, 2*time.Millisecond)
+	c, ctx, out := e.c, context.Background(), e.out
 	start := time.Now()
 	phases, burstAt, calmAt := []string{"100:10", "1000:30", "100:10"}, 10*time.Second, 40*time.Second
 	steady := false
@@ -109,28 +88,7 @@ func TestAutoscale_Burst(t *testing.T) {
 		// make bench: a burst of two minutes, and the calm after it
 		phases, burstAt, calmAt = []string{"100:60", "1000:120", "100:120"}, 60*time.Second, 180*time.Second
 	}
-	cmd := exec.Command(py, append([]string{"testdata/rate_produce.py", brokers, topic}, phases...)...)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	produced := make(chan int, 1)
-	go func() {
-		var rep struct {
-			Records int `json:"records"`
-		}
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			json.Unmarshal(sc.Bytes(), &rep)
-		}
-		cmd.Wait()
-		produced <- rep.Records
-	}()
+	produced, stderr := e.produce(t, phases)
 	burst, calm := start.Add(burstAt), start.Add(calmAt)
 
 	// the timeline, every 2 s: parallelism of the bolt and the spout, the
@@ -237,8 +195,8 @@ func TestAutoscale_Burst(t *testing.T) {
 			downs++
 		}
 	}
-	if ups == 0 || downs == 0 {
-		t.Errorf("the bolt's decisions: %d up, %d down; want both", ups, downs)
+	if ups == 0 || (downs == 0 && !steady) {
+		t.Errorf("the bolt's decisions: %d up, %d down; want both (a steady load: up)", ups, downs)
 	}
 	if steady {
 		t.Logf("steady load: %d decisions, all in the first %v", len(d.Autoscale.Decisions), steadySettle)
@@ -247,9 +205,190 @@ func TestAutoscale_Burst(t *testing.T) {
 		t.Errorf("%d decisions for one burst: the scaler flaps", len(d.Autoscale.Decisions))
 	}
 
-	// every record once, read by the lz4 CLI
+	e.checkOnce(t, records)
+}
+
+// TestAutoscale_LeaderKilled: the leader stores a decision (a pending
+// rescale of the bottleneck bolt) and is SIGKILLed before it applies it:
+// the new leader applies the stored change once (one decision for it,
+// the parallelism it named), decides nothing for a cooldown after taking
+// over, and every record is written once (lz4 CLI, gale verify). The bolt
+// takes 10 ms a tuple behind 200 pending trees, so a change waits about
+// two seconds for the trees in flight: the kill lands in that window.
+func TestAutoscale_LeaderKilled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("SKIPPED LOUDLY: multi-process cluster test (-short)")
+	}
+	e := startElastic(t, 200, 10*time.Millisecond)
+	ctx := context.Background()
+	produced, stderr := e.produce(t, []string{"300:40"}) // three tasks' worth of the bolt
+
+	// the first autoscale change stored and not yet applied
+	var pending *api.Rescale
+	galetest.Eventually(t, "an autoscale change pending", 90*time.Second, func() bool {
+		d, err := e.c.Describe(ctx, "elastic")
+		if err == nil && d.Rescale != nil && d.Rescale.Reason == "autoscale" {
+			pending = d.Rescale
+			return true
+		}
+		time.Sleep(30 * time.Millisecond)
+		return false
+	})
+	var leader *clustertest.Worker
+	for _, w := range e.ws {
+		if grepLines(w.Log, "msg=autoscale ") != "" {
+			leader = w
+		}
+	}
+	if leader == nil {
+		t.Fatal("no worker logged the decision")
+	}
+	leader.Cmd.Process.Signal(syscall.SIGKILL)
+	leader.Cmd.Wait()
+	killed := time.Now()
+	if got := grepLines(leader.Log, "msg=rescaled"); got != "" {
+		t.Fatalf("the leader %s applied the change before it was killed (the kill came too late):\n%s", leader.Name, got)
+	}
+	t.Logf("SIGKILLed the leader %s with a change pending: %v (%s)", leader.Name, pending.Parallelism, pending.Reason)
+	var c *api.Client
+	var survivors []*clustertest.Worker
+	for _, w := range e.ws {
+		if w != leader {
+			survivors, c = append(survivors, w), w.Client()
+		}
+	}
+
+	// the new leader applies it: the parallelism it named
+	galetest.Eventually(t, "the stored change applied by the new leader", 90*time.Second, func() bool {
+		d, err := c.Describe(ctx, "elastic")
+		if err != nil || d.Rescale != nil {
+			return false
+		}
+		for _, comp := range d.Components {
+			if want, ok := pending.Parallelism[comp.ID]; ok && len(comp.Tasks) != want {
+				return false
+			}
+		}
+		return true
+	})
+	applier := ""
+	for _, w := range survivors {
+		if grepLines(w.Log, "msg=rescaled") != "" {
+			applier = w.Name
+		}
+	}
+	if applier == "" {
+		t.Error("no surviving worker logged the rescale")
+	}
+	records := <-produced
+	if records == 0 {
+		t.Fatalf("rate_produce.py produced nothing:\n%s", stderr.String())
+	}
+	galetest.Eventually(t, "every record written", 3*time.Minute, func() bool { return countLines(t, e.out) >= records })
+
+	d, err := c.Describe(ctx, "elastic")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cooldown := 15 * time.Second // autoscaleTopology's
+	for comp, to := range pending.Parallelism {
+		n := 0
+		for _, dec := range d.Autoscale.Decisions {
+			t.Logf("decision %s %s %s %d -> %d: %s %s", dec.At.Format("15:04:05.000"), dec.Component, dec.Direction, dec.From,
+				dec.To, dec.Reason, dec.Limited)
+			if dec.Component != comp || dec.From == dec.To {
+				continue
+			}
+			if dec.To == to && dec.At.Before(killed) {
+				n++
+			} else if dec.At.Before(killed.Add(cooldown)) {
+				t.Errorf("%s changed %d -> %d at %s, within a cooldown of the takeover (killed at %s)", comp, dec.From, dec.To,
+					dec.At.Format("15:04:05.000"), killed.Format("15:04:05.000"))
+			}
+		}
+		if n != 1 {
+			t.Errorf("%d decisions to take %s to %d tasks; want the one stored before the kill", n, comp, to)
+		}
+	}
+	t.Logf("the change stored by %s was applied by %s", leader.Name, applier)
+	e.checkOnce(t, records)
+}
+
+// elastic is the three-worker cluster of the autoscale tests, running
+// autoscaleTopology.
+type elastic struct {
+	ws             []*clustertest.Worker
+	c              *api.Client // w1's
+	dir, out       string
+	brokers, topic string
+	lz4, py        string
+}
+
+// startElastic starts three workers and runs autoscaleTopology on a new
+// topic of 4 partitions, with max spout pending pending and a bolt taking
+// delay a tuple.
+func startElastic(t *testing.T, pending int, delay time.Duration) *elastic {
+	t.Helper()
+	e := &elastic{brokers: testenv.KafkaBrokers(t), lz4: testenv.Command(t, "lz4", "lz4"),
+		py: testenv.PythonVenv(t, "confluent", testenv.ConfluentRequirements...)}
+	e.topic = fmt.Sprintf("gale-e2e-elastic-%d", time.Now().UnixNano())
+	createTopic(t, e.brokers, e.topic, 4)
+	e.dir = t.TempDir()
+	e.out = filepath.Join(e.dir, "out")
+	spec := fmt.Sprintf(autoscaleTopology, e.brokers, e.topic, e.topic+".ledger", e.out, pending, delay.String())
+	os.WriteFile(filepath.Join(e.dir, "topology.json"), []byte(spec), 0o644)
+	w1 := clustertest.StartWorkerEnv(t, gale(t), e.dir, "w1", "", nil)
+	e.ws = []*clustertest.Worker{w1,
+		clustertest.StartWorkerEnv(t, gale(t), e.dir, "w2", w1.Gossip, nil),
+		clustertest.StartWorkerEnv(t, gale(t), e.dir, "w3", w1.Gossip, nil)}
+	e.c = w1.Client()
+	waitMembers(t, e.c, 3)
+	ctx := context.Background()
+	if _, err := e.c.Submit(ctx, []byte(spec)); err != nil {
+		t.Fatal(err)
+	}
+	galetest.Eventually(t, "the topology running", 60*time.Second, func() bool {
+		d, err := e.c.Describe(ctx, "elastic")
+		return err == nil && len(d.Unassigned) == 0 && d.Workers > 0
+	})
+	return e
+}
+
+// produce starts testdata/rate_produce.py (librdkafka) with phases
+// ("rate:seconds"); the channel gets the records it produced.
+func (e *elastic) produce(t *testing.T, phases []string) (<-chan int, *strings.Builder) {
+	t.Helper()
+	cmd := exec.Command(e.py, append([]string{"testdata/rate_produce.py", e.brokers, e.topic}, phases...)...)
+	stderr := &strings.Builder{}
+	cmd.Stderr = stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	produced := make(chan int, 1)
+	go func() {
+		var rep struct {
+			Records int `json:"records"`
+		}
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			json.Unmarshal(sc.Bytes(), &rep)
+		}
+		cmd.Wait()
+		produced <- rep.Records
+	}()
+	return produced, stderr
+}
+
+// checkOnce reads the file sink's output with the lz4 CLI: records 0 to
+// records-1 each once; and gale verify is clean.
+func (e *elastic) checkOnce(t *testing.T, records int) {
+	t.Helper()
 	seen := map[int]int{}
-	for line, n := range lz4Lines(t, lz4, out) {
+	for line, n := range lz4Lines(t, e.lz4, e.out) {
 		var doc struct {
 			N int `json:"n"`
 		}
@@ -270,13 +409,13 @@ func TestAutoscale_Burst(t *testing.T) {
 		t.Errorf("%d distinct records written, %d produced", len(seen), records)
 	}
 	var failed, emitted uint64
-	for _, w := range ws {
+	for _, w := range e.ws {
 		f, e, _ := spoutCounters(t, w.Log)
 		failed, emitted = failed+f, emitted+e
 	}
 	t.Logf("%d records, each written once; the shares stopped by the changes had emitted %d tuples, %d trees failed (replayed)",
 		records, emitted, failed)
-	code, report := runVerify(t, dir)
+	code, report := runVerify(t, e.dir)
 	t.Logf("gale verify:\n%s", report)
 	if code != 0 {
 		t.Errorf("gale verify: exit %d", code)

@@ -20,6 +20,11 @@ const (
 // DownMargin × TargetCapacity.
 const DownMargin = 0.8
 
+// ThrottledLimit is the share of the time a spout's tasks may wait on
+// max spout pending for its lag to count: above it the topology
+// downstream is the bottleneck, and more spout tasks would wait too.
+const ThrottledLimit = 0.5
+
 // tolerance is the relative slack of comparisons with the target, for
 // floating-point rounding.
 const tolerance = 1e-9
@@ -31,9 +36,13 @@ type Observation struct {
 	Parallelism int
 	// Spout is true for a spout: the lag fields count.
 	Spout bool
-	// Capacity is the busiest task's busy fraction over the window
-	// (Storm's capacity); it may exceed 1.
+	// Capacity is the tasks' busy fraction over the window (Storm's
+	// capacity; for a spout, the time its loop was not waiting); it may
+	// exceed 1.
 	Capacity float64
+	// Throttled is, for spouts, the tasks' share of the window spent
+	// waiting with max spout pending full.
+	Throttled float64
 	// LagRecords is, for spouts, the records behind the partitions' ends
 	// (their sum).
 	LagRecords int64
@@ -143,7 +152,10 @@ func load(p topology.Autoscale, o Observation, ceiling int, ceilingWhy string, f
 	// would consume nothing either, and the bolts' capacity shows the
 	// latter
 	stalled := o.Spout && math.IsInf(o.LagSeconds, 1)
-	lagUp := o.Spout && o.LagSeconds > S && o.LagTrend >= 0 && !stalled
+	// a spout that mostly waits on max spout pending is held back by the
+	// bolts: its lag is theirs to fix
+	throttled := o.Spout && o.Throttled > ThrottledLimit
+	lagUp := o.Spout && o.LagSeconds > S && o.LagTrend >= 0 && !stalled && !throttled
 	if capUp || lagUp {
 		n := P + 1
 		var why []string
@@ -187,6 +199,10 @@ func load(p topology.Autoscale, o Observation, ceiling int, ceilingWhy string, f
 	}
 	if stalled && P > floor {
 		return none(P, "steady: the spout consumes nothing (lag +Inf s): no change on its lag", ""), true
+	}
+	if throttled && o.LagSeconds > S {
+		return none(P, fmt.Sprintf("lag %s > %s, but the spout waits on max spout pending %.0f%% of the time: the bottleneck is downstream",
+			seconds(o.LagSeconds), seconds(S), 100*o.Throttled), ""), true
 	}
 	if o.Spout && !(o.LagSeconds < S/4) {
 		return none(P, fmt.Sprintf("steady: lag %s is not under %s (a quarter of %s)",

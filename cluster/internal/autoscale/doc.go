@@ -13,8 +13,9 @@
 // # Rules
 //
 // P is the current parallelism, T the policy's TargetCapacity, S its
-// ScaleUpLagSeconds (spouts), C the observed Capacity: the busy fraction
-// of the busiest task over the window, as Storm computes it.
+// ScaleUpLagSeconds (spouts), C the observed Capacity: the tasks' busy
+// fraction over the window, as Storm computes it (for a spout, the share
+// of the time its loop was not waiting for something to do).
 //
 // Scale up when C > T, or, for a spout, when its lag (records behind the
 // source's end divided by the consume rate) exceeds S and is not shrinking
@@ -36,7 +37,10 @@
 // source, or by the back pressure of max spout pending when the bolts
 // cannot keep up — and more tasks would consume nothing either: its lag
 // neither scales it up nor lets it scale down (its capacity still may
-// scale it up; the bolts' own capacity shows back pressure).
+// scale it up; the bolts' own capacity shows back pressure). Nor does the
+// lag of a spout whose tasks wait with max spout pending full more than
+// ThrottledLimit of the window: the bolts hold it back, and scaling them
+// (their capacity) is what drains its lag.
 //
 // It is then bounded by the policy's Max, by the spout's Partitions when
 // known (a spout task without a partition has nothing to read) and by

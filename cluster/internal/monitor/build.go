@@ -301,6 +301,7 @@ func BuildSeries(topo *topology.Topology, window string, reports []Report) *api.
 				Emitted: float64(s.Emitted) / s.Seconds, Acked: float64(s.Acked) / s.Seconds,
 				Failed: float64(s.Failed) / s.Seconds, Executed: float64(s.Executed) / s.Seconds,
 				ExecuteLatencyMs: ms(s.ExecNs, s.ExecN), CompleteLatencyMs: ms(s.CompNs, s.CompN),
+				Busy: float64(s.BusyNs) / (s.Seconds * 1e9), Throttled: float64(s.ThrottledNs) / (s.Seconds * 1e9),
 			})
 		}
 		out.Components = append(out.Components, cs)

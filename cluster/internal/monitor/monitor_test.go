@@ -33,8 +33,8 @@ func stats(started, now time.Time, worker string, tasks map[int]string, rate flo
 		st.Tasks = append(st.Tasks, local.TaskStats{Component: comp, Task: id, Worker: worker,
 			Emitted: n, Acked: n, Executed: n,
 			ExecuteSamples: n / 16, ExecuteSum: time.Duration(n/16) * time.Millisecond,
-			// busy a quarter of the time
-			BusyNanos: uint64(el * 0.25 * 1e9)})
+			// busy a quarter of the time, throttled a tenth
+			BusyNanos: uint64(el * 0.25 * 1e9), ThrottledNanos: uint64(el * 0.1 * 1e9)})
 	}
 	return st
 }
@@ -197,6 +197,10 @@ func TestBuildSeries_AlignsWorkers(t *testing.T) {
 	for _, p := range pts {
 		if !near(p.Executed, 140) {
 			t.Fatalf("point %v: %.1f executed/s, want 140 (100 + 40 from two workers)", p.Time, p.Executed)
+		}
+		if !near(p.Busy, 0.5) || !near(p.Throttled, 0.2) {
+			t.Fatalf("point %v: busy %.2f, throttled %.2f: want 0.50 and 0.20 (two tasks busy a quarter, throttled a tenth)",
+				p.Time, p.Busy, p.Throttled)
 		}
 	}
 }

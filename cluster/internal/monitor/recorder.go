@@ -52,6 +52,7 @@ type Counters struct {
 	CompN       uint64 `json:"comp_n,omitempty"`
 	CompNs      uint64 `json:"comp_ns,omitempty"`
 	BusyNs      uint64 `json:"busy_ns,omitempty"`
+	ThrottledNs uint64 `json:"throttled_ns,omitempty"`
 }
 
 func countersOf(ts *local.TaskStats) Counters {
@@ -61,7 +62,7 @@ func countersOf(ts *local.TaskStats) Counters {
 		ExecN: ts.ExecuteSamples, ExecNs: uint64(ts.ExecuteSum),
 		ProcN: ts.ProcessSamples, ProcNs: uint64(ts.ProcessSum),
 		CompN: ts.CompleteSamples, CompNs: uint64(ts.CompleteSum),
-		BusyNs: ts.BusyNanos,
+		BusyNs: ts.BusyNanos, ThrottledNs: ts.ThrottledNanos,
 	}
 }
 
@@ -70,7 +71,8 @@ func countersOf(ts *local.TaskStats) Counters {
 func (c Counters) minus(b Counters) (d Counters, reset bool) {
 	if c.Emitted < b.Emitted || c.Transferred < b.Transferred || c.Acked < b.Acked || c.Failed < b.Failed ||
 		c.Executed < b.Executed || c.Errors < b.Errors || c.ExecN < b.ExecN || c.ExecNs < b.ExecNs ||
-		c.ProcN < b.ProcN || c.ProcNs < b.ProcNs || c.CompN < b.CompN || c.CompNs < b.CompNs || c.BusyNs < b.BusyNs {
+		c.ProcN < b.ProcN || c.ProcNs < b.ProcNs || c.CompN < b.CompN || c.CompNs < b.CompNs || c.BusyNs < b.BusyNs ||
+		c.ThrottledNs < b.ThrottledNs {
 		return c, true
 	}
 	return Counters{
@@ -78,7 +80,7 @@ func (c Counters) minus(b Counters) (d Counters, reset bool) {
 		Acked: c.Acked - b.Acked, Failed: c.Failed - b.Failed, Executed: c.Executed - b.Executed,
 		Errors: c.Errors - b.Errors, ExecN: c.ExecN - b.ExecN, ExecNs: c.ExecNs - b.ExecNs,
 		ProcN: c.ProcN - b.ProcN, ProcNs: c.ProcNs - b.ProcNs, CompN: c.CompN - b.CompN,
-		CompNs: c.CompNs - b.CompNs, BusyNs: c.BusyNs - b.BusyNs,
+		CompNs: c.CompNs - b.CompNs, BusyNs: c.BusyNs - b.BusyNs, ThrottledNs: c.ThrottledNs - b.ThrottledNs,
 	}, false
 }
 
@@ -96,6 +98,7 @@ func (c *Counters) add(o Counters) {
 	c.CompN += o.CompN
 	c.CompNs += o.CompNs
 	c.BusyNs += o.BusyNs
+	c.ThrottledNs += o.ThrottledNs
 }
 
 // Delta is a task's counters over a window and the seconds it covers.
