@@ -216,6 +216,100 @@ func TestBrowser_TopologyPage(t *testing.T) {
 	b.Wait("the missing component page", `(document.querySelector('#not-found') || {}).innerText?.includes('Component “nope” is not in wordcount')`)
 }
 
+// TestBrowser_Autoscale: a topology with autoscale policies shows the
+// autoscaler's state, its policies with the pending rescale, a timeline
+// with a marker per decision and the decisions as text; one without shows
+// no panel.
+func TestBrowser_Autoscale(t *testing.T) {
+	scaled := autoscaled("scaled", false)
+	f := newFake(false, scaled, autoscaled("held", true), wordcount("plain"))
+	s := startServer(t, f)
+	b := uitest.New(t)
+	b.Open(s.url("#/topology/scaled"))
+	b.Wait("the autoscaling panel", `document.querySelectorAll('#autoscale:not([hidden]) #autoscale-table tr[data-policy]').length === 3`)
+	if got := uitest.Eval[string](b, `document.querySelector('#autoscale-state').innerText`); !strings.Contains(got, "active") ||
+		!strings.Contains(got, "gale autoscale off scaled") {
+		t.Errorf("autoscale state: %q", got)
+	}
+	rows := uitest.Eval[map[string][]string](b, `Object.fromEntries([...document.querySelectorAll('#autoscale-table tr[data-policy]')]
+		.map(r => [r.dataset.policy, [...r.children].map(td => td.innerText)]))`)
+	for id, want := range map[string][]string{
+		"sentences": {"sentences", "1", "4", "0.80", "30 s", "120 s", "2"},
+		"split":     {"split", "1", "8", "0.75", "–", "60 s", "3 → 5 (pending)"},
+		"count":     {"count", "2", "2", "0.70", "–", "300 s", "2"},
+	} {
+		if got := rows[id]; strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("policy row %s: %q, want %q", id, got, want)
+		}
+	}
+	// the timeline: a step line per component, a marker per decision whose tooltip tells it
+	if n := uitest.Eval[int](b, `document.querySelectorAll('#autoscale-timeline path.line').length`); n != 3 {
+		t.Errorf("timeline: %d lines, want 3", n)
+	}
+	type marker struct{ Class, Glyph, Title string }
+	markers := uitest.Eval[[]marker](b, `[...document.querySelectorAll('#autoscale-timeline .marker')].map(m =>
+		({Class: m.getAttribute('class'), Glyph: m.querySelector('text').textContent, Title: m.querySelector('title').textContent}))`)
+	ds := scaled.Autoscale.Decisions
+	if len(markers) != len(ds) {
+		t.Fatalf("timeline: %d markers, want one per decision (%d): %+v", len(markers), len(ds), markers)
+	}
+	glyphs := map[string]string{"up": "▲", "down": "▼", "none": "●"}
+	for i, d := range ds {
+		m := markers[i]
+		if !strings.Contains(m.Class, "m-"+d.Direction) || m.Glyph != glyphs[d.Direction] || !strings.Contains(m.Title, d.Reason) ||
+			!strings.Contains(m.Title, fmt.Sprintf("%s %d → %d", d.Component, d.From, d.To)) || !strings.Contains(m.Title, d.Limited) {
+			t.Errorf("marker %d: %+v, want decision %+v", i, m, d)
+		}
+	}
+	// the list: newest first, the limit muted, the markup as text
+	items := uitest.Eval[[]string](b, `[...document.querySelectorAll('#autoscale-decisions li')].map(li => li.innerText)`)
+	if len(items) != len(ds) {
+		t.Fatalf("decision list: %d items, want %d", len(items), len(ds))
+	}
+	if !strings.Contains(items[0], "split 3 → 5: capacity 0.97") || !strings.Contains(items[len(items)-1], "split 1 → 2") {
+		t.Errorf("decision list not newest first: %q", items)
+	}
+	if got := uitest.Eval[string](b, `document.querySelector('#autoscale-decisions li:nth-child(2) .muted').innerText`); got != " (limited: max 2 tasks)" {
+		t.Errorf("the limited decision's note: %q", got)
+	}
+	if !strings.Contains(items[2], xssReason) {
+		t.Errorf("the reason with markup is not shown as text: %q", items[2])
+	}
+	if uitest.Eval[bool](b, `!!document.querySelector('#autoscale script') || [...document.querySelectorAll('#autoscale b')].some(e => e.textContent === 'not bold') || !!window.pwned`) {
+		t.Error("a decision's reason was parsed as HTML")
+	}
+	// the read-out gives each line's value at the pointer (not the nearest point's)
+	hover := func(at float64) string {
+		b.Do("hover the timeline", chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => {
+			const o = document.querySelector('#autoscale-timeline .overlay'), r = o.getBoundingClientRect();
+			o.dispatchEvent(new MouseEvent('mousemove', {clientX: r.left + %g * r.width, clientY: r.top + r.height / 2}));
+		})()`, at)))
+		return uitest.Eval[string](b, `document.querySelector('#autoscale-timeline .chart-readout').innerText`)
+	}
+	if got := hover(0.01); !strings.Contains(got, "count 3") || !strings.Contains(got, "sentences 1") || !strings.Contains(got, "split 1") {
+		t.Errorf("read-out at the start: %q, want count 3, sentences 1, split 1", got)
+	}
+	// the axis spans 21 minutes, from a minute before the first decision: split's last (3 → 5, a minute ago) is at 0.95
+	if got := hover(0.94); !strings.Contains(got, "split 3") {
+		t.Errorf("read-out just before split's last decision: %q, want split 3", got)
+	}
+	if got := hover(0.99); !strings.Contains(got, "count 2") || !strings.Contains(got, "sentences 2") || !strings.Contains(got, "split 5") {
+		t.Errorf("read-out at the end: %q, want count 2, sentences 2, split 5", got)
+	}
+	b.Screenshot("autoscale")
+
+	b.Open(s.url("#/topology/held"))
+	b.Wait("the paused state", `(document.querySelector('#autoscale-state') || {}).innerText?.includes('paused')`)
+	if got := uitest.Eval[string](b, `document.querySelector('#autoscale-state').innerText`); !strings.Contains(got, "gale autoscale on held") {
+		t.Errorf("paused state: %q, want the command that resumes it", got)
+	}
+	b.Open(s.url("#/topology/plain"))
+	b.Wait("the plain topology", `!!document.querySelector('[data-component="count"]') && document.querySelector('h1').innerText.includes('plain')`)
+	if uitest.Eval[bool](b, `!!document.querySelector('#autoscale:not([hidden])') || !!document.querySelector('#autoscale-table')`) {
+		t.Error("a topology without autoscale shows an autoscaling panel")
+	}
+}
+
 func TestBrowser_LargeTopology(t *testing.T) {
 	f := newFake(false, large("big", 50))
 	s := startServer(t, f)

@@ -8,7 +8,7 @@
 // Pages (hash routes):
 //
 //	#/                                   the cluster: workers, topologies
-//	#/topology/NAME                      a topology: its DAG, components, charts, errors, Kafka partitions, sinks, actions
+//	#/topology/NAME                      a topology: its DAG, components, autoscaling, charts, errors, Kafka partitions, sinks, actions
 //	#/topology/NAME/component/ID         a component: its tasks, windows, charts, errors
 //
 // The app polls the API every 3 s. Mutating actions (activate, deactivate,

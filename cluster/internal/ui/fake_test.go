@@ -279,3 +279,32 @@ func large(name string, n int) *api.Topology {
 	}
 	return t
 }
+
+// xssReason is a decision's reason with markup, which the page must show
+// as text.
+const xssReason = `capacity 0.21 < 0.75 <script>window.pwned = true</script><b>not bold</b>`
+
+// autoscaled is wordcount with autoscale policies for sentences, split and
+// count, six decisions over the last 20 minutes (up, down, and one the
+// ceiling limited), and a pending rescale of split from 3 to 5 tasks.
+func autoscaled(name string, paused bool) *api.Topology {
+	t := wordcount(name)
+	now := time.Now().UTC()
+	ago := func(m int) time.Time { return now.Add(-time.Duration(m) * time.Minute) }
+	t.Autoscale = &api.Autoscale{Paused: paused,
+		Policies: map[string]api.AutoscalePolicy{
+			"sentences": {Min: 1, Max: 4, TargetCapacity: 0.8, ScaleUpLagSeconds: 30, CooldownSeconds: 120, Parallelism: 2},
+			"split":     {Min: 1, Max: 8, TargetCapacity: 0.75, CooldownSeconds: 60, Parallelism: 3},
+			"count":     {Min: 2, Max: 2, TargetCapacity: 0.7, CooldownSeconds: 300, Parallelism: 2},
+		},
+		Decisions: []api.AutoscaleDecision{
+			{At: ago(20), Component: "split", From: 1, To: 2, Direction: "up", Reason: "capacity 0.91 > 0.75"},
+			{At: ago(15), Component: "sentences", From: 1, To: 2, Direction: "up", Reason: "lag 45s > 30s"},
+			{At: ago(12), Component: "split", From: 2, To: 3, Direction: "up", Reason: "capacity 0.88 > 0.75"},
+			{At: ago(10), Component: "count", From: 3, To: 2, Direction: "down", Reason: xssReason},
+			{At: ago(8), Component: "count", From: 2, To: 2, Direction: "none", Reason: "capacity 0.95 > 0.7", Limited: "max 2 tasks"},
+			{At: ago(1), Component: "split", From: 3, To: 5, Direction: "up", Reason: "capacity 0.97 > 0.75"},
+		}}
+	t.Rescale = &api.Rescale{Parallelism: map[string]int{"split": 5}, Reason: "autoscale", RequestedAt: ago(1)}
+	return t
+}

@@ -31,9 +31,12 @@ function hhmm(ms, withSeconds) {
 
 /**
  * lineChart returns a figure: series is [{name, cls, points: [[timeMs, value], ...]}];
- * unit formats values ("/s", " ms"). The x axis spans [from, to] (ms).
+ * unit formats values ("/s", " ms"). The x axis spans [from, to] (ms). With stepped,
+ * a line keeps its value until its next point (and the read-out gives the values
+ * at the pointer). markers are [{t, v, glyph, cls, title}]: a glyph at (t, v) whose
+ * title is its tooltip, drawn above the hover overlay.
  */
-export function lineChart({title, series, unit = '', from, to, id}) {
+export function lineChart({title, series, unit = '', from, to, id, stepped = false, markers = []}) {
   const peak = Math.max(0, ...series.flatMap(se => se.points.map(p => p[1])).filter(Number.isFinite));
   if (unit === ' ms' && peak > 0 && peak < 0.1) {
     // sub-0.1 ms latencies read better in microseconds
@@ -71,9 +74,10 @@ export function lineChart({title, series, unit = '', from, to, id}) {
   svg.append(grid, axes);
   for (const se of series) {
     if (!se.points.length) continue;
-    const d = se.points.map((p, i) => `${i ? 'L' : 'M'}${x(p[0]).toFixed(1)},${y(p[1]).toFixed(1)}`).join(' ');
+    const pt = p => `${x(p[0]).toFixed(1)},${y(p[1]).toFixed(1)}`;
+    const d = se.points.map((p, i) => (i ? (stepped ? `H${x(p[0]).toFixed(1)} L` : 'L') : 'M') + pt(p)).join(' ');
     svg.append(s('path', {class: ['line', se.cls], d, 'data-series': se.name}));
-    if (se.points.length < 4) { // too few steps for a visible line: mark each point
+    if (!stepped && se.points.length < 4) { // too few steps for a visible line: mark each point
       for (const p of se.points) svg.append(s('circle', {class: ['dot', se.cls], cx: x(p[0]), cy: y(p[1]), r: 3.5}));
     }
   }
@@ -86,20 +90,26 @@ export function lineChart({title, series, unit = '', from, to, id}) {
     if (!m) return;
     const at = new DOMPoint(ev.clientX, ev.clientY).matrixTransform(m.inverse());
     const t = from + (at.x - PAD.l) / (W - PAD.l - PAD.r) * (to - from);
-    const near = se => se.points.reduce((b, p) => (!b || Math.abs(p[0] - t) < Math.abs(b[0] - t) ? p : b), null);
+    const near = stepped ? se => se.points.reduce((b, p) => (p[0] <= t ? p : b), null)
+      : se => se.points.reduce((b, p) => (!b || Math.abs(p[0] - t) < Math.abs(b[0] - t) ? p : b), null);
     const first = near(series.find(se => se.points.length));
     if (!first) return;
-    rule.setAttribute('x1', x(first[0]));
-    rule.setAttribute('x2', x(first[0]));
+    const when = stepped ? t : first[0];
+    rule.setAttribute('x1', x(when));
+    rule.setAttribute('x2', x(when));
     rule.setAttribute('visibility', 'visible');
     readout.hidden = false;
-    readout.replaceChildren(h('b', null, hhmm(first[0], true)), ...series.map(se => {
+    readout.replaceChildren(h('b', null, hhmm(when, true)), ...series.map(se => {
       const p = near(se);
       return h('span', null, h('i', {class: ['sw', se.cls]}), `${se.name} ${p ? fmtNum(p[1]) + unit : '–'}`);
     }));
   });
   overlay.addEventListener('mouseleave', () => { rule.setAttribute('visibility', 'hidden'); readout.hidden = true; });
   svg.append(rule, overlay);
+  for (const m of markers) {
+    svg.append(s('g', {class: ['marker', m.cls], transform: `translate(${x(m.t).toFixed(1)},${y(m.v).toFixed(1)})`},
+      s('title', null, m.title), s('text', {'text-anchor': 'middle', dy: '0.35em'}, m.glyph)));
+  }
   fig.append(h('div', {class: 'chart-box'}, svg, readout));
   fig.append(h('div', {class: 'legend'}, series.map(se => {
     const last = se.points.length ? se.points[se.points.length - 1][1] : NaN;

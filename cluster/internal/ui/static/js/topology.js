@@ -196,6 +196,66 @@ function sinksTable(sinks) {
   {id: 'sinks-table'});
 }
 
+// the autoscaler's decisions: a glyph per direction ("none": a change it could not make)
+const GLYPHS = {up: '▲', down: '▼', none: '●'};
+const direction = d => (d.direction === 'up' || d.direction === 'down' ? d.direction : 'none');
+const limitedText = d => (d.limited ? ` (limited: ${d.limited})` : '');
+
+/** autoscaleTable: the policies, and each component's parallelism: "current → desired (pending)" while a rescale waits. */
+function autoscaleTable(topo) {
+  const a = topo.autoscale, r = topo.rescale, pending = (r && r.parallelism) || {};
+  const secs = v => num(v, fmtNum(v) + ' s');
+  return table([{label: 'component'}, {label: 'min', cls: 'num'}, {label: 'max', cls: 'num'},
+    {label: 'target capacity', cls: 'num', title: 'the busy share of a task it aims at: above it the component scales up'},
+    {label: 'scale-up lag', cls: 'num', title: 'spouts: the lag (records behind ÷ consume rate) past which the spout scales up'},
+    {label: 'cooldown', cls: 'num', title: 'no change either way this long after one'},
+    {label: 'parallelism', cls: 'num', title: 'current → desired while a rescale is pending'}],
+  Object.keys(a.policies || {}).sort().map(id => {
+    const p = a.policies[id], want = pending[id];
+    return h('tr', {'data-policy': id}, h('td', null, h('a', {href: compLink(topo.name, id)}, id)), num(p.min), num(p.max),
+      num(p.target_capacity, fmtNum(p.target_capacity)), p.scale_up_lag_seconds ? secs(p.scale_up_lag_seconds) : h('td', {class: 'num muted'}, '–'),
+      secs(p.cooldown_seconds), want === undefined || want === p.parallelism ? num(p.parallelism)
+        : h('td', {class: 'num pending', 'data-value': want, title: `rescale asked ${fmtAgo(r.requested_at)}${r.reason ? ': ' + r.reason : ''}`},
+          `${p.parallelism} → ${want} (pending)`));
+  }), {id: 'autoscale-table', 'data-empty': 'no policy'});
+}
+
+/** autoscaleTimeline: each component's parallelism, stepped at the decisions and held to now, with a marker per decision. */
+function autoscaleTimeline(topo) {
+  const a = topo.autoscale, ds = a.decisions || [];
+  if (!ds.length) return h('p', {class: 'muted', id: 'autoscale-timeline'}, 'No decision yet.');
+  const at = d => Date.parse(d.at);
+  const to = Math.max(Date.now(), ...ds.map(at));
+  const from = at(ds[0]) - Math.max(60e3, (to - at(ds[0])) / 20);
+  const ids = [...new Set(Object.keys(a.policies || {}).concat(ds.map(d => d.component)))].sort();
+  const series = ids.map((id, i) => {
+    const mine = ds.filter(d => d.component === id);
+    const points = [[from, mine.length ? mine[0].from : a.policies[id].parallelism], ...mine.map(d => [at(d), d.to])];
+    points.push([to, points[points.length - 1][1]]);
+    return {name: id, cls: 's-c' + (i % 6), points};
+  });
+  const markers = ds.map(d => ({t: at(d), v: d.to, glyph: GLYPHS[direction(d)], cls: 'm-' + direction(d),
+    title: `${fmtTime(d.at)} ${d.component} ${d.from} → ${d.to}: ${d.reason}${limitedText(d)}`}));
+  return lineChart({title: 'Parallelism — the autoscaler’s decisions', id: 'autoscale-timeline', series, markers, stepped: true, from, to});
+}
+
+/** decisionList: the decisions, newest first. */
+function decisionList(ds) {
+  return h('ol', {class: 'decisions', id: 'autoscale-decisions'}, ds.slice().reverse().map(d => h('li', {'data-decision': d.component},
+    h('span', {class: ['glyph', 'm-' + direction(d)], title: d.direction}, GLYPHS[direction(d)]), ' ',
+    h('span', {class: 'nowrap', title: d.at}, fmtTime(d.at)), ' ', h('b', null, d.component), ` ${d.from} → ${d.to}: `, d.reason,
+    d.limited ? h('span', {class: 'muted'}, limitedText(d)) : null)));
+}
+
+/** autoscaleSection: the autoscaler's state, policies and decisions. */
+function autoscaleSection(topo) {
+  const a = topo.autoscale;
+  return [h('h2', null, 'Autoscaling'),
+    h('p', {id: 'autoscale-state'}, badge(a.paused ? 'paused' : 'active'), ' ', h('span', {class: 'hint'}, a.paused
+      ? `it changes nothing: gale autoscale on ${topo.name} resumes it` : `gale autoscale off ${topo.name} pauses it`)),
+    autoscaleTable(topo), autoscaleTimeline(topo), decisionList(a.decisions || [])];
+}
+
 /** charts: throughput and complete latency of the chosen components (spouts by default). */
 function charts(series, ids, label) {
   if (!series) return h('p', {class: 'muted'}, 'The series are not available.');
@@ -340,6 +400,7 @@ export class TopologyPage {
       comps: h('div', {id: 'components-body'}),
       compTools: h('div', {class: 'tools'}),
       errors: h('div', {id: 'errors-body'}),
+      autoscale: section('Autoscaling', {id: 'autoscale', hidden: true}),
       parts: section('Kafka partitions — batches and lag', {id: 'partitions', hidden: true}),
       sinks: section('Sinks — writes per backend', {id: 'sinks', hidden: true}),
     };
@@ -347,12 +408,13 @@ export class TopologyPage {
     replace(m, e.head, e.summary, e.stats,
       section('DAG', {id: 'dag-card'}, e.dag),
       section('Components', {id: 'components'}, e.compTools, e.comps),
+      e.autoscale,
       section('Live charts', {id: 'charts'}, e.chartTools, e.charts),
       section('Last errors', {id: 'errors'}, e.errors),
       e.parts, e.sinks);
     this.dag = new DagView(e.dag, id => { location.hash = compLink(this.name, id); });
     this.built = true;
-    this.headKey = this.toolsKey = '';
+    this.headKey = this.toolsKey = this.autoscaleKey = '';
   }
 
   render({topo, series}) {
@@ -392,6 +454,11 @@ export class TopologyPage {
     if (newTools) replace(e.chartTools, h('span', {class: 'muted'}, 'Window '), selector('series', SERIES_WINDOWS, '10m', () => this.app.refresh(), 'series-select'), ' ', pick);
     replace(e.charts, charts(series, ids, chartComp && ids[0] === chartComp ? chartComp : 'spouts'));
     replace(e.errors, errorsSection(topo));
+    // rebuilt when it changes, or each minute to draw the timeline to now (a tooltip survives the polls)
+    e.autoscale.hidden = !topo.autoscale;
+    const autoscaleKey = JSON.stringify([topo.autoscale, topo.rescale, Math.floor(Date.now() / 60e3)]);
+    if (topo.autoscale && autoscaleKey !== this.autoscaleKey) replace(e.autoscale, autoscaleSection(topo));
+    this.autoscaleKey = autoscaleKey;
     const parts = topo.components.flatMap(c => (c.partitions || []).map(p => Object.assign({_comp: c.id}, p)));
     e.parts.hidden = !parts.length;
     if (parts.length) replace(e.parts, h('h2', null, 'Kafka partitions — batches and lag'), partitionsWarning(parts), partitionsTable(parts, true));
