@@ -587,3 +587,55 @@ func TestRuntime_SpoutBusyAndThrottled(t *testing.T) {
 		t.Errorf("idle spout busy %v of %v: want some, and well under the wall time", time.Duration(ts.BusyNanos), wall)
 	}
 }
+
+// pacedSpout waits 2 ms for input in every NextTuple, emits nothing and
+// says it is held back (spout.Pacer), like a Kafka spout at its
+// max_pending_batches.
+type pacedSpout struct{}
+
+func (pacedSpout) Open(context.Context, *topology.TaskContext, spout.Collector) error { return nil }
+func (pacedSpout) NextTuple(context.Context) error                                    { time.Sleep(2 * time.Millisecond); return nil }
+func (pacedSpout) Ack(any)                                                            {}
+func (pacedSpout) Fail(any)                                                           {}
+func (pacedSpout) Close() error                                                       { return nil }
+func (pacedSpout) LastNextTuple() (time.Duration, bool)                               { return 2 * time.Millisecond, true }
+
+// TestRuntime_SpoutPacer: the time a spout.Pacer waited inside NextTuple
+// is not busy, and its held-back calls make the loop's waits throttled.
+func TestRuntime_SpoutPacer(t *testing.T) {
+	reg := registry.New()
+	if err := reg.Register(registry.Spout[registry.NoConfig]{Name: "paced", Outputs: registry.Emits("x"),
+		New: func(*registry.NoConfig) (spout.Spout, error) { return pacedSpout{}, nil }}); err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.Register(registry.Bolt[registry.NoConfig]{Name: "sink",
+		New: func(*registry.NoConfig) (bolt.Bolt, error) {
+			return bolt.Basic(bolt.Func(func(context.Context, *tuple.Tuple, bolt.BasicCollector) error { return nil })), nil
+		}}); err != nil {
+		t.Fatal(err)
+	}
+	topo := decode(t, reg, `{"name": "paced", "spouts": [{"id": "gen", "type": "paced"}],
+	  "bolts": [{"id": "sink", "type": "sink", "inputs": [{"component": "gen"}]}]}`)
+	rt, err := local.New(topo, local.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- rt.Run(ctx) }()
+	time.Sleep(500 * time.Millisecond)
+	var ts local.TaskStats
+	for _, s := range rt.Stats().Tasks {
+		if s.Component == "gen" {
+			ts = s
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if ts.ThrottledNanos == 0 || ts.BusyNanos >= ts.ThrottledNanos {
+		t.Errorf("a paced spout held back: busy %v, throttled %v; want the waits throttled, its own 2 ms waits not busy",
+			time.Duration(ts.BusyNanos), time.Duration(ts.ThrottledNanos))
+	}
+}

@@ -31,15 +31,15 @@ type spoutExec struct {
 	events  *eventQueue
 	pending map[uint64]pendingTree // owned by the spout goroutine
 
-	npending  atomic.Int64
-	active    atomic.Bool // cleared by Deactivate
-	stopping  atomic.Bool // set when draining: no more NextTuple
-	quiet     atomic.Bool // stopping observed and buffers flushed
+	npending atomic.Int64
+	active   atomic.Bool // cleared by Deactivate
+	stopping atomic.Bool // set when draining: no more NextTuple
+	quiet    atomic.Bool // stopping observed and buffers flushed
 	// idle: the loop saw the spout inactive (or stopping, or done) and
 	// calls no NextTuple until that changes: a tree it counts in pending
 	// now is the last before the pause (Runtime.SpoutsPaused)
-	idle atomic.Bool
-	done      bool        // the spout returned ErrStop
+	idle      atomic.Bool
+	done      bool // the spout returned ErrStop
 	maxPend   int
 	lastSweep int64 // mono() at the last sweep of pending trees
 	working   int64 // mono() when the loop last stopped waiting
@@ -117,8 +117,14 @@ func (s *spoutExec) run() {
 		}
 		stopping := s.stopping.Load()
 		s.idle.Store(stopping || s.done || !wasActive)
+		heldBack := false
 		if !stopping && !s.done && wasActive && (s.maxPend == 0 || len(s.pending) < s.maxPend) {
 			n := s.next()
+			if p, ok := s.sp.(spout.Pacer); ok {
+				waited, held := p.LastNextTuple()
+				s.working += int64(waited) // not busy
+				heldBack = held && n == 0
+			}
 			if n > 0 {
 				idle = 0
 				sinceFlush += n
@@ -142,8 +148,8 @@ func (s *spoutExec) run() {
 		}
 		s.sweep()
 		wait := time.Duration(min(idle, 10)) * 100 * time.Microsecond
-		throttled := s.maxPend > 0 && len(s.pending) >= s.maxPend
-		if stopping || s.done || !wasActive || throttled {
+		throttled := heldBack || s.maxPend > 0 && len(s.pending) >= s.maxPend
+		if stopping || s.done || !wasActive || throttled && !heldBack {
 			wait = 100 * time.Millisecond // only an event can change things
 		}
 		began := mono()

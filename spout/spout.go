@@ -2,6 +2,7 @@ package spout
 
 import (
 	"context"
+	"time"
 
 	"github.com/gale-stream/gale/topology"
 	"github.com/gale-stream/gale/tuple"
@@ -36,6 +37,20 @@ type Spout interface {
 type Activator interface {
 	Activate()
 	Deactivate()
+}
+
+// Pacer is an optional interface for spouts whose NextTuple may wait for
+// input or hold back output itself (the Kafka spout waits a few
+// milliseconds to fill a batch, and holds a partition at its own max
+// pending batches). The engine asks after each NextTuple: waited is the
+// time the call spent waiting for input, left out of the spout's busy
+// time; heldBack, when the call emitted nothing, says that the topology
+// downstream has not finished the spout's earlier tuples, so that the
+// wait until the next call counts as throttled, as a wait at max spout
+// pending does. Both feed the autoscaler: a busy spout needs more tasks,
+// a throttled one needs faster bolts.
+type Pacer interface {
+	LastNextTuple() (waited time.Duration, heldBack bool)
 }
 
 // Collector emits a spout's tuples. Emits may block while downstream

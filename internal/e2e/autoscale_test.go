@@ -314,6 +314,81 @@ func TestAutoscale_LeaderKilled(t *testing.T) {
 	e.checkOnce(t, records)
 }
 
+// TestAutoscale_SlotsExhausted: three workers of 2 slots each (6) run
+// the topology's 5 tasks; a burst at 3× the bolt's capacity wants more
+// tasks than fit: the autoscaler takes the one free slot, then records
+// once that it waits for slots (a decision "none", limited "slots: 0
+// free"), leaves no task unassigned, and its gauge
+// gale_cluster_workers_wanted asks for more workers. Every record is
+// written once.
+func TestAutoscale_SlotsExhausted(t *testing.T) {
+	if testing.Short() {
+		t.Skip("SKIPPED LOUDLY: multi-process cluster test (-short)")
+	}
+	e := startElastic(t, 40, 2*time.Millisecond, "--slots", "2")
+	ctx := context.Background()
+	produced, stderr := e.produce(t, []string{"1000:30"})
+	var refusal api.AutoscaleDecision
+	unassigned := 0
+	galetest.Eventually(t, "a decision waiting for slots", 90*time.Second, func() bool {
+		d, err := e.c.Describe(ctx, "elastic")
+		if err != nil || d.Autoscale == nil {
+			return false
+		}
+		unassigned = max(unassigned, len(d.Unassigned))
+		for _, dec := range d.Autoscale.Decisions {
+			if dec.Direction == "none" && dec.Limited == "slots: 0 free" {
+				refusal = dec
+				return true
+			}
+		}
+		return false
+	})
+	t.Logf("refused: %s %d -> %d: %s (%s)", refusal.Component, refusal.From, refusal.To, refusal.Reason, refusal.Limited)
+	if !strings.Contains(refusal.Reason, "but at slots: 0 free") {
+		t.Errorf("reason %q: want it to say the slots stopped it", refusal.Reason)
+	}
+	// the leader's gauge asks for more workers than the three
+	var wanted float64
+	for _, w := range e.ws {
+		s, err := scrapeMetrics(t, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f := s.fams["gale_cluster_workers_wanted"]; f != nil {
+			wanted = max(wanted, f.GetMetric()[0].GetGauge().GetValue())
+		}
+	}
+	if wanted <= 3 {
+		t.Errorf("gale_cluster_workers_wanted %v with the slots exhausted: want more than 3", wanted)
+	}
+	records := <-produced
+	if records == 0 {
+		t.Fatalf("rate_produce.py produced nothing:\n%s", stderr.String())
+	}
+	galetest.Eventually(t, "every record written", 3*time.Minute, func() bool { return countLines(t, e.out) >= records })
+	d, err := e.c.Describe(ctx, "elastic")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, dec := range d.Autoscale.Decisions {
+		t.Logf("decision %s %s %s %d -> %d: %s %s", dec.At.Format("15:04:05"), dec.Component, dec.Direction, dec.From, dec.To,
+			dec.Reason, dec.Limited)
+		if dec.Limited == "slots: 0 free" && dec.Component == refusal.Component && dec.From == refusal.From {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("the refusal recorded %d times; want once while nothing changes", n)
+	}
+	if unassigned > 0 || len(d.Unassigned) > 0 {
+		t.Errorf("tasks left unassigned: %d during the burst, %v after", unassigned, d.Unassigned)
+	}
+	t.Logf("slots exhausted: gale_cluster_workers_wanted %v", wanted)
+	e.checkOnce(t, records)
+}
+
 // elastic is the three-worker cluster of the autoscale tests, running
 // autoscaleTopology.
 type elastic struct {
@@ -327,7 +402,7 @@ type elastic struct {
 // startElastic starts three workers and runs autoscaleTopology on a new
 // topic of 4 partitions, with max spout pending pending and a bolt taking
 // delay a tuple.
-func startElastic(t *testing.T, pending int, delay time.Duration) *elastic {
+func startElastic(t *testing.T, pending int, delay time.Duration, workerArgs ...string) *elastic {
 	t.Helper()
 	e := &elastic{brokers: testenv.KafkaBrokers(t), lz4: testenv.Command(t, "lz4", "lz4"),
 		py: testenv.PythonVenv(t, "confluent", testenv.ConfluentRequirements...)}
@@ -337,10 +412,10 @@ func startElastic(t *testing.T, pending int, delay time.Duration) *elastic {
 	e.out = filepath.Join(e.dir, "out")
 	spec := fmt.Sprintf(autoscaleTopology, e.brokers, e.topic, e.topic+".ledger", e.out, pending, delay.String())
 	os.WriteFile(filepath.Join(e.dir, "topology.json"), []byte(spec), 0o644)
-	w1 := clustertest.StartWorkerEnv(t, gale(t), e.dir, "w1", "", nil)
+	w1 := clustertest.StartWorkerEnv(t, gale(t), e.dir, "w1", "", nil, workerArgs...)
 	e.ws = []*clustertest.Worker{w1,
-		clustertest.StartWorkerEnv(t, gale(t), e.dir, "w2", w1.Gossip, nil),
-		clustertest.StartWorkerEnv(t, gale(t), e.dir, "w3", w1.Gossip, nil)}
+		clustertest.StartWorkerEnv(t, gale(t), e.dir, "w2", w1.Gossip, nil, workerArgs...),
+		clustertest.StartWorkerEnv(t, gale(t), e.dir, "w3", w1.Gossip, nil, workerArgs...)}
 	e.c = w1.Client()
 	waitMembers(t, e.c, 3)
 	ctx := context.Background()

@@ -40,9 +40,13 @@ type Spout struct {
 	dlq      sarama.SyncProducer
 	dec      *schemareg.Decoder // avro, protobuf, json_schema: the registry's decoder
 
-	parts       map[tp]*partition
-	order       []*partition
-	rr          int
+	parts map[tp]*partition
+	order []*partition
+	rr    int
+	// the last NextTuple's pace (spout.Pacer): the time it waited for
+	// records, and whether a partition was held while none emitted
+	waited      time.Duration
+	heldBack    bool
 	retryAt     time.Time     // next connection or assignment attempt after a failure
 	backoff     time.Duration // current connection or assignment backoff
 	lastRefresh time.Time
@@ -72,6 +76,7 @@ type Spout struct {
 
 var (
 	_ spout.Spout          = (*Spout)(nil)
+	_ spout.Pacer          = (*Spout)(nil)
 	_ local.StatusReporter = (*Spout)(nil)
 )
 
@@ -138,6 +143,8 @@ type partition struct {
 	// sinksBehind: the partition reached max_pending_batches (the sinks are
 	// behind) since its last cut; its next batch may grow to max_records
 	sinksBehind bool
+	// heldBack: the last step found the partition at max_pending_batches
+	heldBack    bool
 	planOp      *ledgerOp
 	planTries   int
 	planRetryAt time.Time
@@ -465,6 +472,7 @@ func (s *Spout) startOffset(t tp) (int64, error) {
 // spout's partitions, round robin. It first takes the ledger loops'
 // answers: batches committed since the last call advance the partitions.
 func (s *Spout) NextTuple(ctx context.Context) (err error) {
+	s.waited, s.heldBack = 0, false
 	s.drainLedger(ctx)
 	defer func() {
 		if len(s.answerErrs) > 0 {
@@ -501,6 +509,7 @@ func (s *Spout) NextTuple(ctx context.Context) (err error) {
 		return spout.ErrStop
 	}
 	var errs []error
+	held := false
 	for i := range s.order {
 		p := s.order[(s.rr+i)%len(s.order)]
 		emitted, err := s.step(ctx, p)
@@ -510,11 +519,18 @@ func (s *Spout) NextTuple(ctx context.Context) (err error) {
 		}
 		if emitted {
 			s.rr = (s.rr + i + 1) % len(s.order)
-			break
+			return errors.Join(errs...)
 		}
+		held = held || p.heldBack
 	}
+	s.heldBack = held
 	return errors.Join(errs...)
 }
+
+// LastNextTuple implements spout.Pacer: the time the last NextTuple
+// waited for records to fill a batch, and whether a partition was held at
+// max_pending_batches (the sinks behind) while none emitted.
+func (s *Spout) LastNextTuple() (waited time.Duration, heldBack bool) { return s.waited, s.heldBack }
 
 // statusEvery is how often the spout publishes its partitions' status.
 const statusEvery = 500 * time.Millisecond
@@ -574,6 +590,7 @@ func (s *Spout) finished() bool {
 
 // step makes progress on one partition; it reports whether it emitted.
 func (s *Spout) step(ctx context.Context, p *partition) (bool, error) {
+	p.heldBack = false
 	if p.stopped != nil {
 		return false, nil
 	}
@@ -602,7 +619,8 @@ func (s *Spout) step(ctx context.Context, p *partition) (bool, error) {
 	// those whose commit is with the ledger against a second allowance as
 	// large, so that the ledger's latency overlaps the next batches' work
 	// (a ledger that stays down still holds the partition: plans fail too)
-	if len(p.inflight)-p.committing+len(p.planning) >= s.cfg.MaxPendingBatches || p.committing >= s.cfg.MaxPendingBatches {
+	p.heldBack = len(p.inflight)-p.committing+len(p.planning) >= s.cfg.MaxPendingBatches || p.committing >= s.cfg.MaxPendingBatches
+	if p.heldBack {
 		p.sinksBehind = true
 		return false, nil
 	}
@@ -678,6 +696,7 @@ read:
 			if waitC == nil {
 				break read
 			}
+			waitFrom := time.Now()
 			select {
 			case m, ok := <-p.pc.Messages():
 				if !ok {
@@ -696,8 +715,10 @@ read:
 				errs = append(errs, fmt.Errorf("read %s/%d: %w", p.topic, p.partition, err))
 				break read
 			case <-waitC:
+				s.waited += time.Since(waitFrom)
 				break read
 			}
+			s.waited += time.Since(waitFrom)
 		}
 	}
 	n := len(p.buf)

@@ -328,7 +328,7 @@ function actionBar(topo, app) {
         return h('li', null, `${id}: ${c ? c.parallelism : '?'} → ${n} task(s)`);
       });
       if (rb.workers) lines.push(h('li', null, `workers: ${current.workers} → ${rb.workers}`));
-      if (await confirmAction(`Rebalance ${name}?`, [h('p', null, 'These changes apply at once; moved tasks replay their trees in flight:'), h('ul', {id: 'rebalance-summary'}, lines)], 'Rebalance')) {
+      if (await confirmAction(`Rebalance ${name}?`, [h('p', null, 'The spouts pause until the trees in flight complete, then these changes apply (nothing replays):'), h('ul', {id: 'rebalance-summary'}, lines)], 'Rebalance')) {
         await run('Rebalance', `/topologies/${enc(name)}/rebalance`, rb, `${name}: rebalancing`);
       }
     }),
