@@ -164,7 +164,7 @@ func (w *Worker) autoscale(ctx context.Context, tops []store.Topology, decoded m
 			(t.Scaling != nil && t.Scaling.Paused) || !hasPolicy(topo) {
 			continue
 		}
-		w.autoscaleTopology(ctx, t, topo, free, now, desired)
+		w.autoscaleTopology(ctx, t, topo, stored[t.Name], free, now, desired)
 	}
 }
 
@@ -254,15 +254,14 @@ func freeSlots(members []membership.Member, stored map[string]store.Assignment) 
 
 // autoscaleTopology decides for the components of t with a policy and
 // stores a Rescale when one changes.
-func (w *Worker) autoscaleTopology(ctx context.Context, t store.Topology, topo *topology.Topology, free int, now time.Time,
-	desired map[[2]string]int) {
-	d, err := w.describe(ctx, t)
-	if err != nil {
-		return
-	}
-	// (the topology is decoded already: not w.Series, which reads and
-	// decodes the record again)
-	series := monitor.BuildSeries(topo, "10m", w.gather(ctx, t.Name, "10m"))
+func (w *Worker) autoscaleTopology(ctx context.Context, t store.Topology, topo *topology.Topology, a store.Assignment,
+	free int, now time.Time, desired map[[2]string]int) {
+	// one round of the workers' reports, with their 10-minute series, for
+	// both the description and the series (the topology is decoded and its
+	// assignment read already)
+	reports := w.gather(ctx, t.Name, "10m")
+	d := monitor.Describe(topo, summary(t), ownerOf(topo, a), reports)
+	series := monitor.BuildSeries(topo, "10m", reports)
 	as := &w.scaler
 	byID := map[string]*topology.Component{}
 	for _, c := range monitor.Components(topo) {
@@ -312,7 +311,7 @@ func (w *Worker) autoscaleTopology(ctx context.Context, t store.Topology, topo *
 	if len(decisions) == 0 {
 		return
 	}
-	err = w.update(ctx, t.Name, func(cur *store.Topology) error {
+	err := w.update(ctx, t.Name, func(cur *store.Topology) error {
 		if cur.Rescale != nil && len(changes) > 0 {
 			return errRescalePending
 		}

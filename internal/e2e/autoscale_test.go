@@ -35,7 +35,8 @@ const autoscaleTopology = `{"name": "elastic", "config": {"topology.acker.execut
 // AutoscaleBenchVar makes TestAutoscale_Burst a benchmark (make bench):
 // "burst", a burst of two minutes between two of calm; "steady", 800
 // records/s for ten minutes, after which nothing changed past the first
-// steadySettle.
+// steadySettle; "flap", ten bursts shorter than the cooldown, within
+// flapBound changes.
 const AutoscaleBenchVar = "GALE_BENCH_AUTOSCALE"
 
 // steadySettle is the time a steady load may take to reach its
@@ -54,6 +55,31 @@ func checkSteady(t *testing.T, c *api.Client, start time.Time) {
 		if dec.At.After(start.Add(steadySettle)) && dec.From != dec.To {
 			t.Errorf("a change %v after the steady load began: %s %s %d -> %d: %s", dec.At.Sub(start).Round(time.Second),
 				dec.Component, dec.Direction, dec.From, dec.To, dec.Reason)
+		}
+	}
+}
+
+// flapBound is the most changes a component makes in d with cooldown c:
+// one per max(c, autoscaleSettle + autoscaleMinSpan) (a component is not
+// judged sooner after a change: cluster/autoscale.go's 10 s of settling
+// and 10 s of observation), plus the first.
+func flapBound(d, c time.Duration) int { return int(d/max(c, 20*time.Second)) + 1 }
+
+// checkFlapBound fails when a component changed more often than
+// flapBound allows over the run's duration d.
+func checkFlapBound(t *testing.T, ds []api.AutoscaleDecision, d, cooldown time.Duration) {
+	t.Helper()
+	changes := map[string]int{}
+	for _, dec := range ds {
+		if dec.From != dec.To {
+			changes[dec.Component]++
+		}
+	}
+	bound := flapBound(d, cooldown)
+	for comp, n := range changes {
+		t.Logf("flapping load: %s changed %d times in %v (bound %d)", comp, n, d.Round(time.Second), bound)
+		if n > bound {
+			t.Errorf("%s changed %d times in %v: more than the bound %d", comp, n, d.Round(time.Second), bound)
 		}
 	}
 }
@@ -77,13 +103,20 @@ func TestAutoscale_Burst(t *testing.T) {
 	c, ctx, out := e.c, context.Background(), e.out
 	start := time.Now()
 	phases, burstAt, calmAt := []string{"100:10", "1000:30", "100:10"}, 10*time.Second, 40*time.Second
-	steady := false
+	steady, flap := false, false
 	switch os.Getenv(AutoscaleBenchVar) {
 	case "":
 	case "steady":
 		// make bench: 800 records/s for 10 minutes (4 tasks' worth at
 		// the target): after it settled, nothing may change
 		phases, burstAt, calmAt, steady = []string{"800:600"}, 0, 600*time.Second, true
+	case "flap":
+		// make bench: ten bursts of 10 s, shorter than the cooldown, 10 s
+		// apart: the changes stay within flapBound
+		phases, burstAt, calmAt, flap = nil, 0, 200*time.Second, true
+		for range 10 {
+			phases = append(phases, "1000:10", "100:10")
+		}
 	default:
 		// make bench: a burst of two minutes, and the calm after it
 		phases, burstAt, calmAt = []string{"100:60", "1000:120", "100:120"}, 60*time.Second, 180*time.Second
@@ -201,7 +234,9 @@ func TestAutoscale_Burst(t *testing.T) {
 	if steady {
 		t.Logf("steady load: %d decisions, all in the first %v", len(d.Autoscale.Decisions), steadySettle)
 	}
-	if len(d.Autoscale.Decisions) > 12 {
+	if flap {
+		checkFlapBound(t, d.Autoscale.Decisions, time.Since(start), 15*time.Second)
+	} else if len(d.Autoscale.Decisions) > 12 {
 		t.Errorf("%d decisions for one burst: the scaler flaps", len(d.Autoscale.Decisions))
 	}
 
