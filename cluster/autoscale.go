@@ -303,7 +303,9 @@ func (w *Worker) autoscaleTopology(ctx context.Context, t store.Topology, topo *
 			free -= dec.Parallelism - o.Parallelism
 			decisions = append(decisions, store.ScalingDecision{At: now.UTC(), Component: comp.ID, From: o.Parallelism,
 				To: dec.Parallelism, Direction: dec.Direction, Reason: dec.Reason, Limited: dec.Limited})
-		case dec.Limited != "" && dec.Direction != "none":
+		case dec.Limited != "":
+			// a change a bound refused ("at max 8", "slots: 0 free"):
+			// recorded (once while it repeats), so that people see why
 			decisions = append(decisions, store.ScalingDecision{At: now.UTC(), Component: comp.ID, From: o.Parallelism,
 				To: o.Parallelism, Direction: "none", Reason: dec.Reason, Limited: dec.Limited})
 		}

@@ -40,8 +40,11 @@ const autoscaleTopology = `{"name": "elastic", "config": {"topology.acker.execut
 const AutoscaleBenchVar = "GALE_BENCH_AUTOSCALE"
 
 // steadySettle is the time a steady load may take to reach its
-// parallelism (cooldowns of 15 s, doubling at most per change).
-const steadySettle = 2 * time.Minute
+// parallelism: from 1 task, a load of 3 to 4 tasks (and the backlog built
+// meanwhile) takes up to four changes, each at least ~34 s after the last
+// (its cooldown of 15 s, 10 s of settling, 10 s of observation): about
+// 2.5 minutes.
+const steadySettle = 3 * time.Minute
 
 // checkSteady fails when the autoscaler changed anything after the
 // first steadySettle of a steady load that began at start.
@@ -99,7 +102,7 @@ func TestAutoscale_Burst(t *testing.T) {
 	if testing.Short() {
 		t.Skip("SKIPPED LOUDLY: multi-process cluster test (-short)")
 	}
-	e := startElastic(t, 40, 2*time.Millisecond)
+	e := startElastic(t, 40, 2*time.Millisecond, nil)
 	c, ctx, out := e.c, context.Background(), e.out
 	start := time.Now()
 	phases, burstAt, calmAt := []string{"100:10", "1000:30", "100:10"}, 10*time.Second, 40*time.Second
@@ -254,7 +257,7 @@ func TestAutoscale_LeaderKilled(t *testing.T) {
 	if testing.Short() {
 		t.Skip("SKIPPED LOUDLY: multi-process cluster test (-short)")
 	}
-	e := startElastic(t, 200, 10*time.Millisecond)
+	e := startElastic(t, 200, 10*time.Millisecond, nil)
 	ctx := context.Background()
 	produced, stderr := e.produce(t, []string{"300:40"}) // three tasks' worth of the bolt
 
@@ -349,18 +352,23 @@ func TestAutoscale_LeaderKilled(t *testing.T) {
 	e.checkOnce(t, records)
 }
 
-// TestAutoscale_SlotsExhausted: three workers of 2 slots each (6) run
+// TestAutoscale_SlotsExhausted: three workers of 2, 2 and 1 slots run
 // the topology's 5 tasks; a burst at 3× the bolt's capacity wants more
-// tasks than fit: the autoscaler takes the one free slot, then records
-// once that it waits for slots (a decision "none", limited "slots: 0
-// free"), leaves no task unassigned, and its gauge
+// tasks than fit: the autoscaler records once that it waits for slots (a
+// decision "none", limited "slots: 0 free"), leaves no task unassigned,
+// changes nothing, and its gauge
 // gale_cluster_workers_wanted asks for more workers. Every record is
 // written once.
 func TestAutoscale_SlotsExhausted(t *testing.T) {
 	if testing.Short() {
 		t.Skip("SKIPPED LOUDLY: multi-process cluster test (-short)")
 	}
-	e := startElastic(t, 40, 2*time.Millisecond, "--slots", "2")
+	e := startElastic(t, 40, 2*time.Millisecond, func(name string) []string {
+		if name == "w3" {
+			return []string{"--slots", "1"}
+		}
+		return []string{"--slots", "2"}
+	})
 	ctx := context.Background()
 	produced, stderr := e.produce(t, []string{"1000:30"})
 	var refusal api.AutoscaleDecision
@@ -413,6 +421,9 @@ func TestAutoscale_SlotsExhausted(t *testing.T) {
 		if dec.Limited == "slots: 0 free" && dec.Component == refusal.Component && dec.From == refusal.From {
 			n++
 		}
+		if dec.From != dec.To {
+			t.Errorf("a change with no free slot: %s %d -> %d", dec.Component, dec.From, dec.To)
+		}
 	}
 	if n != 1 {
 		t.Errorf("the refusal recorded %d times; want once while nothing changes", n)
@@ -437,7 +448,7 @@ type elastic struct {
 // startElastic starts three workers and runs autoscaleTopology on a new
 // topic of 4 partitions, with max spout pending pending and a bolt taking
 // delay a tuple.
-func startElastic(t *testing.T, pending int, delay time.Duration, workerArgs ...string) *elastic {
+func startElastic(t *testing.T, pending int, delay time.Duration, workerArgs func(name string) []string) *elastic {
 	t.Helper()
 	e := &elastic{brokers: testenv.KafkaBrokers(t), lz4: testenv.Command(t, "lz4", "lz4"),
 		py: testenv.PythonVenv(t, "confluent", testenv.ConfluentRequirements...)}
@@ -447,10 +458,16 @@ func startElastic(t *testing.T, pending int, delay time.Duration, workerArgs ...
 	e.out = filepath.Join(e.dir, "out")
 	spec := fmt.Sprintf(autoscaleTopology, e.brokers, e.topic, e.topic+".ledger", e.out, pending, delay.String())
 	os.WriteFile(filepath.Join(e.dir, "topology.json"), []byte(spec), 0o644)
-	w1 := clustertest.StartWorkerEnv(t, gale(t), e.dir, "w1", "", nil, workerArgs...)
+	args := func(name string) []string {
+		if workerArgs == nil {
+			return nil
+		}
+		return workerArgs(name)
+	}
+	w1 := clustertest.StartWorkerEnv(t, gale(t), e.dir, "w1", "", nil, args("w1")...)
 	e.ws = []*clustertest.Worker{w1,
-		clustertest.StartWorkerEnv(t, gale(t), e.dir, "w2", w1.Gossip, nil, workerArgs...),
-		clustertest.StartWorkerEnv(t, gale(t), e.dir, "w3", w1.Gossip, nil, workerArgs...)}
+		clustertest.StartWorkerEnv(t, gale(t), e.dir, "w2", w1.Gossip, nil, args("w2")...),
+		clustertest.StartWorkerEnv(t, gale(t), e.dir, "w3", w1.Gossip, nil, args("w3")...)}
 	e.c = w1.Client()
 	waitMembers(t, e.c, 3)
 	ctx := context.Background()
