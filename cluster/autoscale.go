@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 	"time"
 
@@ -269,6 +270,7 @@ func (w *Worker) autoscaleTopology(ctx context.Context, t store.Topology, topo *
 	}
 	changes := map[string]int{}
 	var decisions []store.ScalingDecision
+	busy := overTarget(topo, d, series)
 	for _, comp := range d.Components {
 		c := byID[comp.ID]
 		if c == nil || c.Autoscale == nil {
@@ -292,6 +294,9 @@ func (w *Worker) autoscaleTopology(ctx context.Context, t store.Topology, topo *
 		if !ok {
 			continue
 		}
+		if o.Spout {
+			o.Bottleneck = bottleneck(topo, comp.ID, busy)
+		}
 		dec := autoscale.Decide(*c.Autoscale, o, now.Sub(since), free)
 		w.log.Debug("autoscale: observed", "topology", t.Name, "component", comp.ID, "observation", fmt.Sprintf("%+v", o),
 			"since_change", now.Sub(since).Round(time.Second), "decision", fmt.Sprintf("%+v", dec))
@@ -300,7 +305,9 @@ func (w *Worker) autoscaleTopology(ctx context.Context, t store.Topology, topo *
 		switch {
 		case dec.Parallelism != o.Parallelism:
 			changes[comp.ID] = dec.Parallelism
-			free -= dec.Parallelism - o.Parallelism
+			if free != math.MaxInt { // (no slot limit: MaxInt, which a scale-down would overflow)
+				free -= dec.Parallelism - o.Parallelism
+			}
 			decisions = append(decisions, store.ScalingDecision{At: now.UTC(), Component: comp.ID, From: o.Parallelism,
 				To: dec.Parallelism, Direction: dec.Direction, Reason: dec.Reason, Limited: dec.Limited})
 		case dec.Limited != "":
@@ -426,10 +433,15 @@ func observe(comp api.Component, c *topology.Component, series *api.Series, span
 		var busy, throttled float64
 		for _, p := range pts {
 			busy += p.Busy
+		}
+		// throttling over the last two steps only, as the lag it
+		// qualifies is the latest
+		recent := pts[len(pts)-2:]
+		for _, p := range recent {
 			throttled += p.Throttled
 		}
 		o.Capacity = busy / float64(len(pts)) / float64(o.Parallelism)
-		o.Throttled = throttled / float64(len(pts)) / float64(o.Parallelism)
+		o.Throttled = throttled / float64(len(recent)) / float64(o.Parallelism)
 		ok = true
 	}
 	if o.Spout {
@@ -452,6 +464,61 @@ func observe(comp api.Component, c *topology.Component, series *api.Series, span
 		}
 	}
 	return o, ok
+}
+
+// bottleneckCapacity is the capacity over which a bolt without a policy
+// holds its spouts back.
+const bottleneckCapacity = 0.9
+
+// overTarget is the capacity of each bolt over its target (its policy's,
+// else bottleneckCapacity) over the last autoscaleSpan.
+func overTarget(topo *topology.Topology, d *api.Topology, series *api.Series) map[string]float64 {
+	byID := map[string]*topology.Component{}
+	for _, c := range topo.Bolts {
+		byID[c.ID] = c
+	}
+	out := map[string]float64{}
+	for _, comp := range d.Components {
+		c := byID[comp.ID]
+		if c == nil {
+			continue
+		}
+		o, ok := observe(comp, c, series, autoscaleSpan, lagPoint{}, time.Time{})
+		target := bottleneckCapacity
+		if c.Autoscale != nil {
+			target = c.Autoscale.WithDefaults(topology.KindBolt).TargetCapacity
+		}
+		if ok && o.Capacity > target {
+			out[c.ID] = o.Capacity
+		}
+	}
+	return out
+}
+
+// bottleneck names a bolt downstream of spout over its target ("work at
+// 0.98"), or "".
+func bottleneck(topo *topology.Topology, spout string, busy map[string]float64) string {
+	seen := map[string]bool{spout: true}
+	for next := []string{spout}; len(next) > 0; {
+		var more []string
+		for _, b := range topo.Bolts {
+			if seen[b.ID] {
+				continue
+			}
+			for _, in := range b.Inputs {
+				if slices.Contains(next, in.Component) {
+					if capa, ok := busy[b.ID]; ok {
+						return fmt.Sprintf("%s at %.2f", b.ID, capa)
+					}
+					seen[b.ID] = true
+					more = append(more, b.ID)
+					break
+				}
+			}
+		}
+		next = more
+	}
+	return ""
 }
 
 // partitionLag is the records a spout's partitions are behind, summed.

@@ -96,8 +96,8 @@ func TestObserve(t *testing.T) {
 	if !ok {
 		t.Fatal("no observation from 6 steps")
 	}
-	if o.Parallelism != 2 || math.Abs(o.Capacity-0.4) > 1e-9 || math.Abs(o.Throttled-0.2) > 1e-9 {
-		t.Errorf("observation %+v: want 2 tasks, capacity 0.40 ((0.4+0.8+1.2)/3/2), throttled 0.20", o)
+	if o.Parallelism != 2 || math.Abs(o.Capacity-0.4) > 1e-9 || math.Abs(o.Throttled-0.25) > 1e-9 {
+		t.Errorf("observation %+v: want 2 tasks, capacity 0.40 ((0.4+0.8+1.2)/3/2), throttled 0.25 (the last two: (0.4+0.6)/2/2)", o)
 	}
 	if !o.Spout || o.LagRecords != 400 || o.LagSeconds != 2 || o.LagTrend != -40 {
 		t.Errorf("lag %+v: want 400 records, 2 s at 200/s, -40 records/s", o)
@@ -105,5 +105,36 @@ func TestObserve(t *testing.T) {
 	// two steps, one of them the newest: too little
 	if o, ok := observe(comp, c, series(0.5, 0.5), 30*time.Second, prev, now); ok {
 		t.Errorf("observation %+v from two steps (one complete): want none", o)
+	}
+}
+
+// TestBottleneck: a bolt over its target downstream of a spout, directly
+// or through other bolts, holds the spout's lag back; one elsewhere does
+// not.
+func TestBottleneck(t *testing.T) {
+	in := func(ids ...string) []topology.Input {
+		var out []topology.Input
+		for _, id := range ids {
+			out = append(out, topology.Input{Component: id})
+		}
+		return out
+	}
+	topo := &topology.Topology{Spouts: []*topology.Component{{ID: "s1"}, {ID: "s2"}},
+		Bolts: []*topology.Component{{ID: "parse", Inputs: in("s1")}, {ID: "enrich", Inputs: in("parse")},
+			{ID: "other", Inputs: in("s2")}}}
+	for _, c := range []struct {
+		busy  map[string]float64
+		spout string
+		want  string
+	}{
+		{map[string]float64{}, "s1", ""},
+		{map[string]float64{"enrich": 0.95}, "s1", "enrich at 0.95"},
+		{map[string]float64{"parse": 0.8, "enrich": 0.95}, "s1", "parse at 0.80"},
+		{map[string]float64{"other": 1}, "s1", ""},
+		{map[string]float64{"other": 1}, "s2", "other at 1.00"},
+	} {
+		if got := bottleneck(topo, c.spout, c.busy); got != c.want {
+			t.Errorf("bottleneck(%s, %v) = %q, want %q", c.spout, c.busy, got, c.want)
+		}
 	}
 }

@@ -157,6 +157,14 @@ func TestAutoscale_Burst(t *testing.T) {
 				}
 			}
 		}
+		if sr, err := c.Series(ctx, "elastic", "10m"); err == nil && s.spout > 0 {
+			for _, cs := range sr.Components {
+				if n := len(cs.Points); cs.ID == "events" && n >= 2 {
+					p := cs.Points[n-2] // the newest complete step
+					s.spoutBusy, s.spoutThrottled = p.Busy/float64(s.spout), p.Throttled/float64(s.spout)
+				}
+			}
+		}
 		timeline = append(timeline, s)
 		if s.work > maxWork {
 			maxWork = s.work
@@ -193,7 +201,8 @@ func TestAutoscale_Burst(t *testing.T) {
 	})
 	var lines []string
 	for _, s := range timeline {
-		lines = append(lines, fmt.Sprintf("%5.0fs work %d spout %d lag %d (%.0f s)", s.at.Seconds(), s.work, s.spout, s.lag, s.lagSeconds))
+		lines = append(lines, fmt.Sprintf("%5.0fs work %d spout %d lag %d (%.0f s), spout busy %.2f throttled %.2f", s.at.Seconds(),
+			s.work, s.spout, s.lag, s.lagSeconds, s.spoutBusy, s.spoutThrottled))
 	}
 	t.Logf("timeline (phases %v):\n%s", phases, strings.Join(lines, "\n"))
 	if mode := os.Getenv(AutoscaleBenchVar); mode != "" {
@@ -223,6 +232,9 @@ func TestAutoscale_Burst(t *testing.T) {
 			dec.Reason, dec.Limited)
 		if dec.Reason == "" {
 			t.Errorf("decision without a reason: %+v", dec)
+		}
+		if strings.HasPrefix(dec.Limited, "slots:") {
+			t.Errorf("decision limited by slots on workers without a slot limit: %+v", dec)
 		}
 		switch {
 		case dec.Component == "work" && dec.Direction == "up":
@@ -555,6 +567,9 @@ type autoscaleSample struct {
 	work, spout int
 	lag         int64
 	lagSeconds  float64
+	// the spout's busy and throttled shares (a task's mean) in the newest
+	// complete series step
+	spoutBusy, spoutThrottled float64
 }
 
 // autoscaleSVG draws the timeline: the bolt's and the spout's tasks

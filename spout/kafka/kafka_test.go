@@ -115,6 +115,8 @@ type recorder struct {
 	// newBatchDelay holds the first tuple of each batch this long before
 	// acking it (a slow sink: the batch stays in flight)
 	newBatchDelay time.Duration
+	// delay: each tuple takes this long (a slow bolt)
+	delay time.Duration
 }
 
 func newRecorder(failRate uint32) *recorder {
@@ -161,6 +163,9 @@ func (f *flaky) Execute(_ context.Context, t *tuple.Tuple) error {
 	r.mu.Unlock()
 	if first && r.newBatchDelay > 0 {
 		time.Sleep(r.newBatchDelay)
+	}
+	if r.delay > 0 {
+		time.Sleep(r.delay)
 	}
 	if fail {
 		f.out.Fail(t)

@@ -43,6 +43,10 @@ type Observation struct {
 	// Throttled is, for spouts, the tasks' share of the window spent
 	// waiting with max spout pending full.
 	Throttled float64
+	// Bottleneck is, for spouts, a bolt downstream that is over its
+	// target capacity ("work at 0.98"), or "": the bolts are scaled
+	// before the spout's lag counts.
+	Bottleneck string
 	// LagRecords is, for spouts, the records behind the partitions' ends
 	// (their sum).
 	LagRecords int64
@@ -155,7 +159,7 @@ func load(p topology.Autoscale, o Observation, ceiling int, ceilingWhy string, f
 	// a spout that mostly waits on max spout pending is held back by the
 	// bolts: its lag is theirs to fix
 	throttled := o.Spout && o.Throttled > ThrottledLimit
-	lagUp := o.Spout && o.LagSeconds > S && o.LagTrend >= 0 && !stalled && !throttled
+	lagUp := o.Spout && o.LagSeconds > S && o.LagTrend >= 0 && !stalled && !throttled && o.Bottleneck == ""
 	if capUp || lagUp {
 		n := P + 1
 		var why []string
@@ -199,6 +203,10 @@ func load(p topology.Autoscale, o Observation, ceiling int, ceilingWhy string, f
 	}
 	if stalled && P > floor {
 		return none(P, "steady: the spout consumes nothing (lag +Inf s): no change on its lag", ""), true
+	}
+	if o.Spout && o.Bottleneck != "" && o.LagSeconds > S && !throttled {
+		return none(P, fmt.Sprintf("lag %s > %s, but bolt %s is over its target: the bottleneck is downstream",
+			seconds(o.LagSeconds), seconds(S), o.Bottleneck), ""), true
 	}
 	if throttled && o.LagSeconds > S {
 		return none(P, fmt.Sprintf("lag %s > %s, but the spout waits on max spout pending %.0f%% of the time: the bottleneck is downstream",

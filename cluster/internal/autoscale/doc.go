@@ -39,8 +39,9 @@
 // neither scales it up nor lets it scale down (its capacity still may
 // scale it up; the bolts' own capacity shows back pressure). Nor does the
 // lag of a spout whose tasks wait with max spout pending full more than
-// ThrottledLimit of the window: the bolts hold it back, and scaling them
-// (their capacity) is what drains its lag.
+// ThrottledLimit of the window, or one downstream of a bolt over its
+// target capacity (Observation.Bottleneck): the bolts hold it back, and
+// scaling them (their capacity) is what drains its lag.
 //
 // It is then bounded by the policy's Max, by the spout's Partitions when
 // known (a spout task without a partition has nothing to read) and by
