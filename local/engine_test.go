@@ -537,35 +537,12 @@ func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 // waits, and the waits with max spout pending full count as throttled
 // (what the autoscaler reads: a throttled spout's lag is the bolts').
 func TestRuntime_SpoutBusyAndThrottled(t *testing.T) {
-	spoutTask := func(st local.Stats) local.TaskStats {
-		for _, ts := range st.Tasks {
-			if ts.Component == "gen" {
-				return ts
-			}
-		}
-		t.Fatal("no task of gen in the stats")
-		return local.TaskStats{}
-	}
 	run := func(h *harness, conf string, d time.Duration) (local.TaskStats, time.Duration) {
 		topo := decode(t, h.registry(t), `{"name": "busy", "config": {`+conf+`},
 		  "spouts": [{"id": "gen", "type": "gen"}],
 		  "bolts": [{"id": "split", "type": "split", "inputs": [{"component": "gen"}]},
 		    {"id": "count", "type": "count", "inputs": [{"component": "split"}]}]}`)
-		rt, err := local.New(topo, local.Options{DrainTimeout: 20 * time.Second})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		began := time.Now()
-		go func() { done <- rt.Run(ctx) }()
-		time.Sleep(d)
-		ts, wall := spoutTask(rt.Stats()), time.Since(began)
-		cancel()
-		if err := <-done; err != nil {
-			t.Fatalf("run: %v", err)
-		}
-		return ts, wall
+		return runFor(t, topo, d, "gen")
 	}
 
 	// a slow bolt behind 8 pending trees: the spout mostly waits
@@ -586,6 +563,33 @@ func TestRuntime_SpoutBusyAndThrottled(t *testing.T) {
 	if ts.BusyNanos == 0 || time.Duration(ts.BusyNanos) > wall/2 {
 		t.Errorf("idle spout busy %v of %v: want some, and well under the wall time", time.Duration(ts.BusyNanos), wall)
 	}
+}
+
+// runFor runs topo for d and returns the stats of the first task of
+// component comp, taken before the stop, and the time it ran.
+func runFor(t *testing.T, topo *topology.Topology, d time.Duration, comp string) (local.TaskStats, time.Duration) {
+	t.Helper()
+	rt, err := local.New(topo, local.Options{DrainTimeout: 20 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	began := time.Now()
+	go func() { done <- rt.Run(ctx) }()
+	time.Sleep(d)
+	st, ran := rt.Stats(), time.Since(began)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	for _, ts := range st.Tasks {
+		if ts.Component == comp {
+			return ts, ran
+		}
+	}
+	t.Fatalf("no task of %s in the stats", comp)
+	return local.TaskStats{}, ran
 }
 
 // pacedSpout waits 2 ms for input in every NextTuple, emits nothing and
@@ -616,24 +620,7 @@ func TestRuntime_SpoutPacer(t *testing.T) {
 	}
 	topo := decode(t, reg, `{"name": "paced", "spouts": [{"id": "gen", "type": "paced"}],
 	  "bolts": [{"id": "sink", "type": "sink", "inputs": [{"component": "gen"}]}]}`)
-	rt, err := local.New(topo, local.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- rt.Run(ctx) }()
-	time.Sleep(500 * time.Millisecond)
-	var ts local.TaskStats
-	for _, s := range rt.Stats().Tasks {
-		if s.Component == "gen" {
-			ts = s
-		}
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	ts, _ := runFor(t, topo, 500*time.Millisecond, "gen")
 	if ts.ThrottledNanos == 0 || ts.BusyNanos >= ts.ThrottledNanos {
 		t.Errorf("a paced spout held back: busy %v, throttled %v; want the waits throttled, its own 2 ms waits not busy",
 			time.Duration(ts.BusyNanos), time.Duration(ts.ThrottledNanos))
