@@ -42,9 +42,10 @@ const autoscaleEvery = 5 * time.Second
 
 // autoscaleSpan is the recent load a decision looks at: the last points
 // of the monitor's 10-minute series (5 s steps), never from before the
-// component's last change plus autoscaleSettle (the pause of the change
-// and the restart of the tasks would read as an idle component); a
-// component with less than autoscaleMinSpan of such data is not judged.
+// topology's last change (of any of its components) plus
+// autoscaleSettle: the pause of the change and the restart of tasks would
+// read as idle bolts and a growing lag; a topology with less than
+// autoscaleMinSpan of such data is not judged.
 const (
 	autoscaleSpan    = 30 * time.Second
 	autoscaleSettle  = 10 * time.Second // two series steps: the first after a restart can spike
@@ -268,9 +269,27 @@ func (w *Worker) autoscaleTopology(ctx context.Context, t store.Topology, topo *
 	for _, c := range monitor.Components(topo) {
 		byID[c.ID] = c
 	}
+	// the load is read only after the topology's last change settled: a
+	// change of any component pauses every spout of the topology until
+	// its trees complete, and a reading across it says nothing of the
+	// load (a bolt looks idle, a spout's lag grows)
+	last := time.Time{}
+	for _, c := range monitor.Components(topo) {
+		key := t.Name + "/" + c.ID
+		if _, ok := as.changed[key]; !ok {
+			as.changed[key] = now // (a takeover: every cooldown starts)
+		}
+		if as.changed[key].After(last) {
+			last = as.changed[key]
+		}
+	}
+	span := min(autoscaleSpan, now.Sub(last)-autoscaleSettle)
+	if span < autoscaleMinSpan {
+		return // too soon after a change (or the takeover) to judge
+	}
 	changes := map[string]int{}
 	var decisions []store.ScalingDecision
-	busy := overTarget(topo, d, series)
+	busy := overTarget(topo, d, series, span)
 	for _, comp := range d.Components {
 		c := byID[comp.ID]
 		if c == nil || c.Autoscale == nil {
@@ -281,15 +300,7 @@ func (w *Worker) autoscaleTopology(ctx context.Context, t store.Topology, topo *
 		if comp.Kind == "spout" {
 			as.lag[key] = lagPoint{records: partitionLag(comp), at: now} // the trend's next reference
 		}
-		since, ok := as.changed[key]
-		if !ok {
-			since = now
-			as.changed[key] = now
-		}
-		span := min(autoscaleSpan, now.Sub(since)-autoscaleSettle)
-		if span < autoscaleMinSpan {
-			continue // too soon after a change (or the takeover) to judge
-		}
+		since := as.changed[key]
 		o, ok := observe(comp, c, series, span, prevLag, now)
 		if !ok {
 			continue
@@ -471,8 +482,8 @@ func observe(comp api.Component, c *topology.Component, series *api.Series, span
 const bottleneckCapacity = 0.9
 
 // overTarget is the capacity of each bolt over its target (its policy's,
-// else bottleneckCapacity) over the last autoscaleSpan.
-func overTarget(topo *topology.Topology, d *api.Topology, series *api.Series) map[string]float64 {
+// else bottleneckCapacity) over the last span.
+func overTarget(topo *topology.Topology, d *api.Topology, series *api.Series, span time.Duration) map[string]float64 {
 	byID := map[string]*topology.Component{}
 	for _, c := range topo.Bolts {
 		byID[c.ID] = c
@@ -483,7 +494,7 @@ func overTarget(topo *topology.Topology, d *api.Topology, series *api.Series) ma
 		if c == nil {
 			continue
 		}
-		o, ok := observe(comp, c, series, autoscaleSpan, lagPoint{}, time.Time{})
+		o, ok := observe(comp, c, series, span, lagPoint{}, time.Time{})
 		target := bottleneckCapacity
 		if c.Autoscale != nil {
 			target = c.Autoscale.WithDefaults(topology.KindBolt).TargetCapacity
