@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -61,6 +62,9 @@ func checkSteady(t *testing.T, c *api.Client, start time.Time) {
 		}
 	}
 }
+
+// askedRe finds how long a rescale waited for its trees in flight.
+var askedRe = regexp.MustCompile(`asked=(\S+)`)
 
 // flapBound is the most changes a component makes in d with cooldown c:
 // one per max(c, autoscaleSettle + autoscaleMinSpan) (a component is not
@@ -255,6 +259,15 @@ func TestAutoscale_Burst(t *testing.T) {
 		t.Errorf("%d decisions for one burst: the scaler flaps", len(d.Autoscale.Decisions))
 	}
 
+	// what each change cost: the spouts pause from the decision until
+	// the trees in flight completed and the tasks restarted
+	var pauses []string
+	for _, w := range e.ws {
+		for _, m := range askedRe.FindAllStringSubmatch(grepLines(w.Log, "msg=rescaled"), -1) {
+			pauses = append(pauses, m[1])
+		}
+	}
+	t.Logf("changes applied (spouts paused) after: %s", strings.Join(pauses, ", "))
 	e.checkOnce(t, records)
 }
 
