@@ -98,7 +98,7 @@ for mode in burst steady flap; do
 	echo "--- $mode"
 	GALE_BENCH_AUTOSCALE=$mode \
 		go test -count=1 -run 'TestAutoscale_Burst' -timeout 30m -v ./internal/e2e |
-		grep -E 'timeline|^ +[0-9]+s work|scaled up|decision|steady load|flapping load|each written once|OK:|SKIPPED|^(--- |ok|FAIL)'
+		grep -E 'timeline|^ +[0-9]+s work|scaled up|decision|steady load|flapping load|changes applied|each written once|OK:|SKIPPED|^(--- |ok|FAIL)'
 done
 
 echo
