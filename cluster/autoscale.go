@@ -138,6 +138,7 @@ func (m *autoscaleMetrics) update(leading bool, desired map[[2]string]int, wante
 
 type lagPoint struct {
 	records int64
+	seconds float64 // the lag in seconds then
 	at      time.Time
 }
 
@@ -289,7 +290,9 @@ func (w *Worker) autoscaleTopology(ctx context.Context, t store.Topology, topo *
 	}
 	changes := map[string]int{}
 	var decisions []store.ScalingDecision
-	busy := overTarget(topo, d, series, span)
+	// the bolts' load of the last two steps: what holds a spout's lag
+	// back now
+	busy := overTarget(topo, d, series, autoscaleMinSpan)
 	for _, comp := range d.Components {
 		c := byID[comp.ID]
 		if c == nil || c.Autoscale == nil {
@@ -297,16 +300,19 @@ func (w *Worker) autoscaleTopology(ctx context.Context, t store.Topology, topo *
 		}
 		key := t.Name + "/" + comp.ID
 		prevLag := as.lag[key]
-		if comp.Kind == "spout" {
-			as.lag[key] = lagPoint{records: partitionLag(comp), at: now} // the trend's next reference
-		}
 		since := as.changed[key]
 		o, ok := observe(comp, c, series, span, prevLag, now)
+		if o.Spout {
+			// the trend's next reference
+			as.lag[key] = lagPoint{records: o.LagRecords, seconds: o.LagSeconds, at: now}
+		}
 		if !ok {
 			continue
 		}
 		if o.Spout {
 			o.Bottleneck = bottleneck(topo, comp.ID, busy)
+			S := c.Autoscale.WithDefaults(topology.KindSpout).ScaleUpLagSeconds
+			o.LagNew = o.LagSeconds > S && !(prevLag.seconds > S)
 		}
 		dec := autoscale.Decide(*c.Autoscale, o, now.Sub(since), free)
 		w.log.Debug("autoscale: observed", "topology", t.Name, "component", comp.ID, "observation", fmt.Sprintf("%+v", o),
@@ -482,7 +488,7 @@ func observe(comp api.Component, c *topology.Component, series *api.Series, span
 const bottleneckCapacity = 0.9
 
 // overTarget is the capacity of each bolt over its target (its policy's,
-// else bottleneckCapacity) over the last span.
+// else bottleneckCapacity) over the last span (of complete series steps).
 func overTarget(topo *topology.Topology, d *api.Topology, series *api.Series, span time.Duration) map[string]float64 {
 	byID := map[string]*topology.Component{}
 	for _, c := range topo.Bolts {

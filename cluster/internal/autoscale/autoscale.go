@@ -47,6 +47,11 @@ type Observation struct {
 	// target capacity ("work at 0.98"), or "": the bolts are scaled
 	// before the spout's lag counts.
 	Bottleneck string
+	// LagNew is, for spouts, true when the lag is over ScaleUpLagSeconds
+	// at this evaluation only, not at the previous one: a jump of the lag
+	// (a burst begins) shows before the bolts' capacity does, so the lag
+	// must last one more evaluation to count.
+	LagNew bool
 	// LagRecords is, for spouts, the records behind the partitions' ends
 	// (their sum).
 	LagRecords int64
@@ -159,7 +164,7 @@ func load(p topology.Autoscale, o Observation, ceiling int, ceilingWhy string, f
 	// a spout that mostly waits on max spout pending is held back by the
 	// bolts: its lag is theirs to fix
 	throttled := o.Spout && o.Throttled > ThrottledLimit
-	lagUp := o.Spout && o.LagSeconds > S && o.LagTrend >= 0 && !stalled && !throttled && o.Bottleneck == ""
+	lagUp := o.Spout && o.LagSeconds > S && o.LagTrend >= 0 && !stalled && !throttled && o.Bottleneck == "" && !o.LagNew
 	if capUp || lagUp {
 		n := P + 1
 		var why []string
@@ -203,6 +208,10 @@ func load(p topology.Autoscale, o Observation, ceiling int, ceilingWhy string, f
 	}
 	if stalled && P > floor {
 		return none(P, "steady: the spout consumes nothing (lag +Inf s): no change on its lag", ""), true
+	}
+	if o.Spout && o.LagNew && o.LagSeconds > S && o.Bottleneck == "" && !throttled && !stalled {
+		return none(P, fmt.Sprintf("lag %s > %s since this evaluation only: it must last one more to count",
+			seconds(o.LagSeconds), seconds(S)), ""), true
 	}
 	if o.Spout && o.Bottleneck != "" && o.LagSeconds > S && !throttled {
 		return none(P, fmt.Sprintf("lag %s > %s, but bolt %s is over its target: the bottleneck is downstream",

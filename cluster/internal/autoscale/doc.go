@@ -42,6 +42,9 @@
 // ThrottledLimit of the window, or one downstream of a bolt over its
 // target capacity (Observation.Bottleneck): the bolts hold it back, and
 // scaling them (their capacity) is what drains its lag.
+// A lag over S counts from the second evaluation in a row that sees it
+// (Observation.LagNew): when a burst begins, the lag jumps before the
+// bolts' capacity shows which component is short.
 //
 // It is then bounded by the policy's Max, by the spout's Partitions when
 // known (a spout task without a partition has nothing to read) and by
