@@ -560,13 +560,14 @@ func (e *elastic) checkOnce(t *testing.T, records int) {
 	if len(seen) != records {
 		t.Errorf("%d distinct records written, %d produced", len(seen), records)
 	}
-	var failed, emitted uint64
+	var failed, emitted, abandoned uint64
 	for _, w := range e.ws {
 		f, e, _ := spoutCounters(t, w.Log)
 		failed, emitted = failed+f, emitted+e
+		abandoned += abandonedTrees(t, w.Log)
 	}
-	t.Logf("%d records, each written once; the shares stopped by the changes had emitted %d tuples, %d trees failed (replayed)",
-		records, emitted, failed)
+	t.Logf("%d records, each written once; the shares stopped by the changes had emitted %d trees: %d failed, %d still in flight "+
+		"(a change that waited its 10 s for them: replayed from the ledger)", records, emitted, failed, abandoned)
 	code, report := runVerify(t, e.dir)
 	t.Logf("gale verify:\n%s", report)
 	if code != 0 {
