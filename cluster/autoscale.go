@@ -266,16 +266,14 @@ func (w *Worker) autoscaleTopology(ctx context.Context, t store.Topology, topo *
 	d := monitor.Describe(topo, summary(t), ownerOf(topo, a), reports)
 	series := monitor.BuildSeries(topo, "10m", reports)
 	as := &w.scaler
-	byID := map[string]*topology.Component{}
-	for _, c := range monitor.Components(topo) {
-		byID[c.ID] = c
-	}
 	// the load is read only after the topology's last change settled: a
 	// change of any component pauses every spout of the topology until
 	// its trees complete, and a reading across it says nothing of the
 	// load (a bolt looks idle, a spout's lag grows)
+	byID := map[string]*topology.Component{}
 	last := time.Time{}
 	for _, c := range monitor.Components(topo) {
+		byID[c.ID] = c
 		key := t.Name + "/" + c.ID
 		if _, ok := as.changed[key]; !ok {
 			as.changed[key] = now // (a takeover: every cooldown starts)
@@ -292,7 +290,7 @@ func (w *Worker) autoscaleTopology(ctx context.Context, t store.Topology, topo *
 	var decisions []store.ScalingDecision
 	// the bolts' load of the last two steps: what holds a spout's lag
 	// back now
-	busy := overTarget(topo, d, series, autoscaleMinSpan)
+	busy := overTarget(byID, d, series, autoscaleMinSpan)
 	for _, comp := range d.Components {
 		c := byID[comp.ID]
 		if c == nil || c.Autoscale == nil {
@@ -487,17 +485,14 @@ func observe(comp api.Component, c *topology.Component, series *api.Series, span
 // holds its spouts back.
 const bottleneckCapacity = 0.9
 
-// overTarget is the capacity of each bolt over its target (its policy's,
-// else bottleneckCapacity) over the last span (of complete series steps).
-func overTarget(topo *topology.Topology, d *api.Topology, series *api.Series, span time.Duration) map[string]float64 {
-	byID := map[string]*topology.Component{}
-	for _, c := range topo.Bolts {
-		byID[c.ID] = c
-	}
+// overTarget is the capacity of each bolt (of byID, the topology's
+// components by id) over its target (its policy's, else
+// bottleneckCapacity) over the last span (of complete series steps).
+func overTarget(byID map[string]*topology.Component, d *api.Topology, series *api.Series, span time.Duration) map[string]float64 {
 	out := map[string]float64{}
 	for _, comp := range d.Components {
 		c := byID[comp.ID]
-		if c == nil {
+		if c == nil || c.Kind != topology.KindBolt {
 			continue
 		}
 		o, ok := observe(comp, c, series, span, lagPoint{}, time.Time{})

@@ -148,8 +148,9 @@ func (s *spoutExec) run() {
 		}
 		s.sweep()
 		wait := time.Duration(min(idle, 10)) * 100 * time.Microsecond
-		throttled := heldBack || s.maxPend > 0 && len(s.pending) >= s.maxPend
-		if stopping || s.done || !wasActive || throttled && !heldBack {
+		pendingFull := s.maxPend > 0 && len(s.pending) >= s.maxPend
+		throttled := heldBack || pendingFull
+		if stopping || s.done || !wasActive || pendingFull {
 			wait = 100 * time.Millisecond // only an event can change things
 		}
 		began := mono()
