@@ -117,7 +117,7 @@ func (f *Format) Record(t *tuple.Tuple) (Record, error) {
 	}
 	switch f.Kind {
 	case FormatLines:
-		r.Line = oneLine(tuple.AsString(t.ValueByField(field)))
+		r.Line = oneLine(t.ValueByField(field))
 	case FormatAvro, FormatParquet:
 		if f.container == nil {
 			return r, fmt.Errorf("format %q without a schema: %w", f.Kind, ErrConfig)
@@ -131,9 +131,16 @@ func (f *Format) Record(t *tuple.Tuple) (Record, error) {
 	return r, err
 }
 
-func oneLine(s string) []byte {
-	b := []byte(s)
+// oneLine is v as one line without its line end, newlines inside escaped.
+// Bytes are not copied (a tuple's values do not change once emitted): the
+// line shares them until written, capped so that an append copies.
+func oneLine(v any) []byte {
+	b, ok := v.([]byte)
+	if !ok {
+		b = []byte(tuple.AsString(v))
+	}
 	b = bytes.TrimRight(b, "\r\n")
+	b = b[:len(b):len(b)]
 	if bytes.IndexByte(b, '\n') >= 0 {
 		b = bytes.ReplaceAll(b, []byte("\n"), []byte(`\n`))
 	}

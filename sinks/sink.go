@@ -236,7 +236,7 @@ func (s *Bolt) FinishBatch(ctx context.Context, b *bolt.Batch) error {
 		s.release(nil, b.End, true)
 		return nil
 	}
-	batch := &Batch{Topology: s.topology, Meta: b.Meta}
+	batch := &Batch{Topology: s.topology, Meta: b.Meta, Records: make([]Record, 0, len(ts))}
 	var rejected []Rejection
 	for _, t := range ts {
 		r, err := s.opts.Format.Record(t)

@@ -255,3 +255,26 @@ func TestBatchGrouping(t *testing.T) {
 		t.Errorf("shuffled tuples reached %v", seen)
 	}
 }
+
+// The batch grouping remembers the last batch's owner: a batch id seen
+// again after another one, or a new one, must still get BatchOwner's task.
+func TestBatch_MemoMatchesOwner(t *testing.T) {
+	targets := []int{3, 4, 5, 6, 7}
+	g, err := New(topology.BatchGrouping, targets, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bc := g.(BatchChooser)
+	ids := []string{"a/1/1", "a/1/1", "a/1/2", "a/1/1", "b/0/9", "b/0/9", "a/1/2"}
+	seen := map[int]bool{}
+	for _, id := range ids {
+		got := bc.ChooseBatch(nil, id)
+		if want := BatchOwner(targets, id); len(got) != 1 || got[0] != want {
+			t.Fatalf("ChooseBatch(%q) = %v, want [%d]", id, got, want)
+		}
+		seen[got[0]] = true
+	}
+	if len(seen) < 2 {
+		t.Fatalf("every batch went to one task (%v): the ids do not test the memo", seen)
+	}
+}
