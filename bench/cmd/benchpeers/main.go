@@ -170,7 +170,7 @@ func run() (int, error) {
 		startTimeout: *startTO, stall: *stall, stopTimeout: *stopTO, keep: *keep, noLatency: *noLatency,
 		galeExtra: strings.Fields(*galeOpts)}
 	var err error
-	if o.engines, err = names(*enginesF, []string{"gale", "flink", "storm"}); err != nil {
+	if o.engines, err = names(*enginesF, []string{"gale", "gale2", "flink", "storm"}); err != nil {
 		return 2, fmt.Errorf("-engines: %w", err)
 	}
 	if o.rows, err = names(*rowsF, allRows); err != nil {
@@ -265,7 +265,7 @@ func run() (int, error) {
 		} else {
 			progress("  %s: built in %.1f s", name, e.BuildS)
 		}
-		if e.Name == "gale" && *galeR == "" {
+		if isGale(e.Name) && *galeR == "" {
 			e.RunnerCommit = gitCommit(root) // galepeer is built from this checkout
 		} else {
 			e.RunnerCommit = gitCommit(filepath.Dir(e.Runner))
@@ -308,6 +308,12 @@ func run() (int, error) {
 				if e.BuildErr != "" {
 					c.Status = "not run: build failed"
 					c.Failed = true
+					r.step += steps / (len(o.rows) * len(o.sizes) * len(o.engines))
+					continue
+				}
+				if name == "gale2" && row == "replay" {
+					// the fail-once bolt is galepeer's own: gale workers lack it
+					c.Status = "not run: replay row in one process only"
 					r.step += steps / (len(o.rows) * len(o.sizes) * len(o.engines))
 					continue
 				}
@@ -359,6 +365,10 @@ func run() (int, error) {
 	return 0, nil
 }
 
+// isGale reports whether engine name is Gale: "gale" (one process) or
+// "gale2" (two `gale worker` processes of one cluster, galepeer workers=2).
+func isGale(name string) bool { return name == "gale" || name == "gale2" }
+
 // newEngine describes engine name and how to build its runner.
 func newEngine(name, root, cache string, o *options, flinkR, stormR, galeR, galeOpts string) *Engine {
 	e := &Engine{Name: name, Config: map[string]any{"parallelism": o.parallelism}}
@@ -367,15 +377,18 @@ func newEngine(name, root, cache string, o *options, flinkR, stormR, galeR, gale
 		javaOpts = "(unset: the runner's default, -Xmx1g)"
 	}
 	switch name {
-	case "gale":
+	case "gale", "gale2":
 		e.Runner = galeR
 		if e.Runner == "" {
 			e.Runner = filepath.Join(cache, "peers", "galepeer")
 			e.build = func(ctx context.Context, log io.Writer) error {
-				cmd := exec.CommandContext(ctx, "go", "build", "-o", e.Runner, "./bench/cmd/galepeer")
-				cmd.Dir, cmd.Stdout, cmd.Stderr = root, log, log
-				if err := cmd.Run(); err != nil {
-					return fmt.Errorf("go build ./bench/cmd/galepeer: %w", err)
+				// galepeer, and gale beside it (gale2's workers)
+				for _, b := range [][2]string{{e.Runner, "./bench/cmd/galepeer"}, {filepath.Join(cache, "peers", "gale"), "./cmd/gale"}} {
+					cmd := exec.CommandContext(ctx, "go", "build", "-o", b[0], b[1])
+					cmd.Dir, cmd.Stdout, cmd.Stderr = root, log, log
+					if err := cmd.Run(); err != nil {
+						return fmt.Errorf("go build %s: %w", b[1], err)
+					}
 				}
 				return nil
 			}
@@ -389,6 +402,9 @@ func newEngine(name, root, cache string, o *options, flinkR, stormR, galeR, gale
 		e.Config["gogc"] = gogc
 		e.Config["extra_args"] = galeOpts
 		e.Config["pipeline"] = "kafka spout (raw, earliest, file ledger, batches 1000 records/4 MiB/100 ms growing to 10000, max_pending_batches 8) -> [fail-once] -> file_sink/hdfs_sink (lines, field value, compression none, fsync, max_inflight 2), batch grouping; 1 acker, max spout pending 1000"
+		if name == "gale2" {
+			e.Config["pipeline"] = e.Config["pipeline"].(string) + "; on two `gale worker` processes, one cluster on loopback, tasks spread over both, one acker per worker"
+		}
 	case "flink":
 		e.Runner = flinkR
 		if e.Runner == "" {
@@ -502,8 +518,11 @@ func (r *runner) args(e *Engine, row, topic, out string) []string {
 	if row == "replay" {
 		a = append(a, "fail_partition=1")
 	}
-	if e.Name == "gale" {
+	if isGale(e.Name) {
 		a = append(a, r.o.galeExtra...)
+	}
+	if e.Name == "gale2" {
+		a = append(a, "workers=2")
 	}
 	return a
 }

@@ -90,6 +90,10 @@ type settings struct {
 	maxInflight                int
 	maxSpoutPending            int
 	noFsync                    bool
+	// workers > 0 runs the topology on that many `gale worker` processes
+	// (cluster.go) found at galeBin, instead of in this process
+	workers int
+	galeBin string
 }
 
 func parse(args []string) (*settings, error) {
@@ -98,7 +102,7 @@ func parse(args []string) (*settings, error) {
 	ints := map[string]*int{"parallelism": &s.parallelism, "fail_partition": &s.failPartition,
 		"batch_records": &s.batchRecords, "batch_bytes": &s.batchBytes, "batch_max_records": &s.batchMaxRecords,
 		"max_pending_batches": &s.maxPendingBatches, "sink_parallelism": &s.sinkParallelism,
-		"max_inflight": &s.maxInflight, "max_spout_pending": &s.maxSpoutPending}
+		"max_inflight": &s.maxInflight, "max_spout_pending": &s.maxSpoutPending, "workers": &s.workers}
 	strs := map[string]*string{"brokers": &s.brokers, "topic": &s.topic, "group": &s.group, "out": &s.out}
 	for _, a := range args {
 		k, v, ok := strings.Cut(a, "=")
@@ -126,6 +130,8 @@ func parse(args []string) (*settings, error) {
 				return nil, fmt.Errorf("no_fsync=%q: %w", v, err)
 			}
 			s.noFsync = b
+		case k == "gale":
+			s.galeBin = v
 		case k == "checkpoint_ms": // Flink's; nothing to checkpoint here
 		default:
 			return nil, fmt.Errorf("unknown key %q", k)
@@ -141,6 +147,9 @@ func parse(args []string) (*settings, error) {
 	}
 	if s.sinkParallelism == 0 {
 		s.sinkParallelism = s.parallelism
+	}
+	if s.workers > 0 && s.failPartition >= 0 {
+		return nil, fmt.Errorf("workers=%d with fail_partition: the fail-once bolt is this binary's own, not gale's", s.workers)
 	}
 	return s, nil
 }
@@ -164,6 +173,10 @@ func (s *settings) topologyJSON(ledgerDir, deadLetterDir string) ([]byte, error)
 			"max_pending_batches": s.maxPendingBatches,
 			"ledger":              map[string]any{"kind": "file", "dir": ledgerDir},
 		},
+	}
+	if s.workers > 0 {
+		// the workers share this machine's disk
+		spout["config"].(map[string]any)["ledger"].(map[string]any)["shared"] = true
 	}
 	sinkCfg := map[string]any{"format": "lines", "field": "value", "compression": "none",
 		"max_inflight": s.maxInflight, "dead_letter_dir": deadLetterDir}
@@ -202,7 +215,7 @@ func (s *settings) topologyJSON(ledgerDir, deadLetterDir string) ([]byte, error)
 	return json.Marshal(map[string]any{
 		"name": "bench-peers",
 		"config": map[string]any{
-			"topology.acker.executors":      1,
+			"topology.acker.executors":      max(1, s.workers), // one per worker, as Storm
 			"topology.max.spout.pending":    s.maxSpoutPending,
 			"topology.message.timeout.secs": 30,
 		},
@@ -253,14 +266,17 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	if s.workers > 0 {
+		fmt.Printf("CONFIG %s\n", data)
+		return runCluster(ctx, s, data, tmp)
+	}
 	rt, err := local.New(topo, local.Options{Logger: logger, DrainTimeout: 10 * time.Second})
 	if err != nil {
 		return err
 	}
 	fmt.Printf("CONFIG %s\n", data)
-
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
 	done := make(chan error, 1)
 	go func() { done <- rt.Run(ctx) }()
 	tick := time.NewTicker(10 * time.Millisecond)

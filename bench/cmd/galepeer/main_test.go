@@ -50,6 +50,7 @@ func TestTopologies(t *testing.T) {
 		append(append([]string{}, base...), "out=file://relative/x"),
 		append(append([]string{}, base...), "out=file:///x", "nope=1"),
 		append(append([]string{}, base...), "out=file:///x", "parallelism=0"),
+		append(append([]string{}, base...), "out=file:///x", "workers=2", "fail_partition=1"),
 	} {
 		s, err := parse(bad)
 		if err == nil {
@@ -57,6 +58,33 @@ func TestTopologies(t *testing.T) {
 		}
 		if err == nil {
 			t.Errorf("%v accepted", bad)
+		}
+	}
+}
+
+// workers=2 submits the same topology to a cluster: it must pass the
+// cluster's check (a file ledger there must say it is shared), which the
+// one-process topology does not.
+func TestTopologies_Cluster(t *testing.T) {
+	args := []string{"brokers=127.0.0.1:9092", "topic=t", "group=g", "out=file:///tmp/x"}
+	for _, c := range []struct {
+		workers string
+		fits    bool
+	}{{"workers=0", false}, {"workers=2", true}} {
+		s, err := parse(append(args, c.workers))
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := s.topologyJSON("/tmp/ledger", "/tmp/dl")
+		if err != nil {
+			t.Fatal(err)
+		}
+		topo, err := topology.Decode(data, all.Registry())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := topo.CheckCluster(); (err == nil) != c.fits {
+			t.Errorf("%s: CheckCluster = %v, want fits=%v", c.workers, err, c.fits)
 		}
 	}
 }
