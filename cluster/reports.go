@@ -23,7 +23,7 @@ func (w *Worker) serveMonitor(srv *api.Server) {
 	w.rec = monitor.NewRecorder()
 	srv.Handle("GET /api/v1/local/{name}", http.HandlerFunc(w.localReport))
 	srv.Handle("GET /api/v1/process", http.HandlerFunc(w.process))
-	serveMonitor(srv, w.cfg.Name, w.cfg.Version, w.localAll, &w.scaler.metrics)
+	serveMonitor(srv, w.cfg.Name, w.cfg.Version, w.localAll, &w.scaler.metrics, transportMetrics{w.tr})
 }
 
 // serveMonitor adds the monitor UI (at /) and the Prometheus metrics of

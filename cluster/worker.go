@@ -79,6 +79,9 @@ type Config struct {
 	// Rejoin, Resolver: joining by DNS names (join.go).
 	Rejoin   time.Duration
 	Resolver Resolver
+	// TransportCompress sends frames to the workers that read them as lz4
+	// blocks (transport.Config.Compress).
+	TransportCompress bool
 }
 
 // Worker is one `gale worker` process: it gossips, serves the API, and
@@ -243,6 +246,7 @@ func Start(cfg Config) (*Worker, error) {
 	}
 	secret := string(keys.Transport)
 	w.tr, err = transport.New(transport.Config{Name: cfg.Name, Addr: trAddr, Handler: w.receive, Secret: secret, Logger: w.log,
+		Compress: cfg.TransportCompress,
 		// a connection must claim a live member's name and transport address
 		Member: func(name, addr string) bool { a := w.transportAddr(name); return a != "" && a == addr }})
 	if err != nil {
@@ -976,7 +980,11 @@ func splitFrame(b []byte) (epoch uint64, msg []byte, ok bool) {
 func channelOf(topology string) uint32 {
 	h := fnv.New32a()
 	h.Write([]byte(topology))
-	return h.Sum32()
+	ch := h.Sum32()
+	if transport.Reserved(ch) {
+		ch &^= 0xF // the transport's own channels (compressed frames)
+	}
+	return ch
 }
 
 // refreshAddrs caches the live members' transport addresses, which every

@@ -166,7 +166,7 @@ func (k *Kafka) newProducer(topic string, partitions, size int, steady bool) (*p
 		kgo.DefaultProduceTopic(topic),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()),
 		kgo.RequiredAcks(kgo.LeaderAck()),
-		kgo.DisableIdempotentWrite(), // leader acks, as sarama's WaitForLocal
+		kgo.DisableIdempotentWrite(),                      // leader acks, as sarama's WaitForLocal
 		kgo.ProducerBatchCompression(kgo.NoCompression()), // as sarama's default: the engines' consumers do not decompress
 		kgo.ProducerLinger(linger),
 		kgo.ProducerBatchMaxBytes(1<<20),

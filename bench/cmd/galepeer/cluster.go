@@ -6,10 +6,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"syscall"
 	"time"
@@ -40,17 +43,19 @@ func runCluster(ctx context.Context, s *settings, data []byte, tmp string) error
 	var procs []*exec.Cmd
 	defer func() { stopWorkers(procs) }()
 	var first, api0 string
+	var apis []string
 	for i := 1; i <= s.workers; i++ {
-		gossip, http, err := workerPorts()
+		gossip, api, err := workerPorts()
 		if err != nil {
 			return err
 		}
-		args := []string{"worker", "--name", "w" + strconv.Itoa(i), "--bind", gossip, "--http", http,
-			"--data-dir", filepath.Join(tmp, "cluster")}
+		args := []string{"worker", "--name", "w" + strconv.Itoa(i), "--bind", gossip, "--http", api,
+			"--data-dir", filepath.Join(tmp, "cluster"), "--transport-compression", s.compression}
+		apis = append(apis, api)
 		if first != "" {
 			args = append(args, "--join", first)
 		} else {
-			first, api0 = gossip, http
+			first, api0 = gossip, api
 		}
 		cmd := exec.Command(bin, args...)
 		cmd.Env, cmd.Stdout, cmd.Stderr = env, os.Stderr, os.Stderr
@@ -84,7 +89,31 @@ func runCluster(ctx context.Context, s *settings, data []byte, tmp string) error
 	fmt.Println("RUNNING")
 	os.Stdout.Sync()
 	<-ctx.Done()
+	reportTransport(apis, hex.EncodeToString(token))
 	return nil
+}
+
+// reportTransport writes what the workers sent each other (their
+// gale_transport_bytes_total metrics) to stderr, the runner's log.
+func reportTransport(apis []string, token string) {
+	sums := map[string]float64{}
+	re := regexp.MustCompile(`(?m)^gale_transport_bytes_total\{direction="out",kind="(\w+)",peer="[^"]*"\} (\S+)$`)
+	for _, a := range apis {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+a+"/metrics", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "galepeer: metrics of %s: %v\n", a, err)
+			continue
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, m := range re.FindAllSubmatch(body, -1) {
+			v, _ := strconv.ParseFloat(string(m[2]), 64)
+			sums[string(m[1])] += v
+		}
+	}
+	fmt.Fprintf(os.Stderr, "TRANSPORT between the workers: %.1f MB of frames, %.1f MB on the wire\n", sums["frames"]/1e6, sums["wire"]/1e6)
 }
 
 // await polls cond until it holds, ctx ends or a minute passed.
@@ -104,7 +133,7 @@ func await(ctx context.Context, what string, cond func() bool) error {
 
 // workerPorts returns a loopback gossip address whose next port (the
 // tuple transport's) is free too, and an API address.
-func workerPorts() (gossip, http string, err error) {
+func workerPorts() (gossip, api string, err error) {
 	for range 20 {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -122,9 +151,9 @@ func workerPorts() (gossip, http string, err error) {
 		if err != nil {
 			return "", "", err
 		}
-		http = h.Addr().String()
+		api = h.Addr().String()
 		h.Close()
-		return "127.0.0.1:" + strconv.Itoa(port), http, nil
+		return "127.0.0.1:" + strconv.Itoa(port), api, nil
 	}
 	return "", "", errors.New("no two free consecutive ports on 127.0.0.1")
 }

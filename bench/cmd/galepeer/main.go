@@ -36,6 +36,12 @@
 // the settings above: batch_records, batch_bytes, batch_time (a Go
 // duration), batch_max_records, max_pending_batches, sink_parallelism,
 // max_inflight, max_spout_pending, no_fsync (true: throwaway data only).
+// workers=N (N > 0, not with fail_partition) runs the topology on N `gale
+// worker` processes of one cluster on loopback, children of this one (the
+// gale binary beside this one, or gale=PATH), with a shared file ledger
+// and one acker per worker; compression=lz4 gives the workers
+// --transport-compression lz4. On SIGTERM it writes the bytes the
+// workers sent each other (frames, and on the wire) to stderr.
 //
 // It prints one "CONFIG <topology JSON>" line, then "RUNNING" once the
 // bolts are prepared and the spouts open, on stdout; logs (warnings) go to
@@ -92,12 +98,13 @@ type settings struct {
 	noFsync                    bool
 	// workers > 0 runs the topology on that many `gale worker` processes
 	// (cluster.go) found at galeBin, instead of in this process
-	workers int
-	galeBin string
+	workers     int
+	galeBin     string
+	compression string // the workers' --transport-compression
 }
 
 func parse(args []string) (*settings, error) {
-	s := &settings{parallelism: 4, failPartition: -1, batchRecords: 1000, batchBytes: 4 << 20,
+	s := &settings{parallelism: 4, failPartition: -1, compression: "none", batchRecords: 1000, batchBytes: 4 << 20,
 		batchTime: 100 * time.Millisecond, maxPendingBatches: 8, maxInflight: 2, maxSpoutPending: 1000}
 	ints := map[string]*int{"parallelism": &s.parallelism, "fail_partition": &s.failPartition,
 		"batch_records": &s.batchRecords, "batch_bytes": &s.batchBytes, "batch_max_records": &s.batchMaxRecords,
@@ -132,6 +139,11 @@ func parse(args []string) (*settings, error) {
 			s.noFsync = b
 		case k == "gale":
 			s.galeBin = v
+		case k == "compression":
+			if v != "none" && v != "lz4" {
+				return nil, fmt.Errorf("compression=%q: want none or lz4", v)
+			}
+			s.compression = v
 		case k == "checkpoint_ms": // Flink's; nothing to checkpoint here
 		default:
 			return nil, fmt.Errorf("unknown key %q", k)

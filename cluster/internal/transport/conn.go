@@ -13,6 +13,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -60,6 +61,9 @@ type conn struct {
 	// this connection's handshake, frame numbers as nonces) when the
 	// transport has a secret; nil without one.
 	seal, open cipher.AEAD
+	// peerLZ4: the peer said it reads compressed frames (compress.go);
+	// set by the reader, read by the writer
+	peerLZ4 atomic.Bool
 	once       sync.Once
 
 	// prev is the connection installed before this one: this one's reader
@@ -447,6 +451,60 @@ func (c *conn) writeLoop() {
 	var nonce [12]byte
 	var seq uint64
 	var sealed, joined []byte
+	var z *compressor
+	if t.cfg.Compress {
+		z = &compressor{}
+	}
+	// put writes one frame of head and body (joined when it is sealed or
+	// compressed) to bw
+	put := func(channel uint32, head, body []byte) error {
+		if (c.seal != nil || z != nil && c.peerLZ4.Load()) && len(head) > 0 {
+			// one plaintext to compress or seal
+			joined = append(append(joined[:0], head...), body...)
+			body, head = joined, nil
+			if cap(joined) > maxReuse {
+				joined = nil
+			}
+		}
+		if z != nil && len(body) >= compressMin && c.peerLZ4.Load() {
+			if b, ok := z.compress(channel, body); ok {
+				channel, body = chanLZ4, b
+			}
+		}
+		n := len(head) + len(body)
+		if c.seal != nil {
+			n += c.seal.Overhead()
+		}
+		binary.BigEndian.PutUint32(hdr[0:], uint32(n))
+		binary.BigEndian.PutUint32(hdr[4:], channel)
+		if c.seal != nil {
+			// the header is authenticated too: its channel and length
+			sealed = c.seal.Seal(sealed[:0], frameNonce(&nonce, seq), body, hdr[:])
+			seq++
+			body = sealed
+			if cap(sealed) > maxReuse {
+				sealed = nil
+			}
+		}
+		for _, b := range [][]byte{hdr[:], head, body} {
+			if _, err := bw.Write(b); err != nil {
+				return fmt.Errorf("write: %w", err)
+			}
+		}
+		p.wireSent.Add(uint64(frameHeader + n))
+		return nil
+	}
+	if !t.cfg.noCaps {
+		// first: this side reads compressed frames
+		if err := put(chanCaps, nil, []byte(capsLZ4)); err != nil {
+			c.fail(err)
+			return
+		}
+		if err := bw.Flush(); err != nil {
+			c.fail(fmt.Errorf("write: %w", err))
+			return
+		}
+	}
 	for {
 		var f frame
 		select {
@@ -459,41 +517,8 @@ func (c *conn) writeLoop() {
 			return
 		}
 		for {
-			body := f.payload
-			head := f.head
-			if c.seal != nil && len(head) > 0 {
-				// one plaintext to seal
-				joined = append(append(joined[:0], head...), body...)
-				body, head = joined, nil
-				if cap(joined) > maxReuse {
-					joined = nil
-				}
-			}
-			n := len(head) + len(body)
-			if c.seal != nil {
-				n += c.seal.Overhead()
-			}
-			binary.BigEndian.PutUint32(hdr[0:], uint32(n))
-			binary.BigEndian.PutUint32(hdr[4:], f.channel)
-			if c.seal != nil {
-				// the header is authenticated too: its channel and length
-				sealed = c.seal.Seal(sealed[:0], frameNonce(&nonce, seq), body, hdr[:])
-				seq++
-				body = sealed
-				if cap(sealed) > maxReuse {
-					sealed = nil
-				}
-			}
-			if _, err := bw.Write(hdr[:]); err != nil {
-				c.fail(fmt.Errorf("write: %w", err))
-				return
-			}
-			if _, err := bw.Write(head); err != nil {
-				c.fail(fmt.Errorf("write: %w", err))
-				return
-			}
-			if _, err := bw.Write(body); err != nil {
-				c.fail(fmt.Errorf("write: %w", err))
+			if err := put(f.channel, f.head, f.payload); err != nil {
+				c.fail(err)
 				return
 			}
 			p.framesSent.Add(1)
@@ -529,7 +554,7 @@ func (c *conn) readLoop() {
 		}
 	}
 	var hdr [frameHeader]byte
-	var buf []byte
+	var buf, dbuf []byte // frames as read, and decompressed
 	var nonce [12]byte
 	var seq uint64
 	overhead := 0
@@ -578,6 +603,22 @@ func (c *conn) readLoop() {
 				return
 			}
 			seq++
+		}
+		p.wireRecv.Add(uint64(frameHeader) + uint64(n))
+		switch ch {
+		case chanCaps:
+			if string(payload) == capsLZ4 {
+				c.peerLZ4.Store(true)
+			}
+			continue // the transport's own: not a frame of the caller's
+		case chanLZ4:
+			var err error
+			if ch, payload, dbuf, err = decompress(payload, dbuf, t.cfg.MaxFrame); err != nil {
+				err = fmt.Errorf("read: %w", err)
+				t.log.Error("transport peer sent a corrupt frame", "peer", p.name, "err", err)
+				c.fail(err)
+				return
+			}
 		}
 		p.framesRecv.Add(1)
 		p.bytesRecv.Add(uint64(len(payload)))

@@ -35,6 +35,12 @@ var (
 	// ErrRefused: the peer refused the connection without saying why it
 	// could (it is closing).
 	ErrRefused = errors.New("connection refused by the peer")
+	// ErrCorrupt: a compressed frame that does not decompress to what it
+	// announced, or announces more than MaxFrame; the connection ends.
+	ErrCorrupt = errors.New("corrupt compressed frame")
+	// ErrChannel: a Send on one of the transport's own channels
+	// (Reserved).
+	ErrChannel = errors.New("reserved channel")
 )
 
 // errSuperseded: a dial refused because the connection dialled by the

@@ -73,8 +73,15 @@ type Config struct {
 	// ReadBuffer and WriteBuffer size each connection's buffers.
 	ReadBuffer  int
 	WriteBuffer int
+	// Compress sends frames of 512 bytes or more as lz4 blocks to the
+	// peers that read them (compress.go): less to carry on a real network,
+	// for some CPU on both sides.
+	Compress bool
 	// Logger receives the transport's logs; nil means slog.Default().
 	Logger *slog.Logger
+	// noCaps (tests) makes the transport behave as one of an earlier
+	// version: it never says it reads compressed frames.
+	noCaps bool
 }
 
 // withDefaults returns c with the zero fields set to the defaults.
@@ -220,6 +227,7 @@ type peer struct {
 
 	// traffic, for Peers
 	framesSent, bytesSent, framesRecv, bytesRecv atomic.Uint64
+	wireSent, wireRecv                           atomic.Uint64 // bytes on the connections, headers and seals too
 	waiting                                      atomic.Int64 // Sends blocked on the full queue
 
 	mu       sync.Mutex // guards the fields below
@@ -292,6 +300,9 @@ func (t *Transport) SendHead(ctx context.Context, peerName, peerAddr string, cha
 	}
 	if n := len(head) + len(payload); n > t.cfg.MaxFrame {
 		return fmt.Errorf("send %d bytes to %s (max %d): %w", n, peerName, t.cfg.MaxFrame, ErrFrameTooLarge)
+	}
+	if Reserved(channel) {
+		return fmt.Errorf("send on channel %#x: %w", channel, ErrChannel)
 	}
 	p := t.getPeer(peerName)
 	if p == nil {
@@ -386,6 +397,10 @@ type PeerStatus struct {
 	BytesSent      uint64 `json:"bytesSent"`
 	FramesReceived uint64 `json:"framesReceived"`
 	BytesReceived  uint64 `json:"bytesReceived"`
+	// WireBytesSent and WireBytesReceived are the bytes the connections
+	// carried: frames as written (compressed, sealed) with their headers.
+	WireBytesSent     uint64 `json:"wireBytesSent"`
+	WireBytesReceived uint64 `json:"wireBytesReceived"`
 }
 
 // Peers reports the state of every known peer, sorted by name.
@@ -410,6 +425,7 @@ func (t *Transport) Peers() []PeerStatus {
 		}
 		s.FramesSent, s.BytesSent = p.framesSent.Load(), p.bytesSent.Load()
 		s.FramesReceived, s.BytesReceived = p.framesRecv.Load(), p.bytesRecv.Load()
+		s.WireBytesSent, s.WireBytesReceived = p.wireSent.Load(), p.wireRecv.Load()
 		out = append(out, s)
 	}
 	slices.SortFunc(out, func(a, b PeerStatus) int { return strings.Compare(a.Name, b.Name) })

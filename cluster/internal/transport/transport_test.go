@@ -428,6 +428,17 @@ func rawDial(t *testing.T, tr *Transport, name, secret string) net.Conn {
 	if _, err := io.ReadFull(nc, status); err != nil || status[0] != statusOK {
 		t.Fatalf("status %v, %v", status, err)
 	}
+	// the transport's first frame says it reads compressed frames
+	var hdr [frameHeader]byte
+	if _, err := io.ReadFull(nc, hdr[:]); err != nil {
+		t.Fatal(err)
+	}
+	if ch := binary.BigEndian.Uint32(hdr[4:]); ch != chanCaps {
+		t.Fatalf("first frame on channel %#x, want the capabilities' %#x", ch, chanCaps)
+	}
+	if _, err := io.ReadFull(nc, make([]byte, binary.BigEndian.Uint32(hdr[0:]))); err != nil {
+		t.Fatal(err)
+	}
 	return nc
 }
 
