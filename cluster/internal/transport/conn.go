@@ -64,7 +64,7 @@ type conn struct {
 	// peerLZ4: the peer said it reads compressed frames (compress.go);
 	// set by the reader, read by the writer
 	peerLZ4 atomic.Bool
-	once       sync.Once
+	once    sync.Once
 
 	// prev is the connection installed before this one: this one's reader
 	// waits for prev's to finish, so frames stay in order across

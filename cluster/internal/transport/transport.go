@@ -228,7 +228,7 @@ type peer struct {
 	// traffic, for Peers
 	framesSent, bytesSent, framesRecv, bytesRecv atomic.Uint64
 	wireSent, wireRecv                           atomic.Uint64 // bytes on the connections, headers and seals too
-	waiting                                      atomic.Int64 // Sends blocked on the full queue
+	waiting                                      atomic.Int64  // Sends blocked on the full queue
 
 	mu       sync.Mutex // guards the fields below
 	addr     string     // where to dial: from Send, else from the peer's handshake
