@@ -32,6 +32,30 @@ import (
 // and every task of every bolt downstream of that spout (each of them gets
 // markers from all its upstream tasks, so each finishes and forwards).
 
+// Batches that stay on their spout's worker
+//
+// A sink that reads a spout alone, with the batch grouping, gets each
+// batch from one task only: the spout task that sent it. That task sends
+// it to a task of the sink in its own process when there is one (BatchOwner
+// over those), so a Kafka -> files pipeline on several workers moves no
+// records between them. Which task got the batch is then known only to the
+// spout's process: a sink task is the batch's owner (Batch.Owner: it
+// writes the batch, even empty) when the batch's tuples reached it, or,
+// for a batch the spout sent without tuples (BatchMeta.Records == 0, which
+// SendBatch sets), when BatchOwner over every task of the sink names it.
+// No two tasks can then write one batch: a batch with tuples went to one
+// task, and an empty one has one owner whatever the placement.
+
+// localBatches reports whether bolt b's batches stay on their spout's
+// worker: it reads one input, from a spout, with the batch grouping.
+func (r *Runtime) localBatches(b *topology.Component) bool {
+	if len(b.Inputs) != 1 || b.Inputs[0].Grouping != topology.BatchGrouping {
+		return false
+	}
+	c := r.comps[b.Inputs[0].Component]
+	return c != nil && c.Kind == topology.KindSpout
+}
+
 // batchKey is one attempt of one batch: the batch id and the root of its
 // tuple tree (0 without acking).
 type batchKey struct {
@@ -197,6 +221,9 @@ func (c *spoutCollector) SendBatch(msgID any, meta *tuple.BatchMeta, msgs []spou
 		xor ^= x
 	}
 	em.countBatches = false
+	// the tuples sent, whatever the spout said: an empty batch's owner is
+	// chosen on it (Batch.Owner)
+	meta.Records = len(msgs) - len(errs)
 	// without acking the tuples carry no anchors, so receivers see root 0
 	k := batchKey{id: meta.ID}
 	if s.rt.acking {
@@ -357,6 +384,18 @@ func (e *boltExec) maybeFinish(st *batchState) {
 	e.finishBatch(st)
 }
 
+// owns reports whether this task is the owner of the batch attempt st
+// (bolt.Batch.Owner): the one the batch grouping sent it to.
+func (e *boltExec) owns(st *batchState) bool {
+	owner := grouping.BatchOwner(e.rt.compTasks[e.t.comp.ID], st.key.id) == e.t.id
+	if !e.localBatches {
+		return owner
+	}
+	// sent to a task on the spout's worker: the one that got its tuples,
+	// or for an empty batch BatchOwner's
+	return st.expected > 0 || st.meta != nil && st.meta.Records == 0 && owner
+}
+
 // ErrBatchCount: a task received more of a batch than was sent to it.
 var ErrBatchCount = errors.New("batch count mismatch")
 
@@ -368,7 +407,7 @@ func (e *boltExec) finishBatch(st *batchState) {
 	bb, isBatchBolt := e.b.(bolt.BatchBolt)
 	if isBatchBolt {
 		b := &bolt.Batch{Meta: st.meta, Attempt: st.key.root, Executed: int(st.executed), End: st.ends,
-			Owner:  grouping.BatchOwner(e.rt.compTasks[e.t.comp.ID], st.key.id) == e.t.id,
+			Owner:  e.owns(st),
 			Failed: st.failed}
 		if err := e.safeFinish(bb, b); err != nil {
 			e.rt.reportError(e.t, err)

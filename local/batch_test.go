@@ -26,6 +26,7 @@ type batchSpout struct {
 	acks, fails    map[int]int
 	mu             *sync.Mutex
 	partitionOfBat func(int) int32
+	empty          func(b int) bool // batches sent without tuples
 }
 
 func batchID(b int) string { return fmt.Sprintf("t/%05d/%012d", b%3, b) }
@@ -51,6 +52,9 @@ func (s *batchSpout) NextTuple(context.Context) error {
 	meta := &tuple.BatchMeta{ID: batchID(b), Source: "t", Partition: int32(b % 3), Seq: uint64(b),
 		Start: int64(b * s.recs), End: int64((b + 1) * s.recs), Records: s.recs}
 	msgs := make([]spout.Message, s.recs)
+	if s.empty != nil && s.empty(b) {
+		msgs, meta.Records = nil, 0
+	}
 	for i := range msgs {
 		msgs[i] = spout.Message{Values: tuple.Values{b, i}, BatchID: meta.ID, ID: fmt.Sprintf("t/%d/%d", b%3, b*s.recs+i)}
 	}

@@ -20,6 +20,9 @@ type boltExec struct {
 	coll    *boltCollector
 	seq     uint64
 	batches batches // batch coordination (batch.go)
+	// localBatches: the batches come from a spout that sends each to a
+	// task on its own worker (Runtime.localBatches)
+	localBatches bool
 }
 
 func (r *Runtime) newBoltExec(t *task) (*boltExec, error) {
@@ -31,7 +34,7 @@ func (r *Runtime) newBoltExec(t *task) (*boltExec, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &boltExec{rt: r, t: t, b: b}
+	e := &boltExec{rt: r, t: t, b: b, localBatches: r.localBatches(t.comp)}
 	e.batches.needed = r.endsNeeded[t.comp.ID]
 	e.em = newEmitter(r, t, streams)
 	e.em.countBatches = true

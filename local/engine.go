@@ -240,6 +240,9 @@ func (r *Runtime) outStreams(t *task) (map[string]*outStream, error) {
 						local = append(local, id)
 					}
 				}
+				if in.Grouping == topology.BatchGrouping && (t.comp.Kind != topology.KindSpout || !r.localBatches(b)) {
+					local = nil // batches go to BatchOwner over every task (batch.go)
+				}
 				g, err := grouping.New(in.Grouping, targets, idx, local)
 				if err != nil {
 					return nil, fmt.Errorf("component %q input %q/%q: %w", b.ID, in.Component, in.Stream, err)

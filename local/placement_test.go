@@ -3,6 +3,7 @@ package local_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -179,4 +180,98 @@ func twoWorkers(t *testing.T, h *harness, config string, lost int) {
 			}
 		}
 	}
+}
+
+// TestRuntime_BatchesStayLocal: a sink that reads a spout alone, with the
+// batch grouping, on two workers: each batch is written by a sink task on
+// the worker of the spout task that sent it (no record crosses, only the
+// end markers to the other worker's sink tasks), exactly once, and an
+// empty batch by one task too.
+func TestRuntime_BatchesStayLocal(t *testing.T) {
+	const batches, recs = 40, 20
+	h := newBatchHarness(batches, recs)
+	h.spout.empty = func(b int) bool { return b%5 == 0 }
+	reg := h.registry()
+	topo := decode(t, reg, `{"name": "local-batches", "config": {"topology.acker.executors": 2, "topology.max.spout.pending": 4},
+  "spouts": [{"id": "src", "type": "batches", "parallelism": 2}],
+  "bolts": [{"id": "sink", "type": "sink", "parallelism": 4, "inputs": [{"component": "src", "grouping": "batch"}]}]}`)
+	probe, err := local.New(topo, local.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := probe.Tasks()
+	p := &pair{peers: map[string]*local.Runtime{}, owner: map[int]string{}, acker: map[int]string{0: "a", 1: "b"},
+		spout: map[int]string{}, sent: map[string]int{}, lost: -1}
+	mine := map[string]map[int]bool{"a": {}, "b": {}}
+	place := func(id int, w string) { p.owner[id] = w; mine[w][id] = true }
+	// spout task k sends the batches b with b % 2 == k
+	place(ids["src"][0], "a")
+	place(ids["src"][1], "b")
+	p.spout[ids["src"][0]], p.spout[ids["src"][1]] = "a", "b"
+	for i, id := range ids["sink"] {
+		place(id, []string{"a", "a", "b", "b"}[i])
+	}
+	for i, w := range []string{"a", "b"} {
+		rt, err := local.New(topo, local.Options{DrainTimeout: 10 * time.Second,
+			Placement: &local.Placement{Worker: w, LocalTasks: mine[w], LocalAckers: map[int]bool{i: true}, Remote: remote{p: p, self: w}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.peers[w] = rt
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for _, rt := range p.peers {
+		wg.Add(1)
+		go func() { defer wg.Done(); rt.Run(ctx) }()
+	}
+	galetest.Eventually(t, fmt.Sprintf("all %d batches acked", batches), time.Minute, func() bool {
+		h.spout.mu.Lock()
+		defer h.spout.mu.Unlock()
+		return len(h.spout.acks) == batches
+	})
+	stop()
+	wg.Wait()
+
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	written := map[string]int{}
+	for _, f := range h.seen {
+		if f.failed {
+			t.Errorf("batch %s failed at task %d", f.batch, f.task)
+		}
+		if !f.owner {
+			if f.executed > 0 {
+				t.Errorf("batch %s: task %d got %d tuples and is not the owner", f.batch, f.task, f.executed)
+			}
+			continue
+		}
+		written[f.batch]++
+		var b int
+		fmt.Sscanf(f.batch[len("t/00000/"):], "%d", &b)
+		var want []string
+		if b%5 != 0 {
+			for i := range recs {
+				want = append(want, fmt.Sprintf("t/%d/%d", b%3, b*recs+i))
+			}
+			slices.Sort(want)
+			if w := []string{"a", "b"}[b%2]; p.owner[f.task] != w {
+				t.Errorf("batch %d of the spout task on %s written on %s", b, w, p.owner[f.task])
+			}
+		}
+		if !slices.Equal(f.ids, want) {
+			t.Errorf("batch %d written with %d tuples, want %d", b, len(f.ids), len(want))
+		}
+	}
+	for b := range batches {
+		if written[batchID(b)] != 1 {
+			t.Errorf("batch %s written %d times, want once", batchID(b), written[batchID(b)])
+		}
+	}
+	// only end markers crossed: one per batch to each of the other
+	// worker's two sink tasks
+	if p.sent["tuples"] > 2*batches {
+		t.Errorf("%d tuples crossed between the workers for %d batches of %d records", p.sent["tuples"], batches, recs)
+	}
+	t.Logf("crossed: %v", p.sent)
 }

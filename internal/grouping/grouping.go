@@ -42,7 +42,10 @@ func BatchOwner(targets []int, batchID string) int {
 
 // New returns the Grouper for g. targets are the consumer's task ids in
 // ascending order, fieldIdx the positions of the grouping fields in the
-// stream, local the targets running in the emitter's own process.
+// stream, local the targets running in the emitter's own process:
+// local_or_shuffle prefers them, and the batch grouping keeps each batch
+// among them (the caller gives them to the batch grouping only where no
+// other task sends tuples of the emitter's batches to the consumer).
 func New(g topology.Grouping, targets, fieldIdx, local []int) (Grouper, error) {
 	if len(targets) == 0 {
 		return nil, ErrNoTargets
@@ -68,7 +71,13 @@ func New(g topology.Grouping, targets, fieldIdx, local []int) (Grouper, error) {
 		}
 		return &partialKey{targets: targets, idx: slices.Clone(fieldIdx), load: make([]uint64, len(targets))}, nil
 	case topology.BatchGrouping:
-		return &batch{targets: targets, shuffle: newShuffle(slices.Clone(targets))}, nil
+		b := &batch{targets: targets, shuffle: newShuffle(slices.Clone(targets))}
+		if len(local) > 0 {
+			// the emitter is the only sender of its batches (a spout
+			// feeding this bolt alone): they stay in its process
+			b.targets = slices.Sorted(slices.Values(local))
+		}
+		return b, nil
 	case topology.All:
 		return all(targets), nil
 	case topology.Global:
@@ -143,8 +152,9 @@ func (p *partialKey) Choose(dst []int, values tuple.Values) []int {
 	return append(dst, p.targets[a])
 }
 
-// batch sends each batch to one task (BatchOwner); tuples outside
-// batches (Choose) are shuffled.
+// batch sends each batch to one task (BatchOwner over its targets: all
+// the consumer's tasks, or those local to the emitter when New was given
+// some); tuples outside batches (Choose) are shuffled over all of them.
 type batch struct {
 	targets []int
 	*shuffle

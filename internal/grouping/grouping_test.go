@@ -278,3 +278,31 @@ func TestBatch_MemoMatchesOwner(t *testing.T) {
 		t.Fatalf("every batch went to one task (%v): the ids do not test the memo", seen)
 	}
 }
+
+// Given the emitter's local tasks, the batch grouping keeps every batch
+// among them (BatchOwner over those), and shuffles tuples outside batches
+// over all the targets.
+func TestBatch_Local(t *testing.T) {
+	targets, local := []int{3, 4, 5, 6}, []int{6, 4}
+	g, err := New(topology.BatchGrouping, targets, nil, local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bc := g.(BatchChooser)
+	for i := range 50 {
+		id := fmt.Sprintf("t/%05d/%012d", i%3, i)
+		got := bc.ChooseBatch(nil, id)
+		if want := BatchOwner([]int{4, 6}, id); len(got) != 1 || got[0] != want {
+			t.Fatalf("ChooseBatch(%q) = %v, want [%d] (a local task)", id, got, want)
+		}
+	}
+	seen := map[int]bool{}
+	for range 100 {
+		for _, c := range g.Choose(nil, nil) {
+			seen[c] = true
+		}
+	}
+	if len(seen) != len(targets) {
+		t.Errorf("tuples outside batches reached %v, want every target of %v", seen, targets)
+	}
+}
