@@ -58,7 +58,9 @@ const (
 	// BatchGrouping sends every tuple of one batch (same tuple BatchID) to
 	// the same task, chosen by a stable hash of the batch id; tuples outside
 	// batches are shuffled. Sinks that write a batch as one object read
-	// with it.
+	// with it. A bolt that reads a spout alone with it gets each batch on a
+	// task in the spout task's own worker when it has some there (the hash
+	// chooses among those): batches then do not cross between workers.
 	BatchGrouping Grouping = "batch"
 )
 
