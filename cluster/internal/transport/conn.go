@@ -458,7 +458,8 @@ func (c *conn) writeLoop() {
 	// put writes one frame of head and body (joined when it is sealed or
 	// compressed) to bw
 	put := func(channel uint32, head, body []byte) error {
-		if (c.seal != nil || z != nil && c.peerLZ4.Load()) && len(head) > 0 {
+		compress := z != nil && len(head)+len(body) >= compressMin && c.peerLZ4.Load()
+		if (c.seal != nil || compress) && len(head) > 0 {
 			// one plaintext to compress or seal
 			joined = append(append(joined[:0], head...), body...)
 			body, head = joined, nil
@@ -466,7 +467,7 @@ func (c *conn) writeLoop() {
 				joined = nil
 			}
 		}
-		if z != nil && len(body) >= compressMin && c.peerLZ4.Load() {
+		if compress {
 			if b, ok := z.compress(channel, body); ok {
 				channel, body = chanLZ4, b
 			}
