@@ -47,9 +47,10 @@ import (
 // task, and an empty one has one owner whatever the placement.
 
 // localBatches reports whether bolt b's batches stay on their spout's
-// worker: it reads one input, from a spout, with the batch grouping.
+// worker: it reads one input, from a spout, with the batch grouping, and
+// "topology.batch.local" is not false.
 func (r *Runtime) localBatches(b *topology.Component) bool {
-	if len(b.Inputs) != 1 || b.Inputs[0].Grouping != topology.BatchGrouping {
+	if !r.topo.Settings.BatchLocal || len(b.Inputs) != 1 || b.Inputs[0].Grouping != topology.BatchGrouping {
 		return false
 	}
 	c := r.comps[b.Inputs[0].Component]

@@ -188,13 +188,23 @@ func twoWorkers(t *testing.T, h *harness, config string, lost int) {
 // end markers to the other worker's sink tasks), exactly once, and an
 // empty batch by one task too.
 func TestRuntime_BatchesStayLocal(t *testing.T) {
+	for _, keep := range []bool{true, false} {
+		t.Run(fmt.Sprintf("topology.batch.local=%v", keep), func(t *testing.T) { batchesStayLocal(t, keep) })
+	}
+}
+
+// batchesStayLocal runs TestRuntime_BatchesStayLocal's topology with
+// "topology.batch.local" set to keep: false spreads the batches over
+// every sink task, each still written once.
+func batchesStayLocal(t *testing.T, keep bool) {
 	const batches, recs = 40, 20
 	h := newBatchHarness(batches, recs)
 	h.spout.empty = func(b int) bool { return b%5 == 0 }
 	reg := h.registry()
-	topo := decode(t, reg, `{"name": "local-batches", "config": {"topology.acker.executors": 2, "topology.max.spout.pending": 4},
+	topo := decode(t, reg, fmt.Sprintf(`{"name": "local-batches",
+  "config": {"topology.acker.executors": 2, "topology.max.spout.pending": 4, "topology.batch.local": %v},
   "spouts": [{"id": "src", "type": "batches", "parallelism": 2}],
-  "bolts": [{"id": "sink", "type": "sink", "parallelism": 4, "inputs": [{"component": "src", "grouping": "batch"}]}]}`)
+  "bolts": [{"id": "sink", "type": "sink", "parallelism": 4, "inputs": [{"component": "src", "grouping": "batch"}]}]}`, keep))
 	probe, err := local.New(topo, local.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -236,6 +246,7 @@ func TestRuntime_BatchesStayLocal(t *testing.T) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	written := map[string]int{}
+	away := 0 // batches written on another worker than their spout task's
 	for _, f := range h.seen {
 		if f.failed {
 			t.Errorf("batch %s failed at task %d", f.batch, f.task)
@@ -256,7 +267,10 @@ func TestRuntime_BatchesStayLocal(t *testing.T) {
 			}
 			slices.Sort(want)
 			if w := []string{"a", "b"}[b%2]; p.owner[f.task] != w {
-				t.Errorf("batch %d of the spout task on %s written on %s", b, w, p.owner[f.task])
+				away++
+				if keep {
+					t.Errorf("batch %d of the spout task on %s written on %s", b, w, p.owner[f.task])
+				}
 			}
 		}
 		if !slices.Equal(f.ids, want) {
@@ -270,8 +284,9 @@ func TestRuntime_BatchesStayLocal(t *testing.T) {
 	}
 	// only end markers crossed: one per batch to each of the other
 	// worker's two sink tasks
-	if p.sent["tuples"] > 2*batches {
-		t.Errorf("%d tuples crossed between the workers for %d batches of %d records", p.sent["tuples"], batches, recs)
+	if crossed := p.sent["tuples"]; keep && crossed > 2*batches || !keep && (away == 0 || crossed <= 2*batches) {
+		t.Errorf("topology.batch.local %v: %d tuples crossed between the workers for %d batches of %d records, %d batches written away from their spout",
+			keep, crossed, batches, recs, away)
 	}
 	t.Logf("crossed: %v", p.sent)
 }

@@ -241,8 +241,10 @@ func TestDecode_Errors(t *testing.T) {
 			`config["topology.batch.flush.interval.millis"]`, []string{"out of range (at most 3600000)"}, topology.ErrInvalid},
 		{"flush interval negative", `{"name": "t", "config": {"topology.batch.flush.interval.millis": -1}, "spouts": [` + spoutS + `]}`,
 			`config["topology.batch.flush.interval.millis"]`, []string{"want a non-negative integer"}, topology.ErrInvalid},
+		{"batch local not a boolean", `{"name": "t", "config": {"topology.batch.local": "no"}, "spouts": [` + spoutS + `]}`,
+			`config["topology.batch.local"]`, []string{`want a boolean, got string "no"`}, topology.ErrInvalid},
 		{"unknown setting", `{"name": "t", "config": {"topology.wokers": 2}, "spouts": [` + spoutS + `]}`,
-			`config["topology.wokers"]`, []string{"unknown topology setting; known settings: topology.acker.executors, topology.batch.flush.interval.millis, topology.debug", `did you mean "topology.workers"?`}, topology.ErrInvalid},
+			`config["topology.wokers"]`, []string{"unknown topology setting; known settings: topology.acker.executors, topology.batch.flush.interval.millis, topology.batch.local, topology.debug", `did you mean "topology.workers"?`}, topology.ErrInvalid},
 		{"component config wrong type", doc(`{"id": "s", "type": "generator", "config": {"sentences": ["a", 3]}}`, ""),
 			"spouts[0].config.sentences[1]", []string{"want a string, got number 3"}, topology.ErrType},
 		{"component config unknown field", doc(spoutS, boltSplt+`, {"id": "c", "type": "count", "config": {"feild": "w"}, "inputs": [{"component": "split"}]}`),
@@ -355,7 +357,7 @@ func TestDecode_Settings(t *testing.T) {
 		"topology.workers": 3, "topology.acker.executors": 0, "topology.message.timeout.secs": 1.5,
 		"topology.max.spout.pending": 0, "topology.debug": true,
 		"topology.executor.receive.buffer.size": 1024, "topology.transfer.batch.size": 8,
-		"topology.batch.flush.interval.millis": 5,
+		"topology.batch.flush.interval.millis": 5, "topology.batch.local": false,
 		"my.key": {"a": [1, "b"]}}, "spouts": [` + spoutS + `]}`
 	topo, err := topology.Decode([]byte(data), newCatalog())
 	if err != nil {

@@ -136,6 +136,7 @@
 //	topology.executor.receive.buffer.size  integer >= 1                   32768
 //	topology.transfer.batch.size           integer 1..16384               64
 //	topology.batch.flush.interval.millis   integer 0..3600000             1
+//	topology.batch.local                   boolean                        true
 //
 // Three more are Storm's names for settings Gale has per component
 // ([StormAliases]); given topology-wide, they are the value of every

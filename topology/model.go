@@ -233,6 +233,11 @@ type Settings struct {
 	MaxSpoutPending int
 	// Debug logs every emitted tuple ("topology.debug").
 	Debug bool
+	// BatchLocal keeps the batches of a spout read alone with the batch
+	// grouping on the spout task's worker ("topology.batch.local", default
+	// true; see BatchGrouping). False spreads them over every task of the
+	// reader, wherever it runs.
+	BatchLocal bool
 	// QueueSize is the capacity of each task's input queue in tuples
 	// ("topology.executor.receive.buffer.size", default 32768).
 	QueueSize int

@@ -21,6 +21,7 @@ const (
 	ConfigQueueSize       = "topology.executor.receive.buffer.size"
 	ConfigBatchSize       = "topology.transfer.batch.size"
 	ConfigFlushInterval   = "topology.batch.flush.interval.millis"
+	ConfigBatchLocal      = "topology.batch.local"
 
 	// Storm's names for settings Gale has under its own name (aliases):
 	// each is the topology-wide value of a component setting.
@@ -66,6 +67,7 @@ func DefaultSettings() Settings {
 		QueueSize:       32768,
 		BatchSize:       64,
 		FlushInterval:   time.Millisecond,
+		BatchLocal:      true,
 	}
 }
 
@@ -92,15 +94,21 @@ var settingDecoders = map[string]func(s *Settings, v any) string{
 	ConfigShellBoltMaxPending: intSetting(1, func(s *Settings, n int) { s.ShellBoltMaxPending = n }),
 	ConfigTickFreq:            secondsSetting(func(s *Settings, d time.Duration) { s.TickFreq = d }),
 	ConfigSubprocessTimeout:   secondsSetting(func(s *Settings, d time.Duration) { s.SubprocessTimeout = d }),
-	ConfigDebug: func(s *Settings, v any) string {
+	ConfigDebug:               boolSetting(func(s *Settings, b bool) { s.Debug = b }),
+	ConfigBatchLocal:          boolSetting(func(s *Settings, b bool) { s.BatchLocal = b }),
+	ConfigMessageTimeout:      secondsSetting(func(s *Settings, d time.Duration) { s.MessageTimeout = d }),
+}
+
+// boolSetting decodes a boolean.
+func boolSetting(set func(*Settings, bool)) func(*Settings, any) string {
+	return func(s *Settings, v any) string {
 		b, ok := v.(bool)
 		if !ok {
 			return "want a boolean, got " + describeGo(v)
 		}
-		s.Debug = b
+		set(s, b)
 		return ""
-	},
-	ConfigMessageTimeout: secondsSetting(func(s *Settings, d time.Duration) { s.MessageTimeout = d }),
+	}
 }
 
 // secondsSetting decodes a positive number of seconds.
