@@ -240,7 +240,9 @@ func (r *Runtime) outStreams(t *task) (map[string]*outStream, error) {
 						local = append(local, id)
 					}
 				}
-				if in.Grouping == topology.BatchGrouping && (t.comp.Kind != topology.KindSpout || !r.localBatches(b)) {
+				if in.Grouping == topology.BatchGrouping && !r.localBatches(b) {
+					// (b reads t's component alone: localBatches holds only
+					// when that is a spout)
 					local = nil // batches go to BatchOwner over every task (batch.go)
 				}
 				g, err := grouping.New(in.Grouping, targets, idx, local)

@@ -50,7 +50,8 @@ type BatchMeta struct {
 	// Start and End bound the source offsets of the batch: [Start, End).
 	Start int64 `json:"start"`
 	End   int64 `json:"end"`
-	// Records is the number of records the spout emitted for the batch.
+	// Records is the number of records the spout emitted for the batch
+	// (the runtime's SendBatch sets it to the tuples it sent).
 	Records int `json:"records"`
 	// Committed is where the partition's committed batches end when the
 	// spout sent this attempt: every batch with a Seq below it is

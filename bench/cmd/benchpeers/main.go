@@ -305,15 +305,14 @@ func run() (int, error) {
 				e := engines[name]
 				c := &Cell{Engine: name, Row: row, Size: size, Records: o.records[size]}
 				rep.Cells = append(rep.Cells, c)
-				if e.BuildErr != "" {
-					c.Status = "not run: build failed"
-					c.Failed = true
-					r.step += steps / (len(o.rows) * len(o.sizes) * len(o.engines))
-					continue
-				}
-				if name == "gale2" && row == "replay" {
+				switch {
+				case e.BuildErr != "":
+					c.Status, c.Failed = "not run: build failed", true
+				case name == "gale2" && row == "replay":
 					// the fail-once bolt is galepeer's own: gale workers lack it
 					c.Status = "not run: replay row in one process only"
+				}
+				if c.Status != "" {
 					r.step += steps / (len(o.rows) * len(o.sizes) * len(o.engines))
 					continue
 				}

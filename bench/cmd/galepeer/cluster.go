@@ -37,9 +37,10 @@ func runCluster(ctx context.Context, s *settings, data []byte, tmp string) error
 	if _, err := os.Stat(bin); err != nil {
 		return fmt.Errorf("workers=%d: the gale binary (gale=PATH): %w", s.workers, err)
 	}
-	token := make([]byte, 16)
-	rand.Read(token)
-	env := append(os.Environ(), "GALE_AUTH_TOKEN="+hex.EncodeToString(token))
+	secret := make([]byte, 16)
+	rand.Read(secret)
+	token := hex.EncodeToString(secret)
+	env := append(os.Environ(), "GALE_AUTH_TOKEN="+token)
 	var procs []*exec.Cmd
 	defer func() { stopWorkers(procs) }()
 	var first, api0 string
@@ -64,7 +65,7 @@ func runCluster(ctx context.Context, s *settings, data []byte, tmp string) error
 		}
 		procs = append(procs, cmd)
 	}
-	c := &api.Client{Base: "http://" + api0, Token: hex.EncodeToString(token)}
+	c := &api.Client{Base: "http://" + api0, Token: token}
 	if err := await(ctx, "the workers to form a cluster", func() bool {
 		ms, err := c.Members(ctx)
 		alive := 0
@@ -89,7 +90,7 @@ func runCluster(ctx context.Context, s *settings, data []byte, tmp string) error
 	fmt.Println("RUNNING")
 	os.Stdout.Sync()
 	<-ctx.Done()
-	reportTransport(apis, hex.EncodeToString(token))
+	reportTransport(apis, token)
 	return nil
 }
 

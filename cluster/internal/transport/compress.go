@@ -72,7 +72,7 @@ func (z *compressor) compress(channel uint32, data []byte) ([]byte, bool) {
 	binary.BigEndian.PutUint32(out[0:], channel)
 	binary.BigEndian.PutUint32(out[4:], uint32(len(data)))
 	if cap(z.out) > maxReuse {
-		defer func() { z.out = nil }()
+		z.out = nil // the result keeps it until the next call
 	}
 	return out[:lz4Head+n], true
 }
@@ -90,14 +90,7 @@ func decompress(payload, buf []byte, maxFrame int) (channel uint32, data, newBuf
 	if n == 0 || uint64(n) > uint64(maxFrame) || Reserved(channel) {
 		return 0, nil, buf, fmt.Errorf("compressed frame of %d bytes on channel %#x (max %d): %w", n, channel, maxFrame, ErrCorrupt)
 	}
-	if int(n) <= maxReuse {
-		if cap(buf) < int(n) {
-			buf = make([]byte, min(max(int(n), 2*cap(buf), 4096), maxReuse))
-		}
-		data = buf[:n]
-	} else {
-		data = make([]byte, n)
-	}
+	data, buf = frameBuf(buf, int(n))
 	got, err := lz4.UncompressBlock(payload[lz4Head:], data)
 	if err != nil || got != int(n) {
 		return 0, nil, buf, fmt.Errorf("compressed frame: %d of %d bytes (%v): %w", got, n, err, ErrCorrupt)

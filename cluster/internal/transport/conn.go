@@ -49,6 +49,19 @@ const frameHeader = 8
 // gets a buffer of its own, dropped after its Handler call.
 const maxReuse = 1 << 20
 
+// frameBuf returns n bytes for a frame: buf's, grown (doubling, up to
+// maxReuse) when too small, or a buffer of their own past maxReuse; and
+// the buffer to keep for the next frame.
+func frameBuf(buf []byte, n int) (frame, keep []byte) {
+	if n > maxReuse {
+		return make([]byte, n), buf
+	}
+	if cap(buf) < n {
+		buf = make([]byte, min(max(n, 2*cap(buf), 4096), maxReuse))
+	}
+	return buf[:n], buf
+}
+
 // conn is one established connection to a peer.
 type conn struct {
 	t      *Transport
@@ -582,14 +595,7 @@ func (c *conn) readLoop() {
 			return
 		}
 		var payload []byte
-		if n <= maxReuse {
-			if cap(buf) < int(n) {
-				buf = make([]byte, min(max(int(n), 2*cap(buf), 4096), maxReuse))
-			}
-			payload = buf[:n]
-		} else {
-			payload = make([]byte, n)
-		}
+		payload, buf = frameBuf(buf, int(n))
 		if _, err := io.ReadFull(c.br, payload); err != nil {
 			c.fail(fmt.Errorf("read: %w", err))
 			return
