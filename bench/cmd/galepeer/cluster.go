@@ -40,7 +40,12 @@ func runCluster(ctx context.Context, s *settings, data []byte, tmp string) error
 	secret := make([]byte, 16)
 	rand.Read(secret)
 	token := hex.EncodeToString(secret)
-	env := append(os.Environ(), "GALE_AUTH_TOKEN="+token)
+	// the workers read it from a file of this run's, not from their
+	// environment (which their children would inherit)
+	tokenFile := filepath.Join(tmp, "api-token")
+	if err := os.WriteFile(tokenFile, []byte(token), 0o600); err != nil {
+		return err
+	}
 	var procs []*exec.Cmd
 	defer func() { stopWorkers(procs) }()
 	var first, api0 string
@@ -51,7 +56,7 @@ func runCluster(ctx context.Context, s *settings, data []byte, tmp string) error
 			return err
 		}
 		args := []string{"worker", "--name", "w" + strconv.Itoa(i), "--bind", gossip, "--http", api,
-			"--data-dir", filepath.Join(tmp, "cluster"), "--transport-compression", s.compression}
+			"--data-dir", filepath.Join(tmp, "cluster"), "--transport-compression", s.compression, "--auth-token-file", tokenFile}
 		apis = append(apis, api)
 		if first != "" {
 			args = append(args, "--join", first)
@@ -59,7 +64,7 @@ func runCluster(ctx context.Context, s *settings, data []byte, tmp string) error
 			first, api0 = gossip, api
 		}
 		cmd := exec.Command(bin, args...)
-		cmd.Env, cmd.Stdout, cmd.Stderr = env, os.Stderr, os.Stderr
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 		if err := cmd.Start(); err != nil {
 			return fmt.Errorf("start worker %d: %w", i, err)
 		}
