@@ -91,9 +91,10 @@ type handoverMark struct {
 // tasks it computed as tasks while prev is stored; write is false when
 // nothing is to be stored (yet). alive are the live members' names;
 // drained reports whether the workers of prev have nothing in flight
-// (Worker.drained).
+// (Worker.drained); inPlace, that tasks only adds or removes tasks of
+// elastic components, which the workers do without a pause (reshape.go).
 func (w *Worker) nextAssignment(name string, prev store.Assignment, tasks map[string]string,
-	alive map[string]bool, drained func() bool) (next store.Assignment, write bool) {
+	alive map[string]bool, drained func() bool, inPlace bool) (next store.Assignment, write bool) {
 	next = store.Assignment{Topology: name, Epoch: prev.Epoch + 1, Tasks: tasks}
 	if w.handovers == nil {
 		w.handovers = map[string]handoverMark{}
@@ -103,9 +104,10 @@ func (w *Worker) nextAssignment(name string, prev store.Assignment, tasks map[st
 		delete(w.handovers, name)
 		return next, false
 	}
-	if same || prev.Epoch == 0 || !workersAlive(prev.Tasks, alive) {
-		// nothing moves any more; a first assignment; or a worker died:
-		// its trees replay anyway, and waiting would only delay them
+	if same || prev.Epoch == 0 || !workersAlive(prev.Tasks, alive) || inPlace && !prev.Draining {
+		// nothing moves any more; a first assignment; a worker died: its
+		// trees replay anyway, and waiting would only delay them; or
+		// elastic tasks start or stop where the others keep running
 		delete(w.handovers, name)
 		return next, true
 	}

@@ -31,11 +31,19 @@ import (
 // rescaleStep advances topology t's pending rescale by one step, given
 // its stored assignment prev; it returns the assignment it stored, if
 // any. The caller writes no other assignment for t this round.
-func (w *Worker) rescaleStep(ctx context.Context, t store.Topology, prev store.Assignment, drained func() bool) (store.Assignment, bool) {
+//
+// A change of elastic components only (elastic; reshape.go) skips steps 1
+// and 2's wait: it is applied at once, and the workers change those tasks
+// in place.
+func (w *Worker) rescaleStep(ctx context.Context, t store.Topology, prev store.Assignment, drained func() bool,
+	elastic bool) (store.Assignment, bool) {
 	if w.handovers == nil {
 		w.handovers = map[string]handoverMark{}
 	}
-	if prev.Epoch > 0 && !prev.Draining {
+	if elastic {
+		drained = func() bool { return true }
+	}
+	if prev.Epoch > 0 && !prev.Draining && !elastic {
 		next := store.Assignment{Topology: t.Name, Epoch: prev.Epoch + 1, Tasks: prev.Tasks, Draining: true}
 		a, err := w.st.PutAssignment(ctx, next)
 		if err != nil {

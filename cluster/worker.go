@@ -155,6 +155,8 @@ type share struct {
 	name    string
 	version uint64
 	spec    string // specOf the record it runs
+	json    string // the record's JSON and Workers (reshape)
+	workers int
 	epoch   uint64
 	// epochNow is epoch, for the senders and receivers of frames, which
 	// tag them with it (remote.send, Worker.receive)
@@ -167,7 +169,7 @@ type share struct {
 	done     chan struct{}
 	active   atomic.Bool // spouts on; set by the reconcile loop
 
-	keys map[int]string // engine task id -> task key
+	keys map[int]string // engine task id -> task key, for every id held (topology.TaskSlots)
 
 	mu     sync.RWMutex
 	owners map[string]string // task key -> worker
@@ -673,13 +675,14 @@ func (w *Worker) lead(ctx context.Context, tops []store.Topology, decoded map[st
 		if t.Rescale != nil && workersAlive(prev.Tasks, alive) {
 			// a change of parallelism: paused, drained, then applied
 			// (rescale.go); the tasks are scheduled once it is applied
-			if a, ok := w.rescaleStep(ctx, t, prev, drained); ok {
+			if a, ok := w.rescaleStep(ctx, t, prev, drained, elasticChange(decoded[t.Name], t.Workers, t.Rescale)); ok {
 				stored[t.Name] = a
 			}
 			draining = true
 			continue
 		}
-		next, write := w.nextAssignment(t.Name, prev, tasks, alive, drained)
+		inPlace := elasticMoves(decoded[t.Name], prev.Tasks, tasks)
+		next, write := w.nextAssignment(t.Name, prev, tasks, alive, drained, inPlace)
 		if !write {
 			draining = draining || prev.Draining
 			continue
@@ -760,7 +763,10 @@ func (w *Worker) run(ctx context.Context, t store.Topology, topo *topology.Topol
 	w.mu.Lock()
 	l := w.running[t.Name]
 	w.mu.Unlock()
-	if l != nil && l.spec == specOf(t) && slices.Equal(l.mine, mine) {
+	if l != nil && (len(mine) > 0 || l.rt.Local() > 0) && w.reshape(l, t, topo, a, mine) {
+		return // elastic components' tasks changed in place, or nothing (reshape.go)
+	}
+	if l != nil && l.spec == specOf(t) && slices.Equal(l.mine, mine) && (len(mine) > 0 || l.rt.Local() > 0) {
 		// same share: update the routing, the epoch and the activation
 		l.mu.Lock()
 		lost := l.lost(a)
@@ -774,6 +780,10 @@ func (w *Worker) run(ctx context.Context, t store.Topology, topo *topology.Topol
 			l.rt.FailPending()
 		}
 		w.setActive(l, t.Status == store.StatusActive && !a.Draining)
+		return
+	}
+	if l != nil && len(mine) == 0 && l.spec == specOf(t) && len(l.mine) == 0 {
+		w.stopShare(l) // its last tasks retired (reshape)
 		return
 	}
 	if l != nil {
@@ -806,8 +816,8 @@ func (w *Worker) setActive(l *share, on bool) {
 }
 
 func (w *Worker) startShare(t store.Topology, topo *topology.Topology, a store.Assignment, mine []string) {
-	l := &share{name: t.Name, version: t.Version, spec: specOf(t), epoch: a.Epoch, mine: mine, topo: topo, owners: a.Tasks,
-		done: make(chan struct{})}
+	l := &share{name: t.Name, version: t.Version, spec: specOf(t), json: string(t.JSON), workers: t.Workers, epoch: a.Epoch,
+		mine: mine, topo: topo, owners: a.Tasks, done: make(chan struct{})}
 	l.active.Store(true)
 	l.epochNow.Store(a.Epoch)
 	// set before the runtime exists: its remote sends use it
@@ -825,7 +835,8 @@ func (w *Worker) startShare(t store.Topology, topo *topology.Topology, a store.A
 			place.LocalTasks[ids[comp][idx]] = true
 		}
 	}
-	l.keys = keysByID(topo, ids)
+	slots, _ := topology.TaskSlots(topo)
+	l.keys = keysByID(topo, slots)
 	// a share stops when its assignment changes, on every worker at once:
 	// trees crossing workers can seldom finish then, and they replay
 	// identically, so the drain is short (a kill drains its own time with

@@ -388,7 +388,7 @@ func (e *boltExec) maybeFinish(st *batchState) {
 // owns reports whether this task is the owner of the batch attempt st
 // (bolt.Batch.Owner): the one the batch grouping sent it to.
 func (e *boltExec) owns(st *batchState) bool {
-	owner := grouping.BatchOwner(e.rt.compTasks[e.t.comp.ID], st.key.id) == e.t.id
+	owner := grouping.BatchOwner(e.rt.componentTasks()[e.t.comp.ID], st.key.id) == e.t.id
 	if !e.localBatches {
 		return owner
 	}

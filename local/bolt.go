@@ -23,6 +23,8 @@ type boltExec struct {
 	// localBatches: the batches come from a spout that sends each to a
 	// task on its own worker (Runtime.localBatches)
 	localBatches bool
+	// quit, closed, retires the task alone (reshape.go)
+	quit chan struct{}
 }
 
 func (r *Runtime) newBoltExec(t *task) (*boltExec, error) {
@@ -34,7 +36,7 @@ func (r *Runtime) newBoltExec(t *task) (*boltExec, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &boltExec{rt: r, t: t, b: b, localBatches: r.localBatches(t.comp)}
+	e := &boltExec{rt: r, t: t, b: b, localBatches: r.localBatches(t.comp), quit: make(chan struct{})}
 	e.batches.needed = r.endsNeeded[t.comp.ID]
 	e.em = newEmitter(r, t, streams)
 	e.em.countBatches = true
@@ -65,23 +67,18 @@ func (e *boltExec) run() {
 	for {
 		select {
 		case batch := <-e.t.inbox:
-			e.em.setInLoop(true)
-			markers := 0
-			for _, t := range batch {
-				switch {
-				case t.BatchID == "":
-					e.execute(t)
-				case t.Stream == tuple.BatchEndStream:
-					markers++
-					e.batchEnd(t)
+			e.process(batch)
+		case <-e.quit:
+			// retired: what came before the routing changed everywhere
+			// is executed first
+			for {
+				select {
+				case batch := <-e.t.inbox:
+					e.process(batch)
 				default:
-					e.execute(t)
-					e.batchTuple(t)
+					return
 				}
 			}
-			e.t.metrics.Executed.Add(uint64(len(batch) - markers))
-			e.em.setInLoop(false) // flushes the batch's emits and acks
-			e.rt.inflight.Add(-int64(len(batch)))
 		case now := <-tick:
 			e.em.setInLoop(true)
 			tt := &tuple.Tuple{Values: tuple.Values{now.Unix()}, Fields: tuple.Fields{"time"},
@@ -94,6 +91,27 @@ func (e *boltExec) run() {
 			return
 		}
 	}
+}
+
+// process executes one batch of the task's queue.
+func (e *boltExec) process(batch []*tuple.Tuple) {
+	e.em.setInLoop(true)
+	markers := 0
+	for _, t := range batch {
+		switch {
+		case t.BatchID == "":
+			e.execute(t)
+		case t.Stream == tuple.BatchEndStream:
+			markers++
+			e.batchEnd(t)
+		default:
+			e.execute(t)
+			e.batchTuple(t)
+		}
+	}
+	e.t.metrics.Executed.Add(uint64(len(batch) - markers))
+	e.em.setInLoop(false) // flushes the batch's emits and acks
+	e.rt.inflight.Add(-int64(len(batch)))
 }
 
 func (e *boltExec) execute(t *tuple.Tuple) {

@@ -1,6 +1,7 @@
 package local
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -32,6 +33,9 @@ type Options struct {
 	// worker): Run then keeps going until its context ends, even with no
 	// local spout.
 	Placement *Placement
+	// RetireQuiet is how long the queue of a task that Reshape stopped
+	// must stay empty before the task stops (default DefaultRetireQuiet).
+	RetireQuiet time.Duration
 }
 
 // Factory builds the components of a topology: the catalog a topology was
@@ -53,6 +57,10 @@ type task struct {
 	inbox   chan []*tuple.Tuple // bolts only
 	sp      *spoutExec
 	bo      *boltExec
+	// here: the task runs in this process (its inbox is read), else in
+	// another worker (Remote) or, for an id held for an elastic
+	// component's parallelism, nowhere (reshape.go)
+	here atomic.Bool
 }
 
 // status asks the task's spout or bolt for its own status.
@@ -87,11 +95,19 @@ type Runtime struct {
 	batchSize int
 	timeout   time.Duration
 
-	tasks     []*task // by task id; tasks[0] is nil
+	tasks []*task // by task id (topology.TaskSlots); tasks[0] is nil
+	// compTasks are the running tasks of each component; Reshape replaces
+	// the map (never its slices) under layoutMu
 	compTasks map[string][]int
-	comps     map[string]*topology.Component
-	place     *Placement
-	remote    Remote
+	layoutMu  sync.RWMutex
+	// shapeMu orders Reshape after Run started the tasks (reshape.go);
+	// retiring are the leaving tasks' "kept" channels, by id, under it
+	shapeMu     sync.Mutex
+	retiring    map[int]chan struct{}
+	retireQuiet time.Duration
+	comps       map[string]*topology.Component
+	place       *Placement
+	remote      Remote
 	// end markers a bolt task needs per batch, by bolt and origin spout
 	endsNeeded map[string]map[string]int
 	spouts     []*spoutExec
@@ -132,19 +148,20 @@ func New(topo *topology.Topology, opts Options) (*Runtime, error) {
 		return nil, fmt.Errorf("run topology %q: its catalog %T cannot build components: %w", topo.Name, topo.Catalog(), ErrNoFactory)
 	}
 	r := &Runtime{
-		topo:      topo,
-		reg:       reg,
-		log:       opts.Logger.With("topology", topo.Name),
-		drainFor:  opts.DrainTimeout,
-		acking:    set.Ackers > 0,
-		debug:     set.Debug,
-		batchSize: max(1, set.BatchSize),
-		timeout:   set.MessageTimeout,
-		compTasks: map[string][]int{},
-		comps:     map[string]*topology.Component{},
-		place:     opts.Placement,
-		stop:      make(chan struct{}),
-		finished:  make(chan struct{}),
+		topo:        topo,
+		reg:         reg,
+		log:         opts.Logger.With("topology", topo.Name),
+		drainFor:    opts.DrainTimeout,
+		retireQuiet: cmp.Or(opts.RetireQuiet, DefaultRetireQuiet),
+		acking:      set.Ackers > 0,
+		debug:       set.Debug,
+		batchSize:   max(1, set.BatchSize),
+		timeout:     set.MessageTimeout,
+		compTasks:   map[string][]int{},
+		comps:       map[string]*topology.Component{},
+		place:       opts.Placement,
+		stop:        make(chan struct{}),
+		finished:    make(chan struct{}),
 	}
 	if r.timeout <= 0 {
 		r.timeout = 30 * time.Second
@@ -157,16 +174,17 @@ func New(topo *topology.Topology, opts Options) (*Runtime, error) {
 	}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 
-	// Storm's numbering: components sorted by id, tasks 1..N.
-	comps := allComponents(topo)
-	slices.SortFunc(comps, func(a, b *topology.Component) int { return cmpString(a.ID, b.ID) })
-	r.tasks = []*task{nil}
-	for _, c := range comps {
+	// Storm's numbering, with the ids of elastic components' tasks held
+	// up to their most (topology.TaskSlots)
+	slots, last := topology.TaskSlots(topo)
+	r.tasks = make([]*task, last+1)
+	for _, c := range allComponents(topo) {
 		r.comps[c.ID] = c
-		for i := range max(1, c.Parallelism) {
-			t := &task{id: len(r.tasks), index: i, comp: c, metrics: &taskMetrics{}}
-			r.tasks = append(r.tasks, t)
-			r.compTasks[c.ID] = append(r.compTasks[c.ID], t.id)
+		for i, id := range slots[c.ID] {
+			r.tasks[id] = &task{id: id, index: i, comp: c, metrics: &taskMetrics{}}
+			if i < max(1, c.Parallelism) {
+				r.compTasks[c.ID] = append(r.compTasks[c.ID], id)
+			}
 		}
 	}
 	for i := range set.Ackers {
@@ -177,8 +195,13 @@ func New(topo *topology.Topology, opts Options) (*Runtime, error) {
 	r.endsNeeded = endsNeeded(topo, r.compTasks)
 	queueBatches := max(2, set.QueueSize/r.batchSize)
 	for _, t := range r.tasks[1:] {
-		if !r.taskLocal(t.id) {
-			continue // another worker runs it
+		if t.comp.Kind == topology.KindBolt {
+			// every bolt task's, so that one that starts here later
+			// (Reshape) has its queue before anyone sends to it
+			t.inbox = make(chan []*tuple.Tuple, queueBatches)
+		}
+		if !r.taskLocal(t.id) || t.index >= max(1, t.comp.Parallelism) {
+			continue // another worker runs it, or nobody yet
 		}
 		var err error
 		switch t.comp.Kind {
@@ -186,13 +209,13 @@ func New(topo *topology.Topology, opts Options) (*Runtime, error) {
 			t.sp, err = r.newSpoutExec(t)
 			r.spouts = append(r.spouts, t.sp)
 		case topology.KindBolt:
-			t.inbox = make(chan []*tuple.Tuple, queueBatches)
 			t.bo, err = r.newBoltExec(t)
 			r.bolts = append(r.bolts, t.bo)
 		}
 		if err != nil {
 			return nil, err
 		}
+		t.here.Store(true)
 	}
 	return r, nil
 }
@@ -227,35 +250,53 @@ func (r *Runtime) outStreams(t *task) (map[string]*outStream, error) {
 			if os == nil {
 				return nil, fmt.Errorf("component %q reads undeclared stream %q of %q: %w", b.ID, in.Stream, t.comp.ID, ErrNotValidated)
 			}
-			targets := r.compTasks[b.ID]
-			var idx []int
-			for _, f := range in.Fields {
-				idx = append(idx, os.fields.Index(f))
-			}
-			sub := outSub{consumer: b.ID, targets: targets, direct: in.Grouping == topology.Direct}
-			if !sub.direct {
-				var local []int // local_or_shuffle prefers these
-				for _, id := range targets {
-					if r.taskLocal(id) {
-						local = append(local, id)
-					}
-				}
-				if in.Grouping == topology.BatchGrouping && !r.localBatches(b) {
-					// (b reads t's component alone: localBatches holds only
-					// when that is a spout)
-					local = nil // batches go to BatchOwner over every task (batch.go)
-				}
-				g, err := grouping.New(in.Grouping, targets, idx, local)
-				if err != nil {
-					return nil, fmt.Errorf("component %q input %q/%q: %w", b.ID, in.Component, in.Stream, err)
-				}
-				sub.grouper = g
-				sub.byBatch, _ = g.(grouping.BatchChooser)
+			sub, err := r.newSub(b, in, os, r.componentTasks()[b.ID])
+			if err != nil {
+				return nil, err
 			}
 			os.subs = append(os.subs, sub)
 		}
 	}
 	return out, nil
+}
+
+// newSub makes the subscription of bolt b's input in to stream os, sent
+// to targets.
+func (r *Runtime) newSub(b *topology.Component, in topology.Input, os *outStream, targets []int) (outSub, error) {
+	var idx []int
+	for _, f := range in.Fields {
+		idx = append(idx, os.fields.Index(f))
+	}
+	sub := outSub{consumer: b.ID, targets: targets, direct: in.Grouping == topology.Direct}
+	if sub.direct {
+		return sub, nil
+	}
+	var local []int // local_or_shuffle prefers these
+	for _, id := range targets {
+		if r.tasks[id].here.Load() {
+			local = append(local, id)
+		}
+	}
+	if in.Grouping == topology.BatchGrouping && !r.localBatches(b) {
+		// (b reads the producer alone: localBatches holds only when that
+		// is a spout)
+		local = nil // batches go to BatchOwner over every task (batch.go)
+	}
+	g, err := grouping.New(in.Grouping, targets, idx, local)
+	if err != nil {
+		return sub, fmt.Errorf("component %q input %q/%q: %w", b.ID, in.Component, in.Stream, err)
+	}
+	sub.grouper = g
+	sub.byBatch, _ = g.(grouping.BatchChooser)
+	return sub, nil
+}
+
+// componentTasks returns the running tasks of each component; the map is
+// not changed afterwards (Reshape makes a new one).
+func (r *Runtime) componentTasks() map[string][]int {
+	r.layoutMu.RLock()
+	defer r.layoutMu.RUnlock()
+	return r.compTasks
 }
 
 func (r *Runtime) taskContext(t *task) *topology.TaskContext {
@@ -264,7 +305,7 @@ func (r *Runtime) taskContext(t *task) *topology.TaskContext {
 		Component:      t.comp,
 		TaskID:         t.id,
 		TaskIndex:      t.index,
-		ComponentTasks: r.compTasks,
+		ComponentTasks: r.componentTasks(),
 		Logger:         r.log.With("component", t.comp.ID, "task", t.id),
 		Metric:         t.metrics.AddCustom,
 	}
@@ -274,7 +315,7 @@ func (r *Runtime) taskContext(t *task) *topology.TaskContext {
 // a task of another worker gets it through the Remote.
 func (r *Runtime) deliver(target int, b []*tuple.Tuple) {
 	t := r.tasks[target]
-	if t.inbox == nil {
+	if !t.here.Load() {
 		if r.remote != nil {
 			r.sendRemote(target, b)
 		}
@@ -319,7 +360,9 @@ func (r *Runtime) Run(ctx context.Context) error {
 		return errors.New("local: Run called twice")
 	}
 	defer r.cancel()
+	r.shapeMu.Lock() // Reshape waits for the tasks to start
 	if err := r.open(); err != nil {
+		r.shapeMu.Unlock()
 		return err
 	}
 	r.startedAt = time.Now() // its monotonic reading gives the uptime
@@ -340,6 +383,7 @@ func (r *Runtime) Run(ctx context.Context) error {
 		go s.run()
 	}
 	r.startFlushers()
+	r.shapeMu.Unlock()
 	if len(r.spouts) == 0 && r.place == nil {
 		close(r.finished)
 	}
@@ -438,7 +482,9 @@ func (r *Runtime) drain() error {
 }
 
 func (r *Runtime) shutdown() {
+	r.shapeMu.Lock() // no Reshape starts a task from now on
 	close(r.stop)
+	r.shapeMu.Unlock()
 	r.cancel()
 	r.spoutsWG.Wait()
 	r.boltsWG.Wait()
@@ -472,7 +518,7 @@ func (r *Runtime) setActive(v bool) {
 }
 
 // Tasks returns the task ids of each component.
-func (r *Runtime) Tasks() map[string][]int { return r.compTasks }
+func (r *Runtime) Tasks() map[string][]int { return r.componentTasks() }
 
 // Stats returns a snapshot of every task's metrics and their sum per
 // component.
@@ -488,7 +534,7 @@ func (r *Runtime) Stats() Stats {
 		byComp[c.ID] = cs
 	}
 	for _, t := range r.tasks[1:] {
-		if !r.taskLocal(t.id) {
+		if !t.here.Load() {
 			continue
 		}
 		ts := TaskStats{Component: t.comp.ID, Kind: t.comp.Kind.String(), Task: t.id}
@@ -500,7 +546,7 @@ func (r *Runtime) Stats() Stats {
 		if t.sp != nil {
 			ts.Pending = t.sp.npending.Load()
 		}
-		if t.inbox != nil {
+		if t.bo != nil {
 			ts.QueueLen = len(t.inbox) * r.batchSize
 		}
 		st.Tasks = append(st.Tasks, ts)

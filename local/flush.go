@@ -27,14 +27,17 @@ func (e *emitter) kickLocked() {
 	}
 }
 
-// flushLoop is the task's flusher; it returns when stop is closed.
-func (e *emitter) flushLoop(every time.Duration, stop <-chan struct{}) {
+// flushLoop is the task's flusher; it returns when stop or quit (a task
+// retired alone; nil otherwise) is closed.
+func (e *emitter) flushLoop(every time.Duration, stop, quit <-chan struct{}) {
 	timer := time.NewTimer(every)
 	timer.Stop()
 	for {
 		select {
 		case <-e.kick:
 		case <-stop:
+			return
+		case <-quit:
 			return
 		}
 		e.mu.Lock()
@@ -44,6 +47,9 @@ func (e *emitter) flushLoop(every time.Duration, stop <-chan struct{}) {
 		select {
 		case <-timer.C:
 		case <-stop:
+			timer.Stop()
+			return
+		case <-quit:
 			timer.Stop()
 			return
 		}
@@ -58,21 +64,24 @@ func (e *emitter) flushLoop(every time.Duration, stop <-chan struct{}) {
 // startFlushers starts a flusher for every spout and bolt task of this
 // runtime when the topology's flush interval is positive.
 func (r *Runtime) startFlushers() {
+	for _, s := range r.spouts {
+		r.startFlusher(s.em, nil)
+	}
+	for _, b := range r.bolts {
+		r.startFlusher(b.em, b.quit)
+	}
+}
+
+// startFlusher starts e's flusher when the topology's flush interval is
+// positive.
+func (r *Runtime) startFlusher(e *emitter, quit <-chan struct{}) {
 	every := r.topo.Settings.FlushInterval
 	if every <= 0 {
 		return
 	}
-	start := func(e *emitter) {
-		r.flushWG.Add(1)
-		go func() {
-			defer r.flushWG.Done()
-			e.flushLoop(every, r.stop)
-		}()
-	}
-	for _, s := range r.spouts {
-		start(s.em)
-	}
-	for _, b := range r.bolts {
-		start(b.em)
-	}
+	r.flushWG.Add(1)
+	go func() {
+		defer r.flushWG.Done()
+		e.flushLoop(every, r.stop, quit)
+	}()
 }

@@ -66,7 +66,7 @@ func (r *Runtime) Receive(msg []byte) error {
 	}
 	switch kind {
 	case codec.MessageTuples:
-		if target <= 0 || target >= len(r.tasks) || r.tasks[target].inbox == nil {
+		if target <= 0 || target >= len(r.tasks) || !r.tasks[target].here.Load() || r.tasks[target].inbox == nil {
 			return fmt.Errorf("deliver to task %d: %w", target, ErrNotLocal)
 		}
 	case codec.MessageAcks:
@@ -91,7 +91,7 @@ func (r *Runtime) Receive(msg []byte) error {
 // task, blocking while its queue is full. The tuples' Fields are set from
 // the topology (they do not travel).
 func (r *Runtime) deliverRemote(task int, ts []*tuple.Tuple) error {
-	if task <= 0 || task >= len(r.tasks) || r.tasks[task].inbox == nil {
+	if task <= 0 || task >= len(r.tasks) || !r.tasks[task].here.Load() || r.tasks[task].inbox == nil {
 		return fmt.Errorf("deliver to task %d: %w", task, ErrNotLocal)
 	}
 	for _, t := range ts {

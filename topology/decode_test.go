@@ -358,7 +358,7 @@ func TestDecode_Settings(t *testing.T) {
 		"topology.max.spout.pending": 0, "topology.debug": true,
 		"topology.executor.receive.buffer.size": 1024, "topology.transfer.batch.size": 8,
 		"topology.batch.flush.interval.millis": 5, "topology.batch.local": false,
-		"my.key": {"a": [1, "b"]}}, "spouts": [` + spoutS + `]}`
+		"topology.rescale.in.place": false, "my.key": {"a": [1, "b"]}}, "spouts": [` + spoutS + `]}`
 	topo, err := topology.Decode([]byte(data), newCatalog())
 	if err != nil {
 		t.Fatal(err)

@@ -137,6 +137,7 @@
 //	topology.transfer.batch.size           integer 1..16384               64
 //	topology.batch.flush.interval.millis   integer 0..3600000             1
 //	topology.batch.local                   boolean                        true
+//	topology.rescale.in.place              boolean                        true
 //
 // Three more are Storm's names for settings Gale has per component
 // ([StormAliases]); given topology-wide, they are the value of every

@@ -238,6 +238,11 @@ type Settings struct {
 	// true; see BatchGrouping). False spreads them over every task of the
 	// reader, wherever it runs.
 	BatchLocal bool
+	// RescaleInPlace changes the parallelism of elastic components while
+	// the other tasks keep running ("topology.rescale.in.place", default
+	// true; see Topology.Elastic). False pauses the spouts and restarts
+	// every task for any change of parallelism.
+	RescaleInPlace bool
 	// QueueSize is the capacity of each task's input queue in tuples
 	// ("topology.executor.receive.buffer.size", default 32768).
 	QueueSize int

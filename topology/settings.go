@@ -22,6 +22,7 @@ const (
 	ConfigBatchSize       = "topology.transfer.batch.size"
 	ConfigFlushInterval   = "topology.batch.flush.interval.millis"
 	ConfigBatchLocal      = "topology.batch.local"
+	ConfigRescaleInPlace  = "topology.rescale.in.place"
 
 	// Storm's names for settings Gale has under its own name (aliases):
 	// each is the topology-wide value of a component setting.
@@ -68,6 +69,7 @@ func DefaultSettings() Settings {
 		BatchSize:       64,
 		FlushInterval:   time.Millisecond,
 		BatchLocal:      true,
+		RescaleInPlace:  true,
 	}
 }
 
@@ -96,6 +98,7 @@ var settingDecoders = map[string]func(s *Settings, v any) string{
 	ConfigSubprocessTimeout:   secondsSetting(func(s *Settings, d time.Duration) { s.SubprocessTimeout = d }),
 	ConfigDebug:               boolSetting(func(s *Settings, b bool) { s.Debug = b }),
 	ConfigBatchLocal:          boolSetting(func(s *Settings, b bool) { s.BatchLocal = b }),
+	ConfigRescaleInPlace:      boolSetting(func(s *Settings, b bool) { s.RescaleInPlace = b }),
 	ConfigMessageTimeout:      secondsSetting(func(s *Settings, d time.Duration) { s.MessageTimeout = d }),
 }
 

@@ -21,7 +21,7 @@ import (
 )
 
 const autoscaleTopology = `{"name": "elastic", "config": {"topology.acker.executors": 1, "topology.max.spout.pending": %[5]d,
-    "topology.message.timeout.secs": 60},
+    "topology.message.timeout.secs": 60, "topology.rescale.in.place": %[7]v},
   "spouts": [{"id": "events", "type": "kafka", "parallelism": 1,
     "autoscale": {"min": 1, "max": 4, "scale_up_lag_seconds": 5, "cooldown": "15s"},
     "config": {"brokers": [%[1]q], "topics": [%[2]q], "group": "gale-e2e-elastic", "start": "earliest",
@@ -39,6 +39,11 @@ const autoscaleTopology = `{"name": "elastic", "config": {"topology.acker.execut
 // steadySettle; "flap", ten bursts shorter than the cooldown, within
 // flapBound changes.
 const AutoscaleBenchVar = "GALE_BENCH_AUTOSCALE"
+
+// AutoscaleRestartVar, "1", runs the autoscale tests with
+// "topology.rescale.in.place" false: every change pauses the spouts and
+// restarts the tasks (make bench's baseline for the replays per change).
+const AutoscaleRestartVar = "GALE_BENCH_AUTOSCALE_RESTART"
 
 // steadySettle is the time a steady load may take to reach its
 // parallelism: from 1 task, a load of 3 to 4 tasks (and the backlog built
@@ -259,16 +264,40 @@ func TestAutoscale_Burst(t *testing.T) {
 		t.Errorf("%d decisions for one burst: the scaler flaps", len(d.Autoscale.Decisions))
 	}
 
-	// what each change cost: the spouts pause from the decision until
-	// the trees in flight completed and the tasks restarted
-	var pauses []string
+	// what each change cost: a graceful one pauses the spouts from the
+	// decision until the trees in flight completed and the tasks
+	// restarted; one of the bolt alone (elastic) changes its tasks in
+	// place at once
+	var applied []string
+	paused, inPlace := 0, 0
 	for _, w := range e.ws {
 		for _, m := range askedRe.FindAllStringSubmatch(grepLines(w.Log, "msg=rescaled"), -1) {
-			pauses = append(pauses, m[1])
+			applied = append(applied, m[1])
+		}
+		paused += nLines(grepLines(w.Log, "spouts paused until"))
+		inPlace += nLines(grepLines(w.Log, "tasks changed in place"))
+	}
+	changes, spoutChanges := 0, 0
+	for _, dec := range d.Autoscale.Decisions {
+		if dec.From != dec.To {
+			changes++
+			if dec.Component == "events" {
+				spoutChanges++
+			}
 		}
 	}
-	t.Logf("changes applied (spouts paused) after: %s", strings.Join(pauses, ", "))
-	e.checkOnce(t, records)
+	t.Logf("changes applied after: %s; %d paused the spouts (%d were of the spout), %d worker shares changed in place",
+		strings.Join(applied, ", "), paused, spoutChanges, inPlace)
+	if e.inPlace && ups > 0 && inPlace == 0 {
+		t.Errorf("the bolt changed %d times up, never in place", ups)
+	}
+	if e.inPlace && paused > spoutChanges {
+		t.Errorf("%d changes paused the spouts, %d of them were the spout's: the bolt's changes should not pause them", paused,
+			spoutChanges)
+	}
+	replayed := e.checkOnce(t, records)
+	t.Logf("replays per change (in place %v): %d trees replayed over %d changes = %.1f", e.inPlace, replayed, changes,
+		float64(replayed)/float64(max(1, changes)))
 }
 
 // TestAutoscale_LeaderKilled: the leader stores a decision (a pending
@@ -468,6 +497,7 @@ type elastic struct {
 	dir, out       string
 	brokers, topic string
 	lz4, py        string
+	inPlace        bool // "topology.rescale.in.place"
 }
 
 // startElastic starts three workers and runs autoscaleTopology on a new
@@ -481,7 +511,8 @@ func startElastic(t *testing.T, pending int, delay time.Duration, workerArgs fun
 	createTopic(t, e.brokers, e.topic, 4)
 	e.dir = t.TempDir()
 	e.out = filepath.Join(e.dir, "out")
-	spec := fmt.Sprintf(autoscaleTopology, e.brokers, e.topic, e.topic+".ledger", e.out, pending, delay.String())
+	e.inPlace = os.Getenv(AutoscaleRestartVar) != "1"
+	spec := fmt.Sprintf(autoscaleTopology, e.brokers, e.topic, e.topic+".ledger", e.out, pending, delay.String(), e.inPlace)
 	os.WriteFile(filepath.Join(e.dir, "topology.json"), []byte(spec), 0o644)
 	args := func(name string) []string {
 		if workerArgs == nil {
@@ -536,8 +567,11 @@ func (e *elastic) produce(t *testing.T, phases []string) (<-chan int, *strings.B
 }
 
 // checkOnce reads the file sink's output with the lz4 CLI: records 0 to
-// records-1 each once; and gale verify is clean.
-func (e *elastic) checkOnce(t *testing.T, records int) {
+// records-1 each once; and gale verify is clean. It returns the trees
+// replayed over the run: those the spout failed, in the shares the changes
+// stopped and in those running now, and those a stopping share left in
+// flight (replayed from the ledger by the next).
+func (e *elastic) checkOnce(t *testing.T, records int) (replayed uint64) {
 	t.Helper()
 	seen := map[int]int{}
 	for line, n := range lz4Lines(t, e.lz4, e.out) {
@@ -568,11 +602,30 @@ func (e *elastic) checkOnce(t *testing.T, records int) {
 	}
 	t.Logf("%d records, each written once; the shares stopped by the changes had emitted %d trees: %d failed, %d still in flight "+
 		"(a change that waited its 10 s for them: replayed from the ledger)", records, emitted, failed, abandoned)
+	if d, err := e.c.Describe(context.Background(), "elastic"); err == nil {
+		for _, c := range d.Components {
+			if c.ID == "events" {
+				t.Logf("the shares running now: the spout failed %d trees", c.Failed)
+				failed += c.Failed
+			}
+		}
+	} else {
+		t.Errorf("describe: %v", err)
+	}
 	code, report := runVerify(t, e.dir)
 	t.Logf("gale verify:\n%s", report)
 	if code != 0 {
 		t.Errorf("gale verify: exit %d", code)
 	}
+	return failed + abandoned
+}
+
+// nLines counts the lines of s (grepLines' output).
+func nLines(s string) int {
+	if s == "" {
+		return 0
+	}
+	return strings.Count(s, "\n") + 1
 }
 
 // autoscaleSample is one point of TestAutoscale_Burst's timeline.

@@ -13,19 +13,9 @@ import (
 // keepErrors is how many errors a component shows.
 const keepErrors = 10
 
-// TaskIDs numbers a topology's tasks as the engine does: components sorted
-// by id (byte order), tasks 1..N in index order.
-func TaskIDs(topo *topology.Topology) map[string][]int {
-	out := map[string][]int{}
-	id := 0
-	for _, c := range Components(topo) {
-		for range max(1, c.Parallelism) {
-			id++
-			out[c.ID] = append(out[c.ID], id)
-		}
-	}
-	return out
-}
+// TaskIDs numbers a topology's tasks as the engine does
+// (topology.TaskIDs).
+func TaskIDs(topo *topology.Topology) map[string][]int { return topology.TaskIDs(topo) }
 
 // Components returns the spouts and bolts sorted by id.
 func Components(topo *topology.Topology) []*topology.Component {

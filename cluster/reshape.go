@@ -1,0 +1,127 @@
+package cluster
+
+import (
+	"slices"
+
+	"github.com/gale-stream/gale/cluster/store"
+	"github.com/gale-stream/gale/topology"
+)
+
+// Changes that keep the other tasks running
+//
+// A change of parallelism of elastic components only (topology.Elastic:
+// leaf bolts that read spouts, with an autoscale policy that holds their
+// task ids) is not a graceful move (rescale.go): the leader stores the new
+// parallelism at once, with no pause, and the next assignment adds or
+// removes those components' tasks, nothing else, also without a pause.
+// Each worker then changes its running share in place (reshape): it
+// starts the new tasks it runs, points its producers at the new set, and
+// retires its leaving tasks once their queues stay empty
+// (local.Runtime.Reshape). The spouts never pause, nothing else restarts,
+// and no tree fails. Any other change (a spout, a bolt that others read, a
+// task that moves between workers) goes the graceful way, and a worker
+// that cannot apply a change in place restarts its share, as before.
+
+// elasticChange reports whether rescale rs changes only the parallelism
+// of elastic components of topo (stored with workers).
+func elasticChange(topo *topology.Topology, workers int, rs *store.Rescale) bool {
+	if topo == nil || rs == nil || len(rs.Parallelism) == 0 || rs.Workers > 0 && rs.Workers != workers {
+		return false
+	}
+	for comp := range rs.Parallelism {
+		if !topo.Elastic(comp) {
+			return false
+		}
+	}
+	return true
+}
+
+// elasticMoves reports whether tasks differs from prev only in tasks of
+// elastic components of topo that are added or removed (none moves from
+// one worker to another).
+func elasticMoves(topo *topology.Topology, prev, tasks map[string]string) bool {
+	if topo == nil {
+		return false
+	}
+	for _, m := range []map[string]string{prev, tasks} {
+		for key := range m {
+			was, had := prev[key]
+			now, has := tasks[key]
+			if had && has && was == now {
+				continue
+			}
+			comp, _, ok := parseKey(key)
+			if !ok || had && has || !topo.Elastic(comp) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// reshape applies record t and assignment a to the running share l in
+// place when they differ from what it runs only in the tasks of elastic
+// components (see above): the other tasks keep running. It reports
+// whether it did; if not, the caller restarts the share.
+func (w *Worker) reshape(l *share, t store.Topology, topo *topology.Topology, a store.Assignment, mine []string) bool {
+	if l.rt == nil || l.topo == nil || string(t.JSON) != l.json || t.Workers != l.workers {
+		return false
+	}
+	was, now := taskIDs(l.topo), taskIDs(topo)
+	tasks := map[string][]int{}
+	for comp, ids := range now {
+		if !topo.Elastic(comp) {
+			if len(ids) != len(was[comp]) {
+				return false
+			}
+			continue
+		}
+		for idx, id := range ids {
+			if _, ok := a.Tasks[taskKey(comp, idx)]; ok {
+				tasks[comp] = append(tasks[comp], id)
+			}
+		}
+		if len(tasks[comp]) == 0 {
+			return false // none assigned: nothing to send its tuples to
+		}
+	}
+	if len(tasks) == 0 {
+		return false
+	}
+	// the tasks of other components that run here stay the same
+	other := func(keys []string) []string {
+		return slices.DeleteFunc(slices.Clone(keys), func(k string) bool {
+			comp, _, ok := parseKey(k)
+			return ok && topo.Elastic(comp)
+		})
+	}
+	if !slices.Equal(other(l.mine), other(mine)) {
+		return false
+	}
+	here := map[int]bool{}
+	for _, k := range mine {
+		if comp, idx, ok := parseKey(k); ok && topo.Elastic(comp) && idx < len(now[comp]) {
+			here[now[comp][idx]] = true
+		}
+	}
+	// the new owners first: the tasks added elsewhere are sent to there
+	l.mu.Lock()
+	lost := l.lost(a)
+	l.owners, l.epoch = a.Tasks, a.Epoch
+	l.epochNow.Store(a.Epoch)
+	l.mu.Unlock()
+	if lost {
+		l.rt.FailPending()
+	}
+	if err := l.rt.Reshape(tasks, here); err != nil {
+		w.log.Warn("cannot change the tasks in place; restarting them", "topology", t.Name, "err", err)
+		return false
+	}
+	if l.spec != specOf(t) || !slices.Equal(l.mine, mine) {
+		w.log.Info("tasks changed in place", "topology", t.Name, "version", t.Version, "epoch", a.Epoch, "tasks", len(mine))
+	}
+	l.spec, l.version, l.topo, l.mine = specOf(t), t.Version, topo, mine
+	go w.deliverEarly(channelOf(t.Name), l)
+	w.setActive(l, t.Status == store.StatusActive && !a.Draining)
+	return true
+}

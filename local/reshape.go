@@ -1,0 +1,250 @@
+package local
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/gale-stream/gale/topology"
+)
+
+// Reshaping: a change of parallelism that keeps the other tasks running
+//
+// An elastic component (topology.Elastic: a leaf bolt that reads spouts
+// only, with an autoscale policy that holds its task ids) can change its
+// parallelism while the runtime runs. Reshape starts the component's new
+// tasks that run here, then points every local producer at the new set of
+// tasks (under each emitter's lock: a spout sends a batch and its end
+// markers at once, so each batch goes wholly to the old set or wholly to
+// the new), then retires the tasks that left: a leaving task gets no new
+// tuples from here, executes what is in its queue, and stops once its queue
+// has stayed empty for RetireQuiet (other workers may still send to it
+// until they learn the change). Nothing else stops: no spout pauses, no
+// tree fails. Tuples that reach a retired task after that (a worker that
+// learned the change later than RetireQuiet) are refused (ErrNotLocal):
+// their trees time out and replay, as after any lost message.
+
+// DefaultRetireQuiet is how long a leaving task's queue must stay empty
+// before it stops (Options.RetireQuiet).
+const DefaultRetireQuiet = 2 * time.Second
+
+// ErrNotRunning: Reshape before Run started the tasks, or after it stopped.
+var ErrNotRunning = errors.New("the runtime is not running")
+
+// ErrNotElastic: Reshape of a component whose tasks cannot change alone.
+var ErrNotElastic = errors.New("not an elastic component")
+
+// Reshape makes tasks[c] the running tasks of each elastic component c,
+// anywhere (ids the topology holds for c: topology.TaskSlots), and runs
+// here those of them in local (nil: all of them; a runtime without a
+// Placement). Components not in tasks keep theirs. Reshape returns once
+// the new tasks run and every local producer sends to them; the leaving
+// tasks stop later, in the background. An error leaves the tasks as they
+// were.
+func (r *Runtime) Reshape(tasks map[string][]int, local map[int]bool) error {
+	r.shapeMu.Lock()
+	defer r.shapeMu.Unlock()
+	select {
+	case <-r.stop:
+		return ErrNotRunning
+	default:
+	}
+	if r.started.Load() == 0 {
+		return ErrNotRunning
+	}
+	slots, _ := topology.TaskSlots(r.topo)
+	cur := r.componentTasks()
+	next := maps.Clone(cur)
+	changed := map[string]bool{}
+	for comp, ids := range tasks {
+		if !r.topo.Elastic(comp) {
+			return fmt.Errorf("reshape %q: %w", comp, ErrNotElastic)
+		}
+		ids = slices.Sorted(slices.Values(ids))
+		if len(ids) == 0 || len(slices.Compact(slices.Clone(ids))) != len(ids) {
+			return fmt.Errorf("reshape %q: tasks %v: want at least one, each once", comp, ids)
+		}
+		for _, id := range ids {
+			if !slices.Contains(slots[comp], id) {
+				return fmt.Errorf("reshape %q: task %d is not one of its ids %v", comp, id, slots[comp])
+			}
+		}
+		if !slices.Equal(cur[comp], ids) {
+			changed[comp] = true
+			next[comp] = ids
+		}
+	}
+	// who runs here now
+	stay := map[int]bool{}
+	for comp, ids := range tasks {
+		for _, id := range ids {
+			if local == nil || local[id] {
+				stay[id] = true
+			}
+		}
+		for _, id := range slots[comp] {
+			if running := r.tasks[id].here.Load() && r.retiring[id] == nil; running != stay[id] {
+				changed[comp] = true
+			}
+		}
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	r.layoutMu.Lock()
+	r.compTasks = next
+	r.layoutMu.Unlock()
+	// the new tasks first, so that nothing is sent to a task not running
+	var errs []error
+	for comp := range changed {
+		for _, id := range slots[comp] {
+			t := r.tasks[id]
+			if !stay[id] {
+				continue
+			}
+			if c := r.retiring[id]; c != nil {
+				close(c) // staying after all
+				delete(r.retiring, id)
+				continue
+			}
+			if t.here.Load() {
+				continue
+			}
+			if err := r.startTask(t); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if len(errs) > 0 {
+		r.layoutMu.Lock()
+		r.compTasks = cur
+		r.layoutMu.Unlock()
+		return errors.Join(errs...)
+	}
+	// every local producer now sends to the new tasks
+	for _, t := range r.tasks[1:] {
+		if !t.here.Load() {
+			continue
+		}
+		var em *emitter
+		switch {
+		case t.sp != nil:
+			em = t.sp.em
+		case t.bo != nil:
+			em = t.bo.em
+		}
+		if em == nil || !feeds(r.topo, t.comp.ID, changed) {
+			continue
+		}
+		streams, err := r.outStreams(t)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		em.mu.Lock()
+		em.flushAllLocked() // what is buffered goes where it was routed
+		em.streams, em.def = streams, streams["default"]
+		em.endTargets = endTargetsOf(streams)
+		em.mu.Unlock()
+	}
+	// the leaving tasks stop once their queues stay empty
+	for comp := range changed {
+		for _, id := range slots[comp] {
+			if t := r.tasks[id]; t.here.Load() && !stay[id] && r.retiring[id] == nil {
+				r.retire(t)
+			}
+		}
+	}
+	r.log.Info("reshaped", "tasks", tasks)
+	return errors.Join(errs...)
+}
+
+// feeds reports whether component c is read by one of the components in
+// set.
+func feeds(topo *topology.Topology, c string, set map[string]bool) bool {
+	for _, b := range topo.Bolts {
+		if !set[b.ID] {
+			continue
+		}
+		for _, in := range b.Inputs {
+			if in.Component == c {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// startTask starts bolt task t here while the runtime runs. r.shapeMu is
+// held.
+func (r *Runtime) startTask(t *task) error {
+	bo, err := r.newBoltExec(t)
+	if err != nil {
+		return err
+	}
+	if err := bo.prepare(); err != nil {
+		return err
+	}
+	t.bo = bo
+	r.boltsWG.Add(1)
+	go bo.run()
+	r.startFlusher(bo.em, bo.quit)
+	t.here.Store(true)
+	return nil
+}
+
+// retire stops task t once its queue stayed empty for RetireQuiet, unless
+// a Reshape keeps it meanwhile (closing its r.retiring channel). r.shapeMu
+// is held.
+func (r *Runtime) retire(t *task) {
+	kept := make(chan struct{})
+	if r.retiring == nil {
+		r.retiring = map[int]chan struct{}{}
+	}
+	r.retiring[t.id] = kept
+	bo := t.bo
+	go func() {
+		tick := time.NewTicker(r.retireQuiet / 10)
+		defer tick.Stop()
+		quietSince := time.Now()
+		for {
+			select {
+			case <-r.stop:
+				return
+			case <-kept:
+				return
+			case now := <-tick.C:
+				if len(t.inbox) > 0 {
+					quietSince = now
+				}
+				if now.Sub(quietSince) < r.retireQuiet {
+					continue
+				}
+			}
+			r.shapeMu.Lock()
+			select {
+			case <-kept:
+			default:
+				delete(r.retiring, t.id)
+				t.here.Store(false)
+				close(bo.quit)
+				r.log.Info("task retired", "component", t.comp.ID, "task", t.id)
+			}
+			r.shapeMu.Unlock()
+			return
+		}
+	}()
+}
+
+// Local returns how many tasks run here.
+func (r *Runtime) Local() int {
+	n := 0
+	for _, t := range r.tasks[1:] {
+		if t.here.Load() {
+			n++
+		}
+	}
+	return n
+}

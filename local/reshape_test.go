@@ -1,0 +1,150 @@
+package local_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gale-stream/gale/bolt"
+	"github.com/gale-stream/gale/internal/galetest"
+	"github.com/gale-stream/gale/local"
+	"github.com/gale-stream/gale/registry"
+	"github.com/gale-stream/gale/topology"
+	"github.com/gale-stream/gale/tuple"
+)
+
+// elasticBolt records which task executed each sentence id, and each
+// Cleanup.
+type elasticBolt struct {
+	by       *sync.Map // sid -> *atomic.Int64 (executions)
+	tasks    *sync.Map // task id -> *atomic.Int64
+	cleanups *atomic.Int64
+	id       int
+	out      bolt.Collector
+}
+
+func (b *elasticBolt) Prepare(_ context.Context, tc *topology.TaskContext, out bolt.Collector) error {
+	b.id, b.out = tc.TaskID, out
+	return nil
+}
+
+func (b *elasticBolt) Execute(_ context.Context, t *tuple.Tuple) error {
+	time.Sleep(20 * time.Microsecond)
+	v, _ := b.by.LoadOrStore(t.Value(1), new(atomic.Int64))
+	v.(*atomic.Int64).Add(1)
+	v, _ = b.tasks.LoadOrStore(b.id, new(atomic.Int64))
+	v.(*atomic.Int64).Add(1)
+	b.out.Ack(t)
+	return nil
+}
+
+func (b *elasticBolt) Cleanup() error { b.cleanups.Add(1); return nil }
+
+// TestRuntime_Reshape changes an elastic bolt's tasks 1 -> 3 -> 1 -> 2
+// while a reliable spout runs: every tuple is executed and acked once and
+// none fails (nothing replays), the added tasks execute tuples, and the
+// retired ones stop (Cleanup) while the runtime goes on.
+func TestRuntime_Reshape(t *testing.T) {
+	h := &harness{count: 60000, reliable: true}
+	reg := h.registry(t)
+	var by, tasks sync.Map
+	var cleanups atomic.Int64
+	reg.MustRegister(registry.Bolt[registry.NoConfig]{
+		Name: "elastic",
+		New: func(*registry.NoConfig) (bolt.Bolt, error) {
+			return &elasticBolt{by: &by, tasks: &tasks, cleanups: &cleanups}, nil
+		},
+	})
+	topo := decode(t, reg, `{"name": "reshape", "config": {"topology.max.spout.pending": 200},
+	  "spouts": [{"id": "gen", "type": "gen", "parallelism": 1}],
+	  "bolts": [
+	    {"id": "split", "type": "split", "parallelism": 1, "inputs": [{"component": "gen"}]},
+	    {"id": "work", "type": "elastic", "parallelism": 1, "autoscale": {"min": 1, "max": 4},
+	     "inputs": [{"component": "gen"}]}]}`)
+	if !topo.Elastic("work") || topo.Elastic("split") {
+		t.Fatalf("Elastic: work %v split %v, want true false", topo.Elastic("work"), topo.Elastic("split"))
+	}
+	slots, _ := topology.TaskSlots(topo)
+	ids := slots["work"]
+	if len(ids) != 4 {
+		t.Fatalf("work holds ids %v, want 4", ids)
+	}
+	rt, err := local.New(topo, local.Options{DrainTimeout: 10 * time.Second, RetireQuiet: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.Reshape(map[string][]int{"work": ids[:3]}, nil); !errors.Is(err, local.ErrNotRunning) {
+		t.Fatalf("Reshape before Run: %v, want ErrNotRunning", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- rt.Run(ctx) }()
+	executed := func() int64 {
+		var n int64
+		tasks.Range(func(_, v any) bool { n += v.(*atomic.Int64).Load(); return true })
+		return n
+	}
+	step := func(want []int, after int64) {
+		t.Helper()
+		galetest.Eventually(t, "tuples executed", 30*time.Second, func() bool { return executed() >= after })
+		if err := rt.Reshape(map[string][]int{"work": want}, nil); err != nil {
+			t.Fatalf("Reshape %v: %v", want, err)
+		}
+		if got := rt.Tasks()["work"]; !slicesEqual(got, want) {
+			t.Fatalf("Tasks after Reshape: %v, want %v", got, want)
+		}
+	}
+	step(ids[:3], 5000)
+	if err := rt.Reshape(map[string][]int{"split": slots["split"]}, nil); !errors.Is(err, local.ErrNotElastic) {
+		t.Errorf("Reshape of a bolt without an autoscale policy: %v, want ErrNotElastic", err)
+	}
+	if err := rt.Reshape(map[string][]int{"work": {slots["split"][0]}}, nil); err == nil {
+		t.Error("Reshape to another component's task id: no error")
+	}
+	step(ids[:1], 20000)
+	galetest.Eventually(t, "the two leaving tasks retired", 30*time.Second, func() bool { return cleanups.Load() >= 2 })
+	step(ids[1:3], 30000) // a retired task starts again; the first leaves
+	if err := <-done; err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if n := h.fails.Load(); n != 0 {
+		t.Errorf("%d trees failed across the changes (replayed); want 0", n)
+	}
+	checkAckedOnce(t, h)
+	for i := range h.count {
+		if v, ok := by.Load(i); !ok || v.(*atomic.Int64).Load() != 1 {
+			t.Errorf("sentence %d executed %v times by work, want once", i, v)
+			break
+		}
+	}
+	for _, id := range ids[:3] {
+		if v, ok := tasks.Load(id); !ok || v.(*atomic.Int64).Load() == 0 {
+			t.Errorf("task %d of work executed nothing", id)
+		}
+	}
+	if _, ok := tasks.Load(ids[3]); ok {
+		t.Errorf("task %d, never asked for, executed tuples", ids[3])
+	}
+	st := rt.Stats()
+	for _, c := range st.Components {
+		if c.Component == "work" && c.Tasks != 2 {
+			t.Errorf("stats: work has %d tasks, want 2", c.Tasks)
+		}
+	}
+}
+
+func slicesEqual(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
