@@ -1,7 +1,10 @@
 package cluster
 
 import (
+	"errors"
 	"slices"
+
+	"github.com/gale-stream/gale/local"
 
 	"github.com/gale-stream/gale/cluster/store"
 	"github.com/gale-stream/gale/topology"
@@ -12,15 +15,18 @@ import (
 // A change of parallelism of elastic components only (topology.Elastic:
 // leaf bolts that read spouts, with an autoscale policy that holds their
 // task ids) is not a graceful move (rescale.go): the leader stores the new
-// parallelism at once, with no pause, and the next assignment adds or
-// removes those components' tasks, nothing else, also without a pause.
-// Each worker then changes its running share in place (reshape): it
-// starts the new tasks it runs, points its producers at the new set, and
-// retires its leaving tasks once their queues stay empty
-// (local.Runtime.Reshape). The spouts never pause, nothing else restarts,
-// and no tree fails. Any other change (a spout, a bolt that others read, a
-// task that moves between workers) goes the graceful way, and a worker
-// that cannot apply a change in place restarts its share, as before.
+// parallelism at once, with no pause, and stores without a pause an
+// assignment that only adds, removes or moves those components' tasks
+// (the scheduler moves elastic tasks first when a worker must give some
+// up: schedule.Component.Elastic). Each worker then changes its running
+// share in place (reshape): it starts the new tasks it runs, points its
+// producers at the new set, and retires its leaving tasks once their
+// queues stay empty (local.Runtime.Reshape; one that moved is started on
+// its new worker first, and what is still sent to it here goes there).
+// The spouts never pause, nothing else restarts, and no tree fails. Any
+// other change (a spout, a bolt that others read, another task that
+// moves) goes the graceful way, and a worker that cannot apply a change
+// in place restarts its share, as before.
 
 // elasticChange reports whether rescale rs changes only the parallelism
 // of elastic components of topo (stored with workers).
@@ -37,21 +43,19 @@ func elasticChange(topo *topology.Topology, workers int, rs *store.Rescale) bool
 }
 
 // elasticMoves reports whether tasks differs from prev only in tasks of
-// elastic components of topo that are added or removed (none moves from
-// one worker to another).
+// elastic components of topo, added, removed or moved (one that moves
+// stops where it ran and starts where it goes, with no pause).
 func elasticMoves(topo *topology.Topology, prev, tasks map[string]string) bool {
 	if topo == nil {
 		return false
 	}
 	for _, m := range []map[string]string{prev, tasks} {
 		for key := range m {
-			was, had := prev[key]
-			now, has := tasks[key]
-			if had && has && was == now {
+			if was, now := prev[key], tasks[key]; was == now {
 				continue
 			}
 			comp, _, ok := parseKey(key)
-			if !ok || had && has || !topo.Elastic(comp) {
+			if !ok || !topo.Elastic(comp) {
 				return false
 			}
 		}
@@ -66,6 +70,11 @@ func elasticMoves(topo *topology.Topology, prev, tasks map[string]string) bool {
 func (w *Worker) reshape(l *share, t store.Topology, topo *topology.Topology, a store.Assignment, mine []string) bool {
 	if l.rt == nil || l.topo == nil || string(t.JSON) != l.json || t.Workers != l.workers {
 		return false
+	}
+	select {
+	case <-l.done:
+		return false // its runtime stopped
+	default:
 	}
 	was, now := taskIDs(l.topo), taskIDs(topo)
 	tasks := map[string][]int{}
@@ -113,7 +122,10 @@ func (w *Worker) reshape(l *share, t store.Topology, topo *topology.Topology, a 
 	if lost {
 		l.rt.FailPending()
 	}
-	if err := l.rt.Reshape(tasks, here); err != nil {
+	switch err := l.rt.Reshape(tasks, here); {
+	case errors.Is(err, local.ErrNotRunning):
+		return true // the runtime is starting: again at the next round
+	case err != nil:
 		w.log.Warn("cannot change the tasks in place; restarting them", "topology", t.Name, "err", err)
 		return false
 	}

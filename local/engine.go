@@ -56,11 +56,14 @@ type task struct {
 	metrics *taskMetrics
 	inbox   chan []*tuple.Tuple // bolts only
 	sp      *spoutExec
-	bo      *boltExec
+	bo      atomic.Pointer[boltExec] // replaced when Reshape starts the task again
 	// here: the task runs in this process (its inbox is read), else in
 	// another worker (Remote) or, for an id held for an elastic
 	// component's parallelism, nowhere (reshape.go)
 	here atomic.Bool
+	// away: the task moved to another worker and retires here: what this
+	// process sends to it goes there (reshape.go)
+	away atomic.Bool
 }
 
 // status asks the task's spout or bolt for its own status.
@@ -69,8 +72,8 @@ func (t *task) status() *TaskStatus {
 	switch {
 	case t.sp != nil:
 		r, _ = t.sp.sp.(StatusReporter)
-	case t.bo != nil:
-		r, _ = t.bo.b.(StatusReporter)
+	case t.bo.Load() != nil:
+		r, _ = t.bo.Load().b.(StatusReporter)
 	}
 	if r == nil {
 		return nil
@@ -209,8 +212,10 @@ func New(topo *topology.Topology, opts Options) (*Runtime, error) {
 			t.sp, err = r.newSpoutExec(t)
 			r.spouts = append(r.spouts, t.sp)
 		case topology.KindBolt:
-			t.bo, err = r.newBoltExec(t)
-			r.bolts = append(r.bolts, t.bo)
+			var bo *boltExec
+			bo, err = r.newBoltExec(t)
+			t.bo.Store(bo)
+			r.bolts = append(r.bolts, bo)
 		}
 		if err != nil {
 			return nil, err
@@ -273,7 +278,7 @@ func (r *Runtime) newSub(b *topology.Component, in topology.Input, os *outStream
 	}
 	var local []int // local_or_shuffle prefers these
 	for _, id := range targets {
-		if r.tasks[id].here.Load() {
+		if t := r.tasks[id]; t.here.Load() && !t.away.Load() {
 			local = append(local, id)
 		}
 	}
@@ -315,12 +320,17 @@ func (r *Runtime) taskContext(t *task) *topology.TaskContext {
 // a task of another worker gets it through the Remote.
 func (r *Runtime) deliver(target int, b []*tuple.Tuple) {
 	t := r.tasks[target]
-	if !t.here.Load() {
+	if !t.here.Load() || t.away.Load() {
 		if r.remote != nil {
 			r.sendRemote(target, b)
 		}
 		return
 	}
+	r.enqueue(t, b)
+}
+
+// enqueue puts b in local task t's queue, blocking while it is full.
+func (r *Runtime) enqueue(t *task, b []*tuple.Tuple) {
 	r.inflight.Add(int64(len(b)))
 	select {
 	case t.inbox <- b:
@@ -546,7 +556,7 @@ func (r *Runtime) Stats() Stats {
 		if t.sp != nil {
 			ts.Pending = t.sp.npending.Load()
 		}
-		if t.bo != nil {
+		if t.inbox != nil {
 			ts.QueueLen = len(t.inbox) * r.batchSize
 		}
 		st.Tasks = append(st.Tasks, ts)

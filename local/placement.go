@@ -112,7 +112,9 @@ func (r *Runtime) deliverRemote(task int, ts []*tuple.Tuple) error {
 		}
 		t.Fields = f
 	}
-	r.deliver(task, ts)
+	// here even when it moved away (reshape.go): a late message is
+	// executed where it was sent
+	r.enqueue(r.tasks[task], ts)
 	return nil
 }
 

@@ -42,18 +42,11 @@ var ErrNotElastic = errors.New("not an elastic component")
 // Placement). Components not in tasks keep theirs. Reshape returns once
 // the new tasks run and every local producer sends to them; the leaving
 // tasks stop later, in the background. An error leaves the tasks as they
-// were.
+// were; ErrNotRunning (a change asked before Run started the tasks, or
+// after it stopped them) may be asked again later.
 func (r *Runtime) Reshape(tasks map[string][]int, local map[int]bool) error {
 	r.shapeMu.Lock()
 	defer r.shapeMu.Unlock()
-	select {
-	case <-r.stop:
-		return ErrNotRunning
-	default:
-	}
-	if r.started.Load() == 0 {
-		return ErrNotRunning
-	}
 	slots, _ := topology.TaskSlots(r.topo)
 	cur := r.componentTasks()
 	next := maps.Clone(cur)
@@ -93,6 +86,14 @@ func (r *Runtime) Reshape(tasks map[string][]int, local map[int]bool) error {
 	if len(changed) == 0 {
 		return nil
 	}
+	select {
+	case <-r.stop:
+		return ErrNotRunning
+	default:
+	}
+	if r.started.Load() == 0 {
+		return ErrNotRunning
+	}
 	r.layoutMu.Lock()
 	r.compTasks = next
 	r.layoutMu.Unlock()
@@ -107,6 +108,7 @@ func (r *Runtime) Reshape(tasks map[string][]int, local map[int]bool) error {
 			if c := r.retiring[id]; c != nil {
 				close(c) // staying after all
 				delete(r.retiring, id)
+				t.away.Store(false)
 				continue
 			}
 			if t.here.Load() {
@@ -123,6 +125,15 @@ func (r *Runtime) Reshape(tasks map[string][]int, local map[int]bool) error {
 		r.layoutMu.Unlock()
 		return errors.Join(errs...)
 	}
+	// a leaving task that runs elsewhere now: what is sent to it from
+	// here goes there
+	for comp := range changed {
+		for _, id := range slots[comp] {
+			if t := r.tasks[id]; t.here.Load() && !stay[id] && slices.Contains(tasks[comp], id) {
+				t.away.Store(true)
+			}
+		}
+	}
 	// every local producer now sends to the new tasks
 	for _, t := range r.tasks[1:] {
 		if !t.here.Load() {
@@ -132,8 +143,8 @@ func (r *Runtime) Reshape(tasks map[string][]int, local map[int]bool) error {
 		switch {
 		case t.sp != nil:
 			em = t.sp.em
-		case t.bo != nil:
-			em = t.bo.em
+		case t.bo.Load() != nil:
+			em = t.bo.Load().em
 		}
 		if em == nil || !feeds(r.topo, t.comp.ID, changed) {
 			continue
@@ -187,7 +198,8 @@ func (r *Runtime) startTask(t *task) error {
 	if err := bo.prepare(); err != nil {
 		return err
 	}
-	t.bo = bo
+	t.bo.Store(bo)
+	t.away.Store(false)
 	r.boltsWG.Add(1)
 	go bo.run()
 	r.startFlusher(bo.em, bo.quit)
@@ -204,7 +216,7 @@ func (r *Runtime) retire(t *task) {
 		r.retiring = map[int]chan struct{}{}
 	}
 	r.retiring[t.id] = kept
-	bo := t.bo
+	bo := t.bo.Load()
 	go func() {
 		tick := time.NewTicker(r.retireQuiet / 10)
 		defer tick.Stop()
@@ -229,6 +241,7 @@ func (r *Runtime) retire(t *task) {
 			default:
 				delete(r.retiring, t.id)
 				t.here.Store(false)
+				t.away.Store(false)
 				close(bo.quit)
 				r.log.Info("task retired", "component", t.comp.ID, "task", t.id)
 			}

@@ -148,3 +148,111 @@ func slicesEqual(a, b []int) bool {
 	}
 	return true
 }
+
+// TestRuntime_ReshapeAcrossWorkers runs an elastic bolt over two runtimes
+// connected as two workers: one of its tasks moves from a to b (b starts
+// it, then a retires it and sends to b what it routes there), then a task
+// is added on a. Every tuple is executed and acked once, none fails.
+func TestRuntime_ReshapeAcrossWorkers(t *testing.T) {
+	h := &harness{count: 40000, reliable: true}
+	reg := h.registry(t)
+	var by, tasks sync.Map
+	var cleanups atomic.Int64
+	reg.MustRegister(registry.Bolt[registry.NoConfig]{
+		Name: "elastic",
+		New: func(*registry.NoConfig) (bolt.Bolt, error) {
+			return &elasticBolt{by: &by, tasks: &tasks, cleanups: &cleanups}, nil
+		},
+	})
+	topo := decode(t, reg, `{"name": "reshape2", "config": {"topology.max.spout.pending": 200},
+	  "spouts": [{"id": "gen", "type": "gen", "parallelism": 1}],
+	  "bolts": [{"id": "work", "type": "elastic", "parallelism": 2, "autoscale": {"min": 1, "max": 3},
+	     "inputs": [{"component": "gen"}]}]}`)
+	slots, _ := topology.TaskSlots(topo)
+	gen, w := slots["gen"][0], slots["work"]
+	p := &pair{peers: map[string]*local.Runtime{}, owner: map[int]string{gen: "a", w[0]: "a", w[1]: "b"},
+		acker: map[int]string{0: "a"}, spout: map[int]string{gen: "a"}, sent: map[string]int{}, lost: -1}
+	mine := map[string]map[int]bool{"a": {gen: true, w[0]: true}, "b": {w[1]: true}}
+	for _, name := range []string{"a", "b"} {
+		rt, err := local.New(topo, local.Options{DrainTimeout: 10 * time.Second, RetireQuiet: 100 * time.Millisecond,
+			Placement: &local.Placement{Worker: name, LocalTasks: mine[name], LocalAckers: map[int]bool{0: name == "a"},
+				Remote: remote{p: p, self: name}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.peers[name] = rt
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, rt := range p.peers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := rt.Run(ctx); err != nil {
+				t.Errorf("run: %v", err)
+			}
+		}()
+	}
+	executed := func() int64 {
+		var n int64
+		tasks.Range(func(_, v any) bool { n += v.(*atomic.Int64).Load(); return true })
+		return n
+	}
+	reshape := func(name string, ids []int, local ...int) {
+		t.Helper()
+		here := map[int]bool{}
+		for _, id := range local {
+			here[id] = true
+		}
+		if err := p.peers[name].Reshape(map[string][]int{"work": ids}, here); err != nil {
+			t.Fatalf("%s: Reshape: %v", name, err)
+		}
+	}
+	galetest.Eventually(t, "tuples executed", 30*time.Second, func() bool { return executed() >= 5000 })
+	// w[0] moves from a to b: its new owner first, as a cluster does
+	p.mu.Lock()
+	p.owner[w[0]] = "b"
+	p.mu.Unlock()
+	reshape("b", w[:2], w[0], w[1])
+	reshape("a", w[:2])
+	galetest.Eventually(t, "the moved task retired on a", 30*time.Second, func() bool { return cleanups.Load() >= 1 })
+	galetest.Eventually(t, "tuples executed", 30*time.Second, func() bool { return executed() >= 20000 })
+	p.mu.Lock()
+	p.owner[w[2]] = "a"
+	p.mu.Unlock()
+	reshape("a", w, w[2])
+	reshape("b", w, w[0], w[1])
+	acked := func() int {
+		n := 0
+		h.acked.Range(func(any, any) bool { n++; return true })
+		return n
+	}
+	galetest.Eventually(t, "every sentence acked", 60*time.Second, func() bool { return acked() >= int(h.count) })
+	cancel()
+	wg.Wait()
+	if n := h.fails.Load(); n != 0 {
+		t.Errorf("%d trees failed across the changes; want 0", n)
+	}
+	checkAckedOnce(t, h)
+	for i := range h.count {
+		if v, ok := by.Load(i); !ok || v.(*atomic.Int64).Load() != 1 {
+			t.Errorf("sentence %d executed %v times by work, want once", i, v)
+			break
+		}
+	}
+	for _, id := range w {
+		if v, ok := tasks.Load(id); !ok || v.(*atomic.Int64).Load() == 0 {
+			t.Errorf("task %d of work executed nothing", id)
+		}
+	}
+	var onB int
+	for _, ts := range p.peers["b"].Stats().Tasks {
+		if ts.Component == "work" {
+			onB++
+		}
+	}
+	if onB != 2 {
+		t.Errorf("b runs %d tasks of work at the end, want 2", onB)
+	}
+}

@@ -91,14 +91,16 @@ GALE_BENCH_PARTITIONS=${PARTITION_RECORDS:-1e6} \
 	grep -E 'cut [0-9]+ \(|writing again|records expected|documents|OK:|SKIPPED|^(--- |ok|FAIL)'
 
 echo
-echo "==> autoscaling: 3 workers; burst: 100 records/s for 60 s, 1,000/s for 120 s, 100/s for 120 s; steady: 800/s for 10 minutes (no change after the first 2); flap: ten 10-s bursts of 1,000/s, 10 s apart (changes within the stated bound); the bottleneck bolt's tasks and the lag every 2 s"
+echo "==> autoscaling: 3 workers; burst: 100 records/s for 60 s, 1,000/s for 120 s, 100/s for 120 s, changes in place, then the same restarting the tasks for every change (the baseline of the replays per change); steady: 800/s for 10 minutes (no change after the first 2); flap: ten 10-s bursts of 1,000/s, 10 s apart (changes within the stated bound); the bottleneck bolt's tasks and the lag every 2 s"
 testenv/testenv up kafka >/dev/null
 eval "$(testenv/testenv env)"
-for mode in burst steady flap; do
+for mode in burst burst-restart steady flap; do
 	echo "--- $mode"
-	GALE_BENCH_AUTOSCALE=$mode \
+	restart=0
+	case $mode in *-restart) restart=1 ;; esac
+	GALE_BENCH_AUTOSCALE=${mode%-restart} GALE_BENCH_AUTOSCALE_RESTART=$restart \
 		go test -count=1 -run 'TestAutoscale_Burst' -timeout 30m -v ./internal/e2e |
-		grep -E 'timeline|^ +[0-9]+s work|scaled up|decision|steady load|flapping load|changes applied|each written once|OK:|SKIPPED|^(--- |ok|FAIL)'
+		grep -E 'timeline|^ +[0-9]+s work|scaled up|decision|steady load|flapping load|changes applied|each written once|replays per change|OK:|SKIPPED|^(--- |ok|FAIL)'
 done
 
 echo

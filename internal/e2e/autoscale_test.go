@@ -215,6 +215,9 @@ func TestAutoscale_Burst(t *testing.T) {
 	}
 	t.Logf("timeline (phases %v):\n%s", phases, strings.Join(lines, "\n"))
 	if mode := os.Getenv(AutoscaleBenchVar); mode != "" {
+		if !e.inPlace {
+			mode += "-restart"
+		}
 		path := filepath.Join(testenv.ArtifactsDir(t, "autoscale"), "autoscale-"+mode+".svg")
 		if err := os.WriteFile(path, autoscaleSVG(timeline, phases, burstAt, calmAt), 0o644); err != nil {
 			t.Fatal(err)

@@ -64,6 +64,9 @@
 //     components. Keeping tasks in place comes first: a membership change
 //     does not move tasks just to even out components, but the tasks that
 //     do move go where they even them out.
+//  7. Elastic tasks move first: when a worker must give up a task and an
+//     elastic one (Component.Elastic, which moves without a pause) can go
+//     instead of another with the same counts on every worker, it does.
 //
 // Rules 3-4 rank before rule 5, and they can require a move between two
 // workers that both stay. Say 12 workers remain after a leave with 119

@@ -31,7 +31,8 @@ func fuzzInput(data []byte) (Config, Input) {
 	for i := range 1 + r.next(4) {
 		tp := Topology{Name: fmt.Sprintf("t%d", i), Workers: r.next(6)}
 		for c := range 1 + r.next(4) {
-			tp.Components = append(tp.Components, Component{ID: fmt.Sprintf("c%d", c), Kind: KindBolt, Parallelism: r.next(8)})
+			tp.Components = append(tp.Components, Component{ID: fmt.Sprintf("c%d", c), Kind: KindBolt, Parallelism: r.next(8),
+				Elastic: r.next(3) == 0})
 		}
 		if n := r.next(4); n > 0 {
 			tp.Components = append(tp.Components, Component{ID: AckerID, Kind: KindAcker, Parallelism: n})

@@ -82,6 +82,10 @@ type Component struct {
 	// Parallelism is the number of tasks. Zero means 1 for a spout or a
 	// bolt (as in the engine) and no task for the acker (acking off).
 	Parallelism int `json:"parallelism,omitempty"`
+	// Elastic: the component's tasks start and stop while the others run
+	// (topology.Topology.Elastic), so moving one costs no pause: when a
+	// worker must give up tasks, Compute moves these first.
+	Elastic bool `json:"elastic,omitempty"`
 }
 
 // tasks returns the number of tasks of the component.
@@ -116,7 +120,8 @@ func FromTopology(t *topology.Topology) Topology {
 		out.Components = append(out.Components, Component{ID: c.ID, Kind: KindSpout, Parallelism: max(1, c.Parallelism)})
 	}
 	for _, c := range t.Bolts {
-		out.Components = append(out.Components, Component{ID: c.ID, Kind: KindBolt, Parallelism: max(1, c.Parallelism)})
+		out.Components = append(out.Components, Component{ID: c.ID, Kind: KindBolt, Parallelism: max(1, c.Parallelism),
+			Elastic: t.Elastic(c.ID)})
 	}
 	if t.Settings.Ackers > 0 {
 		out.Components = append(out.Components, Component{ID: AckerID, Kind: KindAcker, Parallelism: t.Settings.Ackers})

@@ -60,7 +60,8 @@ func genInput(rng *rand.Rand, o genOptions) (Config, Input) {
 			if c == 0 {
 				kind = KindSpout
 			}
-			tp.Components = append(tp.Components, Component{ID: fmt.Sprintf("c%d", c), Kind: kind, Parallelism: rng.IntN(o.maxPar + 1)})
+			tp.Components = append(tp.Components, Component{ID: fmt.Sprintf("c%d", c), Kind: kind, Parallelism: rng.IntN(o.maxPar + 1),
+				Elastic: kind == KindBolt && rng.IntN(3) == 0})
 		}
 		if rng.IntN(2) == 0 {
 			tp.Components = append(tp.Components, Component{ID: AckerID, Kind: KindAcker, Parallelism: rng.IntN(4)})

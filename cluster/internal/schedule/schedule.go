@@ -34,7 +34,51 @@ func Compute(cfg Config, in Input) (*Assignment, error) {
 		pos[w] = -1
 	}
 	p.placeComponents(newFlowGraph(0), pos)
+	p.moveElasticFirst()
 	return p.result(), nil
+}
+
+// moveElasticFirst trades, where every count stays the same, the move of
+// a task that is not elastic for the move of an elastic one (which starts
+// and stops without a pause): when task t moves from worker a to worker b
+// while an elastic task e of the same topology stays on worker c, and c
+// runs one task of the topology more than a and one task in all more than
+// a, then t stays on a and e goes to b. The workers' counts are then the
+// same multiset as before (rules 1-4 hold as they did) and one task
+// still moves; only the spread of components (rule 6) may be less even.
+func (p *plan) moveElasticFirst() {
+	total := make([]int, len(p.workers))
+	type cell struct{ topo, worker int }
+	count := map[cell]int{}
+	for _, t := range p.tasks {
+		if t.assigned >= 0 {
+			total[t.assigned]++
+			count[cell{t.topo, t.assigned}]++
+		}
+	}
+	for i := range p.tasks {
+		t := &p.tasks[i]
+		tp := &p.topos[t.topo]
+		a, b := t.prev, t.assigned
+		if tp.comps[t.comp].elastic || a < 0 || b < 0 || a == b || !slices.Contains(tp.set, a) ||
+			p.workers[a].slots > 0 && total[a] >= p.workers[a].slots {
+			continue
+		}
+		for j := tp.first; j < tp.first+tp.n; j++ {
+			e := &p.tasks[j]
+			c := e.assigned
+			if !tp.comps[e.comp].elastic || c < 0 || e.prev != c || c == a || c == b ||
+				count[cell{t.topo, c}] != count[cell{t.topo, a}]+1 || total[c] != total[a]+1 {
+				continue
+			}
+			t.assigned, e.assigned = a, b
+			total[a]++
+			total[c]--
+			count[cell{t.topo, a}]++
+			count[cell{t.topo, c}]--
+			break
+		}
+	}
 }
 
 // ---- normalized input ----
@@ -47,8 +91,9 @@ type worker struct {
 type component struct {
 	id    string
 	kind  Kind
-	n     int // tasks
-	first int // index of its first task in plan.tasks
+	n       int // tasks
+	first   int // index of its first task in plan.tasks
+	elastic bool
 
 	prevPlaced int   // tasks of it the previous assignment placed on live workers
 	quota      []int // tasks to place on each of topo.used
@@ -135,7 +180,7 @@ func normalize(cfg Config, in Input) (*plan, error) {
 			case c.Parallelism > MaxTasks:
 				return nil, fmt.Errorf("topology %q: component %q: parallelism %d: %w", t.Name, c.ID, c.Parallelism, ErrTooLarge)
 			}
-			tp.comps = append(tp.comps, component{id: c.ID, kind: c.Kind, n: c.tasks()})
+			tp.comps = append(tp.comps, component{id: c.ID, kind: c.Kind, n: c.tasks(), elastic: c.Elastic})
 			tp.n += c.tasks()
 			total += c.tasks()
 			if total > MaxTasks {
@@ -530,10 +575,11 @@ func (p *plan) topologyFlow(priorities bool) (int, bool) {
 
 // Cost components of the component-level flow, most important first.
 const (
-	costCompRunning = 0 // keep running tasks placed
-	costCompFair    = 1 // then share a shortage of slots fairly among components
-	costCompMove    = 2 // then keep tasks where they ran
-	costCompSpread  = 3 // then spread each component evenly over the workers
+	costCompRunning     = 0 // keep running tasks placed
+	costCompFair        = 1 // then share a shortage of slots fairly among components
+	costCompMove        = 2 // then keep tasks where they ran
+	costCompMoveElastic = 3 // then keep elastic tasks where they ran (moved first: they move without a pause)
+	costCompSpread      = 4 // then spread each component evenly over the workers
 )
 
 // placeComponents decides which tasks of each topology run where: the
@@ -612,8 +658,12 @@ func (p *plan) componentQuotas(g *flowGraph, tp *topo, pos []int) {
 			return cmp.Compare(a, b)
 		})
 		arcs[ci] = make([]int, U)
+		move := int8(costCompMove)
+		if c.elastic {
+			move = costCompMoveElastic
+		}
 		for _, j := range order {
-			arcs[ci][j] = g.addArc(1+ci, 1+C+j, min(c.n, tp.usedQuota[j]), cost{}, costCompSpread, costCompMove, prevOn[j])
+			arcs[ci][j] = g.addArc(1+ci, 1+C+j, min(c.n, tp.usedQuota[j]), cost{}, costCompSpread, move, prevOn[j])
 		}
 	}
 	for j, q := range tp.usedQuota {
