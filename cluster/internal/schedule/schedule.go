@@ -89,8 +89,8 @@ type worker struct {
 }
 
 type component struct {
-	id    string
-	kind  Kind
+	id      string
+	kind    Kind
 	n       int // tasks
 	first   int // index of its first task in plan.tasks
 	elastic bool
