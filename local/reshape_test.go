@@ -43,22 +43,61 @@ func (b *elasticBolt) Execute(_ context.Context, t *tuple.Tuple) error {
 
 func (b *elasticBolt) Cleanup() error { b.cleanups.Add(1); return nil }
 
+// elasticRun is the state of a run with an "elastic" bolt type.
+type elasticRun struct {
+	h        *harness
+	reg      *registry.Registry
+	by       sync.Map // sentence id -> executions
+	tasks    sync.Map // task id -> executions
+	cleanups atomic.Int64
+}
+
+func newElasticRun(t *testing.T, count uint64) *elasticRun {
+	e := &elasticRun{h: &harness{count: count, reliable: true}}
+	e.reg = e.h.registry(t)
+	e.reg.MustRegister(registry.Bolt[registry.NoConfig]{
+		Name: "elastic",
+		New: func(*registry.NoConfig) (bolt.Bolt, error) {
+			return &elasticBolt{by: &e.by, tasks: &e.tasks, cleanups: &e.cleanups}, nil
+		},
+	})
+	return e
+}
+
+func (e *elasticRun) executed() int64 {
+	var n int64
+	e.tasks.Range(func(_, v any) bool { n += v.(*atomic.Int64).Load(); return true })
+	return n
+}
+
+// check: no tree failed, every sentence acked once and executed once by
+// the elastic bolt, and each of ids executed some.
+func (e *elasticRun) check(t *testing.T, ids []int) {
+	t.Helper()
+	if n := e.h.fails.Load(); n != 0 {
+		t.Errorf("%d trees failed across the changes (replayed); want 0", n)
+	}
+	checkAckedOnce(t, e.h)
+	for i := range e.h.count {
+		if v, ok := e.by.Load(i); !ok || v.(*atomic.Int64).Load() != 1 {
+			t.Errorf("sentence %d executed %v times by work, want once", i, v)
+			break
+		}
+	}
+	for _, id := range ids {
+		if v, ok := e.tasks.Load(id); !ok || v.(*atomic.Int64).Load() == 0 {
+			t.Errorf("task %d of work executed nothing", id)
+		}
+	}
+}
+
 // TestRuntime_Reshape changes an elastic bolt's tasks 1 -> 3 -> 1 -> 2
 // while a reliable spout runs: every tuple is executed and acked once and
 // none fails (nothing replays), the added tasks execute tuples, and the
 // retired ones stop (Cleanup) while the runtime goes on.
 func TestRuntime_Reshape(t *testing.T) {
-	h := &harness{count: 60000, reliable: true}
-	reg := h.registry(t)
-	var by, tasks sync.Map
-	var cleanups atomic.Int64
-	reg.MustRegister(registry.Bolt[registry.NoConfig]{
-		Name: "elastic",
-		New: func(*registry.NoConfig) (bolt.Bolt, error) {
-			return &elasticBolt{by: &by, tasks: &tasks, cleanups: &cleanups}, nil
-		},
-	})
-	topo := decode(t, reg, `{"name": "reshape", "config": {"topology.max.spout.pending": 200},
+	e := newElasticRun(t, 60000)
+	topo := decode(t, e.reg, `{"name": "reshape", "config": {"topology.max.spout.pending": 200},
 	  "spouts": [{"id": "gen", "type": "gen", "parallelism": 1}],
 	  "bolts": [
 	    {"id": "split", "type": "split", "parallelism": 1, "inputs": [{"component": "gen"}]},
@@ -83,14 +122,9 @@ func TestRuntime_Reshape(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- rt.Run(ctx) }()
-	executed := func() int64 {
-		var n int64
-		tasks.Range(func(_, v any) bool { n += v.(*atomic.Int64).Load(); return true })
-		return n
-	}
 	step := func(want []int, after int64) {
 		t.Helper()
-		galetest.Eventually(t, "tuples executed", 30*time.Second, func() bool { return executed() >= after })
+		galetest.Eventually(t, "tuples executed", 30*time.Second, func() bool { return e.executed() >= after })
 		if err := rt.Reshape(map[string][]int{"work": want}, nil); err != nil {
 			t.Fatalf("Reshape %v: %v", want, err)
 		}
@@ -106,27 +140,13 @@ func TestRuntime_Reshape(t *testing.T) {
 		t.Error("Reshape to another component's task id: no error")
 	}
 	step(ids[:1], 20000)
-	galetest.Eventually(t, "the two leaving tasks retired", 30*time.Second, func() bool { return cleanups.Load() >= 2 })
+	galetest.Eventually(t, "the two leaving tasks retired", 30*time.Second, func() bool { return e.cleanups.Load() >= 2 })
 	step(ids[1:3], 30000) // a retired task starts again; the first leaves
 	if err := <-done; err != nil {
 		t.Fatalf("run: %v", err)
 	}
-	if n := h.fails.Load(); n != 0 {
-		t.Errorf("%d trees failed across the changes (replayed); want 0", n)
-	}
-	checkAckedOnce(t, h)
-	for i := range h.count {
-		if v, ok := by.Load(i); !ok || v.(*atomic.Int64).Load() != 1 {
-			t.Errorf("sentence %d executed %v times by work, want once", i, v)
-			break
-		}
-	}
-	for _, id := range ids[:3] {
-		if v, ok := tasks.Load(id); !ok || v.(*atomic.Int64).Load() == 0 {
-			t.Errorf("task %d of work executed nothing", id)
-		}
-	}
-	if _, ok := tasks.Load(ids[3]); ok {
+	e.check(t, ids[:3])
+	if _, ok := e.tasks.Load(ids[3]); ok {
 		t.Errorf("task %d, never asked for, executed tuples", ids[3])
 	}
 	st := rt.Stats()
@@ -154,17 +174,9 @@ func slicesEqual(a, b []int) bool {
 // it, then a retires it and sends to b what it routes there), then a task
 // is added on a. Every tuple is executed and acked once, none fails.
 func TestRuntime_ReshapeAcrossWorkers(t *testing.T) {
-	h := &harness{count: 40000, reliable: true}
-	reg := h.registry(t)
-	var by, tasks sync.Map
-	var cleanups atomic.Int64
-	reg.MustRegister(registry.Bolt[registry.NoConfig]{
-		Name: "elastic",
-		New: func(*registry.NoConfig) (bolt.Bolt, error) {
-			return &elasticBolt{by: &by, tasks: &tasks, cleanups: &cleanups}, nil
-		},
-	})
-	topo := decode(t, reg, `{"name": "reshape2", "config": {"topology.max.spout.pending": 200},
+	e := newElasticRun(t, 40000)
+	h := e.h
+	topo := decode(t, e.reg, `{"name": "reshape2", "config": {"topology.max.spout.pending": 200},
 	  "spouts": [{"id": "gen", "type": "gen", "parallelism": 1}],
 	  "bolts": [{"id": "work", "type": "elastic", "parallelism": 2, "autoscale": {"min": 1, "max": 3},
 	     "inputs": [{"component": "gen"}]}]}`)
@@ -194,11 +206,6 @@ func TestRuntime_ReshapeAcrossWorkers(t *testing.T) {
 			}
 		}()
 	}
-	executed := func() int64 {
-		var n int64
-		tasks.Range(func(_, v any) bool { n += v.(*atomic.Int64).Load(); return true })
-		return n
-	}
 	reshape := func(name string, ids []int, local ...int) {
 		t.Helper()
 		here := map[int]bool{}
@@ -209,15 +216,15 @@ func TestRuntime_ReshapeAcrossWorkers(t *testing.T) {
 			t.Fatalf("%s: Reshape: %v", name, err)
 		}
 	}
-	galetest.Eventually(t, "tuples executed", 30*time.Second, func() bool { return executed() >= 5000 })
+	galetest.Eventually(t, "tuples executed", 30*time.Second, func() bool { return e.executed() >= 5000 })
 	// w[0] moves from a to b: its new owner first, as a cluster does
 	p.mu.Lock()
 	p.owner[w[0]] = "b"
 	p.mu.Unlock()
 	reshape("b", w[:2], w[0], w[1])
 	reshape("a", w[:2])
-	galetest.Eventually(t, "the moved task retired on a", 30*time.Second, func() bool { return cleanups.Load() >= 1 })
-	galetest.Eventually(t, "tuples executed", 30*time.Second, func() bool { return executed() >= 20000 })
+	galetest.Eventually(t, "the moved task retired on a", 30*time.Second, func() bool { return e.cleanups.Load() >= 1 })
+	galetest.Eventually(t, "tuples executed", 30*time.Second, func() bool { return e.executed() >= 20000 })
 	p.mu.Lock()
 	p.owner[w[2]] = "a"
 	p.mu.Unlock()
@@ -231,21 +238,7 @@ func TestRuntime_ReshapeAcrossWorkers(t *testing.T) {
 	galetest.Eventually(t, "every sentence acked", 60*time.Second, func() bool { return acked() >= int(h.count) })
 	cancel()
 	wg.Wait()
-	if n := h.fails.Load(); n != 0 {
-		t.Errorf("%d trees failed across the changes; want 0", n)
-	}
-	checkAckedOnce(t, h)
-	for i := range h.count {
-		if v, ok := by.Load(i); !ok || v.(*atomic.Int64).Load() != 1 {
-			t.Errorf("sentence %d executed %v times by work, want once", i, v)
-			break
-		}
-	}
-	for _, id := range w {
-		if v, ok := tasks.Load(id); !ok || v.(*atomic.Int64).Load() == 0 {
-			t.Errorf("task %d of work executed nothing", id)
-		}
-	}
+	e.check(t, w)
 	var onB int
 	for _, ts := range p.peers["b"].Stats().Tasks {
 		if ts.Component == "work" {
