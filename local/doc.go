@@ -18,7 +18,10 @@
 // # What runs
 //
 // Every component becomes Parallelism tasks, numbered as Storm does
-// (components sorted by id, tasks 1..N). Each task runs in its own
+// (components sorted by id, tasks 1..N; a component with an autoscale
+// policy holds ids up to its max: topology.TaskSlots), and an elastic
+// bolt's tasks can change while the others run (Runtime.Reshape). Each
+// task runs in its own
 // goroutine with a bounded input queue; tuples move between the tasks of
 // this process in batches (topology.transfer.batch.size) without
 // serialisation, and a slow bolt fills its queue and blocks its producers,

@@ -225,16 +225,6 @@ func New(topo *topology.Topology, opts Options) (*Runtime, error) {
 	return r, nil
 }
 
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 func allComponents(topo *topology.Topology) []*topology.Component {
 	return append(slices.Clone(topo.Spouts), topo.Bolts...)
 }
