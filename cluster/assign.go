@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/gale-stream/gale/cluster/internal/membership"
-	"github.com/gale-stream/gale/cluster/internal/monitor"
 	"github.com/gale-stream/gale/cluster/internal/schedule"
 	"github.com/gale-stream/gale/topology"
 )
@@ -28,7 +27,7 @@ func parseKey(k string) (component string, index int, ok bool) {
 }
 
 // taskIDs numbers a topology's tasks as the engine does.
-func taskIDs(topo *topology.Topology) map[string][]int { return monitor.TaskIDs(topo) }
+func taskIDs(topo *topology.Topology) map[string][]int { return topology.TaskIDs(topo) }
 
 // scheduleInput is what the scheduler needs of a topology: its own
 // "topology.workers" only when the topology sets it (else every worker),

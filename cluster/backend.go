@@ -174,7 +174,7 @@ func (w *Worker) describe(ctx context.Context, t store.Topology) (*api.Topology,
 
 // ownerOf maps an engine task id to the worker assignment a gives it.
 func ownerOf(topo *topology.Topology, a store.Assignment) func(int) string {
-	keys := keysByID(topo, monitor.TaskIDs(topo))
+	keys := keysByID(topo, taskIDs(topo))
 	return func(id int) string { return a.Tasks[keys[id]] }
 }
 

@@ -40,9 +40,6 @@ func (w *Worker) rescaleStep(ctx context.Context, t store.Topology, prev store.A
 	if w.handovers == nil {
 		w.handovers = map[string]handoverMark{}
 	}
-	if elastic {
-		drained = func() bool { return true }
-	}
 	if prev.Epoch > 0 && !prev.Draining && !elastic {
 		next := store.Assignment{Topology: t.Name, Epoch: prev.Epoch + 1, Tasks: prev.Tasks, Draining: true}
 		a, err := w.st.PutAssignment(ctx, next)
@@ -55,7 +52,7 @@ func (w *Worker) rescaleStep(ctx context.Context, t store.Topology, prev store.A
 			"reason", t.Rescale.Reason)
 		return a, true
 	}
-	if prev.Epoch > 0 {
+	if prev.Epoch > 0 && !elastic {
 		mark, ok := w.handovers[t.Name]
 		if !ok || mark.epoch != prev.Epoch {
 			// paused by a leader before this one: its clock starts now

@@ -114,14 +114,7 @@ func (w *Worker) reshape(l *share, t store.Topology, topo *topology.Topology, a 
 		}
 	}
 	// the new owners first: the tasks added elsewhere are sent to there
-	l.mu.Lock()
-	lost := l.lost(a)
-	l.owners, l.epoch = a.Tasks, a.Epoch
-	l.epochNow.Store(a.Epoch)
-	l.mu.Unlock()
-	if lost {
-		l.rt.FailPending()
-	}
+	w.follow(l, a)
 	switch err := l.rt.Reshape(tasks, here); {
 	case errors.Is(err, local.ErrNotRunning):
 		return true // the runtime is starting: again at the next round
@@ -133,7 +126,6 @@ func (w *Worker) reshape(l *share, t store.Topology, topo *topology.Topology, a 
 		w.log.Info("tasks changed in place", "topology", t.Name, "version", t.Version, "epoch", a.Epoch, "tasks", len(mine))
 	}
 	l.spec, l.version, l.topo, l.mine = specOf(t), t.Version, topo, mine
-	go w.deliverEarly(channelOf(t.Name), l)
-	w.setActive(l, t.Status == store.StatusActive && !a.Draining)
+	w.resume(l, t, a)
 	return true
 }

@@ -763,24 +763,17 @@ func (w *Worker) run(ctx context.Context, t store.Topology, topo *topology.Topol
 	w.mu.Lock()
 	l := w.running[t.Name]
 	w.mu.Unlock()
-	if l != nil && (len(mine) > 0 || l.rt.Local() > 0) && w.reshape(l, t, topo, a, mine) {
-		return // elastic components' tasks changed in place, or nothing (reshape.go)
-	}
-	if l != nil && l.spec == specOf(t) && slices.Equal(l.mine, mine) && (len(mine) > 0 || l.rt.Local() > 0) {
-		// same share: update the routing, the epoch and the activation
-		l.mu.Lock()
-		lost := l.lost(a)
-		l.owners, l.epoch = a.Tasks, a.Epoch
-		l.epochNow.Store(a.Epoch)
-		l.mu.Unlock()
-		// frames of the new epoch that came before this worker learned it
-		go w.deliverEarly(channelOf(t.Name), l)
-		if lost {
-			// a worker left or died: trees with tuples there cannot complete
-			l.rt.FailPending()
+	// a share runs tasks here while it has some, or some still retire
+	if l != nil && (len(mine) > 0 || l.rt.Local() > 0) {
+		if w.reshape(l, t, topo, a, mine) {
+			return // elastic components' tasks changed in place, or nothing (reshape.go)
 		}
-		w.setActive(l, t.Status == store.StatusActive && !a.Draining)
-		return
+		if l.spec == specOf(t) && slices.Equal(l.mine, mine) {
+			// same share: update the routing, the epoch and the activation
+			w.follow(l, a)
+			w.resume(l, t, a)
+			return
+		}
 	}
 	if l != nil && len(mine) == 0 && l.spec == specOf(t) && len(l.mine) == 0 {
 		w.stopShare(l) // its last tasks retired (reshape)
@@ -801,6 +794,27 @@ func (w *Worker) run(ctx context.Context, t store.Topology, topo *topology.Topol
 		return
 	}
 	w.startShare(t, topo, a, mine)
+}
+
+// follow points running share l at assignment a: the workers of its
+// tasks and the epoch. The trees of a worker that left or died fail at
+// once: with tuples there, they cannot complete.
+func (w *Worker) follow(l *share, a store.Assignment) {
+	l.mu.Lock()
+	lost := l.lost(a)
+	l.owners, l.epoch = a.Tasks, a.Epoch
+	l.epochNow.Store(a.Epoch)
+	l.mu.Unlock()
+	if lost {
+		l.rt.FailPending()
+	}
+}
+
+// resume hands share l the frames of its new epoch that came before this
+// worker learned it, and turns its spouts on or off per t and a.
+func (w *Worker) resume(l *share, t store.Topology, a store.Assignment) {
+	go w.deliverEarly(channelOf(t.Name), l)
+	w.setActive(l, t.Status == store.StatusActive && !a.Draining)
 }
 
 func (w *Worker) setActive(l *share, on bool) {

@@ -13,10 +13,6 @@ import (
 // keepErrors is how many errors a component shows.
 const keepErrors = 10
 
-// TaskIDs numbers a topology's tasks as the engine does
-// (topology.TaskIDs).
-func TaskIDs(topo *topology.Topology) map[string][]int { return topology.TaskIDs(topo) }
-
 // Components returns the spouts and bolts sorted by id.
 func Components(topo *topology.Topology) []*topology.Component {
 	comps := append(slices.Clone(topo.Spouts), topo.Bolts...)
@@ -112,7 +108,7 @@ func Describe(topo *topology.Topology, sum api.TopologySummary, owner func(task 
 		out.UptimeSeconds = max(out.UptimeSeconds, r.UptimeSeconds)
 	}
 	workers := map[string]bool{}
-	ids := TaskIDs(topo)
+	ids := topology.TaskIDs(topo)
 	for _, c := range Components(topo) {
 		ac := api.Component{ID: c.ID, Kind: c.Kind.String(), Type: c.Type, Parallelism: c.Parallelism}
 		var all Counters

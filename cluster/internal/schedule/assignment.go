@@ -22,10 +22,13 @@ type TaskKey struct {
 // Task is one task and where it runs.
 type Task struct {
 	TaskKey
-	// ID is the engine's topology-wide task id: tasks are numbered 1..N
-	// component by component, components in id order (byte-wise, as the
-	// engine sorts them), tasks in index order; acker tasks follow as
-	// N+1..N+A (the acker is numbered last whatever its id sorts as).
+	// ID numbers the topology's tasks 1..N component by component,
+	// components in id order (byte-wise, as the engine sorts them), tasks
+	// in index order; acker tasks follow as N+1..N+A (the acker is
+	// numbered last whatever its id sorts as). It is the engine's task id
+	// for a topology without autoscale policies; the engine numbers those
+	// holding ids up to their max (topology.TaskSlots), and the cluster
+	// maps tasks by their keys, not by this id.
 	ID int `json:"id"`
 	// Kind is the kind of the task's component.
 	Kind Kind `json:"kind"`
