@@ -53,6 +53,26 @@ type Pacer interface {
 	LastNextTuple() (waited time.Duration, heldBack bool)
 }
 
+// Resizer is a spout whose tasks can share its work anew while they run,
+// so that its component's parallelism changes without stopping the tasks
+// that stay (topology.Elastic; the spout's type says so with
+// registry.Spout.Resizable). The runtime calls Resize from the task's own
+// goroutine, between two NextTuple calls, when the component now runs
+// tasks tasks and this one is the index-th of them (0-based), or with
+// index -1 when this task leaves.
+//
+// The spout gives up what is no longer its share without losing it: it
+// starts nothing new of it, lets what it has in flight complete, then
+// releases it. It takes up what became its share once the previous owner
+// released it, or after a bounded wait (the previous owner may never have
+// learnt of the change): the spout's own fencing must then make taking it
+// over safe, and what the previous owner still had in flight replays. A
+// leaving task returns an error wrapping ErrStop from NextTuple once it
+// released everything and has no tree pending: the runtime then stops it.
+type Resizer interface {
+	Resize(tasks, index int)
+}
+
 // Collector emits a spout's tuples. Emits may block while downstream
 // queues are full: that is how a slow bolt slows its spouts down.
 //
