@@ -37,7 +37,7 @@ func (a *ackerExec) deliver(ev acker.Event) {
 	if ev.SpoutTask <= 0 || ev.SpoutTask >= len(a.rt.tasks) {
 		return
 	}
-	if s := a.rt.tasks[ev.SpoutTask].sp; s != nil {
+	if s := a.rt.tasks[ev.SpoutTask].sp.Load(); s != nil {
 		s.events.push(ev)
 	} else if a.rt.remote != nil {
 		if a.out == nil {

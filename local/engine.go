@@ -54,9 +54,9 @@ type task struct {
 	index   int
 	comp    *topology.Component
 	metrics *taskMetrics
-	inbox   chan []*tuple.Tuple // bolts only
-	sp      *spoutExec
-	bo      atomic.Pointer[boltExec] // replaced when Reshape starts the task again
+	inbox   chan []*tuple.Tuple       // bolts only
+	sp      atomic.Pointer[spoutExec] // replaced when Reshape starts the task again; nil once it left
+	bo      atomic.Pointer[boltExec]  // replaced when Reshape starts the task again
 	// here: the task runs in this process (its inbox is read), else in
 	// another worker (Remote) or, for an id held for an elastic
 	// component's parallelism, nowhere (reshape.go)
@@ -70,8 +70,8 @@ type task struct {
 func (t *task) status() *TaskStatus {
 	var r StatusReporter
 	switch {
-	case t.sp != nil:
-		r, _ = t.sp.sp.(StatusReporter)
+	case t.sp.Load() != nil:
+		r, _ = t.sp.Load().sp.(StatusReporter)
 	case t.bo.Load() != nil:
 		r, _ = t.bo.Load().b.(StatusReporter)
 	}
@@ -113,23 +113,28 @@ type Runtime struct {
 	remote      Remote
 	// end markers a bolt task needs per batch, by bolt and origin spout
 	endsNeeded map[string]map[string]int
-	spouts     []*spoutExec
-	bolts      []*boltExec
-	ackers     []*ackerExec
+	// spouts are the spout tasks running here; Reshape replaces the
+	// slice (never changes it) under layoutMu: spoutExecs
+	spouts []*spoutExec
+	bolts  []*boltExec
+	ackers []*ackerExec
 
-	inflight  atomic.Int64 // tuples queued or being executed by bolts
-	ctx       context.Context
-	cancel    context.CancelFunc
-	stop      chan struct{} // closed when every executor must stop
-	spoutsWG  sync.WaitGroup
-	boltsWG   sync.WaitGroup
-	ackersWG  sync.WaitGroup
-	flushWG   sync.WaitGroup // timer flushers (flush.go)
-	started   atomic.Int64   // UnixNano when Run started
-	startedAt time.Time      // the same, with its monotonic reading (set before started)
-	finished  chan struct{}  // closed when every spout task has stopped by itself
-	nDone     atomic.Int32
-	runOnce   atomic.Bool
+	inflight   atomic.Int64 // tuples queued or being executed by bolts
+	ctx        context.Context
+	cancel     context.CancelFunc
+	stop       chan struct{} // closed when every executor must stop
+	spoutsWG   sync.WaitGroup
+	boltsWG    sync.WaitGroup
+	ackersWG   sync.WaitGroup
+	flushWG    sync.WaitGroup // timer flushers (flush.go)
+	started    atomic.Int64   // UnixNano when Run started
+	startedAt  time.Time      // the same, with its monotonic reading (set before started)
+	finished   chan struct{}  // closed when every spout task has stopped by itself
+	nDone      atomic.Int32
+	finishOnce sync.Once
+	spoutsOff  atomic.Bool // Deactivate: a spout task Reshape starts starts paused
+	draining   bool        // under shapeMu: Run drains; Reshape starts nothing
+	runOnce    atomic.Bool
 }
 
 // New builds the runtime of a validated topology: it numbers the tasks,
@@ -209,8 +214,10 @@ func New(topo *topology.Topology, opts Options) (*Runtime, error) {
 		var err error
 		switch t.comp.Kind {
 		case topology.KindSpout:
-			t.sp, err = r.newSpoutExec(t)
-			r.spouts = append(r.spouts, t.sp)
+			var sp *spoutExec
+			sp, err = r.newSpoutExec(t)
+			t.sp.Store(sp)
+			r.spouts = append(r.spouts, sp)
 		case topology.KindBolt:
 			var bo *boltExec
 			bo, err = r.newBoltExec(t)
@@ -292,6 +299,14 @@ func (r *Runtime) componentTasks() map[string][]int {
 	r.layoutMu.RLock()
 	defer r.layoutMu.RUnlock()
 	return r.compTasks
+}
+
+// spoutExecs returns the spout tasks running here; the slice is not
+// changed afterwards (Reshape makes a new one).
+func (r *Runtime) spoutExecs() []*spoutExec {
+	r.layoutMu.RLock()
+	defer r.layoutMu.RUnlock()
+	return r.spouts
 }
 
 func (r *Runtime) taskContext(t *task) *topology.TaskContext {
@@ -378,14 +393,14 @@ func (r *Runtime) Run(ctx context.Context) error {
 		r.boltsWG.Add(1)
 		go b.run()
 	}
-	for _, s := range r.spouts {
+	for _, s := range r.spoutExecs() {
 		r.spoutsWG.Add(1)
 		go s.run()
 	}
 	r.startFlushers()
 	r.shapeMu.Unlock()
-	if len(r.spouts) == 0 && r.place == nil {
-		close(r.finished)
+	if len(r.spoutExecs()) == 0 && r.place == nil {
+		r.finishOnce.Do(func() { close(r.finished) })
 	}
 	select {
 	case <-ctx.Done():
@@ -417,7 +432,7 @@ func (r *Runtime) open() error {
 		}
 		prepared = append(prepared, b)
 	}
-	for _, s := range r.spouts {
+	for _, s := range r.spoutExecs() {
 		if err := s.open(); err != nil {
 			return fail(err)
 		}
@@ -429,7 +444,7 @@ func (r *Runtime) open() error {
 // quiet reports whether nothing is in flight: spouts stopped and flushed
 // with no pending trees, and no tuple queued or executing in a bolt.
 func (r *Runtime) quiet() bool {
-	for _, s := range r.spouts {
+	for _, s := range r.spoutExecs() {
 		if !s.quiet.Load() || s.npending.Load() > 0 {
 			return false
 		}
@@ -442,7 +457,7 @@ func (r *Runtime) quiet() bool {
 // paused (Deactivate) and both zero on every worker, nothing is in
 // flight anywhere: its tasks can move without a replay.
 func (r *Runtime) InFlight() (pendingTrees, queuedTuples int64) {
-	for _, s := range r.spouts {
+	for _, s := range r.spoutExecs() {
 		pendingTrees += s.npending.Load()
 	}
 	return pendingTrees, r.inflight.Load()
@@ -453,7 +468,7 @@ func (r *Runtime) InFlight() (pendingTrees, queuedTuples int64) {
 // Deactivate sets the wish at once; a spout in the middle of a NextTuple
 // may still emit a tree before its loop sees it.
 func (r *Runtime) SpoutsPaused() bool {
-	for _, s := range r.spouts {
+	for _, s := range r.spoutExecs() {
 		if !s.idle.Load() {
 			return false
 		}
@@ -462,15 +477,18 @@ func (r *Runtime) SpoutsPaused() bool {
 }
 
 func (r *Runtime) drain() error {
-	for _, s := range r.spouts {
+	r.shapeMu.Lock() // no Reshape starts a spout task from now on
+	r.draining = true
+	for _, s := range r.spoutExecs() {
 		s.stopping.Store(true)
 		s.wake()
 	}
+	r.shapeMu.Unlock()
 	deadline := time.Now().Add(r.drainFor)
 	for !r.quiet() {
 		if time.Now().After(deadline) {
 			var pending int64
-			for _, s := range r.spouts {
+			for _, s := range r.spoutExecs() {
 				pending += s.npending.Load()
 			}
 			r.log.Warn("drain timed out; pending trees will be replayed", "pending", pending, "queued", r.inflight.Load())
@@ -511,7 +529,10 @@ func (r *Runtime) Activate() { r.setActive(true) }
 func (r *Runtime) Deactivate() { r.setActive(false) }
 
 func (r *Runtime) setActive(v bool) {
-	for _, s := range r.spouts {
+	r.shapeMu.Lock() // a spout task Reshape starts takes the same
+	defer r.shapeMu.Unlock()
+	r.spoutsOff.Store(!v)
+	for _, s := range r.spoutExecs() {
 		s.active.Store(v)
 		s.wake()
 	}
@@ -543,8 +564,8 @@ func (r *Runtime) Stats() Stats {
 		}
 		t.metrics.snapshot(&ts)
 		ts.Status = t.status()
-		if t.sp != nil {
-			ts.Pending = t.sp.npending.Load()
+		if sp := t.sp.Load(); sp != nil {
+			ts.Pending = sp.npending.Load()
 		}
 		if t.inbox != nil {
 			ts.QueueLen = len(t.inbox) * r.batchSize

@@ -64,8 +64,8 @@ func (e *emitter) flushLoop(every time.Duration, stop, quit <-chan struct{}) {
 // startFlushers starts a flusher for every spout and bolt task of this
 // runtime when the topology's flush interval is positive.
 func (r *Runtime) startFlushers() {
-	for _, s := range r.spouts {
-		r.startFlusher(s.em, nil)
+	for _, s := range r.spoutExecs() {
+		r.startFlusher(s.em, s.quit)
 	}
 	for _, b := range r.bolts {
 		r.startFlusher(b.em, b.quit)

@@ -131,10 +131,14 @@ func (r *Runtime) deliverAcks(i int, msgs []codec.Ack) error {
 // deliverEvents hands tree completions from a remote acker to their local
 // spout task.
 func (r *Runtime) deliverEvents(task int, evs []acker.Event) error {
-	if task <= 0 || task >= len(r.tasks) || r.tasks[task].sp == nil {
+	var sp *spoutExec
+	if task > 0 && task < len(r.tasks) {
+		sp = r.tasks[task].sp.Load()
+	}
+	if sp == nil {
 		return fmt.Errorf("deliver events to task %d: %w", task, ErrNotLocal)
 	}
-	r.tasks[task].sp.events.pushAll(evs)
+	sp.events.pushAll(evs)
 	return nil
 }
 
@@ -173,7 +177,7 @@ func (q *ackQueue) drain() [][]codec.Ack {
 // tuples there can never complete, and waiting would hold max spout
 // pending full for the whole message timeout. The spouts replay them.
 func (r *Runtime) FailPending() {
-	for _, s := range r.spouts {
+	for _, s := range r.spoutExecs() {
 		s.events.push(acker.Event{SpoutTask: s.t.id, Failed: true, TimedOut: true})
 		s.wake()
 	}

@@ -7,24 +7,39 @@ import (
 	"slices"
 	"time"
 
+	"github.com/gale-stream/gale/spout"
 	"github.com/gale-stream/gale/topology"
 )
 
 // Reshaping: a change of parallelism that keeps the other tasks running
 //
 // An elastic component (topology.Elastic: a leaf bolt that reads spouts
-// only, with an autoscale policy that holds its task ids) can change its
-// parallelism while the runtime runs. Reshape starts the component's new
-// tasks that run here, then points every local producer at the new set of
-// tasks (under each emitter's lock: a spout sends a batch and its end
-// markers at once, so each batch goes wholly to the old set or wholly to
-// the new), then retires the tasks that left: a leaving task gets no new
-// tuples from here, executes what is in its queue, and stops once its queue
-// has stayed empty for RetireQuiet (other workers may still send to it
-// until they learn the change). Nothing else stops: no spout pauses, no
-// tree fails. Tuples that reach a retired task after that (a worker that
-// learned the change later than RetireQuiet) are refused (ErrNotLocal):
-// their trees time out and replay, as after any lost message.
+// only, or a spout whose tasks share their work anew, spout.Resizer, each
+// with an autoscale policy that holds its task ids) can change its
+// parallelism while the runtime runs.
+//
+// For a bolt, Reshape starts the component's new tasks that run here, then
+// points every local producer at the new set of tasks (under each
+// emitter's lock: a spout sends a batch and its end markers at once, so
+// each batch goes wholly to the old set or wholly to the new), then
+// retires the tasks that left: a leaving task gets no new tuples from
+// here, executes what is in its queue, and stops once its queue has
+// stayed empty for RetireQuiet (other workers may still send to it until
+// they learn the change). Tuples that reach a retired task after that (a
+// worker that learned the change later than RetireQuiet) are refused
+// (ErrNotLocal): their trees time out and replay, as after any lost
+// message.
+//
+// For a spout, Reshape opens and runs the new tasks that run here, then
+// tells every local task of the component its new share (Resize, from the
+// task's own loop, before its next NextTuple): the spout hands over what
+// it no longer owns once its trees complete, and takes up what it now
+// owns once the previous owner let it go (the Kafka spout: its ledger). A
+// leaving task gets index -1; it stops once its spout returns ErrStop
+// with no tree pending (spoutExec.leave). What a bolt receives never
+// depends on how many spout tasks there are, so nothing else changes.
+//
+// Nothing else stops: no other spout pauses, no tree fails.
 
 // DefaultRetireQuiet is how long a leaving task's queue must stay empty
 // before it stops (Options.RetireQuiet).
@@ -78,7 +93,7 @@ func (r *Runtime) Reshape(tasks map[string][]int, local map[int]bool) error {
 			}
 		}
 		for _, id := range slots[comp] {
-			if running := r.tasks[id].here.Load() && r.retiring[id] == nil; running != stay[id] {
+			if r.runningHere(r.tasks[id]) != stay[id] {
 				changed[comp] = true
 			}
 		}
@@ -91,18 +106,40 @@ func (r *Runtime) Reshape(tasks map[string][]int, local map[int]bool) error {
 		return ErrNotRunning
 	default:
 	}
-	if r.started.Load() == 0 {
+	if r.started.Load() == 0 || r.draining {
 		return ErrNotRunning
+	}
+	for comp := range changed {
+		if r.comps[comp].Kind != topology.KindSpout {
+			continue
+		}
+		for _, s := range r.spoutExecs() {
+			if _, ok := s.sp.(spout.Resizer); s.t.comp.ID == comp && !ok {
+				return fmt.Errorf("reshape %q: %T cannot share its work anew: %w", comp, s.sp, ErrNotElastic)
+			}
+		}
 	}
 	r.layoutMu.Lock()
 	r.compTasks = next
 	r.layoutMu.Unlock()
 	// the new tasks first, so that nothing is sent to a task not running
 	var errs []error
+	var started []*spoutExec
 	for comp := range changed {
 		for _, id := range slots[comp] {
 			t := r.tasks[id]
 			if !stay[id] {
+				continue
+			}
+			if t.comp.Kind == topology.KindSpout {
+				if t.sp.Load() == nil {
+					s, err := r.startSpout(t, len(next[comp]), slices.Index(next[comp], id))
+					if err != nil {
+						errs = append(errs, err)
+						continue
+					}
+					started = append(started, s)
+				}
 				continue
 			}
 			if c := r.retiring[id]; c != nil {
@@ -123,13 +160,40 @@ func (r *Runtime) Reshape(tasks map[string][]int, local map[int]bool) error {
 		r.layoutMu.Lock()
 		r.compTasks = cur
 		r.layoutMu.Unlock()
+		for _, s := range started {
+			s.leaving.Store(true) // leaves at once: it holds nothing yet
+			s.resize.Store(&[2]int{len(cur[s.t.comp.ID]), -1})
+		}
+		r.runSpouts(started)
 		return errors.Join(errs...)
+	}
+	r.runSpouts(started)
+	// the spout tasks that stay share the work anew; those that go hand
+	// theirs over, then leave (spoutExec.leave)
+	for comp := range changed {
+		if r.comps[comp].Kind != topology.KindSpout {
+			continue
+		}
+		for _, id := range slots[comp] {
+			t := r.tasks[id]
+			s := t.sp.Load()
+			if s == nil || slices.Contains(started, s) {
+				continue
+			}
+			idx := slices.Index(next[comp], id)
+			if !stay[id] {
+				idx = -1
+			}
+			s.leaving.Store(idx < 0)
+			s.resize.Store(&[2]int{len(next[comp]), idx})
+			s.wake()
+		}
 	}
 	// a leaving task that runs elsewhere now: what is sent to it from
 	// here goes there
 	for comp := range changed {
 		for _, id := range slots[comp] {
-			if t := r.tasks[id]; t.here.Load() && !stay[id] && slices.Contains(tasks[comp], id) {
+			if t := r.tasks[id]; t.comp.Kind == topology.KindBolt && t.here.Load() && !stay[id] && slices.Contains(tasks[comp], id) {
 				t.away.Store(true)
 			}
 		}
@@ -141,8 +205,8 @@ func (r *Runtime) Reshape(tasks map[string][]int, local map[int]bool) error {
 		}
 		var em *emitter
 		switch {
-		case t.sp != nil:
-			em = t.sp.em
+		case t.sp.Load() != nil:
+			em = t.sp.Load().em
 		case t.bo.Load() != nil:
 			em = t.bo.Load().em
 		}
@@ -160,10 +224,10 @@ func (r *Runtime) Reshape(tasks map[string][]int, local map[int]bool) error {
 		em.endTargets = endTargetsOf(streams)
 		em.mu.Unlock()
 	}
-	// the leaving tasks stop once their queues stay empty
+	// the leaving bolt tasks stop once their queues stay empty
 	for comp := range changed {
 		for _, id := range slots[comp] {
-			if t := r.tasks[id]; t.here.Load() && !stay[id] && r.retiring[id] == nil {
+			if t := r.tasks[id]; t.comp.Kind == topology.KindBolt && t.here.Load() && !stay[id] && r.retiring[id] == nil {
 				r.retire(t)
 			}
 		}
@@ -186,6 +250,48 @@ func feeds(topo *topology.Topology, c string, set map[string]bool) bool {
 		}
 	}
 	return false
+}
+
+// runningHere reports whether task t runs here and stays: not a bolt task
+// retiring, nor a spout task leaving.
+func (r *Runtime) runningHere(t *task) bool {
+	if !t.here.Load() || r.retiring[t.id] != nil {
+		return false
+	}
+	s := t.sp.Load()
+	return s == nil || !s.leaving.Load()
+}
+
+// startSpout opens spout task t here, the index-th of tasks, while the
+// runtime runs; runSpouts then runs it. r.shapeMu is held.
+func (r *Runtime) startSpout(t *task, tasks, index int) (*spoutExec, error) {
+	s, err := r.newSpoutExec(t)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.open(); err != nil {
+		return nil, err
+	}
+	s.active.Store(!r.spoutsOff.Load())
+	s.resize.Store(&[2]int{tasks, index}) // before its first NextTuple
+	return s, nil
+}
+
+// runSpouts runs spout tasks opened by startSpout. r.shapeMu is held.
+func (r *Runtime) runSpouts(started []*spoutExec) {
+	if len(started) == 0 {
+		return
+	}
+	r.layoutMu.Lock()
+	r.spouts = append(slices.Clone(r.spouts), started...)
+	r.layoutMu.Unlock()
+	for _, s := range started {
+		s.t.sp.Store(s)
+		s.t.here.Store(true)
+		r.spoutsWG.Add(1)
+		go s.run()
+		r.startFlusher(s.em, s.quit)
+	}
 }
 
 // startTask starts bolt task t here while the runtime runs. r.shapeMu is

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -40,6 +41,16 @@ type spoutExec struct {
 	// now is the last before the pause (Runtime.SpoutsPaused)
 	idle      atomic.Bool
 	done      bool // the spout returned ErrStop
+	// resize is the share Reshape asked for last, {tasks, index}, not yet
+	// given to the spout (spout.Resizer); leaving: that index is -1 (set
+	// under r.shapeMu). The loop keeps what it gave: leavingNow, and left
+	// once the spout stopped (ErrStop) while leaving; the task then goes
+	// as soon as no tree is pending (leave), closing quit.
+	resize     atomic.Pointer[[2]int]
+	leaving    atomic.Bool
+	leavingNow bool
+	left       bool
+	quit       chan struct{}
 	maxPend   int
 	lastSweep int64 // mono() at the last sweep of pending trees
 	working   int64 // mono() when the loop last stopped waiting
@@ -61,7 +72,7 @@ func (r *Runtime) newSpoutExec(t *task) (*spoutExec, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &spoutExec{rt: r, t: t, sp: sp, events: newEventQueue(),
+	s := &spoutExec{rt: r, t: t, sp: sp, events: newEventQueue(), quit: make(chan struct{}),
 		pending: map[uint64]pendingTree{}, maxPend: r.topo.Settings.MaxSpoutPending}
 	s.em = newEmitter(r, t, streams)
 	s.em.inLoop = true // the spout's loop flushes; its collector is used from it
@@ -110,6 +121,12 @@ func (s *spoutExec) run() {
 		evs = s.events.drain(evs)
 		for _, ev := range evs {
 			s.complete(ev)
+		}
+		if rs := s.resize.Swap(nil); rs != nil {
+			s.applyResize(rs[0], rs[1])
+		}
+		if s.left && len(s.pending) == 0 && s.leave() {
+			return
 		}
 		if a := s.active.Load(); a != wasActive {
 			wasActive = a
@@ -228,12 +245,57 @@ func (s *spoutExec) finish() {
 		return
 	}
 	s.done = true
+	if s.leavingNow {
+		s.left = true // it leaves (leave), it did not finish
+		return
+	}
 	// in a cluster worker (a placement) the run goes on when the local
 	// spouts are done: other workers' trees still need this worker's
 	// bolts and ackers; the cluster stops it
-	if int(s.rt.nDone.Add(1)) == len(s.rt.spouts) && s.rt.place == nil {
-		close(s.rt.finished)
+	if int(s.rt.nDone.Add(1)) == len(s.rt.spoutExecs()) && s.rt.place == nil {
+		s.rt.finishOnce.Do(func() { close(s.rt.finished) })
 	}
+}
+
+// applyResize gives the spout its new share (spout.Resizer): tasks
+// tasks, this one the index-th, or leaving with index -1.
+func (s *spoutExec) applyResize(tasks, index int) {
+	rz, ok := s.sp.(spout.Resizer)
+	if !ok {
+		s.rt.reportError(s.t, fmt.Errorf("resize to %d tasks: %T: %w", tasks, s.sp, ErrNotElastic))
+		return
+	}
+	s.leavingNow = index < 0
+	if !s.leavingNow && s.left {
+		s.left, s.done = false, false // asked to stay before it went
+	}
+	defer s.recoverTo("Resize")
+	rz.Resize(tasks, index)
+}
+
+// leave stops this task, which left its component (its spout stopped
+// while leaving, no tree pending), unless Reshape asked it to stay
+// meanwhile; it reports whether it did.
+func (s *spoutExec) leave() bool {
+	r := s.rt
+	r.shapeMu.Lock()
+	defer r.shapeMu.Unlock()
+	if s.resize.Load() != nil {
+		return false // a newer share: given at the next turn
+	}
+	s.flush()
+	r.layoutMu.Lock()
+	r.spouts = slices.DeleteFunc(slices.Clone(r.spouts), func(x *spoutExec) bool { return x == s })
+	left := len(r.spouts)
+	r.layoutMu.Unlock()
+	s.t.here.Store(false)
+	s.t.sp.CompareAndSwap(s, nil)
+	close(s.quit)
+	if r.place == nil && left > 0 && int(r.nDone.Load()) == left {
+		r.finishOnce.Do(func() { close(r.finished) })
+	}
+	r.log.Info("spout task left", "component", s.t.comp.ID, "task", s.t.id)
+	return true
 }
 
 func (s *spoutExec) activation(active bool) {

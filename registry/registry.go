@@ -49,6 +49,10 @@ type Spout[C any] struct {
 	// OverridableOutputs lets a topology replace the declared streams with
 	// its own "outputs" (a multilang spout, whose program decides).
 	OverridableOutputs bool
+	// Resizable says that the spout implements spout.Resizer: its tasks
+	// share the work anew while they run, so that a change of its
+	// parallelism keeps them running (topology.Elastic).
+	Resizable bool
 	// New builds one instance per task from the component's decoded
 	// config. Every task of a component gets the same *C: treat it as
 	// read-only.
@@ -78,6 +82,7 @@ func (s Spout[C]) entry() (*entry, error) {
 		return nil, err
 	}
 	ct.OverridableOutputs = s.OverridableOutputs
+	ct.Resizable = s.Resizable
 	newFn := s.New
 	return &entry{ct: *ct, newSpout: func(settings any) (spout.Spout, error) {
 		c, err := configOf(s.Name, s.Config, settings)

@@ -40,6 +40,10 @@ type ComponentType struct {
 	// OverridableOutputs allows a topology to replace the declared output
 	// streams with its own "outputs".
 	OverridableOutputs bool
+	// Resizable: a spout type whose tasks can share the work anew while
+	// they run (spout.Resizer), so that its parallelism can change in
+	// place (Topology.Elastic).
+	Resizable bool
 	// DirectStreams lists output streams that are direct (EmitDirect only).
 	DirectStreams []string
 }

@@ -71,6 +71,11 @@ func newCatalog() testCatalog {
 			Outputs:            fixed(topology.Streams{"default": {"line"}}),
 			OverridableOutputs: true,
 		},
+		"partitioned": {
+			Kind: topology.KindSpout, Name: "partitioned",
+			Outputs:   fixed(topology.Streams{"default": {"sentence"}}),
+			Resizable: true,
+		},
 	}
 	bolts := map[string]*topology.ComponentType{
 		"split": {

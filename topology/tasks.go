@@ -46,16 +46,33 @@ func TaskIDs(t *Topology) map[string][]int {
 
 // Elastic reports whether the parallelism of component id can change
 // while the topology runs, starting and stopping only that component's
-// tasks: a bolt with an autoscale policy (its ids are held), that reads
-// spouts only, with the shuffle, local_or_shuffle, fields, partial_key or
-// none grouping, and that no bolt reads. Its tasks then take no part in a
-// batch's end markers beyond their own (a spout sends each batch and its
-// markers at once), and no other task counts them. Another change of
-// parallelism restarts the topology's tasks, as does any with
-// "topology.rescale.in.place" false.
+// tasks. Either
+//
+//   - a spout with an autoscale policy (its ids are held) whose type's
+//     tasks share the work anew while they run (ComponentType.Resizable,
+//     spout.Resizer): what a bolt receives of a batch never depends on how
+//     many spout tasks there are (one task sends each batch and its end
+//     markers); or
+//   - a bolt with an autoscale policy that reads spouts only, with the
+//     shuffle, local_or_shuffle, fields, partial_key or none grouping,
+//     and that no bolt reads. Its tasks then take no part in a batch's end
+//     markers beyond their own (a spout sends each batch and its markers
+//     at once), and no other task counts them.
+//
+// Another change of parallelism restarts the topology's tasks, as does
+// any with "topology.rescale.in.place" false.
 func (t *Topology) Elastic(id string) bool {
 	if !t.Settings.RescaleInPlace {
 		return false
+	}
+	for _, s := range t.Spouts {
+		if s.ID == id {
+			if s.Autoscale == nil || t.Catalog() == nil {
+				return false
+			}
+			ct, ok := t.Catalog().ComponentType(KindSpout, s.Type)
+			return ok && ct.Resizable
+		}
 	}
 	var c *Component
 	for _, b := range t.Bolts {

@@ -74,8 +74,21 @@ func TestTopology_Elastic(t *testing.T) {
 	if topo, err := topology.Decode([]byte(off), newCatalog()); err != nil || topo.Elastic("x") {
 		t.Errorf("topology.rescale.in.place false: Elastic %v (err %v), want false", topo != nil && topo.Elastic("x"), err)
 	}
-	topo, _ := topology.Decode([]byte(doc(`{"id": "s", "type": "generator", `+policy+`}`, boltSplt)), newCatalog())
-	if topo != nil && topo.Elastic("s") {
-		t.Error("a spout is elastic")
+	spouts := []struct {
+		name, spout string
+		want        bool
+	}{
+		{"a resizable spout with a policy", `{"id": "s", "type": "partitioned", ` + policy + `}`, true},
+		{"a resizable spout without one", `{"id": "s", "type": "partitioned"}`, false},
+		{"a spout that cannot resize", `{"id": "s", "type": "generator", ` + policy + `}`, false},
+	}
+	for _, tt := range spouts {
+		topo, err := topology.Decode([]byte(doc(tt.spout, boltSplt)), newCatalog())
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if got := topo.Elastic("s"); got != tt.want {
+			t.Errorf("%s: Elastic = %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }

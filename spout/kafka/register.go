@@ -19,6 +19,7 @@ func Type() registry.Spout[Config] {
 		Outputs: registry.Declare(func(c *Config, _ []tuple.Fields) (topology.Streams, error) {
 			return topology.Streams{tuple.DefaultStream: c.outputFields()}, nil
 		}),
-		New: func(c *Config) (spout.Spout, error) { return New(c), nil },
+		Resizable: true,
+		New:       func(c *Config) (spout.Spout, error) { return New(c), nil },
 	}
 }
