@@ -39,8 +39,8 @@ type spoutExec struct {
 	// idle: the loop saw the spout inactive (or stopping, or done) and
 	// calls no NextTuple until that changes: a tree it counts in pending
 	// now is the last before the pause (Runtime.SpoutsPaused)
-	idle      atomic.Bool
-	done      bool // the spout returned ErrStop
+	idle atomic.Bool
+	done bool // the spout returned ErrStop
 	// resize is the share Reshape asked for last, {tasks, index}, not yet
 	// given to the spout (spout.Resizer); leaving: that index is -1 (set
 	// under r.shapeMu). The loop keeps what it gave: leavingNow, and left
@@ -51,9 +51,9 @@ type spoutExec struct {
 	leavingNow bool
 	left       bool
 	quit       chan struct{}
-	maxPend   int
-	lastSweep int64 // mono() at the last sweep of pending trees
-	working   int64 // mono() when the loop last stopped waiting
+	maxPend    int
+	lastSweep  int64 // mono() at the last sweep of pending trees
+	working    int64 // mono() when the loop last stopped waiting
 }
 
 // worked adds the time since the loop last stopped waiting (or last
