@@ -13,7 +13,7 @@ import (
 // Changes that keep the other tasks running
 //
 // A change of parallelism of elastic components only (topology.Elastic:
-// leaf bolts that read spouts, spouts whose tasks share their work anew,
+// bolts that read spouts only, spouts whose tasks share their work anew,
 // each with an autoscale policy that holds its task ids) is not a
 // graceful move (rescale.go): the leader stores the new parallelism at
 // once, with no pause, and stores without a pause an assignment that only

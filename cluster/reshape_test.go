@@ -13,14 +13,16 @@ import (
 	spoutbuiltin "github.com/gale-stream/gale/spout/builtin"
 )
 
-// elasticTopology: "work" is elastic (a leaf reading the spout, with a
-// policy), as is "parts" (a resizable spout with one); "split" is read by
-// "count", so it is not, nor is "gen" (no policy).
+// elasticTopology: "work" and "split" are elastic (bolts reading the
+// spout, with a policy; "count" reads "split"), as is "parts" (a resizable
+// spout with one); "count" reads a bolt, so it is not, nor is "gen" (no
+// policy).
 const elasticTopology = `{"name": "e", "spouts": [{"id": "gen", "type": "generator"},
     {"id": "parts", "type": "parts", "autoscale": {"min": 1, "max": 4}}],
   "bolts": [{"id": "work", "type": "noop", "inputs": [{"component": "gen"}], "autoscale": {"min": 1, "max": 4}},
     {"id": "split", "type": "split", "inputs": [{"component": "gen"}], "autoscale": {"min": 1, "max": 4}},
-    {"id": "count", "type": "count", "inputs": [{"component": "split", "grouping": "fields", "fields": ["word"]}]}]}`
+    {"id": "count", "type": "count", "inputs": [{"component": "split", "grouping": "fields", "fields": ["word"]}],
+     "autoscale": {"min": 1, "max": 4}}]}`
 
 func decodeElastic(t *testing.T) *topology.Topology {
 	t.Helper()
@@ -48,8 +50,9 @@ func TestElasticChange(t *testing.T) {
 		want bool
 	}{
 		{"the elastic bolt", &store.Rescale{Parallelism: map[string]int{"work": 3}}, true},
-		{"a bolt another reads", &store.Rescale{Parallelism: map[string]int{"split": 3}}, false},
-		{"both", &store.Rescale{Parallelism: map[string]int{"work": 3, "split": 2}}, false},
+		{"a bolt another reads", &store.Rescale{Parallelism: map[string]int{"split": 3}}, true},
+		{"a bolt that reads a bolt", &store.Rescale{Parallelism: map[string]int{"count": 3}}, false},
+		{"both", &store.Rescale{Parallelism: map[string]int{"work": 3, "count": 2}}, false},
 		{"a spout that cannot resize", &store.Rescale{Parallelism: map[string]int{"gen": 2}}, false},
 		{"a resizable spout", &store.Rescale{Parallelism: map[string]int{"parts": 2}}, true},
 		{"it and the elastic bolt", &store.Rescale{Parallelism: map[string]int{"parts": 2, "work": 3}}, true},
@@ -90,7 +93,8 @@ func TestElasticMoves(t *testing.T) {
 		{"an elastic task removed", with(map[string]string{"work/0": ""}), true},
 		{"an elastic task moved", with(map[string]string{"work/0": "b"}), true},
 		{"another task moved as well", with(map[string]string{"work/1": "b", "count/0": "a"}), false},
-		{"a task of a bolt another reads added", with(map[string]string{"split/1": "a"}), false},
+		{"a task of a bolt another reads added", with(map[string]string{"split/1": "a"}), true},
+		{"a task of a bolt that reads a bolt added", with(map[string]string{"count/1": "a"}), false},
 		{"a resizable spout's tasks added", with(map[string]string{"parts/1": "a", "parts/2": "c"}), true},
 		{"one removed", with(map[string]string{"parts/0": ""}), true},
 		{"one moved", with(map[string]string{"parts/0": "c"}), false},

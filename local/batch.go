@@ -31,6 +31,12 @@ import (
 // Which upstream tasks take part: the one spout task that sent the batch,
 // and every task of every bolt downstream of that spout (each of them gets
 // markers from all its upstream tasks, so each finishes and forwards).
+// The tasks of an elastic bolt (topology.Elastic) may change while a
+// batch is on its way, so their number is not fixed: the spout sends the
+// batch and its markers at once, each marker to a task of an elastic bolt
+// saying how many of that bolt's tasks got one ("of"); those tasks pass
+// the number on in their own markers, and a task downstream needs that
+// many markers from the elastic bolt for this batch.
 
 // Batches that stay on their spout's worker
 //
@@ -64,8 +70,11 @@ type batchKey struct {
 	root uint64
 }
 
-// endFields are the fields of an end marker.
-var endFields = tuple.Fields{"count", "meta", "failed"}
+// endFields are the fields of an end marker: the tuples of the batch the
+// sender sent to this task, the batch, whether its attempt failed, and
+// for a marker of (or to) an elastic bolt's task, how many of that bolt's
+// tasks take part in the batch (0 otherwise).
+var endFields = tuple.Fields{"count", "meta", "failed", "of"}
 
 // keyOf returns the attempt a tuple of a batch belongs to.
 func keyOf(t *tuple.Tuple) batchKey {
@@ -75,8 +84,9 @@ func keyOf(t *tuple.Tuple) batchKey {
 // endsNeeded computes, for each bolt and each spout, how many end markers
 // a task of the bolt must receive for a batch sent by that spout: one from
 // the spout if the bolt reads it, plus one per task of each bolt it reads
-// that lies downstream of the spout.
-func endsNeeded(topo *topology.Topology, compTasks map[string][]int) map[string]map[string]int {
+// that lies downstream of the spout; but for an elastic bolt it reads,
+// elastic lists the bolt instead (its markers say how many: "of").
+func endsNeeded(topo *topology.Topology, compTasks map[string][]int) (static map[string]map[string]int, elastic map[string]map[string][]string) {
 	consumers := map[string][]string{}
 	for _, b := range topo.Bolts {
 		for _, in := range b.Inputs {
@@ -86,6 +96,7 @@ func endsNeeded(topo *topology.Topology, compTasks map[string][]int) map[string]
 		}
 	}
 	out := map[string]map[string]int{}
+	elastic = map[string]map[string][]string{}
 	for _, s := range topo.Spouts {
 		reach := map[string]bool{s.ID: true}
 		queue := []string{s.ID}
@@ -110,6 +121,12 @@ func endsNeeded(topo *topology.Topology, compTasks map[string][]int) map[string]
 				n := len(compTasks[c])
 				if c == s.ID {
 					n = 1 // only the spout task that sent the batch
+				} else if topo.Elastic(c) {
+					n = 0
+					if elastic[b.ID] == nil {
+						elastic[b.ID] = map[string][]string{}
+					}
+					elastic[b.ID][s.ID] = append(elastic[b.ID][s.ID], c)
 				}
 				if out[b.ID] == nil {
 					out[b.ID] = map[string]int{}
@@ -118,7 +135,24 @@ func endsNeeded(topo *topology.Topology, compTasks map[string][]int) map[string]
 			}
 		}
 	}
-	return out
+	return out, elastic
+}
+
+// endsOf returns, for each of targets (an emitter's endTargets), the
+// number of targets of its component when that is an elastic bolt, else
+// 0: the "of" of a spout's markers.
+func (r *Runtime) endsOf(targets []int) []int64 {
+	n := map[string]int64{}
+	for _, id := range targets {
+		n[r.tasks[id].comp.ID]++
+	}
+	of := make([]int64, len(targets))
+	for i, id := range targets {
+		if c := r.tasks[id].comp; c.Kind == topology.KindBolt && r.topo.Elastic(c.ID) {
+			of[i] = n[c.ID]
+		}
+	}
+	return of
 }
 
 // endTargetsOf lists every task that reads any stream of the emitter, once.
@@ -161,12 +195,17 @@ func (e *emitter) forgetBatchLocked(k batchKey) {
 // downstream, anchored to the tree: to root (a spout; xor returns the new
 // edges for the ack init) or to the markers the task received (a bolt).
 // Anchoring happens now; counts are filled in by sendEndsLocked, after any
-// emit of FinishBatch.
-func (e *emitter) newEndsLocked(k batchKey, meta *tuple.BatchMeta, root uint64, anchors []*tuple.Tuple) (ends []*tuple.Tuple, xor uint64) {
+// emit of FinishBatch. of is what a bolt's markers say of its tasks taking
+// part (an elastic bolt's: what its spout's marker said; 0 otherwise); a
+// spout's say it of each elastic bolt (endOf).
+func (e *emitter) newEndsLocked(k batchKey, meta *tuple.BatchMeta, root uint64, anchors []*tuple.Tuple, of int64) (ends []*tuple.Tuple, xor uint64) {
 	tracked := e.rt.acking && (root != 0 || len(anchors) > 0)
-	for range e.endTargets {
+	for i := range e.endTargets {
+		if root != 0 || anchors == nil {
+			of = e.endOf[i]
+		}
 		t := &tuple.Tuple{Fields: endFields, Stream: tuple.BatchEndStream, Component: e.task.comp.ID,
-			Task: e.task.id, BatchID: k.id, Values: tuple.Values{int64(0), meta, false}}
+			Task: e.task.id, BatchID: k.id, Values: tuple.Values{int64(0), meta, false, of}}
 		if tracked {
 			edge := tuplestate.NewID()
 			if root != 0 {
@@ -230,7 +269,7 @@ func (c *spoutCollector) SendBatch(msgID any, meta *tuple.BatchMeta, msgs []spou
 	if s.rt.acking {
 		k.root = root
 	}
-	ends, x := em.newEndsLocked(k, meta, root, nil)
+	ends, x := em.newEndsLocked(k, meta, root, nil, 0)
 	xor ^= x
 	em.sendEndsLocked(k, ends, false)
 	c.track(root, msgID, xor)
@@ -249,8 +288,11 @@ type batchState struct {
 	meta     *tuple.BatchMeta
 	executed int64 // the batch's tuples executed here
 	expected int64 // the sum of the markers' counts
-	ends     []*tuple.Tuple
-	born     time.Time
+	// of: what the markers of each elastic bolt said of its tasks taking
+	// part (endFields)
+	of   map[string]int64
+	ends []*tuple.Tuple
+	born time.Time
 	// failed: a tuple of the attempt was failed here or upstream; the
 	// attempt will be replayed, so FinishBatch is skipped
 	failed bool
@@ -258,7 +300,10 @@ type batchState struct {
 
 // batches is the batch bookkeeping of one bolt task.
 type batches struct {
-	needed    map[string]int // end markers needed, by origin spout
+	needed map[string]int // end markers needed, by origin spout
+	// elastic: the elastic bolts read, by origin spout, whose markers
+	// say how many more are needed
+	elastic   map[string][]string
 	byKey     map[batchKey]*batchState
 	last      *batchState
 	lastSweep time.Time
@@ -353,6 +398,12 @@ func (e *boltExec) batchEnd(t *tuple.Tuple) {
 	}
 	st.meta = meta
 	st.expected += n
+	if of, _ := t.Values[3].(int64); of > 0 {
+		if st.of == nil {
+			st.of = map[string]int64{}
+		}
+		st.of[t.Component] = of
+	}
 	if failed, _ := t.Values[2].(bool); failed {
 		st.failed = true
 	}
@@ -365,6 +416,13 @@ func (e *boltExec) maybeFinish(st *batchState) {
 		return
 	}
 	need := e.batches.needed[st.meta.Origin]
+	for _, c := range e.batches.elastic[st.meta.Origin] {
+		of, ok := st.of[c]
+		if !ok {
+			return // no marker of c yet: how many is not known
+		}
+		need += int(of)
+	}
 	if len(st.ends) < need || st.executed < st.expected {
 		return
 	}
@@ -403,7 +461,7 @@ var ErrBatchCount = errors.New("batch count mismatch")
 func (e *boltExec) finishBatch(st *batchState) {
 	em := e.em
 	em.mu.Lock()
-	fwd, _ := em.newEndsLocked(st.key, st.meta, 0, st.ends)
+	fwd, _ := em.newEndsLocked(st.key, st.meta, 0, st.ends, st.of[st.meta.Origin])
 	em.mu.Unlock()
 	bb, isBatchBolt := e.b.(bolt.BatchBolt)
 	if isBatchBolt {

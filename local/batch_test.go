@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/gale-stream/gale/bolt"
+	"github.com/gale-stream/gale/internal/galetest"
+	"github.com/gale-stream/gale/local"
 	"github.com/gale-stream/gale/registry"
 	"github.com/gale-stream/gale/spout"
 	"github.com/gale-stream/gale/topology"
@@ -337,5 +339,80 @@ func TestRuntime_BatchesWithoutAcking(t *testing.T) {
 	}
 	if len(written) != batches {
 		t.Errorf("%d batches written, want %d", len(written), batches)
+	}
+}
+
+// TestRuntime_BatchesReshapeElastic changes the tasks of an elastic bolt
+// that another bolt reads (xform, read by the batch sink) 1 -> 3 -> 2 -> 1
+// while batches flow: the sink tasks learn from the markers how many
+// xform tasks took part in each batch, so every batch finishes, none
+// fails, and each is written once, whole.
+func TestRuntime_BatchesReshapeElastic(t *testing.T) {
+	const batches, recs = 3000, 20
+	h := newBatchHarness(batches, recs)
+	reg := h.registry()
+	topo := decode(t, reg, `{"name": "batches", "config": {"topology.acker.executors": 1, "topology.max.spout.pending": 4},
+  "spouts": [{"id": "src", "type": "batches", "parallelism": 2}],
+  "bolts": [
+    {"id": "xform", "type": "xform", "parallelism": 1, "autoscale": {"min": 1, "max": 4}, "inputs": [{"component": "src"}]},
+    {"id": "sink", "type": "sink", "parallelism": 2, "inputs": [{"component": "xform", "grouping": "batch"}]}]}`)
+	if !topo.Elastic("xform") {
+		t.Fatal("xform is not elastic")
+	}
+	slots, _ := topology.TaskSlots(topo)
+	x := slots["xform"]
+	rt, err := local.New(topo, local.Options{DrainTimeout: 10 * time.Second, RetireQuiet: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- rt.Run(ctx) }()
+	acked := func() int {
+		h.spout.mu.Lock()
+		defer h.spout.mu.Unlock()
+		return len(h.spout.acks)
+	}
+	for i, step := range []struct {
+		after int
+		tasks []int
+	}{{300, x[:3]}, {1200, x[1:3]}, {2100, x[2:3]}} {
+		galetest.Eventually(t, "batches acked", 60*time.Second, func() bool { return acked() >= step.after })
+		if err := rt.Reshape(map[string][]int{"xform": step.tasks}, nil); err != nil {
+			t.Fatalf("step %d: Reshape %v: %v", i, step.tasks, err)
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	select {
+	case msg := <-h.bad:
+		t.Fatal(msg)
+	default:
+	}
+	h.spout.mu.Lock()
+	defer h.spout.mu.Unlock()
+	for b := range batches {
+		if h.spout.acks[b] != 1 || h.spout.fails[b] != 0 {
+			t.Fatalf("batch %d acked %d times, failed %d, want 1 and 0", b, h.spout.acks[b], h.spout.fails[b])
+		}
+	}
+	written := map[string]int{}
+	for _, f := range h.seen {
+		if !f.owner || f.failed {
+			continue
+		}
+		written[f.batch]++
+		var b int
+		fmt.Sscanf(f.batch[len("t/00000/"):], "%d", &b)
+		if want := expectedIDs(b, recs); !slices.Equal(f.ids, want) {
+			t.Errorf("batch %s written with %d tuples, want %d", f.batch, len(f.ids), len(want))
+		}
+	}
+	for b := range batches {
+		if written[batchID(b)] != 1 {
+			t.Fatalf("batch %s written %d times, want once", batchID(b), written[batchID(b)])
+		}
 	}
 }

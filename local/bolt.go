@@ -37,7 +37,7 @@ func (r *Runtime) newBoltExec(t *task) (*boltExec, error) {
 		return nil, err
 	}
 	e := &boltExec{rt: r, t: t, b: b, localBatches: r.localBatches(t.comp), quit: make(chan struct{})}
-	e.batches.needed = r.endsNeeded[t.comp.ID]
+	e.batches.needed, e.batches.elastic = r.endsNeeded[t.comp.ID], r.endsElastic[t.comp.ID]
 	e.em = newEmitter(r, t, streams)
 	e.em.countBatches = true
 	e.coll = &boltCollector{e: e}

@@ -112,7 +112,8 @@ type Runtime struct {
 	place       *Placement
 	remote      Remote
 	// end markers a bolt task needs per batch, by bolt and origin spout
-	endsNeeded map[string]map[string]int
+	endsNeeded  map[string]map[string]int
+	endsElastic map[string]map[string][]string // elastic bolts whose markers say how many (endsNeeded)
 	// spouts are the spout tasks running here; Reshape replaces the
 	// slice (never changes it) under layoutMu: spoutExecs
 	spouts []*spoutExec
@@ -200,7 +201,7 @@ func New(topo *topology.Topology, opts Options) (*Runtime, error) {
 			inbox: make(chan []codec.Ack, max(4, set.QueueSize/r.batchSize)),
 			tr:    acker.NewTracker(r.timeout)})
 	}
-	r.endsNeeded = endsNeeded(topo, r.compTasks)
+	r.endsNeeded, r.endsElastic = endsNeeded(topo, r.compTasks)
 	queueBatches := max(2, set.QueueSize/r.batchSize)
 	for _, t := range r.tasks[1:] {
 		if t.comp.Kind == topology.KindBolt {

@@ -13,7 +13,7 @@ import (
 
 // Reshaping: a change of parallelism that keeps the other tasks running
 //
-// An elastic component (topology.Elastic: a leaf bolt that reads spouts
+// An elastic component (topology.Elastic: a bolt that reads spouts
 // only, or a spout whose tasks share their work anew, spout.Resizer, each
 // with an autoscale policy that holds its task ids) can change its
 // parallelism while the runtime runs.
@@ -222,6 +222,7 @@ func (r *Runtime) Reshape(tasks map[string][]int, local map[int]bool) error {
 		em.flushAllLocked() // what is buffered goes where it was routed
 		em.streams, em.def = streams, streams["default"]
 		em.endTargets = endTargetsOf(streams)
+		em.endOf = r.endsOf(em.endTargets)
 		em.mu.Unlock()
 	}
 	// the leaving bolt tasks stop once their queues stay empty

@@ -54,10 +54,11 @@ func TaskIDs(t *Topology) map[string][]int {
 //     many spout tasks there are (one task sends each batch and its end
 //     markers); or
 //   - a bolt with an autoscale policy that reads spouts only, with the
-//     shuffle, local_or_shuffle, fields, partial_key or none grouping,
-//     and that no bolt reads. Its tasks then take no part in a batch's end
-//     markers beyond their own (a spout sends each batch and its markers
-//     at once), and no other task counts them.
+//     shuffle, local_or_shuffle, fields, partial_key or none grouping. A
+//     spout sends each batch and its end markers at once, so each batch
+//     goes wholly to the bolt's old tasks or wholly to its new ones; the
+//     markers the bolt's tasks pass on say how many of them took part, so
+//     that the bolts that read it know how many to wait for.
 //
 // Another change of parallelism restarts the topology's tasks, as does
 // any with "topology.rescale.in.place" false.
@@ -78,11 +79,6 @@ func (t *Topology) Elastic(id string) bool {
 	for _, b := range t.Bolts {
 		if b.ID == id {
 			c = b
-		}
-		for _, in := range b.Inputs {
-			if in.Component == id {
-				return false // read by a bolt
-			}
 		}
 	}
 	if c == nil || c.Autoscale == nil {

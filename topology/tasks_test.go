@@ -55,7 +55,7 @@ func TestTopology_Elastic(t *testing.T) {
 		{"fields grouping", `{"id": "x", "type": "count", "inputs": [{"component": "s", "grouping": "fields", "fields": ["sentence"]}], ` + policy + `}`, true},
 		{"no policy", `{"id": "x", "type": "count", "inputs": [{"component": "s"}]}`, false},
 		{"read by a bolt", `{"id": "x", "type": "split", "inputs": [{"component": "s"}], ` + policy + `},
-			{"id": "y", "type": "count", "inputs": [{"component": "x"}]}`, false},
+			{"id": "y", "type": "count", "inputs": [{"component": "x"}]}`, true},
 		{"reads a bolt", `{"id": "y", "type": "split", "inputs": [{"component": "s"}]},
 			{"id": "x", "type": "count", "inputs": [{"component": "y"}], ` + policy + `}`, false},
 		{"batch grouping", `{"id": "x", "type": "count", "inputs": [{"component": "s", "grouping": "batch"}], ` + policy + `}`, false},
