@@ -388,17 +388,21 @@ func (e *boltExec) batchTuple(t *tuple.Tuple) {
 
 // batchEnd takes in an end marker.
 func (e *boltExec) batchEnd(t *tuple.Tuple) {
-	st := e.batchState(keyOf(t))
-	n, _ := t.Values[0].(int64)
-	meta, _ := t.Values[1].(*tuple.BatchMeta)
+	var meta *tuple.BatchMeta
+	if len(t.Values) >= 3 {
+		meta, _ = t.Values[1].(*tuple.BatchMeta)
+	}
 	if meta == nil {
 		e.rt.reportError(e.t, fmt.Errorf("batch %s: end marker from task %d without meta", t.BatchID, t.Task))
 		e.coll.Fail(t)
 		return
 	}
+	st := e.batchState(keyOf(t))
+	n, _ := t.Values[0].(int64)
 	st.meta = meta
 	st.expected += n
-	if of, _ := t.Values[3].(int64); of > 0 {
+	// a worker of an older version sends no "of"
+	if of, _ := t.Value(3).(int64); of > 0 {
 		if st.of == nil {
 			st.of = map[string]int64{}
 		}
