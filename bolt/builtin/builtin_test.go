@@ -229,6 +229,9 @@ func TestType_Outputs(t *testing.T) {
 		{"fail", ``, []tuple.Fields{{"x", "y"}}, topology.Streams{"default": {"x", "y"}}, nil},
 		{"fail", ``, []tuple.Fields{{"x"}, {"x"}}, topology.Streams{"default": {"x"}}, nil},
 		{"fail", ``, []tuple.Fields{{"x"}, {"y"}}, nil, ErrInvalidConfig},
+		{"noop", ``, line, topology.Streams{}, nil},
+		{"noop", `{"forward":true}`, line, topology.Streams{"default": {"line"}}, nil},
+		{"noop", `{"forward":true}`, []tuple.Fields{{"x"}, {"y"}}, nil, ErrInvalidConfig},
 	}
 	r := registry.New()
 	if err := Register(r); err != nil {
@@ -261,7 +264,7 @@ func TestType_Outputs(t *testing.T) {
 			}
 		})
 	}
-	for _, name := range []string{"print", "noop"} {
+	for _, name := range []string{"print"} {
 		if bt, _ := r.ComponentType(topology.KindBolt, name); bt.Outputs != nil {
 			t.Errorf("%s declares outputs", name)
 		}

@@ -44,20 +44,26 @@ func checkField(name string, inputs []tuple.Fields) error {
 // returned by field (nil: no field to check).
 func passThrough[C any](field func(c *C) string) registry.Outputs {
 	return registry.Declare(func(c *C, inputs []tuple.Fields) (topology.Streams, error) {
-		if len(inputs) == 0 {
-			return topology.Streams{}, nil
-		}
-		if field != nil {
+		if field != nil && len(inputs) > 0 {
 			if err := checkField(field(c), inputs); err != nil {
 				return nil, err
 			}
 		}
-		for i, f := range inputs[1:] {
-			if !slices.Equal(f, inputs[0]) {
-				return nil, fmt.Errorf("%w: a pass-through bolt needs inputs with the same fields, got %v (input 0) and %v (input %d)",
-					ErrInvalidConfig, inputs[0], f, i+1)
-			}
-		}
-		return topology.Streams{tuple.DefaultStream: inputs[0]}, nil
+		return passThroughStreams(inputs)
 	})
+}
+
+// passThroughStreams declares the default stream with the fields of the
+// inputs, which must all have the same.
+func passThroughStreams(inputs []tuple.Fields) (topology.Streams, error) {
+	if len(inputs) == 0 {
+		return topology.Streams{}, nil
+	}
+	for i, f := range inputs[1:] {
+		if !slices.Equal(f, inputs[0]) {
+			return nil, fmt.Errorf("%w: a pass-through bolt needs inputs with the same fields, got %v (input 0) and %v (input %d)",
+				ErrInvalidConfig, inputs[0], f, i+1)
+		}
+	}
+	return topology.Streams{tuple.DefaultStream: inputs[0]}, nil
 }

@@ -17,6 +17,9 @@ type NoopConfig struct {
 	// known cost per tuple, whose capacity follows its input rate, for
 	// tests and benchmarks of back pressure and autoscaling. Default 0.
 	Delay topology.Duration `json:"delay,omitempty"`
+	// Forward emits every tuple unchanged (anchored to it) on the default
+	// stream instead of nothing: a pass-through stage of a known cost.
+	Forward bool `json:"forward,omitempty"`
 }
 
 // Validate checks the settings.
@@ -31,16 +34,26 @@ func (c *NoopConfig) Validate() error {
 func NoopType() registry.Bolt[NoopConfig] {
 	return registry.Bolt[NoopConfig]{
 		Name:   "noop",
-		Doc:    "acks every tuple and emits nothing, after an optional delay (for benchmarks)",
+		Doc:    "acks every tuple after an optional delay, emitting nothing or, with forward, the tuple unchanged (for benchmarks)",
 		Config: func() *NoopConfig { return &NoopConfig{} },
-		New:    func(c *NoopConfig) (bolt.Bolt, error) { return &Noop{delay: time.Duration(c.Delay)}, nil },
+		Outputs: registry.Declare(func(c *NoopConfig, inputs []tuple.Fields) (topology.Streams, error) {
+			if !c.Forward {
+				return topology.Streams{}, nil
+			}
+			return passThroughStreams(inputs)
+		}),
+		New: func(c *NoopConfig) (bolt.Bolt, error) {
+			return &Noop{delay: time.Duration(c.Delay), forward: c.Forward}, nil
+		},
 	}
 }
 
-// Noop is the "noop" bolt: it acks every tuple and emits nothing.
+// Noop is the "noop" bolt: it acks every tuple and emits nothing, or
+// with forward the tuple itself.
 type Noop struct {
-	out   bolt.Collector
-	delay time.Duration
+	out     bolt.Collector
+	delay   time.Duration
+	forward bool
 }
 
 var _ bolt.Bolt = (*Noop)(nil)
@@ -51,10 +64,13 @@ func (n *Noop) Prepare(_ context.Context, _ *topology.TaskContext, out bolt.Coll
 	return nil
 }
 
-// Execute acks t, after the delay.
+// Execute acks t, after the delay (and emits it again with forward).
 func (n *Noop) Execute(_ context.Context, t *tuple.Tuple) error {
 	if n.delay > 0 {
 		time.Sleep(n.delay)
+	}
+	if n.forward {
+		n.out.Emit(t, t.Values)
 	}
 	n.out.Ack(t)
 	return nil

@@ -28,10 +28,10 @@ const autoscaleTopology = `{"name": "elastic", "config": {"topology.acker.execut
     "config": {"brokers": [%[1]q], "topics": [%[2]q], "group": "gale-e2e-elastic", "start": "earliest",
       "batch": {"records": 100, "time": "200ms"}, "ledger": {"kind": "kafka", "topic": %[3]q}}}],
   "bolts": [
-    {"id": "work", "type": "noop", "parallelism": 1, "config": {"delay": %[6]q},
+    {"id": "work", "type": "noop", "parallelism": 1, "config": {"delay": %[6]q, "forward": true},
      "autoscale": {"min": 1, "max": 6, "target_capacity": 0.6, "cooldown": "15s"},
      "inputs": [{"component": "events"}]},
-    {"id": "files", "type": "file_sink", "parallelism": 2, "inputs": [{"component": "events", "grouping": "batch"}],
+    {"id": "files", "type": "file_sink", "parallelism": 2, "inputs": [{"component": "work", "grouping": "batch"}],
      "config": {"dir": %[4]q, "format": "lines", "field": "value"}}]}`
 
 // AutoscaleBenchVar makes TestAutoscale_Burst a benchmark (make bench):
@@ -98,9 +98,10 @@ func checkFlapBound(t *testing.T, ds []api.AutoscaleDecision, d, cooldown time.D
 }
 
 // TestAutoscale_Burst runs an autoscaled topology on three workers: a
-// Kafka spout and a bolt that takes 2 ms a tuple (its capacity follows
-// the rate: 0.2 of a task at 100 records/s, 2 at 1,000), beside a file
-// sink. An independent producer (librdkafka, testdata/rate_produce.py)
+// Kafka spout, a bolt that takes 2 ms a tuple (its capacity follows the
+// rate: 0.2 of a task at 100 records/s, 2 at 1,000) and passes it on, and
+// a file sink behind it (the batches go through the bolt's changing
+// tasks). An independent producer (librdkafka, testdata/rate_produce.py)
 // sends 100 records/s for 10 s, 1,000/s for 30 s, then 100/s for 10 s
 // (with GALE_BENCH_AUTOSCALE set: 60 s, 120 s, 120 s).
 // The bottleneck bolt scales up during the burst and back down after it,
