@@ -116,7 +116,8 @@ func (s *Spout) reshare(now time.Time) (open []tp) {
 		}
 		if s.resized {
 			s.waiting[t] = &handover{t: t, since: now}
-		} else {
+		} else if !s.stillClosing(t) { // else at the next assign
+
 			open = append(open, t)
 		}
 	}
@@ -183,9 +184,12 @@ func (s *Spout) retireReleased() {
 		s.Released.Add(1)
 		s.info("kafka spout: partition released", "topic", p.topic, "partition", p.partition,
 			"committed_batches", p.committed, "committed_offset", p.groupOffset, "stopped", p.stopped != nil)
+		closed := make(chan struct{})
+		s.closing[p.tp] = closed
 		s.releases.Add(1)
 		go func() {
 			defer s.releases.Done()
+			defer close(closed)
 			<-p.loopDone
 			if p.pcClosed != nil {
 				<-p.pcClosed
@@ -211,7 +215,7 @@ func (s *Spout) takeOver(ctx context.Context) error {
 	var forced []bool
 	for _, t := range s.all {
 		h := s.waiting[t]
-		if h == nil || now.Before(h.retryAt) {
+		if h == nil || now.Before(h.retryAt) || s.stillClosing(t) {
 			continue
 		}
 		expired := now.Sub(h.since) >= handoverWait
@@ -244,6 +248,22 @@ func (s *Spout) takeOver(ctx context.Context) error {
 	}
 	s.publish()
 	return errors.Join(errs...)
+}
+
+// stillClosing reports whether t, released by this task, is still being
+// closed (its offset manager flushing): it cannot be opened again yet.
+func (s *Spout) stillClosing(t tp) bool {
+	c := s.closing[t]
+	if c == nil {
+		return false
+	}
+	select {
+	case <-c:
+		delete(s.closing, t)
+		return false
+	default:
+		return true
+	}
 }
 
 // poll reads h's ledger without taking it over; the answer goes to the

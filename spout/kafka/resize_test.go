@@ -508,4 +508,20 @@ func TestSpout_ResizeBackResumes(t *testing.T) {
 	if h := k2.s.Handovers.Load(); h != 0 || !hasParts(k2.s, parts(topic2, 0)) {
 		t.Errorf("the task took %d partitions over and holds %v, want none taken, partition 0 only", h, kafkaspout.Partitions(k2.s))
 	}
+
+	// released, then the task's again: it takes it over from itself, from
+	// where it committed last
+	topic3, perPart3 := newTopic(t, brokers, 2, 400, func(i int) string { return fmt.Sprint("r", i) })
+	k3 := newTask(t, "task3", resizeConfig(brokers, topic3, dir), 1, 0)
+	run(t, "100 tuples emitted", func() bool { return k3.seen >= 100 }, k3)
+	k3.s.Resize(2, 0)
+	run(t, "partition 1 released", func() bool { return k3.s.Released.Load() == 1 }, k3)
+	k3.s.Resize(1, 0)
+	run(t, "every record emitted and committed", func() bool {
+		return len(emittedByID(k3)) == 400 && allCommitted(k3.s) && hasParts(k3.s, parts(topic3, 0, 1))
+	}, k3)
+	checkOnce(t, topic3, perPart3, k3)
+	if r, h := k3.s.Replays.Load(), k3.s.Handovers.Load(); r != 0 || h != 1 {
+		t.Errorf("%d replays, %d partitions taken over; want none replayed, 1 taken over", r, h)
+	}
 }

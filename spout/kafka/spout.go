@@ -55,6 +55,9 @@ type Spout struct {
 	waiting  map[tp]*handover
 	reads    sync.WaitGroup // the handover polls (ledger reads)
 	releases sync.WaitGroup // released partitions being closed
+	// closing are the released partitions being closed: closed when
+	// done (their consumer and offset manager may then be made again)
+	closing map[tp]chan struct{}
 	// the last NextTuple's pace (spout.Pacer): the time it waited for
 	// records, and whether a partition was held while none emitted
 	waited      time.Duration
@@ -189,7 +192,7 @@ type partition struct {
 
 // New returns a kafka spout for cfg.
 func New(cfg *Config) *Spout {
-	return &Spout{cfg: cfg, parts: map[tp]*partition{}, waiting: map[tp]*handover{}, box: newMailbox()}
+	return &Spout{cfg: cfg, parts: map[tp]*partition{}, waiting: map[tp]*handover{}, closing: map[tp]chan struct{}{}, box: newMailbox()}
 }
 
 // Open prepares the spout; it connects to Kafka lazily in NextTuple, so
