@@ -9,6 +9,17 @@
 //   - Partitions are spread over the spout's tasks deterministically: the
 //     i-th partition of the sorted topics goes to task i mod parallelism;
 //     new partitions are picked up every metadata_refresh (30 s).
+//   - The tasks can share the partitions anew while they run
+//     (spout.Resizer, when the component's parallelism changes in place):
+//     a task releases a partition that left its share once what it
+//     planned of it is committed (it reads nothing new of it meanwhile),
+//     and takes up one that entered its share once its ledger shows the
+//     previous owner released it — nothing pending — or after 10 s (the
+//     previous owner may not know of the change): opening it then fences
+//     the previous owner and its pending plans replay first. A task that
+//     leaves stops once it released all its partitions. A task started by
+//     the change should be told Resize before its first NextTuple, so that
+//     it too waits for the previous owners instead of fencing them at once.
 //   - Records are cut into batches [start, end) of at most batch.records
 //     records or batch.bytes bytes, or what arrived within batch.time.
 //     Under load a batch grows: while the ledger writes the partition's

@@ -31,6 +31,7 @@ const (
 	opPlan opKind = iota
 	opLose
 	opCommit
+	opRead // not a write: a handover poll's read of a ledger (see takeOver)
 )
 
 // ledgerOp is one write to a partition's ledger.
@@ -41,6 +42,10 @@ type ledgerOp struct {
 	plans []ledger.Plan // opPlan: the plans to write, contiguous
 	// opLose: the lost offsets [start, end)
 	start, end int64
+	// opRead: the partition waiting for its previous owner, and the
+	// ledger's state as read (p is nil)
+	hand  *handover
+	state ledger.State
 
 	// set by the loop
 	err     error     // when handed back: nil once written, else why not

@@ -43,6 +43,21 @@ type Spout struct {
 	parts map[tp]*partition
 	order []*partition
 	rr    int
+
+	// The task's share of the partitions (spout.Resizer): the i-th of all
+	// (sorted) with i mod n == index; none when index is -1 (the task
+	// leaves). From the TaskContext, then from Resize.
+	n, index int
+	all      []tp // every partition of the topics, sorted, as of the last assign
+	// resized: Resize was called; partitions entering the share from then
+	// on wait for their previous owner (waiting) before they are opened
+	resized  bool
+	waiting  map[tp]*handover
+	reads    sync.WaitGroup // the handover polls (ledger reads)
+	releases sync.WaitGroup // released partitions being closed
+	// closing are the released partitions being closed: closed when
+	// done (their consumer and offset manager may then be made again)
+	closing map[tp]chan struct{}
 	// the last NextTuple's pace (spout.Pacer): the time it waited for
 	// records, and whether a partition was held while none emitted
 	waited      time.Duration
@@ -64,6 +79,10 @@ type Spout struct {
 	Records atomic.Int64 // tuples emitted (replays included)
 	Lost    atomic.Int64 // offsets recorded lost (deleted by Kafka before they were read)
 	Held    atomic.Int64 // batch decodes put off: the schema registry was unavailable
+	// Handovers are the partitions taken over after a Resize; Released,
+	// those given up (closed once all they had planned was committed).
+	Handovers atomic.Int64
+	Released  atomic.Int64
 
 	status      atomic.Pointer[[]local.PartitionStatus] // for TaskStatus
 	publishedAt time.Time
@@ -78,6 +97,7 @@ var (
 	_ spout.Spout          = (*Spout)(nil)
 	_ spout.Pacer          = (*Spout)(nil)
 	_ local.StatusReporter = (*Spout)(nil)
+	_ spout.Resizer        = (*Spout)(nil)
 )
 
 type tp struct {
@@ -113,6 +133,16 @@ type partition struct {
 	nextSeq uint64 // its seq
 	end     int64  // bounded: the high watermark when the spout started
 	lw      *ledgerLoop
+	// loopDone is closed when the ledger loop's goroutine returned
+	loopDone chan struct{}
+	// ops are the ledger writes submitted and not answered yet
+	ops int
+	// releasing: the partition left the task's share (Resize): nothing new
+	// is read or cut; what is planned completes, then it is closed
+	releasing bool
+	// pcClosed is closed once a consumer closed by a release is (nil:
+	// none): a new one for the partition waits for it
+	pcClosed chan struct{}
 	// stopped is why the spout stopped emitting for the partition (a newer
 	// owner fenced it, its ledger is gone, data lost with on_data_loss
 	// "fail"); nil while it runs
@@ -161,13 +191,16 @@ type partition struct {
 }
 
 // New returns a kafka spout for cfg.
-func New(cfg *Config) *Spout { return &Spout{cfg: cfg, parts: map[tp]*partition{}, box: newMailbox()} }
+func New(cfg *Config) *Spout {
+	return &Spout{cfg: cfg, parts: map[tp]*partition{}, waiting: map[tp]*handover{}, closing: map[tp]chan struct{}{}, box: newMailbox()}
+}
 
 // Open prepares the spout; it connects to Kafka lazily in NextTuple, so
 // that brokers that are down give reported errors and retries with backoff,
 // not a failed start.
 func (s *Spout) Open(_ context.Context, tc *topology.TaskContext, out spout.Collector) error {
 	s.tc, s.out = tc, out
+	s.n, s.index = max(1, tc.Component.Parallelism), tc.TaskIndex
 	s.group = s.cfg.Group
 	if s.group == "" {
 		s.group = "gale-" + tc.Topology.Name + "-" + tc.Component.ID
@@ -279,8 +312,10 @@ func (s *Spout) connectOrAssign(ctx context.Context) error {
 }
 
 // assign takes the partitions of this task: the i-th of all the topics'
-// partitions (sorted) goes to task i mod parallelism. Called again
-// periodically so that added partitions are picked up.
+// partitions (sorted) goes to task i mod parallelism (the task's share,
+// see reshare: after a Resize, one entering the share is opened once its
+// previous owner released it). Called again periodically so that added
+// partitions are picked up.
 func (s *Spout) assign(ctx context.Context) (err error) {
 	s.lastRefresh = time.Now()
 	defer func() { s.unassigned = err != nil }()
@@ -302,13 +337,14 @@ func (s *Spout) assign(ctx context.Context) (err error) {
 			all = append(all, tp{topic, p})
 		}
 	}
-	n := max(1, s.tc.Component.Parallelism)
-	var todo []tp
-	for i, t := range all {
-		if _, ok := s.parts[t]; !ok && i%n == s.tc.TaskIndex {
-			todo = append(todo, t)
-		}
-	}
+	s.all = all
+	todo := s.reshare(time.Now())
+	return errors.Join(s.openAll(ctx, todo)...)
+}
+
+// openAll opens the partitions todo and adds those opened to the spout's;
+// errs[i] is why todo[i] was not opened (nil: it was).
+func (s *Spout) openAll(ctx context.Context, todo []tp) (errs []error) {
 	// opened at once: opening a partition's ledger fences its previous
 	// owner and then reads the ledger up to its end, which a dead owner's
 	// open transaction holds back (a Kafka ledger is one partition) until
@@ -317,7 +353,7 @@ func (s *Spout) assign(ctx context.Context) (err error) {
 	// others' transactions out (TestStatefulCount_Kills: two minutes of
 	// "read barrier ... deadline exceeded" after ten SIGKILLs).
 	opened := make([]*partition, len(todo))
-	errs := make([]error, len(todo))
+	errs = make([]error, len(todo))
 	var wg sync.WaitGroup
 	for i, t := range todo {
 		wg.Add(1)
@@ -333,7 +369,7 @@ func (s *Spout) assign(ctx context.Context) (err error) {
 			s.order = append(s.order, p)
 		}
 	}
-	return errors.Join(errs...)
+	return errs
 }
 
 // topics lists the topics to read, sorted: the configured ones, or those
@@ -364,7 +400,7 @@ func (s *Spout) topics() ([]string, error) {
 }
 
 func (s *Spout) openPartition(ctx context.Context, t tp) (*partition, error) {
-	key := ledger.Key{Topology: s.tc.Topology.Name, Spout: s.tc.Component.ID, Topic: t.topic, Partition: t.partition}
+	key := s.key(t)
 	octx, cancel := context.WithTimeout(ctx, time.Duration(s.cfg.Ledger.Timeout))
 	w, st, err := s.store.Open(octx, key)
 	cancel()
@@ -427,9 +463,11 @@ func (s *Spout) openPartition(ctx context.Context, t tp) (*partition, error) {
 	}
 	// from now on the ledger loop alone uses w, until Close
 	p.lw = newLedgerLoop(w, time.Duration(s.cfg.Ledger.Timeout), s.box)
+	p.loopDone = make(chan struct{})
 	s.loops.Add(1)
 	go func() {
 		defer s.loops.Done()
+		defer close(p.loopDone)
 		p.lw.run()
 	}()
 	return p, nil
@@ -480,6 +518,11 @@ func (s *Spout) NextTuple(ctx context.Context) (err error) {
 			s.answerErrs = nil
 		}
 	}()
+	s.retireReleased()
+	if s.index < 0 && len(s.order) == 0 && len(s.waiting) == 0 {
+		s.publish() // the final status: NextTuple is not called again
+		return fmt.Errorf("kafka spout %q: the task left its component, its partitions released: %w", s.tc.Component.ID, spout.ErrStop)
+	}
 	if time.Since(s.publishedAt) >= statusEvery {
 		s.publish()
 	}
@@ -504,11 +547,17 @@ func (s *Spout) NextTuple(ctx context.Context) (err error) {
 			return fmt.Errorf("%w (retrying in %v)", err, s.backoff)
 		}
 	}
+	var errs []error
+	if err := s.takeOver(ctx); err != nil {
+		errs = append(errs, err)
+	}
 	if s.cfg.Bounded && !s.unassigned && s.finished() {
 		s.publish() // the final status: NextTuple is not called again
-		return spout.ErrStop
+		if len(errs) == 0 {
+			return spout.ErrStop
+		}
+		return errors.Join(append(errs, spout.ErrStop)...)
 	}
-	var errs []error
 	held := false
 	for i := range s.order {
 		p := s.order[(s.rr+i)%len(s.order)]
@@ -580,6 +629,9 @@ func (s *Spout) TaskStatus() local.TaskStatus {
 
 // finished reports whether every partition reached its end (bounded mode).
 func (s *Spout) finished() bool {
+	if len(s.waiting) > 0 {
+		return false
+	}
 	for _, p := range s.order {
 		if p.stopped == nil && (p.next < p.end || len(p.inflight) > 0 || len(p.replay) > 0 || len(p.fetch) > 0 || len(p.planning) > 0 || len(p.held) > 0) {
 			return false
@@ -614,6 +666,9 @@ func (s *Spout) step(ctx context.Context, p *partition) (bool, error) {
 		s.Replays.Add(1)
 		return s.emit(ctx, p, b)
 	}
+	if p.releasing {
+		return false, nil // nothing new: what it planned completes
+	}
 	s.plan(p)
 	// batches being planned or emitted count against max_pending_batches;
 	// those whose commit is with the ledger against a second allowance as
@@ -625,6 +680,14 @@ func (s *Spout) step(ctx context.Context, p *partition) (bool, error) {
 		return false, nil
 	}
 	if p.pc == nil {
+		if p.pcClosed != nil {
+			select {
+			case <-p.pcClosed: // the consumer closed by a release is gone
+				p.pcClosed = nil
+			default:
+				return false, nil
+			}
+		}
 		from, _ := p.cutAt()
 		if s.cfg.Bounded && from >= p.end {
 			return false, nil
@@ -767,7 +830,7 @@ func (s *Spout) plan(p *partition) {
 		op.plans = append(op.plans, b.plan)
 	}
 	p.planOp = op
-	p.lw.submit(op)
+	s.submit(p, op)
 }
 
 // planned takes the ledger's answer to plans: their batches are emitted,
@@ -788,6 +851,10 @@ func (s *Spout) planned(ctx context.Context, p *partition, op *ledgerOp) {
 		s.answerErrs = append(s.answerErrs, err)
 		if finalErr(op.err) {
 			s.stop(p, err)
+		} else if p.releasing {
+			// not written: the next owner cuts them again from the
+			// ledger's NextStart (or replays them if they were)
+			p.planning = nil
 		} else {
 			p.planTries++
 			p.planRetryAt = time.Now().Add(backoff(p.planTries))
@@ -823,7 +890,12 @@ func (s *Spout) planned(ctx context.Context, p *partition, op *ledgerOp) {
 func (s *Spout) drainLedger(ctx context.Context) {
 	for _, op := range s.box.take() {
 		p := op.p
+		if p != nil {
+			p.ops--
+		}
 		switch op.kind {
+		case opRead:
+			s.polled(op)
 		case opPlan:
 			s.planned(ctx, p, op)
 		case opLose:
@@ -906,7 +978,7 @@ func (s *Spout) outOfRange(p *partition, from int64, cause error) (bool, error) 
 // lose records [start, end) of batch b lost in the ledger (through the
 // loop; the batch's commit waits for it).
 func (s *Spout) lose(p *partition, b *batch, start, end int64) {
-	p.lw.submit(&ledgerOp{kind: opLose, p: p, plan: b.plan, start: start, end: end})
+	s.submit(p, &ledgerOp{kind: opLose, p: p, plan: b.plan, start: start, end: end})
 	b.from = end
 }
 
@@ -1213,7 +1285,7 @@ func (s *Spout) complete(p *partition, b *batch) {
 	}
 	b.committing, b.records = true, nil // nothing is emitted again
 	p.committing++
-	p.lw.submit(&ledgerOp{kind: opCommit, p: p, plan: b.plan})
+	s.submit(p, &ledgerOp{kind: opCommit, p: p, plan: b.plan})
 }
 
 // stop stops the partition for good (for this spout): a newer owner
@@ -1292,6 +1364,7 @@ func (s *Spout) Close() error {
 		p.lw.close()
 	}
 	s.loops.Wait()
+	s.reads.Wait()                      // the handover polls, each within ledger.timeout
 	s.drainLedger(context.Background()) // closed: nothing is emitted
 	s.answerErrs = nil
 	s.publish() // the final status stays readable
@@ -1309,7 +1382,7 @@ func (s *Spout) Close() error {
 	// tick: Commit also releases the closing partition managers (up to
 	// 200 ms saved at every stop)
 	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
+	go func() { wg.Wait(); s.releases.Wait(); close(done) }()
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
 	for waiting := true; waiting; {
