@@ -17,17 +17,18 @@ import (
 // each with an autoscale policy that holds its task ids) is not a
 // graceful move (rescale.go): the leader stores the new parallelism at
 // once, with no pause, and stores without a pause an assignment that only
-// adds or removes those components' tasks, or moves their bolt tasks (the
-// scheduler moves elastic bolt tasks first when a worker must give some
-// up: schedule.Component.Elastic). Each worker then changes its running
+// adds, removes or moves those components' tasks (the scheduler moves
+// elastic tasks first when a worker must give some up:
+// schedule.Component.Elastic). Each worker then changes its running
 // share in place (reshape): it starts the new tasks it runs, points its
 // producers at the new set, tells its spout tasks their new share, and
 // retires its leaving tasks once their queues stay empty, or, for spouts,
-// once they handed their work over (local.Runtime.Reshape; a bolt task
-// that moved is started on its new worker first, and what is still sent
-// to it here goes there). The other spouts never pause, nothing else
-// restarts, and no tree fails. Any other change (a bolt that others
-// read, a spout task or another task that moves) goes the graceful way,
+// once they handed their work over (local.Runtime.Reshape; a task that
+// moved is started on its new worker first; what is still sent to a bolt
+// task here goes there, and the completions of a spout task's trees go to
+// both its workers for a while: remote.SendTask). The other spouts never
+// pause, nothing else restarts, and no tree fails. Any other change (a
+// bolt that reads bolts, another task that moves) goes the graceful way,
 // and a worker that cannot apply a change in place restarts its share, as
 // before.
 
@@ -46,23 +47,21 @@ func elasticChange(topo *topology.Topology, workers int, rs *store.Rescale) bool
 }
 
 // elasticMoves reports whether tasks differs from prev only in tasks of
-// elastic components of topo, added, removed or, for bolts, moved (one
-// that moves stops where it ran and starts where it goes, with no pause).
-// An elastic spout's task that moves goes the graceful way: the trees it
-// has in flight would complete at its new worker (acks follow the
-// assignment), not where they were emitted.
+// elastic components of topo, added, removed or moved (one that moves
+// stops where it ran and starts where it goes, with no pause; a spout
+// task's trees complete at whichever of its two workers emitted them:
+// remote.SendTask).
 func elasticMoves(topo *topology.Topology, prev, tasks map[string]string) bool {
 	if topo == nil {
 		return false
 	}
 	for _, m := range []map[string]string{prev, tasks} {
 		for key := range m {
-			was, now := prev[key], tasks[key]
-			if was == now {
+			if was, now := prev[key], tasks[key]; was == now {
 				continue
 			}
 			comp, _, ok := parseKey(key)
-			if !ok || !topo.Elastic(comp) || was != "" && now != "" && isSpout(topo, comp) {
+			if !ok || !topo.Elastic(comp) {
 				return false
 			}
 		}

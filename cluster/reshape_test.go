@@ -97,7 +97,7 @@ func TestElasticMoves(t *testing.T) {
 		{"a task of a bolt that reads a bolt added", with(map[string]string{"count/1": "a"}), false},
 		{"a resizable spout's tasks added", with(map[string]string{"parts/1": "a", "parts/2": "c"}), true},
 		{"one removed", with(map[string]string{"parts/0": ""}), true},
-		{"one moved", with(map[string]string{"parts/0": "c"}), false},
+		{"one moved", with(map[string]string{"parts/0": "c"}), true},
 		{"the same", with(nil), true},
 	}
 	for _, tt := range tests {

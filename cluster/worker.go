@@ -22,6 +22,7 @@ import (
 	"github.com/gale-stream/gale/cluster/internal/schedule"
 	"github.com/gale-stream/gale/cluster/internal/transport"
 	"github.com/gale-stream/gale/cluster/store"
+	"github.com/gale-stream/gale/internal/codec"
 	"github.com/gale-stream/gale/internal/wallclock"
 	"github.com/gale-stream/gale/local"
 	"github.com/gale-stream/gale/registry"
@@ -173,6 +174,17 @@ type share struct {
 
 	mu     sync.RWMutex
 	owners map[string]string // task key -> worker
+	// gone are the tasks of elastic spouts that the assignment no longer
+	// has (their parallelism went down) or that moved, by key: the worker
+	// that ran them may still be handing their partitions over, so their
+	// trees' completions go there too, until the time given (follow)
+	gone map[string]goneTask
+}
+
+// goneTask is where a spout task that left ran, and until when it counts.
+type goneTask struct {
+	worker string
+	until  time.Time
 }
 
 // keysByID maps the engine's task ids to assignment keys.
@@ -189,7 +201,13 @@ func keysByID(topo *topology.Topology, ids map[string][]int) map[int]string {
 func (l *share) owner(key string) string {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	return l.owners[key]
+	if wk, ok := l.owners[key]; ok {
+		return wk
+	}
+	if g, ok := l.gone[key]; ok && time.Now().Before(g.until) {
+		return g.worker
+	}
+	return ""
 }
 
 // Start joins the cluster and starts serving; Run then works until its
@@ -751,6 +769,49 @@ func (l *share) lost(a store.Assignment) bool {
 	return false
 }
 
+// previous returns the worker an elastic spout task that moved (to
+// owner(key)) ran on before, while its trees may still complete there, or
+// "".
+func (l *share) previous(key string) string {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	g, ok := l.gone[key]
+	if !ok || !time.Now().Before(g.until) {
+		return ""
+	}
+	if wk, ok := l.owners[key]; !ok || wk == g.worker {
+		return "" // removed (owner says where) or back where it was
+	}
+	return g.worker
+}
+
+// keepGone remembers, before a replaces l.owners, where the elastic spout
+// tasks that a removes or moves ran: they hand their partitions over
+// there, and their trees complete there (local.Runtime.Reshape), for up to
+// twice the message timeout. l.mu is held.
+func (l *share) keepGone(a store.Assignment) {
+	now := time.Now()
+	for key, g := range l.gone {
+		if wk, back := a.Tasks[key]; wk == g.worker && back || now.After(g.until) {
+			delete(l.gone, key)
+		}
+	}
+	if l.topo == nil {
+		return
+	}
+	for key, wk := range l.owners {
+		if now, ok := a.Tasks[key]; ok && now == wk {
+			continue
+		}
+		if comp, _, ok := parseKey(key); ok && l.topo.Elastic(comp) && isSpout(l.topo, comp) {
+			if l.gone == nil {
+				l.gone = map[string]goneTask{}
+			}
+			l.gone[key] = goneTask{worker: wk, until: now.Add(2 * l.topo.Settings.MessageTimeout)}
+		}
+	}
+}
+
 // run makes this worker run its share of t per assignment a.
 func (w *Worker) run(ctx context.Context, t store.Topology, topo *topology.Topology, a store.Assignment) {
 	var mine []string
@@ -802,6 +863,7 @@ func (w *Worker) run(ctx context.Context, t store.Topology, topo *topology.Topol
 func (w *Worker) follow(l *share, a store.Assignment) {
 	l.mu.Lock()
 	lost := l.lost(a)
+	l.keepGone(a)
 	l.owners, l.epoch = a.Tasks, a.Epoch
 	l.epochNow.Store(a.Epoch)
 	l.mu.Unlock()
@@ -969,8 +1031,12 @@ func (w *Worker) receive(from string, channel uint32, payload []byte) {
 	err := l.rt.Receive(msg)
 	switch {
 	case errors.Is(err, local.ErrNotLocal):
-		// for a task this worker is about to run (a new assignment)
-		w.early.hold(channel, from, payload)
+		// for a task this worker is about to run (a new assignment); but
+		// a completion is for a tree a spout task here emitted, which no
+		// runtime started later knows
+		if kind, _, _ := codec.PeekMessage(msg); kind != codec.MessageEvent {
+			w.early.hold(channel, from, payload)
+		}
 	case err != nil:
 		w.log.Warn("bad message from a worker", "from", from, "topology", l.name, "err", err)
 	}
@@ -1038,8 +1104,10 @@ type remote struct {
 	l *share
 }
 
-func (r *remote) send(key string, payload []byte) {
-	worker := r.l.owner(key)
+func (r *remote) send(key string, payload []byte) { r.sendTo(r.l.owner(key), payload) }
+
+// sendTo sends payload to worker.
+func (r *remote) sendTo(worker string, payload []byte) {
 	if worker == "" || worker == r.w.cfg.Name {
 		return // unassigned, or moved here since: the tree times out
 	}
@@ -1056,8 +1124,17 @@ func (r *remote) send(key string, payload []byte) {
 	}
 }
 
-// SendTask implements local.Remote.
-func (r *remote) SendTask(task int, msg []byte) { r.send(r.l.keys[task], msg) }
+// SendTask implements local.Remote. A completion for an elastic spout's
+// task that just moved goes to both its workers: the tree may have been
+// emitted by either (a spout task that moved hands its partitions over
+// from one to the other; each ignores the trees it does not know).
+func (r *remote) SendTask(task int, msg []byte) {
+	key := r.l.keys[task]
+	r.send(key, msg)
+	if prev := r.l.previous(key); prev != "" {
+		r.sendTo(prev, msg)
+	}
+}
 
 // SendAcker implements local.Remote.
 func (r *remote) SendAcker(i int, msg []byte) { r.send(taskKey(schedule.AckerID, i), msg) }

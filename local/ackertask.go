@@ -37,9 +37,11 @@ func (a *ackerExec) deliver(ev acker.Event) {
 	if ev.SpoutTask <= 0 || ev.SpoutTask >= len(a.rt.tasks) {
 		return
 	}
-	if s := a.rt.tasks[ev.SpoutTask].sp.Load(); s != nil {
+	s := a.rt.tasks[ev.SpoutTask].sp.Load()
+	if s != nil {
 		s.events.push(ev)
-	} else if a.rt.remote != nil {
+	}
+	if a.rt.remote != nil && (s == nil || s.shared(a.rt)) {
 		if a.out == nil {
 			a.out = map[int][]acker.Event{}
 		}

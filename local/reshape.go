@@ -275,6 +275,7 @@ func (r *Runtime) startSpout(t *task, tasks, index int) (*spoutExec, error) {
 	}
 	s.active.Store(!r.spoutsOff.Load())
 	s.resize.Store(&[2]int{tasks, index}) // before its first NextTuple
+	s.reshaped = mono()
 	return s, nil
 }
 

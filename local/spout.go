@@ -51,6 +51,7 @@ type spoutExec struct {
 	leavingNow bool
 	left       bool
 	quit       chan struct{}
+	reshaped   int64 // mono() when Reshape started it (0: Run did)
 	maxPend    int
 	lastSweep  int64 // mono() at the last sweep of pending trees
 	working    int64 // mono() when the loop last stopped waiting
@@ -255,6 +256,17 @@ func (s *spoutExec) finish() {
 	if int(s.rt.nDone.Add(1)) == len(s.rt.spoutExecs()) && s.rt.place == nil {
 		s.rt.finishOnce.Do(func() { close(s.rt.finished) })
 	}
+}
+
+// shared reports whether the trees of this task's id may also have been
+// emitted by another instance of it, on another worker: it leaves (the
+// task may have moved there), or Reshape started it less than twice the
+// message timeout ago (it may have moved here). Their completions then go
+// both here and to the Remote (which sends them where the other
+// instance runs, if any; each instance ignores the trees it does not
+// know).
+func (s *spoutExec) shared(r *Runtime) bool {
+	return s.leaving.Load() || s.reshaped != 0 && mono()-s.reshaped < 2*int64(r.timeout)
 }
 
 // applyResize gives the spout its new share (spout.Resizer): tasks

@@ -316,6 +316,81 @@ func TestAutoscale_Burst(t *testing.T) {
 		float64(replayed)/float64(max(1, changes)))
 }
 
+// TestAutoscale_SpoutInPlace changes the Kafka spout's parallelism by
+// hand (gale rebalance within its policy, the autoscaler off) 1 -> 4 -> 2
+// -> 1 while an independent producer sends 300 records/s: each change is
+// made in place — the spouts never pause, the tasks that stay keep their
+// partitions and go on, a partition moves once its previous owner
+// committed what it planned (no forced takeover), nothing replays — and
+// every record is written once (lz4 CLI, gale verify).
+func TestAutoscale_SpoutInPlace(t *testing.T) {
+	if testing.Short() {
+		t.Skip("SKIPPED LOUDLY: multi-process cluster test (-short)")
+	}
+	e := startElastic(t, 40, time.Millisecond, true, nil)
+	ctx := context.Background()
+	if err := e.c.SetAutoscale(ctx, "elastic", false); err != nil {
+		t.Fatal(err)
+	}
+	produced, stderr := e.produce(t, []string{"300:45"})
+	spoutTasks := func() int {
+		d, err := e.c.Describe(ctx, "elastic")
+		if err != nil {
+			return -1
+		}
+		for _, c := range d.Components {
+			if c.ID == "events" {
+				return len(c.Tasks)
+			}
+		}
+		return -1
+	}
+	moved := 0
+	for _, n := range []int{4, 2, 1} {
+		time.Sleep(8 * time.Second)
+		was := spoutTasks()
+		if err := e.c.Rebalance(ctx, "elastic", api.Rebalance{Parallelism: map[string]int{"events": n}}); err != nil {
+			t.Fatalf("rebalance the spout to %d: %v", n, err)
+		}
+		galetest.Eventually(t, fmt.Sprintf("the spout at %d tasks", n), 60*time.Second, func() bool { return spoutTasks() == n })
+		// the partitions of 4 that change hands: 1 -> 4 moves 3, 4 -> 2
+		// moves 2 (2 and 3 to 0 and 1), 2 -> 1 moves 2 (1 and 3); more
+		// when the scheduler moves a spout task to another worker too
+		// (its partitions go with it, in place as well)
+		moved += map[[2]int]int{{1, 4}: 3, {4, 2}: 2, {2, 1}: 2}[[2]int{was, n}]
+	}
+	records := <-produced
+	if records == 0 {
+		t.Fatalf("rate_produce.py produced nothing:\n%s", stderr.String())
+	}
+	galetest.Eventually(t, "every record written", 2*time.Minute, func() bool { return countLines(t, e.out) >= records })
+	var paused, inPlace int
+	var taken []string
+	for _, w := range e.ws {
+		paused += nLines(grepLines(w.Log, "spouts paused until"))
+		inPlace += nLines(grepLines(w.Log, "tasks changed in place"))
+		if l := grepLines(w.Log, "partition taken over"); l != "" {
+			taken = append(taken, strings.Split(l, "\n")...)
+		}
+	}
+	t.Logf("%d worker shares changed in place, %d paused the spouts; partitions taken over:\n%s", inPlace, paused,
+		strings.Join(taken, "\n"))
+	if paused != 0 {
+		t.Errorf("%d changes of the spout paused the spouts; want none (in place)", paused)
+	}
+	if len(taken) < moved {
+		t.Errorf("%d partitions taken over, want at least %d", len(taken), moved)
+	}
+	for _, l := range taken {
+		if strings.Contains(l, "forced=true") {
+			t.Errorf("a partition taken over from an owner that had not released it: %s", l)
+		}
+	}
+	if replayed := e.checkOnce(t, records); replayed != 0 {
+		t.Errorf("%d trees replayed across the spout's changes; want 0", replayed)
+	}
+}
+
 // TestAutoscale_LeaderKilled: the leader stores a decision (a pending
 // rescale of the bottleneck bolt) and is SIGKILLed before it applies it:
 // the new leader applies the stored change once (one decision for it,

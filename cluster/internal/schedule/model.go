@@ -117,7 +117,8 @@ type Input struct {
 func FromTopology(t *topology.Topology) Topology {
 	out := Topology{Name: t.Name, Workers: t.Settings.Workers}
 	for _, c := range t.Spouts {
-		out.Components = append(out.Components, Component{ID: c.ID, Kind: KindSpout, Parallelism: max(1, c.Parallelism)})
+		out.Components = append(out.Components, Component{ID: c.ID, Kind: KindSpout, Parallelism: max(1, c.Parallelism),
+			Elastic: t.Elastic(c.ID)})
 	}
 	for _, c := range t.Bolts {
 		out.Components = append(out.Components, Component{ID: c.ID, Kind: KindBolt, Parallelism: max(1, c.Parallelism),
