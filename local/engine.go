@@ -530,9 +530,7 @@ func (r *Runtime) Activate() { r.setActive(true) }
 func (r *Runtime) Deactivate() { r.setActive(false) }
 
 func (r *Runtime) setActive(v bool) {
-	r.shapeMu.Lock() // a spout task Reshape starts takes the same
-	defer r.shapeMu.Unlock()
-	r.spoutsOff.Store(!v)
+	r.spoutsOff.Store(!v) // before the list: a spout task Reshape adds reads it after (runSpouts)
 	for _, s := range r.spoutExecs() {
 		s.active.Store(v)
 		s.wake()

@@ -288,6 +288,9 @@ func (r *Runtime) runSpouts(started []*spoutExec) {
 	r.spouts = append(slices.Clone(r.spouts), started...)
 	r.layoutMu.Unlock()
 	for _, s := range started {
+		// again, now that it is listed: a Deactivate meanwhile either saw
+		// it in the list or stored its wish before this reads it
+		s.active.Store(!r.spoutsOff.Load())
 		s.t.sp.Store(s)
 		s.t.here.Store(true)
 		r.spoutsWG.Add(1)
