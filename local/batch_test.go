@@ -325,20 +325,29 @@ func TestRuntime_BatchesWithoutAcking(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// without acking the run ends when the spouts stop; wait for the sinks
-	written := map[string]bool{}
+	h.writtenOnce(t, batches, recs)
+}
+
+// writtenOnce checks that every batch was written (finished, not failed,
+// by its owner) once, with its tuples.
+func (h *batchHarness) writtenOnce(t *testing.T, batches, recs int) {
+	t.Helper()
+	written := map[string]int{}
 	for _, f := range h.seen {
-		if f.owner {
-			var b int
-			fmt.Sscanf(f.batch[len("t/00000/"):], "%d", &b)
-			if written[f.batch] || !slices.Equal(f.ids, expectedIDs(b, recs)) {
-				t.Errorf("batch %s: written twice or with the wrong tuples (%d)", f.batch, len(f.ids))
-			}
-			written[f.batch] = true
+		if !f.owner || f.failed {
+			continue
+		}
+		written[f.batch]++
+		var b int
+		fmt.Sscanf(f.batch[len("t/00000/"):], "%d", &b)
+		if want := expectedIDs(b, recs); !slices.Equal(f.ids, want) {
+			t.Errorf("batch %s written with %d tuples, want %d", f.batch, len(f.ids), len(want))
 		}
 	}
-	if len(written) != batches {
-		t.Errorf("%d batches written, want %d", len(written), batches)
+	for b := range batches {
+		if written[batchID(b)] != 1 {
+			t.Fatalf("batch %s written %d times, want once", batchID(b), written[batchID(b)])
+		}
 	}
 }
 
@@ -398,21 +407,5 @@ func TestRuntime_BatchesReshapeElastic(t *testing.T) {
 			t.Fatalf("batch %d acked %d times, failed %d, want 1 and 0", b, h.spout.acks[b], h.spout.fails[b])
 		}
 	}
-	written := map[string]int{}
-	for _, f := range h.seen {
-		if !f.owner || f.failed {
-			continue
-		}
-		written[f.batch]++
-		var b int
-		fmt.Sscanf(f.batch[len("t/00000/"):], "%d", &b)
-		if want := expectedIDs(b, recs); !slices.Equal(f.ids, want) {
-			t.Errorf("batch %s written with %d tuples, want %d", f.batch, len(f.ids), len(want))
-		}
-	}
-	for b := range batches {
-		if written[batchID(b)] != 1 {
-			t.Fatalf("batch %s written %d times, want once", batchID(b), written[batchID(b)])
-		}
-	}
+	h.writtenOnce(t, batches, recs)
 }

@@ -259,11 +259,7 @@ func testResizeUp(t *testing.T, kind string) {
 	}, first, second)
 
 	checkOnce(t, topic, perPart, first, second)
-	for _, k := range []*task{first, second} {
-		if r, f := k.s.Replays.Load(), k.s.Fenced.Load(); r != 0 || f != 0 {
-			t.Errorf("%s task: %d replays, %d partitions fenced; want none", k.name, r, f)
-		}
-	}
+	noReplays(t, first, second)
 	if n := first.s.Released.Load(); n != 2 {
 		t.Errorf("first task released %d partitions, want 2", n)
 	}
@@ -321,11 +317,7 @@ func testResizeDown(t *testing.T, kind string) {
 	run(t, "both tasks to end", func() bool { return first.stopped && second.stopped }, first, second)
 
 	checkOnce(t, topic, perPart, first, second)
-	for _, k := range []*task{first, second} {
-		if r, f := k.s.Replays.Load(), k.s.Fenced.Load(); r != 0 || f != 0 {
-			t.Errorf("%s task: %d replays, %d partitions fenced; want none", k.name, r, f)
-		}
-	}
+	noReplays(t, first, second)
 	if n := second.s.Released.Load(); n != 2 {
 		t.Errorf("leaving task released %d partitions, want 2", n)
 	}
@@ -523,5 +515,15 @@ func TestSpout_ResizeBackResumes(t *testing.T) {
 	checkOnce(t, topic3, perPart3, k3)
 	if r, h := k3.s.Replays.Load(), k3.s.Handovers.Load(); r != 0 || h != 1 {
 		t.Errorf("%d replays, %d partitions taken over; want none replayed, 1 taken over", r, h)
+	}
+}
+
+// noReplays checks that no task replayed a batch or was fenced.
+func noReplays(t *testing.T, tasks ...*task) {
+	t.Helper()
+	for _, k := range tasks {
+		if r, f := k.s.Replays.Load(), k.s.Fenced.Load(); r != 0 || f != 0 {
+			t.Errorf("%s task: %d replays, %d partitions fenced; want none", k.name, r, f)
+		}
 	}
 }
