@@ -69,11 +69,10 @@ type task struct {
 // status asks the task's spout or bolt for its own status.
 func (t *task) status() *TaskStatus {
 	var r StatusReporter
-	switch {
-	case t.sp.Load() != nil:
-		r, _ = t.sp.Load().sp.(StatusReporter)
-	case t.bo.Load() != nil:
-		r, _ = t.bo.Load().b.(StatusReporter)
+	if sp := t.sp.Load(); sp != nil {
+		r, _ = sp.sp.(StatusReporter)
+	} else if bo := t.bo.Load(); bo != nil {
+		r, _ = bo.b.(StatusReporter)
 	}
 	if r == nil {
 		return nil
