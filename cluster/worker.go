@@ -800,8 +800,8 @@ func (l *share) keepGone(a store.Assignment) {
 		return
 	}
 	for key, wk := range l.owners {
-		if now, ok := a.Tasks[key]; ok && now == wk {
-			continue
+		if to, ok := a.Tasks[key]; ok && to == wk {
+			continue // stays where it ran
 		}
 		if comp, _, ok := parseKey(key); ok && l.topo.Elastic(comp) && isSpout(l.topo, comp) {
 			if l.gone == nil {
