@@ -3,6 +3,7 @@ package cluster
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/gale-stream/gale/cluster/store"
 	"github.com/gale-stream/gale/registry"
@@ -104,5 +105,44 @@ func TestElasticMoves(t *testing.T) {
 		if got := elasticMoves(topo, prev, tt.tasks); got != tt.want {
 			t.Errorf("%s: elasticMoves = %v, want %v", tt.name, got, tt.want)
 		}
+	}
+}
+
+// TestShare_Gone: after an assignment removes or moves an elastic spout's
+// task, its trees' completions still reach the worker it ran on (owner for
+// one removed, previous for one moved), for twice the message timeout;
+// another component's task that moves is forgotten at once.
+func TestShare_Gone(t *testing.T) {
+	topo := decodeElastic(t)
+	l := &share{topo: topo, owners: map[string]string{"parts/0": "a", "parts/1": "b", "gen/0": "a"}}
+	next := store.Assignment{Epoch: 2, Tasks: map[string]string{"parts/0": "c", "gen/0": "b"}}
+	l.keepGone(next)
+	l.owners = next.Tasks
+	for _, tt := range []struct{ key, owner, previous string }{
+		{"parts/0", "c", "a"}, // moved from a
+		{"parts/1", "b", ""},  // removed: where it ran
+		{"gen/0", "b", ""},    // not elastic
+	} {
+		if got := l.owner(tt.key); got != tt.owner {
+			t.Errorf("owner(%s) = %q, want %q", tt.key, got, tt.owner)
+		}
+		if got := l.previous(tt.key); got != tt.previous {
+			t.Errorf("previous(%s) = %q, want %q", tt.key, got, tt.previous)
+		}
+	}
+	// moved back: the worker it left now is the one to remember
+	back := store.Assignment{Epoch: 3, Tasks: map[string]string{"parts/0": "a", "gen/0": "b"}}
+	l.keepGone(back)
+	l.owners = back.Tasks
+	if got := l.previous("parts/0"); got != "c" {
+		t.Errorf("previous(parts/0) moved back to a = %q, want c", got)
+	}
+	// past the window
+	for k, g := range l.gone {
+		g.until = time.Now().Add(-time.Second)
+		l.gone[k] = g
+	}
+	if got := l.owner("parts/1"); got != "" {
+		t.Errorf("owner(parts/1) after the window = %q, want none", got)
 	}
 }
