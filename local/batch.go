@@ -138,6 +138,16 @@ func endsNeeded(topo *topology.Topology, compTasks map[string][]int) (static map
 	return out, elastic
 }
 
+// setEndTargets sets the tasks the emitter sends end markers to, from its
+// streams, and for a spout's, what each marker says of its task's
+// component ("of": endsOf). e.mu is held, or the emitter is not in use yet.
+func (e *emitter) setEndTargets() {
+	e.endTargets = endTargetsOf(e.streams)
+	if e.task.comp.Kind == topology.KindSpout {
+		e.endOf = e.rt.endsOf(e.endTargets)
+	}
+}
+
 // endsOf returns, for each of targets (an emitter's endTargets), the
 // number of targets of its component when that is an elastic bolt, else
 // 0: the "of" of a spout's markers.
@@ -200,8 +210,9 @@ func (e *emitter) forgetBatchLocked(k batchKey) {
 // spout's say it of each elastic bolt (endOf).
 func (e *emitter) newEndsLocked(k batchKey, meta *tuple.BatchMeta, root uint64, anchors []*tuple.Tuple, of int64) (ends []*tuple.Tuple, xor uint64) {
 	tracked := e.rt.acking && (root != 0 || len(anchors) > 0)
+	spout := e.task.comp.Kind == topology.KindSpout
 	for i := range e.endTargets {
-		if root != 0 || anchors == nil {
+		if spout {
 			of = e.endOf[i]
 		}
 		t := &tuple.Tuple{Fields: endFields, Stream: tuple.BatchEndStream, Component: e.task.comp.ID,

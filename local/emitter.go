@@ -59,7 +59,7 @@ type emitter struct {
 	// batch coordination (batch.go)
 	countBatches bool                 // count emits of batch tuples per target
 	endTargets   []int                // every task reading this task's streams
-	endOf        []int64              // a spout's: each end target's "of" (Runtime.endsOf)
+	endOf        []int64              // a spout's only: each end target's "of" (Runtime.endsOf)
 	bcounts      map[batchKey][]int32 // tuples sent, by batch attempt and target
 	lastKey      batchKey             // cache of the last bcounts entry
 	lastCounts   []int32
@@ -74,8 +74,7 @@ func newEmitter(rt *Runtime, t *task, streams map[string]*outStream) *emitter {
 		acks:    make([][]codec.Ack, len(rt.ackers)),
 	}
 	e.def = streams[tuple.DefaultStream]
-	e.endTargets = endTargetsOf(streams)
-	e.endOf = rt.endsOf(e.endTargets)
+	e.setEndTargets()
 	if rt.topo.Settings.FlushInterval > 0 {
 		e.kick = make(chan struct{}, 1)
 	}

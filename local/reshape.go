@@ -221,8 +221,7 @@ func (r *Runtime) Reshape(tasks map[string][]int, local map[int]bool) error {
 		em.mu.Lock()
 		em.flushAllLocked() // what is buffered goes where it was routed
 		em.streams, em.def = streams, streams["default"]
-		em.endTargets = endTargetsOf(streams)
-		em.endOf = r.endsOf(em.endTargets)
+		em.setEndTargets()
 		em.mu.Unlock()
 	}
 	// the leaving bolt tasks stop once their queues stay empty
