@@ -242,6 +242,30 @@ func TestReplayLeavesOneFilePerPart(t *testing.T) {
 
 // TestFailedWriteLeavesNoTemporary: a write whose rename fails (the final
 // name is a non-empty directory) returns an error naming the file and
+// TestDirectoryRemovedUnderTheWriter: the writer makes a directory once
+// and then writes into it without asking the NameNode; when someone
+// removes the directory meanwhile, the next write makes it again.
+func TestDirectoryRemovedUnderTheWriter(t *testing.T) {
+	raw := rawClient(t)
+	w, c := newWriter(t, raw, nil)
+	ctx := context.Background()
+	first, second := testBatch("gone", 1, 20, 40), testBatch("gone", 2, 20, 40)
+	if _, err := w.WriteBatch(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	name := w.Naming.Parts(second)[0].Name
+	if err := raw.RemoveAll(path.Join(c.Dir, path.Dir(name))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.WriteBatch(ctx, second); err != nil {
+		t.Fatalf("write after the directory was removed: %v", err)
+	}
+	files := listAll(t, raw, c.Dir)
+	if _, ok := files[name]; !ok || len(files) != 1 {
+		t.Errorf("files %v, want only %s", keys(files), name)
+	}
+}
+
 // removes its temporary file.
 func TestFailedWriteLeavesNoTemporary(t *testing.T) {
 	raw := rawClient(t)
