@@ -227,6 +227,25 @@ func TestParseStat(t *testing.T) {
 	}
 }
 
+func TestParseMachineCPU(t *testing.T) {
+	// user nice system idle iowait irq softirq steal guest guest_nice
+	m, err := parseMachineCPU([]byte("cpu  100 20 30 400 50 6 4 10 0 0\ncpu0 1 2 3 4 5 6 7 8 0 0\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Busy != 1700*time.Millisecond || m.Total != 6200*time.Millisecond {
+		t.Errorf("parseMachineCPU = %+v, want busy 1.7 s of 6.2 s", m)
+	}
+	for _, bad := range []string{"", "intr 1 2 3", "cpu 1 2 3", "cpu 1 2 3 x 5 6 7 8"} {
+		if _, err := parseMachineCPU([]byte(bad)); err == nil {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+	if m, err := ReadMachineCPU(); err != nil || m.Busy <= 0 || m.Total < m.Busy {
+		t.Errorf("ReadMachineCPU = %+v, %v", m, err)
+	}
+}
+
 // recordLines returns n record lines of partition p from seq on.
 func recordLines(p int32, from, n int64, size int) []byte {
 	var b []byte

@@ -120,3 +120,41 @@ func ReadTree(root int) (TreeUsage, error) {
 	visit(root)
 	return u, nil
 }
+
+// MachineCPU is the CPU time of the whole machine, from /proc/stat's
+// "cpu" line, summed over its CPUs.
+type MachineCPU struct {
+	// Busy: user, nice, system, irq, softirq and steal; Total adds idle
+	// and iowait.
+	Busy, Total time.Duration
+}
+
+// ReadMachineCPU reads /proc/stat.
+func ReadMachineCPU() (MachineCPU, error) {
+	data, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return MachineCPU{}, err
+	}
+	return parseMachineCPU(data)
+}
+
+func parseMachineCPU(data []byte) (MachineCPU, error) {
+	line, _, _ := strings.Cut(string(data), "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return MachineCPU{}, fmt.Errorf("/proc/stat: first line %q: want \"cpu\" and at least 8 times", line)
+	}
+	var m MachineCPU
+	for k, v := range f[1:9] {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return MachineCPU{}, fmt.Errorf("/proc/stat: time %q: %w", v, err)
+		}
+		d := time.Duration(n) * time.Second / clockTicks
+		m.Total += d
+		if k != 3 && k != 4 { // idle, iowait
+			m.Busy += d
+		}
+	}
+	return m, nil
+}

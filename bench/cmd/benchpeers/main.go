@@ -4,8 +4,8 @@
 // bench-peers`):
 //
 //	go run ./bench/cmd/benchpeers [-engines gale,flink,storm] [-rows files,hdfs,replay]
-//	        [-sizes 100,1024] [-records 100=2000000,1024=500000] [-latency 30s] [-warmup 5s]
-//	        [-loads 50,90] [-parallelism 4] [-checkpoint-ms 1000]
+//	        [-sizes 100,1024] [-records 100=6000000,1024=1500000] [-latency 30s] [-warmup 5s]
+//	        [-loads 50,90] [-load-base sustained|saturation] [-parallelism 4] [-checkpoint-ms 1000]
 //	        [-flink-runner PATH] [-storm-runner PATH] [-json FILE] [-keep]
 //
 // It needs Kafka (and HDFS for the hdfs row) from testenv:
@@ -48,12 +48,28 @@
 //     tree (/proc/PID/stat, children included) from RUNNING to the last
 //     record, per million records; peak RSS: the larger of VmHWM and the
 //     largest sampled resident set of the tree.
+//   - sustained rate (-load-base sustained, the default): a fresh topic
+//     and engine, then this process produces live at the saturation rate
+//     for -latency; sustained = records produced / (the start of
+//     production -> the last record visible). On one machine the producer
+//     and Kafka's produce path take CPU from the engine, which the
+//     pre-filled saturation run does not show: the sustained rate is what
+//     the engine keeps up with while records arrive (at 90 % of the
+//     saturation rate itself, the queue grows for the whole run and the
+//     latency measures that growth). With -load-base saturation the
+//     latency runs take their rates from the saturation rate instead.
 //   - latency: a fresh topic and engine, then a steady producer (token
 //     bucket drained every 5 ms, in this process: its CPU is not the
-//     engine's) at 50 % and 90 % of that engine's own saturation rate for
-//     -latency (30 s); records produced in the first -warmup (5 s) are
-//     left out. Latency = when the watcher first saw the record's line in
-//     a visible file - the record's ts; p50, p99, max.
+//     engine's) at 50 % and 90 % of that engine's own sustained (or
+//     saturation) rate for -latency (30 s); records produced in the first
+//     -warmup (5 s) are left out. Latency = when the watcher first saw the
+//     record's line in a visible file - the record's ts; p50, p99, max.
+//   - the machine, per saturation run: the busy share of its CPUs
+//     (/proc/stat), and per million records the CPU of this process (the
+//     watcher) and of the rest (Kafka, the store's processes, the kernel:
+//     the machine's busy time less the engine's and this process's). An
+//     engine that makes the store work harder per record (more files)
+//     shows it there.
 //   - exactly once: after each run, every produced id must have been
 //     seen exactly once. Missing and duplicate records are reported; for
 //     Gale and Flink (exactly-once) any of either fails the row, for Storm
@@ -126,6 +142,7 @@ type options struct {
 	records             map[int]int64
 	latency, warmup     time.Duration
 	loads               []int
+	loadBase            string // "sustained" or "saturation"
 	parallelism         int
 	checkpointMS        int
 	poll                time.Duration
@@ -145,10 +162,11 @@ func run() (int, error) {
 		enginesF  = flag.String("engines", "gale,flink,storm", "engines to compare, comma-separated")
 		rowsF     = flag.String("rows", strings.Join(allRows, ","), "rows to run, comma-separated: files, hdfs, replay")
 		sizesF    = flag.String("sizes", "100,1024", "record sizes in bytes, comma-separated")
-		recordsF  = flag.String("records", "100=2000000,1024=500000", "records pre-filled for the saturation runs: one number for every size, or SIZE=N,...")
+		recordsF  = flag.String("records", "100=6000000,1024=1500000", "records pre-filled for the saturation runs: one number for every size, or SIZE=N,...")
 		latency   = flag.Duration("latency", 30*time.Second, "length of each latency run's steady production")
 		warmup    = flag.Duration("warmup", 5*time.Second, "start of each latency run left out of the percentiles")
-		loadsF    = flag.String("loads", "50,90", "latency runs' rates, in % of the engine's own saturation rate")
+		loadsF    = flag.String("loads", "50,90", "latency runs' rates, in % of the engine's own sustained (or saturation) rate")
+		loadBaseF = flag.String("load-base", "sustained", `what -loads are percentages of: "sustained" (the rate kept up with while this process produces live on the same machine) or "saturation" (the pre-filled rate)`)
 		par       = flag.Int("parallelism", 4, "parallelism of every engine's source (and sink) tasks")
 		ckpt      = flag.Int("checkpoint-ms", 1000, "Flink's checkpoint interval (exactly-once)")
 		poll      = flag.Duration("poll", peers.DefaultPoll, "the watcher's polling period")
@@ -189,6 +207,9 @@ func run() (int, error) {
 	}
 	if o.loads, err = ints(*loadsF); err != nil {
 		return 2, fmt.Errorf("-loads: %w", err)
+	}
+	if o.loadBase = *loadBaseF; o.loadBase != "sustained" && o.loadBase != "saturation" {
+		return 2, fmt.Errorf("-load-base %q: want sustained or saturation", o.loadBase)
 	}
 	if o.warmup >= o.latency && !o.noLatency {
 		return 2, fmt.Errorf("-warmup %v leaves nothing of -latency %v", o.warmup, o.latency)
@@ -247,8 +268,8 @@ func run() (int, error) {
 	}()
 
 	rep := &Report{Time: time.Now().UTC().Format(time.RFC3339), RunID: o.runID, Machine: rows.ReadMachine(), Settings: settingsOf(&o)}
-	progress("benchpeers: run %s: engines %s; rows %s; sizes %v B; saturation %s records; latency %v (first %v left out) at %v %% of each engine's saturation; logs in %s",
-		o.runID, strings.Join(o.engines, ","), strings.Join(o.rows, ","), o.sizes, *recordsF, o.latency, o.warmup, o.loads, o.logDir)
+	progress("benchpeers: run %s: engines %s; rows %s; sizes %v B; saturation %s records; latency %v (first %v left out) at %v %% of each engine's %s rate; logs in %s",
+		o.runID, strings.Join(o.engines, ","), strings.Join(o.rows, ","), o.sizes, *recordsF, o.latency, o.warmup, o.loads, o.loadBase, o.logDir)
 
 	// Build every runner first: one that does not build is reported, and
 	// its rows are marked, not dropped.
@@ -274,15 +295,14 @@ func run() (int, error) {
 		rep.Engines = append(rep.Engines, e)
 	}
 
-	steps := 0
-	for range o.rows {
-		for range o.sizes {
-			steps += len(o.engines) * (1 + len(o.loads))
+	perCell := 1 // saturation
+	if !o.noLatency {
+		perCell += len(o.loads)
+		if o.loadBase == "sustained" {
+			perCell++
 		}
 	}
-	if o.noLatency {
-		steps /= 1 + len(o.loads)
-	}
+	steps := len(o.rows) * len(o.sizes) * len(o.engines) * perCell
 	r := &runner{o: &o, k: k, topicPrefix: topicPrefix, steps: steps}
 	if slices.Contains(o.rows, "hdfs") {
 		r.hdfs = peers.NewWebHDFS(o.hdfsWeb, o.hdfsUser)
@@ -313,7 +333,7 @@ func run() (int, error) {
 					c.Status = "not run: replay row in one process only"
 				}
 				if c.Status != "" {
-					r.step += steps / (len(o.rows) * len(o.sizes) * len(o.engines))
+					r.step += perCell
 					continue
 				}
 				r.cell(ctx, e, c)
@@ -447,22 +467,28 @@ func (r *runner) cell(ctx context.Context, e *Engine, c *Cell) {
 		progress("        %s rec/s (from the process's start: %s rec/s; RUNNING after %.1f s, last record %.1f s later), CPU %.2f s per M records, peak RSS %.0f MiB, %s",
 			rows.Thousands(sat.RecordsPerS), rows.Thousands(sat.RecordsPerSFromStart), sat.StartToRunningS, sat.RunningToLastS,
 			sat.CPUSecPerM, sat.PeakRSSMiB, checkText(sat.Check))
+		progress("        machine %.0f %% busy; per M records, CPU s of the driver %.2f, of the others (Kafka, the store, the kernel) %.2f", sat.MachineBusyPct, sat.DriverCPUSecPerM, sat.OtherCPUSecPerM)
 		progress("        watcher polls %s, %d files", pollText(sat.Watch), sat.Watch.Files)
 	}
 	if r.o.noLatency {
 		c.finish()
 		return
 	}
+	base, baseName := sat.RecordsPerS, "saturation"
+	if r.o.loadBase == "sustained" {
+		r.step++
+		base, baseName = r.sustained(ctx, e, c, label), "sustained"
+	}
 	for _, load := range r.o.loads {
 		r.step++
 		if ctx.Err() != nil {
 			break
 		}
-		if sat.Error != "" || sat.RecordsPerS <= 0 {
-			progress("[%d/%d] %s latency at %d %%: skipped (no saturation rate)", r.step, r.steps, label, load)
+		if base <= 0 {
+			progress("[%d/%d] %s latency at %d %%: skipped (no %s rate)", r.step, r.steps, label, load, baseName)
 			continue
 		}
-		rate := sat.RecordsPerS * float64(load) / 100
+		rate := base * float64(load) / 100
 		progress("[%d/%d] %s latency at %d %% = %s rec/s for %v", r.step, r.steps, label, load, rows.Thousands(rate), r.o.latency)
 		lat := r.latencyRun(ctx, e, c, load, rate)
 		c.Latency = append(c.Latency, lat)
@@ -476,6 +502,36 @@ func (r *runner) cell(ctx context.Context, e *Engine, c *Cell) {
 		}
 	}
 	c.finish()
+}
+
+// sustained measures the rate an engine keeps up with while this process
+// produces live on the same machine (its producer and Kafka's produce path
+// then share the CPUs with the engine, as in the latency runs): a latency
+// run at the pre-filled saturation rate; the sustained rate is the records
+// produced / (the start of production -> the last record visible). It
+// returns 0 when the run failed.
+func (r *runner) sustained(ctx context.Context, e *Engine, c *Cell, label string) float64 {
+	sat := c.Saturation
+	if sat.Error != "" || sat.RecordsPerS <= 0 || ctx.Err() != nil {
+		progress("[%d/%d] %s sustained rate: skipped (no saturation rate)", r.step, r.steps, label)
+		return 0
+	}
+	progress("[%d/%d] %s sustained rate: producing live at the saturation rate (%s rec/s) for %v", r.step, r.steps, label,
+		rows.Thousands(sat.RecordsPerS), r.o.latency)
+	lat := r.latencyRun(ctx, e, c, 100, sat.RecordsPerS)
+	c.Sustained = lat
+	c.add(lat.Check, lat.Error)
+	if lat.Error != "" {
+		progress("        ERROR: %s", lat.Error)
+		return 0
+	}
+	if lat.ProduceToLastS > 0 {
+		c.SustainedRate = float64(lat.Produced) / lat.ProduceToLastS
+	}
+	progress("        sustained %s rec/s (%.0f %% of saturation): produced %s rec/s, the last record visible %.1f s after production ended; latency p50 %s ms, p99 %s ms, %s",
+		rows.Thousands(c.SustainedRate), 100*c.SustainedRate/sat.RecordsPerS, rows.Thousands(lat.AchievedRate), lat.DrainS,
+		ms(float64(lat.P50Ms)), ms(float64(lat.P99Ms)), checkText(lat.Check))
+	return c.SustainedRate
 }
 
 // outputs makes a run's output location: the URI for the runner and a
@@ -673,12 +729,18 @@ func (r *runner) saturation(ctx context.Context, e *Engine, c *Cell) *Saturation
 	p := s.proc
 	res.StartToRunningS = p.runAt.Sub(p.Start).Seconds()
 	u0 := p.Usage()
+	m0, merr := peers.ReadMachineCPU()
+	var rusage0 syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &rusage0)
 	res.VisibleAtRunning = s.w.Distinct()
 	if err := s.waitFor(ctx, c.Records); err != nil {
 		res.Error = err.Error()
 		return res
 	}
 	u1 := p.Usage()
+	m1, merr1 := peers.ReadMachineCPU()
+	var rusage1 syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &rusage1)
 	res.PeakRSSMiB, res.VmHWMMiB, res.SampledRSSMiB = p.PeakRSSMiB()
 	last := s.w.LastNew()
 	res.RunningToLastS = last.Sub(p.runAt).Seconds()
@@ -688,6 +750,13 @@ func (r *runner) saturation(ctx context.Context, e *Engine, c *Cell) *Saturation
 	res.CPUSeconds = (u1.CPU - u0.CPU).Seconds()
 	res.CPUSecondsTotal = u1.CPU.Seconds()
 	res.CPUSecPerM = res.CPUSeconds / float64(c.Records) * 1e6
+	driver := cpuOf(rusage1) - cpuOf(rusage0)
+	res.DriverCPUSecPerM = driver / float64(c.Records) * 1e6
+	if merr == nil && merr1 == nil && m1.Total > m0.Total {
+		busy := (m1.Busy - m0.Busy).Seconds()
+		res.MachineBusyPct = 100 * busy / (m1.Total - m0.Total).Seconds()
+		res.OtherCPUSecPerM = max(0, busy-res.CPUSeconds-driver) / float64(c.Records) * 1e6
+	}
 	return res
 }
 
@@ -747,6 +816,7 @@ func (r *runner) latencyRun(ctx context.Context, e *Engine, c *Cell, load int, r
 		return res
 	}
 	res.DrainS = s.w.LastNew().Sub(end).Seconds()
+	res.ProduceToLastS = s.w.LastNew().Sub(produced.Start).Seconds()
 	u1 := p.Usage()
 	res.PeakRSSMiB, _, _ = p.PeakRSSMiB()
 	if res.Produced > 0 {
@@ -813,8 +883,9 @@ func ints(list string) ([]int, error) {
 }
 
 // recordCounts reads -records: "N" for every size, or "SIZE=N,...";
-// sizes not named get N scaled from the defaults (2M for 100 B, 500k
-// for 1 KB: about 200 MB and 500 MB).
+// sizes not named get N scaled from the defaults (6M for 100 B, 1.5M
+// for 1 KB: about 600 MB and 1.5 GB; at 2M records the fastest runs
+// lasted 2 s, too short for a JIT to warm up or for a rate to settle).
 func recordCounts(spec string, sizes []int) (map[int]int64, error) {
 	out := map[int]int64{}
 	parseN := func(s string) (int64, error) {
@@ -848,9 +919,9 @@ func recordCounts(spec string, sizes []int) (map[int]int64, error) {
 	}
 	for _, s := range sizes {
 		if out[s] == 0 {
-			out[s] = max(1000, int64(200e6/float64(s))) // 2M at 100 B
+			out[s] = max(1000, int64(600e6/float64(s))) // 6M at 100 B
 			if s >= 1000 {
-				out[s] = max(1000, int64(500e6/float64(s))) // 500k at 1 KB
+				out[s] = max(1000, int64(1500e6/float64(s))) // 1.46M at 1 KB
 			}
 		}
 	}

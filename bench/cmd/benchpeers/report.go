@@ -37,6 +37,7 @@ type Settings struct {
 	LatencyS      float64          `json:"latency_s"`
 	WarmupS       float64          `json:"latency_warmup_s"`
 	Loads         []int            `json:"loads_pct"`
+	LoadBase      string           `json:"loads_of"`
 	PollMS        float64          `json:"watcher_poll_ms"`
 	StallS        float64          `json:"stall_s"`
 	Brokers       string           `json:"brokers"`
@@ -52,7 +53,7 @@ func settingsOf(o *options) Settings {
 	}
 	return Settings{Engines: o.engines, Rows: o.rows, Sizes: o.sizes, Records: rec, Partitions: partitions,
 		Parallelism: o.parallelism, CheckpointMS: o.checkpointMS, LatencyS: o.latency.Seconds(),
-		WarmupS: o.warmup.Seconds(), Loads: o.loads, PollMS: float64(o.poll) / 1e6, StallS: o.stall.Seconds(),
+		WarmupS: o.warmup.Seconds(), Loads: o.loads, LoadBase: o.loadBase, PollMS: float64(o.poll) / 1e6, StallS: o.stall.Seconds(),
 		Brokers: o.brokers, HDFSNameNode: o.hdfsNameNode, HDFSWeb: o.hdfsWeb, GaleExtraArgs: o.galeExtra}
 }
 
@@ -63,14 +64,18 @@ type Cell struct {
 	Size       int         `json:"size"`
 	Records    int64       `json:"records"`
 	Saturation *Saturation `json:"saturation,omitempty"`
-	Latency    []*Latency  `json:"latency,omitempty"`
-	RatioFlink num         `json:"records_per_s_vs_flink"`
-	Missing    int64       `json:"missing"`
-	Duplicates int64       `json:"duplicates"`
-	Unexpected int64       `json:"unexpected"`
-	Status     string      `json:"status"`
-	Failed     bool        `json:"failed"`
-	errs       []string
+	// Sustained is the run that measures SustainedRate (-load-base
+	// sustained): production live at the saturation rate.
+	Sustained     *Latency   `json:"sustained,omitempty"`
+	SustainedRate float64    `json:"sustained_records_per_s,omitempty"`
+	Latency       []*Latency `json:"latency,omitempty"`
+	RatioFlink    num        `json:"records_per_s_vs_flink"`
+	Missing       int64      `json:"missing"`
+	Duplicates    int64      `json:"duplicates"`
+	Unexpected    int64      `json:"unexpected"`
+	Status        string     `json:"status"`
+	Failed        bool       `json:"failed"`
+	errs          []string
 }
 
 // exactlyOnce: the engines that promise it (duplicates fail their rows).
@@ -124,23 +129,30 @@ type Saturation struct {
 	// StartToRunningS: process start to its RUNNING line;
 	// RunningToLastS: RUNNING to the last record first seen;
 	// StartToLastS: process start to the last record.
-	StartToRunningS      float64          `json:"start_to_running_s"`
-	RunningToLastS       float64          `json:"running_to_last_s"`
-	StartToLastS         float64          `json:"start_to_last_s"`
-	RecordsPerS          float64          `json:"records_per_s"`
-	RecordsPerSFromStart float64          `json:"records_per_s_from_start"`
-	VisibleAtRunning     int64            `json:"visible_at_running"`
-	CPUSeconds           float64          `json:"cpu_s"`       // RUNNING to the last record
-	CPUSecondsTotal      float64          `json:"cpu_s_total"` // process start to the last record
-	CPUSecPerM           float64          `json:"cpu_s_per_m"`
-	PeakRSSMiB           float64          `json:"peak_rss_mb"`
-	VmHWMMiB             float64          `json:"vmhwm_mb"`
-	SampledRSSMiB        float64          `json:"sampled_tree_rss_max_mb"`
-	StopS                float64          `json:"stop_s"`
-	Check                peers.Check      `json:"check"`
-	Watch                peers.WatchStats `json:"watcher"`
-	Error                string           `json:"error,omitempty"`
-	prefilled            *peers.Produced
+	StartToRunningS      float64 `json:"start_to_running_s"`
+	RunningToLastS       float64 `json:"running_to_last_s"`
+	StartToLastS         float64 `json:"start_to_last_s"`
+	RecordsPerS          float64 `json:"records_per_s"`
+	RecordsPerSFromStart float64 `json:"records_per_s_from_start"`
+	VisibleAtRunning     int64   `json:"visible_at_running"`
+	CPUSeconds           float64 `json:"cpu_s"`       // RUNNING to the last record
+	CPUSecondsTotal      float64 `json:"cpu_s_total"` // process start to the last record
+	CPUSecPerM           float64 `json:"cpu_s_per_m"`
+	// The whole machine over the same span: its CPUs' busy share
+	// (/proc/stat), and per million records the CPU seconds of this
+	// driver (the watcher) and of everything else but the engine and the
+	// driver (Kafka, the store's processes, the kernel).
+	MachineBusyPct   float64          `json:"machine_busy_pct"`
+	DriverCPUSecPerM float64          `json:"driver_cpu_s_per_m"`
+	OtherCPUSecPerM  float64          `json:"other_cpu_s_per_m"`
+	PeakRSSMiB       float64          `json:"peak_rss_mb"`
+	VmHWMMiB         float64          `json:"vmhwm_mb"`
+	SampledRSSMiB    float64          `json:"sampled_tree_rss_max_mb"`
+	StopS            float64          `json:"stop_s"`
+	Check            peers.Check      `json:"check"`
+	Watch            peers.WatchStats `json:"watcher"`
+	Error            string           `json:"error,omitempty"`
+	prefilled        *peers.Produced
 }
 
 // Latency is one latency run's figures.
@@ -156,8 +168,10 @@ type Latency struct {
 	P99Ms        num                `json:"p99_ms"`
 	MaxMs        num                `json:"max_ms"`
 	ByPartition  []PartitionLatency `json:"by_partition"`
-	// DrainS: end of production to the last record seen.
+	// DrainS: end of production to the last record seen;
+	// ProduceToLastS: start of production to the last record seen.
 	DrainS           float64          `json:"drain_s"`
+	ProduceToLastS   float64          `json:"produce_to_last_s"`
 	CPUSecPerM       float64          `json:"cpu_s_per_m"`
 	PeakRSSMiB       float64          `json:"peak_rss_mb"`
 	DriverCPUSeconds float64          `json:"driver_cpu_s"` // the producer and the watcher, while producing
@@ -217,9 +231,12 @@ func jsonSafe(rep *Report) *Report {
 		if s := c.Saturation; s != nil {
 			fix(&s.RecordsPerS, &s.RecordsPerSFromStart, &s.CPUSecPerM, &s.PrefillS)
 		}
-		for _, l := range c.Latency {
-			fix(&l.AchievedRate, &l.CPUSecPerM)
+		for _, l := range append(c.Latency, c.Sustained) {
+			if l != nil {
+				fix(&l.AchievedRate, &l.CPUSecPerM)
+			}
 		}
+		fix(&c.SustainedRate)
 	}
 	return rep
 }
@@ -229,10 +246,10 @@ func printTable(w io.Writer, rep *Report) {
 	m, s := rep.Machine, rep.Settings
 	fmt.Fprintf(w, "Kafka (%d partitions) -> durable files: Gale vs Flink vs Storm, each in its own process; %d CPUs (%s), %s RAM\n",
 		s.Partitions, m.CPUs, m.CPUModel, m.MemTotal)
-	fmt.Fprintf(w, "parallelism %d, Flink checkpoints every %d ms; saturation over %s pre-filled records; latency: %.0f s at %v %% of each engine's own rate, first %.0f s left out\n\n",
-		s.Parallelism, s.CheckpointMS, recordsText(s.Records), s.LatencyS, s.Loads, s.WarmupS)
+	fmt.Fprintf(w, "parallelism %d, Flink checkpoints every %d ms; saturation over %s pre-filled records; latency: %.0f s at %v %% of each engine's own %s rate, first %.0f s left out\n\n",
+		s.Parallelism, s.CheckpointMS, recordsText(s.Records), s.LatencyS, s.Loads, s.LoadBase, s.WarmupS)
 	loads := s.Loads
-	head := []string{"engine", "row", "size", "records/s", "vs Flink", "CPU s/M", "RSS MiB"}
+	head := []string{"engine", "row", "size", "records/s", "vs Flink", "CPU s/M", "RSS MiB", "sustained/s"}
 	for _, l := range loads {
 		head = append(head, fmt.Sprintf("p50@%d%%", l), fmt.Sprintf("p99@%d%%", l))
 	}
@@ -244,6 +261,11 @@ func printTable(w io.Writer, rep *Report) {
 			row = append(row, galerows.Thousands(sat.RecordsPerS), ratio(float64(c.RatioFlink)), fmt.Sprintf("%.2f", sat.CPUSecPerM), fmt.Sprintf("%.0f", sat.PeakRSSMiB))
 		} else {
 			row = append(row, "-", "-", "-", "-")
+		}
+		if c.SustainedRate > 0 {
+			row = append(row, galerows.Thousands(c.SustainedRate))
+		} else {
+			row = append(row, "-")
 		}
 		for _, l := range loads {
 			p50, p99 := "-", "-"
@@ -262,11 +284,11 @@ func printTable(w io.Writer, rep *Report) {
 		rows = append(rows, row)
 	}
 	writeColumns(w, rows, 3)
-	fmt.Fprintln(w, "\nrecords/s: N / (RUNNING -> last record visible); CPU s/M: CPU seconds of the engine's process tree per million records over the same span; RSS: peak resident set; p50/p99 in ms (record ts -> line first seen by the watcher).")
+	fmt.Fprintln(w, "\nrecords/s: N / (RUNNING -> last record visible); CPU s/M: CPU seconds of the engine's process tree per million records over the same span; RSS: peak resident set; sustained/s: records produced live at the saturation rate / (start of production -> last record visible), the rate the engine keeps up with while the producer shares the machine; p50/p99 in ms (record ts -> line first seen by the watcher).")
 
 	// startup and the watcher, per saturation run
 	fmt.Fprintln(w)
-	rows = [][]string{{"engine", "row", "size", "start->RUNNING s", "RUNNING->last s", "rec/s from start", "CPU s total", "poll avg/max ms", "files"}}
+	rows = [][]string{{"engine", "row", "size", "start->RUNNING s", "RUNNING->last s", "rec/s from start", "CPU s total", "machine busy %", "driver CPU s/M", "others CPU s/M", "poll avg/max ms", "files"}}
 	for _, c := range rep.Cells {
 		sat := c.Saturation
 		if sat == nil || sat.Error != "" {
@@ -274,11 +296,12 @@ func printTable(w io.Writer, rep *Report) {
 		}
 		rows = append(rows, []string{c.Engine, c.Row, strconv.Itoa(c.Size), fmt.Sprintf("%.1f", sat.StartToRunningS),
 			fmt.Sprintf("%.1f", sat.RunningToLastS), galerows.Thousands(sat.RecordsPerSFromStart), fmt.Sprintf("%.1f", sat.CPUSecondsTotal),
+			fmt.Sprintf("%.0f", sat.MachineBusyPct), fmt.Sprintf("%.2f", sat.DriverCPUSecPerM), fmt.Sprintf("%.2f", sat.OtherCPUSecPerM),
 			fmt.Sprintf("%.0f/%.0f", sat.Watch.TotalPollMs/math.Max(1, float64(sat.Watch.Polls)), sat.Watch.MaxPollMs), strconv.Itoa(sat.Watch.Files)})
 	}
 	if len(rows) > 1 {
 		writeColumns(w, rows, 3)
-		fmt.Fprintf(w, "(saturation runs; poll: the watcher's polls, every %.0f ms; a poll much longer than that delays what it sees)\n", s.PollMS)
+		fmt.Fprintf(w, "(saturation runs, RUNNING -> last record; machine busy: all CPUs' busy share; driver: this process (the watcher); others: the machine's busy CPU less the engine's and the driver's (Kafka, the store, the kernel); poll: the watcher's polls, every %.0f ms; a poll much longer than that delays what it sees)\n", s.PollMS)
 	}
 	for _, e := range rep.Engines {
 		if e.BuildErr != "" {
