@@ -42,8 +42,17 @@ type BatchBolt interface {
 }
 
 // Settle acks every tuple of lists when ok, else fails them: how a
-// BatchBolt settles a batch's tuples and its end markers together.
+// BatchBolt settles a batch's tuples and its end markers together. The
+// engine's collectors do it in bulk (a lock and a flush per thousand
+// tuples instead of per tuple, and one message to the acker for the
+// tuples of a tree that follow each other).
 func Settle(out Collector, ok bool, lists ...[]*tuple.Tuple) {
+	if s, bulk := out.(bulkSettler); bulk {
+		for _, l := range lists {
+			s.SettleAll(ok, l)
+		}
+		return
+	}
 	for _, l := range lists {
 		for _, t := range l {
 			if ok {
@@ -53,6 +62,12 @@ func Settle(out Collector, ok bool, lists ...[]*tuple.Tuple) {
 			}
 		}
 	}
+}
+
+// bulkSettler is a Collector that acks or fails many tuples in one call,
+// with the effect of Ack or Fail on each in turn.
+type bulkSettler interface {
+	SettleAll(ok bool, tuples []*tuple.Tuple)
 }
 
 // Batch is one attempt of one batch at one task of a BatchBolt.

@@ -165,12 +165,12 @@ func (s *sinkBolt) FinishBatch(_ context.Context, b *bolt.Batch) error {
 	s.mu.Lock()
 	*s.seen = append(*s.seen, f)
 	s.mu.Unlock()
-	for _, t := range append(ts, b.End...) {
-		if b.Failed {
-			s.out.Fail(t)
-		} else {
-			s.out.Ack(t)
-		}
+	// as the sinks do: every tuple and marker at once, from another
+	// goroutine (every other batch) or from FinishBatch itself
+	if b.Meta.Seq%2 == 1 {
+		go bolt.Settle(s.out, !b.Failed, ts, b.End)
+	} else {
+		bolt.Settle(s.out, !b.Failed, ts, b.End)
 	}
 	return nil
 }

@@ -191,15 +191,7 @@ func (c *boltCollector) Send(m bolt.Message) []int {
 func (c *boltCollector) Ack(t *tuple.Tuple) {
 	em := c.e.em
 	em.mu.Lock()
-	if st := stateOf(t); !st.Done {
-		st.Done = true
-		em.nAcked++
-		if st.Born != 0 {
-			c.e.t.metrics.process.Record(time.Duration(mono() - st.Born))
-		}
-		if c.e.rt.acking && len(st.Anchors) > 0 {
-			st.AckOps(em.sendAck)
-		}
+	if c.ackLocked(t) {
 		em.afterCallLocked()
 	}
 	em.mu.Unlock()
@@ -208,19 +200,78 @@ func (c *boltCollector) Ack(t *tuple.Tuple) {
 func (c *boltCollector) Fail(t *tuple.Tuple) {
 	em := c.e.em
 	em.mu.Lock()
-	if st := stateOf(t); !st.Done {
-		st.Done = true
-		em.nFailed++
-		if em.inLoop && t.BatchID != "" && t.Stream != tuple.BatchEndStream {
-			// the attempt of t's batch fails: its FinishBatch is skipped
-			c.e.batches.failed = append(c.e.batches.failed, keyOf(t))
-		}
-		if c.e.rt.acking && len(st.Anchors) > 0 {
-			st.FailOps(em.sendFl)
-		}
+	if c.failLocked(t) {
 		em.afterCallLocked()
 	}
 	em.mu.Unlock()
+}
+
+// settleChunk bounds the tuples SettleAll settles under one hold of the
+// emitter's lock (and, outside the task's loop, per flush).
+const settleChunk = 1024
+
+// SettleAll acks (ok) or fails every tuple of ts, as Ack or Fail on each
+// would, holding the emitter's lock and flushing once per settleChunk
+// tuples: a sink settling a batch of 10,000 tuples from its writer
+// goroutine flushed (and sent the acker a message) for each of them.
+func (c *boltCollector) SettleAll(ok bool, ts []*tuple.Tuple) {
+	em := c.e.em
+	for len(ts) > 0 {
+		n := min(len(ts), settleChunk)
+		em.mu.Lock()
+		settled := false
+		for _, t := range ts[:n] {
+			if ok {
+				settled = c.ackLocked(t) || settled
+			} else {
+				settled = c.failLocked(t) || settled
+			}
+		}
+		if settled {
+			em.afterCallLocked()
+		}
+		em.mu.Unlock()
+		ts = ts[n:]
+	}
+}
+
+// ackLocked acks t unless it was settled already, reporting whether it
+// did.
+func (c *boltCollector) ackLocked(t *tuple.Tuple) bool {
+	em := c.e.em
+	st := stateOf(t)
+	if st.Done {
+		return false
+	}
+	st.Done = true
+	em.nAcked++
+	if st.Born != 0 {
+		c.e.t.metrics.process.Record(time.Duration(mono() - st.Born))
+	}
+	if c.e.rt.acking && len(st.Anchors) > 0 {
+		st.AckOps(em.sendAck)
+	}
+	return true
+}
+
+// failLocked fails t unless it was settled already, reporting whether it
+// did.
+func (c *boltCollector) failLocked(t *tuple.Tuple) bool {
+	em := c.e.em
+	st := stateOf(t)
+	if st.Done {
+		return false
+	}
+	st.Done = true
+	em.nFailed++
+	if em.inLoop && t.BatchID != "" && t.Stream != tuple.BatchEndStream {
+		// the attempt of t's batch fails: its FinishBatch is skipped
+		c.e.batches.failed = append(c.e.batches.failed, keyOf(t))
+	}
+	if c.e.rt.acking && len(st.Anchors) > 0 {
+		st.FailOps(em.sendFl)
+	}
+	return true
 }
 
 func (c *boltCollector) ResetTimeout(t *tuple.Tuple) {

@@ -236,6 +236,14 @@ func (e *emitter) bufferAck(m codec.Ack) {
 		b = make([]codec.Ack, 0, e.rt.batchSize)
 		e.ackDirt = append(e.ackDirt, i)
 	}
+	if n := len(b); n > 0 && b[n-1].Kind == m.Kind && b[n-1].Root == m.Root && b[n-1].Task == m.Task &&
+		(m.Kind == codec.AckAck || m.Kind == codec.AckFail) {
+		// the same tree as the last: one XOR of both, as the acker would
+		// apply them one after the other (a batch's tuples settled together
+		// share their tree)
+		b[n-1].Val ^= m.Val
+		return
+	}
 	b = append(b, m)
 	e.acks[i] = b
 	if len(b) >= e.rt.batchSize {
