@@ -733,21 +733,27 @@ read:
 			}
 			waitC = wait.C
 		}
+		// a record ready: a select on its channel alone (the select below,
+		// on three channels, cost as much as the rest of reading a record)
 		select {
 		case m, ok := <-p.pc.Messages():
 			if !ok {
 				errs = append(errs, p.consumerClosed())
 				break read
 			}
-			if s.cfg.Bounded && m.Offset >= p.end {
+			if s.take(p, m) {
 				break read
 			}
-			if len(p.buf) == 0 {
-				p.firstAt = time.Now()
+			continue
+		default:
+		}
+		select {
+		case m, ok := <-p.pc.Messages():
+			if !ok {
+				errs = append(errs, p.consumerClosed())
+				break read
 			}
-			p.buf = append(p.buf, m)
-			p.bufBytes += len(m.Value)
-			if s.cfg.Bounded && m.Offset+1 >= p.end {
+			if s.take(p, m) {
 				break read
 			}
 		case err := <-p.pc.Errors():
@@ -766,12 +772,7 @@ read:
 					errs = append(errs, p.consumerClosed())
 					break read
 				}
-				if s.cfg.Bounded && m.Offset >= p.end {
-					break read
-				}
-				p.buf = append(p.buf, m)
-				p.bufBytes += len(m.Value)
-				if s.cfg.Bounded && m.Offset+1 >= p.end {
+				if s.take(p, m) {
 					break read
 				}
 			case err := <-p.pc.Errors():
@@ -795,6 +796,20 @@ read:
 	s.cut(p)
 	s.plan(p)
 	return false, errors.Join(errs...)
+}
+
+// take adds m to p's batch being filled. It reports whether the batch
+// ends here: a bounded read reached its end (m is past it, or its last).
+func (s *Spout) take(p *partition, m *sarama.ConsumerMessage) (end bool) {
+	if s.cfg.Bounded && m.Offset >= p.end {
+		return true
+	}
+	if len(p.buf) == 0 {
+		p.firstAt = time.Now()
+	}
+	p.buf = append(p.buf, m)
+	p.bufBytes += len(m.Value)
+	return s.cfg.Bounded && m.Offset+1 >= p.end
 }
 
 // cutAt is where the partition's next batch starts, and its seq: after
