@@ -191,7 +191,7 @@ func (c *boltCollector) Send(m bolt.Message) []int {
 func (c *boltCollector) Ack(t *tuple.Tuple) {
 	em := c.e.em
 	em.mu.Lock()
-	if c.ackLocked(t) {
+	if c.settleLocked(t, true) {
 		em.afterCallLocked()
 	}
 	em.mu.Unlock()
@@ -200,7 +200,7 @@ func (c *boltCollector) Ack(t *tuple.Tuple) {
 func (c *boltCollector) Fail(t *tuple.Tuple) {
 	em := c.e.em
 	em.mu.Lock()
-	if c.failLocked(t) {
+	if c.settleLocked(t, false) {
 		em.afterCallLocked()
 	}
 	em.mu.Unlock()
@@ -221,11 +221,7 @@ func (c *boltCollector) SettleAll(ok bool, ts []*tuple.Tuple) {
 		em.mu.Lock()
 		settled := false
 		for _, t := range ts[:n] {
-			if ok {
-				settled = c.ackLocked(t) || settled
-			} else {
-				settled = c.failLocked(t) || settled
-			}
+			settled = c.settleLocked(t, ok) || settled
 		}
 		if settled {
 			em.afterCallLocked()
@@ -235,41 +231,33 @@ func (c *boltCollector) SettleAll(ok bool, ts []*tuple.Tuple) {
 	}
 }
 
-// ackLocked acks t unless it was settled already, reporting whether it
-// did.
-func (c *boltCollector) ackLocked(t *tuple.Tuple) bool {
+// settleLocked acks (ok) or fails t unless it was settled already,
+// reporting whether it did.
+func (c *boltCollector) settleLocked(t *tuple.Tuple, ok bool) bool {
 	em := c.e.em
 	st := stateOf(t)
 	if st.Done {
 		return false
 	}
 	st.Done = true
-	em.nAcked++
-	if st.Born != 0 {
-		c.e.t.metrics.process.Record(time.Duration(mono() - st.Born))
-	}
-	if c.e.rt.acking && len(st.Anchors) > 0 {
-		st.AckOps(em.sendAck)
-	}
-	return true
-}
-
-// failLocked fails t unless it was settled already, reporting whether it
-// did.
-func (c *boltCollector) failLocked(t *tuple.Tuple) bool {
-	em := c.e.em
-	st := stateOf(t)
-	if st.Done {
-		return false
-	}
-	st.Done = true
-	em.nFailed++
-	if em.inLoop && t.BatchID != "" && t.Stream != tuple.BatchEndStream {
-		// the attempt of t's batch fails: its FinishBatch is skipped
-		c.e.batches.failed = append(c.e.batches.failed, keyOf(t))
-	}
-	if c.e.rt.acking && len(st.Anchors) > 0 {
-		st.FailOps(em.sendFl)
+	switch {
+	case ok:
+		em.nAcked++
+		if st.Born != 0 {
+			c.e.t.metrics.process.Record(time.Duration(mono() - st.Born))
+		}
+		if c.e.rt.acking && len(st.Anchors) > 0 {
+			st.AckOps(em.sendAck)
+		}
+	default:
+		em.nFailed++
+		if em.inLoop && t.BatchID != "" && t.Stream != tuple.BatchEndStream {
+			// the attempt of t's batch fails: its FinishBatch is skipped
+			c.e.batches.failed = append(c.e.batches.failed, keyOf(t))
+		}
+		if c.e.rt.acking && len(st.Anchors) > 0 {
+			st.FailOps(em.sendFl)
+		}
 	}
 	return true
 }

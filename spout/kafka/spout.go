@@ -737,11 +737,7 @@ read:
 		// on three channels, cost as much as the rest of reading a record)
 		select {
 		case m, ok := <-p.pc.Messages():
-			if !ok {
-				errs = append(errs, p.consumerClosed())
-				break read
-			}
-			if s.take(p, m) {
+			if s.take(p, m, ok, &errs) {
 				break read
 			}
 			continue
@@ -749,11 +745,7 @@ read:
 		}
 		select {
 		case m, ok := <-p.pc.Messages():
-			if !ok {
-				errs = append(errs, p.consumerClosed())
-				break read
-			}
-			if s.take(p, m) {
+			if s.take(p, m, ok, &errs) {
 				break read
 			}
 		case err := <-p.pc.Errors():
@@ -768,11 +760,7 @@ read:
 			waitFrom := time.Now()
 			select {
 			case m, ok := <-p.pc.Messages():
-				if !ok {
-					errs = append(errs, p.consumerClosed())
-					break read
-				}
-				if s.take(p, m) {
+				if s.take(p, m, ok, &errs) {
 					break read
 				}
 			case err := <-p.pc.Errors():
@@ -798,9 +786,15 @@ read:
 	return false, errors.Join(errs...)
 }
 
-// take adds m to p's batch being filled. It reports whether the batch
-// ends here: a bounded read reached its end (m is past it, or its last).
-func (s *Spout) take(p *partition, m *sarama.ConsumerMessage) (end bool) {
+// take adds m, received from p's records channel (ok false: the channel
+// closed, an error added to errs), to p's batch being filled. It reports
+// whether the batch ends here: the channel closed, or a bounded read
+// reached its end (m is past it, or its last).
+func (s *Spout) take(p *partition, m *sarama.ConsumerMessage, ok bool, errs *[]error) (end bool) {
+	if !ok {
+		*errs = append(*errs, p.consumerClosed())
+		return true
+	}
 	if s.cfg.Bounded && m.Offset >= p.end {
 		return true
 	}
