@@ -186,6 +186,15 @@ func AsString(v any) string {
 // segments by value, others as text. So "t/3/9" < "t/3/10", and a child
 // "t/3/9/0" follows its parent's siblings before it.
 func CompareIDs(a, b string) int {
+	// the segments both share, text for text, compare equal: skip them
+	// (the ids of one batch differ in their last segment only)
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	if j := strings.LastIndexByte(a[:i], '/'); j >= 0 {
+		a, b = a[j+1:], b[j+1:]
+	}
 	for a != "" || b != "" {
 		var sa, sb string
 		sa, a, _ = strings.Cut(a, "/")
