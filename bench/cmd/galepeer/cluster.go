@@ -65,6 +65,10 @@ func runCluster(ctx context.Context, s *settings, data []byte, tmp string) error
 		}
 		cmd := exec.Command(bin, args...)
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if prof := os.Getenv("GALE_CPUPROFILE"); prof != "" {
+			// a profile of each worker beside this process's
+			cmd.Env = append(os.Environ(), "GALE_CPUPROFILE="+prof+".w"+strconv.Itoa(i))
+		}
 		if err := cmd.Start(); err != nil {
 			return fmt.Errorf("start worker %d: %w", i, err)
 		}

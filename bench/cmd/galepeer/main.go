@@ -51,7 +51,8 @@
 // It prints one "CONFIG <topology JSON>" line, then "RUNNING" once the
 // bolts are prepared and the spouts open, on stdout; logs (warnings) go to
 // stderr. With GALE_CPUPROFILE=FILE set it writes a CPU profile of the run
-// there (go tool pprof), complete when it exits.
+// there (go tool pprof), complete when it exits; with workers=N, each
+// worker's to FILE.wI too.
 package main
 
 import (
