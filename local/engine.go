@@ -202,13 +202,21 @@ func New(topo *topology.Topology, opts Options) (*Runtime, error) {
 	}
 	r.endsNeeded, r.endsElastic = endsNeeded(topo, r.compTasks)
 	queueBatches := max(2, set.QueueSize/r.batchSize)
+	// which tasks run here, known before any is built: a producer's
+	// subscriptions read it (newSub: a sink task here keeps the batches of
+	// a spout task here), and a consumer may be numbered after it
+	for _, t := range r.tasks[1:] {
+		if r.taskLocal(t.id) && t.index < max(1, t.comp.Parallelism) {
+			t.here.Store(true)
+		}
+	}
 	for _, t := range r.tasks[1:] {
 		if t.comp.Kind == topology.KindBolt {
 			// every bolt task's, so that one that starts here later
 			// (Reshape) has its queue before anyone sends to it
 			t.inbox = make(chan []*tuple.Tuple, queueBatches)
 		}
-		if !r.taskLocal(t.id) || t.index >= max(1, t.comp.Parallelism) {
+		if !t.here.Load() {
 			continue // another worker runs it, or nobody yet
 		}
 		var err error
@@ -227,7 +235,6 @@ func New(topo *topology.Topology, opts Options) (*Runtime, error) {
 		if err != nil {
 			return nil, err
 		}
-		t.here.Store(true)
 	}
 	return r, nil
 }

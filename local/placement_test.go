@@ -189,14 +189,19 @@ func twoWorkers(t *testing.T, h *harness, config string, lost int) {
 // empty batch by one task too.
 func TestRuntime_BatchesStayLocal(t *testing.T) {
 	for _, keep := range []bool{true, false} {
-		t.Run(fmt.Sprintf("topology.batch.local=%v", keep), func(t *testing.T) { batchesStayLocal(t, keep) })
+		// tasks are numbered component by component in id order: the sink's
+		// before the spout's, then after them (as a Kafka -> files topology
+		// "kafka" -> "out" has them)
+		for _, sink := range []string{"sink", "write"} {
+			t.Run(fmt.Sprintf("topology.batch.local=%v/%s", keep, sink), func(t *testing.T) { batchesStayLocal(t, keep, sink) })
+		}
 	}
 }
 
 // batchesStayLocal runs TestRuntime_BatchesStayLocal's topology with
-// "topology.batch.local" set to keep: false spreads the batches over
-// every sink task, each still written once.
-func batchesStayLocal(t *testing.T, keep bool) {
+// "topology.batch.local" set to keep (false spreads the batches over
+// every sink task, each still written once) and the sink's id sink.
+func batchesStayLocal(t *testing.T, keep bool, sink string) {
 	const batches, recs = 40, 20
 	h := newBatchHarness(batches, recs)
 	h.spout.empty = func(b int) bool { return b%5 == 0 }
@@ -204,7 +209,7 @@ func batchesStayLocal(t *testing.T, keep bool) {
 	topo := decode(t, reg, fmt.Sprintf(`{"name": "local-batches",
   "config": {"topology.acker.executors": 2, "topology.max.spout.pending": 4, "topology.batch.local": %v},
   "spouts": [{"id": "src", "type": "batches", "parallelism": 2}],
-  "bolts": [{"id": "sink", "type": "sink", "parallelism": 4, "inputs": [{"component": "src", "grouping": "batch"}]}]}`, keep))
+  "bolts": [{"id": %q, "type": "sink", "parallelism": 4, "inputs": [{"component": "src", "grouping": "batch"}]}]}`, keep, sink))
 	probe, err := local.New(topo, local.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -218,7 +223,7 @@ func batchesStayLocal(t *testing.T, keep bool) {
 	place(ids["src"][0], "a")
 	place(ids["src"][1], "b")
 	p.spout[ids["src"][0]], p.spout[ids["src"][1]] = "a", "b"
-	for i, id := range ids["sink"] {
+	for i, id := range ids[sink] {
 		place(id, []string{"a", "a", "b", "b"}[i])
 	}
 	for i, w := range []string{"a", "b"} {
