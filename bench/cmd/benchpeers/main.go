@@ -730,8 +730,7 @@ func (r *runner) saturation(ctx context.Context, e *Engine, c *Cell) *Saturation
 	res.StartToRunningS = p.runAt.Sub(p.Start).Seconds()
 	u0 := p.Usage()
 	m0, merr := peers.ReadMachineCPU()
-	var rusage0 syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &rusage0)
+	driver0 := selfCPU()
 	res.VisibleAtRunning = s.w.Distinct()
 	if err := s.waitFor(ctx, c.Records); err != nil {
 		res.Error = err.Error()
@@ -739,8 +738,7 @@ func (r *runner) saturation(ctx context.Context, e *Engine, c *Cell) *Saturation
 	}
 	u1 := p.Usage()
 	m1, merr1 := peers.ReadMachineCPU()
-	var rusage1 syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &rusage1)
+	driver := selfCPU() - driver0
 	res.PeakRSSMiB, res.VmHWMMiB, res.SampledRSSMiB = p.PeakRSSMiB()
 	last := s.w.LastNew()
 	res.RunningToLastS = last.Sub(p.runAt).Seconds()
@@ -750,7 +748,6 @@ func (r *runner) saturation(ctx context.Context, e *Engine, c *Cell) *Saturation
 	res.CPUSeconds = (u1.CPU - u0.CPU).Seconds()
 	res.CPUSecondsTotal = u1.CPU.Seconds()
 	res.CPUSecPerM = res.CPUSeconds / float64(c.Records) * 1e6
-	driver := cpuOf(rusage1) - cpuOf(rusage0)
 	res.DriverCPUSecPerM = driver / float64(c.Records) * 1e6
 	if merr == nil && merr1 == nil && m1.Total > m0.Total {
 		busy := (m1.Busy - m0.Busy).Seconds()
@@ -793,12 +790,9 @@ func (r *runner) latencyRun(ctx context.Context, e *Engine, c *Cell, load int, r
 	}
 	p := s.proc
 	u0 := p.Usage()
-	var rusage0 syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &rusage0)
+	driver0 := selfCPU()
 	produced, err = r.k.Steady(ctx, s.topic, partitions, rate, r.o.latency, c.Size)
-	var rusage1 syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &rusage1)
-	res.DriverCPUSeconds = cpuOf(rusage1) - cpuOf(rusage0)
+	res.DriverCPUSeconds = selfCPU() - driver0
 	if produced != nil {
 		res.Produced = produced.Total()
 		res.AchievedRate = produced.Rate()
@@ -825,7 +819,10 @@ func (r *runner) latencyRun(ctx context.Context, e *Engine, c *Cell, load int, r
 	return res
 }
 
-func cpuOf(ru syscall.Rusage) float64 {
+// selfCPU is this process's user+system CPU time so far, in seconds.
+func selfCPU() float64 {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
