@@ -29,8 +29,9 @@
 // Validate checks a Security without touching files or the environment (a
 // topology may be validated on another machine than the worker that runs
 // it); Apply, when a client connects, reads the files and the password and
-// fills a sarama.Config. No error of this package holds a password, and
-// Security's Password prints as "[hidden]".
+// fills a sarama.Config (KgoOpts: the options of a franz-go client, with
+// which the kafka spout reads). No error of this package holds a password,
+// and Security's Password prints as "[hidden]".
 //
 // Explain turns the errors of a client that failed to connect into an
 // *AuthError (the brokers refused the login: it names the brokers, the

@@ -12,6 +12,10 @@ import (
 	"strings"
 
 	"github.com/IBM/sarama"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl/plain"
+	fscram "github.com/twmb/franz-go/pkg/sasl/scram"
 	"github.com/xdg-go/scram"
 )
 
@@ -211,6 +215,38 @@ func (s Security) Apply(sc *sarama.Config) error {
 	return nil
 }
 
+// KgoOpts is Apply for a franz-go client (the kafka spout reads with one):
+// the same TLS and SASL, the files and the password read now.
+func (s Security) KgoOpts() ([]kgo.Opt, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	var opts []kgo.Opt
+	if s.TLS.Enabled {
+		tc, err := s.TLS.config()
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, kgo.DialTLSConfig(tc))
+	}
+	if s.SASL.Mechanism == "" {
+		return opts, nil
+	}
+	pw, err := s.SASL.password()
+	if err != nil {
+		return nil, err
+	}
+	switch s.SASL.Mechanism {
+	case PLAIN:
+		opts = append(opts, kgo.SASL(plain.Auth{User: s.SASL.Username, Pass: pw}.AsMechanism()))
+	case SCRAMSHA256:
+		opts = append(opts, kgo.SASL(fscram.Auth{User: s.SASL.Username, Pass: pw}.AsSha256Mechanism()))
+	case SCRAMSHA512:
+		opts = append(opts, kgo.SASL(fscram.Auth{User: s.SASL.Username, Pass: pw}.AsSha512Mechanism()))
+	}
+	return opts, nil
+}
+
 // config builds the tls.Config.
 func (t TLS) config() (*tls.Config, error) {
 	tc := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: t.ServerName, InsecureSkipVerify: t.InsecureSkipVerify}
@@ -272,7 +308,9 @@ func (s Security) Explain(brokers []string, err error) error {
 		return err
 	}
 	if s.SASL.Mechanism != "" && (errors.Is(err, sarama.ErrSASLAuthenticationFailed) ||
-		errors.Is(err, sarama.ErrUnsupportedSASLMechanism) || errors.Is(err, sarama.ErrIllegalSASLState)) {
+		errors.Is(err, sarama.ErrUnsupportedSASLMechanism) || errors.Is(err, sarama.ErrIllegalSASLState) ||
+		errors.Is(err, kerr.SaslAuthenticationFailed) || errors.Is(err, kerr.UnsupportedSaslMechanism) ||
+		errors.Is(err, kerr.IllegalSaslState)) {
 		return &AuthError{Brokers: slices.Clone(brokers), Mechanism: s.SASL.Mechanism, User: s.SASL.Username, Err: err}
 	}
 	if hint := tlsHint(err); hint != "" {

@@ -22,7 +22,7 @@ var ErrPoison = errors.New("poison record")
 func (c *Config) deserialize(v []byte) (value any, extra []any, err error) {
 	switch c.Deserializer {
 	case "raw":
-		return v, nil, nil // sarama does not reuse a message's buffer
+		return v, nil, nil // franz-go does not reuse a record's buffer
 	case "string":
 		if !utf8.Valid(v) {
 			return nil, nil, fmt.Errorf("%w: value is not valid UTF-8", ErrPoison)

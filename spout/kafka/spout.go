@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/gale-stream/gale/internal/ledger"
 	"github.com/gale-stream/gale/internal/schemareg"
@@ -34,10 +36,10 @@ type Spout struct {
 	store    ledger.Store
 	box      *mailbox       // the partitions' ledger loops answer here
 	loops    sync.WaitGroup // the ledger loops
-	client   sarama.Client
-	consumer sarama.Consumer
-	offsets  sarama.OffsetManager
-	dlq      sarama.SyncProducer
+	client  sarama.Client       // metadata, offsets, the group's offsets, dead letters
+	fetcher *fetcher            // reads the records (franz-go)
+	offsets sarama.OffsetManager
+	dlq     sarama.SyncProducer
 	dec      *schemareg.Decoder // avro, protobuf, json_schema: the registry's decoder
 
 	parts map[tp]*partition
@@ -117,7 +119,7 @@ type batch struct {
 	// from is the first offset of the plan Kafka may still have: Start,
 	// unless [Start, from) was lost (deleted before it was read)
 	from        int64
-	records     []*sarama.ConsumerMessage // nil until fetched (replays after a restart)
+	records     []*kgo.Record // nil until fetched (replays after a restart)
 	outstanding int
 	failed      bool
 	committing  bool // its tuples all acked: the ledger loop commits it
@@ -127,7 +129,7 @@ type partition struct {
 	tp
 	key     ledger.Key
 	w       ledger.Writer
-	pc      sarama.PartitionConsumer // the live consumer, from next
+	pc      *partReader // the live reader, from next
 	pom     sarama.PartitionOffsetManager
 	next    int64  // where the next new batch starts
 	nextSeq uint64 // its seq
@@ -140,15 +142,19 @@ type partition struct {
 	// releasing: the partition left the task's share (Resize): nothing new
 	// is read or cut; what is planned completes, then it is closed
 	releasing bool
-	// pcClosed is closed once a consumer closed by a release is (nil:
+	// pcClosed is closed once a reader closed by a release is (nil:
 	// none): a new one for the partition waits for it
 	pcClosed chan struct{}
+	// readTries counts the reader's errors in a row; after one, the
+	// reader is opened again at reopenAt
+	readTries int
+	reopenAt  time.Time
 	// stopped is why the spout stopped emitting for the partition (a newer
 	// owner fenced it, its ledger is gone, data lost with on_data_loss
 	// "fail"); nil while it runs
 	stopped error
 
-	buf      []*sarama.ConsumerMessage // read, not planned yet
+	buf      []*kgo.Record // read, not planned yet
 	bufBytes int
 	firstAt  time.Time
 
@@ -249,13 +255,8 @@ func (s *Spout) saramaConfig() (*sarama.Config, error) {
 	c := sarama.NewConfig()
 	c.Version = sarama.V4_0_0_0
 	c.ClientID = "gale-" + s.group
-	c.Consumer.Return.Errors = true
 	c.Consumer.Offsets.Initial = sarama.OffsetOldest
 	c.Consumer.Offsets.AutoCommit.Interval = 200 * time.Millisecond // also bounds Close
-	// a whole batch can wait in the consumer's channel
-	c.ChannelBufferSize = max(256, min(s.cfg.Batch.Records, 16384))
-	c.Consumer.Fetch.Default = 4 << 20
-	c.Consumer.MaxWaitTime = 100 * time.Millisecond // fetch long-poll; bounds Close and idle latency
 	c.Producer.Return.Successes = true
 	c.Producer.RequiredAcks = sarama.WaitForAll
 	c.Metadata.Retry.Max = 1
@@ -285,13 +286,12 @@ func (s *Spout) connect(ctx context.Context) error {
 	if err != nil {
 		return unreachable(fmt.Errorf("brokers %v: %w", s.cfg.Brokers, s.cfg.Security.Explain(s.cfg.Brokers, err)))
 	}
-	consumer, err := sarama.NewConsumerFromClient(client)
-	if err == nil {
-		s.consumer = consumer
-		s.offsets, err = sarama.NewOffsetManagerFromClient(s.group, client)
-	}
+	s.offsets, err = sarama.NewOffsetManagerFromClient(s.group, client)
 	if err == nil {
 		s.dlq, err = sarama.NewSyncProducerFromClient(client)
+	}
+	if err == nil {
+		s.fetcher, err = newFetcher(s.cfg.Brokers, sc.ClientID, s.cfg.Security, s.pauseBytes())
 	}
 	if err != nil {
 		s.closeClients()
@@ -300,6 +300,12 @@ func (s *Spout) connect(ctx context.Context) error {
 	}
 	s.client = client
 	return s.assign(ctx)
+}
+
+// pauseBytes is how much a partition's reader queues before its fetching
+// pauses: two batches' bytes, within [8, 64] MiB.
+func (s *Spout) pauseBytes() int {
+	return min(max(8<<20, 2*s.cfg.Batch.Bytes), 64<<20)
 }
 
 // connectOrAssign connects, or after a connection whose assignment
@@ -591,7 +597,9 @@ func (s *Spout) publish() {
 	out := make([]local.PartitionStatus, 0, len(s.order))
 	for _, p := range s.order {
 		if p.pc != nil {
-			p.hwm = p.pc.HighWaterMarkOffset()
+			if hwm := p.pc.HighWaterMarkOffset(); hwm >= 0 {
+				p.hwm = hwm
+			}
 		} else if p.end >= 0 {
 			p.hwm = p.end
 		}
@@ -682,27 +690,25 @@ func (s *Spout) step(ctx context.Context, p *partition) (bool, error) {
 	if p.pc == nil {
 		if p.pcClosed != nil {
 			select {
-			case <-p.pcClosed: // the consumer closed by a release is gone
+			case <-p.pcClosed: // the reader closed by a release is gone
 				p.pcClosed = nil
 			default:
 				return false, nil
 			}
 		}
-		from, _ := p.cutAt()
+		if time.Now().Before(p.reopenAt) {
+			return false, nil
+		}
+		from := p.readFrom()
 		if s.cfg.Bounded && from >= p.end {
 			return false, nil
 		}
-		if n := len(p.buf); n > 0 {
-			from = p.buf[n-1].Offset + 1 // a consumer that closed under a started batch
+		// records deleted already are known now, not after a first fetch
+		// (the reader would report them too)
+		if start, err := s.client.GetOffset(p.topic, p.partition, sarama.OffsetOldest); err == nil && from < start {
+			return false, s.outOfRange(p, from, kerr.OffsetOutOfRange)
 		}
-		pc, err := s.consumer.ConsumePartition(p.topic, p.partition, from)
-		if errors.Is(err, sarama.ErrOffsetOutOfRange) {
-			return s.outOfRange(p, from, err)
-		}
-		if err != nil {
-			return false, fmt.Errorf("consume %s/%d from %d: %w", p.topic, p.partition, from, err)
-		}
-		p.pc = pc
+		p.pc = s.fetcher.open(p.tp, from)
 	}
 	var errs []error
 	lim := s.cfg.Batch
@@ -721,56 +727,40 @@ func (s *Spout) step(ctx context.Context, p *partition) (bool, error) {
 	var wait *time.Timer
 read:
 	for len(p.buf) < records && p.bufBytes < lim.Bytes {
-		var waitC <-chan time.Time
-		if len(p.buf) > 0 {
-			left := time.Duration(lim.Time) - time.Since(p.firstAt)
-			if left <= 0 {
-				break
+		recs, err := p.pc.take(records-len(p.buf), lim.Bytes-p.bufBytes)
+		if err != nil {
+			if err := s.readError(p, err); err != nil {
+				errs = append(errs, err)
 			}
-			if wait == nil {
-				wait = time.NewTimer(min(left, 5*time.Millisecond))
-				defer wait.Stop()
-			}
-			waitC = wait.C
+			break
 		}
-		// a record ready: a select on its channel alone (the select below,
-		// on three channels, cost as much as the rest of reading a record)
-		select {
-		case m, ok := <-p.pc.Messages():
-			if s.take(p, m, ok, &errs) {
-				break read
-			}
-			continue
-		default:
-		}
-		select {
-		case m, ok := <-p.pc.Messages():
-			if s.take(p, m, ok, &errs) {
-				break read
-			}
-		case err := <-p.pc.Errors():
-			errs = append(errs, fmt.Errorf("read %s/%d: %w", p.topic, p.partition, err))
-			break read
-		case <-waitC:
-			break read
-		default:
-			if waitC == nil {
-				break read
-			}
-			waitFrom := time.Now()
-			select {
-			case m, ok := <-p.pc.Messages():
-				if s.take(p, m, ok, &errs) {
+		if len(recs) > 0 {
+			p.readTries = 0
+			for _, m := range recs {
+				if s.take(p, m) {
 					break read
 				}
-			case err := <-p.pc.Errors():
-				errs = append(errs, fmt.Errorf("read %s/%d: %w", p.topic, p.partition, err))
-				break read
-			case <-waitC:
-				s.waited += time.Since(waitFrom)
-				break read
 			}
+			continue
+		}
+		if len(p.buf) == 0 {
+			break // nothing started: no wait
+		}
+		left := time.Duration(lim.Time) - time.Since(p.firstAt)
+		if left <= 0 {
+			break
+		}
+		if wait == nil {
+			wait = time.NewTimer(min(left, 5*time.Millisecond))
+			defer wait.Stop()
+		}
+		waitFrom := time.Now()
+		select {
+		case <-p.pc.ready:
 			s.waited += time.Since(waitFrom)
+		case <-wait.C:
+			s.waited += time.Since(waitFrom)
+			break read
 		}
 	}
 	n := len(p.buf)
@@ -786,15 +776,10 @@ read:
 	return false, errors.Join(errs...)
 }
 
-// take adds m, received from p's records channel (ok false: the channel
-// closed, an error added to errs), to p's batch being filled. It reports
-// whether the batch ends here: the channel closed, or a bounded read
-// reached its end (m is past it, or its last).
-func (s *Spout) take(p *partition, m *sarama.ConsumerMessage, ok bool, errs *[]error) (end bool) {
-	if !ok {
-		*errs = append(*errs, p.consumerClosed())
-		return true
-	}
+// take adds m, read from p's reader, to p's batch being filled. It
+// reports whether the batch ends here: a bounded read reached its end (m
+// is past it, or its last).
+func (s *Spout) take(p *partition, m *kgo.Record) (end bool) {
 	if s.cfg.Bounded && m.Offset >= p.end {
 		return true
 	}
@@ -804,6 +789,33 @@ func (s *Spout) take(p *partition, m *sarama.ConsumerMessage, ok bool, errs *[]e
 	p.buf = append(p.buf, m)
 	p.bufBytes += len(m.Value)
 	return s.cfg.Bounded && m.Offset+1 >= p.end
+}
+
+// readFrom is where p's reader starts: after the records of the batch
+// being filled, else where the next batch starts.
+func (p *partition) readFrom() int64 {
+	if n := len(p.buf); n > 0 {
+		return p.buf[n-1].Offset + 1
+	}
+	from, _ := p.cutAt()
+	return from
+}
+
+// readError handles an error of p's reader: the reader is closed and
+// opened again after a backoff, from the next record; offsets out of
+// range are handled as outOfRange says (lost to retention, or an error).
+func (s *Spout) readError(p *partition, err error) error {
+	p.pc.Close()
+	p.pc = nil
+	from := p.readFrom()
+	if errors.Is(err, kerr.OffsetOutOfRange) {
+		return s.outOfRange(p, from, err)
+	}
+	p.readTries++
+	wait := backoff(p.readTries)
+	p.reopenAt = time.Now().Add(wait)
+	return fmt.Errorf("read %s/%d from %d: %w (reading again in %v)", p.topic, p.partition, from,
+		s.cfg.Security.Explain(s.cfg.Brokers, err), wait.Round(time.Millisecond))
 }
 
 // cutAt is where the partition's next batch starts, and its seq: after
@@ -953,19 +965,22 @@ func (s *Spout) committed(p *partition, plan ledger.Plan) {
 // outOfRange handles a read refused because from is outside the offsets
 // Kafka has: when retention deleted them, the loss is made explicit (see
 // the package doc); else it is an error.
-func (s *Spout) outOfRange(p *partition, from int64, cause error) (bool, error) {
+func (s *Spout) outOfRange(p *partition, from int64, cause error) error {
 	logStart, err := s.client.GetOffset(p.topic, p.partition, sarama.OffsetOldest)
-	if err != nil {
-		return false, fmt.Errorf("consume %s/%d from %d: %w (reading the log start: %w)", p.topic, p.partition, from, cause, err)
+	if err == nil && from >= logStart {
+		err = fmt.Errorf("the log starts at %d", logStart)
 	}
-	if from >= logStart {
-		return false, fmt.Errorf("consume %s/%d from %d: %w", p.topic, p.partition, from, cause)
+	if err != nil {
+		p.readTries++
+		wait := backoff(p.readTries)
+		p.reopenAt = time.Now().Add(wait)
+		return fmt.Errorf("read %s/%d from %d: %w (%w; reading again in %v)", p.topic, p.partition, from, cause, err, wait.Round(time.Millisecond))
 	}
 	if len(p.buf) > 0 {
 		// the rest of the started batch is gone: it ends with what was read
 		s.cut(p)
 		s.plan(p)
-		return false, nil
+		return nil
 	}
 	end := logStart
 	if s.cfg.Bounded {
@@ -975,13 +990,13 @@ func (s *Spout) outOfRange(p *partition, from int64, cause error) (bool, error) 
 	plan := ledger.Plan{Key: p.key, Seq: seq, Start: start, End: end}
 	if s.cfg.OnDataLoss == "fail" {
 		s.stop(p, &DataLossError{Topic: p.topic, Partition: p.partition, Batch: plan.BatchID(), Start: plan.Start, End: plan.End, LogStart: logStart})
-		return false, nil
+		return nil
 	}
 	// one batch over the deleted offsets, all of them lost: planned,
 	// recorded lost, emitted empty (so that the sinks record it too)
 	p.planning = append(p.planning, &batch{plan: plan, from: plan.End})
 	s.plan(p)
-	return false, nil
+	return nil
 }
 
 // lose records [start, end) of batch b lost in the ledger (through the
@@ -1037,20 +1052,29 @@ func (s *Spout) fetchPending(p *partition) error {
 
 // readPending reads [first, last) into the pending batches.
 func (s *Spout) readPending(p *partition, first, last int64) error {
-	pc, err := s.consumer.ConsumePartition(p.topic, p.partition, first)
-	if err != nil {
-		return fmt.Errorf("replay %s/%d from %d: %w", p.topic, p.partition, first, err)
+	if p.pc != nil {
+		p.pc.Close() // opened again after the batch being filled
+		p.pc = nil
 	}
-	defer pc.Close()
+	r := s.fetcher.open(p.tp, first)
+	defer r.Close()
 	timeout := time.NewTimer(30 * time.Second)
 	defer timeout.Stop()
 	i := 0
 	for i < len(p.fetch) {
-		select {
-		case m, ok := <-pc.Messages():
-			if !ok {
-				return fmt.Errorf("replay %s/%d: the partition consumer stopped", p.topic, p.partition)
+		recs, err := r.take(int(last-first), 1<<62)
+		if err != nil {
+			return fmt.Errorf("replay %s/%d: %w", p.topic, p.partition, s.cfg.Security.Explain(s.cfg.Brokers, err))
+		}
+		if len(recs) == 0 {
+			select {
+			case <-r.ready:
+				continue
+			case <-timeout.C:
+				return fmt.Errorf("replay %s/%d: offsets [%d, %d) not read within 30s", p.topic, p.partition, first, last)
 			}
+		}
+		for _, m := range recs {
 			for i < len(p.fetch) && m.Offset >= p.fetch[i].plan.End {
 				i++
 			}
@@ -1059,11 +1083,8 @@ func (s *Spout) readPending(p *partition, first, last int64) error {
 			}
 			if m.Offset >= last-1 {
 				i = len(p.fetch)
+				break
 			}
-		case err := <-pc.Errors():
-			return fmt.Errorf("replay %s/%d: %w", p.topic, p.partition, err)
-		case <-timeout.C:
-			return fmt.Errorf("replay %s/%d: offsets [%d, %d) not read within 30s", p.topic, p.partition, first, last)
 		}
 	}
 	return nil
@@ -1159,7 +1180,7 @@ func (s *Spout) emit(ctx context.Context, p *partition, b *batch) (bool, error) 
 		if len(m.Headers) > 0 {
 			headers = make(map[string]string, len(m.Headers))
 			for _, h := range m.Headers {
-				headers[string(h.Key)] = string(h.Value)
+				headers[h.Key] = string(h.Value)
 			}
 		}
 		var key any
@@ -1202,7 +1223,7 @@ func (s *Spout) emit(ctx context.Context, p *partition, b *batch) (bool, error) 
 // deadLetter sends a record the deserializer rejected to the dead-letter
 // topic with the error in a header. It is counted and never blocks its
 // partition; a record that cannot be dead-lettered is reported.
-func (s *Spout) deadLetter(m *sarama.ConsumerMessage, cause error) {
+func (s *Spout) deadLetter(m *kgo.Record, cause error) {
 	s.Poison.Add(1)
 	topic := s.cfg.DeadLetterTopic
 	if topic == "" {
@@ -1328,15 +1349,6 @@ func (s *Spout) stop(p *partition, why error) {
 	s.out.ReportError(fmt.Errorf("partition %s/%d: stopped emitting: %w", p.topic, p.partition, why))
 }
 
-// consumerClosed handles a partition consumer whose channels sarama closed
-// (it gave up on an error): it is dropped, and the next step opens a new
-// one after the records already buffered.
-func (p *partition) consumerClosed() error {
-	p.pc.AsyncClose()
-	p.pc = nil
-	return fmt.Errorf("read %s/%d: the partition consumer stopped; reopening it", p.topic, p.partition)
-}
-
 // close releases the partition; its ledger loop has returned.
 func (p *partition) close() {
 	if p.pc != nil {
@@ -1353,6 +1365,10 @@ func (p *partition) close() {
 }
 
 func (s *Spout) closeClients() {
+	if s.fetcher != nil {
+		s.fetcher.close()
+		s.fetcher = nil
+	}
 	if s.dlq != nil {
 		s.dlq.Close()
 		s.dlq = nil
@@ -1360,10 +1376,6 @@ func (s *Spout) closeClients() {
 	if s.offsets != nil {
 		s.offsets.Close()
 		s.offsets = nil
-	}
-	if s.consumer != nil {
-		s.consumer.Close()
-		s.consumer = nil
 	}
 }
 
