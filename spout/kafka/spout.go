@@ -33,14 +33,14 @@ type Spout struct {
 	out   spout.Collector
 	group string
 
-	store    ledger.Store
-	box      *mailbox       // the partitions' ledger loops answer here
-	loops    sync.WaitGroup // the ledger loops
-	client  sarama.Client       // metadata, offsets, the group's offsets, dead letters
-	fetcher *fetcher            // reads the records (franz-go)
+	store   ledger.Store
+	box     *mailbox       // the partitions' ledger loops answer here
+	loops   sync.WaitGroup // the ledger loops
+	client  sarama.Client  // metadata, offsets, the group's offsets, dead letters
+	fetcher *fetcher       // reads the records (franz-go)
 	offsets sarama.OffsetManager
 	dlq     sarama.SyncProducer
-	dec      *schemareg.Decoder // avro, protobuf, json_schema: the registry's decoder
+	dec     *schemareg.Decoder // avro, protobuf, json_schema: the registry's decoder
 
 	parts map[tp]*partition
 	order []*partition
