@@ -24,6 +24,55 @@ func TestCompareIDs(t *testing.T) {
 	}
 }
 
+// TestSortRecords: whatever the ids, SortRecords orders as the full sort
+// by CompareIDs then content does; its one-pass check (inOrder) accepts
+// only ids of one prefix with increasing decimal tails.
+func TestSortRecords(t *testing.T) {
+	full := func(rs []Record) []Record {
+		rs = slices.Clone(rs)
+		slices.SortFunc(rs, func(x, y Record) int {
+			if c := CompareIDs(x.ID, y.ID); c != 0 {
+				return c
+			}
+			return strings.Compare(string(x.Line), string(y.Line))
+		})
+		return rs
+	}
+	recs := func(ids ...string) []Record {
+		var rs []Record
+		for i, id := range ids {
+			rs = append(rs, Record{ID: id, Line: []byte{byte('z' - i)}})
+		}
+		return rs
+	}
+	for _, c := range []struct {
+		name    string
+		rs      []Record
+		inOrder bool
+	}{
+		{"one partition's batch", recs("t/3/9", "t/3/10", "t/3/11", "t/3/100"), true},
+		{"one record", recs("t/3/9"), true},
+		{"out of order", recs("t/3/10", "t/3/9", "t/3/11"), false},
+		{"equal numbers (leading zero)", recs("t/3/09", "t/3/9"), false},
+		{"same id twice", recs("t/3/9", "t/3/9"), false},
+		{"two prefixes", recs("t/3/9", "t/30/10"), false},
+		{"children", recs("t/3/9/0", "t/3/9/1", "t/3/10/0"), false},
+		{"a text tail", recs("t/3/9", "t/3/a"), false},
+		{"no slash", recs("9", "10"), false},
+		{"overflowing tail", recs("t/3/9", "t/3/99999999999999999999999"), false},
+	} {
+		if got := inOrder(c.rs); got != c.inOrder {
+			t.Errorf("%s: inOrder = %v, want %v", c.name, got, c.inOrder)
+		}
+		want := full(c.rs)
+		got := slices.Clone(c.rs)
+		SortRecords(got)
+		if !slices.EqualFunc(got, want, func(x, y Record) bool { return x.ID == y.ID && bytes.Equal(x.Line, y.Line) }) {
+			t.Errorf("%s: SortRecords gave %v, want %v", c.name, got, want)
+		}
+	}
+}
+
 func meta(seq uint64) *tuple.BatchMeta {
 	return &tuple.BatchMeta{ID: "events/00002/000000000007", Source: "events", Partition: 2, Seq: seq, Start: 700, End: 800}
 }
