@@ -117,6 +117,9 @@ type recorder struct {
 	newBatchDelay time.Duration
 	// delay: each tuple takes this long (a slow bolt)
 	delay time.Duration
+	// mismatched are tuples whose id is not their topic/partition/offset
+	// values, or whose extracted fields are not their value's
+	mismatched []string
 }
 
 func newRecorder(failRate uint32) *recorder {
@@ -135,6 +138,24 @@ type flaky struct {
 	out bolt.Collector
 }
 
+// mismatch says how a tuple of the spout is inconsistent ("" when it is
+// not): its id is topic/partition/offset of its values, and a JSON
+// value's user.name, when the field is extracted, is its 8th value.
+func mismatch(t *tuple.Tuple) string {
+	if len(t.Values) < 7 {
+		return fmt.Sprintf("%s: %d values", t.ID, len(t.Values))
+	}
+	if want := fmt.Sprintf("%v/%v/%v", t.Values[0], t.Values[1], t.Values[2]); t.ID != want {
+		return fmt.Sprintf("id %s, values say %s", t.ID, want)
+	}
+	if doc, ok := t.Values[4].(map[string]any); ok && len(t.Values) == 8 {
+		if user, _ := doc["user"].(map[string]any); user["name"] != t.Values[7] {
+			return fmt.Sprintf("%s: field %v, value's user.name %v", t.ID, t.Values[7], user["name"])
+		}
+	}
+	return ""
+}
+
 func (f *flaky) Prepare(_ context.Context, _ *topology.TaskContext, out bolt.Collector) error {
 	f.out = out
 	return nil
@@ -143,6 +164,9 @@ func (f *flaky) Prepare(_ context.Context, _ *topology.TaskContext, out bolt.Col
 func (f *flaky) Execute(_ context.Context, t *tuple.Tuple) error {
 	r := f.r
 	r.mu.Lock()
+	if bad := mismatch(t); bad != "" {
+		r.mismatched = append(r.mismatched, bad)
+	}
 	a := r.attempts[t.BatchID]
 	if len(a) == 0 {
 		r.order = append(r.order, t.BatchID)
@@ -343,7 +367,9 @@ func TestSpout_DeadLetters(t *testing.T) {
 	topo := spoutTopology(t, reg, map[string]any{
 		"brokers": []string{brokers}, "topics": []string{topic}, "start": "earliest", "bounded": true,
 		"deserializer": "json", "fields": []string{"user.name"},
-		"batch":  map[string]any{"records": 50, "time": "50ms"},
+		// batches of more than one chunk of emit's allocations, poison
+		// records in them
+		"batch":  map[string]any{"records": 150, "time": "50ms"},
 		"ledger": map[string]any{"dir": dir},
 	}, 1)
 	if got := fmt.Sprint(topo.Spouts[0].Streams["default"]); got != "[topic partition offset key value timestamp headers name]" {
@@ -360,6 +386,9 @@ func TestSpout_DeadLetters(t *testing.T) {
 	}
 	if emitted != count-wantPoison {
 		t.Errorf("emitted %d tuples, want %d", emitted, count-wantPoison)
+	}
+	if len(r.mismatched) > 0 {
+		t.Errorf("%d tuples inconsistent, the first: %s", len(r.mismatched), r.mismatched[0])
 	}
 	checkLedger(t, dir, topic, perPart)
 
