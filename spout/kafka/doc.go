@@ -20,6 +20,14 @@
 //     leaves stops once it released all its partitions. A task started by
 //     the change should be told Resize before its first NextTuple, so that
 //     it too waits for the previous owners instead of fencing them at once.
+//   - Records are read with a franz-go client, one per task: its poll loop
+//     hands each partition the records of a fetch at once (no channel
+//     operation per record), and a partition whose reader holds two
+//     batches' bytes (8-64 MiB) is not fetched until the spout took half
+//     of them (backpressure). The task's sarama client keeps the
+//     metadata, the log's start and end offsets, the consumer group's
+//     offsets and the dead-letter producer; both use the same tls and
+//     sasl.
 //   - Records are cut into batches [start, end) of at most batch.records
 //     records or batch.bytes bytes, or what arrived within batch.time.
 //     Under load a batch grows: while the ledger writes the partition's
@@ -137,7 +145,7 @@
 // may lag its leader) are transient: the batch is held — planned, not
 // emitted — and decoded again with backoff (100 ms doubling up to 10 s);
 // the partition emits nothing past it and cuts no new batch, so reading
-// stops once the consumer's buffer is full (backpressure). Nothing is
+// stops once its reader's queue is full (backpressure). Nothing is
 // dead-lettered or skipped for it; NextTuple reports ErrBatchHeld
 // wrapping ErrRegistryUnavailable, and the partition's status shows it.
 // An unknown schema id (after those 3 tries), a payload that does not
