@@ -126,7 +126,13 @@ type Bolt struct {
 	w        Writer
 	dlq      *atomicfile.Dir
 	timeout  time.Duration
-	buf      map[attempt][]*tuple.Tuple
+	buf      map[attempt]*[]*tuple.Tuple
+	// the attempt of the last tuple buffered and its buffer: a batch's
+	// tuples come one after another, so most skip the map; a new buffer
+	// starts at the size of the last batch finished
+	last     attempt
+	lastBuf  *[]*tuple.Tuple
+	sizeHint int
 	sem      chan struct{}
 	wg       sync.WaitGroup
 	ctx      context.Context
@@ -195,7 +201,7 @@ func (s *Bolt) Prepare(ctx context.Context, tc *topology.TaskContext, out bolt.C
 	if s.timeout <= 0 {
 		s.timeout = 30 * time.Second
 	}
-	s.buf = map[attempt][]*tuple.Tuple{}
+	s.buf = map[attempt]*[]*tuple.Tuple{}
 	s.sem = make(chan struct{}, s.opts.MaxInflight)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	w, err := s.opts.Open(ctx, tc)
@@ -218,16 +224,23 @@ func (s *Bolt) Execute(_ context.Context, t *tuple.Tuple) error {
 	if t.BatchID == "" {
 		return fmt.Errorf("%s sink %q: %w", s.opts.Sink, s.id, ErrNoBatch)
 	}
-	k := attempt{t.BatchID, t.Attempt()}
-	s.buf[k] = append(s.buf[k], t)
+	if k := (attempt{t.BatchID, t.Attempt()}); s.lastBuf == nil || k != s.last {
+		b := s.buf[k]
+		if b == nil {
+			b = new([]*tuple.Tuple)
+			*b = make([]*tuple.Tuple, 0, s.sizeHint)
+			s.buf[k] = b
+		}
+		s.last, s.lastBuf = k, b
+	}
+	*s.lastBuf = append(*s.lastBuf, t)
 	s.stats.HeldTuples.Add(1)
 	return nil
 }
 
 func (s *Bolt) FinishBatch(ctx context.Context, b *bolt.Batch) error {
-	k := attempt{b.Meta.ID, b.Attempt}
-	ts := s.buf[k]
-	delete(s.buf, k)
+	ts := s.take(attempt{b.Meta.ID, b.Attempt})
+	s.sizeHint = min(len(ts), 1<<16)
 	if b.Failed {
 		s.release(ts, b.End, false)
 		return nil
@@ -370,6 +383,19 @@ func (s *Bolt) release(ts, ends []*tuple.Tuple, ok bool) {
 	s.stats.HeldTuples.Add(-int64(len(ts)))
 }
 
+// take removes the tuples buffered for attempt k and returns them.
+func (s *Bolt) take(k attempt) []*tuple.Tuple {
+	b := s.buf[k]
+	if b == nil {
+		return nil
+	}
+	delete(s.buf, k)
+	if b == s.lastBuf {
+		s.lastBuf = nil
+	}
+	return *b
+}
+
 func (s *Bolt) Cleanup() error {
 	if s.cancel == nil {
 		return nil
@@ -383,7 +409,7 @@ func (s *Bolt) Cleanup() error {
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i].batch < keys[j].batch })
 	for _, k := range keys {
-		s.release(s.buf[k], nil, false)
+		s.release(s.take(k), nil, false)
 	}
 	if s.w != nil {
 		return s.w.Close()

@@ -1100,8 +1100,13 @@ type decoded struct {
 
 // decodeBatch deserializes the records of b. It stops at the first
 // transient error (the schema registry did not answer) and returns it:
-// the batch is held, none of its records is dead-lettered yet.
+// the batch is held, none of its records is dead-lettered yet. With the
+// raw deserializer there is nothing to do: it returns nil, and each
+// record's value is its bytes.
 func (s *Spout) decodeBatch(ctx context.Context, b *batch) ([]decoded, error) {
+	if s.dec == nil && s.cfg.Deserializer == "raw" {
+		return nil, nil // the values as they are: emit takes them itself
+	}
 	out := make([]decoded, len(b.records))
 	for i, m := range b.records {
 		v, extra, err := s.deserialize(ctx, m.Value)
@@ -1171,7 +1176,12 @@ func (s *Spout) emit(ctx context.Context, p *partition, b *batch) (bool, error) 
 	var topic, partition any = p.topic, p.partition
 	msgs := make([]spout.Message, 0, len(b.records))
 	for i, m := range b.records {
-		value, extra, err := values[i].value, values[i].extra, values[i].err
+		var value any = m.Value // raw (values nil): franz-go does not reuse a record's buffer
+		var extra []any
+		var err error
+		if values != nil {
+			value, extra, err = values[i].value, values[i].extra, values[i].err
+		}
 		if err != nil {
 			s.deadLetter(m, err)
 			continue
