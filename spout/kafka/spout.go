@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"sort"
@@ -699,10 +700,10 @@ func (s *Spout) step(ctx context.Context, p *partition) (bool, error) {
 		if time.Now().Before(p.reopenAt) {
 			return false, nil
 		}
-		from := p.readFrom()
-		if s.cfg.Bounded && from >= p.end {
+		if start, _ := p.cutAt(); s.cfg.Bounded && start >= p.end {
 			return false, nil
 		}
+		from := p.readFrom()
 		// records deleted already are known now, not after a first fetch
 		// (the reader would report them too)
 		if start, err := s.client.GetOffset(p.topic, p.partition, sarama.OffsetOldest); err == nil && from < start {
@@ -1062,7 +1063,7 @@ func (s *Spout) readPending(p *partition, first, last int64) error {
 	defer timeout.Stop()
 	i := 0
 	for i < len(p.fetch) {
-		recs, err := r.take(int(last-first), 1<<62)
+		recs, err := r.take(int(last-first), math.MaxInt)
 		if err != nil {
 			return fmt.Errorf("replay %s/%d: %w", p.topic, p.partition, s.cfg.Security.Explain(s.cfg.Brokers, err))
 		}
