@@ -19,6 +19,9 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl"
 	"github.com/xdg-go/scram"
 
 	"github.com/gale-stream/gale/internal/kafkasec"
@@ -206,6 +209,57 @@ func TestSecurity_Apply(t *testing.T) {
 				t.Errorf("error %q shows the password", err)
 			}
 		})
+	}
+}
+
+// KgoOpts gives a franz-go client the same TLS and SASL as Apply gives
+// sarama, and refuses the same bad configs with the same errors.
+func TestSecurity_KgoOpts(t *testing.T) {
+	dir := t.TempDir()
+	pwFile := filepath.Join(dir, "pw")
+	write(t, pwFile, "  "+secret+"\n")
+	caFile := filepath.Join(dir, "ca.pem")
+	write(t, caFile, string(selfSignedPEM(t)))
+	for _, mech := range kafkasec.Mechanisms {
+		t.Run(mech, func(t *testing.T) {
+			s := kafkasec.Security{TLS: kafkasec.TLS{Enabled: true, CAFile: caFile},
+				SASL: kafkasec.SASL{Mechanism: mech, Username: "gale", PasswordFile: pwFile}}
+			opts, err := s.KgoOpts()
+			if err != nil {
+				t.Fatal(err)
+			}
+			cl, err := kgo.NewClient(append(opts, kgo.SeedBrokers("127.0.0.1:1"))...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cl.Close()
+			tc, _ := cl.OptValue(kgo.DialTLSConfig).(*tls.Config)
+			if tc == nil || tc.RootCAs == nil || tc.MinVersion != tls.VersionTLS12 {
+				t.Errorf("TLS config %+v", tc)
+			}
+			ms, _ := cl.OptValue(kgo.SASL).([]sasl.Mechanism)
+			if len(ms) != 1 || ms[0].Name() != mech {
+				t.Errorf("SASL mechanisms %v, want %s", ms, mech)
+			}
+		})
+	}
+	opts, err := kafkasec.Security{}.KgoOpts()
+	if err != nil || len(opts) != 0 {
+		t.Errorf("plaintext: %d options, %v; want none", len(opts), err)
+	}
+	_, err = scram512(filepath.Join(dir, "missing")).KgoOpts()
+	if !errors.Is(err, kafkasec.ErrConfig) || !strings.HasPrefix(err.Error(), "sasl.password_file: ") || strings.Contains(err.Error(), secret) {
+		t.Errorf("missing password file: %v", err)
+	}
+	_, err = kafkasec.Security{TLS: kafkasec.TLS{Enabled: true, CAFile: pwFile}}.KgoOpts()
+	if !errors.Is(err, kafkasec.ErrConfig) || !strings.HasPrefix(err.Error(), "tls.ca_file: ") {
+		t.Errorf("CA file not PEM: %v", err)
+	}
+	// the brokers' refusal, as franz-go reports it, is explained too
+	refused := fmt.Errorf("unable to dial: %w", kerr.SaslAuthenticationFailed)
+	var ae *kafkasec.AuthError
+	if err := scram512("/pw").Explain([]string{"127.0.0.1:9094"}, refused); !errors.As(err, &ae) || !errors.Is(err, kerr.SaslAuthenticationFailed) {
+		t.Errorf("Explain of franz-go's refusal: %v, want an *AuthError", err)
 	}
 }
 
