@@ -1,6 +1,7 @@
 package sinks
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -92,17 +93,86 @@ func CompareIDs(a, b string) int { return tuple.CompareIDs(a, b) }
 // SortRecords orders records by CompareIDs (ties, which a correct pipeline
 // never has, by content, so that the order is still deterministic).
 // Records in order already, as a batch of one spout partition arrives,
-// are found so in one pass (inOrder), not compared pair by pair.
+// are found so in one pass (inOrder), not compared pair by pair; ids that
+// differ only in a few decimal segments, as those of tuples that passed
+// through bolts (shuffled: "topic/3/9/0"), are parsed once and sorted by
+// their numbers (sortByNumbers).
 func SortRecords(rs []Record) {
-	if inOrder(rs) {
+	if inOrder(rs) || sortByNumbers(rs) {
 		return
 	}
-	slices.SortFunc(rs, func(x, y Record) int {
-		if c := CompareIDs(x.ID, y.ID); c != 0 {
+	slices.SortFunc(rs, compareRecords)
+}
+
+func compareRecords(x, y Record) int {
+	if c := CompareIDs(x.ID, y.ID); c != 0 {
+		return c
+	}
+	return strings.Compare(string(x.Line), string(y.Line))
+}
+
+// maxNumbers is how many decimal segments sortByNumbers keeps of an id.
+const maxNumbers = 4
+
+// numbered is an id's decimal segments after the prefix the batch's ids
+// share, and its record's index.
+type numbered struct {
+	num [maxNumbers]uint64
+	n   int
+	i   int
+}
+
+// sortByNumbers sorts rs in CompareIDs order when every id is a prefix
+// they all share (up to a "/") and 1 to maxNumbers decimal segments; it
+// reports false, rs untouched, when they are not. Each id is parsed once
+// (CompareIDs parses both of its ids at every comparison): segment by
+// segment, numbers compare as numbers and an id that ends first, a
+// parent, comes before its children, as CompareIDs has them.
+func sortByNumbers(rs []Record) bool {
+	prefix := rs[0].ID
+	for _, r := range rs[1:] {
+		n := 0
+		for n < len(prefix) && n < len(r.ID) && prefix[n] == r.ID[n] {
+			n++
+		}
+		prefix = prefix[:n]
+	}
+	prefix = prefix[:strings.LastIndexByte(prefix, '/')+1]
+	keys := make([]numbered, len(rs))
+	for i, r := range rs {
+		k := &keys[i]
+		k.i = i
+		for tail, more := r.ID[len(prefix):], true; more; {
+			var seg string
+			seg, tail, more = strings.Cut(tail, "/")
+			if k.n == maxNumbers {
+				return false
+			}
+			v, err := strconv.ParseUint(seg, 10, 64)
+			if err != nil {
+				return false
+			}
+			k.num[k.n] = v
+			k.n++
+		}
+	}
+	slices.SortFunc(keys, func(a, b numbered) int {
+		for s := range min(a.n, b.n) {
+			if c := cmp.Compare(a.num[s], b.num[s]); c != 0 {
+				return c
+			}
+		}
+		if c := cmp.Compare(a.n, b.n); c != 0 {
 			return c
 		}
-		return strings.Compare(string(x.Line), string(y.Line))
+		return strings.Compare(string(rs[a.i].Line), string(rs[b.i].Line))
 	})
+	sorted := make([]Record, len(rs))
+	for i, k := range keys {
+		sorted[i] = rs[k.i]
+	}
+	copy(rs, sorted)
+	return true
 }
 
 // inOrder reports whether the ids of rs share all before their last "/"

@@ -3,11 +3,13 @@ package sinks
 import (
 	"bytes"
 	"errors"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -57,6 +59,7 @@ func TestSortRecords(t *testing.T) {
 		{"same id twice", recs("t/3/9", "t/3/9"), false},
 		{"two prefixes", recs("t/3/9", "t/30/10"), false},
 		{"children", recs("t/3/9/0", "t/3/9/1", "t/3/10/0"), false},
+		{"children shuffled, parents among them", recs("t/3/10/0", "t/3/9/1", "t/3/9", "t/3/9/0", "t/3/10"), false},
 		{"a text tail", recs("t/3/9", "t/3/a"), false},
 		{"no slash", recs("9", "10"), false},
 		{"overflowing tail", recs("t/3/9", "t/3/99999999999999999999999"), false},
@@ -70,6 +73,63 @@ func TestSortRecords(t *testing.T) {
 		if !slices.EqualFunc(got, want, func(x, y Record) bool { return x.ID == y.ID && bytes.Equal(x.Line, y.Line) }) {
 			t.Errorf("%s: SortRecords gave %v, want %v", c.name, got, want)
 		}
+	}
+}
+
+// TestSortRecords_Random: SortRecords orders shuffled batches of random
+// ids exactly as the full sort by CompareIDs then content: ids of one
+// prefix with decimal tails of 1 to 5 segments (parents, children, leading
+// zeros, the same id twice), and mixtures the fast paths must refuse (a
+// text segment, another prefix, tails of more than maxNumbers segments).
+func TestSortRecords_Random(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	seg := func() string {
+		switch rng.IntN(10) {
+		case 0:
+			return "0" + strconv.Itoa(rng.IntN(20)) // a leading zero
+		case 1:
+			return strconv.FormatUint(rng.Uint64(), 10) // large
+		default:
+			return strconv.Itoa(rng.IntN(50))
+		}
+	}
+	byNumbers := 0
+	for round := range 400 {
+		n := 1 + rng.IntN(300)
+		segs := maxNumbers - 1 // after "topic.a/3/": a tail of 1 to maxNumbers
+		if round%5 == 4 {
+			segs++ // some of maxNumbers+1
+		}
+		rs := make([]Record, n)
+		for i := range rs {
+			id := "topic.a/3"
+			for range 1 + rng.IntN(segs) {
+				id += "/" + seg()
+			}
+			switch {
+			case round%5 == 1 && rng.IntN(50) == 0:
+				id += "/x" // a text segment
+			case round%5 == 2 && rng.IntN(50) == 0:
+				id = "topic.b/1/" + seg() // another prefix
+			case round%5 == 3 && i > 0 && rng.IntN(10) == 0:
+				id = rs[i-1].ID // the same id twice
+			}
+			rs[i] = Record{ID: id, Line: []byte(seg())}
+		}
+		want := slices.Clone(rs)
+		slices.SortFunc(want, compareRecords)
+		got := slices.Clone(rs)
+		SortRecords(got)
+		if !slices.EqualFunc(got, want, func(x, y Record) bool { return x.ID == y.ID && bytes.Equal(x.Line, y.Line) }) {
+			t.Fatalf("round %d (%d records): SortRecords differs from the full sort", round, n)
+		}
+		if sortByNumbers(slices.Clone(rs)) {
+			byNumbers++
+		}
+	}
+	// both ways were taken, often
+	if byNumbers < 100 || byNumbers > 350 {
+		t.Errorf("sortByNumbers took %d rounds of 400, want between 100 and 350", byNumbers)
 	}
 }
 
