@@ -148,12 +148,19 @@ func TestSecret_NeverShown(t *testing.T) {
 	}
 }
 
+// secretFiles writes the password (with white space around it) and a
+// CA certificate into dir.
+func secretFiles(t *testing.T, dir string) (pwFile, caFile string) {
+	pwFile = filepath.Join(dir, "pw")
+	write(t, pwFile, "  "+secret+"\n")
+	caFile = filepath.Join(dir, "ca.pem")
+	write(t, caFile, string(selfSignedPEM(t)))
+	return pwFile, caFile
+}
+
 func TestSecurity_Apply(t *testing.T) {
 	dir := t.TempDir()
-	pwFile := filepath.Join(dir, "pw")
-	write(t, pwFile, "  "+secret+"\n")
-	caFile := filepath.Join(dir, "ca.pem")
-	write(t, caFile, string(selfSignedPEM(t)))
+	pwFile, caFile := secretFiles(t, dir)
 
 	t.Run("scram over tls", func(t *testing.T) {
 		s := scram512(pwFile)
@@ -216,10 +223,7 @@ func TestSecurity_Apply(t *testing.T) {
 // sarama, and refuses the same bad configs with the same errors.
 func TestSecurity_KgoOpts(t *testing.T) {
 	dir := t.TempDir()
-	pwFile := filepath.Join(dir, "pw")
-	write(t, pwFile, "  "+secret+"\n")
-	caFile := filepath.Join(dir, "ca.pem")
-	write(t, caFile, string(selfSignedPEM(t)))
+	pwFile, caFile := secretFiles(t, dir)
 	for _, mech := range kafkasec.Mechanisms {
 		t.Run(mech, func(t *testing.T) {
 			s := kafkasec.Security{TLS: kafkasec.TLS{Enabled: true, CAFile: caFile},
