@@ -105,6 +105,7 @@ func (f *fetcher) run(ctx context.Context) {
 		closed := fs.IsClientClosed()
 		fs.EachPartition(f.deliver)
 		f.cancel.Store(nil)
+		cut := pctx.Err() != nil // by an open or close, or the fetcher's end
 		cancel()
 		f.pollMu.Unlock()
 		if closed {
@@ -112,7 +113,7 @@ func (f *fetcher) run(ctx context.Context) {
 		}
 		if f.pending.Load() > 0 {
 			runtime.Gosched()
-		} else if idle && pctx.Err() == nil {
+		} else if idle && !cut {
 			// only errors (the brokers unreachable...): they are not
 			// asked for again at once
 			select {

@@ -812,11 +812,18 @@ func (s *Spout) readError(p *partition, err error) error {
 	if errors.Is(err, kerr.OffsetOutOfRange) {
 		return s.outOfRange(p, from, err)
 	}
+	wait := p.readLater()
+	return fmt.Errorf("read %s/%d from %d: %w (reading again in %v)", p.topic, p.partition, from,
+		s.cfg.Security.Explain(s.cfg.Brokers, err), wait.Round(time.Millisecond))
+}
+
+// readLater puts off opening p's reader again by a backoff that grows with
+// the errors in a row; it returns the wait.
+func (p *partition) readLater() time.Duration {
 	p.readTries++
 	wait := backoff(p.readTries)
 	p.reopenAt = time.Now().Add(wait)
-	return fmt.Errorf("read %s/%d from %d: %w (reading again in %v)", p.topic, p.partition, from,
-		s.cfg.Security.Explain(s.cfg.Brokers, err), wait.Round(time.Millisecond))
+	return wait
 }
 
 // cutAt is where the partition's next batch starts, and its seq: after
@@ -972,9 +979,7 @@ func (s *Spout) outOfRange(p *partition, from int64, cause error) error {
 		err = fmt.Errorf("the log starts at %d", logStart)
 	}
 	if err != nil {
-		p.readTries++
-		wait := backoff(p.readTries)
-		p.reopenAt = time.Now().Add(wait)
+		wait := p.readLater()
 		return fmt.Errorf("read %s/%d from %d: %w (%w; reading again in %v)", p.topic, p.partition, from, cause, err, wait.Round(time.Millisecond))
 	}
 	if len(p.buf) > 0 {
