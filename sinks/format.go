@@ -109,26 +109,64 @@ func (f *Format) Encoder() Encoder {
 
 // Record formats t.
 func (f *Format) Record(t *tuple.Tuple) (Record, error) {
-	r := Record{ID: t.ID, Time: recordTime(t.ValueByField(f.TimeField))}
-	var err error
+	var r Record
+	err := f.recorder().record(&r, t)
+	return r, err
+}
+
+// recorder formats the tuples of a batch: the fields it reads are looked
+// up once per stream, not once per tuple.
+func (f *Format) recorder() *recorder {
 	field := f.Field
 	if field == "" {
 		field = "value"
 	}
+	return &recorder{f: f, field: fieldOf{name: field}, time: fieldOf{name: f.TimeField}}
+}
+
+type recorder struct {
+	f           *Format
+	field, time fieldOf
+}
+
+// record formats t into r.
+func (c *recorder) record(r *Record, t *tuple.Tuple) error {
+	f := c.f
+	*r = Record{ID: t.ID, Time: recordTime(c.time.value(t))}
+	var err error
 	switch f.Kind {
 	case FormatLines:
-		r.Line = oneLine(t.ValueByField(field))
+		r.Line = oneLine(c.field.value(t))
 	case FormatAvro, FormatParquet:
 		if f.container == nil {
-			return r, fmt.Errorf("format %q without a schema: %w", f.Kind, ErrConfig)
+			return fmt.Errorf("format %q without a schema: %w", f.Kind, ErrConfig)
 		}
 		// a value that does not fit the schema: the error names the
 		// field's path, and the record goes to the dead letters
-		r.Value, err = avro.Coerce(f.container.schema, t.ValueByField(field), field)
+		r.Value, err = avro.Coerce(f.container.schema, c.field.value(t), c.field.name)
 	default:
 		r.Line, err = f.jsonLine(t)
 	}
-	return r, err
+	return err
+}
+
+// fieldOf finds a named field's value in tuples. Every tuple of a stream
+// shares one Fields slice: the field's index is kept for the last one.
+type fieldOf struct {
+	name   string
+	fields *string // &Fields[0] of the slice index is for
+	n      int     // its length
+	index  int
+}
+
+func (c *fieldOf) value(t *tuple.Tuple) any {
+	if c.name == "" || len(t.Fields) == 0 {
+		return nil
+	}
+	if &t.Fields[0] != c.fields || len(t.Fields) != c.n {
+		c.fields, c.n, c.index = &t.Fields[0], len(t.Fields), t.Fields.Index(c.name)
+	}
+	return t.Value(c.index)
 }
 
 // oneLine is v as one line without its line end, newlines inside escaped.

@@ -251,13 +251,14 @@ func (s *Bolt) FinishBatch(ctx context.Context, b *bolt.Batch) error {
 	}
 	batch := &Batch{Topology: s.topology, Meta: b.Meta, Records: make([]Record, 0, len(ts))}
 	var rejected []Rejection
+	rec := s.opts.Format.recorder()
 	for _, t := range ts {
-		r, err := s.opts.Format.Record(t)
-		if err != nil {
+		n := len(batch.Records)
+		batch.Records = batch.Records[:n+1]
+		if err := rec.record(&batch.Records[n], t); err != nil {
+			batch.Records[n], batch.Records = Record{}, batch.Records[:n]
 			rejected = append(rejected, Rejection{ID: t.ID, Error: "format: " + err.Error()})
-			continue
 		}
-		batch.Records = append(batch.Records, r)
 	}
 	SortRecords(batch.Records)
 	// wait for a writing slot: this blocks the task while MaxInflight

@@ -305,6 +305,34 @@ func TestFormat(t *testing.T) {
 	}
 }
 
+// TestFormat_Streams: a recorder looks a field up once per stream; tuples
+// of two streams, whose fields are in other orders, each get their own.
+func TestFormat_Streams(t *testing.T) {
+	a := tuple.Fields{"value", "ts"}
+	b := tuple.Fields{"key", "ts", "value"}
+	rec := (&Format{Kind: FormatLines, TimeField: "ts"}).recorder()
+	for i, tp := range []*tuple.Tuple{
+		{Fields: a, Values: tuple.Values{"a1", int64(1000)}},
+		{Fields: a, Values: tuple.Values{"a2", int64(2000)}},
+		{Fields: b, Values: tuple.Values{"k", int64(3000), "b1"}},
+		{Fields: a, Values: tuple.Values{"a3", int64(4000)}},
+		{Fields: b[:2], Values: tuple.Values{"k", int64(5000)}}, // no value field
+		{Values: tuple.Values{"x"}},                             // no fields at all
+	} {
+		var r Record
+		if err := rec.record(&r, tp); err != nil {
+			t.Fatal(err)
+		}
+		want, wantMs := tuple.AsString(tp.ValueByField("value")), tp.ValueByField("ts")
+		if string(r.Line) != want {
+			t.Errorf("tuple %d: line %q, want %q", i, r.Line, want)
+		}
+		if ms, _ := wantMs.(int64); r.Time.UnixMilli() != ms && !(wantMs == nil && r.Time.IsZero()) {
+			t.Errorf("tuple %d: time %v, want %v", i, r.Time, wantMs)
+		}
+	}
+}
+
 // TestNaming_Containment: whatever a source is called, its objects stay
 // under <prefix>/<topology>/ in one directory of their own, and the name
 // reads back to the source; a prefix cannot leave the sink's root.

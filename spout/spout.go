@@ -120,7 +120,9 @@ type Message struct {
 // completed, or Fail(msgID) once when any failed or the tree timed out.
 // "topology.max.spout.pending" counts the tree once. Spouts that process
 // batches (the Kafka spout) use it to track a batch with one tree instead
-// of one per record. The messages' own MsgID fields are ignored.
+// of one per record. The messages' own MsgID fields are ignored. The
+// collector takes the messages' values, never msgs itself: the spout may
+// use the slice again once SendTree (or SendBatch) returns.
 type TreeSender interface {
 	SendTree(msgID any, msgs []Message)
 }

@@ -35,10 +35,11 @@ type Spout struct {
 	group string
 
 	store   ledger.Store
-	box     *mailbox       // the partitions' ledger loops answer here
-	loops   sync.WaitGroup // the ledger loops
-	client  sarama.Client  // metadata, offsets, the group's offsets, dead letters
-	fetcher *fetcher       // reads the records (franz-go)
+	box     *mailbox        // the partitions' ledger loops answer here
+	loops   sync.WaitGroup  // the ledger loops
+	client  sarama.Client   // metadata, offsets, the group's offsets, dead letters
+	fetcher *fetcher        // reads the records (franz-go)
+	msgs    []spout.Message // emit's messages, kept for the next batch
 	offsets sarama.OffsetManager
 	dlq     sarama.SyncProducer
 	dec     *schemareg.Decoder // avro, protobuf, json_schema: the registry's decoder
@@ -157,6 +158,7 @@ type partition struct {
 
 	buf      []*kgo.Record // read, not planned yet
 	bufBytes int
+	lastCut  int // records in the last batch cut: the next buf's capacity
 	firstAt  time.Time
 
 	inflight map[uint64]*batch // emitted, not committed yet
@@ -786,6 +788,9 @@ func (s *Spout) take(p *partition, m *kgo.Record) (end bool) {
 	}
 	if len(p.buf) == 0 {
 		p.firstAt = time.Now()
+		if p.buf == nil {
+			p.buf = make([]*kgo.Record, 0, max(p.lastCut, 64))
+		}
 	}
 	p.buf = append(p.buf, m)
 	p.bufBytes += len(m.Value)
@@ -842,7 +847,7 @@ func (s *Spout) cut(p *partition) {
 	start, seq := p.cutAt()
 	plan := ledger.Plan{Key: p.key, Seq: seq, Start: start, End: p.buf[len(p.buf)-1].Offset + 1}
 	p.planning = append(p.planning, &batch{plan: plan, from: plan.Start, records: p.buf})
-	p.buf, p.bufBytes, p.sinksBehind = nil, 0, false
+	p.buf, p.bufBytes, p.sinksBehind, p.lastCut = nil, 0, false, len(p.buf)
 }
 
 // plan hands the plans of the batches cut to the ledger loop, unless a
@@ -1179,8 +1184,14 @@ func (s *Spout) emit(ctx context.Context, p *partition, b *batch) (bool, error) 
 	// only its own)
 	prefix := fmt.Appendf(make([]byte, 0, len(p.topic)+32), "%s/%d/", p.topic, p.partition)
 	idBuf := prefix
-	var topic, partition any = p.topic, p.partition
-	msgs := make([]spout.Message, 0, len(b.records))
+	var topic, partition, msgID any = p.topic, p.partition, ref
+	// the messages go in a slice kept from batch to batch: the collector
+	// takes their values, not the slice (spout.TreeSender)
+	msgs := s.msgs[:0]
+	if cap(msgs) < len(b.records) {
+		msgs = make([]spout.Message, 0, len(b.records))
+	}
+	defer func() { clear(msgs); s.msgs = msgs[:0] }()
 	for i, m := range b.records {
 		var value any = m.Value // raw (values nil): franz-go does not reuse a record's buffer
 		var extra []any
@@ -1206,7 +1217,7 @@ func (s *Spout) emit(ctx context.Context, p *partition, b *batch) (bool, error) 
 		values := append(make(tuple.Values, 0, 7+len(extra)), topic, partition, m.Offset, key, value, m.Timestamp.UnixMilli(), headers)
 		values = append(values, extra...)
 		idBuf = strconv.AppendInt(idBuf[:len(prefix)], m.Offset, 10)
-		msgs = append(msgs, spout.Message{Values: values, MsgID: ref, BatchID: id, ID: string(idBuf)})
+		msgs = append(msgs, spout.Message{Values: values, MsgID: msgID, BatchID: id, ID: string(idBuf)})
 	}
 	s.Records.Add(int64(len(msgs)))
 	bs, batchSender := s.out.(spout.BatchSender)
