@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -57,7 +58,7 @@ func newTopic(t *testing.T, brokers string, parts int32, count int, value func(i
 	for i := range count {
 		p := int32(i) % parts
 		perPart[p]++
-		msgs = append(msgs, &sarama.ProducerMessage{Topic: topic, Partition: p,
+		msgs = append(msgs, &sarama.ProducerMessage{Topic: topic, Partition: p, Timestamp: time.UnixMilli(testTimestamp(i)),
 			Key: sarama.StringEncoder(fmt.Sprint(i)), Value: sarama.StringEncoder(value(i))})
 	}
 	for len(msgs) > 0 {
@@ -69,6 +70,10 @@ func newTopic(t *testing.T, brokers string, parts int32, count int, value func(i
 	}
 	return topic, perPart
 }
+
+// testTimestamp is record i's timestamp (Unix ms) in newTopic's topics:
+// runs of records share one, as records produced together do.
+func testTimestamp(i int) int64 { return 1764547200000 + int64(i/5) }
 
 // checkGroupOffsets asserts that the consumer group committed the end of
 // every partition, as Kafka's own tools (kafka-consumer-groups) see it.
@@ -139,7 +144,8 @@ type flaky struct {
 }
 
 // mismatch says how a tuple of the spout is inconsistent ("" when it is
-// not): its id is topic/partition/offset of its values, and a JSON
+// not): its id is topic/partition/offset of its values, its timestamp
+// the one newTopic gave its record (when its key is newTopic's), and a JSON
 // value's user.name, when the field is extracted, is its 8th value.
 func mismatch(t *tuple.Tuple) string {
 	if len(t.Values) < 7 {
@@ -147,6 +153,9 @@ func mismatch(t *tuple.Tuple) string {
 	}
 	if want := fmt.Sprintf("%v/%v/%v", t.Values[0], t.Values[1], t.Values[2]); t.ID != want {
 		return fmt.Sprintf("id %s, values say %s", t.ID, want)
+	}
+	if i, err := strconv.Atoi(tuple.AsString(t.Values[3])); err == nil && t.Values[5] != testTimestamp(i) {
+		return fmt.Sprintf("%s: timestamp %v (%T), want %d", t.ID, t.Values[5], t.Values[5], testTimestamp(i))
 	}
 	if doc, ok := t.Values[4].(map[string]any); ok && len(t.Values) == 8 {
 		if user, _ := doc["user"].(map[string]any); user["name"] != t.Values[7] {

@@ -1185,6 +1185,8 @@ func (s *Spout) emit(ctx context.Context, p *partition, b *batch) (bool, error) 
 	prefix := fmt.Appendf(make([]byte, 0, len(p.topic)+32), "%s/%d/", p.topic, p.partition)
 	idBuf := prefix
 	var topic, partition, msgID any = p.topic, p.partition, ref
+	var tsBox any // the last record's timestamp (Unix ms), boxed
+	var lastMs int64
 	// the messages go in a slice kept from batch to batch: the collector
 	// takes their values, not the slice (spout.TreeSender)
 	msgs := s.msgs[:0]
@@ -1214,7 +1216,11 @@ func (s *Spout) emit(ctx context.Context, p *partition, b *batch) (bool, error) 
 		if m.Key != nil {
 			key = string(m.Key)
 		}
-		values := append(make(tuple.Values, 0, 7+len(extra)), topic, partition, m.Offset, key, value, m.Timestamp.UnixMilli(), headers)
+		// records produced together share their millisecond: one box
+		if ms := m.Timestamp.UnixMilli(); ms != lastMs || tsBox == nil {
+			lastMs, tsBox = ms, ms
+		}
+		values := append(make(tuple.Values, 0, 7+len(extra)), topic, partition, m.Offset, key, value, tsBox, headers)
 		values = append(values, extra...)
 		idBuf = strconv.AppendInt(idBuf[:len(prefix)], m.Offset, 10)
 		msgs = append(msgs, spout.Message{Values: values, MsgID: msgID, BatchID: id, ID: string(idBuf)})

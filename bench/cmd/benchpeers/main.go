@@ -420,7 +420,9 @@ func newEngine(name, root, cache string, o *options, flinkR, stormR, galeR, gale
 		}
 		e.Config["gogc"] = gogc
 		e.Config["extra_args"] = galeOpts
-		e.Config["pipeline"] = "kafka spout (raw, earliest, file ledger, batches 1000 records/4 MiB/100 ms growing to 10000, max_pending_batches 8) -> [fail-once] -> file_sink/hdfs_sink (lines, field value, compression none, fsync, max_inflight 2), batch grouping; 1 acker, max spout pending 1000"
+		// the settings themselves are in config_reported: the topology
+		// the runner printed (a summary written here once went stale)
+		e.Config["pipeline"] = "kafka spout (raw, earliest, file ledger) -> [fail-once] -> file_sink/hdfs_sink (lines, field value, compression none, fsync), batch grouping; every setting in config_reported"
 		if name == "gale2" {
 			e.Config["pipeline"] = e.Config["pipeline"].(string) + "; on two `gale worker` processes, one cluster on loopback, tasks spread over both, one acker per worker"
 		}
