@@ -4,7 +4,8 @@
 // bench-peers`):
 //
 //	go run ./bench/cmd/benchpeers [-engines gale,flink,storm] [-rows files,hdfs,replay]
-//	        [-sizes 100,1024] [-records 100=6000000,1024=1500000] [-latency 30s] [-warmup 5s]
+//	        [-sizes 100,1024] [-records 100=20000000,1024=4000000]
+//	        [-storm-records 100=2000000,1024=500000] [-latency 30s] [-warmup 5s]
 //	        [-loads 50,90] [-load-base sustained|saturation] [-parallelism 4] [-checkpoint-ms 1000]
 //	        [-flink-runner PATH] [-storm-runner PATH] [-json FILE] [-keep]
 //
@@ -140,6 +141,7 @@ type options struct {
 	engines, rows       []string
 	sizes               []int
 	records             map[int]int64
+	stormRecords        map[int]int64 // records, for Storm
 	latency, warmup     time.Duration
 	loads               []int
 	loadBase            string // "sustained" or "saturation"
@@ -162,7 +164,8 @@ func run() (int, error) {
 		enginesF  = flag.String("engines", "gale,flink,storm", "engines to compare, comma-separated")
 		rowsF     = flag.String("rows", strings.Join(allRows, ","), "rows to run, comma-separated: files, hdfs, replay")
 		sizesF    = flag.String("sizes", "100,1024", "record sizes in bytes, comma-separated")
-		recordsF  = flag.String("records", "100=6000000,1024=1500000", "records pre-filled for the saturation runs: one number for every size, or SIZE=N,...")
+		recordsF  = flag.String("records", "100=20000000,1024=4000000", "records pre-filled for the saturation runs: one number for every size, or SIZE=N,...")
+		stormRecF = flag.String("storm-records", "100=2000000,1024=500000", "the same for Storm's saturation runs (it reads about 17k records/s)")
 		latency   = flag.Duration("latency", 30*time.Second, "length of each latency run's steady production")
 		warmup    = flag.Duration("warmup", 5*time.Second, "start of each latency run left out of the percentiles")
 		loadsF    = flag.String("loads", "50,90", "latency runs' rates, in % of the engine's own sustained (or saturation) rate")
@@ -202,8 +205,11 @@ func run() (int, error) {
 			return 2, fmt.Errorf("-sizes: %d bytes is below the smallest record (%d)", s, peers.MinRecordSize)
 		}
 	}
-	if o.records, err = recordCounts(*recordsF, o.sizes); err != nil {
+	if o.records, err = recordCounts(*recordsF, o.sizes, defaultRecords); err != nil {
 		return 2, fmt.Errorf("-records: %w", err)
+	}
+	if o.stormRecords, err = recordCounts(*stormRecF, o.sizes, defaultStormRecords); err != nil {
+		return 2, fmt.Errorf("-storm-records: %w", err)
 	}
 	if o.loads, err = ints(*loadsF); err != nil {
 		return 2, fmt.Errorf("-loads: %w", err)
@@ -324,6 +330,9 @@ func run() (int, error) {
 				}
 				e := engines[name]
 				c := &Cell{Engine: name, Row: row, Size: size, Records: o.records[size]}
+				if name == "storm" {
+					c.Records = o.stormRecords[size]
+				}
 				rep.Cells = append(rep.Cells, c)
 				switch {
 				case e.BuildErr != "":
@@ -881,11 +890,23 @@ func ints(list string) ([]int, error) {
 	return out, nil
 }
 
+// The saturation runs' records for a size not named in -records (or
+// -storm-records): these bytes, in records of that size. The runs must
+// be long enough for start-up to be a small part of them: Flink's JIT
+// compiling, Gale's heap growing. At 2M records of 100 B the fastest runs
+// lasted 2 s; at 6M (2026-12-06) Flink's HDFS row ran at 0.94M records/s
+// and 1.29 CPU s per M, at 20M at 1.25M and 0.88 (Gale's 1.16-1.45M and
+// 0.72 against 1.44-1.49M and 0.60-0.64). Storm, at about 17k records/s,
+// takes two minutes for 2M.
+const (
+	defaultRecords      = 2000e6 // 20M of 100 B
+	defaultStormRecords = 200e6  // 2M of 100 B
+)
+
 // recordCounts reads -records: "N" for every size, or "SIZE=N,...";
-// sizes not named get N scaled from the defaults (6M for 100 B, 1.5M
-// for 1 KB: about 600 MB and 1.5 GB; at 2M records the fastest runs
-// lasted 2 s, too short for a JIT to warm up or for a rate to settle).
-func recordCounts(spec string, sizes []int) (map[int]int64, error) {
+// sizes not named get defBytes of records (at least 1000): 100 B and 1 KB
+// get the flag's defaults.
+func recordCounts(spec string, sizes []int, defBytes float64) (map[int]int64, error) {
 	out := map[int]int64{}
 	parseN := func(s string) (int64, error) {
 		f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
@@ -918,10 +939,7 @@ func recordCounts(spec string, sizes []int) (map[int]int64, error) {
 	}
 	for _, s := range sizes {
 		if out[s] == 0 {
-			out[s] = max(1000, int64(600e6/float64(s))) // 6M at 100 B
-			if s >= 1000 {
-				out[s] = max(1000, int64(1500e6/float64(s))) // 1.46M at 1 KB
-			}
+			out[s] = max(1000, int64(defBytes/float64(s)))
 		}
 	}
 	return out, nil

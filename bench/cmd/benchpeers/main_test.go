@@ -19,9 +19,9 @@ func TestRecordCounts(t *testing.T) {
 		{"100=2000000,1024=500000", []int{100, 1024}, map[int]int64{100: 2000000, 1024: 500000}},
 		{"200000", []int{100, 1024}, map[int]int64{100: 200000, 1024: 200000}},
 		{"2e6", []int{100}, map[int]int64{100: 2000000}},
-		{"100=1000", []int{100, 1024, 200}, map[int]int64{100: 1000, 1024: 1464843, 200: 3000000}},
+		{"100=1000", []int{100, 1024, 200}, map[int]int64{100: 1000, 1024: 1953125, 200: 10000000}},
 	} {
-		got, err := recordCounts(c.spec, c.sizes)
+		got, err := recordCounts(c.spec, c.sizes, defaultRecords)
 		if err != nil {
 			t.Fatalf("%q: %v", c.spec, err)
 		}
@@ -32,7 +32,7 @@ func TestRecordCounts(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"", "x", "0", "1.5", "100=", "a=5", "100=-3"} {
-		if _, err := recordCounts(bad, []int{100}); err == nil {
+		if _, err := recordCounts(bad, []int{100}, defaultRecords); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
 	}
