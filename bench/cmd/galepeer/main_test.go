@@ -123,6 +123,12 @@ func TestFailOnce(t *testing.T) {
 		{tup(1, 2), 1, 1, 2},
 		{tup(1, 1), 2, 2, 2}, // the replay passes
 		{tup(1, 2), 3, 3, 2},
+		{tup(1, 1000), 3, 3, 3}, // the set grows
+		{tup(1, 64), 3, 3, 4},
+		{tup(1, 0), 3, 3, 5},
+		{tup(1, 1000), 4, 4, 5},
+		{tup(1, 0), 5, 5, 5},
+		{tup(1, 63), 5, 5, 6},
 	} {
 		b.Execute(context.Background(), step.t)
 		if out.emitted != step.emitted || out.acked != step.acked || out.failed != step.failed {
