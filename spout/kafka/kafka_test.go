@@ -72,8 +72,11 @@ func newTopic(t *testing.T, brokers string, parts int32, count int, value func(i
 }
 
 // testTimestamp is record i's timestamp (Unix ms) in newTopic's topics:
-// runs of records share one, as records produced together do.
-func testTimestamp(i int) int64 { return 1764547200000 + int64(i/5) }
+// runs of records share one, as records produced together do; all of
+// them from a minute before the tests started.
+func testTimestamp(i int) int64 { return testTimeBase + int64(i/5) }
+
+var testTimeBase = time.Now().Add(-time.Minute).UnixMilli()
 
 // checkGroupOffsets asserts that the consumer group committed the end of
 // every partition, as Kafka's own tools (kafka-consumer-groups) see it.
