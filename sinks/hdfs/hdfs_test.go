@@ -614,3 +614,84 @@ func TestReconnectsAfterNameNodeOutage(t *testing.T) {
 		t.Error("the writer did not reconnect through the proxy")
 	}
 }
+
+// TestFilesOfManyBlocks: files of the configured block size, of many
+// blocks, one, or part of one, written at once by several calls, read
+// back whole.
+func TestFilesOfManyBlocks(t *testing.T) {
+	raw := rawClient(t)
+	const block = 1 << 20
+	w, c := newWriter(t, raw, func(c *hdfs.Config) { c.BlockSize = block })
+	sizes := []int{24*block + 123, 17 * block, block + 1, block, 3}
+	datas := make([][]byte, len(sizes))
+	errs := make([]error, len(sizes))
+	var wg sync.WaitGroup
+	for i, n := range sizes {
+		datas[i] = make([]byte, n)
+		for j := range datas[i] {
+			datas[i][j] = byte(j*7 + j/4099 + i)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = w.Put(context.Background(), fmt.Sprintf("blocks/f%d", i), datas[i])
+		}()
+	}
+	wg.Wait()
+	for i, n := range sizes {
+		if errs[i] != nil {
+			t.Fatalf("file %d (%d bytes): %v", i, n, errs[i])
+		}
+		name := path.Join(c.Dir, fmt.Sprintf("blocks/f%d", i))
+		fi, err := raw.Stat(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st := fi.Sys().(*hdfsc.FileStatus); fi.Size() != int64(n) || st.GetBlocksize() != block {
+			t.Errorf("file %d: %d bytes in blocks of %d; want %d in blocks of %d", i, fi.Size(), st.GetBlocksize(), n, block)
+		}
+		got, err := raw.ReadFile(name)
+		if err != nil || !bytes.Equal(got, datas[i]) {
+			t.Errorf("file %d read back: %v; %d bytes, equal %v", i, err, len(got), bytes.Equal(got, datas[i]))
+		}
+	}
+}
+
+// TestOneBlockByDefault: with no block size configured, a file larger
+// than the cluster's default block is one block of its size rounded up
+// to a MiB; a smaller one has the default block size.
+func TestOneBlockByDefault(t *testing.T) {
+	raw := rawClient(t)
+	defaults, err := raw.ServerDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, c := newWriter(t, raw, nil)
+	const mib = 1 << 20
+	for _, tc := range []struct {
+		size      int
+		wantBlock int64
+	}{
+		{int(defaults.BlockSize) + 5000, (defaults.BlockSize + 5000 + mib - 1) / mib * mib},
+		{2*int(defaults.BlockSize) + 3*mib, 2*defaults.BlockSize + 3*mib},
+		{int(defaults.BlockSize), defaults.BlockSize},
+		{1000, defaults.BlockSize},
+	} {
+		data := bytes.Repeat([]byte("0123456789abcde\n"), tc.size/16+1)[:tc.size]
+		name := fmt.Sprintf("one/%d", tc.size)
+		if err := w.Put(context.Background(), name, data); err != nil {
+			t.Fatal(err)
+		}
+		fi, err := raw.Stat(path.Join(c.Dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st := fi.Sys().(*hdfsc.FileStatus); fi.Size() != int64(tc.size) || int64(st.GetBlocksize()) != tc.wantBlock {
+			t.Errorf("%d bytes written: %d bytes in blocks of %d; want blocks of %d", tc.size, fi.Size(), st.GetBlocksize(), tc.wantBlock)
+		}
+		got, err := raw.ReadFile(path.Join(c.Dir, name))
+		if err != nil || !bytes.Equal(got, data) {
+			t.Errorf("%d bytes written: read back %d bytes, %v", tc.size, len(got), err)
+		}
+	}
+}

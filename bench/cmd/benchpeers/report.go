@@ -126,6 +126,9 @@ func firstLine(s string) string {
 type Saturation struct {
 	Records  int64   `json:"records"`
 	PrefillS float64 `json:"prefill_s"`
+	// SyncS: writing the machine's dirty pages back after the pre-fill,
+	// before the engine starts (see runner.saturation)
+	SyncS float64 `json:"sync_s"`
 	// StartToRunningS: process start to its RUNNING line;
 	// RunningToLastS: RUNNING to the last record first seen;
 	// StartToLastS: process start to the last record.
