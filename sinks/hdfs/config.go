@@ -41,8 +41,7 @@ type Config struct {
 	Dir string `json:"dir"`
 	// Replication of each file; 0 is the cluster's default.
 	Replication int `json:"replication"`
-	// BlockSize of each file in bytes; 0 is the cluster's default, or one
-	// block for a larger file (see the package doc).
+	// BlockSize of each file in bytes; 0 is the cluster's default.
 	BlockSize int64 `json:"block_size"`
 	// Compression is "lz4" (the default with the line formats) or "none"
 	// (the default, and the only choice, with avro and parquet).

@@ -33,13 +33,11 @@
 // hidden (their names start with a dot, and Objects skips them) and the
 // first write of a writer into a directory removes those older than ten
 // minutes. Parent directories are created as needed. Files are created
-// with the configured replication and block size (HDFS CreateFile). With
-// no block size configured, a file larger than the cluster's default
-// block (and up to 1 GiB) gets a block size of its own size rounded up to
-// a MiB: every file is one block. The Go client finishes a block without
-// waiting for the NameNode to learn of it, so a file of several blocks
-// may find its next block refused (NotReplicatedYetException: the file is
-// written again) or its close waiting for seconds under load.
+// with the configured replication and block size (HDFS CreateFile). A
+// file of several blocks is written one block per session: created with
+// its first block and closed, then appended to and closed once per block.
+// Written in one session, the Go client could leave such a file never
+// complete under load (see sessionBytes in writer.go).
 //
 // # Failures
 //
@@ -67,9 +65,8 @@
 //   - replication: replicas per file (0, the default: the cluster's
 //     dfs.replication).
 //   - block_size: HDFS block size in bytes, a multiple of 512 (0, the
-//     default: the cluster's dfs.blocksize, or one block for a larger
-//     file, as above; a NameNode refuses sizes below its
-//     dfs.namenode.fs-limits.min-block-size, 1 MiB by default).
+//     default: the cluster's dfs.blocksize; a NameNode refuses sizes below
+//     its dfs.namenode.fs-limits.min-block-size, 1 MiB by default).
 //   - compression: "lz4" (default) or "none" (required with formats avro
 //     and parquet, whose files compress inside).
 //   - encryption: {"key_file": ...} or {"key_env": ...} (see

@@ -657,28 +657,20 @@ func TestFilesOfManyBlocks(t *testing.T) {
 	}
 }
 
-// TestOneBlockByDefault: with no block size configured, a file larger
-// than the cluster's default block is one block of its size rounded up
-// to a MiB; a smaller one has the default block size.
-func TestOneBlockByDefault(t *testing.T) {
+// TestDefaultBlockSize: with no block size configured, files of several
+// of the cluster's default blocks, of exactly one, and of less have the
+// default block size and read back whole.
+func TestDefaultBlockSize(t *testing.T) {
 	raw := rawClient(t)
 	defaults, err := raw.ServerDefaults()
 	if err != nil {
 		t.Fatal(err)
 	}
 	w, c := newWriter(t, raw, nil)
-	const mib = 1 << 20
-	for _, tc := range []struct {
-		size      int
-		wantBlock int64
-	}{
-		{int(defaults.BlockSize) + 5000, (defaults.BlockSize + 5000 + mib - 1) / mib * mib},
-		{2*int(defaults.BlockSize) + 3*mib, 2*defaults.BlockSize + 3*mib},
-		{int(defaults.BlockSize), defaults.BlockSize},
-		{1000, defaults.BlockSize},
-	} {
-		data := bytes.Repeat([]byte("0123456789abcde\n"), tc.size/16+1)[:tc.size]
-		name := fmt.Sprintf("one/%d", tc.size)
+	block := int(defaults.BlockSize)
+	for _, size := range []int{2*block + 3<<20 + 5, block, 1000} {
+		data := bytes.Repeat([]byte("0123456789abcde\n"), size/16+1)[:size]
+		name := fmt.Sprintf("default/%d", size)
 		if err := w.Put(context.Background(), name, data); err != nil {
 			t.Fatal(err)
 		}
@@ -686,12 +678,12 @@ func TestOneBlockByDefault(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st := fi.Sys().(*hdfsc.FileStatus); fi.Size() != int64(tc.size) || int64(st.GetBlocksize()) != tc.wantBlock {
-			t.Errorf("%d bytes written: %d bytes in blocks of %d; want blocks of %d", tc.size, fi.Size(), st.GetBlocksize(), tc.wantBlock)
+		if st := fi.Sys().(*hdfsc.FileStatus); fi.Size() != int64(size) || int64(st.GetBlocksize()) != defaults.BlockSize {
+			t.Errorf("%d bytes written: %d bytes in blocks of %d; want blocks of %d", size, fi.Size(), st.GetBlocksize(), defaults.BlockSize)
 		}
 		got, err := raw.ReadFile(path.Join(c.Dir, name))
 		if err != nil || !bytes.Equal(got, data) {
-			t.Errorf("%d bytes written: read back %d bytes, %v", tc.size, len(got), err)
+			t.Errorf("%d bytes written: read back %d bytes, %v", size, len(got), err)
 		}
 	}
 }
