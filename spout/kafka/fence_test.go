@@ -66,12 +66,19 @@ func pump(t *testing.T, s *kafkaspout.Spout, out *galetest.SpoutCollector, n int
 // is refused; the ledger holds one history.
 func TestSpout_SecondOwnerFencesFirst(t *testing.T) {
 	brokers := testenv.KafkaBrokers(t)
-	topic, _ := newTopic(t, brokers, 1, 200, func(i int) string { return "r" })
+	// The first spout must still have batches to plan once the second
+	// started: were its batches to grow while its ledger is slow (a loaded
+	// machine) or were it held at max_pending_batches, it would plan
+	// nothing more and never learn of the fence. So batches stay at 20
+	// records, the cap is far, and the topic holds 50 batches.
+	const records = 1000
+	topic, _ := newTopic(t, brokers, 1, records, func(i int) string { return "r" })
 	dir := t.TempDir()
 	cfg := func() *kafkaspout.Config {
 		c := kafkaspout.NewConfig()
 		c.Brokers, c.Topics, c.Start, c.Ledger.Dir = []string{brokers}, []string{topic}, "earliest", dir
-		c.Batch.Records = 20
+		c.Batch.Records, c.Batch.MaxRecords = 20, 20
+		c.MaxPendingBatches = 2 * records / 20
 		return c
 	}
 	first, out1 := newSpout(t, cfg())
@@ -92,7 +99,7 @@ func TestSpout_SecondOwnerFencesFirst(t *testing.T) {
 	}
 	// it emitted the batches it planned before the fence, and nothing after
 	emitted1, errs1 := out1.Snapshot()
-	if len(emitted1) == 0 || len(emitted1)%20 != 0 || len(emitted1) >= 200 {
+	if len(emitted1) == 0 || len(emitted1)%20 != 0 || len(emitted1) >= records {
 		t.Errorf("the fenced spout emitted %d tuples, want its batches planned before the fence", len(emitted1))
 	}
 	fenced := false
