@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -67,7 +68,7 @@ func cgroupMemoryLimit(cgroupFile, root string) (int64, bool) {
 		switch {
 		case parts[0] == "0" && parts[1] == "":
 			dir, file = root, "memory.max"
-		case hasController(parts[1], "memory"):
+		case slices.Contains(strings.Split(parts[1], ","), "memory"):
 			dir, file = filepath.Join(root, "memory"), "memory.limit_in_bytes"
 		default:
 			continue
@@ -77,21 +78,12 @@ func cgroupMemoryLimit(cgroupFile, root string) (int64, bool) {
 			if v, ok := readLimit(filepath.Join(p, file)); ok && v < best {
 				best, found = v, true
 			}
-			if p == dir || len(p) <= len(dir) {
+			if len(p) <= len(dir) {
 				break
 			}
 		}
 	}
 	return best, found
-}
-
-func hasController(list, name string) bool {
-	for c := range strings.SplitSeq(list, ",") {
-		if c == name {
-			return true
-		}
-	}
-	return false
 }
 
 // readLimit reads a cgroup memory limit file; "max", an unreadable file
