@@ -67,12 +67,15 @@ func (p *Part) Encode() ([]byte, error) {
 
 // Content returns the part's uncompressed bytes: each record's line and a
 // newline.
-func (p *Part) Content() []byte {
+func (p *Part) Content() []byte { return p.AppendContent(nil) }
+
+// AppendContent appends the part's Content to b and returns the result.
+func (p *Part) AppendContent(b []byte) []byte {
 	n := 0
 	for _, r := range p.Records {
 		n += len(r.Line) + 1
 	}
-	b := make([]byte, 0, n)
+	b = slices.Grow(b, n)
 	for _, r := range p.Records {
 		b = append(b, r.Line...)
 		b = append(b, '\n')

@@ -71,3 +71,56 @@ func TestStoreParts(t *testing.T) {
 		t.Errorf("canceled: %v", err)
 	}
 }
+
+// TestEachPart: each part's content and stored bytes are the part's, also
+// when a buffer used by a larger part before is used again for a smaller
+// one (uncompressed lines: data is the content's own buffer); the bytes
+// stored are summed; the store's error stops the batch.
+func TestEachPart(t *testing.T) {
+	batch := func(seq uint64, lines ...string) *Batch {
+		b := &Batch{Topology: "t", Meta: &tuple.BatchMeta{ID: "ev/00001/" + strconv.FormatUint(seq, 10), Source: "ev", Partition: 1, Seq: seq}}
+		for i, l := range lines {
+			b.Records = append(b.Records, Record{ID: "ev/1/" + strconv.Itoa(i), Line: []byte(l)})
+		}
+		return b
+	}
+	for _, codec := range []Codec{{}, {Compression: CompressionLZ4}} {
+		naming := Naming{Prefix: "p", Ext: ".jsonl" + codec.Ext()}
+		for i, b := range []*Batch{
+			batch(1, "a", "bb"),
+			batch(2, "a much longer line than the others", "and another", "and a third"),
+			batch(3, "c"),
+			batch(4),
+		} {
+			var stored [][]byte
+			n, err := EachPart(context.Background(), b, naming, codec, "test", func(p *Part, content, data []byte) error {
+				if want := p.Content(); string(content) != string(want) {
+					t.Errorf("batch %d: content %q, want %q", i, content, want)
+				}
+				stored = append(stored, append([]byte(nil), data...))
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			parts := naming.Parts(b)
+			var total int64
+			for j, p := range parts {
+				want, _ := codec.Encode(p.Name, p.Content())
+				if j >= len(stored) || string(stored[j]) != string(want) {
+					t.Fatalf("%s batch %d part %d: stored %q, want %q", codec.Compression, i, j, stored, want)
+				}
+				total += int64(len(want))
+			}
+			if len(stored) != len(parts) || n != total {
+				t.Errorf("batch %d: %d parts stored, %d bytes; want %d, %d", i, len(stored), n, len(parts), total)
+			}
+		}
+	}
+	boom := errors.New("boom")
+	if _, err := EachPart(context.Background(), batch(5, "x"), Naming{Ext: ".jsonl"}, Codec{}, "test", func(*Part, []byte, []byte) error {
+		return boom
+	}); err != boom {
+		t.Errorf("store failing: %v, want boom", err)
+	}
+}

@@ -108,25 +108,9 @@ func (w *Writer) Dir() string { return w.files.Root }
 
 // WriteBatch writes b's objects.
 func (w *Writer) WriteBatch(ctx context.Context, b *sinks.Batch) (int64, error) {
-	var n int64
-	for _, p := range w.Naming.Parts(b) {
-		if err := ctx.Err(); err != nil {
-			return n, err
-		}
-		content, err := p.Encode()
-		if err != nil {
-			return n, fmt.Errorf("encode %s: %w", p.Name, err)
-		}
-		data, err := w.Codec.Encode(p.Name, content)
-		if err != nil {
-			return n, err
-		}
-		if err := w.files.Put(p.Name, data); err != nil {
-			return n, err
-		}
-		n += int64(len(data))
-	}
-	return n, nil
+	return sinks.EachPart(ctx, b, w.Naming, w.Codec, "file sink "+w.Dir(), func(p *sinks.Part, _, data []byte) error {
+		return w.files.Put(p.Name, data)
+	})
 }
 
 // List returns the names (relative to the directory, slash-separated) of
