@@ -16,7 +16,7 @@
 # Prints one "RESULT storm mode=..." line per run on stdout, then a table;
 # progress and Storm's warnings go to stderr.
 #
-# "run.sh kafka-files ..." is the peers mode (/work/contract/peers.md, README.md):
+# "run.sh kafka-files ..." is the peers mode (the runners' contract: go doc ./bench/cmd/benchpeers; README.md):
 # KafkaSpout -> HdfsBolt in LocalCluster, from the earliest offset, until SIGTERM; it
 # prints RUNNING on stdout once the spouts are active. It execs java, so the started
 # PID is the JVM, which Hadoop's client needs run with a few --add-opens on JDK 17.

@@ -31,7 +31,7 @@ import org.apache.flink.streaming.api.functions.sink.filesystem.bucketassigners.
 import org.apache.flink.streaming.api.functions.sink.filesystem.rollingpolicies.OnCheckpointRollingPolicy;
 
 /**
- * Apache Flink peer of Gale's Kafka to files rows (/work/contract/peers.md, bench/flink/README.md).
+ * Apache Flink peer of Gale's Kafka to files rows (the runners' contract: go doc ./bench/cmd/benchpeers; bench/flink/README.md).
  *
  * <p>Kafka topic (earliest offsets, unbounded) --> map (carries each record value; with
  * fail_partition=P throws once) --> FileSink (row format, one value per line, no bucket

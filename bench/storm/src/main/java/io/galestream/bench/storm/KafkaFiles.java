@@ -5,7 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Peers mode of the Storm baseline (bench-peers contract, /work/contract/peers.md; README.md):
+ * Peers mode of the Storm baseline (the runners' contract: go doc ./bench/cmd/benchpeers; README.md):
  * Kafka topic -> files, each record value written unchanged as one line.
  *
  * <pre>
