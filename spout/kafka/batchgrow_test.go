@@ -141,3 +141,45 @@ func TestSpout_BatchesGrowWhileTheSinksAreBehind(t *testing.T) {
 		})
 	}
 }
+
+// TestSpout_BatchesGrowInBytesWhileTheSinksAreBehind: as
+// TestSpout_BatchesGrowWhileTheSinksAreBehind, with batches cut by bytes
+// (records of 100 bytes, batch.bytes 1000 where batch.records is far):
+// held at its pending limit, the partition's batches grow past
+// batch.bytes, never past batch.max_bytes; without max_bytes they are
+// cut at bytes exactly, however slow the sink.
+func TestSpout_BatchesGrowInBytesWhileTheSinksAreBehind(t *testing.T) {
+	brokers := testenv.KafkaBrokers(t)
+	const count, size, bytes = 1000, 100, 1000
+	topic, perPart := newTopic(t, brokers, 1, count, func(i int) string { return fmt.Sprintf("%-*d", size, i) })
+	for _, maxBytes := range []int{10 * bytes, 0} {
+		t.Run(fmt.Sprintf("max_bytes=%d", maxBytes), func(t *testing.T) {
+			r := newRecorder(0)
+			r.newBatchDelay = 20 * time.Millisecond
+			store := &faultyStore{commits: map[string]int{}, before: func(context.Context, string, ledger.Key, uint64) error { return nil }}
+			batch := map[string]any{"records": count, "bytes": bytes, "time": "1h"}
+			if maxBytes > 0 {
+				batch["max_bytes"] = maxBytes
+			}
+			topo := faultyTopology(t, store, r, map[string]any{
+				"brokers": []string{brokers}, "topics": []string{topic}, "start": "earliest", "bounded": true,
+				"group":               fmt.Sprintf("gale-kafka-test-bytesgrow-%d", maxBytes),
+				"batch":               batch,
+				"max_pending_batches": 1,
+				"ledger":              map[string]any{"dir": t.TempDir()},
+			})
+			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+			defer cancel()
+			if _, err := local.Run(ctx, topo, local.Options{}); err != nil || ctx.Err() != nil {
+				t.Fatalf("run: %v (ctx %v)", err, ctx.Err())
+			}
+			// in records of 100 bytes: batches of bytes/size, growing to
+			// max_bytes/size
+			records, maxRecords := bytes/size, max(maxBytes, bytes)/size
+			grown := checkBatchSizes(t, r, perPart[0], records, maxRecords)
+			if maxBytes > bytes && grown == 0 {
+				t.Errorf("no batch grew past %d bytes while the sink held each batch 20 ms", bytes)
+			}
+		})
+	}
+}

@@ -99,6 +99,15 @@ type BatchLimits struct {
 	// boundaries then depend on the records only, not on the ledger's or
 	// the sinks' pace).
 	MaxRecords int `json:"max_records,omitempty"`
+	// MaxBytes is how far a batch may grow past Bytes under load, as
+	// MaxRecords for records (the batch is cut at MaxRecords or MaxBytes,
+	// whichever comes first). 0 means Bytes: no growth in bytes, and
+	// batches of large records stop growing at Bytes. A store with a cost
+	// per object (HDFS: a NameNode create, a block and a close per file,
+	// and every reader's listing) writes fewer, larger objects with it;
+	// each partition then holds up to max_pending_batches batches of up to
+	// MaxBytes in flight.
+	MaxBytes int `json:"max_bytes,omitempty"`
 }
 
 // maxRecords is MaxRecords with its default.
@@ -107,6 +116,14 @@ func (b BatchLimits) maxRecords() int {
 		return 10 * b.Records
 	}
 	return b.MaxRecords
+}
+
+// maxBytes is MaxBytes with its default.
+func (b BatchLimits) maxBytes() int {
+	if b.MaxBytes == 0 {
+		return b.Bytes
+	}
+	return b.MaxBytes
 }
 
 // LedgerConfig selects the batch ledger store.
@@ -180,6 +197,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Batch.MaxRecords != 0 && c.Batch.MaxRecords < c.Batch.Records {
 		errs = append(errs, fmt.Errorf("batch.max_records: %d is less than batch.records (%d); set it to records to keep batches at records", c.Batch.MaxRecords, c.Batch.Records))
+	}
+	if c.Batch.MaxBytes != 0 && c.Batch.MaxBytes < c.Batch.Bytes {
+		errs = append(errs, fmt.Errorf("batch.max_bytes: %d is less than batch.bytes (%d); set it to bytes (or leave it out) to keep batches at bytes", c.Batch.MaxBytes, c.Batch.Bytes))
 	}
 	if c.MetadataRefresh <= 0 {
 		errs = append(errs, errors.New("metadata_refresh must be positive"))

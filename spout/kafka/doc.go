@@ -38,7 +38,9 @@
 //     first batch cut after the partition was held at
 //     max_pending_batches (the sinks behind) fills up to max_records, so
 //     a slow store (HDFS, an object store) gets fewer, larger objects
-//     instead of falling further behind. Boundaries then
+//     instead of falling further behind. Growing batches stop at
+//     batch.max_bytes (default bytes: batches of large records do not
+//     grow unless it is set). Boundaries then
 //     depend on the ledger's and the sinks' pace, which is safe — a replay follows the
 //     plans written, never a new cut —; max_records = records keeps every
 //     batch at records (two runs then cut the same batches). The

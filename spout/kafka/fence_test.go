@@ -199,6 +199,15 @@ func TestConfig_Validate(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Errorf("Validate() with max_records = records: %v", err)
 	}
+	// and from bytes to max_bytes
+	c.Batch.MaxBytes = c.Batch.Bytes - 1
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("batch.max_bytes: %d is less than batch.bytes (%d)", c.Batch.Bytes-1, c.Batch.Bytes)) {
+		t.Errorf("Validate() with max_bytes under bytes = %v, want an error naming both", err)
+	}
+	c.Batch.MaxBytes = c.Batch.Bytes
+	if err := c.Validate(); err != nil {
+		t.Errorf("Validate() with max_bytes = bytes: %v", err)
+	}
 }
 
 // TestSpout_PicksUpAddedPartitions: partitions added to a topic while the

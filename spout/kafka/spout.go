@@ -718,19 +718,19 @@ func (s *Spout) step(ctx context.Context, p *partition) (bool, error) {
 	// Fill the batch: take what is there; while the batch is started but
 	// not full, wait a little for more (up to 5 ms, within its time limit)
 	// rather than cutting many small batches. While the ledger writes the
-	// previous plans, the batch is full at max_records: it is cut when the
-	// write returns; so it is after the partition was held at
+	// previous plans, the batch is full at max_records or max_bytes: it is
+	// cut when the write returns; so it is after the partition was held at
 	// max_pending_batches, for the sinks then are the bottleneck: fewer,
 	// larger batches (fewer files, fewer object writes) as the rate rises
-	// (see BatchLimits.MaxRecords).
-	records := lim.Records
+	// (see BatchLimits.MaxRecords and MaxBytes).
+	records, size := lim.Records, lim.Bytes
 	if p.planOp != nil || p.sinksBehind {
-		records = lim.maxRecords()
+		records, size = lim.maxRecords(), lim.maxBytes()
 	}
 	var wait *time.Timer
 read:
-	for len(p.buf) < records && p.bufBytes < lim.Bytes {
-		recs, err := p.pc.take(records-len(p.buf), lim.Bytes-p.bufBytes)
+	for len(p.buf) < records && p.bufBytes < size {
+		recs, err := p.pc.take(records-len(p.buf), size-p.bufBytes)
 		if err != nil {
 			if err := s.readError(p, err); err != nil {
 				errs = append(errs, err)
@@ -770,7 +770,7 @@ read:
 	if n == 0 {
 		return false, errors.Join(errs...)
 	}
-	full := n >= records || p.bufBytes >= lim.Bytes || time.Since(p.firstAt) >= time.Duration(lim.Time)
+	full := n >= records || p.bufBytes >= size || time.Since(p.firstAt) >= time.Duration(lim.Time)
 	if !full && !(s.cfg.Bounded && p.buf[n-1].Offset+1 >= p.end) {
 		return false, errors.Join(errs...)
 	}

@@ -39,7 +39,7 @@
 //
 // checkpoint_ms is accepted and ignored (Flink's). Gale-only keys override
 // the settings above: batch_records, batch_bytes, batch_time (a Go
-// duration), batch_max_records, max_pending_batches, sink_parallelism,
+// duration), batch_max_records, batch_max_bytes, max_pending_batches, sink_parallelism,
 // max_inflight, max_spout_pending, no_fsync (true: throwaway data only).
 // workers=N (N > 0, not with fail_partition) runs the topology on N `gale
 // worker` processes of one cluster on loopback, children of this one (the
@@ -97,6 +97,7 @@ type settings struct {
 	batchRecords, batchBytes   int
 	batchTime                  time.Duration
 	batchMaxRecords            int
+	batchMaxBytes              int
 	maxPendingBatches          int
 	sinkParallelism            int
 	maxInflight                int
@@ -113,7 +114,7 @@ func parse(args []string) (*settings, error) {
 	s := &settings{parallelism: 4, failPartition: -1, compression: "none", batchRecords: 1000, batchBytes: 4 << 20,
 		batchTime: 100 * time.Millisecond, batchMaxRecords: 40000, maxPendingBatches: 2, maxInflight: 2, maxSpoutPending: 1000}
 	ints := map[string]*int{"parallelism": &s.parallelism, "fail_partition": &s.failPartition,
-		"batch_records": &s.batchRecords, "batch_bytes": &s.batchBytes, "batch_max_records": &s.batchMaxRecords,
+		"batch_records": &s.batchRecords, "batch_bytes": &s.batchBytes, "batch_max_records": &s.batchMaxRecords, "batch_max_bytes": &s.batchMaxBytes,
 		"max_pending_batches": &s.maxPendingBatches, "sink_parallelism": &s.sinkParallelism,
 		"max_inflight": &s.maxInflight, "max_spout_pending": &s.maxSpoutPending, "workers": &s.workers}
 	strs := map[string]*string{"brokers": &s.brokers, "topic": &s.topic, "group": &s.group, "out": &s.out}
@@ -182,6 +183,9 @@ func (s *settings) topologyJSON(ledgerDir, deadLetterDir string) ([]byte, error)
 	batch := map[string]any{"records": s.batchRecords, "bytes": s.batchBytes, "time": s.batchTime.String()}
 	if s.batchMaxRecords > 0 {
 		batch["max_records"] = s.batchMaxRecords
+	}
+	if s.batchMaxBytes > 0 {
+		batch["max_bytes"] = s.batchMaxBytes
 	}
 	spout := map[string]any{
 		"id": "kafka", "type": "kafka", "parallelism": s.parallelism,
