@@ -39,7 +39,8 @@
 //
 // checkpoint_ms is accepted and ignored (Flink's). Gale-only keys override
 // the settings above: batch_records, batch_bytes, batch_time (a Go
-// duration), batch_max_records, batch_max_bytes, max_pending_batches, sink_parallelism,
+// duration), batch_max_records, batch_max_bytes (unset: batches do not
+// grow past batch_bytes), max_pending_batches, sink_parallelism,
 // max_inflight, max_spout_pending, no_fsync (true: throwaway data only).
 // workers=N (N > 0, not with fail_partition) runs the topology on N `gale
 // worker` processes of one cluster on loopback, children of this one (the
