@@ -119,21 +119,8 @@ func TestSpout_BatchesGrowWhileTheSinksAreBehind(t *testing.T) {
 	topic, perPart := newTopic(t, brokers, 1, count, func(i int) string { return fmt.Sprintf("record %d", i) })
 	for _, maxRecords := range []int{100, records} {
 		t.Run(fmt.Sprintf("max_records=%d", maxRecords), func(t *testing.T) {
-			r := newRecorder(0)
-			r.newBatchDelay = 20 * time.Millisecond
-			store := &faultyStore{commits: map[string]int{}, before: func(context.Context, string, ledger.Key, uint64) error { return nil }}
-			topo := faultyTopology(t, store, r, map[string]any{
-				"brokers": []string{brokers}, "topics": []string{topic}, "start": "earliest", "bounded": true,
-				"group":               fmt.Sprintf("gale-kafka-test-sinkgrow-%d", maxRecords),
-				"batch":               map[string]any{"records": records, "max_records": maxRecords, "time": "1h"},
-				"max_pending_batches": 1,
-				"ledger":              map[string]any{"dir": t.TempDir()},
-			})
-			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-			defer cancel()
-			if _, err := local.Run(ctx, topo, local.Options{}); err != nil || ctx.Err() != nil {
-				t.Fatalf("run: %v (ctx %v)", err, ctx.Err())
-			}
+			r := runBehindSink(t, brokers, topic, fmt.Sprintf("gale-kafka-test-sinkgrow-%d", maxRecords),
+				map[string]any{"records": records, "max_records": maxRecords, "time": "1h"})
 			grown := checkBatchSizes(t, r, perPart[0], records, maxRecords)
 			if maxRecords > records && grown == 0 {
 				t.Errorf("no batch grew past %d records while the sink held each batch 20 ms", records)
@@ -154,25 +141,11 @@ func TestSpout_BatchesGrowInBytesWhileTheSinksAreBehind(t *testing.T) {
 	topic, perPart := newTopic(t, brokers, 1, count, func(i int) string { return fmt.Sprintf("%-*d", size, i) })
 	for _, maxBytes := range []int{10 * bytes, 0} {
 		t.Run(fmt.Sprintf("max_bytes=%d", maxBytes), func(t *testing.T) {
-			r := newRecorder(0)
-			r.newBatchDelay = 20 * time.Millisecond
-			store := &faultyStore{commits: map[string]int{}, before: func(context.Context, string, ledger.Key, uint64) error { return nil }}
 			batch := map[string]any{"records": count, "bytes": bytes, "time": "1h"}
 			if maxBytes > 0 {
 				batch["max_bytes"] = maxBytes
 			}
-			topo := faultyTopology(t, store, r, map[string]any{
-				"brokers": []string{brokers}, "topics": []string{topic}, "start": "earliest", "bounded": true,
-				"group":               fmt.Sprintf("gale-kafka-test-bytesgrow-%d", maxBytes),
-				"batch":               batch,
-				"max_pending_batches": 1,
-				"ledger":              map[string]any{"dir": t.TempDir()},
-			})
-			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-			defer cancel()
-			if _, err := local.Run(ctx, topo, local.Options{}); err != nil || ctx.Err() != nil {
-				t.Fatalf("run: %v (ctx %v)", err, ctx.Err())
-			}
+			r := runBehindSink(t, brokers, topic, fmt.Sprintf("gale-kafka-test-bytesgrow-%d", maxBytes), batch)
 			// in records of 100 bytes: batches of bytes/size, growing to
 			// max_bytes/size
 			records, maxRecords := bytes/size, max(maxBytes, bytes)/size
@@ -182,4 +155,25 @@ func TestSpout_BatchesGrowInBytesWhileTheSinksAreBehind(t *testing.T) {
 			}
 		})
 	}
+}
+
+// runBehindSink reads topic to its end (bounded) with the batch limits
+// batch, max_pending_batches 1 and a sink that holds each batch 20 ms, so
+// that the partition is held at its pending limit; it returns what the
+// sink recorded.
+func runBehindSink(t *testing.T, brokers, topic, group string, batch map[string]any) *recorder {
+	t.Helper()
+	r := newRecorder(0)
+	r.newBatchDelay = 20 * time.Millisecond
+	store := &faultyStore{commits: map[string]int{}, before: func(context.Context, string, ledger.Key, uint64) error { return nil }}
+	topo := faultyTopology(t, store, r, map[string]any{
+		"brokers": []string{brokers}, "topics": []string{topic}, "start": "earliest", "bounded": true,
+		"group": group, "batch": batch, "max_pending_batches": 1, "ledger": map[string]any{"dir": t.TempDir()},
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	if _, err := local.Run(ctx, topo, local.Options{}); err != nil || ctx.Err() != nil {
+		t.Fatalf("run: %v (ctx %v)", err, ctx.Err())
+	}
+	return r
 }
