@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/gale-stream/gale/acker"
@@ -318,7 +319,12 @@ type batches struct {
 	byKey     map[batchKey]*batchState
 	last      *batchState
 	lastSweep time.Time
-	failed    []batchKey // attempts whose tuples the bolt failed (boltCollector.Fail)
+	// failed: attempts whose tuples the bolt failed (boltCollector.Fail)
+	// while its loop ran. Under the emitter's lock: a sink's writer
+	// goroutine may fail tuples while the loop runs; nFailed is its
+	// length, read by the loop for each tuple without the lock.
+	failed  []batchKey
+	nFailed atomic.Int32
 }
 
 func (e *boltExec) batchState(k batchKey) *batchState {
@@ -386,13 +392,16 @@ func (e *boltExec) untrack(k batchKey) {
 func (e *boltExec) batchTuple(t *tuple.Tuple) {
 	st := e.batchState(keyOf(t))
 	st.executed++
-	if len(e.batches.failed) > 0 {
+	if e.batches.nFailed.Load() > 0 {
+		e.em.mu.Lock()
 		for _, k := range e.batches.failed {
 			if s := e.batches.byKey[k]; s != nil {
 				s.failed = true
 			}
 		}
 		e.batches.failed = e.batches.failed[:0]
+		e.batches.nFailed.Store(0)
+		e.em.mu.Unlock()
 	}
 	e.maybeFinish(st)
 }
@@ -492,6 +501,7 @@ func (e *boltExec) finishBatch(st *batchState) {
 		}
 		// tuples of the attempt the bolt failed in FinishBatch (a stateful
 		// bolt that could not apply it): downstream must know too
+		em.mu.Lock()
 		e.batches.failed = slices.DeleteFunc(e.batches.failed, func(k batchKey) bool {
 			if k == st.key {
 				st.failed = true
@@ -499,6 +509,8 @@ func (e *boltExec) finishBatch(st *batchState) {
 			}
 			return false
 		})
+		e.batches.nFailed.Store(int32(len(e.batches.failed)))
+		em.mu.Unlock()
 	}
 	// a failed attempt is reported downstream, so that no bolt there
 	// writes a partial batch

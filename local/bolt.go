@@ -254,6 +254,7 @@ func (c *boltCollector) settleLocked(t *tuple.Tuple, ok bool) bool {
 		if em.inLoop && t.BatchID != "" && t.Stream != tuple.BatchEndStream {
 			// the attempt of t's batch fails: its FinishBatch is skipped
 			c.e.batches.failed = append(c.e.batches.failed, keyOf(t))
+			c.e.batches.nFailed.Store(int32(len(c.e.batches.failed)))
 		}
 		if c.e.rt.acking && len(st.Anchors) > 0 {
 			st.FailOps(em.sendFl)
