@@ -44,6 +44,27 @@ func TestTopologies(t *testing.T) {
 			t.Errorf("%v: not lines without compression: %s", c.args, data)
 		}
 	}
+	// batches grow to 40000 records or 16 MiB unless told otherwise
+	for _, c := range []struct {
+		extra []string
+		want  string
+		grows bool
+	}{
+		{nil, `"max_bytes":16777216`, true},
+		{[]string{"batch_max_bytes=0"}, `"max_bytes"`, false},
+	} {
+		s, err := parse(append(append([]string{}, base...), append([]string{"out=file:///tmp/x"}, c.extra...)...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := s.topologyJSON("/l", "/d")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(data), c.want) != c.grows || !strings.Contains(string(data), `"max_records":40000`) {
+			t.Errorf("%v: batch growth not as documented: %s", c.extra, data)
+		}
+	}
 	for _, bad := range [][]string{
 		{"out=file:///tmp/x"}, // no brokers etc.
 		append(append([]string{}, base...), "out=s3://b/x"),
