@@ -17,8 +17,9 @@
 //	    the consumer group G, the ledger in files (kind "file") in a temporary
 //	    directory removed on exit, batches of 1000 records / 4 MiB / 100 ms
 //	    growing up to 40000 records or 16 MiB under load (batch.max_records
-//	    40000, batch.max_bytes 16 MiB: 4 MiB of 100-byte records, 16,000
-//	    records of 1 KB), max_pending_batches 2: fewer, larger batches in flight mean
+//	    40000, batch.max_bytes 16 MiB: batches of 100-byte records stop at
+//	    40000 records, 4 MB; of 1 KB records at 16 MiB, about 16,000
+//	    records), max_pending_batches 2: fewer, larger batches in flight mean
 //	    fewer files when the sinks are behind, which a store with a cost per
 //	    file (HDFS's NameNode, a file system's creates) needs; with 10000
 //	    and 8 (2026-12-06, 6M records of 100 B) the hdfs row ran at
