@@ -110,8 +110,10 @@ func spoutCounters(t *testing.T, log string) (failed, emitted uint64, n int) {
 
 // TestFailover_AcksAfterMove: an unbounded word count on three workers;
 // three times, a random worker is SIGKILLed and restarted: once its tasks
-// moved, the topology's trees complete again within seconds (the spouts'
-// acked count grows). Issue 19's finding: a moved topology sometimes
+// moved, and again once it runs tasks again, the topology's trees complete
+// within seconds (the spout task's acked count grows on its worker; a
+// sum over the cluster would drop whenever a share restarts, and CI once
+// waited 10s for it to pass its old value). Issue 19's finding: a moved topology sometimes
 // emitted its max-spout-pending trees and acked none until they timed
 // out — tuples of the new assignment reached a worker still running its
 // runtime of the old one, which stopped with them a moment later. Frames
@@ -134,31 +136,77 @@ func TestFailover_AcksAfterMove(t *testing.T) {
 	if _, err := w1.Client().Submit(ctx, []byte(topo)); err != nil {
 		t.Fatal(err)
 	}
-	acked := func(c *clustertest.Worker) (uint64, bool) {
-		d, err := c.Client().Describe(ctx, "wc-moves")
-		if err != nil {
-			return 0, false
-		}
-		for _, comp := range d.Components {
-			if comp.ID == "sentences" {
-				return comp.Acked, true
-			}
-		}
-		return 0, false
-	}
-	galetest.Eventually(t, "the first trees acked", 30*time.Second, func() bool { n, ok := acked(w1); return ok && n > 0 })
+	galetest.Eventually(t, "the first trees acked", 30*time.Second, func() bool { return spoutLook(w1, time.Now()).acked > 0 })
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 19))
 	for k := 1; k <= 3; k++ {
 		time.Sleep(time.Duration(2000+rng.IntN(3000)) * time.Millisecond)
 		i := rng.IntN(len(ws))
 		killAndRestartTopology(t, ws, i, "wc-moves")
 		survivor := ws[(i+1)%len(ws)]
-		moved := time.Now()
-		a0, _ := acked(survivor)
-		galetest.Eventually(t, fmt.Sprintf("kill %d: trees acked again after the move", k), 10*time.Second, func() bool {
-			n, ok := acked(survivor)
-			return ok && n > a0
+		// the trees complete again once the victim's tasks moved, and
+		// again once it runs tasks again (its return moves some back)
+		acksResume(t, fmt.Sprintf("kill %d (%s): after its tasks moved", k, ws[i].Name), survivor)
+		galetest.Eventually(t, ws[i].Name+" to run tasks again", 30*time.Second, func() bool {
+			d, err := survivor.Client().Describe(ctx, "wc-moves")
+			return err == nil && len(d.Unassigned) == 0 && runsTasks(d, ws[i].Name)
 		})
-		t.Logf("kill %d (%s): trees acked again %v after its tasks moved", k, ws[i].Name, time.Since(moved).Round(100*time.Millisecond))
+		acksResume(t, fmt.Sprintf("kill %d (%s): after it came back", k, ws[i].Name), survivor)
 	}
+}
+
+// look is a sample of a spout task: its worker and counters.
+type look struct {
+	at             time.Duration
+	worker         string
+	acked, pending uint64
+	err            string
+}
+
+// spoutLook is topology wc-moves's spout task as worker c reports it.
+func spoutLook(c *clustertest.Worker, since time.Time) look {
+	l := look{at: time.Since(since).Round(10 * time.Millisecond)}
+	d, err := c.Client().Describe(context.Background(), "wc-moves")
+	if err != nil {
+		l.err = err.Error()
+		return l
+	}
+	for _, comp := range d.Components {
+		if comp.ID == "sentences" && len(comp.Tasks) == 1 {
+			tk := comp.Tasks[0]
+			l.worker, l.acked, l.pending = tk.Worker, tk.Acked, uint64(max(tk.Pending, 0))
+		}
+	}
+	return l
+}
+
+// acksResume fails t unless, within 10s, wc-moves's spout task acks a
+// tree: its acked count grows between two looks on the same worker (a
+// task's counters start again at 0 when its worker's share restarts, as
+// the victim's return moves tasks again).
+func acksResume(t *testing.T, what string, c *clustertest.Worker) {
+	t.Helper()
+	since := time.Now()
+	looks := []look{spoutLook(c, since)}
+	grew := func() bool {
+		l, p := spoutLook(c, since), looks[len(looks)-1]
+		looks = append(looks, l)
+		return l.err == "" && p.err == "" && l.worker != "" && l.worker == p.worker && l.acked > p.acked
+	}
+	if !waitFor(10*time.Second, grew) {
+		for _, l := range looks {
+			t.Logf("  +%v spout on %q: acked %d, pending %d %s", l.at, l.worker, l.acked, l.pending, l.err)
+		}
+		t.Fatalf("%s: no tree of the spout acked within 10s (looks above)", what)
+	}
+	t.Logf("%s: trees acked again within %v", what, time.Since(since).Round(100*time.Millisecond))
+}
+
+// waitFor polls cond every 50ms until it holds (true) or limit passes.
+func waitFor(limit time.Duration, cond func() bool) bool {
+	for deadline := time.Now().Add(limit); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if cond() {
+			return true
+		}
+	}
+	return false
 }
