@@ -111,10 +111,10 @@ func spoutCounters(t *testing.T, log string) (failed, emitted uint64, n int) {
 // TestFailover_AcksAfterMove: an unbounded word count on three workers;
 // three times, a random worker is SIGKILLed and restarted: once its tasks
 // moved, and again once it runs tasks again, the topology's trees complete
-// within seconds (the spout task's acked count grows on its worker; a
-// sum over the cluster would drop whenever a share restarts, and CI once
-// waited 10s for it to pass its old value). Issue 19's finding: a moved topology sometimes
-// emitted its max-spout-pending trees and acked none until they timed
+// within seconds (the spout task's acked count grows on its worker; a sum
+// over the cluster drops whenever a share restarts, and CI once waited 10s
+// for it to pass its old value). Issue 19's finding: a moved topology
+// sometimes emitted its max-spout-pending trees and acked none until they timed
 // out — tuples of the new assignment reached a worker still running its
 // runtime of the old one, which stopped with them a moment later. Frames
 // now carry their assignment epoch and wait for it.
