@@ -626,6 +626,17 @@ func (w *fileWriter) Write(ctx context.Context, records ...Record) error {
 	return err
 }
 
+// Settle implements Writer: a file Write is over when it returns.
+func (w *fileWriter) Settle(ctx context.Context) error {
+	switch {
+	case w.closed:
+		return ErrClosed
+	case w.broken != nil:
+		return w.broken
+	}
+	return ctx.Err()
+}
+
 func (w *fileWriter) Close() error {
 	w.closed = true
 	return nil

@@ -802,16 +802,51 @@ func (w *kafkaWriter) Write(ctx context.Context, records ...Record) error {
 	return w.l.waitApplied(wctx, last)
 }
 
+// Settle implements Writer: it waits for a Write's call still running,
+// then commits or aborts the transaction it left open (settle).
+func (w *kafkaWriter) Settle(ctx context.Context) error {
+	w.mu.Lock()
+	closed, broken := w.closed, w.broken
+	w.mu.Unlock()
+	if closed {
+		return ErrClosed
+	}
+	if broken != nil {
+		return broken
+	}
+	err := w.run(ctx, func() error {
+		if _, err := w.settle(); err != nil {
+			return err
+		}
+		if w.prod.TxnStatus()&sarama.ProducerTxnFlagFatalError != 0 {
+			// fenced: its transaction is the coordinator's to abort
+			return sarama.ErrProducerFenced
+		}
+		return nil
+	})
+	if err != nil {
+		err = w.classify(err)
+		if errors.Is(err, ErrFenced) || errors.Is(err, ErrGone) {
+			w.mu.Lock()
+			w.broken = err
+			w.mu.Unlock()
+		}
+		return fmt.Errorf("writer %q: settle: %w", w.owner, err)
+	}
+	return nil
+}
+
 // settle ends the transaction a write left unfinished, so that a new
 // one may begin (sarama refuses to begin another until then): a write
 // whose EndTxn got no answer while the brokers stalled left its commit (or
 // abort) under way, which is sent again — the coordinator completes it or
 // answers that it did —, and a transaction left in error is aborted. The
 // producer keeps its epoch (or bumps it itself, as Kafka allows): nobody is
-// fenced. committed reports a commit completed so. Committing a failed
-// write late is safe: its caller may not rely on it either way (see
-// Writer.Write), and a ledger writes the same values again in its next
-// write.
+// fenced. committed reports a commit completed so. A failed write may so
+// be committed late: its caller relies on it neither way (see
+// Writer.Write), and one that writes what it computed from what it
+// believes the log holds (the ledger) calls Settle and reads the view
+// before it writes again.
 func (w *kafkaWriter) settle() (committed bool, err error) {
 	st := w.prod.TxnStatus()
 	switch {

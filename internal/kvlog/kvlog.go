@@ -90,8 +90,16 @@ type Writer interface {
 	// ErrFenced once another Writer took the owner, with ErrGone when the
 	// log's storage disappeared; after either, every later Write fails so.
 	// A Write that failed otherwise (a broker's error, ctx ended) may or
-	// may not have happened: read the view to know.
+	// may not have happened, and may still happen: Settle, Sync, then read
+	// the view to know.
 	Write(ctx context.Context, records ...Record) error
+	// Settle ends what a failed Write left under way (Kafka: the call
+	// still running, a transaction left open, which the next Write would
+	// otherwise commit first): once it returns nil, that Write is in the
+	// log or never will be, and a Sync then shows which. It fails with
+	// ErrFenced or ErrGone once the writer knows it is (a Write told it,
+	// or ending the transaction did).
+	Settle(ctx context.Context) error
 	// Close releases the writer; it does not fence anyone. It may be
 	// called more than once.
 	Close() error

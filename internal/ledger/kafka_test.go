@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -183,4 +185,185 @@ func ledgerTopic(t *testing.T) (brokers, topic string) {
 		}
 	})
 	return brokers, topic
+}
+
+// TestKafkaStore_FailedWriteThatLanded: a commit whose call fails (its
+// context ends while the transaction is on its way) may land all the
+// same. The writer's next records must agree with it: the incident under
+// load was commit 16 failing yet landing, then commits 17 and 18 written
+// as waiting for 16 — batch 17 done at a checkpoint already at 17, which
+// every reader refused as corrupt. After the fix every read is
+// consistent, the failed commit may be made again, and a new owner opens
+// the ledger.
+func TestKafkaStore_FailedWriteThatLanded(t *testing.T) {
+	brokers, topic := ledgerTopic(t)
+	ctx := context.Background()
+	s, err := ledger.NewKafkaStore([]string{brokers}, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	k := ledger.Key{Topology: "t", Spout: "s", Topic: "landed", Partition: 0}
+	w, _, err := s.Open(ctx, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	const n = 40
+	for seq := range uint64(n) {
+		if err := w.Plan(ctx, ledger.Plan{Seq: seq, Start: int64(10 * seq), End: int64(10*seq + 10)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// commit seq with a deadline too short for a transaction, until one
+	// such call fails (each that succeeds moves on to the next batch)
+	seq, failed := uint64(0), false
+	for ; seq+2 < n && !failed; seq++ {
+		short, cancel := context.WithTimeout(ctx, time.Millisecond)
+		err := w.Commit(short, seq)
+		cancel()
+		failed = err != nil
+		if failed {
+			t.Logf("commit %d failed: %v", seq, err)
+			break
+		}
+	}
+	if !failed {
+		t.Fatal("no commit failed under a 1ms deadline: the case is not exercised")
+	}
+	time.Sleep(500 * time.Millisecond) // the failed commit's transaction lands meanwhile (or not)
+	if err := w.Commit(ctx, seq+1, seq+2); err != nil {
+		t.Fatalf("commits after the failed one: %v", err)
+	}
+	st, err := s.Read(ctx, k)
+	if err != nil {
+		t.Fatalf("read after a failed commit and the next ones: %v", err)
+	}
+	t.Logf("after the commits that followed: committed %d", st.Committed)
+	if st.Committed != seq && st.Committed != seq+3 {
+		t.Errorf("committed %d: want %d (the failed commit did not land) or %d (it did)", st.Committed, seq, seq+3)
+	}
+	if err := w.Commit(ctx, seq); err != nil { // made again, as the spout does
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("base 0, committed %d to %d, next %d at %d, pending [", seq+3, 10*(seq+3), n, 10*n)
+	if st, err = s.Read(ctx, k); err != nil || !strings.HasPrefix(describe(st), want) || len(st.Pending) != int(n-seq-3) {
+		t.Fatalf("after the failed commit made again: %s, %v; want %s...", describe(st), err, want)
+	}
+	w2, st2, err := s.Open(ctx, k) // a new owner
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w2.Close()
+	if describe(st2) != describe(st) {
+		t.Errorf("new owner read %s, want %s", describe(st2), describe(st))
+	}
+	// a plan that failed, landed or not, is planned again with the next:
+	// both are recorded (once)
+	next := uint64(n)
+	plan := func(seq uint64) ledger.Plan {
+		return ledger.Plan{Seq: seq, Start: int64(10 * seq), End: int64(10*seq + 10)}
+	}
+	for ; next < n+50; next++ {
+		short, cancel := context.WithTimeout(ctx, time.Millisecond)
+		err := w2.Plan(short, plan(next))
+		cancel()
+		if err != nil {
+			t.Logf("plan %d failed: %v", next, err)
+			break
+		}
+	}
+	if next == n+50 {
+		t.Fatal("no plan failed under a 1ms deadline: the case is not exercised")
+	}
+	time.Sleep(500 * time.Millisecond)
+	if err := w2.Plan(ctx, plan(next), plan(next+1)); err != nil {
+		t.Fatalf("the failed plan made again with the next: %v", err)
+	}
+	if st, err = s.Read(ctx, k); err != nil || st.NextSeq != next+2 || st.NextStart != int64(10*(next+2)) {
+		t.Errorf("after the plans: %s, %v; want next %d", describe(st), err, next+2)
+	}
+}
+
+// TestLedger_DoneAtCheckpointRepaired: a ledger that a writer of the
+// previous version left with a batch done at its checkpoint (see
+// TestKafkaStore_FailedWriteThatLanded) is read, not refused: the
+// checkpoint passes the batches done contiguously from it, and the next
+// owner writes that, deleting their records. Both stores.
+func TestLedger_DoneAtCheckpointRepaired(t *testing.T) {
+	brokers, topic := ledgerTopic(t)
+	ctx := context.Background()
+	k := ledger.Key{Topology: "t", Spout: "s", Topic: "folded", Partition: 1}
+	records := []kvlog.Record{
+		{Key: k.String() + "/cp", Value: []byte(`{"base":0,"committed":17,"committed_end":5190}`)},
+		{Key: k.String() + "/b/000000000017", Value: []byte(`{"start":5190,"end":6190,"done":true}`)},
+		{Key: k.String() + "/b/000000000018", Value: []byte(`{"start":6190,"end":7190,"done":true}`)},
+		{Key: k.String() + "/b/000000000019", Value: []byte(`{"start":7190,"end":7501}`)},
+	}
+	const want = "base 0, committed 19 to 7190, next 20 at 7501, pending [19[7190,7501)], lost [] (0 offsets)"
+	check := func(t *testing.T, l kvlog.Log, s interface {
+		ledger.Store
+		ledger.Reader
+	}) {
+		w, err := l.Writer(ctx, "by-hand")
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = w.Write(ctx, records...)
+		w.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st, err := s.Read(ctx, k); err != nil || describe(st) != want {
+			t.Fatalf("read: %s, %v; want %s", describe(st), err, want)
+		}
+		lw, st, err := s.Open(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer lw.Close()
+		if describe(st) != want {
+			t.Errorf("open: %s; want %s", describe(st), want)
+		}
+		if err := l.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var live []string
+		l.Scan(ctx, k.String()+"/", func(key string, v []byte) error {
+			live = append(live, strings.TrimPrefix(key, k.String()+"/")+"="+string(v))
+			return nil
+		})
+		if got := strings.Join(live, " "); got != `b/000000000019={"start":7190,"end":7501} cp={"base":0,"committed":19,"committed_end":7190}` {
+			t.Errorf("records after the open: %s", got)
+		}
+		if err := lw.Commit(ctx, 19); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Run("kafka", func(t *testing.T) {
+		s, err := ledger.NewKafkaStore([]string{brokers}, topic) // creates the topic
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		l, err := kvlog.OpenKafka(ctx, kvlog.DefaultKafkaConfig([]string{brokers}, topic))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		check(t, l, s)
+	})
+	t.Run("file", func(t *testing.T) {
+		dir := t.TempDir()
+		s, err := ledger.NewFileStore(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := kvlog.OpenFile(filepath.Join(dir, k.Topology, k.Spout, k.Topic, "1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		check(t, l, s)
+	})
 }

@@ -112,7 +112,10 @@ type Store interface {
 //
 // A method that fails otherwise than with ErrFenced, ErrGone, ErrClosed
 // or a refusal (ErrNotContiguous, ErrUnknownBatch) may or may not have
-// been recorded: calling it again with the same arguments is safe.
+// been recorded: calling it again with the same arguments is safe (plans
+// recorded already are recorded once), and so is writing other things
+// first — the writer reads the ledger again before its next write, so
+// that what it writes agrees with whatever landed.
 type Writer interface {
 	// Plan records new batches. The first's Seq must be the state's
 	// NextSeq and its Start the state's NextStart (when not -1), and
@@ -185,6 +188,7 @@ type state struct {
 	nextStart    int64
 	lost         []Lost
 	lostOffsets  int64
+	folded       []uint64 // batches load found done at the checkpoint, passed since
 }
 
 func newState(key Key) *state {

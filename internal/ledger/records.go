@@ -129,9 +129,24 @@ func (s *state) load(cp []byte, batches map[uint64][]byte) error {
 		}
 	}
 	if s.done[s.committed] {
-		return fmt.Errorf("%w: batch %d is done but the checkpoint is at %d", ErrCorrupt, s.committed, s.committed)
+		// committed, but the checkpoint did not pass it: a writer that
+		// computed its records from a state behind the log's left this
+		// (logWriter; fixed since), and read so the ledger stays open.
+		// The checkpoint passes it now, as the commit would have; an owner
+		// writes that (foldRecords).
+		s.folded = s.addCommit(s.committed)
 	}
 	return nil
+}
+
+// foldRecords records what load folded: the checkpoint past the batches
+// found done at it, and their records deleted.
+func (s *state) foldRecords() []kvlog.Record {
+	recs := make([]kvlog.Record, 0, len(s.folded)+1)
+	for _, seq := range s.folded {
+		recs = append(recs, kvlog.Record{Key: s.key.batchKey(seq)})
+	}
+	return append(recs, s.checkpointRecord())
 }
 
 // allRecords is the whole state as records: the checkpoint and every

@@ -10,13 +10,25 @@ import (
 )
 
 // logWriter is a partition's Writer on a kvlog.Log, for both stores.
+//
+// Its records are computed from st, what it believes the log holds: a
+// write that failed may still have landed (or land later: a Kafka
+// transaction left open is committed by the next one), and records
+// computed past it from st would contradict it — a batch marked done
+// behind a checkpoint that already passed it, which a reader refuses as
+// corrupt (seen under load: commit 16 timed out yet landed, then commits
+// 17 and 18 were recorded as waiting for 16). So after such a failure the
+// next write first settles the failed one and reads the state again
+// (reread).
 type logWriter struct {
 	key     Key
+	log     kvlog.Log
 	release func() error // after the kvlog writer is closed
 
 	mu     sync.Mutex // guards the fields below
 	w      kvlog.Writer
 	st     *state
+	stale  bool // a write failed and may have landed: reread before the next
 	closed bool
 }
 
@@ -31,13 +43,16 @@ func openWriter(ctx context.Context, l kvlog.Log, key Key, owner string, release
 	if err != nil {
 		return nil, State{}, fmt.Errorf("open ledger %s: %w", key, mapErr(err))
 	}
-	w := &logWriter{key: key, release: release, w: kw}
+	w := &logWriter{key: key, log: l, release: release, w: kw}
 	st, legacy, fromLegacy, err := readState(ctx, l, key)
 	if err != nil {
 		w.Close()
 		return nil, State{}, err
 	}
-	w.st = st
+	if err := w.adopt(ctx, st); err != nil {
+		w.Close()
+		return nil, State{}, err
+	}
 	if fromLegacy {
 		if err := w.write(ctx, st.allRecords()); err != nil {
 			w.Close()
@@ -95,9 +110,17 @@ func (w *logWriter) Apply(ctx context.Context, b Batch) error {
 	if w.closed {
 		return ErrClosed
 	}
+	if w.stale {
+		if err := w.reread(ctx); err != nil {
+			return err
+		}
+	}
 	next := w.st.clone()
 	var recs []kvlog.Record
 	for _, p := range b.Plans {
+		if q, ok := next.plans[p.Seq]; ok && q.Start == p.Start && q.End == p.End {
+			continue // recorded already (by a write that failed, yet landed)
+		}
 		if err := next.checkPlan(p); err != nil {
 			return fmt.Errorf("ledger %s: %w", w.key, err)
 		}
@@ -133,9 +156,44 @@ func (w *logWriter) Apply(ctx context.Context, b Batch) error {
 		return nil // all of it recorded already
 	}
 	if err := w.write(ctx, recs); err != nil {
+		w.stale = !errors.Is(err, ErrFenced) && !errors.Is(err, ErrGone) && !errors.Is(err, ErrClosed)
 		return err
 	}
 	w.st = next
+	return nil
+}
+
+// reread settles the write that failed and reads the state the log holds
+// now (see logWriter). w.mu is held.
+func (w *logWriter) reread(ctx context.Context) error {
+	if err := w.w.Settle(ctx); err != nil {
+		return fmt.Errorf("ledger %s: after a failed write: %w", w.key, mapErr(err))
+	}
+	if err := w.log.Sync(ctx); err != nil {
+		return fmt.Errorf("ledger %s: after a failed write: %w", w.key, mapErr(err))
+	}
+	st, _, _, err := readState(ctx, w.log, w.key)
+	if err != nil {
+		return err
+	}
+	if err := w.adopt(ctx, st); err != nil {
+		return err
+	}
+	w.stale = false
+	return nil
+}
+
+// adopt makes st, as read from the log, the writer's state; batches the
+// read found done at the checkpoint (load) are passed by it in the log
+// too.
+func (w *logWriter) adopt(ctx context.Context, st *state) error {
+	if len(st.folded) > 0 {
+		if err := w.write(ctx, st.foldRecords()); err != nil {
+			return fmt.Errorf("ledger %s: pass the batches done at the checkpoint: %w", w.key, err)
+		}
+		st.folded = nil
+	}
+	w.st = st
 	return nil
 }
 

@@ -70,10 +70,12 @@ func backoff(tries int) time.Duration {
 }
 
 // finalErr reports whether a ledger error is final: retrying cannot help
-// (a newer owner fenced the writer, the ledger's storage is gone, or the
-// ledger refuses the write as inconsistent).
+// (a newer owner fenced the writer, the ledger's storage is gone, the
+// ledger refuses the write as inconsistent, or what it read again after a
+// failed write is corrupt).
 func finalErr(err error) bool {
-	for _, e := range []error{ledger.ErrFenced, ledger.ErrGone, ledger.ErrClosed, ledger.ErrUnknownBatch, ledger.ErrNotContiguous} {
+	for _, e := range []error{ledger.ErrFenced, ledger.ErrGone, ledger.ErrClosed, ledger.ErrUnknownBatch, ledger.ErrNotContiguous,
+		ledger.ErrCorrupt} {
 		if errors.Is(err, e) {
 			return true
 		}

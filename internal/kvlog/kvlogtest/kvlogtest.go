@@ -235,6 +235,55 @@ func Run(t *testing.T, newBackend func(t *testing.T) Backend) {
 		Equal(t, a, "k", "third")
 	})
 
+	t.Run("SettleAfterFailedWrite", func(t *testing.T) {
+		l := open(t, newBackend(t))
+		w := writer(t, l, "owner")
+		// writes under a deadline too short for them, until one fails (a
+		// log whose writes never fail so has nothing to settle)
+		failed := ""
+		for i := range 50 {
+			short, cancel := context.WithTimeout(ctx, time.Millisecond)
+			err := w.Write(short, kvlog.Record{Key: "k/" + strconv.Itoa(i), Value: []byte("v")})
+			cancel()
+			if err != nil {
+				failed = "k/" + strconv.Itoa(i)
+				break
+			}
+		}
+		if failed == "" {
+			t.Log("no write failed under a 1ms deadline")
+		}
+		// once settled, the failed write is in the view after a Sync or
+		// never appears
+		if err := w.Settle(ctx); err != nil {
+			t.Fatalf("settle: %v", err)
+		}
+		Sync(t, l)
+		v, err := l.Get(ctx, failed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(300 * time.Millisecond)
+		if err := w.Write(ctx, kvlog.Record{Key: "after", Value: []byte("x")}); err != nil {
+			t.Fatal(err)
+		}
+		Sync(t, l)
+		if failed != "" {
+			Equal(t, l, failed, string(v))
+			t.Logf("the failed write of %s landed: %v", failed, v != nil)
+		}
+		Equal(t, l, "after", "x")
+		// a fenced writer: Settle has nothing to end, or knows it is
+		// fenced; its Write is refused
+		writer(t, l, "owner")
+		if err := w.Settle(ctx); err != nil && !errors.Is(err, kvlog.ErrFenced) {
+			t.Errorf("fenced writer's settle: %v, want nil or ErrFenced", err)
+		}
+		if err := w.Write(ctx, kvlog.Record{Key: "k", Value: []byte("x")}); !errors.Is(err, kvlog.ErrFenced) {
+			t.Errorf("fenced writer's write after a settle: %v, want ErrFenced", err)
+		}
+	})
+
 	t.Run("UpdateRaces", func(t *testing.T) {
 		b := newBackend(t)
 		const instances, each = 3, 4
