@@ -788,13 +788,7 @@ func (w *kafkaWriter) Write(ctx context.Context, records ...Record) error {
 		return nil
 	})
 	if err != nil {
-		err = w.classify(err)
-		if errors.Is(err, ErrFenced) || errors.Is(err, ErrGone) {
-			w.mu.Lock()
-			w.broken = err
-			w.mu.Unlock()
-		}
-		return fmt.Errorf("writer %q: %w", w.owner, err)
+		return fmt.Errorf("writer %q: %w", w.owner, w.failed(err))
 	}
 	// read your writes; the records are committed whatever happens here
 	wctx, cancel := context.WithTimeout(context.Background(), w.l.cfg.Timeout)
@@ -825,15 +819,21 @@ func (w *kafkaWriter) Settle(ctx context.Context) error {
 		return nil
 	})
 	if err != nil {
-		err = w.classify(err)
-		if errors.Is(err, ErrFenced) || errors.Is(err, ErrGone) {
-			w.mu.Lock()
-			w.broken = err
-			w.mu.Unlock()
-		}
-		return fmt.Errorf("writer %q: settle: %w", w.owner, err)
+		return fmt.Errorf("writer %q: settle: %w", w.owner, w.failed(err))
 	}
 	return nil
+}
+
+// failed classifies a call's error; once fenced or gone, the writer stays
+// broken.
+func (w *kafkaWriter) failed(err error) error {
+	err = w.classify(err)
+	if errors.Is(err, ErrFenced) || errors.Is(err, ErrGone) {
+		w.mu.Lock()
+		w.broken = err
+		w.mu.Unlock()
+	}
+	return err
 }
 
 // settle ends the transaction a write left unfinished, so that a new
