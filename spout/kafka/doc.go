@@ -186,10 +186,13 @@
 //     the commits of the batches completed meanwhile cost one transaction,
 //     so under load the ledger writes fewer, larger records rather than
 //     holding the partition back.
+//   - A write that failed on its deadline may still land: the ledger's
+//     writer settles it and reads the partition's ledger again before its
+//     next write, so that what it records next agrees with it.
 //   - Final errors stop the partition (for this spout; the others go on):
-//     fenced by a newer owner, the ledger's storage deleted, or a write
-//     the ledger refuses as inconsistent. Batches already emitted may still
-//     commit.
+//     fenced by a newer owner, the ledger's storage deleted, a write the
+//     ledger refuses as inconsistent, or a ledger read back corrupt.
+//     Batches already emitted may still commit.
 //   - Close gives the commits still queued one last try, within
 //     ledger.timeout; a batch whose commit did not land is replayed after
 //     a restart, with its plan.
