@@ -596,11 +596,8 @@ type fileWriter struct {
 }
 
 func (w *fileWriter) Write(ctx context.Context, records ...Record) error {
-	if w.closed {
-		return ErrClosed
-	}
-	if w.broken != nil {
-		return w.broken
+	if err := w.usable(); err != nil {
+		return err
 	}
 	if err := checkRecords(records); err != nil {
 		return err
@@ -628,13 +625,18 @@ func (w *fileWriter) Write(ctx context.Context, records ...Record) error {
 
 // Settle implements Writer: a file Write is over when it returns.
 func (w *fileWriter) Settle(ctx context.Context) error {
-	switch {
-	case w.closed:
-		return ErrClosed
-	case w.broken != nil:
-		return w.broken
+	if err := w.usable(); err != nil {
+		return err
 	}
 	return ctx.Err()
+}
+
+// usable returns why the writer may not write any more, or nil.
+func (w *fileWriter) usable() error {
+	if w.closed {
+		return ErrClosed
+	}
+	return w.broken
 }
 
 func (w *fileWriter) Close() error {

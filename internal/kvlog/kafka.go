@@ -738,14 +738,8 @@ func (w *kafkaWriter) classify(err error) error {
 
 // Write implements Writer: one transaction.
 func (w *kafkaWriter) Write(ctx context.Context, records ...Record) error {
-	w.mu.Lock()
-	closed, broken := w.closed, w.broken
-	w.mu.Unlock()
-	if closed {
-		return ErrClosed
-	}
-	if broken != nil {
-		return broken
+	if err := w.usable(); err != nil {
+		return err
 	}
 	if err := checkRecords(records); err != nil {
 		return err
@@ -799,14 +793,8 @@ func (w *kafkaWriter) Write(ctx context.Context, records ...Record) error {
 // Settle implements Writer: it waits for a Write's call still running,
 // then commits or aborts the transaction it left open (settle).
 func (w *kafkaWriter) Settle(ctx context.Context) error {
-	w.mu.Lock()
-	closed, broken := w.closed, w.broken
-	w.mu.Unlock()
-	if closed {
-		return ErrClosed
-	}
-	if broken != nil {
-		return broken
+	if err := w.usable(); err != nil {
+		return err
 	}
 	err := w.run(ctx, func() error {
 		if _, err := w.settle(); err != nil {
@@ -822,6 +810,16 @@ func (w *kafkaWriter) Settle(ctx context.Context) error {
 		return fmt.Errorf("writer %q: settle: %w", w.owner, w.failed(err))
 	}
 	return nil
+}
+
+// usable returns why the writer may not write any more, or nil.
+func (w *kafkaWriter) usable() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return ErrClosed
+	}
+	return w.broken
 }
 
 // failed classifies a call's error; once fenced or gone, the writer stays

@@ -210,27 +210,15 @@ func TestKafkaStore_FailedWriteThatLanded(t *testing.T) {
 	}
 	defer w.Close()
 	const n = 40
+	plan := func(seq uint64) ledger.Plan {
+		return ledger.Plan{Seq: seq, Start: int64(10 * seq), End: int64(10*seq + 10)}
+	}
 	for seq := range uint64(n) {
-		if err := w.Plan(ctx, ledger.Plan{Seq: seq, Start: int64(10 * seq), End: int64(10*seq + 10)}); err != nil {
+		if err := w.Plan(ctx, plan(seq)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	// commit seq with a deadline too short for a transaction, until one
-	// such call fails (each that succeeds moves on to the next batch)
-	seq, failed := uint64(0), false
-	for ; seq+2 < n && !failed; seq++ {
-		short, cancel := context.WithTimeout(ctx, time.Millisecond)
-		err := w.Commit(short, seq)
-		cancel()
-		failed = err != nil
-		if failed {
-			t.Logf("commit %d failed: %v", seq, err)
-			break
-		}
-	}
-	if !failed {
-		t.Fatal("no commit failed under a 1ms deadline: the case is not exercised")
-	}
+	seq := firstFailure(t, "commit", 0, n-2, w.Commit)
 	time.Sleep(500 * time.Millisecond) // the failed commit's transaction lands meanwhile (or not)
 	if err := w.Commit(ctx, seq+1, seq+2); err != nil {
 		t.Fatalf("commits after the failed one: %v", err)
@@ -260,22 +248,7 @@ func TestKafkaStore_FailedWriteThatLanded(t *testing.T) {
 	}
 	// a plan that failed, landed or not, is planned again with the next:
 	// both are recorded (once)
-	next := uint64(n)
-	plan := func(seq uint64) ledger.Plan {
-		return ledger.Plan{Seq: seq, Start: int64(10 * seq), End: int64(10*seq + 10)}
-	}
-	for ; next < n+50; next++ {
-		short, cancel := context.WithTimeout(ctx, time.Millisecond)
-		err := w2.Plan(short, plan(next))
-		cancel()
-		if err != nil {
-			t.Logf("plan %d failed: %v", next, err)
-			break
-		}
-	}
-	if next == n+50 {
-		t.Fatal("no plan failed under a 1ms deadline: the case is not exercised")
-	}
+	next := firstFailure(t, "plan", n, n+50, func(ctx context.Context, seqs ...uint64) error { return w2.Plan(ctx, plan(seqs[0])) })
 	time.Sleep(500 * time.Millisecond)
 	if err := w2.Plan(ctx, plan(next), plan(next+1)); err != nil {
 		t.Fatalf("the failed plan made again with the next: %v", err)
@@ -283,6 +256,25 @@ func TestKafkaStore_FailedWriteThatLanded(t *testing.T) {
 	if st, err = s.Read(ctx, k); err != nil || st.NextSeq != next+2 || st.NextStart != int64(10*(next+2)) {
 		t.Errorf("after the plans: %s, %v; want next %d", describe(st), err, next+2)
 	}
+}
+
+// firstFailure calls call(ctx, seq) for seq from, from+1, ... before to,
+// each under a deadline too short for a transaction (each that succeeds
+// moves on to the next batch), and returns the seq of the first that
+// fails; it fails t when none did (the case is not exercised).
+func firstFailure(t *testing.T, what string, from, to uint64, call func(ctx context.Context, seqs ...uint64) error) uint64 {
+	t.Helper()
+	for seq := from; seq < to; seq++ {
+		short, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+		err := call(short, seq)
+		cancel()
+		if err != nil {
+			t.Logf("%s %d failed: %v", what, seq, err)
+			return seq
+		}
+	}
+	t.Fatalf("no %s failed under a 1ms deadline: the case is not exercised", what)
+	return 0
 }
 
 // TestLedger_DoneAtCheckpointRepaired: a ledger that a writer of the
